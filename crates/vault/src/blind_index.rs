@@ -87,16 +87,39 @@ mod tests {
         let root = initialize(1, 1).expect("init").root;
         let (mut ring, _) = Keyring::create(&root).expect("create");
         let a = ring.blind_index("email", b"ann@example.org").expect("bi");
-        assert_eq!(a, ring.blind_index("email", b"ann@example.org").expect("bi"));
-        assert_ne!(a, ring.blind_index("email", b"bob@example.org").expect("bi"));
-        assert_ne!(a.tag, ring.blind_index("other", b"ann@example.org").expect("bi").tag);
-        assert_ne!(&a.tag, &crate::sha256(b"ann@example.org"), "not a plain hash");
+        assert_eq!(
+            a,
+            ring.blind_index("email", b"ann@example.org").expect("bi")
+        );
+        assert_ne!(
+            a,
+            ring.blind_index("email", b"bob@example.org").expect("bi")
+        );
+        assert_ne!(
+            a.tag,
+            ring.blind_index("other", b"ann@example.org")
+                .expect("bi")
+                .tag
+        );
+        assert_ne!(
+            &a.tag,
+            &crate::sha256(b"ann@example.org"),
+            "not a plain hash"
+        );
 
         let (ring2, _) = Keyring::create(&root).expect("create");
-        assert_ne!(a.tag, ring2.blind_index("email", b"ann@example.org").expect("bi").tag);
+        assert_ne!(
+            a.tag,
+            ring2
+                .blind_index("email", b"ann@example.org")
+                .expect("bi")
+                .tag
+        );
 
         ring.rotate(&root).expect("rotate");
-        let c = ring.blind_index_candidates("email", b"ann@example.org").expect("bi");
+        let c = ring
+            .blind_index_candidates("email", b"ann@example.org")
+            .expect("bi");
         assert_eq!(c.len(), 2);
         assert!(c.contains(&a));
     }

@@ -42,7 +42,12 @@ pub struct FieldContext<'a> {
 impl FieldContext<'_> {
     fn aad(&self, header: &[u8]) -> Vec<u8> {
         let mut aad = Vec::with_capacity(
-            header.len() + 16 + self.owner.len() + self.table.len() + self.column.len() + self.row.len(),
+            header.len()
+                + 16
+                + self.owner.len()
+                + self.table.len()
+                + self.column.len()
+                + self.row.len(),
         );
         aad.extend_from_slice(header);
         push_lp(&mut aad, self.owner);
@@ -88,7 +93,11 @@ pub fn key_id(ciphertext: &[u8]) -> Result<KeyId> {
 }
 
 /// Decrypts one value. Fails if it was made for another context or key.
-pub fn decrypt(key: &DataKey, ctx: &FieldContext<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub fn decrypt(
+    key: &DataKey,
+    ctx: &FieldContext<'_>,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let found = key_id(ciphertext)?;
     if found != key.id() {
         return Err(VaultError::WrongKey {
@@ -112,9 +121,14 @@ pub fn encrypt_str(key: &DataKey, ctx: &FieldContext<'_>, value: &str) -> Result
 }
 
 /// Decrypts a string made by [`encrypt_str`].
-pub fn decrypt_string(key: &DataKey, ctx: &FieldContext<'_>, ciphertext: &[u8]) -> Result<Zeroizing<String>> {
+pub fn decrypt_string(
+    key: &DataKey,
+    ctx: &FieldContext<'_>,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<String>> {
     let bytes = decrypt(key, ctx, ciphertext)?;
-    let s = std::str::from_utf8(&bytes).map_err(|_| VaultError::InvalidFormat("field is not UTF-8"))?;
+    let s =
+        std::str::from_utf8(&bytes).map_err(|_| VaultError::InvalidFormat("field is not UTF-8"))?;
     Ok(Zeroizing::new(s.to_owned()))
 }
 
@@ -153,18 +167,44 @@ mod tests {
         let k = key(1, 1);
         let ct = encrypt_str(&k, &CTX, "holiday.jpg").expect("enc");
         let moved = [
-            FieldContext { owner: b"user-b", ..CTX },
-            FieldContext { table: "albums", ..CTX },
-            FieldContext { column: "caption", ..CTX },
-            FieldContext { row: b"row-2", ..CTX },
+            FieldContext {
+                owner: b"user-b",
+                ..CTX
+            },
+            FieldContext {
+                table: "albums",
+                ..CTX
+            },
+            FieldContext {
+                column: "caption",
+                ..CTX
+            },
+            FieldContext {
+                row: b"row-2",
+                ..CTX
+            },
             // Length-prefixing keeps part boundaries unambiguous.
-            FieldContext { owner: b"user-as", table: "ssets", ..CTX },
+            FieldContext {
+                owner: b"user-as",
+                table: "ssets",
+                ..CTX
+            },
         ];
         for ctx in moved {
-            assert_eq!(decrypt(&k, &ctx, &ct).err(), Some(VaultError::DecryptionFailed), "{ctx:?}");
+            assert_eq!(
+                decrypt(&k, &ctx, &ct).err(),
+                Some(VaultError::DecryptionFailed),
+                "{ctx:?}"
+            );
         }
-        assert_eq!(decrypt(&key(1, 2), &CTX, &ct).err(), Some(VaultError::DecryptionFailed));
-        assert!(matches!(decrypt(&key(2, 1), &CTX, &ct), Err(VaultError::WrongKey { .. })));
+        assert_eq!(
+            decrypt(&key(1, 2), &CTX, &ct).err(),
+            Some(VaultError::DecryptionFailed)
+        );
+        assert!(matches!(
+            decrypt(&key(2, 1), &CTX, &ct),
+            Err(VaultError::WrongKey { .. })
+        ));
     }
 
     #[test]

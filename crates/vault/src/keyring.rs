@@ -239,8 +239,15 @@ impl Keyring {
     pub fn open(root: &RootKey, stored: &[WrappedKeyringKey]) -> Result<Keyring> {
         let mut entries = BTreeMap::new();
         for w in stored {
-            let base = unwrap_key(root.secret(), &WrappedKeyringKey::aad(w.version), &w.wrapped)?;
-            if entries.insert(w.version, Entry::derive(w.version, base)?).is_some() {
+            let base = unwrap_key(
+                root.secret(),
+                &WrappedKeyringKey::aad(w.version),
+                &w.wrapped,
+            )?;
+            if entries
+                .insert(w.version, Entry::derive(w.version, base)?)
+                .is_some()
+            {
                 return Err(VaultError::InvalidFormat("keyring version appears twice"));
             }
         }
@@ -257,7 +264,11 @@ impl Keyring {
 
     fn add_version(&mut self, root: &RootKey, version: u32) -> Result<WrappedKeyringKey> {
         let base = LockedKey::random()?;
-        let wrapped = wrap_key(root.secret(), &WrappedKeyringKey::aad(version), base.expose())?;
+        let wrapped = wrap_key(
+            root.secret(),
+            &WrappedKeyringKey::aad(version),
+            base.expose(),
+        )?;
         self.entries.insert(version, Entry::derive(version, base)?);
         self.active = version;
         Ok(WrappedKeyringKey { version, wrapped })
@@ -429,11 +440,15 @@ mod tests {
         let reopened = Keyring::open(&root, &stored).expect("open");
         assert_eq!(reopened.versions(), vec![1, 2]);
         let wa = WrappedUserKey::from_bytes(&wa.to_bytes()).expect("parse");
-        let alice2 = reopened.unwrap_user_key(b"alice", &wa).expect("old version opens");
+        let alice2 = reopened
+            .unwrap_user_key(b"alice", &wa)
+            .expect("old version opens");
         assert_eq!(alice2.secret(), alice.secret());
         let rewrapped = reopened.rewrap_user_key(b"alice", &wa).expect("rewrap");
         assert_eq!(rewrapped.keyring_version(), 2);
-        let alice3 = reopened.unwrap_user_key(b"alice", &rewrapped).expect("unwrap");
+        let alice3 = reopened
+            .unwrap_user_key(b"alice", &rewrapped)
+            .expect("unwrap");
         assert_eq!(alice3.secret(), alice.secret());
     }
 
@@ -475,7 +490,10 @@ mod tests {
         assert!(ring.needs_rotation());
         ring.new_user_key(b"u").expect("user key");
         ring.new_user_key(b"u").expect("user key");
-        assert_eq!(ring.new_user_key(b"u").err(), Some(VaultError::KeyExhausted(1)));
+        assert_eq!(
+            ring.new_user_key(b"u").err(),
+            Some(VaultError::KeyExhausted(1))
+        );
         assert_eq!(ring.usage()[0].encryptions, 5);
         ring.rotate(&root).expect("rotate");
         assert!(!ring.needs_rotation());

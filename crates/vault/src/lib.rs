@@ -32,6 +32,8 @@ mod rng;
 pub mod root;
 pub mod secure_memory;
 pub mod shares;
+#[cfg(test)]
+mod vectors;
 
 pub use error::{Result, VaultError};
 pub use keys::{DataKey, KeyId, ObjectId};

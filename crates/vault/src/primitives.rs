@@ -26,11 +26,8 @@ pub(crate) fn seal_in_place(
     aad: &[u8],
     buf: &mut [u8],
 ) -> Result<[u8; TAG_LEN]> {
-    let tag = key.seal_in_place_separate_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad),
-        buf,
-    )?;
+    let tag =
+        key.seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)?;
     let mut out = [0u8; TAG_LEN];
     out.copy_from_slice(tag.as_ref());
     Ok(out)
@@ -126,9 +123,15 @@ pub(crate) fn wrap_key_with_nonce(
 }
 
 /// Opens what [`wrap_key`] made, into locked memory.
-pub(crate) fn unwrap_key(wrapping: &[u8; KEY_LEN], aad: &[u8], wrapped: &[u8]) -> Result<LockedKey> {
+pub(crate) fn unwrap_key(
+    wrapping: &[u8; KEY_LEN],
+    aad: &[u8],
+    wrapped: &[u8],
+) -> Result<LockedKey> {
     if wrapped.len() != NONCE_LEN + KEY_LEN + TAG_LEN {
-        return Err(VaultError::InvalidFormat("wrapped key has the wrong length"));
+        return Err(VaultError::InvalidFormat(
+            "wrapped key has the wrong length",
+        ));
     }
     let k = aead_key(wrapping)?;
     let mut nonce = [0u8; NONCE_LEN];

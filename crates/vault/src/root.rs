@@ -280,7 +280,10 @@ mod tests {
     fn progress_counts_and_rejections_keep_state() {
         let init = initialize(2, 3).expect("init");
         let mut p = UnsealProgress::new();
-        match p.submit(init.shares[0].expose(), &init.sealed).expect("first") {
+        match p
+            .submit(init.shares[0].expose(), &init.sealed)
+            .expect("first")
+        {
             UnsealStep::Progress { have, need } => assert_eq!((have, need), (1, 2)),
             UnsealStep::Unsealed(_) => panic!("unsealed with one share"),
         }
@@ -313,7 +316,8 @@ mod tests {
         forged.y = zeroize::Zeroizing::new([0x11; KEY_LEN]);
         let forged_text = forged.to_text();
         let mut p = UnsealProgress::new();
-        p.submit(init.shares[0].expose(), &init.sealed).expect("first");
+        p.submit(init.shares[0].expose(), &init.sealed)
+            .expect("first");
         assert_eq!(
             p.submit(forged_text.expose(), &init.sealed).err(),
             Some(VaultError::InvalidShares)

@@ -277,7 +277,9 @@ mod tests {
 
     #[test]
     fn many_keys_span_pages() {
-        let keys: Vec<_> = (0..1000).map(|_| LockedKey::random().expect("slot")).collect();
+        let keys: Vec<_> = (0..1000)
+            .map(|_| LockedKey::random().expect("slot"))
+            .collect();
         let distinct: std::collections::HashSet<_> =
             keys.iter().map(|k| k.ptr.as_ptr() as usize).collect();
         assert_eq!(distinct.len(), keys.len());

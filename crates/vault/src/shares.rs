@@ -273,14 +273,19 @@ mod tests {
             // Upper case, no dashes, surrounding space, o/i/b read as 0/1/8.
             let shouty = format!("  {}\n", t.expose().to_uppercase().replace('-', " "));
             assert!(Share::parse(&shouty).is_ok());
-            let digits = t.expose()[3..].replace('o', "0").replace('i', "1").replace('b', "8");
+            let digits = t.expose()[3..]
+                .replace('o', "0")
+                .replace('i', "1")
+                .replace('b', "8");
             assert!(Share::parse(&digits).is_ok());
         }
     }
 
     #[test]
     fn every_single_character_typo_is_rejected() {
-        let s = split(&key(9), ShareSetId([9; 4]), 2, 3).expect("split").remove(0);
+        let s = split(&key(9), ShareSetId([9; 4]), 2, 3)
+            .expect("split")
+            .remove(0);
         let text = s.to_text().expose().to_string();
         let alphabet = "abcdefghijklmnopqrstuvwxyz234567";
         let mut tried = 0;
@@ -325,8 +330,14 @@ mod tests {
         let b = split(&secret, ShareSetId([2; 4]), 2, 3).expect("split");
         let p = |s: &Share| Share::parse(s.to_text().expose()).expect("parse");
         assert_eq!(combine(&[p(&a[0])]).err(), Some(VaultError::InvalidShares));
-        assert_eq!(combine(&[p(&a[0]), p(&a[0])]).err(), Some(VaultError::DuplicateShare));
-        assert_eq!(combine(&[p(&a[0]), p(&b[1])]).err(), Some(VaultError::ShareSetMismatch));
+        assert_eq!(
+            combine(&[p(&a[0]), p(&a[0])]).err(),
+            Some(VaultError::DuplicateShare)
+        );
+        assert_eq!(
+            combine(&[p(&a[0]), p(&b[1])]).err(),
+            Some(VaultError::ShareSetMismatch)
+        );
     }
 
     #[test]
@@ -334,7 +345,8 @@ mod tests {
         let secret = key(0x42);
         let s = split(&secret, ShareSetId([0; 4]), 1, 1).expect("split");
         assert_eq!(s.len(), 1);
-        let got = combine(&[Share::parse(s[0].to_text().expose()).expect("parse")]).expect("combine");
+        let got =
+            combine(&[Share::parse(s[0].to_text().expose()).expect("parse")]).expect("combine");
         assert_eq!(got.expose(), secret.expose());
         assert!(split(&secret, ShareSetId([0; 4]), 16, 16).is_ok());
         for (k, n) in [(0, 1), (2, 1), (1, 17), (17, 17)] {
@@ -348,7 +360,10 @@ mod tests {
     #[test]
     fn garbage_is_rejected_cleanly() {
         for t in ["", "pu-", "hello", "pu-!!!!!", &"a".repeat(500), "pu-ééééé"] {
-            assert!(matches!(Share::parse(t), Err(VaultError::MalformedShare(_))), "{t}");
+            assert!(
+                matches!(Share::parse(t), Err(VaultError::MalformedShare(_))),
+                "{t}"
+            );
         }
     }
 }

@@ -1,0 +1,270 @@
+//! Streaming encryption and decryption in constant memory: at most one
+//! segment is buffered, whatever the object size.
+
+use aws_lc_rs::aead::LessSafeKey;
+use zeroize::Zeroize;
+
+use super::header::{BlobHeader, DEFAULT_SEGMENT_LOG2};
+use super::nonce;
+use crate::error::{Result, VaultError};
+use crate::keys::{DataKey, ObjectId};
+use crate::primitives::{TAG_LEN, open_in_place, seal_in_place};
+
+/// Seals `plaintext` as segment `index` and appends it to `out` (one copy).
+fn seal_segment(
+    key: &LessSafeKey,
+    header: &BlobHeader,
+    index: u64,
+    last: bool,
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let start = out.len();
+    out.extend_from_slice(plaintext);
+    let tag = seal_in_place(
+        key,
+        nonce(index, last),
+        header.as_bytes(),
+        &mut out[start..],
+    )?;
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// Opens segment `index` from `ciphertext` and appends its plaintext to `out`.
+/// On failure nothing is appended.
+pub(super) fn open_segment(
+    key: &LessSafeKey,
+    header: &BlobHeader,
+    index: u64,
+    last: bool,
+    ciphertext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let start = out.len();
+    out.extend_from_slice(ciphertext);
+    match open_in_place(
+        key,
+        nonce(index, last),
+        header.as_bytes(),
+        &mut out[start..],
+    ) {
+        Ok(n) => {
+            out.truncate(start + n);
+            Ok(())
+        }
+        Err(e) => {
+            out[start..].zeroize();
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+/// Encrypts a plaintext stream of any length, one segment at a time.
+///
+/// Write [`BlobEncryptor::header`] first, then everything `push` and `finish`
+/// append to their output.
+pub struct BlobEncryptor {
+    key: LessSafeKey,
+    header: BlobHeader,
+    segment: usize,
+    index: u64,
+    pending: Vec<u8>,
+}
+
+impl std::fmt::Debug for BlobEncryptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobEncryptor")
+            .field("key_id", &self.header.key_id())
+            .field("segment", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobEncryptor {
+    /// A new object with a random salt and 64 KiB segments.
+    pub fn new(key: &DataKey, object: ObjectId) -> Result<Self> {
+        Self::with_segment_log2(key, object, DEFAULT_SEGMENT_LOG2)
+    }
+
+    /// A new object with a random salt and `2^log2`-byte segments.
+    pub fn with_segment_log2(key: &DataKey, object: ObjectId, log2: u8) -> Result<Self> {
+        Self::with_salt(key, object, log2, crate::rng::array()?)
+    }
+
+    /// A caller-chosen salt. Only for test vectors: reusing a salt for the same
+    /// key and object id reuses the object key and nonces.
+    #[doc(hidden)]
+    pub fn with_salt(key: &DataKey, object: ObjectId, log2: u8, salt: [u8; 32]) -> Result<Self> {
+        let header = BlobHeader::build(log2, key.id(), salt)?;
+        let key = header.object_key(key, object)?;
+        let segment = header.segment_size();
+        Ok(BlobEncryptor {
+            key,
+            header,
+            segment,
+            index: 0,
+            pending: Vec::with_capacity(segment),
+        })
+    }
+
+    /// The header to write before any segment.
+    pub fn header(&self) -> &BlobHeader {
+        &self.header
+    }
+
+    fn next_index(&mut self) -> Result<u64> {
+        let i = self.index;
+        self.index = i
+            .checked_add(1)
+            .ok_or(VaultError::InvalidFormat("too many segments"))?;
+        Ok(i)
+    }
+
+    /// Consumes plaintext; appends every segment known not to be the last to
+    /// `out`. Holds back at most one segment of plaintext.
+    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let s = self.segment;
+        while !input.is_empty() {
+            if self.pending.len() == s {
+                // A full segment with more data after it: not the last one.
+                let i = self.next_index()?;
+                seal_segment(&self.key, &self.header, i, false, &self.pending, out)?;
+                self.pending.zeroize();
+                self.pending.clear();
+            }
+            if self.pending.is_empty() && input.len() > s {
+                let i = self.next_index()?;
+                seal_segment(&self.key, &self.header, i, false, &input[..s], out)?;
+                input = &input[s..];
+                continue;
+            }
+            let take = (s - self.pending.len()).min(input.len());
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+        }
+        Ok(())
+    }
+
+    /// Seals the final segment (possibly empty if nothing was pushed).
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        let i = self.next_index()?;
+        seal_segment(&self.key, &self.header, i, true, &self.pending, out)?;
+        self.pending.zeroize();
+        Ok(())
+    }
+}
+
+/// Decrypts a whole blob as a stream (after its header), in constant memory.
+pub struct BlobDecryptor {
+    key: LessSafeKey,
+    header: BlobHeader,
+    segment_ct: usize,
+    index: u64,
+    pending: Vec<u8>,
+}
+
+impl std::fmt::Debug for BlobDecryptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobDecryptor")
+            .field("key_id", &self.header.key_id())
+            .field("segment", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobDecryptor {
+    /// Prepares to decrypt the segments that follow `header`.
+    pub fn new(key: &DataKey, object: ObjectId, header: &BlobHeader) -> Result<Self> {
+        let segment_ct = header.segment_size() + TAG_LEN;
+        Ok(BlobDecryptor {
+            key: header.object_key(key, object)?,
+            header: header.clone(),
+            segment_ct,
+            index: 0,
+            pending: Vec::with_capacity(segment_ct),
+        })
+    }
+
+    fn next_index(&mut self) -> Result<u64> {
+        let i = self.index;
+        self.index = i
+            .checked_add(1)
+            .ok_or(VaultError::InvalidFormat("too many segments"))?;
+        Ok(i)
+    }
+
+    /// Consumes ciphertext (the bytes after the header); appends the
+    /// plaintext of every segment known not to be the last to `out`.
+    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let s = self.segment_ct;
+        while !input.is_empty() {
+            if self.pending.len() == s {
+                let i = self.next_index()?;
+                open_segment(&self.key, &self.header, i, false, &self.pending, out)?;
+                self.pending.clear();
+            }
+            if self.pending.is_empty() && input.len() > s {
+                let i = self.next_index()?;
+                open_segment(&self.key, &self.header, i, false, &input[..s], out)?;
+                input = &input[s..];
+                continue;
+            }
+            let take = (s - self.pending.len()).min(input.len());
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+        }
+        Ok(())
+    }
+
+    /// Opens the final segment. Fails if the stream was truncated or extended.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        if self.pending.len() < TAG_LEN {
+            return Err(VaultError::Truncated);
+        }
+        if self.pending.len() == TAG_LEN && self.index > 0 {
+            // Only an empty object has an empty final segment.
+            return Err(VaultError::InvalidFormat("empty final segment after data"));
+        }
+        let i = self.next_index()?;
+        open_segment(&self.key, &self.header, i, true, &self.pending, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyId;
+
+    #[test]
+    fn buffers_stay_one_segment_whatever_the_size() {
+        let k = DataKey::from_bytes(KeyId::User { generation: 1 }, &[1; 32]).expect("key");
+        let obj = ObjectId([1; 16]);
+        let mut enc = BlobEncryptor::new(&k, obj).expect("enc");
+        let header = enc.header().clone();
+        let mut dec = BlobDecryptor::new(&k, obj, &header).expect("dec");
+        let chunk = vec![0x5au8; (1 << 20) + 3];
+        let mut ct = Vec::new();
+        let mut pt = Vec::new();
+        let mut total = 0usize;
+        for _ in 0..64 {
+            enc.push(&chunk, &mut ct).expect("push");
+            dec.push(&ct, &mut pt).expect("push");
+            total += pt.len();
+            assert!(pt.iter().all(|b| *b == 0x5a));
+            ct.clear();
+            pt.clear();
+            assert!(enc.pending.capacity() <= 1 << 16, "encryptor buffer grew");
+            assert!(
+                dec.pending.capacity() <= (1 << 16) + TAG_LEN,
+                "decryptor buffer grew"
+            );
+        }
+        enc.finish(&mut ct).expect("finish");
+        dec.push(&ct, &mut pt).expect("push");
+        dec.finish(&mut pt).expect("finish");
+        total += pt.len();
+        assert_eq!(total, 64 * chunk.len());
+    }
+}
