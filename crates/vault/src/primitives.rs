@@ -33,6 +33,46 @@ pub(crate) fn seal_in_place(
     Ok(out)
 }
 
+/// Encrypts `plaintext` into `ct` (same length) and `tag`, leaving the input alone.
+pub(crate) fn seal_out_of_place(
+    key: &LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+    ct: &mut [u8],
+    tag: &mut [u8],
+) -> Result<()> {
+    key.seal_out_of_place_scatter(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        plaintext,
+        ct,
+        &[],
+        tag,
+    )
+    .map_err(|_| VaultError::Crypto)
+}
+
+/// Decrypts `ct` with `tag` into `out` (same length). On failure `out` holds
+/// garbage and must be discarded.
+pub(crate) fn open_out_of_place(
+    key: &LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    key.open_separate_gather(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        ct,
+        tag,
+        out,
+    )
+    .map_err(|_| VaultError::DecryptionFailed)
+}
+
 /// Decrypts `buf` (ciphertext followed by tag) in place; returns the plaintext
 /// length. On failure `buf` is left unspecified and must be discarded.
 pub(crate) fn open_in_place(

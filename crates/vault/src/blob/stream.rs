@@ -8,9 +8,10 @@ use super::header::{BlobHeader, DEFAULT_SEGMENT_LOG2};
 use super::nonce;
 use crate::error::{Result, VaultError};
 use crate::keys::{DataKey, ObjectId};
-use crate::primitives::{TAG_LEN, open_in_place, seal_in_place};
+use crate::primitives::{TAG_LEN, open_out_of_place, seal_out_of_place};
 
-/// Seals `plaintext` as segment `index` and appends it to `out` (one copy).
+/// Seals `plaintext` as segment `index` and appends it to `out`, encrypting
+/// straight from the input into the output (no intermediate copy).
 fn seal_segment(
     key: &LessSafeKey,
     header: &BlobHeader,
@@ -20,15 +21,20 @@ fn seal_segment(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let start = out.len();
-    out.extend_from_slice(plaintext);
-    let tag = seal_in_place(
+    let mid = start + plaintext.len();
+    out.resize(mid + TAG_LEN, 0);
+    let (ct, tag) = out[start..].split_at_mut(plaintext.len());
+    seal_out_of_place(
         key,
         nonce(index, last),
         header.as_bytes(),
-        &mut out[start..],
-    )?;
-    out.extend_from_slice(&tag);
-    Ok(())
+        plaintext,
+        ct,
+        tag,
+    )
+    .inspect_err(|_| {
+        out.truncate(start);
+    })
 }
 
 /// Opens segment `index` from `ciphertext` and appends its plaintext to `out`.
@@ -41,24 +47,24 @@ pub(super) fn open_segment(
     ciphertext: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    let Some(n) = ciphertext.len().checked_sub(TAG_LEN) else {
+        return Err(VaultError::Truncated);
+    };
     let start = out.len();
-    out.extend_from_slice(ciphertext);
-    match open_in_place(
+    out.resize(start + n, 0);
+    let (ct, tag) = ciphertext.split_at(n);
+    open_out_of_place(
         key,
         nonce(index, last),
         header.as_bytes(),
+        ct,
+        tag,
         &mut out[start..],
-    ) {
-        Ok(n) => {
-            out.truncate(start + n);
-            Ok(())
-        }
-        Err(e) => {
-            out[start..].zeroize();
-            out.truncate(start);
-            Err(e)
-        }
-    }
+    )
+    .inspect_err(|_| {
+        out[start..].zeroize();
+        out.truncate(start);
+    })
 }
 
 /// Encrypts a plaintext stream of any length, one segment at a time.
