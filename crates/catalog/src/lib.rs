@@ -1,0 +1,111 @@
+//! # pixelunion-catalog
+//!
+//! Owns the metadata database: connecting (SQLite by default, PostgreSQL by
+//! URL), running each backend's migrations at start, and every query, behind
+//! one [`Catalog`] interface with identical behaviour on both backends (one
+//! conformance suite runs against both).
+//!
+//! It treats the database as untrusted storage: it only ever receives values
+//! that are already encrypted, blind-indexed or deliberately public (sizes,
+//! dates, counters). It must never receive or log keys, shares or plaintext
+//! user content, and never build SQL from user input (bound parameters only).
+
+mod error;
+mod keys;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::{CatalogError, Result};
+pub use keys::KeyringRow;
+
+/// The metadata database.
+#[derive(Debug, Clone)]
+pub enum Catalog {
+    /// Embedded default: one SQLite file in WAL mode with foreign keys on.
+    Sqlite(SqlitePool),
+    /// Scale-out: PostgreSQL shared by several compute nodes.
+    Postgres(PgPool),
+}
+
+impl Catalog {
+    /// Connects to `url`: `postgres://…`/`postgresql://…`, or `sqlite://PATH`.
+    /// Runs the backend's migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let catalog = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| CatalogError::BadUrl(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Catalog::Postgres(pool)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            return Self::open_sqlite(Path::new(path)).await;
+        } else {
+            return Err(CatalogError::BadUrl(
+                "expected postgres://… or sqlite://PATH".to_string(),
+            ));
+        };
+        catalog.migrate().await?;
+        Ok(catalog)
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path` and migrates it.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        let catalog = Catalog::Sqlite(pool);
+        catalog.migrate().await?;
+        Ok(catalog)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self {
+            Catalog::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Catalog::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this is (for status output).
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Catalog::Sqlite(_) => "sqlite",
+            Catalog::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Catalog::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+            Catalog::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Catalog::Sqlite(p) => p.close().await,
+            Catalog::Postgres(p) => p.close().await,
+        }
+    }
+}

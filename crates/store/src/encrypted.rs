@@ -1,0 +1,156 @@
+//! Encrypted objects: plaintext is encrypted in the vault's blob format as it
+//! streams in, and only ciphertext reaches a store.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use object_store::WriteMultipart;
+use pixelunion_vault::blob::{BlobEncryptor, BlobHeader, BlobLayout, HEADER_LEN, RangeDecryptor};
+use pixelunion_vault::{DataKey, ObjectId};
+
+use crate::error::{Result, StoreError};
+use crate::{BlobName, BlobStore};
+
+/// Multipart part size: S3's minimum is 5 MiB; memory in flight is bounded by
+/// part size × [`MAX_PARTS_IN_FLIGHT`].
+const PART_SIZE: usize = 8 << 20;
+const MAX_PARTS_IN_FLIGHT: usize = 2;
+
+/// What was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// the object's opaque name
+    pub name: BlobName,
+    /// plaintext bytes
+    pub plaintext_len: u64,
+    /// bytes in the store
+    pub ciphertext_len: u64,
+}
+
+impl BlobStore {
+    /// Encrypts a plaintext stream into a new object, in constant memory. The
+    /// object becomes visible only when the whole stream has been written; on
+    /// any error the partial upload is aborted and nothing is visible.
+    pub async fn put_encrypted_stream<S, E>(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        mut source: S,
+    ) -> Result<StoredBlob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let name = BlobName::random();
+        let upload = self
+            .inner()
+            .put_multipart(&name.path())
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut enc = BlobEncryptor::new(key, object)?;
+        writer.write(enc.header().as_bytes());
+        let mut out = Vec::with_capacity(1 << 20);
+        let mut plaintext_len = 0u64;
+        let mut ciphertext_len = HEADER_LEN as u64;
+        let result: Result<()> = async {
+            while let Some(chunk) = source.next().await {
+                let chunk = chunk.map_err(|e| StoreError::Source(e.to_string()))?;
+                plaintext_len += chunk.len() as u64;
+                enc.push(&chunk, &mut out)?;
+                writer
+                    .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| StoreError::backend(self.label, e))?;
+                writer.write(&out);
+                ciphertext_len += out.len() as u64;
+                out.clear();
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        enc.finish(&mut out)?;
+        writer.write(&out);
+        ciphertext_len += out.len() as u64;
+        writer
+            .finish()
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        Ok(StoredBlob {
+            name,
+            plaintext_len,
+            ciphertext_len,
+        })
+    }
+
+    /// Encrypts a small plaintext held in memory (thumbnails) with one PUT.
+    pub async fn put_encrypted(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        plaintext: &[u8],
+    ) -> Result<StoredBlob> {
+        let blob = pixelunion_vault::blob::encrypt_to_vec(key, object, plaintext)?;
+        let name = BlobName::random();
+        let ciphertext_len = blob.len() as u64;
+        self.put(&name, Bytes::from(blob)).await?;
+        Ok(StoredBlob {
+            name,
+            plaintext_len: plaintext.len() as u64,
+            ciphertext_len,
+        })
+    }
+
+    /// Reads and decrypts a whole (small) object.
+    pub async fn get_decrypted(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: &BlobName,
+    ) -> Result<Vec<u8>> {
+        let blob = self.get(name).await?;
+        Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?)
+    }
+
+    /// Reads and decrypts plaintext bytes `range`, fetching the header and
+    /// only the segments the range touches. Callers stream large ranges as
+    /// consecutive windows of bounded size.
+    pub async fn get_decrypted_range(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: &BlobName,
+        range: Range<u64>,
+    ) -> Result<Vec<u8>> {
+        let size = self.size(name).await?;
+        let header_bytes = self.get_range(name, 0..HEADER_LEN as u64).await?;
+        let header = BlobHeader::parse(&header_bytes)?;
+        let layout = BlobLayout::from_ciphertext_len(&header, size)?;
+        let span = layout.span(range)?;
+        let mut dec = RangeDecryptor::new(key, object, &header, layout, span.clone())?;
+        let mut stream = self
+            .inner()
+            .get_opts(
+                &name.path(),
+                object_store::GetOptions {
+                    range: Some(object_store::GetRange::Bounded(span.ciphertext.clone())),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?
+            .into_stream();
+        let mut out = Vec::with_capacity((span.plaintext.end - span.plaintext.start) as usize);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| StoreError::backend(self.label, e))?;
+            dec.push(&chunk, &mut out)?;
+        }
+        dec.finish()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,177 @@
+//! # pixelunion-store
+//!
+//! Owns the blob stores: a **primary** and a **backup** object store (a local
+//! directory each by default, any S3-compatible endpoint in production)
+//! reached through the `object_store` crate, and the encrypted streaming
+//! put/get/range-get on top of them in the vault's blob format.
+//!
+//! Invariants: objects live under opaque random names only (never a user id,
+//! file name or content hash); a write is atomic (an object is visible whole
+//! or not at all: one PUT, or a multipart upload completed at the end, or a
+//! local temp file renamed into place); only ciphertext is ever handed to a
+//! store. It must never hold keys beyond a call, log object contents, or
+//! write plaintext anywhere.
+
+mod config;
+mod encrypted;
+mod error;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+
+pub use config::StoreConfig;
+pub use encrypted::StoredBlob;
+pub use error::{Result, StoreError};
+
+/// An opaque object name: 128 random bits as 32 hex characters, fanned out
+/// as `ab/cd/abcd…` so that no directory grows too large.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlobName(String);
+
+impl BlobName {
+    /// A fresh random name.
+    pub fn random() -> Self {
+        BlobName(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Parses a stored name (32 lowercase hex characters).
+    pub fn parse(s: &str) -> Result<Self> {
+        if s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(BlobName(s.to_string()))
+        } else {
+            Err(StoreError::BadName)
+        }
+    }
+
+    /// The name as stored in the catalog.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn path(&self) -> ObjectPath {
+        ObjectPath::from(format!("{}/{}/{}", &self.0[..2], &self.0[2..4], self.0))
+    }
+}
+
+/// One object store (primary or backup).
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    inner: Arc<dyn ObjectStore>,
+    label: &'static str,
+}
+
+impl BlobStore {
+    /// Opens a store from its configuration. `label` names it in errors and
+    /// logs ("primary", "backup").
+    pub fn open(config: &StoreConfig, label: &'static str) -> Result<Self> {
+        Ok(BlobStore {
+            inner: config.build()?,
+            label,
+        })
+    }
+
+    /// "primary" or "backup".
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// Writes a whole object atomically.
+    pub async fn put(&self, name: &BlobName, data: Bytes) -> Result<()> {
+        self.inner
+            .put(&name.path(), PutPayload::from_bytes(data))
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        Ok(())
+    }
+
+    /// Reads a whole object.
+    pub async fn get(&self, name: &BlobName) -> Result<Bytes> {
+        let r = self
+            .inner
+            .get(&name.path())
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        r.bytes()
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))
+    }
+
+    /// Reads bytes `range` of an object.
+    pub async fn get_range(&self, name: &BlobName, range: Range<u64>) -> Result<Bytes> {
+        self.inner
+            .get_range(&name.path(), range)
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))
+    }
+
+    /// Size of an object in bytes.
+    pub async fn size(&self, name: &BlobName) -> Result<u64> {
+        let m = self
+            .inner
+            .head(&name.path())
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        Ok(m.size)
+    }
+
+    /// Deletes an object (absent is fine).
+    pub async fn delete(&self, name: &BlobName) -> Result<()> {
+        match self.inner.delete(&name.path()).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StoreError::backend(self.label, e)),
+        }
+    }
+
+    /// Checks the store answers (readiness): lists at most one object.
+    pub async fn ping(&self) -> Result<()> {
+        use futures::StreamExt;
+        let mut l = self.inner.list(None);
+        match l.next().await {
+            None | Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(StoreError::backend(self.label, e)),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner
+    }
+}
+
+/// The primary store and the backup store.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// where the service reads and writes
+    pub primary: BlobStore,
+    /// independent copy, never given a key
+    pub backup: BlobStore,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_random_opaque_hex() {
+        let a = BlobName::random();
+        let b = BlobName::random();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 32);
+        assert_eq!(BlobName::parse(a.as_str()).expect("parse"), a);
+        assert!(a.path().as_ref().starts_with(&a.as_str()[..2]));
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "ABCDEF0123456789ABCDEF0123456789",
+            "x".repeat(32).as_str(),
+        ] {
+            assert!(BlobName::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! One suite over every blob store: the local directory always, and a real
+//! S3-compatible server when `PIXELUNION_TEST_S3_ENDPOINT` (plus `_BUCKET`,
+//! `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`, `_REGION`) is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+use bytes::Bytes;
+use pixelunion_store::{BlobName, BlobStore, StoreConfig, StoreError};
+use pixelunion_vault::{DataKey, KeyId, ObjectId, VaultError};
+
+fn key(b: u8) -> DataKey {
+    DataKey::from_bytes(KeyId::User { generation: 1 }, &[b; 32]).expect("key")
+}
+
+fn plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+async fn suite(store: &BlobStore) {
+    store.ping().await.expect("ping");
+    let k = key(1);
+    let obj = ObjectId([5; 16]);
+
+    // Small object, one PUT.
+    let small = store
+        .put_encrypted(&k, obj, b"thumbnail bytes")
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_decrypted(&k, obj, &small.name)
+            .await
+            .expect("get"),
+        b"thumbnail bytes"
+    );
+    let raw = store.get(&small.name).await.expect("raw");
+    assert!(
+        !raw.windows(9).any(|w| w == b"thumbnail"),
+        "store holds ciphertext only"
+    );
+
+    // Streamed object across several segments and multipart parts.
+    let pt = plaintext(9 * (1 << 20) + 12345);
+    let chunks: Vec<Result<Bytes, std::io::Error>> = pt
+        .chunks(100_000)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let big = store
+        .put_encrypted_stream(&k, obj, futures::stream::iter(chunks))
+        .await
+        .expect("stream put");
+    assert_eq!(big.plaintext_len, pt.len() as u64);
+    assert_eq!(
+        store.size(&big.name).await.expect("size"),
+        big.ciphertext_len
+    );
+    for range in [
+        0..1u64,
+        65535..65537,
+        5_000_000..5_300_000,
+        (pt.len() as u64 - 10)..pt.len() as u64,
+    ] {
+        let got = store
+            .get_decrypted_range(&k, obj, &big.name, range.clone())
+            .await
+            .expect("range");
+        assert_eq!(got, &pt[range.start as usize..range.end as usize]);
+    }
+    assert_eq!(
+        store.get_decrypted(&k, obj, &big.name).await.expect("get"),
+        pt
+    );
+
+    // Wrong object id or key: rejected.
+    assert!(matches!(
+        store.get_decrypted(&k, ObjectId([6; 16]), &big.name).await,
+        Err(StoreError::Vault(VaultError::DecryptionFailed))
+    ));
+    assert!(
+        store
+            .get_decrypted_range(&key(2), obj, &small.name, 0..3)
+            .await
+            .is_err()
+    );
+
+    // A failing source leaves nothing visible.
+    let failing = futures::stream::iter(vec![
+        Ok(Bytes::from(vec![1u8; 1 << 20])),
+        Err(std::io::Error::other("connection dropped")),
+    ]);
+    assert!(matches!(
+        store.put_encrypted_stream(&k, obj, failing).await,
+        Err(StoreError::Source(_))
+    ));
+
+    // Delete is idempotent; a missing object is NotFound.
+    store.delete(&small.name).await.expect("delete");
+    store.delete(&small.name).await.expect("delete again");
+    assert!(matches!(
+        store.get(&small.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.get(&BlobName::random()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete(&big.name).await.expect("delete");
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn local_directory_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(
+        &StoreConfig::Local {
+            root: dir.path().join("primary"),
+        },
+        "primary",
+    )
+    .expect("open");
+    suite(&store).await;
+    // The aborted upload left no file behind, not even a temp file.
+    let left = files_under(&dir.path().join("primary"));
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // Names on disk are opaque.
+    let s = store
+        .put_encrypted(&key(3), ObjectId([1; 16]), b"x")
+        .await
+        .expect("put");
+    let files = files_under(&dir.path().join("primary"));
+    assert_eq!(files.len(), 1);
+    assert!(files[0].ends_with(s.name.as_str()));
+}
+
+#[tokio::test]
+async fn s3_store() {
+    let var = |k: &str| std::env::var(format!("PIXELUNION_TEST_S3_{k}")).ok();
+    let Some(endpoint) = var("ENDPOINT") else {
+        eprintln!(
+            "SKIPPED s3_store: set PIXELUNION_TEST_S3_ENDPOINT, _BUCKET, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _REGION (scripts/garage.sh starts one)"
+        );
+        return;
+    };
+    let config = StoreConfig::S3 {
+        endpoint,
+        region: var("REGION").unwrap_or_else(|| "garage".into()),
+        bucket: var("BUCKET").expect("PIXELUNION_TEST_S3_BUCKET"),
+        access_key_id: var("ACCESS_KEY_ID").expect("PIXELUNION_TEST_S3_ACCESS_KEY_ID"),
+        secret_access_key: var("SECRET_ACCESS_KEY").expect("PIXELUNION_TEST_S3_SECRET_ACCESS_KEY"),
+        path_style: true,
+    };
+    let store = BlobStore::open(&config, "primary").expect("open");
+    suite(&store).await;
+}
