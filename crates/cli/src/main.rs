@@ -1,1 +1,290 @@
-fn main() {}
+//! `pixelunion` — the command line: `serve`, `init`, `unseal`, `seal`, `status`.
+//!
+//! Shares are read from the terminal without echo, or from stdin when stdin is
+//! not a terminal — never from argv or the environment — and printed only at
+//! initialisation, to stdout, once. Logs go to stderr and never contain them.
+
+mod client;
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use pixelunion_server::{Config, Overrides};
+use zeroize::Zeroizing;
+
+#[derive(Parser)]
+#[command(
+    name = "pixelunion",
+    version,
+    about = "Privacy-first photo and video storage"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Data directory (catalog, local blob stores, TLS certificate).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (default: DATA_DIR/pixelunion.toml if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct ClientArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Server URL (default: https://<listen address from the configuration>).
+    #[arg(long, value_name = "URL")]
+    addr: Option<String>,
+    /// CA certificate to trust (default: the server's certificate in DATA_DIR/tls/).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (initialises an empty data directory first).
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// HTTPS listen address.
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Initialise an empty data directory and print the key shares once.
+    Init {
+        #[command(flatten)]
+        common: Common,
+        /// Number of shares to hand out (default from config, 1).
+        #[arg(long)]
+        shares: Option<u8>,
+        /// Shares needed to unseal (default from config, 1).
+        #[arg(long)]
+        threshold: Option<u8>,
+        /// Print {"shares": [...], "threshold": K} as JSON and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Submit one key share to a sealed server.
+    Unseal(ClientArgs),
+    /// Wipe the keys from the server's memory.
+    Seal(ClientArgs),
+    /// Show whether the server is initialised and sealed.
+    Status(ClientArgs),
+}
+
+fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
+    Ok(Config::load(
+        common.config.as_deref(),
+        Overrides {
+            data_dir: common.data_dir.clone(),
+            listen,
+        },
+    )?)
+}
+
+fn main() -> Result<()> {
+    // Before any key exists: no core dumps, not dumpable.
+    let hardening = pixelunion_vault::secure_memory::harden_process();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PIXELUNION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    if !hardening.core_dumps_disabled || !hardening.non_dumpable {
+        tracing::warn!(
+            ?hardening,
+            "process hardening incomplete: key memory could end up in a core dump"
+        );
+    }
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { common, listen } => serve(load_config(&common, listen)?).await,
+        Command::Init {
+            common,
+            shares,
+            threshold,
+            json,
+        } => {
+            let config = load_config(&common, None)?;
+            let n = shares.unwrap_or(config.init.shares);
+            let k = threshold.unwrap_or(config.init.threshold);
+            let texts = pixelunion_server::initialize(&config, k, n)
+                .await
+                .with_context(|| format!("initialising {}", config.data_dir.display()))?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let shares: Vec<&str> = texts.iter().map(|s| s.expose()).collect();
+                let v = serde_json::json!({"shares": shares, "threshold": k});
+                writeln!(out, "{v}")?;
+            } else {
+                print_shares(&mut out, &config, &texts, k)?;
+            }
+            Ok(())
+        }
+        Command::Unseal(args) => {
+            let share = read_share()?;
+            let c = client::Client::new(&args)?;
+            let status = c.unseal(&share).await?;
+            report(&status);
+            Ok(())
+        }
+        Command::Seal(args) => {
+            let status = client::Client::new(&args)?.seal().await?;
+            report(&status);
+            Ok(())
+        }
+        Command::Status(args) => {
+            let status = client::Client::new(&args)?.status().await?;
+            report(&status);
+            Ok(())
+        }
+    }
+}
+
+fn report(status: &serde_json::Value) {
+    let sealed = status["sealed"].as_bool().unwrap_or(true);
+    let k = status["threshold"].as_u64().unwrap_or(0);
+    let have = status["progress"].as_u64().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    let _ = if !status["initialized"].as_bool().unwrap_or(false) {
+        writeln!(out, "not initialized")
+    } else if sealed {
+        writeln!(out, "sealed ({have} of {k} shares given)")
+    } else {
+        writeln!(out, "unsealed")
+    };
+}
+
+fn read_share() -> Result<Zeroizing<String>> {
+    let share = if std::io::stdin().is_terminal() {
+        Zeroizing::new(rpassword::prompt_password(
+            "Unseal key share (input hidden): ",
+        )?)
+    } else {
+        let mut s = Zeroizing::new(String::new());
+        std::io::stdin().take(4096).read_to_string(&mut s)?;
+        s
+    };
+    let trimmed = Zeroizing::new(share.trim().to_string());
+    if trimmed.is_empty() {
+        bail!("no share given");
+    }
+    Ok(trimmed)
+}
+
+fn print_shares(
+    out: &mut impl Write,
+    config: &Config,
+    texts: &[pixelunion_vault::shares::ShareText],
+    k: u8,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "PixelUnion initialised a new vault in {}.",
+        config.data_dir.display()
+    )?;
+    writeln!(out)?;
+    for (i, s) in texts.iter().enumerate() {
+        writeln!(
+            out,
+            "  Unseal key share {} of {} ({} needed to unseal):",
+            i + 1,
+            texts.len(),
+            k
+        )?;
+        writeln!(out, "    {}", s.expose())?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  These shares are shown only this once and are stored nowhere. Keep them"
+    )?;
+    writeln!(
+        out,
+        "  safe and offline: without {k} of them a restarted server cannot be unsealed"
+    )?;
+    writeln!(
+        out,
+        "  and its data cannot be read by anyone, including you."
+    )?;
+    writeln!(out)
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (state, new_shares) = pixelunion_server::prepare(config.clone()).await?;
+    let mut out = std::io::stdout().lock();
+    if let Some(texts) = &new_shares {
+        print_shares(&mut out, &config, texts, config.init.threshold)?;
+    }
+    drop(new_shares);
+    let status = state.keys().status();
+    let (cert, _) = pixelunion_server::tls::paths(&config);
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("https://{host}:{}", addr.port());
+    writeln!(out, "Serving {url}/  (certificate: {})", cert.display())?;
+    let unseal_cmd = format!(
+        "pixelunion unseal --data-dir {} --addr {url}",
+        config.data_dir.display()
+    );
+    if status.sealed {
+        writeln!(
+            out,
+            "The server is SEALED: its keys are not in memory. Unseal it with\n    {unseal_cmd}\n({} of {} shares needed; run it once per share).",
+            status.threshold, status.shares
+        )?;
+    } else {
+        writeln!(
+            out,
+            "The server is unsealed. After a restart it starts sealed: unseal it with\n    {unseal_cmd}"
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+    pixelunion_server::serve(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,1 +1,239 @@
-//! placeholder
+//! # pixelunion-server
+//!
+//! Owns the HTTPS service: configuration, TLS (rustls), the sealed/unsealed
+//! key state, the JSON API router and graceful shutdown. It composes the
+//! vault (keys, formats), the catalog (metadata DB) and the stores (blobs).
+//!
+//! It must never write a key, share or plaintext user content to disk or to a
+//! log line, never answer a client with an internal error's text, and never
+//! serve a data route while sealed.
+
+pub mod config;
+mod error;
+mod http;
+mod keystate;
+mod limiter;
+pub mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pixelunion_catalog::Catalog;
+use pixelunion_store::{BlobStore, Stores};
+use pixelunion_vault::shares::ShareText;
+
+pub use config::{Config, ConfigError, Overrides};
+pub use error::ApiError;
+pub use keystate::{KeyStatus, KeyVault};
+
+/// Start-up failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Data directory.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// directory
+        path: std::path::PathBuf,
+        /// cause
+        source: std::io::Error,
+    },
+    /// Metadata database.
+    #[error("metadata database: {0}")]
+    Catalog(#[from] pixelunion_catalog::CatalogError),
+    /// Blob store.
+    #[error("blob store: {0}")]
+    Store(#[from] pixelunion_store::StoreError),
+    /// TLS.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// Key state.
+    #[error("keys: {0}")]
+    Keys(#[from] keystate::KeyStateError),
+    /// Listener / serving.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+struct Inner {
+    config: Config,
+    catalog: Catalog,
+    stores: Stores,
+    keys: KeyVault,
+    unseal_limiter: limiter::UnsealLimiter,
+}
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("keys", &self.0.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+    /// The metadata catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.0.catalog
+    }
+    /// The blob stores.
+    pub fn stores(&self) -> &Stores {
+        &self.0.stores
+    }
+    /// The key state.
+    pub fn keys(&self) -> &KeyVault {
+        &self.0.keys
+    }
+    pub(crate) fn unseal_limiter(&self) -> &limiter::UnsealLimiter {
+        &self.0.unseal_limiter
+    }
+}
+
+/// Opens everything the service needs. If the catalog is empty it is
+/// initialized here and the new shares are returned (to print once); the
+/// server is then unsealed. Otherwise it starts sealed.
+pub async fn prepare(config: Config) -> Result<(AppState, Option<Vec<ShareText>>), ServerError> {
+    create_private_dir(&config.data_dir)?;
+    let catalog = Catalog::connect(&config.database_url()).await?;
+    let stores = Stores {
+        primary: BlobStore::open(&config.store("primary"), "primary")?,
+        backup: BlobStore::open(&config.store("backup"), "backup")?,
+    };
+    let keys = KeyVault::load(&catalog).await?;
+    let new_shares = if keys.status().initialized {
+        None
+    } else {
+        Some(
+            keys.initialize(&catalog, config.init.threshold, config.init.shares)
+                .await?,
+        )
+    };
+    tls::ensure_self_signed(&config)?;
+    let state = AppState(Arc::new(Inner {
+        config,
+        catalog,
+        stores,
+        keys,
+        unseal_limiter: limiter::UnsealLimiter::default(),
+    }));
+    Ok((state, new_shares))
+}
+
+/// Initializes the catalog without serving (`pixelunion init`).
+pub async fn initialize(
+    config: &Config,
+    threshold: u8,
+    shares: u8,
+) -> Result<Vec<ShareText>, ServerError> {
+    create_private_dir(&config.data_dir)?;
+    let catalog = Catalog::connect(&config.database_url()).await?;
+    let keys = KeyVault::load(&catalog).await?;
+    let shares = keys.initialize(&catalog, threshold, shares).await?;
+    catalog.close().await;
+    Ok(shares)
+}
+
+fn create_private_dir(path: &std::path::Path) -> Result<(), ServerError> {
+    let err = |source| ServerError::DataDir {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(path).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(err)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// The router, for router-level tests.
+pub fn router(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Serves HTTPS on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish (up to 30 s). SIGHUP reloads the certificate.
+pub async fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let (cert, key) = tls::paths(state.config());
+    let rustls_config =
+        axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert, &key)?);
+    spawn_reload_on_sighup(rustls_config.clone(), cert, key);
+    spawn_usage_persister(state.clone());
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        h.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    listener.set_nonblocking(true)?;
+    let app = router(state.clone());
+    let res = axum_server::from_tcp_rustls(listener, rustls_config)
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await;
+    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
+        tracing::warn!(error = %e, "could not persist key usage at shutdown");
+    }
+    state.keys().seal();
+    state.catalog().close().await;
+    res.map_err(ServerError::Io)
+}
+
+fn spawn_reload_on_sighup(
+    config: axum_server::tls_rustls::RustlsConfig,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: certificate reload disabled");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match tls::server_config(&cert, &key) {
+                Ok(c) => {
+                    config.reload_from_config(c);
+                    tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one")
+                }
+            }
+        }
+    });
+}
+
+fn spawn_usage_persister(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.keys().persist_usage(state.catalog()).await {
+                tracing::warn!(error = %e, "could not persist key usage");
+            }
+        }
+    });
+}

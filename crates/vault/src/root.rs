@@ -37,6 +37,15 @@ impl RootKey {
     }
 }
 
+#[cfg(feature = "audit")]
+impl RootKey {
+    /// Raw root key bytes, for tests that prove the key is on no disk and in
+    /// no log. Only compiled with the `audit` feature (tests only).
+    pub fn audit_bytes(&self) -> &[u8; KEY_LEN] {
+        self.secret()
+    }
+}
+
 impl fmt::Debug for RootKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RootKey(<redacted>)")

@@ -161,6 +161,14 @@ fn checksum(payload: &[u8]) -> [u8; CHECK_LEN] {
     [h[0], h[1], h[2], h[3]]
 }
 
+/// The secret `y` bytes of a share, for tests that scan disks and logs for
+/// key material (for a 1-of-1 split this is the unseal key itself). Only
+/// compiled with the `audit` feature.
+#[cfg(feature = "audit")]
+pub fn audit_share_secret(text: &str) -> Result<Vec<u8>> {
+    Ok(Share::parse(text)?.y.to_vec())
+}
+
 /// Checks 1 <= threshold <= shares <= MAX_SHARES.
 pub fn check_parameters(threshold: u8, shares: u8) -> Result<()> {
     if threshold == 0 || threshold > shares || shares > MAX_SHARES {

@@ -1,0 +1,99 @@
+//! HTTPS client for `unseal`, `seal` and `status`, trusting the server's own
+//! certificate (or the CA given).
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::ClientArgs;
+
+pub(crate) struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub(crate) fn new(args: &ClientArgs) -> Result<Self> {
+        let config = crate::load_config(&args.common, None)?;
+        let ca = match &args.ca_cert {
+            Some(p) => Some(p.clone()),
+            None => {
+                let (cert, _) = pixelunion_server::tls::paths(&config);
+                cert.exists().then_some(cert)
+            }
+        };
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(client_tls(ca.as_deref())?)
+            .timeout(std::time::Duration::from_secs(30));
+        builder = builder.https_only(true);
+        let base = match &args.addr {
+            Some(a) => a.trim_end_matches('/').to_string(),
+            None => {
+                let l = config.listen;
+                let host = if l.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else {
+                    l.ip().to_string()
+                };
+                format!("https://{host}:{}", l.port())
+            }
+        };
+        Ok(Client {
+            http: builder.build()?,
+            base,
+        })
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.context("server sent no JSON")?;
+        if !status.is_success() {
+            let msg = body["error"]["message"]
+                .as_str()
+                .unwrap_or("request failed");
+            bail!("{msg} ({status})");
+        }
+        Ok(body)
+    }
+
+    pub(crate) async fn unseal(&self, share: &str) -> Result<Value> {
+        let body = serde_json::json!({ "share": share });
+        self.call(
+            self.http
+                .post(format!("{}/api/v1/sys/unseal", self.base))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub(crate) async fn seal(&self) -> Result<Value> {
+        self.call(self.http.post(format!("{}/api/v1/sys/seal", self.base)))
+            .await
+    }
+
+    pub(crate) async fn status(&self) -> Result<Value> {
+        self.call(self.http.get(format!("{}/api/v1/sys/status", self.base)))
+            .await
+    }
+}
+
+fn client_tls(ca: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(path) = ca {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            roots.add(cert?)?;
+        }
+    }
+    if roots.is_empty() {
+        bail!("no CA certificate to trust: pass --ca-cert or --data-dir of the server");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

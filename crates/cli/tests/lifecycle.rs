@@ -1,0 +1,385 @@
+//! The real binary, end to end: first start initialises and serves unsealed;
+//! a restart comes up sealed and every data route answers 503; a wrong share
+//! is refused and the server stays sealed; `pixelunion unseal` reading the
+//! share from stdin unseals it; `seal` wipes the key. Then every file under
+//! the data directory, the process's environ and cmdline and its log output
+//! are scanned for the root key, the unseal key and the share: none may appear.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use pixelunion_vault::root::{SealedRootKey, UnsealProgress, UnsealStep};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelunion");
+
+struct Server {
+    child: Child,
+    url: String,
+    stdout: Vec<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data-dir"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("PIXELUNION_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut stdout = Vec::new();
+        let mut url = None;
+        loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("line");
+            stdout.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Serving ") {
+                url = Some(
+                    rest.split_whitespace()
+                        .next()
+                        .expect("url")
+                        .trim_end_matches('/')
+                        .to_string(),
+                );
+            }
+            if line.contains("pixelunion unseal") {
+                break;
+            }
+        }
+        let url = url.expect("address printed");
+        // Keep reading the rest of stdout so the pipe never fills.
+        std::thread::spawn(move || for _ in lines {});
+        let s = Server {
+            child,
+            url,
+            stdout,
+            stderr,
+        };
+        for _ in 0..100 {
+            if s.get("/healthz").0 == 200 {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not answer /healthz");
+    }
+
+    fn curl(&self, args: &[&str]) -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-sk", "-w", "\n%{http_code}", "--max-time", "10"])
+            .args(args)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').expect("status line");
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.curl(&[&format!("{}{path}", self.url)])
+    }
+
+    fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.curl(&[
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            body,
+            &format!("{}{path}", self.url),
+        ])
+    }
+
+    fn cli(&self, data: &Path, cmd: &str, stdin: &str) -> std::process::Output {
+        let mut child = Command::new(BIN)
+            .args([cmd, "--data-dir"])
+            .arg(data)
+            .args(["--addr", &self.url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cli");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("cli output")
+    }
+
+    fn proc_file(&self, name: &str) -> Vec<u8> {
+        std::fs::read(format!("/proc/{}/{name}", self.child.id())).unwrap_or_default()
+    }
+
+    fn stop(mut self) -> Vec<u8> {
+        // SIGTERM: graceful shutdown.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "graceful exit on SIGTERM, got {status:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Every form a secret could take in a file or log.
+fn forms(secret: &[u8]) -> Vec<Vec<u8>> {
+    vec![
+        secret.to_vec(),
+        hex(secret).into_bytes(),
+        hex(secret).to_uppercase().into_bytes(),
+    ]
+}
+
+#[test]
+fn sealed_lifecycle_and_no_key_material_at_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+
+    // First start: initialises, prints the share once, serves unsealed.
+    let s = Server::start(&data);
+    let share = s
+        .stdout
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
+        .expect("share printed at first start");
+    let (code, body) = s.get("/api/v1/sys/status");
+    assert_eq!(code, 200);
+    let st: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (
+            st["initialized"].as_bool(),
+            st["sealed"].as_bool(),
+            st["threshold"].as_u64()
+        ),
+        (Some(true), Some(false), Some(1))
+    );
+    assert_eq!(s.get("/readyz").0, 200);
+    assert_eq!(
+        s.get("/api/v1/assets").0,
+        404,
+        "unsealed: unknown data route is 404"
+    );
+    let environ = s.proc_file("environ");
+    let cmdline = s.proc_file("cmdline");
+    let log1 = s.stop();
+
+    // Restart: sealed; data routes 503 with a JSON error; readyz 503.
+    let s = Server::start(&data);
+    assert!(
+        s.stdout.iter().any(|l| l.contains("SEALED")),
+        "{:?}",
+        s.stdout
+    );
+    assert!(
+        !s.stdout.iter().any(|l| l.contains("pu-")),
+        "share is never printed again"
+    );
+    let (code, body) = s.get("/api/v1/sys/status");
+    assert_eq!(code, 200);
+    assert!(body.contains("\"sealed\":true"), "{body}");
+    let (code, body) = s.get("/api/v1/assets");
+    assert_eq!(code, 503);
+    assert!(body.contains("\"code\":\"sealed\""), "{body}");
+    assert_eq!(s.post_json("/api/v1/assets", "{}").0, 503);
+    assert_eq!(s.get("/readyz").0, 503);
+    assert_eq!(s.get("/healthz").0, 200, "alive while sealed");
+
+    // A wrong share set: clear message, still sealed.
+    let other = pixelunion_vault::root::initialize(1, 1).expect("init");
+    let (code, body) = s.post_json(
+        "/api/v1/sys/unseal",
+        &format!("{{\"share\":\"{}\"}}", other.shares[0].expose()),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("share-set-mismatch"), "{body}");
+    let (code, body) = s.post_json("/api/v1/sys/unseal", "{\"share\":\"pu-garbage\"}");
+    assert!(code == 400 || code == 429, "{code} {body}");
+    assert_eq!(s.post_json("/api/v1/sys/unseal", "not json").0 / 100, 4);
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":true"));
+
+    // Throttled after failures from this address.
+    let (code, body) = s.post_json("/api/v1/sys/unseal", &format!("{{\"share\":\"{share}\"}}"));
+    assert_eq!(code, 429, "backoff after failures: {body}");
+    std::thread::sleep(Duration::from_secs(5));
+
+    // `pixelunion unseal` reads the share from stdin (never argv or env).
+    let out = s.cli(&data, "unseal", &format!("{share}\n"));
+    assert!(
+        out.status.success(),
+        "unseal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":false"));
+    assert_eq!(s.get("/api/v1/assets").0, 404);
+    let out = s.cli(&data, "status", "");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
+
+    // `pixelunion seal` wipes the key.
+    let out = s.cli(&data, "seal", "");
+    assert!(
+        out.status.success(),
+        "seal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.get("/api/v1/assets").0, 503);
+    let environ2 = s.proc_file("environ");
+    let cmdline2 = s.proc_file("cmdline");
+    let log2 = s.stop();
+
+    // Recover the secrets the way an attacker with the share would, to know
+    // what to look for: the unseal key (the share's y for 1-of-1) and the root key.
+    let db = std::fs::read(data.join("catalog.sqlite")).expect("db");
+    // Find the stored sealed record by trying every 67-byte window of every file.
+    let root = files_under(&data)
+        .iter()
+        .find_map(|path| {
+            let b = std::fs::read(path).ok()?;
+            (0..b.len().saturating_sub(66)).find_map(|i| {
+                let rec = SealedRootKey::from_bytes(&b[i..i + 67]).ok()?;
+                match UnsealProgress::new().submit(&share, &rec) {
+                    Ok(UnsealStep::Unsealed(r)) => Some(r),
+                    _ => None,
+                }
+            })
+        })
+        .expect("the share opens the stored sealed record");
+    let root_bytes = root.audit_bytes().to_vec();
+    let unseal_key = pixelunion_vault::shares::audit_share_secret(&share).expect("share y");
+    assert_ne!(root_bytes, unseal_key);
+
+    let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
+    for f in forms(&root_bytes) {
+        needles.push(("root key".into(), f));
+    }
+    for f in forms(&unseal_key) {
+        needles.push(("unseal key".into(), f));
+    }
+    needles.push(("share".into(), share.as_bytes().to_vec()));
+    needles.push((
+        "share body".into(),
+        share.replace('-', "").as_bytes()[2..].to_vec(),
+    ));
+
+    let mut scanned = vec![("catalog.sqlite".to_string(), db)];
+    for f in files_under(&data) {
+        scanned.push((f.display().to_string(), std::fs::read(&f).expect("read")));
+    }
+    scanned.push(("environ".into(), environ));
+    scanned.push(("cmdline".into(), cmdline));
+    scanned.push(("environ after unseal".into(), environ2));
+    scanned.push(("cmdline after unseal".into(), cmdline2));
+    scanned.push(("log of first run".into(), log1.clone()));
+    scanned.push(("log of second run".into(), log2.clone()));
+    assert!(scanned.len() >= 8);
+    for (what, hay) in &scanned {
+        for (name, needle) in &needles {
+            assert!(!contains(hay, needle), "{name} found in {what}");
+        }
+    }
+    // The logs did record the events (so the scan looked at real output).
+    let log2 = String::from_utf8_lossy(&log2);
+    assert!(
+        log2.contains("server unsealed") && log2.contains("server sealed"),
+        "{log2}"
+    );
+
+    // A third start is sealed again.
+    let s = Server::start(&data);
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":true"));
+    s.stop();
+}
+
+#[test]
+fn init_json_prints_only_json_and_refuses_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--json",
+            "--shares",
+            "5",
+            "--threshold",
+            "3",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .expect("init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly JSON");
+    assert_eq!(v["threshold"], 3);
+    let shares = v["shares"].as_array().expect("shares");
+    assert_eq!(shares.len(), 5);
+    assert!(
+        shares
+            .iter()
+            .all(|s| s.as_str().is_some_and(|s| s.starts_with("pu-")))
+    );
+    let again = Command::new(BIN)
+        .args(["init", "--json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("init");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialized"));
+
+    let bad = Command::new(BIN)
+        .args(["init", "--shares", "2", "--threshold", "3", "--data-dir"])
+        .arg(dir.path().join("e"))
+        .output()
+        .expect("init");
+    assert!(!bad.status.success());
+}

@@ -1,0 +1,300 @@
+//! Typed, layered configuration: defaults → TOML file → `PIXELUNION_*`
+//! environment (`PIXELUNION_SECTION__KEY`) → command-line flags. Every key and
+//! its default is listed in `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Complete configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Data directory: SQLite catalog, local blob stores, TLS certificate.
+    pub data_dir: PathBuf,
+    /// HTTPS listen address.
+    pub listen: SocketAddr,
+    /// Optional plain-HTTP listener that only redirects to HTTPS.
+    pub redirect_listen: Option<SocketAddr>,
+    /// Public host name used in redirects and the self-signed certificate.
+    pub public_host: String,
+    /// Metadata database URL; empty = SQLite in the data directory.
+    pub database_url: String,
+    /// TLS certificate settings.
+    pub tls: TlsConfig,
+    /// Key shares made at first start.
+    pub init: InitConfig,
+    /// Primary blob store.
+    pub primary: StoreSection,
+    /// Backup blob store.
+    pub backup: StoreSection,
+}
+
+/// TLS certificate and key paths; empty = self-signed in `DATA_DIR/tls/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert_path: Option<PathBuf>,
+    /// PEM private key.
+    pub key_path: Option<PathBuf>,
+}
+
+/// Shamir parameters used when the server initialises itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InitConfig {
+    /// shares handed out
+    pub shares: u8,
+    /// shares needed to unseal
+    pub threshold: u8,
+}
+
+impl Default for InitConfig {
+    fn default() -> Self {
+        InitConfig {
+            shares: 1,
+            threshold: 1,
+        }
+    }
+}
+
+/// One blob store: `kind = "local"` (a directory) or `kind = "s3"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// "local" (default) or "s3"
+    pub kind: String,
+    /// local: directory (default `DATA_DIR/blobs/<primary|backup>`)
+    pub path: Option<PathBuf>,
+    /// s3: endpoint URL
+    pub endpoint: String,
+    /// s3: region
+    pub region: String,
+    /// s3: bucket
+    pub bucket: String,
+    /// s3: access key id
+    pub access_key_id: String,
+    /// s3: secret access key (prefer the environment variable)
+    pub secret_access_key: String,
+    /// s3: path-style requests
+    pub path_style: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("pixelunion-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            redirect_listen: None,
+            public_host: "localhost".into(),
+            database_url: String::new(),
+            tls: TlsConfig::default(),
+            init: InitConfig::default(),
+            primary: StoreSection::default(),
+            backup: StoreSection::default(),
+        }
+    }
+}
+
+/// Values given as command-line flags (highest precedence).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--listen`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `PIXELUNION_SECTION__KEY` variables, except those that are not
+/// configuration: `PIXELUNION_LOG` (log filter) and `PIXELUNION_TEST_*` (test
+/// suites' service addresses).
+fn env() -> Env {
+    Env::prefixed("PIXELUNION_")
+        .filter(|k| k != "log" && !k.as_str().starts_with("test_"))
+        .split("__")
+}
+
+/// A configuration error, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads the layers. `file` defaults to `DATA_DIR/pixelunion.toml` when it exists.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let base = Figment::from(Serialized::defaults(Config::default()));
+        // The data directory decides where the default config file lives, so
+        // resolve it from env and flags first.
+        let pre = base
+            .clone()
+            .merge(env())
+            .merge(Serialized::globals(&overrides));
+        let data_dir: PathBuf = pre
+            .extract_inner("data_dir")
+            .map_err(|e| ConfigError(e.to_string()))?;
+        let default_file = data_dir.join("pixelunion.toml");
+        let file = match file {
+            Some(f) if !f.exists() => {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    f.display()
+                )));
+            }
+            Some(f) => Some(f.to_path_buf()),
+            None => default_file.exists().then_some(default_file),
+        };
+        let mut fig = base;
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        let config: Config = fig
+            .merge(env())
+            .merge(Serialized::globals(&overrides))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        pixelunion_vault::shares::check_parameters(self.init.threshold, self.init.shares).map_err(
+            |_| {
+                ConfigError(
+                    "init.threshold and init.shares: need 1 <= threshold <= shares <= 16".into(),
+                )
+            },
+        )?;
+        for (name, s) in [("primary", &self.primary), ("backup", &self.backup)] {
+            match s.kind.as_str() {
+                "" | "local" => {}
+                "s3" => {
+                    for (k, v) in [
+                        ("endpoint", &s.endpoint),
+                        ("bucket", &s.bucket),
+                        ("access_key_id", &s.access_key_id),
+                        ("secret_access_key", &s.secret_access_key),
+                    ] {
+                        if v.is_empty() {
+                            return Err(ConfigError(format!(
+                                "{name}.{k} is required when {name}.kind = \"s3\""
+                            )));
+                        }
+                    }
+                }
+                other => {
+                    return Err(ConfigError(format!(
+                        "{name}.kind: unknown store kind {other:?} (use \"local\" or \"s3\")"
+                    )));
+                }
+            }
+        }
+        if self.tls.cert_path.is_some() != self.tls.key_path.is_some() {
+            return Err(ConfigError(
+                "tls.cert_path and tls.key_path must be given together".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The catalog URL (SQLite in the data directory by default).
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("catalog.sqlite").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The store configuration of `section` ("primary" or "backup").
+    pub fn store(&self, name: &str) -> pixelunion_store::StoreConfig {
+        let s = if name == "backup" {
+            &self.backup
+        } else {
+            &self.primary
+        };
+        if s.kind == "s3" {
+            pixelunion_store::StoreConfig::S3 {
+                endpoint: s.endpoint.clone(),
+                region: if s.region.is_empty() {
+                    "garage".into()
+                } else {
+                    s.region.clone()
+                },
+                bucket: s.bucket.clone(),
+                access_key_id: s.access_key_id.clone(),
+                secret_access_key: s.secret_access_key.clone(),
+                path_style: s.path_style,
+            }
+        } else {
+            pixelunion_store::StoreConfig::Local {
+                root: s
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("blobs").join(name)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "pu.toml",
+                "listen = \"127.0.0.1:9000\"\n[init]\nshares = 5\nthreshold = 3\n",
+            )?;
+            let c =
+                Config::load(Some(Path::new("pu.toml")), Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!((c.init.threshold, c.init.shares), (3, 5));
+
+            jail.set_env("PIXELUNION_LISTEN", "127.0.0.1:9100");
+            jail.set_env("PIXELUNION_PRIMARY__KIND", "local");
+            let c =
+                Config::load(Some(Path::new("pu.toml")), Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(c.listen.port(), 9100);
+
+            let flags = Overrides {
+                listen: Some("127.0.0.1:9200".parse().map_err(|_| "addr")?),
+                data_dir: None,
+            };
+            let c = Config::load(Some(Path::new("pu.toml")), flags).map_err(|e| e.0)?;
+            assert_eq!(c.listen.port(), 9200);
+
+            jail.set_env("PIXELUNION_LISTEN", "not-an-address");
+            let e = Config::load(None, Overrides::default()).expect_err("bad value");
+            assert!(e.0.contains("listen"), "{}", e.0);
+
+            jail.set_env("PIXELUNION_LISTEN", "127.0.0.1:1");
+            jail.set_env("PIXELUNION_INIT__THRESHOLD", "4");
+            jail.set_env("PIXELUNION_INIT__SHARES", "2");
+            let e = Config::load(None, Overrides::default()).expect_err("k > n");
+            assert!(e.0.contains("init.threshold"), "{}", e.0);
+
+            jail.set_env("PIXELUNION_INIT__THRESHOLD", "1");
+            jail.set_env("PIXELUNION_BACKUP__KIND", "ftp");
+            let e = Config::load(None, Overrides::default()).expect_err("bad kind");
+            assert!(e.0.contains("backup.kind"), "{}", e.0);
+
+            jail.create_file("typo.toml", "lisen = \"127.0.0.1:1\"\n")?;
+            jail.set_env("PIXELUNION_BACKUP__KIND", "local");
+            let e = Config::load(Some(Path::new("typo.toml")), Overrides::default())
+                .expect_err("unknown key");
+            assert!(e.0.contains("lisen"), "{}", e.0);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,158 @@
+//! System routes: health, readiness, seal status, unseal, seal. They work
+//! while sealed.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::keystate::{KeyStateError, UnsealOutcome};
+use pixelunion_vault::VaultError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/sys/status", get(status))
+        .route("/api/v1/sys/unseal", post(unseal))
+        .route("/api/v1/sys/seal", post(seal))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let mut problems = Vec::new();
+    if state.keys().is_sealed() {
+        problems.push("sealed");
+    }
+    if state.catalog().ping().await.is_err() {
+        problems.push("database unreachable");
+    }
+    if state.stores().primary.ping().await.is_err() {
+        problems.push("primary store unreachable");
+    }
+    if state.stores().backup.ping().await.is_err() {
+        problems.push("backup store unreachable");
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, Json(json!({"ready": true})))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ready": false, "problems": problems})),
+        )
+    }
+}
+
+fn status_json(state: &AppState) -> Value {
+    let s = state.keys().status();
+    let mem = pixelunion_vault::secure_memory::memory_lock_status();
+    json!({
+        "initialized": s.initialized,
+        "sealed": s.sealed,
+        "threshold": s.threshold,
+        "shares": s.shares,
+        "progress": s.progress,
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": state.catalog().backend(),
+        "key_memory_locked": mem.pages_unlocked == 0,
+    })
+}
+
+async fn status(State(state): State<AppState>) -> Json<Value> {
+    Json(status_json(&state))
+}
+
+#[derive(Deserialize)]
+struct UnsealBody {
+    share: Zeroizing<String>,
+}
+
+async fn unseal(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<UnsealBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.unseal_limiter().check(peer.ip())?;
+    let Json(body) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "expected a JSON body {\"share\": \"pu-…\"}",
+        )
+    })?;
+    match state
+        .keys()
+        .submit_share(state.catalog(), &body.share)
+        .await
+    {
+        Ok(UnsealOutcome::Unsealed) => {
+            state.unseal_limiter().success(peer.ip());
+            tracing::info!(peer = %peer.ip(), "server unsealed");
+        }
+        Ok(UnsealOutcome::Progress | UnsealOutcome::AlreadyUnsealed) => {}
+        Err(e) => {
+            state.unseal_limiter().failure(peer.ip());
+            tracing::warn!(peer = %peer.ip(), error = %e, "unseal attempt rejected");
+            return Err(match e {
+                KeyStateError::Vault(VaultError::InvalidShares) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-shares",
+                    "these shares do not unlock this server; progress was reset and the server stays sealed",
+                ),
+                KeyStateError::Vault(VaultError::MalformedShare(why)) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-share",
+                    format!("share is malformed: {why}"),
+                ),
+                KeyStateError::Vault(VaultError::DuplicateShare) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "duplicate-share",
+                    "this share was already given",
+                ),
+                KeyStateError::Vault(VaultError::ShareSetMismatch) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "share-set-mismatch",
+                    "this share belongs to a different key set (another server or an older re-key)",
+                ),
+                KeyStateError::NotInitialized => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not-initialized",
+                    "the server is not initialized",
+                ),
+                other => ApiError::internal(&other),
+            });
+        }
+    }
+    Ok(Json(status_json(&state)))
+}
+
+async fn seal(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Json<Value>, ApiError> {
+    // Until operator accounts exist (roles arrive with the accounts issue),
+    // sealing is allowed from this machine only.
+    if !peer.ip().is_loopback() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "sealing is allowed from the server's own machine only",
+        ));
+    }
+    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
+        tracing::warn!(error = %e, "could not persist key usage before sealing");
+    }
+    state.keys().seal();
+    tracing::info!(peer = %peer.ip(), "server sealed");
+    Ok(Json(status_json(&state)))
+}

@@ -1,0 +1,203 @@
+//! The server's key state: sealed (no key in memory, collecting shares) or
+//! unsealed (root key and keyring in locked memory). Sealing drops both, which
+//! zeroes them.
+
+use std::sync::Mutex;
+
+use pixelunion_catalog::Catalog;
+use pixelunion_vault::VaultError;
+use pixelunion_vault::keyring::{Keyring, WrappedKeyringKey};
+use pixelunion_vault::root::{self, RootKey, SealedRootKey, UnsealProgress, UnsealStep};
+use pixelunion_vault::shares::ShareText;
+
+/// Errors while changing key state.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStateError {
+    /// A vault error (bad share, invalid shares…).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] pixelunion_catalog::CatalogError),
+    /// Not initialized yet.
+    #[error("the server is not initialized")]
+    NotInitialized,
+}
+
+enum State {
+    Sealed(UnsealProgress),
+    Unsealed { _root: RootKey, keyring: Keyring },
+}
+
+/// Public view of the key state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct KeyStatus {
+    /// a sealed root record exists
+    pub initialized: bool,
+    /// no key in memory
+    pub sealed: bool,
+    /// shares needed
+    pub threshold: u8,
+    /// shares handed out
+    pub shares: u8,
+    /// shares received so far (while sealed)
+    pub progress: u8,
+}
+
+/// Holds the key state.
+pub struct KeyVault {
+    sealed_record: Mutex<Option<SealedRootKey>>,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for KeyVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyVault")
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+/// Result of one submitted share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsealOutcome {
+    /// more shares needed
+    Progress,
+    /// now unsealed
+    Unsealed,
+    /// was unsealed already; the share was not looked at
+    AlreadyUnsealed,
+}
+
+impl KeyVault {
+    /// Loads the sealed record from the catalog; starts sealed.
+    pub async fn load(catalog: &Catalog) -> Result<Self, KeyStateError> {
+        let record = match catalog.sealed_root().await? {
+            Some(bytes) => Some(SealedRootKey::from_bytes(&bytes)?),
+            None => None,
+        };
+        Ok(KeyVault {
+            sealed_record: Mutex::new(record),
+            state: Mutex::new(State::Sealed(UnsealProgress::new())),
+        })
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self) -> Option<SealedRootKey> {
+        self.sealed_record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Initializes an empty catalog: new root key, keyring v1, shares. Leaves
+    /// the server unsealed. Fails (changing nothing) if already initialized.
+    pub async fn initialize(
+        &self,
+        catalog: &Catalog,
+        threshold: u8,
+        shares: u8,
+    ) -> Result<Vec<ShareText>, KeyStateError> {
+        let init = root::initialize(threshold, shares)?;
+        let (keyring, wrapped) = Keyring::create(&init.root)?;
+        catalog
+            .initialize_vault(
+                &init.sealed.to_bytes(),
+                wrapped.version(),
+                &wrapped.to_bytes(),
+            )
+            .await?;
+        *self.sealed_record.lock().unwrap_or_else(|e| e.into_inner()) = Some(init.sealed);
+        *self.lock_state() = State::Unsealed {
+            _root: init.root,
+            keyring,
+        };
+        Ok(init.shares)
+    }
+
+    /// Current status.
+    pub fn status(&self) -> KeyStatus {
+        let rec = self.record();
+        let st = self.lock_state();
+        let (sealed, progress) = match &*st {
+            State::Sealed(p) => (true, p.have()),
+            State::Unsealed { .. } => (false, 0),
+        };
+        KeyStatus {
+            initialized: rec.is_some(),
+            sealed,
+            threshold: rec.as_ref().map_or(0, SealedRootKey::threshold),
+            shares: rec.as_ref().map_or(0, SealedRootKey::share_count),
+            progress,
+        }
+    }
+
+    /// True while no key is in memory.
+    pub fn is_sealed(&self) -> bool {
+        matches!(&*self.lock_state(), State::Sealed(_))
+    }
+
+    /// Submits one share. On reaching the threshold, opens the keyring.
+    pub async fn submit_share(
+        &self,
+        catalog: &Catalog,
+        share: &str,
+    ) -> Result<UnsealOutcome, KeyStateError> {
+        let record = self.record().ok_or(KeyStateError::NotInitialized)?;
+        let root = {
+            let mut st = self.lock_state();
+            let State::Sealed(progress) = &mut *st else {
+                return Ok(UnsealOutcome::AlreadyUnsealed);
+            };
+            match progress.submit(share, &record)? {
+                UnsealStep::Progress { .. } => return Ok(UnsealOutcome::Progress),
+                UnsealStep::Unsealed(root) => root,
+            }
+        };
+        let rows = catalog.keyring().await?;
+        let wrapped = rows
+            .iter()
+            .map(|r| WrappedKeyringKey::from_bytes(&r.wrapped))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keyring = Keyring::open(&root, &wrapped)?;
+        for r in &rows {
+            keyring.restore_usage(r.version, r.encryptions)?;
+        }
+        let mut st = self.lock_state();
+        if matches!(&*st, State::Sealed(_)) {
+            *st = State::Unsealed {
+                _root: root,
+                keyring,
+            };
+        }
+        Ok(UnsealOutcome::Unsealed)
+    }
+
+    /// Persists key usage counts (call periodically and before sealing).
+    pub async fn persist_usage(&self, catalog: &Catalog) -> Result<(), KeyStateError> {
+        let usage = match &*self.lock_state() {
+            State::Unsealed { keyring, .. } => keyring.usage(),
+            State::Sealed(_) => return Ok(()),
+        };
+        for u in usage {
+            catalog.record_key_usage(u.version, u.encryptions).await?;
+        }
+        Ok(())
+    }
+
+    /// Wipes the keys from memory.
+    pub fn seal(&self) {
+        *self.lock_state() = State::Sealed(UnsealProgress::new());
+    }
+
+    /// Runs `f` with the keyring, or fails with `None` while sealed.
+    pub fn with_keyring<T>(&self, f: impl FnOnce(&Keyring) -> T) -> Option<T> {
+        match &*self.lock_state() {
+            State::Unsealed { keyring, .. } => Some(f(keyring)),
+            State::Sealed(_) => None,
+        }
+    }
+}
