@@ -250,6 +250,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order_and_errors_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -276,7 +277,7 @@ mod tests {
 
             jail.set_env("PIXELUNION_LISTEN", "not-an-address");
             let e = Config::load(None, Overrides::default()).expect_err("bad value");
-            assert!(e.0.contains("listen"), "{}", e.0);
+            assert!(e.0.to_lowercase().contains("listen"), "{}", e.0);
 
             jail.set_env("PIXELUNION_LISTEN", "127.0.0.1:1");
             jail.set_env("PIXELUNION_INIT__THRESHOLD", "4");
