@@ -67,6 +67,42 @@ pub(super) fn open_segment(
     })
 }
 
+/// Cuts a stream into `unit`-byte pieces with one piece of lookahead: `emit`
+/// gets every full piece known *not* to be the last (more bytes follow it);
+/// the possibly-last piece stays in `pending` for `finish`. Full pieces are
+/// taken straight from `input` when nothing is pending (no copy).
+fn feed_with_lookahead(
+    pending: &mut Vec<u8>,
+    unit: usize,
+    mut input: &[u8],
+    mut emit: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    while !input.is_empty() {
+        if pending.len() == unit {
+            emit(pending)?;
+            pending.zeroize();
+            pending.clear();
+        }
+        if pending.is_empty() && input.len() > unit {
+            emit(&input[..unit])?;
+            input = &input[unit..];
+            continue;
+        }
+        let take = (unit - pending.len()).min(input.len());
+        pending.extend_from_slice(&input[..take]);
+        input = &input[take..];
+    }
+    Ok(())
+}
+
+fn bump(index: &mut u64) -> Result<u64> {
+    let i = *index;
+    *index = i
+        .checked_add(1)
+        .ok_or(VaultError::InvalidFormat("too many segments"))?;
+    Ok(i)
+}
+
 /// Encrypts a plaintext stream of any length, one segment at a time.
 ///
 /// Write [`BlobEncryptor::header`] first, then everything `push` and `finish`
@@ -120,42 +156,18 @@ impl BlobEncryptor {
         &self.header
     }
 
-    fn next_index(&mut self) -> Result<u64> {
-        let i = self.index;
-        self.index = i
-            .checked_add(1)
-            .ok_or(VaultError::InvalidFormat("too many segments"))?;
-        Ok(i)
-    }
-
     /// Consumes plaintext; appends every segment known not to be the last to
     /// `out`. Holds back at most one segment of plaintext.
-    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let s = self.segment;
-        while !input.is_empty() {
-            if self.pending.len() == s {
-                // A full segment with more data after it: not the last one.
-                let i = self.next_index()?;
-                seal_segment(&self.key, &self.header, i, false, &self.pending, out)?;
-                self.pending.zeroize();
-                self.pending.clear();
-            }
-            if self.pending.is_empty() && input.len() > s {
-                let i = self.next_index()?;
-                seal_segment(&self.key, &self.header, i, false, &input[..s], out)?;
-                input = &input[s..];
-                continue;
-            }
-            let take = (s - self.pending.len()).min(input.len());
-            self.pending.extend_from_slice(&input[..take]);
-            input = &input[take..];
-        }
-        Ok(())
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let (key, header, index) = (&self.key, &self.header, &mut self.index);
+        feed_with_lookahead(&mut self.pending, self.segment, input, |seg| {
+            seal_segment(key, header, bump(index)?, false, seg, out)
+        })
     }
 
     /// Seals the final segment (possibly empty if nothing was pushed).
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
-        let i = self.next_index()?;
+        let i = bump(&mut self.index)?;
         seal_segment(&self.key, &self.header, i, true, &self.pending, out)?;
         self.pending.zeroize();
         Ok(())
@@ -193,35 +205,13 @@ impl BlobDecryptor {
         })
     }
 
-    fn next_index(&mut self) -> Result<u64> {
-        let i = self.index;
-        self.index = i
-            .checked_add(1)
-            .ok_or(VaultError::InvalidFormat("too many segments"))?;
-        Ok(i)
-    }
-
     /// Consumes ciphertext (the bytes after the header); appends the
     /// plaintext of every segment known not to be the last to `out`.
-    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let s = self.segment_ct;
-        while !input.is_empty() {
-            if self.pending.len() == s {
-                let i = self.next_index()?;
-                open_segment(&self.key, &self.header, i, false, &self.pending, out)?;
-                self.pending.clear();
-            }
-            if self.pending.is_empty() && input.len() > s {
-                let i = self.next_index()?;
-                open_segment(&self.key, &self.header, i, false, &input[..s], out)?;
-                input = &input[s..];
-                continue;
-            }
-            let take = (s - self.pending.len()).min(input.len());
-            self.pending.extend_from_slice(&input[..take]);
-            input = &input[take..];
-        }
-        Ok(())
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let (key, header, index) = (&self.key, &self.header, &mut self.index);
+        feed_with_lookahead(&mut self.pending, self.segment_ct, input, |seg| {
+            open_segment(key, header, bump(index)?, false, seg, out)
+        })
     }
 
     /// Opens the final segment. Fails if the stream was truncated or extended.
@@ -233,7 +223,7 @@ impl BlobDecryptor {
             // Only an empty object has an empty final segment.
             return Err(VaultError::InvalidFormat("empty final segment after data"));
         }
-        let i = self.next_index()?;
+        let i = bump(&mut self.index)?;
         open_segment(&self.key, &self.header, i, true, &self.pending, out)
     }
 }
