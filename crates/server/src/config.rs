@@ -116,7 +116,7 @@ pub struct Overrides {
 /// suites' service addresses).
 fn env() -> Env {
     Env::prefixed("PIXELUNION_")
-        .filter(|k| k != "log" && !k.as_str().starts_with("test_"))
+        .filter(|k| k != "log" && !k.as_str().to_ascii_lowercase().starts_with("test_"))
         .split("__")
 }
 
