@@ -237,6 +237,25 @@ async fn serve(config: Config) -> Result<()> {
         print_shares(&mut out, &config, texts, config.init.threshold)?;
     }
     drop(new_shares);
+    // One shutdown signal for every listener.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    if let Some(redirect) = config.redirect_listen {
+        let l = tokio::net::TcpListener::bind(redirect)
+            .await
+            .with_context(|| format!("cannot listen on {redirect} (redirect_listen)"))?;
+        writeln!(out, "Redirecting http://{}/ to HTTPS", l.local_addr()?)?;
+        let (host, port, rx) = (config.public_host.clone(), addr.port(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) =
+                pixelunion_server::redirect::serve_redirects(l, host, port, stopped(rx)).await
+            {
+                tracing::error!(error = %e, "redirect listener failed");
+            }
+        });
+    }
     let status = state.keys().status();
     let (cert, _) = pixelunion_server::tls::paths(&config);
     let host = if addr.ip().is_unspecified() {
@@ -264,7 +283,11 @@ async fn serve(config: Config) -> Result<()> {
     }
     out.flush()?;
     drop(out);
-    pixelunion_server::serve(state, listener, shutdown_signal()).await?;
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    pixelunion_server::serve(state, listener, stopped(stop_rx)).await?;
     Ok(())
 }
 

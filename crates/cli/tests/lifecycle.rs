@@ -24,11 +24,16 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--data-dir"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
             .env("PIXELUNION_LOG", "debug")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -382,4 +387,142 @@ fn init_json_prints_only_json_and_refuses_twice() {
         .output()
         .expect("init");
     assert!(!bad.status.success());
+}
+
+fn s_client(port: &str, extra: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        text.contains("BEGIN CERTIFICATE") && out.status.success(),
+        text,
+    )
+}
+
+#[test]
+fn tls_versions_alpn_redirect_and_certificate_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let s = Server::start_with(&data, &[("PIXELUNION_REDIRECT_LISTEN", "127.0.0.1:0")]);
+    let port = s.url.rsplit(':').next().expect("port").to_string();
+
+    // TLS 1.2 and 1.3 only; HTTP/2 by ALPN; forward-secret AEAD suites.
+    let (ok13, t13) = s_client(&port, &["-tls1_3", "-alpn", "h2,http/1.1"]);
+    assert!(ok13, "TLS 1.3: {t13}");
+    assert!(t13.contains("ALPN protocol: h2"), "{t13}");
+    let (ok12, t12) = s_client(&port, &["-tls1_2"]);
+    assert!(ok12, "TLS 1.2: {t12}");
+    assert!(
+        t12.contains("ECDHE") && (t12.contains("GCM") || t12.contains("CHACHA20")),
+        "{t12}"
+    );
+    // @SECLEVEL=0 lets the client offer what it would otherwise refuse, so the
+    // refusal below is the server's.
+    let (ok11, _) = s_client(&port, &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    assert!(!ok11, "TLS 1.1 must be refused");
+    let (okcbc, _) = s_client(
+        &port,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "AES128-SHA:AES256-SHA:AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0",
+        ],
+    );
+    assert!(
+        !okcbc,
+        "non-AEAD / non-forward-secret suites must be refused"
+    );
+
+    // HSTS on every answer.
+    let out = Command::new("curl")
+        .args(["-skI", &format!("{}/healthz", s.url)])
+        .output()
+        .expect("curl");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .to_lowercase()
+            .contains("strict-transport-security: max-age=")
+    );
+
+    // The plain-HTTP listener only redirects, to the configured host.
+    let redirect = s
+        .stdout
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("Redirecting http://")
+                .map(|r| r.split('/').next().unwrap_or("").to_string())
+        })
+        .expect("redirect listener address printed");
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-H",
+            "Host: evil.example",
+        ])
+        .arg(format!("http://{redirect}/api/v1/sys/status?x=1"))
+        .output()
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("308 https://localhost:{port}/api/v1/sys/status?x=1")
+    );
+
+    // SIGHUP reloads the certificate from disk without a restart.
+    let (_, before) = s_client(&port, &[]);
+    assert!(!before.contains("reloaded.test"));
+    let tls = data.join("tls");
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=reloaded.test",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("key.pem"))
+        .arg("-out")
+        .arg(tls.join("cert.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl req");
+    assert!(st.success());
+    let _ = Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status();
+    let mut reloaded = false;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        if s_client(&port, &[]).1.contains("reloaded.test") {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "certificate was not reloaded on SIGHUP");
+    assert_eq!(s.get("/healthz").0, 200, "still serving after reload");
+    s.stop();
 }

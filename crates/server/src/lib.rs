@@ -13,6 +13,7 @@ mod error;
 mod http;
 mod keystate;
 mod limiter;
+pub mod redirect;
 pub mod tls;
 
 use std::future::Future;
