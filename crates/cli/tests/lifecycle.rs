@@ -4,7 +4,12 @@
 //! share from stdin unseals it; `seal` wipes the key. Then every file under
 //! the data directory, the process's environ and cmdline and its log output
 //! are scanned for the root key, the unseal key and the share: none may appear.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -296,18 +301,9 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
             })
         })
         .expect("the share opens the stored sealed record");
-    let root_bytes = root.audit_bytes().to_vec();
     let unseal_key = pixelunion_vault::shares::audit_share_secret(&share).expect("share y");
-    assert_ne!(root_bytes, unseal_key);
-
-    let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
-    for f in forms(&root_bytes) {
-        needles.push(("root key".into(), f));
-    }
-    for f in forms(&unseal_key) {
-        needles.push(("unseal key".into(), f));
-    }
-    needles.push(("share".into(), share.as_bytes().to_vec()));
+    assert_ne!(&root.audit_bytes()[..], &unseal_key[..]);
+    let mut needles = needles(&share, &root);
     needles.push((
         "share body".into(),
         share.replace('-', "").as_bytes()[2..].to_vec(),
@@ -525,4 +521,145 @@ fn tls_versions_alpn_redirect_and_certificate_reload() {
     assert!(reloaded, "certificate was not reloaded on SIGHUP");
     assert_eq!(s.get("/healthz").0, 200, "still serving after reload");
     s.stop();
+}
+
+/// Secrets derivable from the share and the stored sealed record, in every
+/// form they could take in a file, a dump or a log.
+fn needles(share: &str, root: &pixelunion_vault::root::RootKey) -> Vec<(String, Vec<u8>)> {
+    let unseal_key = pixelunion_vault::shares::audit_share_secret(share).expect("share y");
+    let mut n: Vec<(String, Vec<u8>)> = Vec::new();
+    for f in forms(root.audit_bytes()) {
+        n.push(("root key".into(), f));
+    }
+    for f in forms(&unseal_key) {
+        n.push(("unseal key".into(), f));
+    }
+    n.push(("share".into(), share.as_bytes().to_vec()));
+    n
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The same lifecycle on the scale-out backends: PostgreSQL for metadata and,
+/// when a test S3 server is configured, S3 buckets for both stores. The
+/// database dump is scanned for key material like the data directory.
+#[test]
+fn postgres_and_s3_backends_hold_no_key_material() {
+    let Ok(pg) = std::env::var("PIXELUNION_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SKIPPED postgres_and_s3_backends_hold_no_key_material: set PIXELUNION_TEST_POSTGRES_URL"
+        );
+        return;
+    };
+    let db = format!("pu_life_{}", std::process::id());
+    psql(&pg, &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&pg, &format!("CREATE DATABASE {db}"));
+    let base = pg.rsplit_once('/').expect("db in url").0;
+    let url = format!("{base}/{db}");
+    let mut env: Vec<(String, String)> = vec![("PIXELUNION_DATABASE_URL".into(), url.clone())];
+    let s3 = std::env::var("PIXELUNION_TEST_S3_ENDPOINT").ok();
+    if let Some(endpoint) = &s3 {
+        let v = |k: &str| std::env::var(format!("PIXELUNION_TEST_S3_{k}")).expect(k);
+        for (store, bucket) in [
+            ("PRIMARY", v("BUCKET")),
+            (
+                "BACKUP",
+                std::env::var("PIXELUNION_TEST_S3_BACKUP_BUCKET").unwrap_or_else(|_| v("BUCKET")),
+            ),
+        ] {
+            env.push((format!("PIXELUNION_{store}__KIND"), "s3".into()));
+            env.push((format!("PIXELUNION_{store}__ENDPOINT"), endpoint.clone()));
+            env.push((format!("PIXELUNION_{store}__BUCKET"), bucket));
+            env.push((format!("PIXELUNION_{store}__REGION"), v("REGION")));
+            env.push((
+                format!("PIXELUNION_{store}__ACCESS_KEY_ID"),
+                v("ACCESS_KEY_ID"),
+            ));
+            env.push((
+                format!("PIXELUNION_{store}__SECRET_ACCESS_KEY"),
+                v("SECRET_ACCESS_KEY"),
+            ));
+            env.push((format!("PIXELUNION_{store}__PATH_STYLE"), "true".into()));
+        }
+    } else {
+        eprintln!(
+            "note: PIXELUNION_TEST_S3_ENDPOINT not set; stores are local directories in this run"
+        );
+    }
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+
+    let s = Server::start_with(&data, &env_ref);
+    let share = s
+        .stdout
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
+        .expect("share printed");
+    assert_eq!(s.get("/readyz").0, 200, "PostgreSQL and stores reachable");
+    let log1 = s.stop();
+
+    let s = Server::start_with(&data, &env_ref);
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":true"));
+    assert_eq!(s.get("/api/v1/assets").0, 503);
+    let out = s.cli(&data, "unseal", &share);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s.get("/api/v1/sys/status")
+            .1
+            .contains("\"database\":\"postgres\"")
+    );
+    assert_eq!(s.get("/readyz").0, 200);
+    let environ = s.proc_file("environ");
+    let log2 = s.stop();
+
+    let sealed_hex = psql(&url, "SELECT encode(sealed_root, 'hex') FROM vault_seal");
+    let sealed_bytes: Vec<u8> = (0..sealed_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&sealed_hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    let rec = SealedRootKey::from_bytes(&sealed_bytes).expect("record");
+    let root = match UnsealProgress::new().submit(&share, &rec).expect("opens") {
+        UnsealStep::Unsealed(r) => r,
+        UnsealStep::Progress { .. } => panic!("1-of-1"),
+    };
+    let dump = Command::new("pg_dump")
+        .args(["--data-only", &url])
+        .output()
+        .expect("pg_dump");
+    assert!(dump.status.success());
+    assert!(
+        String::from_utf8_lossy(&dump.stdout).contains("vault_seal"),
+        "dump has the tables"
+    );
+    let mut scanned = vec![
+        ("pg_dump".to_string(), dump.stdout),
+        ("environ".into(), environ),
+        ("log 1".into(), log1),
+        ("log 2".into(), log2),
+    ];
+    for f in files_under(&data) {
+        scanned.push((f.display().to_string(), std::fs::read(&f).expect("read")));
+    }
+    for (what, hay) in &scanned {
+        for (name, needle) in needles(&share, &root) {
+            assert!(!contains(hay, &needle), "{name} found in {what}");
+        }
+    }
+    psql(&pg, &format!("DROP DATABASE {db}"));
 }
