@@ -557,6 +557,10 @@ fn psql(url: &str, sql: &str) -> String {
 #[test]
 fn postgres_and_s3_backends_hold_no_key_material() {
     let Ok(pg) = std::env::var("PIXELUNION_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test: its service variable is missing"
+        );
         eprintln!(
             "SKIPPED postgres_and_s3_backends_hold_no_key_material: set PIXELUNION_TEST_POSTGRES_URL"
         );

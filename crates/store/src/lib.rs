@@ -129,6 +129,22 @@ impl BlobStore {
         }
     }
 
+    /// Every object name in the store (for sweeps, audits and tests). Objects
+    /// that are not ours (other names) are skipped.
+    pub async fn list(&self) -> Result<Vec<BlobName>> {
+        use futures::TryStreamExt;
+        let metas: Vec<object_store::ObjectMeta> = self
+            .inner
+            .list(None)
+            .try_collect()
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        Ok(metas
+            .iter()
+            .filter_map(|m| m.location.filename().and_then(|f| BlobName::parse(f).ok()))
+            .collect())
+    }
+
     /// Checks the store answers (readiness): lists at most one object.
     pub async fn ping(&self) -> Result<()> {
         use futures::StreamExt;
