@@ -218,6 +218,17 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     );
     let environ = s.proc_file("environ");
     let cmdline = s.proc_file("cmdline");
+    // Hardened at start: no core file can be written.
+    let limits = String::from_utf8_lossy(&s.proc_file("limits")).to_string();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("limits");
+    assert_eq!(
+        core.split_whitespace().skip(4).take(2).collect::<Vec<_>>(),
+        ["0", "0"],
+        "{core}"
+    );
     let log1 = s.stop();
 
     // Restart: sealed; data routes 503 with a JSON error; readyz 503.
@@ -666,4 +677,48 @@ fn postgres_and_s3_backends_hold_no_key_material() {
         }
     }
     psql(&pg, &format!("DROP DATABASE {db}"));
+}
+
+/// SIGTERM lets a request that is still arriving finish before the process exits.
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Server::start(&dir.path().join("data"));
+    // A 3 KB body sent at 1 KB/s: in flight for about 3 s.
+    let body = format!("{{\"share\":\"{}\"}}", "x".repeat(3000));
+    let curl = Command::new("curl")
+        .args([
+            "-sk",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--limit-rate",
+            "1K",
+            "-X",
+            "POST",
+        ])
+        .args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &body,
+        ])
+        .arg(format!("{}/api/v1/sys/unseal", s.url))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("curl");
+    std::thread::sleep(Duration::from_millis(800));
+    let started = std::time::Instant::now();
+    let _log = s.stop();
+    let out = curl.wait_with_output().expect("curl");
+    let code = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "process waited for the request"
+    );
+    assert!(
+        code.starts_with('4') || code.starts_with('2'),
+        "request completed with an answer, got {code:?}"
+    );
 }
