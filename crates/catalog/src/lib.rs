@@ -10,6 +10,18 @@
 //! dates, counters). It must never receive or log keys, shares or plaintext
 //! user content, and never build SQL from user input (bound parameters only).
 
+/// Runs the same body against whichever pool this catalog holds. Queries use
+/// only SQL and bound types that mean the same on both backends; where they
+/// differ, the module writes the two arms out by hand.
+macro_rules! with_pool {
+    ($catalog:expr, $pool:ident => $body:expr) => {
+        match $catalog {
+            $crate::Catalog::Sqlite($pool) => $body,
+            $crate::Catalog::Postgres($pool) => $body,
+        }
+    };
+}
+
 mod error;
 mod keys;
 
@@ -94,18 +106,12 @@ impl Catalog {
 
     /// Checks the database answers (readiness).
     pub async fn ping(&self) -> Result<()> {
-        match self {
-            Catalog::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
-            Catalog::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
-        }
+        with_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?);
         Ok(())
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        match self {
-            Catalog::Sqlite(p) => p.close().await,
-            Catalog::Postgres(p) => p.close().await,
-        }
+        with_pool!(self, p => p.close().await)
     }
 }
