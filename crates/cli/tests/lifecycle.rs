@@ -270,7 +270,39 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     assert_eq!(code, 429, "backoff after failures: {body}");
     std::thread::sleep(Duration::from_secs(5));
 
-    // `pixelunion unseal` reads the share from stdin (never argv or env).
+    // At a terminal, `pixelunion unseal` prompts and reads without echo: run
+    // it on a pseudo-terminal (util-linux `script`) and check the share never
+    // appears in what the terminal showed.
+    let tty = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{BIN} unseal --data-dir {} --addr {}",
+            data.display(),
+            s.url
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            std::thread::sleep(Duration::from_millis(500));
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{share}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("script");
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("input hidden"), "prompted: {screen}");
+    assert!(!screen.contains(&share[3..20]), "share echoed: {screen}");
+    assert!(screen.contains("unsealed"), "{screen}");
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":false"));
+    assert!(s.cli(&data, "seal", "").status.success());
+    assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":true"));
+
+    // Without a terminal, `pixelunion unseal` reads the share from stdin (never argv or env).
     let out = s.cli(&data, "unseal", &format!("{share}\n"));
     assert!(
         out.status.success(),
