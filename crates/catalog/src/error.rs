@@ -9,6 +9,9 @@ pub enum CatalogError {
     /// The vault was initialized already (a second `init` must not overwrite it).
     #[error("the vault is already initialized")]
     AlreadyInitialized,
+    /// A unique value (e-mail) is taken.
+    #[error("already exists")]
+    AlreadyExists,
     /// A row that must exist does not.
     #[error("not found")]
     NotFound,

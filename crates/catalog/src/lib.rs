@@ -22,6 +22,7 @@ macro_rules! with_pool {
     };
 }
 
+mod accounts;
 mod error;
 mod keys;
 
@@ -34,6 +35,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use accounts::{AuditRow, SessionRow, UserRow};
 pub use error::{CatalogError, Result};
 pub use keys::KeyringRow;
 

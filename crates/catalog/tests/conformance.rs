@@ -4,7 +4,200 @@
 //! run gets a fresh database that is dropped afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use pixelunion_catalog::{Catalog, CatalogError};
+use pixelunion_catalog::{AuditRow, Catalog, CatalogError, SessionRow, UserRow};
+
+fn user(id: &str, idx: &[u8]) -> UserRow {
+    UserRow {
+        id: id.into(),
+        email_index: idx.to_vec(),
+        email: b"ct-email".to_vec(),
+        user_key: b"wrapped".to_vec(),
+        password_hash: "$argon2id$...".into(),
+        role: "user".into(),
+        disabled: false,
+        must_change_password: true,
+        totp_secret: None,
+        totp_last_step: None,
+        created_at: 1000,
+        last_login_at: None,
+    }
+}
+
+fn session(hash: &[u8], id: &str, user: &str, seen: i64) -> SessionRow {
+    SessionRow {
+        token_hash: hash.to_vec(),
+        id: id.into(),
+        user_id: user.into(),
+        created_at: 1,
+        last_seen_at: seen,
+        idle_secs: 60,
+        expires_at: 10_000,
+        client: Some(b"ct-client".to_vec()),
+    }
+}
+
+async fn accounts_suite(c: &Catalog) {
+    assert_eq!(c.count_users().await.expect("count"), 0);
+    c.create_user(&user("u1", b"idx-1")).await.expect("create");
+    c.create_user(&user("u2", b"idx-2")).await.expect("create");
+    assert!(matches!(
+        c.create_user(&user("u3", b"idx-1")).await,
+        Err(CatalogError::AlreadyExists)
+    ));
+    assert_eq!(c.count_users().await.expect("count"), 2);
+    let found = c
+        .user_by_email_index(&[b"nope".to_vec(), b"idx-2".to_vec()])
+        .await
+        .expect("find")
+        .expect("some");
+    assert_eq!(found, user("u2", b"idx-2"));
+    assert!(
+        c.user_by_email_index(&[b"nope".to_vec()])
+            .await
+            .expect("find")
+            .is_none()
+    );
+
+    c.set_password("u1", "$argon2id$new", false)
+        .await
+        .expect("pw");
+    c.set_role("u1", "admin").await.expect("role");
+    assert!(
+        c.set_role("u1", "emperor").await.is_err(),
+        "roles are checked by the schema"
+    );
+    c.set_disabled("u2", true).await.expect("disable");
+    c.touch_login("u1", 77).await.expect("touch");
+    let u1 = c.user_by_id("u1").await.expect("get").expect("some");
+    assert_eq!(
+        (
+            u1.password_hash.as_str(),
+            u1.must_change_password,
+            u1.role.as_str(),
+            u1.last_login_at
+        ),
+        ("$argon2id$new", false, "admin", Some(77))
+    );
+    assert!(
+        c.user_by_id("u2")
+            .await
+            .expect("get")
+            .expect("some")
+            .disabled
+    );
+    assert!(matches!(
+        c.set_password("ghost", "x", false).await,
+        Err(CatalogError::NotFound)
+    ));
+
+    // TOTP replay guard: a step is accepted once, later steps only.
+    c.set_totp("u1", Some(b"ct-secret")).await.expect("totp");
+    assert!(c.claim_totp_step("u1", 100).await.expect("claim"));
+    assert!(
+        !c.claim_totp_step("u1", 100).await.expect("claim"),
+        "replay"
+    );
+    assert!(
+        !c.claim_totp_step("u1", 99).await.expect("claim"),
+        "older step"
+    );
+    assert!(c.claim_totp_step("u1", 101).await.expect("claim"));
+    c.set_totp("u1", None).await.expect("clear");
+    assert_eq!(
+        c.user_by_id("u1")
+            .await
+            .expect("get")
+            .expect("some")
+            .totp_secret,
+        None
+    );
+
+    c.replace_recovery_codes("u1", &[[1; 32], [2; 32]])
+        .await
+        .expect("codes");
+    assert!(c.use_recovery_code("u1", &[1; 32], 5).await.expect("use"));
+    assert!(
+        !c.use_recovery_code("u1", &[1; 32], 6).await.expect("use"),
+        "single use"
+    );
+    assert!(
+        !c.use_recovery_code("u2", &[2; 32], 6).await.expect("use"),
+        "another user's code"
+    );
+    assert_eq!(c.recovery_codes_left("u1").await.expect("left"), 1);
+
+    c.create_session(&session(b"h1", "s1", "u1", 10))
+        .await
+        .expect("session");
+    c.create_session(&session(b"h2", "s2", "u1", 20))
+        .await
+        .expect("session");
+    c.create_session(&session(b"h3", "s3", "u2", 30))
+        .await
+        .expect("session");
+    assert_eq!(
+        c.session_by_token_hash(b"h1").await.expect("get"),
+        Some(session(b"h1", "s1", "u1", 10))
+    );
+    c.touch_session(b"h1", 50).await.expect("touch");
+    let list = c.list_sessions("u1").await.expect("list");
+    assert_eq!(
+        list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["s1", "s2"]
+    );
+    assert!(
+        !c.delete_session("u1", "s3").await.expect("delete"),
+        "cannot revoke another user's session"
+    );
+    assert!(c.delete_session("u1", "s2").await.expect("delete"));
+    c.create_session(&session(b"h4", "s4", "u1", 60))
+        .await
+        .expect("session");
+    assert_eq!(
+        c.delete_other_sessions("u1", Some(b"h1"))
+            .await
+            .expect("others"),
+        1
+    );
+    assert_eq!(c.list_sessions("u1").await.expect("list").len(), 1);
+    c.delete_session_by_hash(b"h1").await.expect("logout");
+    assert!(c.session_by_token_hash(b"h1").await.expect("get").is_none());
+    assert_eq!(c.list_sessions("u2").await.expect("list").len(), 1);
+
+    for (i, action) in ["login", "login", "session.revoke"].iter().enumerate() {
+        c.append_audit(&AuditRow {
+            seq: 0,
+            at: i as i64,
+            actor: Some("u1".into()),
+            action: (*action).into(),
+            target: None,
+            outcome: "success".into(),
+            details: None,
+        })
+        .await
+        .expect("audit");
+    }
+    let recent = c.recent_audit(2).await.expect("audit");
+    assert_eq!(
+        recent.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["session.revoke", "login"]
+    );
+    assert!(recent[0].seq > recent[1].seq);
+    // Append-only: the database itself refuses changes.
+    let upd = "UPDATE audit_events SET outcome = 'failure'";
+    let del = "DELETE FROM audit_events";
+    match c {
+        Catalog::Sqlite(p) => {
+            assert!(sqlx::query(upd).execute(p).await.is_err());
+            assert!(sqlx::query(del).execute(p).await.is_err());
+        }
+        Catalog::Postgres(p) => {
+            assert!(sqlx::query(upd).execute(p).await.is_err());
+            assert!(sqlx::query(del).execute(p).await.is_err());
+        }
+    }
+    assert_eq!(c.recent_audit(10).await.expect("audit").len(), 3);
+}
 
 async fn suite(c: &Catalog) {
     c.ping().await.expect("ping");
@@ -60,6 +253,7 @@ async fn suite(c: &Catalog) {
     );
     assert_eq!(ring[0].encryptions, 500);
     assert_eq!(ring[1].encryptions, i64::MAX as u64);
+    accounts_suite(c).await;
 }
 
 #[tokio::test]
