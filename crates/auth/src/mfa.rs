@@ -93,6 +93,20 @@ pub fn verify_totp(
 /// A recovery code to show once, and its stored hash.
 pub type RecoveryCode = (Zeroizing<String>, [u8; 32]);
 
+/// The TOTP code for `secret` at unix time `t` (what an authenticator app
+/// shows; used by clients and tests).
+pub fn code_at(secret: &[u8], t: u64) -> Result<String, MfaError> {
+    Ok(totp(secret, "x")?.generate(t))
+}
+
+/// Decodes the base32 form of a secret (as shown at enrolment).
+pub fn secret_from_base32(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    BASE32_NOPAD
+        .decode(s.trim().to_uppercase().as_bytes())
+        .ok()
+        .map(Zeroizing::new)
+}
+
 /// Ten fresh recovery codes (`xxxx-xxxx-xxxx`, 60 bits each) and their hashes.
 pub fn new_recovery_codes() -> Result<Vec<RecoveryCode>, MfaError> {
     (0..RECOVERY_CODES)

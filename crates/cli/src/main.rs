@@ -125,16 +125,20 @@ async fn run(cli: Cli) -> Result<()> {
             let config = load_config(&common, None)?;
             let n = shares.unwrap_or(config.init.shares);
             let k = threshold.unwrap_or(config.init.threshold);
-            let texts = pixelunion_server::initialize(&config, k, n)
+            let init = pixelunion_server::initialize(&config, k, n)
                 .await
                 .with_context(|| format!("initialising {}", config.data_dir.display()))?;
             let mut out = std::io::stdout().lock();
             if json {
-                let shares: Vec<&str> = texts.iter().map(|s| s.expose()).collect();
-                let v = serde_json::json!({"shares": shares, "threshold": k});
+                let shares: Vec<&str> = init.shares.iter().map(|s| s.expose()).collect();
+                let v = serde_json::json!({
+                    "shares": shares,
+                    "threshold": k,
+                    "admin": {"email": init.admin_email, "password": init.admin_password.as_str()},
+                });
                 writeln!(out, "{v}")?;
             } else {
-                print_shares(&mut out, &config, &texts, k)?;
+                print_initialization(&mut out, &config, &init)?;
             }
             Ok(())
         }
@@ -189,12 +193,12 @@ fn read_share() -> Result<Zeroizing<String>> {
     Ok(trimmed)
 }
 
-fn print_shares(
+fn print_initialization(
     out: &mut impl Write,
     config: &Config,
-    texts: &[pixelunion_vault::shares::ShareText],
-    k: u8,
+    init: &pixelunion_server::Initialization,
 ) -> std::io::Result<()> {
+    let (texts, k) = (&init.shares, init.threshold);
     writeln!(
         out,
         "PixelUnion initialised a new vault in {}.",
@@ -224,6 +228,14 @@ fn print_shares(
         out,
         "  and its data cannot be read by anyone, including you."
     )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  First administrator (shown once; set a new password and two-factor"
+    )?;
+    writeln!(out, "  authentication at first sign-in):")?;
+    writeln!(out, "    e-mail:   {}", init.admin_email)?;
+    writeln!(out, "    password: {}", init.admin_password.as_str())?;
     writeln!(out)
 }
 
@@ -231,12 +243,12 @@ async fn serve(config: Config) -> Result<()> {
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let (state, new_shares) = pixelunion_server::prepare(config.clone()).await?;
+    let (state, init) = pixelunion_server::prepare(config.clone()).await?;
     let mut out = std::io::stdout().lock();
-    if let Some(texts) = &new_shares {
-        print_shares(&mut out, &config, texts, config.init.threshold)?;
+    if let Some(init) = &init {
+        print_initialization(&mut out, &config, init)?;
     }
-    drop(new_shares);
+    drop(init);
     // One shutdown signal for every listener.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -51,6 +51,8 @@ pub struct InitConfig {
     pub shares: u8,
     /// shares needed to unseal
     pub threshold: u8,
+    /// e-mail of the first administrator
+    pub admin_email: String,
 }
 
 impl Default for InitConfig {
@@ -58,6 +60,7 @@ impl Default for InitConfig {
         InitConfig {
             shares: 1,
             threshold: 1,
+            admin_email: "admin@localhost".into(),
         }
     }
 }
@@ -170,6 +173,11 @@ impl Config {
                 )
             },
         )?;
+        if !crate::accounts::valid_email(&self.init.admin_email) {
+            return Err(ConfigError(
+                "init.admin_email: not an e-mail address".into(),
+            ));
+        }
         for (name, s) in [("primary", &self.primary), ("backup", &self.backup)] {
             match s.kind.as_str() {
                 "" | "local" => {}

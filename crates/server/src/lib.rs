@@ -8,6 +8,7 @@
 //! log line, never answer a client with an internal error's text, and never
 //! serve a data route while sealed.
 
+pub mod accounts;
 pub mod config;
 mod error;
 mod http;
@@ -55,6 +56,9 @@ pub enum ServerError {
     /// Key state.
     #[error("keys: {0}")]
     Keys(#[from] keystate::KeyStateError),
+    /// Accounts (first administrator, hashing).
+    #[error("accounts: {0}")]
+    Accounts(String),
     /// Listener / serving.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -65,6 +69,7 @@ struct Inner {
     catalog: Catalog,
     stores: Stores,
     keys: KeyVault,
+    accounts: accounts::Accounts,
     unseal_limiter: limiter::UnsealLimiter,
 }
 
@@ -97,15 +102,66 @@ impl AppState {
     pub fn keys(&self) -> &KeyVault {
         &self.0.keys
     }
+    /// Account services.
+    pub fn accounts(&self) -> &accounts::Accounts {
+        &self.0.accounts
+    }
     pub(crate) fn unseal_limiter(&self) -> &limiter::UnsealLimiter {
         &self.0.unseal_limiter
     }
 }
 
+/// What a first start (or `init`) hands out once: the shares and the first
+/// administrator's credentials.
+pub struct Initialization {
+    /// unseal key shares
+    pub shares: Vec<ShareText>,
+    /// shares needed
+    pub threshold: u8,
+    /// first administrator's e-mail
+    pub admin_email: String,
+    /// first administrator's one-time password
+    pub admin_password: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Initialization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Initialization")
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+fn accounts_service() -> Result<accounts::Accounts, ServerError> {
+    accounts::Accounts::new(pixelunion_auth::password::HashParams::default())
+        .map_err(|e| ServerError::Accounts(e.to_string()))
+}
+
+async fn initialize_with(
+    catalog: &Catalog,
+    keys: &KeyVault,
+    accounts: &accounts::Accounts,
+    config: &Config,
+    threshold: u8,
+    shares: u8,
+) -> Result<Initialization, ServerError> {
+    let texts = keys.initialize(catalog, threshold, shares).await?;
+    let admin_password =
+        accounts::create_initial_admin(catalog, keys, accounts, &config.init.admin_email)
+            .await
+            .map_err(|e| ServerError::Accounts(format!("{e:?}")))?;
+    Ok(Initialization {
+        shares: texts,
+        threshold,
+        admin_email: config.init.admin_email.clone(),
+        admin_password,
+    })
+}
+
 /// Opens everything the service needs. If the catalog is empty it is
-/// initialized here and the new shares are returned (to print once); the
-/// server is then unsealed. Otherwise it starts sealed.
-pub async fn prepare(config: Config) -> Result<(AppState, Option<Vec<ShareText>>), ServerError> {
+/// initialized here (shares and first administrator, returned to print once);
+/// the server is then unsealed. Otherwise it starts sealed.
+pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>), ServerError> {
     create_private_dir(&config.data_dir)?;
     let catalog = Catalog::connect(&config.database_url()).await?;
     let stores = Stores {
@@ -113,12 +169,20 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Vec<ShareText>>
         backup: BlobStore::open(&config.store("backup"), "backup")?,
     };
     let keys = KeyVault::load(&catalog).await?;
-    let new_shares = if keys.status().initialized {
+    let accounts = accounts_service()?;
+    let init = if keys.status().initialized {
         None
     } else {
         Some(
-            keys.initialize(&catalog, config.init.threshold, config.init.shares)
-                .await?,
+            initialize_with(
+                &catalog,
+                &keys,
+                &accounts,
+                &config,
+                config.init.threshold,
+                config.init.shares,
+            )
+            .await?,
         )
     };
     tls::ensure_self_signed(&config)?;
@@ -127,9 +191,10 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Vec<ShareText>>
         catalog,
         stores,
         keys,
+        accounts,
         unseal_limiter: limiter::UnsealLimiter::default(),
     }));
-    Ok((state, new_shares))
+    Ok((state, init))
 }
 
 /// Initializes the catalog without serving (`pixelunion init`).
@@ -137,13 +202,21 @@ pub async fn initialize(
     config: &Config,
     threshold: u8,
     shares: u8,
-) -> Result<Vec<ShareText>, ServerError> {
+) -> Result<Initialization, ServerError> {
     create_private_dir(&config.data_dir)?;
     let catalog = Catalog::connect(&config.database_url()).await?;
     let keys = KeyVault::load(&catalog).await?;
-    let shares = keys.initialize(&catalog, threshold, shares).await?;
+    let init = initialize_with(
+        &catalog,
+        &keys,
+        &accounts_service()?,
+        config,
+        threshold,
+        shares,
+    )
+    .await?;
     catalog.close().await;
-    Ok(shares)
+    Ok(init)
 }
 
 fn create_private_dir(path: &std::path::Path) -> Result<(), ServerError> {

@@ -1,6 +1,8 @@
 //! The router: one module per resource, merged here, wrapped in the
 //! perimeter layers (security headers, body limit) and the sealed guard.
 
+mod admin;
+mod auth;
 mod sys;
 
 use axum::Router;
@@ -17,6 +19,8 @@ use crate::error::ApiError;
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let data = Router::new()
+        .merge(auth::router())
+        .merge(admin::router())
         // Data routes (assets, albums, …) are merged here as they arrive;
         // unknown API paths answer 404 once unsealed.
         .fallback(|| async { ApiError::not_found() })

@@ -1,0 +1,217 @@
+//! Account administration and the audit trail. Nothing here returns content
+//! or content metadata: only account state.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use pixelunion_auth::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::accounts::principal::gate;
+use crate::accounts::{self, Authed, audit};
+use crate::error::ApiError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/{id}", patch(update_user))
+        .route("/audit/events", get(audit_events))
+}
+
+fn account_json(state: &AppState, u: &pixelunion_catalog::UserRow) -> Value {
+    let email = state
+        .keys()
+        .with_keyring(|k| accounts::email_of(k, u).ok())
+        .flatten();
+    json!({
+        "id": u.id,
+        "email": email,
+        "role": u.role,
+        "disabled": u.disabled,
+        "mfa_enrolled": u.totp_secret.is_some(),
+        "must_change_password": u.must_change_password,
+        "created_at": u.created_at,
+        "last_login_at": u.last_login_at,
+    })
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    a: Authed<gate::ViewAccounts>,
+) -> Result<Json<Value>, ApiError> {
+    let users = state
+        .catalog()
+        .list_users()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        "admin.users.list",
+        None,
+        "success",
+    )
+    .await;
+    Ok(Json(
+        json!({"items": users.iter().map(|u| account_json(&state, u)).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CreateUser {
+    email: String,
+    role: Option<String>,
+}
+
+/// Creates an account with a one-time password that must be changed at first
+/// sign-in (invitation links replace this in a later step).
+async fn create_user(
+    State(state): State<AppState>,
+    a: Authed<gate::ManageUsers>,
+    body: Result<Json<CreateUser>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "expected JSON {\"email\", \"role\"?}",
+        )
+    })?;
+    if !accounts::valid_email(&body.email) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-email",
+            "that is not an e-mail address",
+        ));
+    }
+    let role = match body.role.as_deref() {
+        None => Role::User,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-role",
+                "unknown role",
+            )
+        })?,
+    };
+    let password = accounts::one_time_password()?;
+    let row = accounts::create_user(&state, &body.email, password.clone(), role, true).await?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        "admin.users.create",
+        Some(&row.id),
+        "success",
+    )
+    .await;
+    let mut v = account_json(&state, &row);
+    v["one_time_password"] = json!(password.as_str());
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[derive(Deserialize)]
+struct UpdateUser {
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    a: Authed<gate::ManageUsers>,
+    Path(id): Path<String>,
+    body: Result<Json<UpdateUser>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "expected JSON {\"role\"?, \"disabled\"?}",
+        )
+    })?;
+    let c = state.catalog();
+    let user = c
+        .user_by_id(&id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(ApiError::not_found)?;
+    if user.id == a.user.id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "self-change",
+            "administrators cannot change their own role or disable themselves",
+        ));
+    }
+    if let Some(r) = &body.role {
+        // Role changes are their own permission (admin holds both today).
+        crate::accounts::principal::admit::<gate::ManageRoles>(&a)?;
+        let role = Role::parse(r).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-role",
+                "unknown role",
+            )
+        })?;
+        c.set_role(&id, role.as_str())
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        c.delete_other_sessions(&id, None)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        audit(
+            &state,
+            Some(&a.user.id),
+            &format!("admin.users.role:{}", role.as_str()),
+            Some(&id),
+            "success",
+        )
+        .await;
+    }
+    if let Some(d) = body.disabled {
+        c.set_disabled(&id, d)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        if d {
+            c.delete_other_sessions(&id, None)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+        }
+        audit(
+            &state,
+            Some(&a.user.id),
+            if d {
+                "admin.users.disable"
+            } else {
+                "admin.users.enable"
+            },
+            Some(&id),
+            "success",
+        )
+        .await;
+    }
+    let user = c
+        .user_by_id(&id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(account_json(&state, &user)))
+}
+
+async fn audit_events(
+    State(state): State<AppState>,
+    a: Authed<gate::ReadAudit>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = state
+        .catalog()
+        .recent_audit(500)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(&state, Some(&a.user.id), "audit.read", None, "success").await;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "outcome": e.outcome}))
+        .collect();
+    Ok(Json(json!({"items": items})))
+}

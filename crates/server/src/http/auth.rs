@@ -1,0 +1,583 @@
+//! Authentication routes: login (password, then TOTP or a recovery code),
+//! logout, the caller's profile, sessions, password change and TOTP enrolment.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use pixelunion_auth::Role;
+use pixelunion_auth::mfa;
+use pixelunion_auth::password::{Verified, check_policy};
+use pixelunion_vault::field::{self, FieldContext};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use crate::AppState;
+use crate::accounts::principal::{COOKIE, csrf_token, gate};
+use crate::accounts::{self, Authed, audit, now, user_key};
+use crate::error::ApiError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        .route("/auth/sessions", get(sessions))
+        .route("/auth/sessions/{id}", delete(revoke_session))
+        .route("/auth/sessions/revoke-others", post(revoke_others))
+        .route("/auth/password", post(change_password))
+        .route("/auth/mfa/totp", post(totp_begin))
+        .route("/auth/mfa/totp/confirm", post(totp_confirm))
+}
+
+fn bad_request(msg: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad-request", msg)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid-credentials",
+        "e-mail, password or code is not right",
+    )
+}
+
+fn throttled(secs: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-attempts",
+        format!("too many failed attempts; try again in {secs} s"),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: Zeroizing<String>,
+    totp: Option<Zeroizing<String>>,
+    recovery_code: Option<Zeroizing<String>>,
+    /// API clients: also return the session token in the body.
+    #[serde(default)]
+    bearer: bool,
+}
+
+fn profile(p: &pixelunion_catalog::UserRow, email: Option<String>) -> Value {
+    json!({
+        "id": p.id,
+        "email": email,
+        "role": p.role,
+        "must_change_password": p.must_change_password,
+        "mfa_enrolled": p.totp_secret.is_some(),
+        "mfa_required": Role::parse(&p.role).is_some_and(Role::requires_mfa),
+    })
+}
+
+fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .map_err(|e| ApiError::internal(&e))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    if state.keys().is_sealed() {
+        return Err(ApiError::sealed());
+    }
+    let Json(body) =
+        body.map_err(|_| bad_request("expected JSON {\"email\", \"password\", \"totp\"?}"))?;
+    let email = accounts::normalize_email(&body.email);
+    let indexes = state
+        .keys()
+        .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))?;
+    let ip_key = format!("ip:{}", peer.ip());
+    let acct_key = format!(
+        "acct:{}",
+        indexes
+            .first()
+            .map(|i| i.tag[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>())
+            .unwrap_or_default()
+    );
+    let keys = [ip_key.as_str(), acct_key.as_str()];
+    if let Some(secs) = state.accounts().throttle.retry_after(&keys) {
+        return Err(throttled(secs));
+    }
+    let idx: Vec<Vec<u8>> = indexes.iter().map(|i| i.to_bytes().to_vec()).collect();
+    let user = state
+        .catalog()
+        .user_by_email_index(&idx)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let verified = state
+        .accounts()
+        .verify(
+            body.password.clone(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    let user = match (user, verified) {
+        (Some(u), Verified::Yes | Verified::YesRehash) if !u.disabled => u,
+        (u, _) => {
+            state.accounts().throttle.failure(&keys);
+            audit(
+                &state,
+                None,
+                "login",
+                u.as_ref().map(|u| u.id.as_str()),
+                "failure",
+            )
+            .await;
+            return Err(invalid_credentials());
+        }
+    };
+    // Second factor.
+    if let Some(secret_ct) = &user.totp_secret {
+        let ok = match (&body.totp, &body.recovery_code) {
+            (Some(code), _) => {
+                let secret = state
+                    .keys()
+                    .with_keyring(|k| {
+                        user_key(k, &user).and_then(|key| {
+                            field::decrypt(
+                                &key,
+                                &accounts::user_ctx(&user.id, "totp_secret"),
+                                secret_ct,
+                            )
+                        })
+                    })
+                    .ok_or_else(ApiError::sealed)?
+                    .map_err(|e| ApiError::internal(&e))?;
+                match mfa::verify_totp(
+                    &secret,
+                    code,
+                    now() as u64,
+                    user.totp_last_step.map(|s| s as u64),
+                ) {
+                    Some(step) => state
+                        .catalog()
+                        .claim_totp_step(&user.id, step as i64)
+                        .await
+                        .map_err(|e| ApiError::internal(&e))?,
+                    None => false,
+                }
+            }
+            (None, Some(code)) => state
+                .catalog()
+                .use_recovery_code(&user.id, &mfa::recovery_hash(code), now())
+                .await
+                .map_err(|e| ApiError::internal(&e))?,
+            (None, None) => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "mfa-required",
+                    "enter the code from your authenticator app (or a recovery code)",
+                ));
+            }
+        };
+        if !ok {
+            state.accounts().throttle.failure(&keys);
+            audit(
+                &state,
+                Some(&user.id),
+                "login.mfa",
+                Some(&user.id),
+                "failure",
+            )
+            .await;
+            return Err(invalid_credentials());
+        }
+        if body.recovery_code.is_some() && body.totp.is_none() {
+            audit(
+                &state,
+                Some(&user.id),
+                "login.recovery-code",
+                Some(&user.id),
+                "success",
+            )
+            .await;
+        }
+    }
+    state.accounts().throttle.success(&keys);
+    if verified == Verified::YesRehash
+        && let Ok(h) = state.accounts().hash(body.password.clone()).await
+    {
+        let _ = state
+            .catalog()
+            .set_password(&user.id, &h, user.must_change_password)
+            .await;
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown client");
+    let client = format!(
+        "{} · {}",
+        peer.ip(),
+        agent.chars().take(200).collect::<String>()
+    );
+    let token = accounts::start_session(&state, &user, &client).await?;
+    let _ = state.catalog().touch_login(&user.id, now()).await;
+    audit(&state, Some(&user.id), "login", Some(&user.id), "success").await;
+    let email = state
+        .keys()
+        .with_keyring(|k| accounts::email_of(k, &user).ok())
+        .flatten();
+    let max_age =
+        pixelunion_auth::roles::default_timeouts(Role::parse(&user.role).unwrap_or(Role::User))
+            .absolute
+            .as_secs() as i64;
+    let mut out = json!({"user": profile(&user, email), "csrf_token": csrf_token(&token)});
+    if body.bearer {
+        out["token"] = json!(token.as_str());
+    }
+    let mut resp = Json(out).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&token, max_age)?);
+    Ok(resp)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    a: Authed<gate::AccountSetup>,
+) -> Result<Response, ApiError> {
+    state
+        .catalog()
+        .delete_session_by_hash(&a.session_hash)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        "logout",
+        Some(&a.user.id),
+        "success",
+    )
+    .await;
+    let mut resp = Json(json!({"signed_out": true})).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0)?);
+    Ok(resp)
+}
+
+async fn me(State(state): State<AppState>, a: Authed<gate::AccountSetup>) -> Json<Value> {
+    let email = state
+        .keys()
+        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
+        .flatten();
+    let mut v = profile(&a.user, email);
+    v["session_id"] = json!(a.session_id);
+    Json(v)
+}
+
+async fn sessions(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = state
+        .catalog()
+        .list_sessions(&a.user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let items = state
+        .keys()
+        .with_keyring(|k| {
+            let key = user_key(k, &a.user).ok();
+            rows.iter()
+                .map(|s| {
+                    let client = key.as_ref().zip(s.client.as_ref()).and_then(|(key, ct)| {
+                        let ctx = FieldContext {
+                            owner: a.user.id.as_bytes(),
+                            table: "sessions",
+                            column: "client",
+                            row: s.id.as_bytes(),
+                        };
+                        field::decrypt_string(key, &ctx, ct)
+                            .ok()
+                            .map(|c| c.to_string())
+                    });
+                    json!({
+                        "id": s.id,
+                        "client": client,
+                        "created_at": s.created_at,
+                        "last_seen_at": s.last_seen_at,
+                        "expires_at": s.expires_at,
+                        "current": s.id == a.session_id,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .ok_or_else(ApiError::sealed)?;
+    Ok(Json(json!({"items": items})))
+}
+
+async fn revoke_session(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .catalog()
+        .delete_session(&a.user.id, &id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        return Err(ApiError::not_found());
+    }
+    audit(
+        &state,
+        Some(&a.user.id),
+        "session.revoke",
+        Some(&id),
+        "success",
+    )
+    .await;
+    Ok(Json(json!({"revoked": 1})))
+}
+
+async fn revoke_others(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+) -> Result<Json<Value>, ApiError> {
+    let n = state
+        .catalog()
+        .delete_other_sessions(&a.user.id, Some(&a.session_hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        "session.revoke-others",
+        Some(&a.user.id),
+        "success",
+    )
+    .await;
+    Ok(Json(json!({"revoked": n})))
+}
+
+/// Re-authentication: the current password, checked with the login throttle.
+async fn reauthenticate(
+    state: &AppState,
+    a: &accounts::Principal,
+    password: &Zeroizing<String>,
+) -> Result<(), ApiError> {
+    let key = format!("reauth:{}", a.user.id);
+    if let Some(secs) = state.accounts().throttle.retry_after(&[&key]) {
+        return Err(throttled(secs));
+    }
+    match state
+        .accounts()
+        .verify(password.clone(), Some(a.user.password_hash.clone()))
+        .await?
+    {
+        Verified::No => {
+            state.accounts().throttle.failure(&[&key]);
+            audit(
+                state,
+                Some(&a.user.id),
+                "reauth",
+                Some(&a.user.id),
+                "failure",
+            )
+            .await;
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "reauthentication-failed",
+                "your current password is not right",
+            ))
+        }
+        _ => {
+            state.accounts().throttle.success(&[&key]);
+            Ok(())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: Zeroizing<String>,
+    new_password: Zeroizing<String>,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    a: Authed<gate::AccountSetup>,
+    body: Result<Json<PasswordBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) =
+        body.map_err(|_| bad_request("expected JSON {\"current_password\", \"new_password\"}"))?;
+    reauthenticate(&state, &a, &body.current_password).await?;
+    let email = state
+        .keys()
+        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
+        .flatten()
+        .unwrap_or_default();
+    check_policy(&body.new_password, &email).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak-password",
+            e.to_string(),
+        )
+    })?;
+    if *body.new_password == *body.current_password {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak-password",
+            "choose a password different from the current one",
+        ));
+    }
+    let hash = state.accounts().hash(body.new_password).await?;
+    state
+        .catalog()
+        .set_password(&a.user.id, &hash, false)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let ended = state
+        .catalog()
+        .delete_other_sessions(&a.user.id, Some(&a.session_hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        "password.change",
+        Some(&a.user.id),
+        "success",
+    )
+    .await;
+    Ok(Json(
+        json!({"changed": true, "other_sessions_ended": ended}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct TotpBeginBody {
+    password: Zeroizing<String>,
+}
+
+/// Starts TOTP enrolment: a new secret, returned to the caller (URI for the
+/// QR code, base32 for typing) and as an opaque enrolment ticket — the secret
+/// encrypted under the user's key — to send back with the first code.
+async fn totp_begin(
+    State(state): State<AppState>,
+    a: Authed<gate::AccountSetup>,
+    body: Result<Json<TotpBeginBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|_| bad_request("expected JSON {\"password\"}"))?;
+    reauthenticate(&state, &a, &body.password).await?;
+    let secret = mfa::new_secret().map_err(|e| ApiError::internal(&e))?;
+    let email = state
+        .keys()
+        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
+        .flatten()
+        .unwrap_or_else(|| a.user.id.clone());
+    let uri = mfa::otpauth_uri(&secret, &email).map_err(|e| ApiError::internal(&e))?;
+    let ticket = state
+        .keys()
+        .with_keyring(|k| {
+            user_key(k, &a.user).and_then(|key| {
+                field::encrypt(
+                    &key,
+                    &accounts::user_ctx(&a.user.id, "totp_enrolment"),
+                    &secret,
+                )
+            })
+        })
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))?;
+    use base64::Engine;
+    Ok(Json(json!({
+        "otpauth_uri": uri.as_str(),
+        "secret": mfa::secret_base32(&secret).as_str(),
+        "enrolment": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ticket),
+    })))
+}
+
+#[derive(Deserialize)]
+struct TotpConfirmBody {
+    enrolment: String,
+    code: Zeroizing<String>,
+}
+
+async fn totp_confirm(
+    State(state): State<AppState>,
+    a: Authed<gate::AccountSetup>,
+    body: Result<Json<TotpConfirmBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    use base64::Engine;
+    let Json(body) = body.map_err(|_| bad_request("expected JSON {\"enrolment\", \"code\"}"))?;
+    let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body.enrolment.as_bytes())
+        .map_err(|_| bad_request("enrolment ticket is malformed"))?;
+    let (secret, stored) = state
+        .keys()
+        .with_keyring(|k| {
+            let key = user_key(k, &a.user)?;
+            let secret = field::decrypt(
+                &key,
+                &accounts::user_ctx(&a.user.id, "totp_enrolment"),
+                &ticket,
+            )?;
+            let stored = field::encrypt(
+                &key,
+                &accounts::user_ctx(&a.user.id, "totp_secret"),
+                &secret,
+            )?;
+            Ok::<_, pixelunion_vault::VaultError>((secret, stored))
+        })
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|_| bad_request("enrolment ticket is not valid for this account"))?;
+    let key = format!("mfa-enrol:{}", a.user.id);
+    if let Some(secs) = state.accounts().throttle.retry_after(&[&key]) {
+        return Err(throttled(secs));
+    }
+    let Some(step) = mfa::verify_totp(&secret, &body.code, now() as u64, None) else {
+        state.accounts().throttle.failure(&[&key]);
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-code",
+            "that code is not right; check the time on your device and try the next one",
+        ));
+    };
+    let codes = mfa::new_recovery_codes().map_err(|e| ApiError::internal(&e))?;
+    let hashes: Vec<[u8; 32]> = codes.iter().map(|(_, h)| *h).collect();
+    let c = state.catalog();
+    c.set_totp(&a.user.id, Some(&stored))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    c.claim_totp_step(&a.user.id, step as i64)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    c.replace_recovery_codes(&a.user.id, &hashes)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let ended = c
+        .delete_other_sessions(&a.user.id, Some(&a.session_hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    state.accounts().throttle.success(&[&key]);
+    audit(
+        &state,
+        Some(&a.user.id),
+        "mfa.totp.enrol",
+        Some(&a.user.id),
+        "success",
+    )
+    .await;
+    let shown: Vec<&str> = codes.iter().map(|(c, _)| c.as_str()).collect();
+    Ok(Json(
+        json!({"enrolled": true, "recovery_codes": shown, "other_sessions_ended": ended}),
+    ))
+}
