@@ -1,0 +1,160 @@
+//! Shared harness: start the real `pixelunion serve` on a free port, talk to
+//! it with curl, run CLI subcommands, stop it with SIGTERM.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_pixelunion");
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub stdout: Vec<String>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data-dir"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("PIXELUNION_LOG", "debug")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut stdout = Vec::new();
+        let mut url = None;
+        loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("line");
+            stdout.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Serving ") {
+                url = Some(
+                    rest.split_whitespace()
+                        .next()
+                        .expect("url")
+                        .trim_end_matches('/')
+                        .to_string(),
+                );
+            }
+            if line.contains("pixelunion unseal") {
+                break;
+            }
+        }
+        let url = url.expect("address printed");
+        // Keep reading the rest of stdout so the pipe never fills.
+        std::thread::spawn(move || for _ in lines {});
+        let s = Server {
+            child,
+            url,
+            stdout,
+            stderr,
+        };
+        for _ in 0..100 {
+            if s.get("/healthz").0 == 200 {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not answer /healthz");
+    }
+
+    pub fn curl(&self, args: &[&str]) -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-sk", "-w", "\n%{http_code}", "--max-time", "10"])
+            .args(args)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').expect("status line");
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.curl(&[&format!("{}{path}", self.url)])
+    }
+
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.curl(&[
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            body,
+            &format!("{}{path}", self.url),
+        ])
+    }
+
+    pub fn cli(&self, data: &Path, cmd: &str, stdin: &str) -> std::process::Output {
+        let mut child = Command::new(BIN)
+            .args([cmd, "--data-dir"])
+            .arg(data)
+            .args(["--addr", &self.url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cli");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("cli output")
+    }
+
+    pub fn proc_file(&self, name: &str) -> Vec<u8> {
+        std::fs::read(format!("/proc/{}/{name}", self.child.id())).unwrap_or_default()
+    }
+
+    pub fn stop(mut self) -> Vec<u8> {
+        // SIGTERM: graceful shutdown.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "graceful exit on SIGTERM, got {status:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
