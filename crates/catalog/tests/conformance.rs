@@ -164,6 +164,48 @@ async fn accounts_suite(c: &Catalog) {
     assert!(c.session_by_token_hash(b"h1").await.expect("get").is_none());
     assert_eq!(c.list_sessions("u2").await.expect("list").len(), 1);
 
+    let tok = |id: &str, user: &str, hash: &[u8]| pixelunion_catalog::ApiTokenRow {
+        id: id.into(),
+        user_id: user.into(),
+        token_hash: hash.to_vec(),
+        name: b"ct-name".to_vec(),
+        scope: "read".into(),
+        created_at: 5,
+        expires_at: 500,
+        last_used_at: None,
+    };
+    c.create_api_token(&tok("t1", "u1", b"th1"))
+        .await
+        .expect("token");
+    c.create_api_token(&tok("t2", "u2", b"th2"))
+        .await
+        .expect("token");
+    assert!(
+        c.create_api_token(&tok("t3", "u1", b"th1")).await.is_err(),
+        "hash is unique"
+    );
+    let mut bad = tok("t4", "u1", b"th4");
+    bad.scope = "root".into();
+    assert!(
+        c.create_api_token(&bad).await.is_err(),
+        "scope is checked by the schema"
+    );
+    assert_eq!(
+        c.api_token_by_hash(b"th1").await.expect("get"),
+        Some(tok("t1", "u1", b"th1"))
+    );
+    c.touch_api_token(b"th1", 9).await.expect("touch");
+    assert_eq!(
+        c.list_api_tokens("u1").await.expect("list")[0].last_used_at,
+        Some(9)
+    );
+    assert!(
+        !c.delete_api_token("u1", "t2").await.expect("delete"),
+        "not another user's token"
+    );
+    assert!(c.delete_api_token("u1", "t1").await.expect("delete"));
+    assert!(c.api_token_by_hash(b"th1").await.expect("get").is_none());
+
     for (i, action) in ["login", "login", "session.revoke"].iter().enumerate() {
         c.append_audit(&AuditRow {
             seq: 0,

@@ -11,7 +11,7 @@
 pub mod accounts;
 pub mod config;
 mod error;
-mod http;
+pub mod http;
 mod keystate;
 mod limiter;
 pub mod redirect;

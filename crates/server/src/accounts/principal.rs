@@ -30,6 +30,56 @@ pub struct Principal {
     pub session_hash: Vec<u8>,
     /// public id of that session
     pub session_id: String,
+    /// set when the caller used an API token instead of a session
+    pub api_scope: Option<TokenScope>,
+}
+
+/// Scope of an API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// upload routes only (phone backup apps)
+    Upload,
+    /// read-only library access
+    Read,
+    /// the whole library API (never account or admin routes)
+    Full,
+}
+
+impl TokenScope {
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "upload" => Some(TokenScope::Upload),
+            "read" => Some(TokenScope::Read),
+            "full" => Some(TokenScope::Full),
+            _ => None,
+        }
+    }
+}
+
+/// Whether, and how, a route may be called with an API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    /// sessions only (account management, administration)
+    Never,
+    /// who-am-I: any token scope
+    Identity,
+    /// library routes: `full`, or `read` for GET/HEAD
+    Library,
+    /// upload routes: `upload` or `full`
+    Upload,
+}
+
+fn scope_allows(scope: TokenScope, use_: TokenUse, method: &Method) -> bool {
+    match use_ {
+        TokenUse::Never => false,
+        TokenUse::Identity => true,
+        TokenUse::Upload => matches!(scope, TokenScope::Upload | TokenScope::Full),
+        TokenUse::Library => {
+            scope == TokenScope::Full
+                || (scope == TokenScope::Read && matches!(*method, Method::GET | Method::HEAD))
+        }
+    }
 }
 
 impl Principal {
@@ -46,16 +96,19 @@ pub trait Gate: Send + Sync + 'static {
     /// Whether accounts that must still change their password or enrol MFA
     /// may use the route (only the routes that let them do so).
     const DURING_SETUP: bool = false;
+    /// Whether API tokens may call the route.
+    const TOKENS: TokenUse = TokenUse::Never;
 }
 
 macro_rules! gates {
-    ($($(#[$doc:meta])* $name:ident => $perm:ident $(, $setup:literal)?;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => $perm:ident, setup: $setup:literal, tokens: $tokens:ident;)*) => {$(
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name;
         impl Gate for $name {
             const PERMISSION: Permission = Permission::$perm;
-            $(const DURING_SETUP: bool = $setup;)?
+            const DURING_SETUP: bool = $setup;
+            const TOKENS: TokenUse = TokenUse::$tokens;
         }
     )*};
 }
@@ -64,22 +117,26 @@ macro_rules! gates {
 pub mod gate {
     use super::*;
     gates! {
-        /// Own account, including while setting up (password change, MFA enrolment, me, logout).
-        AccountSetup => OwnAccount, true;
+        /// Who am I: any session, any API token, also while setting up.
+        Identity => OwnAccount, setup: true, tokens: Identity;
+        /// Own account while setting up (password change, MFA enrolment, logout).
+        AccountSetup => OwnAccount, setup: true, tokens: Never;
         /// Own account (sessions, tokens).
-        OwnAccount => OwnAccount;
-        /// Own library.
-        OwnLibrary => OwnLibrary;
+        OwnAccount => OwnAccount, setup: false, tokens: Never;
+        /// Own library (API tokens by scope).
+        OwnLibrary => OwnLibrary, setup: false, tokens: Library;
+        /// Uploading into one's own library (API tokens with `upload` or `full`).
+        Upload => OwnLibrary, setup: false, tokens: Upload;
         /// Account state and usage (support, admin).
-        ViewAccounts => ViewAccounts;
+        ViewAccounts => ViewAccounts, setup: false, tokens: Never;
         /// Invite/disable users (admin).
-        ManageUsers => ManageUsers;
+        ManageUsers => ManageUsers, setup: false, tokens: Never;
         /// Change roles (admin).
-        ManageRoles => ManageRoles;
+        ManageRoles => ManageRoles, setup: false, tokens: Never;
         /// Infrastructure (operator).
-        OperateSystem => OperateSystem;
+        OperateSystem => OperateSystem, setup: false, tokens: Never;
         /// Audit trail (security).
-        ReadAudit => ReadAudit;
+        ReadAudit => ReadAudit, setup: false, tokens: Never;
     }
 }
 
@@ -182,6 +239,11 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
         (None, Some(t)) => (t, true),
         (None, None) => return Err(unauthenticated("sign in first")),
     };
+    if !via_cookie
+        && pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Api, &token)
+    {
+        return authenticate_api_token(state, &token).await;
+    }
     if !pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Session, &token) {
         return Err(unauthenticated("sign in first"));
     }
@@ -226,11 +288,57 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
         role,
         session_hash: hash.to_vec(),
         session_id: session.id,
+        api_scope: None,
     })
 }
 
-/// Applies gate `G` to an authenticated principal.
-pub fn admit<G: Gate>(p: &Principal) -> Result<(), ApiError> {
+async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let hash = pixelunion_auth::token::hash(token);
+    let catalog = state.catalog();
+    let row = catalog
+        .api_token_by_hash(&hash)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
+    let now = now();
+    if now >= row.expires_at {
+        return Err(unauthenticated("this API token has expired"));
+    }
+    let user = catalog
+        .user_by_id(&row.user_id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
+    if user.disabled {
+        return Err(unauthenticated("this account is disabled"));
+    }
+    let role =
+        Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role in database"))?;
+    let scope = TokenScope::parse(&row.scope)
+        .ok_or_else(|| ApiError::internal(&"unknown token scope in database"))?;
+    if row.last_used_at.is_none_or(|t| now - t >= 60) {
+        let _ = catalog.touch_api_token(&hash, now).await;
+    }
+    Ok(Principal {
+        user,
+        role,
+        session_hash: hash.to_vec(),
+        session_id: row.id,
+        api_scope: Some(scope),
+    })
+}
+
+/// Applies gate `G` to an authenticated principal calling with `method`.
+pub fn admit<G: Gate>(p: &Principal, method: &Method) -> Result<(), ApiError> {
+    if let Some(scope) = p.api_scope
+        && !scope_allows(scope, G::TOKENS, method)
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "token-scope",
+            "this API token's scope does not allow this; sign in instead",
+        ));
+    }
     if !G::DURING_SETUP {
         if p.user.must_change_password {
             return Err(ApiError::new(
@@ -262,7 +370,7 @@ impl<G: Gate> FromRequestParts<AppState> for Authed<G> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = authenticate(parts, state).await?;
-        if let Err(e) = admit::<G>(&principal) {
+        if let Err(e) = admit::<G>(&principal, &parts.method) {
             super::audit(
                 state,
                 Some(&principal.user.id),
@@ -277,5 +385,33 @@ impl<G: Gate> FromRequestParts<AppState> for Authed<G> {
             principal,
             _gate: PhantomData,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_scopes() {
+        use TokenScope::*;
+        use TokenUse as U;
+        let (get, post) = (Method::GET, Method::POST);
+        for s in [Upload, Read, Full] {
+            assert!(
+                !scope_allows(s, U::Never, &get),
+                "no token manages accounts"
+            );
+            assert!(scope_allows(s, U::Identity, &get));
+        }
+        assert!(scope_allows(Upload, U::Upload, &post));
+        assert!(
+            !scope_allows(Upload, U::Library, &get),
+            "upload-only cannot read the library"
+        );
+        assert!(scope_allows(Read, U::Library, &get));
+        assert!(!scope_allows(Read, U::Library, &post));
+        assert!(!scope_allows(Read, U::Upload, &post));
+        assert!(scope_allows(Full, U::Library, &post) && scope_allows(Full, U::Upload, &post));
     }
 }

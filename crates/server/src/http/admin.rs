@@ -146,7 +146,7 @@ async fn update_user(
     }
     if let Some(r) = &body.role {
         // Role changes are their own permission (admin holds both today).
-        crate::accounts::principal::admit::<gate::ManageRoles>(&a)?;
+        crate::accounts::principal::admit::<gate::ManageRoles>(&a, &axum::http::Method::PATCH)?;
         let role = Role::parse(r).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -32,6 +32,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/auth/password", post(change_password))
         .route("/auth/mfa/totp", post(totp_begin))
         .route("/auth/mfa/totp/confirm", post(totp_confirm))
+        .route("/auth/tokens", get(list_tokens).post(create_token))
+        .route("/auth/tokens/{id}", delete(revoke_token))
 }
 
 fn bad_request(msg: &str) -> ApiError {
@@ -272,7 +274,7 @@ async fn logout(
     Ok(resp)
 }
 
-async fn me(State(state): State<AppState>, a: Authed<gate::AccountSetup>) -> Json<Value> {
+async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Value> {
     let email = state
         .keys()
         .with_keyring(|k| accounts::email_of(k, &a.user).ok())
@@ -580,4 +582,141 @@ async fn totp_confirm(
     Ok(Json(
         json!({"enrolled": true, "recovery_codes": shown, "other_sessions_ended": ended}),
     ))
+}
+
+#[derive(Deserialize)]
+struct CreateToken {
+    name: String,
+    scope: String,
+    /// lifetime in days, 1–365 (default 90)
+    expires_in_days: Option<u32>,
+}
+
+fn token_ctx<'a>(user: &'a str, id: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        owner: user.as_bytes(),
+        table: "api_tokens",
+        column: "name",
+        row: id.as_bytes(),
+    }
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+    body: Result<Json<CreateToken>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body.map_err(|_| bad_request("expected JSON {\"name\", \"scope\": \"upload\"|\"read\"|\"full\", \"expires_in_days\"?}"))?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-name",
+            "give the token a name of 1 to 100 characters",
+        ));
+    }
+    if crate::accounts::principal::TokenScope::parse(&body.scope).is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-scope",
+            "scope must be \"upload\", \"read\" or \"full\"",
+        ));
+    }
+    let days = body.expires_in_days.unwrap_or(90);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-expiry",
+            "expires_in_days must be between 1 and 365",
+        ));
+    }
+    let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Api)
+        .map_err(|e| ApiError::internal(&e))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let name_ct = state
+        .keys()
+        .with_keyring(|k| {
+            user_key(k, &a.user)
+                .and_then(|key| field::encrypt_str(&key, &token_ctx(&a.user.id, &id), name))
+        })
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))?;
+    let now = now();
+    let row = pixelunion_catalog::ApiTokenRow {
+        id: id.clone(),
+        user_id: a.user.id.clone(),
+        token_hash: token.hash.to_vec(),
+        name: name_ct,
+        scope: body.scope.clone(),
+        created_at: now,
+        expires_at: now + i64::from(days) * 86_400,
+        last_used_at: None,
+    };
+    state
+        .catalog()
+        .create_api_token(&row)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        &format!("token.create:{}", body.scope),
+        Some(&id),
+        "success",
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": id, "name": name, "scope": body.scope, "expires_at": row.expires_at, "token": token.secret.as_str()}),
+        ),
+    ))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = state
+        .catalog()
+        .list_api_tokens(&a.user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let items = state
+        .keys()
+        .with_keyring(|k| {
+            let key = user_key(k, &a.user).ok();
+            rows.iter()
+                .map(|t| {
+                    let name = key.as_ref().and_then(|key| field::decrypt_string(key, &token_ctx(&a.user.id, &t.id), &t.name).ok()).map(|n| n.to_string());
+                    json!({"id": t.id, "name": name, "scope": t.scope, "created_at": t.created_at, "expires_at": t.expires_at, "last_used_at": t.last_used_at})
+                })
+                .collect::<Vec<_>>()
+        })
+        .ok_or_else(ApiError::sealed)?;
+    Ok(Json(json!({"items": items})))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnAccount>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .catalog()
+        .delete_api_token(&a.user.id, &id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        return Err(ApiError::not_found());
+    }
+    audit(
+        &state,
+        Some(&a.user.id),
+        "token.revoke",
+        Some(&id),
+        "success",
+    )
+    .await;
+    Ok(Json(json!({"revoked": 1})))
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+pub mod routes;
 mod sys;
 
 use axum::Router;

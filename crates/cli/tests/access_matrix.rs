@@ -1,0 +1,215 @@
+//! Every route × every role, on the real binary. Each role's session calls
+//! each route of `pixelunion_server::http::routes::ROUTES` (which a unit test
+//! keeps complete), with `{id}` set to *another* user's object:
+//! - a role without the route's permission gets 403;
+//! - a route on the caller's own objects, given another user's id, gets 404;
+//! - a permitted call is never 401/403/5xx;
+//! - without credentials every gated route is 401; API tokens never reach
+//!   account or admin routes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+
+use pixelunion_auth::{Role, roles};
+use pixelunion_server::http::routes::{Access, ROUTES, Target};
+use serde_json::{Value, json};
+
+fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut args: Vec<String> = vec!["-X".into(), method.into()];
+    if let Some(t) = token {
+        args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
+    }
+    if let Some(b) = body {
+        args.extend([
+            "-H".into(),
+            "content-type: application/json".into(),
+            "--data-binary".into(),
+            b.to_string(),
+        ]);
+    }
+    args.push(format!("{}{path}", s.url));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, text) = s.curl(&refs);
+    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Signs in with a one-time password, sets a password and (for privileged
+/// roles) enrols TOTP; returns a ready session token.
+fn set_up(s: &Server, email: &str, otp: &str, role: Role) -> String {
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": otp, "bearer": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let t = v["token"].as_str().unwrap().to_string();
+    let pw = format!("long passphrase number {}", role as u8 + 7);
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&t),
+        Some(json!({"current_password": otp, "new_password": pw})),
+    );
+    assert_eq!(st, 200, "{v}");
+    if role.requires_mfa() {
+        let (_, v) = call(
+            s,
+            "POST",
+            "/api/v1/auth/mfa/totp",
+            Some(&t),
+            Some(json!({"password": pw})),
+        );
+        let secret =
+            pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let code = pixelunion_auth::mfa::code_at(&secret, now).unwrap();
+        let (st, v) = call(
+            s,
+            "POST",
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(&t),
+            Some(json!({"enrolment": v["enrolment"], "code": code})),
+        );
+        assert_eq!(st, 200, "{v}");
+    }
+    t
+}
+
+#[test]
+fn every_route_for_every_role_against_another_users_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let field = |label: &str| {
+        s.stdout
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap()
+    };
+    let admin = set_up(&s, &field("e-mail:"), &field("password:"), Role::Admin);
+
+    let mut sessions: Vec<(Role, String)> = vec![(Role::Admin, admin.clone())];
+    for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
+        let email = format!("{}@example.org", role.as_str());
+        let (st, v) = call(
+            &s,
+            "POST",
+            "/api/v1/admin/users",
+            Some(&admin),
+            Some(json!({"email": email, "role": role.as_str()})),
+        );
+        assert_eq!(st, 201, "{v}");
+        sessions.push((
+            role,
+            set_up(&s, &email, v["one_time_password"].as_str().unwrap(), role),
+        ));
+    }
+    // The victim: a plain user with a session and an API token.
+    let (_, v) = call(
+        &s,
+        "POST",
+        "/api/v1/admin/users",
+        Some(&admin),
+        Some(json!({"email": "victim@example.org"})),
+    );
+    let victim_id = v["id"].as_str().unwrap().to_string();
+    let victim = set_up(
+        &s,
+        "victim@example.org",
+        v["one_time_password"].as_str().unwrap(),
+        Role::User,
+    );
+    let victim_session = call(&s, "GET", "/api/v1/auth/me", Some(&victim), None).1["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, v) = call(
+        &s,
+        "POST",
+        "/api/v1/auth/tokens",
+        Some(&victim),
+        Some(json!({"name": "phone", "scope": "full"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let victim_token_id = v["id"].as_str().unwrap().to_string();
+    let victim_api_token = v["token"].as_str().unwrap().to_string();
+
+    // Destructive-for-the-caller routes go last.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|r| {
+        u8::from(r.path.ends_with("/revoke-others")) + 2 * u8::from(r.path.ends_with("/logout"))
+    });
+    let mut checked = 0;
+    for route in &routes {
+        let Access::Gated(permission, target) = route.access else {
+            continue;
+        };
+        let id = match target {
+            Target::None => String::new(),
+            Target::OwnSession => victim_session.clone(),
+            Target::OwnToken => victim_token_id.clone(),
+            Target::Account => victim_id.clone(),
+        };
+        let path = route.path.replace("{id}", &id);
+        let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
+
+        // No credentials: 401.
+        let (st, v) = call(&s, route.method, &path, None, body.clone());
+        assert_eq!(st, 401, "{} {path} without credentials: {v}", route.method);
+        // An API token (full scope) never reaches account or admin routes, except who-am-I.
+        let (st, v) = call(
+            &s,
+            route.method,
+            &path,
+            Some(&victim_api_token),
+            body.clone(),
+        );
+        if route.path == "/api/v1/auth/me" {
+            assert_eq!(st, 200, "{v}");
+        } else {
+            assert_eq!(
+                (st, v["error"]["code"].as_str()),
+                (403, Some("token-scope")),
+                "{} {path} with an API token",
+                route.method
+            );
+        }
+
+        for (role, token) in &sessions {
+            let (st, v) = call(&s, route.method, &path, Some(token), body.clone());
+            let what = format!("{} {path} as {}: {st} {v}", route.method, role.as_str());
+            if !roles::allows(*role, permission) {
+                assert_eq!(st, 403, "{what}");
+                assert_eq!(v["error"]["code"], "forbidden", "{what}");
+            } else if matches!(target, Target::OwnSession | Target::OwnToken) {
+                assert_eq!(st, 404, "another user's object must look absent: {what}");
+            } else {
+                assert!(!matches!(st, 401 | 403) && st < 500, "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5 * 15, "checked {checked} role × route pairs");
+    // The victim's session and token survived every call above.
+    assert_eq!(
+        call(&s, "GET", "/api/v1/auth/me", Some(&victim), None).0,
+        200
+    );
+    assert_eq!(
+        call(&s, "GET", "/api/v1/auth/me", Some(&victim_api_token), None).0,
+        200
+    );
+    let _ = s.stop();
+}

@@ -1,0 +1,196 @@
+//! The list of every route and who may call it. It is the source of truth for
+//! the role × route access test (which calls each of these as every role) and
+//! a unit test below fails when a route is registered in `http/` but missing
+//! here — so no route can be added without deciding its access.
+
+use pixelunion_auth::Permission;
+
+/// What `{id}` in a path refers to, for the access test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// no id
+    None,
+    /// one of the caller's own sessions (another user's id must give 404)
+    OwnSession,
+    /// one of the caller's own API tokens (another user's id must give 404)
+    OwnToken,
+    /// any account (administration)
+    Account,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// anyone (health, status, unseal, login)
+    Public,
+    /// loopback only until operator accounts manage it
+    Loopback,
+    /// signed-in callers whose role has the permission
+    Gated(Permission, Target),
+}
+
+/// One route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// HTTP method
+    pub method: &'static str,
+    /// path as registered (with `{id}` placeholders)
+    pub path: &'static str,
+    /// access rule
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{Gated, Loopback, Public};
+use Permission as P;
+
+/// Every route of the service.
+pub const ROUTES: &[RouteSpec] = &[
+    r("GET", "/healthz", Public),
+    r("GET", "/readyz", Public),
+    r("GET", "/api/v1/sys/status", Public),
+    r("POST", "/api/v1/sys/unseal", Public),
+    r("POST", "/api/v1/sys/seal", Loopback),
+    r("POST", "/api/v1/auth/login", Public),
+    r(
+        "POST",
+        "/api/v1/auth/logout",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r("GET", "/api/v1/auth/me", Gated(P::OwnAccount, Target::None)),
+    r(
+        "GET",
+        "/api/v1/auth/sessions",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/auth/sessions/{id}",
+        Gated(P::OwnAccount, Target::OwnSession),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/sessions/revoke-others",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/password",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/mfa/totp",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/mfa/totp/confirm",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/auth/tokens",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/tokens",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/auth/tokens/{id}",
+        Gated(P::OwnAccount, Target::OwnToken),
+    ),
+    r(
+        "GET",
+        "/api/v1/admin/users",
+        Gated(P::ViewAccounts, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/users",
+        Gated(P::ManageUsers, Target::None),
+    ),
+    r(
+        "PATCH",
+        "/api/v1/admin/users/{id}",
+        Gated(P::ManageUsers, Target::Account),
+    ),
+    r(
+        "GET",
+        "/api/v1/audit/events",
+        Gated(P::ReadAudit, Target::None),
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scans the `.route("…", method(…).method(…))` calls of every router file.
+    fn registered() -> Vec<(String, String)> {
+        let sources = [
+            ("", include_str!("sys.rs")),
+            ("/api/v1", include_str!("auth.rs")),
+            ("/api/v1", include_str!("admin.rs")),
+        ];
+        let mut out = Vec::new();
+        for (prefix, src) in sources {
+            let mut rest = src;
+            while let Some(i) = rest.find(".route(\"") {
+                rest = &rest[i + 8..];
+                let end = rest.find('"').expect("closing quote");
+                let path = format!("{prefix}{}", &rest[..end]);
+                let call_end = rest.find("))").expect("end of route call");
+                let call = &rest[end..call_end + 1];
+                for m in ["get", "post", "put", "patch", "delete"] {
+                    for pat in [format!(" {m}("), format!(".{m}(")] {
+                        if call.contains(&pat) {
+                            out.push((m.to_uppercase(), path.clone()));
+                        }
+                    }
+                }
+                rest = &rest[end..];
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_registered_route_is_listed_and_vice_versa() {
+        let mut listed: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        listed.sort();
+        let reg = registered();
+        assert!(reg.len() >= 20, "scanner found too few routes: {reg:?}");
+        for r in &reg {
+            assert!(
+                listed.contains(r),
+                "route {} {} is registered but not in http/routes.rs ROUTES",
+                r.0,
+                r.1
+            );
+        }
+        for r in &listed {
+            assert!(
+                reg.contains(r),
+                "route {} {} is listed but not registered",
+                r.0,
+                r.1
+            );
+        }
+    }
+}
