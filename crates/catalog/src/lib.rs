@@ -35,7 +35,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use accounts::{ApiTokenRow, AuditRow, SessionRow, UserRow};
+pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
 pub use error::{CatalogError, Result};
 pub use keys::KeyringRow;
 

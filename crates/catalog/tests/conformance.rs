@@ -206,6 +206,68 @@ async fn accounts_suite(c: &Catalog) {
     assert!(c.delete_api_token("u1", "t1").await.expect("delete"));
     assert!(c.api_token_by_hash(b"th1").await.expect("get").is_none());
 
+    let inv = |id: &str, hash: &[u8], expires: i64| pixelunion_catalog::InviteRow {
+        id: id.into(),
+        token_hash: hash.to_vec(),
+        role: "user".into(),
+        email_index: None,
+        created_by: "u1".into(),
+        created_at: 1,
+        expires_at: expires,
+        used_at: None,
+    };
+    c.create_invite(&inv("i1", b"ih1", 100))
+        .await
+        .expect("invite");
+    c.create_invite(&inv("i2", b"ih2", 10))
+        .await
+        .expect("invite");
+    c.create_invite(&inv("i3", b"ih3", 100))
+        .await
+        .expect("invite");
+    assert_eq!(c.list_invites().await.expect("list").len(), 3);
+    assert!(
+        !c.accept_invite(b"ih2", 50, &user("n0", b"idx-n0"))
+            .await
+            .expect("expired"),
+        "expired"
+    );
+    assert!(
+        c.accept_invite(b"ih1", 50, &user("n1", b"idx-n1"))
+            .await
+            .expect("accept")
+    );
+    assert!(
+        !c.accept_invite(b"ih1", 51, &user("n2", b"idx-n2"))
+            .await
+            .expect("reuse"),
+        "single use"
+    );
+    assert!(c.user_by_id("n1").await.expect("get").is_some());
+    assert!(
+        c.user_by_id("n0").await.expect("get").is_none()
+            && c.user_by_id("n2").await.expect("get").is_none(),
+        "nothing created on refusal"
+    );
+    // A taken e-mail rolls the claim back: the invitation stays usable.
+    assert!(matches!(
+        c.accept_invite(b"ih3", 50, &user("n3", b"idx-n1")).await,
+        Err(CatalogError::AlreadyExists)
+    ));
+    assert_eq!(
+        c.invite_by_hash(b"ih3")
+            .await
+            .expect("get")
+            .expect("some")
+            .used_at,
+        None
+    );
+    assert!(c.delete_invite("i3").await.expect("delete"));
+    assert!(
+        !c.delete_invite("i1").await.expect("delete"),
+        "used invitations stay on record"
+    );
+
     for (i, action) in ["login", "login", "session.revoke"].iter().enumerate() {
         c.append_audit(&AuditRow {
             seq: 0,

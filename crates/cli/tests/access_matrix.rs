@@ -146,6 +146,16 @@ fn every_route_for_every_role_against_another_users_data() {
     let victim_token_id = v["id"].as_str().unwrap().to_string();
     let victim_api_token = v["token"].as_str().unwrap().to_string();
 
+    let (st, v) = call(
+        &s,
+        "POST",
+        "/api/v1/admin/invites",
+        Some(&admin),
+        Some(json!({"role": "user"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let invite_id = v["id"].as_str().unwrap().to_string();
+
     // Destructive-for-the-caller routes go last.
     let mut routes: Vec<_> = ROUTES.iter().collect();
     routes.sort_by_key(|r| {
@@ -161,6 +171,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnSession => victim_session.clone(),
             Target::OwnToken => victim_token_id.clone(),
             Target::Account => victim_id.clone(),
+            Target::Invite => invite_id.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));

@@ -215,6 +215,68 @@ fn admin_setup_invite_user_and_sign_in_with_totp() {
         403
     );
 
+    // Invitations: single use, optionally bound to an e-mail; sign-up is closed by default.
+    let (st, v) = api.call(
+        "POST",
+        "/api/v1/admin/invites",
+        Some(&t1),
+        Some(json!({"email": "bob@example.org", "role": "user", "expires_in_hours": 24})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let code_b = v["code"].as_str().unwrap().to_string();
+    assert!(
+        v["link"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/invite#{code_b}"))
+    );
+    let accept = |email: &str, pw: &str, code: &str| {
+        api.call(
+            "POST",
+            "/api/v1/auth/invites/accept",
+            None,
+            Some(json!({"code": code, "email": email, "password": pw})),
+        )
+    };
+    assert_eq!(
+        code(&accept("mallory@example.org", "bob's long passphrase", &code_b).1),
+        "invite-email-mismatch"
+    );
+    assert_eq!(
+        code(&accept("bob@example.org", "password1234", &code_b).1),
+        "weak-password"
+    );
+    assert_eq!(
+        code(&accept("bob@example.org", "bob's long passphrase", "pui_nonsense").1),
+        "invite-invalid"
+    );
+    let (st, v) = accept("Bob@Example.org", "bob's long passphrase", &code_b);
+    assert_eq!((st, v["role"].as_str()), (201, Some("user")), "{v}");
+    assert_eq!(
+        accept("bob@example.org", "bob's long passphrase", &code_b).0,
+        410,
+        "single use"
+    );
+    let (st, v) = api.login("bob@example.org", "bob's long passphrase", json!({}));
+    assert_eq!(
+        (st, v["user"]["must_change_password"].as_bool()),
+        (200, Some(false)),
+        "{v}"
+    );
+    let (st, v) = api.call(
+        "POST",
+        "/api/v1/auth/signup",
+        None,
+        Some(json!({"email": "eve@example.org", "password": "eve's long passphrase"})),
+    );
+    assert_eq!((st, code(&v)), (403, "signup-closed"));
+    let (st, v) = api.call("GET", "/api/v1/admin/invites", Some(&t1), None);
+    assert_eq!(
+        (st, v["items"][0]["used"].as_bool()),
+        (200, Some(true)),
+        "{v}"
+    );
+
     // Admin sign-in needs the second factor; a used code is refused (replay).
     let (st, v) = api.login(&admin_email, admin_pw, json!({}));
     assert_eq!((st, code(&v)), (401, "mfa-required"));

@@ -31,6 +31,51 @@ pub struct Config {
     pub primary: StoreSection,
     /// Backup blob store.
     pub backup: StoreSection,
+    /// Accounts and sessions.
+    pub accounts: AccountsConfig,
+}
+
+/// Accounts and session lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Anyone may create an account at `POST /api/v1/auth/signup` (off: invitations only).
+    pub open_signup: bool,
+    /// `user` sessions end after this many minutes without a request.
+    pub user_idle_minutes: u32,
+    /// `user` sessions end this many hours after sign-in.
+    pub user_absolute_hours: u32,
+    /// Privileged (support, operator, security, admin) sessions: idle minutes.
+    pub staff_idle_minutes: u32,
+    /// Privileged sessions: absolute hours.
+    pub staff_absolute_hours: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            open_signup: false,
+            user_idle_minutes: 14 * 24 * 60,
+            user_absolute_hours: 30 * 24,
+            staff_idle_minutes: 15,
+            staff_absolute_hours: 8,
+        }
+    }
+}
+
+impl AccountsConfig {
+    /// The timeouts of `role`.
+    pub fn timeouts(&self, role: pixelunion_auth::Role) -> pixelunion_auth::roles::SessionTimeouts {
+        let (idle_min, abs_h) = if role.requires_mfa() {
+            (self.staff_idle_minutes, self.staff_absolute_hours)
+        } else {
+            (self.user_idle_minutes, self.user_absolute_hours)
+        };
+        pixelunion_auth::roles::SessionTimeouts {
+            idle: std::time::Duration::from_secs(u64::from(idle_min) * 60),
+            absolute: std::time::Duration::from_secs(u64::from(abs_h) * 3600),
+        }
+    }
 }
 
 /// TLS certificate and key paths; empty = self-signed in `DATA_DIR/tls/`.
@@ -99,6 +144,7 @@ impl Default for Config {
             init: InitConfig::default(),
             primary: StoreSection::default(),
             backup: StoreSection::default(),
+            accounts: AccountsConfig::default(),
         }
     }
 }
@@ -173,6 +219,29 @@ impl Config {
                 )
             },
         )?;
+        let a = &self.accounts;
+        if a.user_idle_minutes == 0
+            || a.staff_idle_minutes == 0
+            || a.user_absolute_hours == 0
+            || a.staff_absolute_hours == 0
+        {
+            return Err(ConfigError(
+                "accounts.*_minutes / *_hours must be at least 1".into(),
+            ));
+        }
+        if u64::from(a.staff_idle_minutes) > u64::from(a.staff_absolute_hours) * 60
+            || u64::from(a.user_idle_minutes) > u64::from(a.user_absolute_hours) * 60
+        {
+            return Err(ConfigError(
+                "accounts: an idle timeout cannot exceed the absolute timeout".into(),
+            ));
+        }
+        if a.staff_absolute_hours > 12 {
+            return Err(ConfigError(
+                "accounts.staff_absolute_hours: privileged sessions may last at most 12 hours"
+                    .into(),
+            ));
+        }
         if !crate::accounts::valid_email(&self.init.admin_email) {
             return Err(ConfigError(
                 "init.admin_email: not an e-mail address".into(),

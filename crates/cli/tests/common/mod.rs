@@ -86,7 +86,17 @@ impl Server {
 
     pub fn curl(&self, args: &[&str]) -> (u16, String) {
         let out = Command::new("curl")
-            .args(["-sk", "-w", "\n%{http_code}", "--max-time", "10"])
+            // HTTP/1.1: with HTTP/2, a 4xx sent before the request body is read
+            // ends the stream with RST_STREAM(NO_ERROR), which curl sometimes
+            // reports as a failed transfer (status 0) although the answer arrived.
+            .args([
+                "-sk",
+                "--http1.1",
+                "-w",
+                "\n%{http_code}",
+                "--max-time",
+                "10",
+            ])
             .args(args)
             .output()
             .expect("curl");
@@ -157,4 +167,22 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+impl Drop for Server {
+    /// On a failing test, show the server's last log lines, and never leave it running.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.stderr.lock().map(|l| l.clone()).unwrap_or_default();
+            let text = String::from_utf8_lossy(&log);
+            let tail: Vec<&str> = text.lines().rev().take(30).collect();
+            eprintln!("--- server log (last lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+            eprintln!("--- exit status: {:?}", self.child.try_wait());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

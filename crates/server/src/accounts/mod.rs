@@ -8,8 +8,8 @@ mod throttle;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pixelunion_auth::Role;
 use pixelunion_auth::password::{HashParams, Hasher, Verified};
-use pixelunion_auth::{Role, roles};
 use pixelunion_catalog::{AuditRow, SessionRow, UserRow};
 use pixelunion_vault::field::{self, FieldContext};
 use pixelunion_vault::keyring::{Keyring, WrappedUserKey};
@@ -232,7 +232,7 @@ pub async fn start_session(
     client: &str,
 ) -> Result<Zeroizing<String>, ApiError> {
     let role = Role::parse(&user.role).unwrap_or(Role::User);
-    let t = roles::default_timeouts(role);
+    let t = state.config().accounts.timeouts(role);
     let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session)
         .map_err(|e| ApiError::internal(&e))?;
     let id = uuid::Uuid::new_v4().to_string();

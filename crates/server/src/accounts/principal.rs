@@ -273,7 +273,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
     let role =
         Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role in database"))?;
     // The role's current timeouts apply even to sessions made before a role change.
-    let t = roles::default_timeouts(role);
+    let t = state.config().accounts.timeouts(role);
     if now - session.created_at > t.absolute.as_secs() as i64
         || now - session.last_seen_at > t.idle.as_secs() as i64
     {

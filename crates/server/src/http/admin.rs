@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
+use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
 use pixelunion_auth::Role;
 use serde::Deserialize;
@@ -18,6 +18,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{id}", patch(update_user))
+        .route("/admin/invites", get(list_invites).post(create_invite))
+        .route("/admin/invites/{id}", delete(revoke_invite))
         .route("/audit/events", get(audit_events))
 }
 
@@ -214,4 +216,152 @@ async fn audit_events(
         .map(|e| json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "outcome": e.outcome}))
         .collect();
     Ok(Json(json!({"items": items})))
+}
+
+#[derive(Deserialize)]
+struct CreateInvite {
+    /// if given, only this address may accept
+    email: Option<String>,
+    role: Option<String>,
+    /// 1–720 hours (default 72)
+    expires_in_hours: Option<u32>,
+}
+
+/// Creates a single-use, expiring invitation; the code is shown once.
+async fn create_invite(
+    State(state): State<AppState>,
+    a: Authed<gate::ManageUsers>,
+    body: Result<Json<CreateInvite>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "expected JSON {\"email\"?, \"role\"?, \"expires_in_hours\"?}",
+        )
+    })?;
+    let role = match body.role.as_deref() {
+        None => Role::User,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-role",
+                "unknown role",
+            )
+        })?,
+    };
+    let hours = body.expires_in_hours.unwrap_or(72);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-expiry",
+            "expires_in_hours must be between 1 and 720",
+        ));
+    }
+    let email_index = match &body.email {
+        None => None,
+        Some(e) if accounts::valid_email(e) => Some(
+            state
+                .keys()
+                .with_keyring(|k| {
+                    k.blind_index(
+                        accounts::EMAIL_DOMAIN,
+                        accounts::normalize_email(e).as_bytes(),
+                    )
+                })
+                .ok_or_else(ApiError::sealed)?
+                .map_err(|e| ApiError::internal(&e))?
+                .to_bytes()
+                .to_vec(),
+        ),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-email",
+                "that is not an e-mail address",
+            ));
+        }
+    };
+    let code = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Invite)
+        .map_err(|e| ApiError::internal(&e))?;
+    let now = accounts::now();
+    let row = pixelunion_catalog::InviteRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash: code.hash.to_vec(),
+        role: role.as_str().into(),
+        email_index,
+        created_by: a.user.id.clone(),
+        created_at: now,
+        expires_at: now + i64::from(hours) * 3600,
+        used_at: None,
+    };
+    state
+        .catalog()
+        .create_invite(&row)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    audit(
+        &state,
+        Some(&a.user.id),
+        &format!("admin.invites.create:{}", role.as_str()),
+        Some(&row.id),
+        "success",
+    )
+    .await;
+    let c = state.config();
+    let port = if c.listen.port() == 443 {
+        String::new()
+    } else {
+        format!(":{}", c.listen.port())
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": row.id,
+            "role": row.role,
+            "expires_at": row.expires_at,
+            "code": code.secret.as_str(),
+            "link": format!("https://{}{port}/invite#{}", c.public_host, code.secret.as_str()),
+        })),
+    ))
+}
+
+async fn list_invites(
+    State(state): State<AppState>,
+    _a: Authed<gate::ManageUsers>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = state
+        .catalog()
+        .list_invites()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|i| json!({"id": i.id, "role": i.role, "bound_to_email": i.email_index.is_some(), "created_at": i.created_at, "expires_at": i.expires_at, "used": i.used_at.is_some()}))
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+async fn revoke_invite(
+    State(state): State<AppState>,
+    a: Authed<gate::ManageUsers>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .catalog()
+        .delete_invite(&id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        return Err(ApiError::not_found());
+    }
+    audit(
+        &state,
+        Some(&a.user.id),
+        "admin.invites.revoke",
+        Some(&id),
+        "success",
+    )
+    .await;
+    Ok(Json(json!({"revoked": 1})))
 }

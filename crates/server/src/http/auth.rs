@@ -32,6 +32,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/auth/password", post(change_password))
         .route("/auth/mfa/totp", post(totp_begin))
         .route("/auth/mfa/totp/confirm", post(totp_confirm))
+        .route("/auth/invites/accept", post(accept_invite))
+        .route("/auth/signup", post(signup))
         .route("/auth/tokens", get(list_tokens).post(create_token))
         .route("/auth/tokens/{id}", delete(revoke_token))
 }
@@ -719,4 +721,155 @@ async fn revoke_token(
     )
     .await;
     Ok(Json(json!({"revoked": 1})))
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    code: Option<String>,
+    email: String,
+    password: Zeroizing<String>,
+}
+
+fn check_new_account(body: &NewAccount) -> Result<(), ApiError> {
+    if !accounts::valid_email(&body.email) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-email",
+            "that is not an e-mail address",
+        ));
+    }
+    check_policy(&body.password, &accounts::normalize_email(&body.email)).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak-password",
+            e.to_string(),
+        )
+    })
+}
+
+fn taken() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "email-taken",
+        "an account with this e-mail address exists",
+    )
+}
+
+/// Accepts an invitation: creates the account with the invited role and the
+/// password the person chose. Single use; expired or used codes are refused.
+async fn accept_invite(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if state.keys().is_sealed() {
+        return Err(ApiError::sealed());
+    }
+    let Json(body) =
+        body.map_err(|_| bad_request("expected JSON {\"code\", \"email\", \"password\"}"))?;
+    let ip_key = format!("ip:{}", peer.ip());
+    if let Some(secs) = state.accounts().throttle.retry_after(&[&ip_key]) {
+        return Err(throttled(secs));
+    }
+    let refused = || {
+        ApiError::new(
+            StatusCode::GONE,
+            "invite-invalid",
+            "this invitation is unknown, used or expired; ask for a new one",
+        )
+    };
+    let code = body.code.clone().unwrap_or_default();
+    if !pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Invite, &code) {
+        state.accounts().throttle.failure(&[&ip_key]);
+        return Err(refused());
+    }
+    let hash = pixelunion_auth::token::hash(&code);
+    let Some(invite) = state
+        .catalog()
+        .invite_by_hash(&hash)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    else {
+        state.accounts().throttle.failure(&[&ip_key]);
+        return Err(refused());
+    };
+    if invite.used_at.is_some() || invite.expires_at <= now() {
+        return Err(refused());
+    }
+    check_new_account(&body)?;
+    let email = accounts::normalize_email(&body.email);
+    if let Some(bound) = &invite.email_index {
+        let candidates = state
+            .keys()
+            .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
+            .ok_or_else(ApiError::sealed)?
+            .map_err(|e| ApiError::internal(&e))?;
+        if !candidates
+            .iter()
+            .any(|c| pixelunion_vault::ct_eq(&c.to_bytes(), bound))
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invite-email-mismatch",
+                "this invitation is for another e-mail address",
+            ));
+        }
+    }
+    let role = Role::parse(&invite.role).unwrap_or(Role::User);
+    let hash_pw = state.accounts().hash(body.password).await?;
+    let row = state
+        .keys()
+        .with_keyring(|k| accounts::new_user_row(k, &email, hash_pw, role, false))
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))?;
+    match state.catalog().accept_invite(&hash, now(), &row).await {
+        Ok(true) => {}
+        Ok(false) => return Err(refused()),
+        Err(pixelunion_catalog::CatalogError::AlreadyExists) => return Err(taken()),
+        Err(e) => return Err(ApiError::internal(&e)),
+    }
+    audit(
+        &state,
+        Some(&row.id),
+        &format!("invite.accept:{}", role.as_str()),
+        Some(&invite.id),
+        "success",
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": row.id, "role": row.role})),
+    ))
+}
+
+/// Open sign-up, when the configuration allows it (off by default).
+async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !state.config().accounts.open_signup {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signup-closed",
+            "accounts are by invitation only on this server",
+        ));
+    }
+    if state.keys().is_sealed() {
+        return Err(ApiError::sealed());
+    }
+    let Json(body) = body.map_err(|_| bad_request("expected JSON {\"email\", \"password\"}"))?;
+    let ip_key = format!("signup:{}", peer.ip());
+    if let Some(secs) = state.accounts().throttle.retry_after(&[&ip_key]) {
+        return Err(throttled(secs));
+    }
+    check_new_account(&body)?;
+    // Every sign-up counts against the address, so one client cannot mass-create accounts.
+    state.accounts().throttle.failure(&[&ip_key]);
+    let row = accounts::create_user(&state, &body.email, body.password, Role::User, false).await?;
+    audit(&state, Some(&row.id), "signup", Some(&row.id), "success").await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": row.id, "role": row.role})),
+    ))
 }

@@ -16,6 +16,8 @@ pub enum Target {
     OwnToken,
     /// any account (administration)
     Account,
+    /// an invitation (administration)
+    Invite,
 }
 
 /// Who may call a route.
@@ -59,6 +61,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/sys/unseal", Public),
     r("POST", "/api/v1/sys/seal", Loopback),
     r("POST", "/api/v1/auth/login", Public),
+    r("POST", "/api/v1/auth/invites/accept", Public),
+    r("POST", "/api/v1/auth/signup", Public),
     r(
         "POST",
         "/api/v1/auth/logout",
@@ -124,6 +128,21 @@ pub const ROUTES: &[RouteSpec] = &[
         "PATCH",
         "/api/v1/admin/users/{id}",
         Gated(P::ManageUsers, Target::Account),
+    ),
+    r(
+        "GET",
+        "/api/v1/admin/invites",
+        Gated(P::ManageUsers, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/invites",
+        Gated(P::ManageUsers, Target::None),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/admin/invites/{id}",
+        Gated(P::ManageUsers, Target::Invite),
     ),
     r(
         "GET",

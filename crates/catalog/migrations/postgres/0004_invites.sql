@@ -1,0 +1,12 @@
+-- Invitations: single-use, expiring codes stored only as hashes, optionally
+-- bound to one e-mail (by its blind index).
+CREATE TABLE invites (
+    id TEXT PRIMARY KEY,
+    token_hash BYTEA NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'support', 'operator', 'security', 'admin')),
+    email_index BYTEA,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
