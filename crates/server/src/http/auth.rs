@@ -117,6 +117,7 @@ async fn login(
     );
     let keys = [ip_key.as_str(), acct_key.as_str()];
     if let Some(secs) = state.accounts().throttle.retry_after(&keys) {
+        audit(&state, None, "login.throttled", None, "denied").await;
         return Err(throttled(secs));
     }
     let idx: Vec<Vec<u8>> = indexes.iter().map(|i| i.to_bytes().to_vec()).collect();

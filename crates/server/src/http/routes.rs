@@ -25,8 +25,8 @@ pub enum Target {
 pub enum Access {
     /// anyone (health, status, unseal, login)
     Public,
-    /// loopback only until operator accounts manage it
-    Loopback,
+    /// from the server's own machine, or a signed-in operator from elsewhere
+    LoopbackOrOperator,
     /// signed-in callers whose role has the permission
     Gated(Permission, Target),
 }
@@ -50,7 +50,7 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpe
     }
 }
 
-use Access::{Gated, Loopback, Public};
+use Access::{Gated, LoopbackOrOperator, Public};
 use Permission as P;
 
 /// Every route of the service.
@@ -59,7 +59,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/readyz", Public),
     r("GET", "/api/v1/sys/status", Public),
     r("POST", "/api/v1/sys/unseal", Public),
-    r("POST", "/api/v1/sys/seal", Loopback),
+    r("POST", "/api/v1/sys/seal", LoopbackOrOperator),
     r("POST", "/api/v1/auth/login", Public),
     r("POST", "/api/v1/auth/invites/accept", Public),
     r("POST", "/api/v1/auth/signup", Public),

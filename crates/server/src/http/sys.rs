@@ -139,16 +139,22 @@ async fn unseal(
 async fn seal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
 ) -> Result<Json<Value>, ApiError> {
-    // Until operator accounts exist (roles arrive with the accounts issue),
-    // sealing is allowed from this machine only.
-    if !peer.ip().is_loopback() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "sealing is allowed from the server's own machine only",
-        ));
-    }
+    // From the server's own machine (the `pixelunion seal` command) no account
+    // is needed: whoever is there could stop the process anyway. From
+    // elsewhere only a signed-in operator may seal.
+    let actor = if peer.ip().is_loopback() || state.keys().is_sealed() {
+        None
+    } else {
+        let p = crate::accounts::principal::authenticate(&parts, &state).await?;
+        crate::accounts::principal::admit::<crate::accounts::principal::gate::OperateSystem>(
+            &p,
+            &parts.method,
+        )?;
+        Some(p.user.id)
+    };
+    crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
         tracing::warn!(error = %e, "could not persist key usage before sealing");
     }
