@@ -505,6 +505,7 @@ async fn totp_begin(
     use base64::Engine;
     Ok(Json(json!({
         "otpauth_uri": uri.as_str(),
+        "qr_svg": mfa::qr_svg(&uri).map_err(|e| ApiError::internal(&e))?,
         "secret": mfa::secret_base32(&secret).as_str(),
         "enrolment": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ticket),
     })))
