@@ -60,7 +60,8 @@ pub fn otpauth_uri(secret: &[u8], account: &str) -> Result<Zeroizing<String>, Mf
 /// The `otpauth://` URI as an SVG QR code (error correction M, 4-module quiet
 /// zone), for the enrolment page to show.
 pub fn qr_svg(uri: &str) -> Result<String, MfaError> {
-    let qr = qrcodegen::QrCode::encode_text(uri, qrcodegen::QrCodeEcc::Medium).map_err(|_| MfaError::Secret)?;
+    let qr = qrcodegen::QrCode::encode_text(uri, qrcodegen::QrCodeEcc::Medium)
+        .map_err(|_| MfaError::Secret)?;
     let n = qr.size();
     let border = 4;
     let dim = n + 2 * border;
@@ -212,7 +213,10 @@ mod tests {
 
     #[test]
     fn qr_code_is_an_svg_of_the_right_size() {
-        let svg = qr_svg("otpauth://totp/PixelUnion:ann%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=PixelUnion").expect("qr");
+        let svg = qr_svg(
+            "otpauth://totp/PixelUnion:ann%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=PixelUnion",
+        )
+        .expect("qr");
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
         // 99 bytes in byte mode at level M need version 6 (v5 holds 84, v6 106):
         // 41 modules plus an 8-module quiet zone.

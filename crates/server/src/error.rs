@@ -6,6 +6,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// The JSON shape of every error (for the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// the error
+    pub error: ErrorDetail,
+}
+
+/// A stable code and a human message.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// stable machine-readable code, e.g. "sealed", "invalid-credentials"
+    pub code: String,
+    /// human message
+    pub message: String,
+}
+
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {

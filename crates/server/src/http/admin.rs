@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::accounts::{self, Authed, audit};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -40,7 +40,8 @@ fn account_json(state: &AppState, u: &pixelunion_catalog::UserRow) -> Value {
     })
 }
 
-async fn list_users(
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", summary = "List accounts (state only, never content)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn list_users(
     State(state): State<AppState>,
     a: Authed<gate::ViewAccounts>,
 ) -> Result<Json<Value>, ApiError> {
@@ -62,15 +63,16 @@ async fn list_users(
     ))
 }
 
-#[derive(Deserialize)]
-struct CreateUser {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct CreateUser {
     email: String,
     role: Option<String>,
 }
 
 /// Creates an account with a one-time password that must be changed at first
 /// sign-in (invitation links replace this in a later step).
-async fn create_user(
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", summary = "Create an account with a one-time password", request_body = CreateUser, responses((status = 201, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 409, description = "email-taken", body = ErrorBody)))]
+pub(super) async fn create_user(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     body: Result<Json<CreateUser>, axum::extract::rejection::JsonRejection>,
@@ -114,13 +116,14 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-#[derive(Deserialize)]
-struct UpdateUser {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UpdateUser {
     role: Option<String>,
     disabled: Option<bool>,
 }
 
-async fn update_user(
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", summary = "Change an account's role or disable/enable it (ends its sessions)", request_body = UpdateUser, params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such account", body = ErrorBody)))]
+pub(super) async fn update_user(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,
@@ -201,7 +204,8 @@ async fn update_user(
     Ok(Json(account_json(&state, &user)))
 }
 
-async fn audit_events(
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", summary = "The latest audit events (security role)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn audit_events(
     State(state): State<AppState>,
     a: Authed<gate::ReadAudit>,
 ) -> Result<Json<Value>, ApiError> {
@@ -218,8 +222,8 @@ async fn audit_events(
     Ok(Json(json!({"items": items})))
 }
 
-#[derive(Deserialize)]
-struct CreateInvite {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct CreateInvite {
     /// if given, only this address may accept
     email: Option<String>,
     role: Option<String>,
@@ -228,7 +232,8 @@ struct CreateInvite {
 }
 
 /// Creates a single-use, expiring invitation; the code is shown once.
-async fn create_invite(
+#[utoipa::path(post, path = "/api/v1/admin/invites", tag = "admin", summary = "Create a single-use, expiring invitation (code shown once)", request_body = CreateInvite, responses((status = 201, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn create_invite(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     body: Result<Json<CreateInvite>, axum::extract::rejection::JsonRejection>,
@@ -326,7 +331,8 @@ async fn create_invite(
     ))
 }
 
-async fn list_invites(
+#[utoipa::path(get, path = "/api/v1/admin/invites", tag = "admin", summary = "List invitations", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn list_invites(
     State(state): State<AppState>,
     _a: Authed<gate::ManageUsers>,
 ) -> Result<Json<Value>, ApiError> {
@@ -342,7 +348,8 @@ async fn list_invites(
     Ok(Json(json!({"items": items})))
 }
 
-async fn revoke_invite(
+#[utoipa::path(delete, path = "/api/v1/admin/invites/{id}", tag = "admin", summary = "Revoke an unused invitation", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such unused invitation", body = ErrorBody)))]
+pub(super) async fn revoke_invite(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,

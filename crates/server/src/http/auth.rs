@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::AppState;
 use crate::accounts::principal::{COOKIE, csrf_token, gate};
 use crate::accounts::{self, Authed, audit, now, user_key};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -58,11 +58,14 @@ fn throttled(secs: u64) -> ApiError {
     )
 }
 
-#[derive(Deserialize)]
-struct LoginBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct LoginBody {
     email: String,
+    #[schema(value_type = String)]
     password: Zeroizing<String>,
+    #[schema(value_type = Option<String>)]
     totp: Option<Zeroizing<String>>,
+    #[schema(value_type = Option<String>)]
     recovery_code: Option<Zeroizing<String>>,
     /// API clients: also return the session token in the body.
     #[serde(default)]
@@ -87,7 +90,8 @@ fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     .map_err(|e| ApiError::internal(&e))
 }
 
-async fn login(
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in with e-mail, password and (when enrolled) a TOTP or recovery code; sets the session cookie and, with `bearer: true`, returns the token", request_body = LoginBody, responses((status = 200, description = "success"), (status = 401, description = "invalid-credentials, or mfa-required", body = ErrorBody), (status = 429, description = "too many failed attempts", body = ErrorBody), (status = 503, description = "the server is sealed", body = ErrorBody)))]
+pub(super) async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -254,7 +258,8 @@ async fn login(
     Ok(resp)
 }
 
-async fn logout(
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "End the current session", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody)))]
+pub(super) async fn logout(
     State(state): State<AppState>,
     a: Authed<gate::AccountSetup>,
 ) -> Result<Response, ApiError> {
@@ -277,7 +282,8 @@ async fn logout(
     Ok(resp)
 }
 
-async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The signed-in account (sessions and API tokens)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody)))]
+pub(super) async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Value> {
     let email = state
         .keys()
         .with_keyring(|k| accounts::email_of(k, &a.user).ok())
@@ -287,7 +293,8 @@ async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Va
     Json(v)
 }
 
-async fn sessions(
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", summary = "List own sessions (client, created, last seen)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn sessions(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
 ) -> Result<Json<Value>, ApiError> {
@@ -328,7 +335,8 @@ async fn sessions(
     Ok(Json(json!({"items": items})))
 }
 
-async fn revoke_session(
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", summary = "Revoke one of own sessions", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such session of yours", body = ErrorBody)))]
+pub(super) async fn revoke_session(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
     Path(id): Path<String>,
@@ -352,7 +360,8 @@ async fn revoke_session(
     Ok(Json(json!({"revoked": 1})))
 }
 
-async fn revoke_others(
+#[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "auth", summary = "Revoke all own sessions but the current one", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn revoke_others(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
 ) -> Result<Json<Value>, ApiError> {
@@ -410,13 +419,16 @@ async fn reauthenticate(
     }
 }
 
-#[derive(Deserialize)]
-struct PasswordBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct PasswordBody {
+    #[schema(value_type = String)]
     current_password: Zeroizing<String>,
+    #[schema(value_type = String)]
     new_password: Zeroizing<String>,
 }
 
-async fn change_password(
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", summary = "Change the password (re-authenticates; ends other sessions)", request_body = PasswordBody, responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 422, description = "weak-password", body = ErrorBody)))]
+pub(super) async fn change_password(
     State(state): State<AppState>,
     a: Authed<gate::AccountSetup>,
     body: Result<Json<PasswordBody>, axum::extract::rejection::JsonRejection>,
@@ -467,15 +479,17 @@ async fn change_password(
     ))
 }
 
-#[derive(Deserialize)]
-struct TotpBeginBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct TotpBeginBody {
+    #[schema(value_type = String)]
     password: Zeroizing<String>,
 }
 
 /// Starts TOTP enrolment: a new secret, returned to the caller (URI for the
 /// QR code, base32 for typing) and as an opaque enrolment ticket — the secret
 /// encrypted under the user's key — to send back with the first code.
-async fn totp_begin(
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp", tag = "auth", summary = "Start TOTP enrolment (re-authenticates): secret, otpauth URI, QR code, enrolment ticket", request_body = TotpBeginBody, responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody)))]
+pub(super) async fn totp_begin(
     State(state): State<AppState>,
     a: Authed<gate::AccountSetup>,
     body: Result<Json<TotpBeginBody>, axum::extract::rejection::JsonRejection>,
@@ -511,13 +525,15 @@ async fn totp_begin(
     })))
 }
 
-#[derive(Deserialize)]
-struct TotpConfirmBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct TotpConfirmBody {
     enrolment: String,
+    #[schema(value_type = String)]
     code: Zeroizing<String>,
 }
 
-async fn totp_confirm(
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/confirm", tag = "auth", summary = "Finish TOTP enrolment with a first code; returns ten recovery codes (once)", request_body = TotpConfirmBody, responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 422, description = "invalid-code", body = ErrorBody)))]
+pub(super) async fn totp_confirm(
     State(state): State<AppState>,
     a: Authed<gate::AccountSetup>,
     body: Result<Json<TotpConfirmBody>, axum::extract::rejection::JsonRejection>,
@@ -588,8 +604,8 @@ async fn totp_confirm(
     ))
 }
 
-#[derive(Deserialize)]
-struct CreateToken {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct CreateToken {
     name: String,
     scope: String,
     /// lifetime in days, 1–365 (default 90)
@@ -605,7 +621,8 @@ fn token_ctx<'a>(user: &'a str, id: &'a str) -> FieldContext<'a> {
     }
 }
 
-async fn create_token(
+#[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "auth", summary = "Create an API token (shown once)", request_body = CreateToken, responses((status = 201, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 422, description = "invalid name, scope or expiry", body = ErrorBody)))]
+pub(super) async fn create_token(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
     body: Result<Json<CreateToken>, axum::extract::rejection::JsonRejection>,
@@ -677,7 +694,8 @@ async fn create_token(
     ))
 }
 
-async fn list_tokens(
+#[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "auth", summary = "List own API tokens (never the secrets)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn list_tokens(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
 ) -> Result<Json<Value>, ApiError> {
@@ -701,7 +719,8 @@ async fn list_tokens(
     Ok(Json(json!({"items": items})))
 }
 
-async fn revoke_token(
+#[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", tag = "auth", summary = "Revoke one of own API tokens", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such token of yours", body = ErrorBody)))]
+pub(super) async fn revoke_token(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
     Path(id): Path<String>,
@@ -725,10 +744,11 @@ async fn revoke_token(
     Ok(Json(json!({"revoked": 1})))
 }
 
-#[derive(Deserialize)]
-struct NewAccount {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct NewAccount {
     code: Option<String>,
     email: String,
+    #[schema(value_type = String)]
     password: Zeroizing<String>,
 }
 
@@ -759,7 +779,8 @@ fn taken() -> ApiError {
 
 /// Accepts an invitation: creates the account with the invited role and the
 /// password the person chose. Single use; expired or used codes are refused.
-async fn accept_invite(
+#[utoipa::path(post, path = "/api/v1/auth/invites/accept", tag = "auth", summary = "Create an account from an invitation code", request_body = NewAccount, responses((status = 201, description = "success"), (status = 410, description = "unknown, used or expired invitation", body = ErrorBody), (status = 409, description = "email-taken", body = ErrorBody), (status = 422, description = "invalid e-mail or weak password", body = ErrorBody)))]
+pub(super) async fn accept_invite(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,
@@ -845,7 +866,8 @@ async fn accept_invite(
 }
 
 /// Open sign-up, when the configuration allows it (off by default).
-async fn signup(
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", summary = "Open sign-up (only when accounts.open_signup is on)", request_body = NewAccount, responses((status = 201, description = "success"), (status = 403, description = "signup-closed", body = ErrorBody), (status = 409, description = "email-taken", body = ErrorBody)))]
+pub(super) async fn signup(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<NewAccount>, axum::extract::rejection::JsonRejection>,

@@ -17,6 +17,57 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 use crate::error::ApiError;
 
+/// The OpenAPI 3 document, generated from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "PixelUnion API", description = "Privacy-first photo and video storage. Errors are `{\"error\": {\"code\", \"message\"}}`; while the server is sealed every `/api/v1` data route answers 503 `sealed`."),
+    paths(
+        sys::healthz, sys::readyz, sys::status, sys::unseal, sys::seal, sys::openapi,
+        auth::login, auth::logout, auth::me, auth::sessions, auth::revoke_session, auth::revoke_others,
+        auth::change_password, auth::totp_begin, auth::totp_confirm, auth::create_token, auth::list_tokens,
+        auth::revoke_token, auth::accept_invite, auth::signup,
+        admin::list_users, admin::create_user, admin::update_user, admin::create_invite, admin::list_invites,
+        admin::revoke_invite, admin::audit_events,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "system", description = "health, seal status, unseal, seal"),
+        (name = "auth", description = "sign-in, sessions, MFA, API tokens, invitations"),
+        (name = "admin", description = "account administration (no content)"),
+        (name = "audit", description = "the audit trail"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::accounts::principal::COOKIE,
+                "browser session; state changes also need the X-CSRF-Token header",
+            ))),
+        );
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("session token (login with bearer: true) or API token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let data = Router::new()

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::keystate::{KeyStateError, UnsealOutcome};
 use pixelunion_vault::VaultError;
 
@@ -23,13 +23,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/sys/status", get(status))
         .route("/api/v1/sys/unseal", post(unseal))
         .route("/api/v1/sys/seal", post(seal))
+        .route("/api/openapi.json", get(openapi))
 }
 
-async fn healthz() -> Json<Value> {
+#[utoipa::path(get, path = "/healthz", tag = "system", summary = "Liveness: always 200, also while sealed", responses((status = 200, description = "success")))]
+pub(super) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/readyz", tag = "system", summary = "Readiness: 503 while sealed or when the database or a store is unreachable", responses((status = 200, description = "success"), (status = 503, description = "not ready; `problems` lists why")))]
+pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mut problems = Vec::new();
     if state.keys().is_sealed() {
         problems.push("sealed");
@@ -68,16 +71,19 @@ fn status_json(state: &AppState) -> Value {
     })
 }
 
-async fn status(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/v1/sys/status", tag = "system", summary = "Seal status: initialized, sealed, threshold, progress", responses((status = 200, description = "success")))]
+pub(super) async fn status(State(state): State<AppState>) -> Json<Value> {
     Json(status_json(&state))
 }
 
-#[derive(Deserialize)]
-struct UnsealBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UnsealBody {
+    #[schema(value_type = String)]
     share: Zeroizing<String>,
 }
 
-async fn unseal(
+#[utoipa::path(post, path = "/api/v1/sys/unseal", tag = "system", summary = "Submit one unseal key share", request_body = UnsealBody, responses((status = 200, description = "success"), (status = 400, description = "malformed, duplicate or foreign share, or invalid share set", body = ErrorBody), (status = 429, description = "too many failed attempts", body = ErrorBody)))]
+pub(super) async fn unseal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<UnsealBody>, axum::extract::rejection::JsonRejection>,
@@ -136,7 +142,8 @@ async fn unseal(
     Ok(Json(status_json(&state)))
 }
 
-async fn seal(
+#[utoipa::path(post, path = "/api/v1/sys/seal", tag = "system", summary = "Wipe the keys from memory (from the server's machine, or as a signed-in operator)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn seal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     parts: axum::http::request::Parts,
@@ -161,4 +168,10 @@ async fn seal(
     state.keys().seal();
     tracing::info!(peer = %peer.ip(), "server sealed");
     Ok(Json(status_json(&state)))
+}
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", summary = "This OpenAPI 3 document", responses((status = 200, description = "the document")))]
+pub(super) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(super::ApiDoc::openapi())
 }
