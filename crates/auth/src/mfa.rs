@@ -13,8 +13,8 @@ pub const STEP: u64 = 30;
 /// Number of recovery codes issued at enrolment.
 pub const RECOVERY_CODES: usize = 10;
 
-/// A second factor presented at login.
-#[derive(Debug, Clone)]
+/// A second factor presented at login. Zeroed on drop.
+#[derive(Debug, Clone, zeroize::ZeroizeOnDrop, zeroize::Zeroize)]
 pub enum Factor {
     /// a 6-digit TOTP code
     Totp(String),

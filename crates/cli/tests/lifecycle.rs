@@ -104,7 +104,10 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     assert_eq!(s.get("/healthz").0, 200, "alive while sealed");
     let (code, body) = s.get("/api/openapi.json");
     assert_eq!(code, 200);
-    assert!(body.contains("\"/api/v1/auth/login\""), "the API description is served");
+    assert!(
+        body.contains("\"/api/v1/auth/login\""),
+        "the API description is served"
+    );
 
     // A wrong share set: clear message, still sealed.
     let other = pixelunion_vault::root::initialize(1, 1).expect("init");

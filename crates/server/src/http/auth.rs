@@ -152,10 +152,22 @@ pub(super) async fn login(
             return Err(invalid_credentials());
         }
     };
-    // Second factor.
+    // Second factor: one of the enrolled methods (TOTP or a recovery code
+    // today; a WebAuthn assertion becomes one more `Factor` variant).
     if let Some(secret_ct) = &user.totp_secret {
-        let ok = match (&body.totp, &body.recovery_code) {
-            (Some(code), _) => {
+        let factor = match (&body.totp, &body.recovery_code) {
+            (Some(code), _) => mfa::Factor::Totp(code.to_string()),
+            (None, Some(code)) => mfa::Factor::Recovery(code.to_string()),
+            (None, None) => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "mfa-required",
+                    "enter the code from your authenticator app (or a recovery code)",
+                ));
+            }
+        };
+        let ok = match &factor {
+            mfa::Factor::Totp(code) => {
                 let secret = state
                     .keys()
                     .with_keyring(|k| {
@@ -183,18 +195,11 @@ pub(super) async fn login(
                     None => false,
                 }
             }
-            (None, Some(code)) => state
+            mfa::Factor::Recovery(code) => state
                 .catalog()
                 .use_recovery_code(&user.id, &mfa::recovery_hash(code), now())
                 .await
                 .map_err(|e| ApiError::internal(&e))?,
-            (None, None) => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "mfa-required",
-                    "enter the code from your authenticator app (or a recovery code)",
-                ));
-            }
         };
         if !ok {
             state.accounts().throttle.failure(&keys);
@@ -208,7 +213,7 @@ pub(super) async fn login(
             .await;
             return Err(invalid_credentials());
         }
-        if body.recovery_code.is_some() && body.totp.is_none() {
+        if matches!(factor, mfa::Factor::Recovery(_)) {
             audit(
                 &state,
                 Some(&user.id),
