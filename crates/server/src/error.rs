@@ -79,3 +79,15 @@ impl IntoResponse for ApiError {
             .into_response()
     }
 }
+
+/// Context helper: any failure becomes a logged 500 with a generic body.
+pub trait OrInternal<T> {
+    /// Maps the error to [`ApiError::internal`], logging the cause.
+    fn or_internal(self) -> Result<T, ApiError>;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::internal(&e))
+    }
+}

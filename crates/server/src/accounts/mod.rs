@@ -21,7 +21,7 @@ pub use principal::{Authed, Gate, Principal};
 pub use throttle::LoginThrottle;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrInternal};
 
 /// Blind-index domain of e-mail addresses.
 pub const EMAIL_DOMAIN: &str = "email";
@@ -74,16 +74,12 @@ impl Accounts {
 
     /// Hashes on a blocking thread.
     pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, ApiError> {
-        let _permit = self
-            .hash_permits
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        let _permit = self.hash_permits.acquire().await.or_internal()?;
         let h = self.hasher.clone();
         tokio::task::spawn_blocking(move || h.hash(&password))
             .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(|e| ApiError::internal(&e))
+            .or_internal()?
+            .or_internal()
     }
 
     /// Verifies on a blocking thread; `stored = None` spends the same time
@@ -93,11 +89,7 @@ impl Accounts {
         password: Zeroizing<String>,
         stored: Option<String>,
     ) -> Result<Verified, ApiError> {
-        let _permit = self
-            .hash_permits
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        let _permit = self.hash_permits.acquire().await.or_internal()?;
         let h = self.hasher.clone();
         tokio::task::spawn_blocking(move || match stored {
             Some(s) => h.verify(&password, &s).unwrap_or(Verified::No),
@@ -107,14 +99,14 @@ impl Accounts {
             }
         })
         .await
-        .map_err(|e| ApiError::internal(&e))
+        .or_internal()
     }
 }
 
 /// A random one-time password (24 base32 characters, 120 bits) for a new
 /// account; it must be changed at first sign-in.
 pub fn one_time_password() -> Result<Zeroizing<String>, ApiError> {
-    let raw: [u8; 15] = pixelunion_vault::random_array().map_err(|e| ApiError::internal(&e))?;
+    let raw: [u8; 15] = pixelunion_vault::random_array().or_internal()?;
     let b = data_encoding::BASE32_NOPAD.encode(&raw).to_lowercase();
     Ok(Zeroizing::new(format!(
         "{}-{}-{}-{}",
@@ -191,7 +183,7 @@ pub async fn create_user(
         .keys()
         .with_keyring(|k| new_user_row(k, email, hash, role, must_change))
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     match state.catalog().create_user(&row).await {
         Ok(()) => Ok(row),
         Err(pixelunion_catalog::CatalogError::AlreadyExists) => Err(ApiError::new(
@@ -217,11 +209,8 @@ pub async fn create_initial_admin(
     let row = keys
         .with_keyring(|k| new_user_row(k, email, hash, Role::Admin, true))
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
-    catalog
-        .create_user(&row)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
+    catalog.create_user(&row).await.or_internal()?;
     Ok(password)
 }
 
@@ -233,8 +222,8 @@ pub async fn start_session(
 ) -> Result<Zeroizing<String>, ApiError> {
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     let t = state.config().accounts.timeouts(role);
-    let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session)
-        .map_err(|e| ApiError::internal(&e))?;
+    let token =
+        pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session).or_internal()?;
     let id = uuid::Uuid::new_v4().to_string();
     let client_ct = state
         .keys()
@@ -252,7 +241,7 @@ pub async fn start_session(
             )
         })
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let now = now();
     state
         .catalog()
@@ -267,7 +256,7 @@ pub async fn start_session(
             client: Some(client_ct),
         })
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     Ok(token.secret)
 }
 

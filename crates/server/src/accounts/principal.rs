@@ -12,7 +12,7 @@ use pixelunion_catalog::UserRow;
 
 use super::now;
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrInternal};
 
 /// Session cookie name (`__Host-`: Secure, Path=/, no Domain).
 pub const COOKIE: &str = "__Host-pixelunion";
@@ -252,7 +252,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
     let session = catalog
         .session_by_token_hash(&hash)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(|| unauthenticated("session ended; sign in again"))?;
     let now = now();
     if now >= session.expires_at || now - session.last_seen_at > session.idle_secs {
@@ -265,7 +265,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
     let user = catalog
         .user_by_id(&session.user_id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(|| unauthenticated("session ended; sign in again"))?;
     if user.disabled {
         return Err(unauthenticated("this account is disabled"));
@@ -298,7 +298,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
     let row = catalog
         .api_token_by_hash(&hash)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
     let now = now();
     if now >= row.expires_at {
@@ -307,7 +307,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
     let user = catalog
         .user_by_id(&row.user_id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
     if user.disabled {
         return Err(unauthenticated("this account is disabled"));

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::accounts::{self, Authed, audit};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, OrInternal};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -45,11 +45,7 @@ pub(super) async fn list_users(
     State(state): State<AppState>,
     a: Authed<gate::ViewAccounts>,
 ) -> Result<Json<Value>, ApiError> {
-    let users = state
-        .catalog()
-        .list_users()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let users = state.catalog().list_users().await.or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -140,7 +136,7 @@ pub(super) async fn update_user(
     let user = c
         .user_by_id(&id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(ApiError::not_found)?;
     if user.id == a.user.id {
         return Err(ApiError::new(
@@ -159,12 +155,8 @@ pub(super) async fn update_user(
                 "unknown role",
             )
         })?;
-        c.set_role(&id, role.as_str())
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        c.delete_other_sessions(&id, None)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        c.set_role(&id, role.as_str()).await.or_internal()?;
+        c.delete_other_sessions(&id, None).await.or_internal()?;
         audit(
             &state,
             Some(&a.user.id),
@@ -175,13 +167,9 @@ pub(super) async fn update_user(
         .await;
     }
     if let Some(d) = body.disabled {
-        c.set_disabled(&id, d)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        c.set_disabled(&id, d).await.or_internal()?;
         if d {
-            c.delete_other_sessions(&id, None)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
+            c.delete_other_sessions(&id, None).await.or_internal()?;
         }
         audit(
             &state,
@@ -199,7 +187,7 @@ pub(super) async fn update_user(
     let user = c
         .user_by_id(&id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(account_json(&state, &user)))
 }
@@ -209,11 +197,7 @@ pub(super) async fn audit_events(
     State(state): State<AppState>,
     a: Authed<gate::ReadAudit>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = state
-        .catalog()
-        .recent_audit(500)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let rows = state.catalog().recent_audit(500).await.or_internal()?;
     audit(&state, Some(&a.user.id), "audit.read", None, "success").await;
     let items: Vec<Value> = rows
         .iter()
@@ -275,7 +259,7 @@ pub(super) async fn create_invite(
                     )
                 })
                 .ok_or_else(ApiError::sealed)?
-                .map_err(|e| ApiError::internal(&e))?
+                .or_internal()?
                 .to_bytes()
                 .to_vec(),
         ),
@@ -287,8 +271,8 @@ pub(super) async fn create_invite(
             ));
         }
     };
-    let code = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Invite)
-        .map_err(|e| ApiError::internal(&e))?;
+    let code =
+        pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Invite).or_internal()?;
     let now = accounts::now();
     let row = pixelunion_catalog::InviteRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -300,11 +284,7 @@ pub(super) async fn create_invite(
         expires_at: now + i64::from(hours) * 3600,
         used_at: None,
     };
-    state
-        .catalog()
-        .create_invite(&row)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    state.catalog().create_invite(&row).await.or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -336,11 +316,7 @@ pub(super) async fn list_invites(
     State(state): State<AppState>,
     _a: Authed<gate::ManageUsers>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = state
-        .catalog()
-        .list_invites()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let rows = state.catalog().list_invites().await.or_internal()?;
     let items: Vec<Value> = rows
         .iter()
         .map(|i| json!({"id": i.id, "role": i.role, "bound_to_email": i.email_index.is_some(), "created_at": i.created_at, "expires_at": i.expires_at, "used": i.used_at.is_some()}))
@@ -354,12 +330,7 @@ pub(super) async fn revoke_invite(
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state
-        .catalog()
-        .delete_invite(&id)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-    {
+    if !state.catalog().delete_invite(&id).await.or_internal()? {
         return Err(ApiError::not_found());
     }
     audit(

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::AppState;
 use crate::accounts::principal::{COOKIE, csrf_token, gate};
 use crate::accounts::{self, Authed, audit, now, user_key};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, OrInternal};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -87,7 +87,7 @@ fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(&format!(
         "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
     ))
-    .map_err(|e| ApiError::internal(&e))
+    .or_internal()
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in with e-mail, password and (when enrolled) a TOTP or recovery code; sets the session cookie and, with `bearer: true`, returns the token", request_body = LoginBody, responses((status = 200, description = "success"), (status = 401, description = "invalid-credentials, or mfa-required", body = ErrorBody), (status = 429, description = "too many failed attempts", body = ErrorBody), (status = 503, description = "the server is sealed", body = ErrorBody)))]
@@ -107,7 +107,7 @@ pub(super) async fn login(
         .keys()
         .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let ip_key = format!("ip:{}", peer.ip());
     let acct_key = format!(
         "acct:{}",
@@ -129,7 +129,7 @@ pub(super) async fn login(
         .catalog()
         .user_by_email_index(&idx)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let verified = state
         .accounts()
         .verify(
@@ -180,7 +180,7 @@ pub(super) async fn login(
                         })
                     })
                     .ok_or_else(ApiError::sealed)?
-                    .map_err(|e| ApiError::internal(&e))?;
+                    .or_internal()?;
                 match mfa::verify_totp(
                     &secret,
                     code,
@@ -191,7 +191,7 @@ pub(super) async fn login(
                         .catalog()
                         .claim_totp_step(&user.id, step as i64)
                         .await
-                        .map_err(|e| ApiError::internal(&e))?,
+                        .or_internal()?,
                     None => false,
                 }
             }
@@ -199,7 +199,7 @@ pub(super) async fn login(
                 .catalog()
                 .use_recovery_code(&user.id, &mfa::recovery_hash(code), now())
                 .await
-                .map_err(|e| ApiError::internal(&e))?,
+                .or_internal()?,
         };
         if !ok {
             state.accounts().throttle.failure(&keys);
@@ -272,7 +272,7 @@ pub(super) async fn logout(
         .catalog()
         .delete_session_by_hash(&a.session_hash)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -307,7 +307,7 @@ pub(super) async fn sessions(
         .catalog()
         .list_sessions(&a.user.id)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let items = state
         .keys()
         .with_keyring(|k| {
@@ -350,7 +350,7 @@ pub(super) async fn revoke_session(
         .catalog()
         .delete_session(&a.user.id, &id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
     {
         return Err(ApiError::not_found());
     }
@@ -374,7 +374,7 @@ pub(super) async fn revoke_others(
         .catalog()
         .delete_other_sessions(&a.user.id, Some(&a.session_hash))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -465,12 +465,12 @@ pub(super) async fn change_password(
         .catalog()
         .set_password(&a.user.id, &hash, false)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let ended = state
         .catalog()
         .delete_other_sessions(&a.user.id, Some(&a.session_hash))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -501,13 +501,13 @@ pub(super) async fn totp_begin(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|_| bad_request("expected JSON {\"password\"}"))?;
     reauthenticate(&state, &a, &body.password).await?;
-    let secret = mfa::new_secret().map_err(|e| ApiError::internal(&e))?;
+    let secret = mfa::new_secret().or_internal()?;
     let email = state
         .keys()
         .with_keyring(|k| accounts::email_of(k, &a.user).ok())
         .flatten()
         .unwrap_or_else(|| a.user.id.clone());
-    let uri = mfa::otpauth_uri(&secret, &email).map_err(|e| ApiError::internal(&e))?;
+    let uri = mfa::otpauth_uri(&secret, &email).or_internal()?;
     let ticket = state
         .keys()
         .with_keyring(|k| {
@@ -520,11 +520,11 @@ pub(super) async fn totp_begin(
             })
         })
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     use base64::Engine;
     Ok(Json(json!({
         "otpauth_uri": uri.as_str(),
-        "qr_svg": mfa::qr_svg(&uri).map_err(|e| ApiError::internal(&e))?,
+        "qr_svg": mfa::qr_svg(&uri).or_internal()?,
         "secret": mfa::secret_base32(&secret).as_str(),
         "enrolment": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ticket),
     })))
@@ -578,22 +578,20 @@ pub(super) async fn totp_confirm(
             "that code is not right; check the time on your device and try the next one",
         ));
     };
-    let codes = mfa::new_recovery_codes().map_err(|e| ApiError::internal(&e))?;
+    let codes = mfa::new_recovery_codes().or_internal()?;
     let hashes: Vec<[u8; 32]> = codes.iter().map(|(_, h)| *h).collect();
     let c = state.catalog();
-    c.set_totp(&a.user.id, Some(&stored))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    c.set_totp(&a.user.id, Some(&stored)).await.or_internal()?;
     c.claim_totp_step(&a.user.id, step as i64)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     c.replace_recovery_codes(&a.user.id, &hashes)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let ended = c
         .delete_other_sessions(&a.user.id, Some(&a.session_hash))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     state.accounts().throttle.success(&[&key]);
     audit(
         &state,
@@ -656,8 +654,8 @@ pub(super) async fn create_token(
             "expires_in_days must be between 1 and 365",
         ));
     }
-    let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Api)
-        .map_err(|e| ApiError::internal(&e))?;
+    let token =
+        pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Api).or_internal()?;
     let id = uuid::Uuid::new_v4().to_string();
     let name_ct = state
         .keys()
@@ -666,7 +664,7 @@ pub(super) async fn create_token(
                 .and_then(|key| field::encrypt_str(&key, &token_ctx(&a.user.id, &id), name))
         })
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let now = now();
     let row = pixelunion_catalog::ApiTokenRow {
         id: id.clone(),
@@ -678,11 +676,7 @@ pub(super) async fn create_token(
         expires_at: now + i64::from(days) * 86_400,
         last_used_at: None,
     };
-    state
-        .catalog()
-        .create_api_token(&row)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    state.catalog().create_api_token(&row).await.or_internal()?;
     audit(
         &state,
         Some(&a.user.id),
@@ -708,7 +702,7 @@ pub(super) async fn list_tokens(
         .catalog()
         .list_api_tokens(&a.user.id)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     let items = state
         .keys()
         .with_keyring(|k| {
@@ -734,7 +728,7 @@ pub(super) async fn revoke_token(
         .catalog()
         .delete_api_token(&a.user.id, &id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .or_internal()?
     {
         return Err(ApiError::not_found());
     }
@@ -812,12 +806,7 @@ pub(super) async fn accept_invite(
         return Err(refused());
     }
     let hash = pixelunion_auth::token::hash(&code);
-    let Some(invite) = state
-        .catalog()
-        .invite_by_hash(&hash)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-    else {
+    let Some(invite) = state.catalog().invite_by_hash(&hash).await.or_internal()? else {
         state.accounts().throttle.failure(&[&ip_key]);
         return Err(refused());
     };
@@ -831,7 +820,7 @@ pub(super) async fn accept_invite(
             .keys()
             .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
             .ok_or_else(ApiError::sealed)?
-            .map_err(|e| ApiError::internal(&e))?;
+            .or_internal()?;
         if !candidates
             .iter()
             .any(|c| pixelunion_vault::ct_eq(&c.to_bytes(), bound))
@@ -849,7 +838,7 @@ pub(super) async fn accept_invite(
         .keys()
         .with_keyring(|k| accounts::new_user_row(k, &email, hash_pw, role, false))
         .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))?;
+        .or_internal()?;
     match state.catalog().accept_invite(&hash, now(), &row).await {
         Ok(true) => {}
         Ok(false) => return Err(refused()),
