@@ -330,16 +330,6 @@ pub(super) async fn revoke_invite(
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.catalog().delete_invite(&id).await.or_internal()? {
-        return Err(ApiError::not_found());
-    }
-    audit(
-        &state,
-        Some(&a.user.id),
-        "admin.invites.revoke",
-        Some(&id),
-        "success",
-    )
-    .await;
-    Ok(Json(json!({"revoked": 1})))
+    let deleted = state.catalog().delete_invite(&id).await.or_internal()?;
+    super::auth::revoked(&state, &a.user.id, deleted, "admin.invites.revoke", &id).await
 }

@@ -346,23 +346,12 @@ pub(super) async fn revoke_session(
     a: Authed<gate::OwnAccount>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state
+    let deleted = state
         .catalog()
         .delete_session(&a.user.id, &id)
         .await
-        .or_internal()?
-    {
-        return Err(ApiError::not_found());
-    }
-    audit(
-        &state,
-        Some(&a.user.id),
-        "session.revoke",
-        Some(&id),
-        "success",
-    )
-    .await;
-    Ok(Json(json!({"revoked": 1})))
+        .or_internal()?;
+    revoked(&state, &a.user.id, deleted, "session.revoke", &id).await
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "auth", summary = "Revoke all own sessions but the current one", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
@@ -724,23 +713,12 @@ pub(super) async fn revoke_token(
     a: Authed<gate::OwnAccount>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state
+    let deleted = state
         .catalog()
         .delete_api_token(&a.user.id, &id)
         .await
-        .or_internal()?
-    {
-        return Err(ApiError::not_found());
-    }
-    audit(
-        &state,
-        Some(&a.user.id),
-        "token.revoke",
-        Some(&id),
-        "success",
-    )
-    .await;
-    Ok(Json(json!({"revoked": 1})))
+        .or_internal()?;
+    revoked(&state, &a.user.id, deleted, "token.revoke", &id).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -890,4 +868,20 @@ pub(super) async fn signup(
         StatusCode::CREATED,
         Json(json!({"id": row.id, "role": row.role})),
     ))
+}
+
+/// The common end of a revocation: 404 if nothing of the caller's matched
+/// (another user's id looks absent), otherwise audit and report.
+pub(super) async fn revoked(
+    state: &AppState,
+    actor: &str,
+    deleted: bool,
+    action: &str,
+    id: &str,
+) -> Result<Json<Value>, ApiError> {
+    if !deleted {
+        return Err(ApiError::not_found());
+    }
+    audit(state, Some(actor), action, Some(id), "success").await;
+    Ok(Json(json!({"revoked": 1})))
 }
