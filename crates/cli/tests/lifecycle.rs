@@ -50,6 +50,15 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
         .iter()
         .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
         .expect("share printed at first start");
+    let admin_password = s
+        .stdout
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_string())
+        })
+        .expect("admin password printed at first start");
     let (code, body) = s.get("/api/v1/sys/status");
     assert_eq!(code, 200);
     let st: serde_json::Value = serde_json::from_str(&body).expect("json");
@@ -208,6 +217,11 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
         "share body".into(),
         share.replace('-', "").as_bytes()[2..].to_vec(),
     ));
+    needles.push((
+        "admin one-time password".into(),
+        admin_password.as_bytes().to_vec(),
+    ));
+    needles.push(("admin e-mail".into(), b"admin@localhost".to_vec()));
 
     let mut scanned = vec![("catalog.sqlite".to_string(), db)];
     for f in files_under(&data) {
