@@ -23,6 +23,7 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod assets;
 mod error;
 mod keys;
 
@@ -36,6 +37,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
+pub use assets::AssetRow;
 pub use error::{CatalogError, Result};
 pub use keys::KeyringRow;
 

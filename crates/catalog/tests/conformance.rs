@@ -36,6 +36,83 @@ fn session(hash: &[u8], id: &str, user: &str, seen: i64) -> SessionRow {
     }
 }
 
+async fn assets_suite(c: &Catalog) {
+    let asset = |id: &str, owner: &str, idx: &[u8], sort: i64| pixelunion_catalog::AssetRow {
+        id: id.into(),
+        owner_id: owner.into(),
+        blob_name: format!("blob-{id}"),
+        kind: "photo".into(),
+        mime: "image/jpeg".into(),
+        size: 10,
+        content_index: idx.to_vec(),
+        file_name: Some(b"ct".to_vec()),
+        taken_at: None,
+        uploaded_at: sort,
+        sort_at: sort,
+        trashed_at: None,
+        favorite: false,
+        archived: false,
+    };
+    for (i, sort) in [(1, 100), (2, 300), (3, 200), (4, 300)] {
+        c.insert_asset(&asset(&format!("a{i}"), "u1", &[i as u8], sort))
+            .await
+            .expect("insert");
+    }
+    c.insert_asset(&asset("b1", "u2", &[1], 500))
+        .await
+        .expect("same content, other owner");
+    assert!(
+        matches!(
+            c.insert_asset(&asset("a9", "u1", &[2], 1)).await,
+            Err(CatalogError::AlreadyExists)
+        ),
+        "dedup per owner"
+    );
+    assert_eq!(
+        c.asset_by_content("u1", &[3])
+            .await
+            .expect("get")
+            .map(|a| a.id),
+        Some("a3".into())
+    );
+    assert!(
+        c.asset("u1", "b1").await.expect("get").is_none(),
+        "another owner's asset is invisible"
+    );
+    // Keyset pages, newest first, ties broken by id.
+    let p1 = c.timeline("u1", false, None, 2).await.expect("page");
+    assert_eq!(
+        p1.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["a4", "a2"]
+    );
+    let last = p1.last().expect("last");
+    let p2 = c
+        .timeline("u1", false, Some((last.sort_at, &last.id)), 2)
+        .await
+        .expect("page");
+    assert_eq!(
+        p2.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["a3", "a1"]
+    );
+    assert!(c.trash_asset("u1", "a3", 9).await.expect("trash"));
+    assert!(
+        !c.trash_asset("u1", "a3", 9).await.expect("trash"),
+        "already in the trash"
+    );
+    assert!(
+        !c.trash_asset("u1", "b1", 9).await.expect("trash"),
+        "not another owner's"
+    );
+    assert_eq!(
+        c.timeline("u1", false, None, 10).await.expect("page").len(),
+        3
+    );
+    assert_eq!(
+        c.timeline("u1", true, None, 10).await.expect("page")[0].id,
+        "a3"
+    );
+}
+
 async fn accounts_suite(c: &Catalog) {
     assert_eq!(c.count_users().await.expect("count"), 0);
     c.create_user(&user("u1", b"idx-1")).await.expect("create");
@@ -301,6 +378,7 @@ async fn accounts_suite(c: &Catalog) {
         }
     }
     assert_eq!(c.recent_audit(10).await.expect("audit").len(), 3);
+    assets_suite(c).await;
 }
 
 async fn suite(c: &Catalog) {

@@ -37,5 +37,5 @@ mod vectors;
 
 pub use error::{Result, VaultError};
 pub use keys::{DataKey, KeyId, ObjectId};
-pub use primitives::{ct_eq, sha256};
+pub use primitives::{Sha256Stream, ct_eq, sha256};
 pub use rng::{array as random_array, fill as random_fill};
