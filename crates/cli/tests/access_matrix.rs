@@ -146,6 +146,29 @@ fn every_route_for_every_role_against_another_users_data() {
     let victim_token_id = v["id"].as_str().unwrap().to_string();
     let victim_api_token = v["token"].as_str().unwrap().to_string();
 
+    // The victim's photo, uploaded as a raw body.
+    let mut photo = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    photo.extend_from_slice(&[7u8; 4096]);
+    let photo_path = dir.path().join("victim.jpg");
+    std::fs::write(&photo_path, &photo).unwrap();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {victim}"),
+        "-H",
+        "x-file-name: victim.jpg",
+        "--data-binary",
+        &format!("@{}", photo_path.display()),
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let victim_asset = serde_json::from_str::<Value>(&text).unwrap()["asset"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (st, v) = call(
         &s,
         "POST",
@@ -172,6 +195,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnToken => victim_token_id.clone(),
             Target::Account => victim_id.clone(),
             Target::Invite => invite_id.clone(),
+            Target::OwnAsset => victim_asset.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
@@ -189,6 +213,13 @@ fn every_route_for_every_role_against_another_users_data() {
         );
         if route.path == "/api/v1/auth/me" {
             assert_eq!(st, 200, "{v}");
+        } else if permission == pixelunion_auth::Permission::OwnLibrary {
+            // The owner's full-scope token reaches the owner's library.
+            assert!(
+                !matches!(st, 401 | 403) && st < 500,
+                "{} {path} with the owner's API token: {st} {v}",
+                route.method
+            );
         } else {
             assert_eq!(
                 (st, v["error"]["code"].as_str()),
@@ -204,7 +235,10 @@ fn every_route_for_every_role_against_another_users_data() {
             if !roles::allows(*role, permission) {
                 assert_eq!(st, 403, "{what}");
                 assert_eq!(v["error"]["code"], "forbidden", "{what}");
-            } else if matches!(target, Target::OwnSession | Target::OwnToken) {
+            } else if matches!(
+                target,
+                Target::OwnSession | Target::OwnToken | Target::OwnAsset
+            ) {
                 assert_eq!(st, 404, "another user's object must look absent: {what}");
             } else {
                 assert!(!matches!(st, 401 | 403) && st < 500, "{what}");

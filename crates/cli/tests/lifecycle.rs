@@ -72,9 +72,14 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     );
     assert_eq!(s.get("/readyz").0, 200);
     assert_eq!(
-        s.get("/api/v1/assets").0,
+        s.get("/api/v1/no-such-route").0,
         404,
         "unsealed: unknown data route is 404"
+    );
+    assert_eq!(
+        s.get("/api/v1/assets").0,
+        401,
+        "unsealed: data routes ask for a sign-in"
     );
     let environ = s.proc_file("environ");
     let cmdline = s.proc_file("cmdline");
@@ -177,7 +182,7 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
     assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":false"));
-    assert_eq!(s.get("/api/v1/assets").0, 404);
+    assert_eq!(s.get("/api/v1/assets").0, 401);
     let out = s.cli(&data, "status", "");
     assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
 

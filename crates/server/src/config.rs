@@ -33,6 +33,24 @@ pub struct Config {
     pub backup: StoreSection,
     /// Accounts and sessions.
     pub accounts: AccountsConfig,
+    /// Photo library.
+    pub library: LibraryConfig,
+}
+
+/// Photo library limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibraryConfig {
+    /// Largest accepted file, in MiB.
+    pub max_upload_mib: u64,
+}
+
+impl Default for LibraryConfig {
+    fn default() -> Self {
+        LibraryConfig {
+            max_upload_mib: 16 * 1024,
+        }
+    }
 }
 
 /// Accounts and session lifetimes.
@@ -145,6 +163,7 @@ impl Default for Config {
             primary: StoreSection::default(),
             backup: StoreSection::default(),
             accounts: AccountsConfig::default(),
+            library: LibraryConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! perimeter layers (security headers, body limit) and the sealed guard.
 
 mod admin;
+mod assets;
 mod auth;
 pub mod routes;
 mod sys;
@@ -28,6 +29,7 @@ use crate::error::ApiError;
         auth::revoke_token, auth::accept_invite, auth::signup,
         admin::list_users, admin::create_user, admin::update_user, admin::create_invite, admin::list_invites,
         admin::revoke_invite, admin::audit_events,
+        assets::upload, assets::list, assets::get_one, assets::trash, assets::original,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&SecuritySchemes),
@@ -35,6 +37,7 @@ use crate::error::ApiError;
         (name = "system", description = "health, seal status, unseal, seal"),
         (name = "auth", description = "sign-in, sessions, MFA, API tokens, invitations"),
         (name = "admin", description = "account administration (no content)"),
+        (name = "library", description = "photos and videos: upload, timeline, download, trash"),
         (name = "audit", description = "the audit trail"),
     )
 )]
@@ -70,9 +73,14 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let data = Router::new()
+    // JSON routes take at most 1 MiB; uploads stream and count their own limit.
+    let json_routes = Router::new()
         .merge(auth::router())
         .merge(admin::router())
+        .layer(RequestBodyLimitLayer::new(1 << 20));
+    let data = Router::new()
+        .merge(json_routes)
+        .merge(assets::router().layer(axum::extract::DefaultBodyLimit::disable()))
         // Data routes (assets, albums, …) are merged here as they arrive;
         // unknown API paths answer 404 once unsealed.
         .fallback(|| async { ApiError::not_found() })
@@ -81,10 +89,9 @@ pub fn router(state: AppState) -> Router {
             require_unsealed,
         ));
     Router::new()
-        .merge(sys::router())
+        .merge(sys::router().layer(RequestBodyLimitLayer::new(64 << 10)))
         .nest("/api/v1", data)
         .fallback(|| async { ApiError::not_found() })
-        .layer(RequestBodyLimitLayer::new(1 << 20))
         .layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),

@@ -18,6 +18,8 @@ pub enum Target {
     Account,
     /// an invitation (administration)
     Invite,
+    /// one of the caller's own assets (another user's id must give 404)
+    OwnAsset,
 }
 
 /// Who may call a route.
@@ -150,6 +152,23 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/audit/events",
         Gated(P::ReadAudit, Target::None),
     ),
+    r("GET", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
+    r("POST", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
+    r(
+        "GET",
+        "/api/v1/assets/{id}",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/assets/{id}",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "GET",
+        "/api/v1/assets/{id}/original",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
 ];
 
 #[cfg(test)]
@@ -200,6 +219,7 @@ mod tests {
             ("", include_str!("sys.rs")),
             ("/api/v1", include_str!("auth.rs")),
             ("/api/v1", include_str!("admin.rs")),
+            ("/api/v1", include_str!("assets.rs")),
         ];
         let mut out = Vec::new();
         for (prefix, src) in sources {

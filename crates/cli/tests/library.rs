@@ -1,0 +1,415 @@
+//! The library on the real binary: upload (multipart and raw), content
+//! sniffing, duplicate detection, timeline pages, Range downloads, trash,
+//! isolation between users, and a plaintext canary scan of every store and
+//! database file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+
+use serde_json::{Value, json};
+
+const MARKER: &str = "CANARY-7f3a9c-PLAINTEXT";
+const NAME_MARKER: &str = "NAMECANARY-51d2";
+
+fn jpeg(payload_len: usize, seed: u8) -> Vec<u8> {
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, seed,
+    ];
+    while v.len() < payload_len {
+        v.extend_from_slice(MARKER.as_bytes());
+        v.push(seed);
+        let salt = v.len() as u8;
+        v.extend((0..61u8).map(|i| i.wrapping_mul(seed).wrapping_add(salt)));
+    }
+    v.truncate(payload_len);
+    v
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+fn post(s: &Server, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut args = vec![
+        "-X".to_string(),
+        "POST".into(),
+        "-H".into(),
+        "content-type: application/json".into(),
+        "--data-binary".into(),
+        body.to_string(),
+    ];
+    if let Some(t) = token {
+        args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
+    }
+    args.push(format!("{}{path}", s.url));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (st, text) = s.curl(&refs);
+    (st, json_of(&text))
+}
+
+/// Signs the first administrator in and completes its forced setup.
+fn admin_token(s: &Server) -> String {
+    let field = |label: &str| {
+        s.stdout
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap()
+    };
+    let (otp, pw) = (field("password:"), "a passphrase for the library test");
+    let (st, v) = post(
+        s,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": field("e-mail:"), "password": otp, "bearer": true}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let t = v["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        post(
+            s,
+            "/api/v1/auth/password",
+            Some(&t),
+            json!({"current_password": otp, "new_password": pw})
+        )
+        .0,
+        200
+    );
+    let (_, v) = post(
+        s,
+        "/api/v1/auth/mfa/totp",
+        Some(&t),
+        json!({"password": pw}),
+    );
+    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = pixelunion_auth::mfa::code_at(&secret, now).unwrap();
+    assert_eq!(
+        post(
+            s,
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(&t),
+            json!({"enrolment": v["enrolment"], "code": code})
+        )
+        .0,
+        200
+    );
+    t
+}
+
+/// Creates a plain user and returns a ready session token.
+fn new_user(s: &Server, admin: &str, email: &str) -> String {
+    let (st, v) = post(
+        s,
+        "/api/v1/admin/users",
+        Some(admin),
+        json!({"email": email}),
+    );
+    assert_eq!(st, 201, "{v}");
+    let otp = v["one_time_password"].as_str().unwrap().to_string();
+    let (_, v) = post(
+        s,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": email, "password": otp, "bearer": true}),
+    );
+    let t = v["token"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        s,
+        "/api/v1/auth/password",
+        Some(&t),
+        json!({"current_password": otp, "new_password": "a very long library passphrase"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    t
+}
+
+#[test]
+fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = admin_token(&s);
+    let ann = new_user(&s, &admin, "ann@example.org");
+    let auth = format!("authorization: Bearer {ann}");
+    let url = |p: &str| format!("{}{p}", s.url);
+
+    // Multipart upload, a 3 MiB "photo" whose name carries a marker.
+    let big = jpeg(3 << 20, 1);
+    let f1 = dir.path().join("one.jpg");
+    std::fs::write(&f1, &big).unwrap();
+    let form = format!(
+        "file=@{};filename={NAME_MARKER}-holiday.jpg;type=image/jpeg",
+        f1.display()
+    );
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "-F",
+        &form,
+        &url("/api/v1/assets"),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let a1 = json_of(&text)["asset"].clone();
+    let id1 = a1["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (
+            a1["kind"].as_str(),
+            a1["mime"].as_str(),
+            a1["size"].as_u64()
+        ),
+        (Some("photo"), Some("image/jpeg"), Some(3 << 20))
+    );
+    assert_eq!(
+        a1["file_name"].as_str(),
+        Some(format!("{NAME_MARKER}-holiday.jpg").as_str())
+    );
+    assert_eq!(id1.len(), 36);
+    assert_eq!(&id1[14..15], "7", "UUIDv7 ids");
+
+    // The same bytes again (raw body): the existing asset, nothing new stored.
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "-H",
+        "x-file-name: copy.jpg",
+        "--data-binary",
+        &format!("@{}", f1.display()),
+        &url("/api/v1/assets"),
+    ]);
+    assert_eq!(st, 200, "{text}");
+    assert_eq!(json_of(&text)["duplicate"], true);
+    assert_eq!(json_of(&text)["asset"]["id"].as_str(), Some(id1.as_str()));
+
+    // Content decides the type, not the name.
+    let pdf = dir.path().join("photo.jpg");
+    std::fs::write(&pdf, b"%PDF-1.7\n not a photo at all").unwrap();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "--data-binary",
+        &format!("@{}", pdf.display()),
+        &url("/api/v1/assets"),
+    ]);
+    assert_eq!(
+        (st, json_of(&text)["error"]["code"].as_str()),
+        (415, Some("unsupported-media-type")),
+        "{text}"
+    );
+    let (st, _) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "--data-binary",
+        "",
+        &url("/api/v1/assets"),
+    ]);
+    assert_eq!(st, 400, "empty file");
+
+    // Two more small ones, then pages of 2.
+    let mut ids = vec![id1.clone()];
+    for seed in [2u8, 3] {
+        let f = dir.path().join(format!("{seed}.jpg"));
+        std::fs::write(&f, jpeg(5000, seed)).unwrap();
+        let (st, text) = s.curl(&[
+            "-X",
+            "POST",
+            "-H",
+            &auth,
+            "--data-binary",
+            &format!("@{}", f.display()),
+            &url("/api/v1/assets"),
+        ]);
+        assert_eq!(st, 201, "{text}");
+        ids.push(json_of(&text)["asset"]["id"].as_str().unwrap().to_string());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (st, text) = s.curl(&["-H", &auth, &url("/api/v1/assets?limit=2")]);
+    assert_eq!(st, 200, "{text}");
+    let p1 = json_of(&text);
+    let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    let (_, text) = s.curl(&[
+        "-H",
+        &auth,
+        &url(&format!("/api/v1/assets?limit=2&cursor={cursor}")),
+    ]);
+    let p2 = json_of(&text);
+    let mut seen: Vec<String> = p1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(p2["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen.len(), 3, "{p1} {p2}");
+    seen.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(seen, want);
+    assert_eq!(
+        s.curl(&["-H", &auth, &url("/api/v1/assets?cursor=garbage")])
+            .0,
+        400
+    );
+
+    // Download: whole, ranges, suffix, 416, ETag.
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sk",
+            "--http1.1",
+            "-D",
+            "-",
+            "-H",
+            &auth,
+            &url(&format!("/api/v1/assets/{id1}/original")),
+        ])
+        .output()
+        .unwrap();
+    let raw = out.stdout;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    for h in [
+        "accept-ranges: bytes",
+        "cache-control: private",
+        "content-disposition: attachment",
+        "etag: \"",
+    ] {
+        assert!(head.contains(h), "{h} in {head}");
+    }
+    assert_eq!(
+        &raw[split + 4..],
+        &big[..],
+        "the original comes back byte for byte"
+    );
+    for (range, want) in [
+        ("bytes=0-0", 0..1),
+        ("bytes=65535-65537", 65535..65538),
+        ("bytes=1000000-", 1000000..big.len()),
+        ("bytes=-10", big.len() - 10..big.len()),
+    ] {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sk",
+                "--http1.1",
+                "-w",
+                "%{http_code}",
+                "-o",
+                "-",
+                "-H",
+                &auth,
+                "-H",
+                &format!("range: {range}"),
+                &url(&format!("/api/v1/assets/{id1}/original")),
+            ])
+            .output()
+            .unwrap();
+        let (body, code) = out.stdout.split_at(out.stdout.len() - 3);
+        assert_eq!(code, b"206", "{range}");
+        assert_eq!(body, &big[want], "{range}");
+    }
+    let (st, _) = s.curl(&[
+        "-H",
+        &auth,
+        "-H",
+        "range: bytes=99999999-",
+        &url(&format!("/api/v1/assets/{id1}/original")),
+    ]);
+    assert_eq!(st, 416);
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let (st, _) = s.curl(&[
+        "-H",
+        &auth,
+        "-H",
+        &format!("if-none-match: {etag}"),
+        &url(&format!("/api/v1/assets/{id1}/original")),
+    ]);
+    assert_eq!(st, 304);
+
+    // Another user sees none of it.
+    let bob = new_user(&s, &admin, "bob@example.org");
+    let bauth = format!("authorization: Bearer {bob}");
+    for path in [
+        format!("/api/v1/assets/{id1}"),
+        format!("/api/v1/assets/{id1}/original"),
+    ] {
+        assert_eq!(s.curl(&["-H", &bauth, &url(&path)]).0, 404, "{path}");
+    }
+    assert_eq!(
+        s.curl(&[
+            "-X",
+            "DELETE",
+            "-H",
+            &bauth,
+            &url(&format!("/api/v1/assets/{id1}"))
+        ])
+        .0,
+        404
+    );
+    let (_, text) = s.curl(&["-H", &bauth, &url("/api/v1/assets")]);
+    assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(0));
+
+    // Trash: gone from the timeline, listed in the trash, still the owner's.
+    assert_eq!(
+        s.curl(&[
+            "-X",
+            "DELETE",
+            "-H",
+            &auth,
+            &url(&format!("/api/v1/assets/{}", ids[1]))
+        ])
+        .0,
+        200
+    );
+    let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets")]);
+    assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(2));
+    let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets?trashed=true")]);
+    assert_eq!(
+        json_of(&text)["items"][0]["id"].as_str(),
+        Some(ids[1].as_str())
+    );
+
+    let _ = s.stop();
+    // Canary: neither the content marker nor the file-name marker appears in
+    // any store, the database or the logs; object names are opaque.
+    let files = files_under(&data);
+    let blobs: Vec<_> = files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("/blobs/primary/"))
+        .collect();
+    assert_eq!(
+        blobs.len(),
+        3,
+        "three distinct contents stored (the duplicate was dropped): {blobs:?}"
+    );
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        for m in [MARKER, NAME_MARKER, "holiday"] {
+            assert!(
+                !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
+                "{m} found in {}",
+                f.display()
+            );
+        }
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            !name.contains("jpg") && !ids.iter().any(|i| name.contains(i)),
+            "object name reveals something: {name}"
+        );
+    }
+}
