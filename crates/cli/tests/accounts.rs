@@ -376,6 +376,7 @@ fn sessions_cookies_csrf_throttling_and_enumeration() {
         .expect("cookie");
     for attr in [
         "__Host-pixelunion=pus_",
+        "Max-Age=28800", // the administrator's configured absolute timeout (8 h)
         "Secure",
         "HttpOnly",
         "SameSite=Strict",

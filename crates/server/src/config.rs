@@ -70,13 +70,18 @@ pub struct AccountsConfig {
 }
 
 impl Default for AccountsConfig {
+    /// The defaults are the role policy's (`pixelunion_auth::roles::default_timeouts`).
     fn default() -> Self {
+        use pixelunion_auth::{Role, roles::default_timeouts};
+        let (user, staff) = (default_timeouts(Role::User), default_timeouts(Role::Admin));
+        let minutes = |d: std::time::Duration| (d.as_secs() / 60) as u32;
+        let hours = |d: std::time::Duration| (d.as_secs() / 3600) as u32;
         AccountsConfig {
             open_signup: false,
-            user_idle_minutes: 14 * 24 * 60,
-            user_absolute_hours: 30 * 24,
-            staff_idle_minutes: 15,
-            staff_absolute_hours: 8,
+            user_idle_minutes: minutes(user.idle),
+            user_absolute_hours: hours(user.absolute),
+            staff_idle_minutes: minutes(staff.idle),
+            staff_absolute_hours: hours(staff.absolute),
         }
     }
 }
@@ -344,6 +349,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_session_timeouts_are_the_role_policy() {
+        let c = AccountsConfig::default();
+        for role in pixelunion_auth::Role::ALL {
+            assert_eq!(
+                c.timeouts(role),
+                pixelunion_auth::roles::default_timeouts(role),
+                "{role:?}"
+            );
+        }
+    }
 
     #[test]
     #[allow(clippy::result_large_err)]

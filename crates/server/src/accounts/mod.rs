@@ -117,6 +117,16 @@ pub fn one_time_password() -> Result<Zeroizing<String>, ApiError> {
     )))
 }
 
+/// Field context of a session's client description ("ip · user agent").
+pub fn session_client_ctx<'a>(user_id: &'a str, session_id: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        owner: user_id.as_bytes(),
+        table: "sessions",
+        column: "client",
+        row: session_id.as_bytes(),
+    }
+}
+
 /// Field context of a user column.
 pub fn user_ctx<'a>(user_id: &'a str, column: &'a str) -> FieldContext<'a> {
     FieldContext {
@@ -133,6 +143,45 @@ pub fn user_key(keyring: &Keyring, user: &UserRow) -> Result<DataKey, VaultError
         user.id.as_bytes(),
         &WrappedUserKey::from_bytes(&user.user_key)?,
     )
+}
+
+/// The caller's key while unsealed: 503 when sealed, 500 if it will not open.
+pub fn key_for(state: &AppState, user: &UserRow) -> Result<DataKey, ApiError> {
+    state
+        .keys()
+        .with_keyring(|k| user_key(k, user))
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// A user's e-mail in clear, if the server is unsealed and it decrypts.
+pub fn email_for(state: &AppState, user: &UserRow) -> Option<String> {
+    state
+        .keys()
+        .with_keyring(|k| email_of(k, user).ok())
+        .flatten()
+}
+
+/// The e-mail's blind index under every keyring version (for lookups).
+pub fn email_candidates(
+    state: &AppState,
+    email: &str,
+) -> Result<Vec<pixelunion_vault::blind_index::BlindIndex>, ApiError> {
+    state
+        .keys()
+        .with_keyring(|k| k.blind_index_candidates(EMAIL_DOMAIN, normalize_email(email).as_bytes()))
+        .ok_or_else(ApiError::sealed)?
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// The e-mail's blind index under the active keyring version (to store).
+pub fn email_index(state: &AppState, email: &str) -> Result<Vec<u8>, ApiError> {
+    state
+        .keys()
+        .with_keyring(|k| k.blind_index(EMAIL_DOMAIN, normalize_email(email).as_bytes()))
+        .ok_or_else(ApiError::sealed)?
+        .map(|i| i.to_bytes().to_vec())
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// Decrypts a user's e-mail.
@@ -225,23 +274,9 @@ pub async fn start_session(
     let token =
         pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session).or_internal()?;
     let id = uuid::Uuid::new_v4().to_string();
-    let client_ct = state
-        .keys()
-        .with_keyring(|k| {
-            let key = user_key(k, user)?;
-            field::encrypt_str(
-                &key,
-                &FieldContext {
-                    owner: user.id.as_bytes(),
-                    table: "sessions",
-                    column: "client",
-                    row: id.as_bytes(),
-                },
-                client,
-            )
-        })
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
+    let key = key_for(state, user)?;
+    let client_ct =
+        field::encrypt_str(&key, &session_client_ctx(&user.id, &id), client).or_internal()?;
     let now = now();
     state
         .catalog()

@@ -23,11 +23,19 @@ pub(super) fn router() -> Router<AppState> {
         .route("/audit/events", get(audit_events))
 }
 
+/// A role name from a request body; 422 for anything else.
+fn parse_role(name: &str) -> Result<Role, ApiError> {
+    Role::parse(name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-role",
+            "unknown role",
+        )
+    })
+}
+
 fn account_json(state: &AppState, u: &pixelunion_catalog::UserRow) -> Value {
-    let email = state
-        .keys()
-        .with_keyring(|k| accounts::email_of(k, u).ok())
-        .flatten();
+    let email = accounts::email_for(state, u);
     json!({
         "id": u.id,
         "email": email,
@@ -87,16 +95,7 @@ pub(super) async fn create_user(
             "that is not an e-mail address",
         ));
     }
-    let role = match body.role.as_deref() {
-        None => Role::User,
-        Some(r) => Role::parse(r).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-role",
-                "unknown role",
-            )
-        })?,
-    };
+    let role = parse_role(body.role.as_deref().unwrap_or("user"))?;
     let password = accounts::one_time_password()?;
     let row = accounts::create_user(&state, &body.email, password.clone(), role, true).await?;
     audit(
@@ -148,13 +147,7 @@ pub(super) async fn update_user(
     if let Some(r) = &body.role {
         // Role changes are their own permission (admin holds both today).
         crate::accounts::principal::admit::<gate::ManageRoles>(&a, &axum::http::Method::PATCH)?;
-        let role = Role::parse(r).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-role",
-                "unknown role",
-            )
-        })?;
+        let role = parse_role(r)?;
         c.set_role(&id, role.as_str()).await.or_internal()?;
         c.delete_other_sessions(&id, None).await.or_internal()?;
         audit(
@@ -229,16 +222,7 @@ pub(super) async fn create_invite(
             "expected JSON {\"email\"?, \"role\"?, \"expires_in_hours\"?}",
         )
     })?;
-    let role = match body.role.as_deref() {
-        None => Role::User,
-        Some(r) => Role::parse(r).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-role",
-                "unknown role",
-            )
-        })?,
-    };
+    let role = parse_role(body.role.as_deref().unwrap_or("user"))?;
     let hours = body.expires_in_hours.unwrap_or(72);
     if !(1..=720).contains(&hours) {
         return Err(ApiError::new(
@@ -249,20 +233,7 @@ pub(super) async fn create_invite(
     }
     let email_index = match &body.email {
         None => None,
-        Some(e) if accounts::valid_email(e) => Some(
-            state
-                .keys()
-                .with_keyring(|k| {
-                    k.blind_index(
-                        accounts::EMAIL_DOMAIN,
-                        accounts::normalize_email(e).as_bytes(),
-                    )
-                })
-                .ok_or_else(ApiError::sealed)?
-                .or_internal()?
-                .to_bytes()
-                .to_vec(),
-        ),
+        Some(e) if accounts::valid_email(e) => Some(accounts::email_index(&state, e)?),
         Some(_) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

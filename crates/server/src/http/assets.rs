@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::accounts::Authed;
 use crate::accounts::principal::gate;
-use crate::accounts::{Authed, user_key};
 use crate::error::{ApiError, ErrorBody, OrInternal};
 
 /// Bytes fetched and decrypted per step when streaming an original.
@@ -95,14 +95,6 @@ fn asset_json(key: Option<&DataKey>, a: &AssetRow) -> Value {
     })
 }
 
-fn key_of(state: &AppState, user: &UserRow) -> Result<DataKey, ApiError> {
-    state
-        .keys()
-        .with_keyring(|k| user_key(k, user))
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()
-}
-
 fn error(status: StatusCode, code: &'static str, msg: &str) -> ApiError {
     ApiError::new(status, code, msg)
 }
@@ -148,7 +140,7 @@ where
             "not a photo or video format PixelUnion stores (JPEG, PNG, WebP, GIF, HEIC/HEIF, AVIF, TIFF/DNG, RAW, MP4, MOV, WebM, MKV, 3GP)",
         )
     })?;
-    let key = key_of(state, user)?;
+    let key = crate::accounts::key_for(state, user)?;
     let id = uuid::Uuid::now_v7();
     let id_text = id.to_string();
     let max = state
@@ -200,7 +192,7 @@ where
         let _ = primary.delete(&new_blob).await;
         Ok((
             StatusCode::OK,
-            json!({"duplicate": true, "asset": asset_json(Some(&key_of(state, user)?), &existing)}),
+            json!({"duplicate": true, "asset": asset_json(Some(&crate::accounts::key_for(state, user)?), &existing)}),
         ))
     };
     if let Some(existing) = catalog
@@ -382,7 +374,7 @@ pub(super) async fn list(
         )
         .await
         .or_internal()?;
-    let key = key_of(&state, &a.user)?;
+    let key = crate::accounts::key_for(&state, &a.user)?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(encode_cursor))
         .flatten();
@@ -407,7 +399,10 @@ pub(super) async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let asset = owned(&state, &a.user, &id).await?;
-    Ok(Json(asset_json(Some(&key_of(&state, &a.user)?), &asset)))
+    Ok(Json(asset_json(
+        Some(&crate::accounts::key_for(&state, &a.user)?),
+        &asset,
+    )))
 }
 
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "library", summary = "Move an asset to the trash", params(("id" = String, Path, description = "asset id")), responses((status = 200, description = "trashed"), (status = 404, description = "no such asset of yours", body = ErrorBody)))]
@@ -493,7 +488,7 @@ pub(super) async fn original(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let asset = owned(&state, &a.user, &id).await?;
-    let key = key_of(&state, &a.user)?;
+    let key = crate::accounts::key_for(&state, &a.user)?;
     let len = u64::try_from(asset.size).unwrap_or(0);
     let etag = format!("\"{}\"", asset.id);
     if headers

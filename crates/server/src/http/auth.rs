@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::AppState;
 use crate::accounts::principal::{COOKIE, csrf_token, gate};
-use crate::accounts::{self, Authed, audit, now, user_key};
+use crate::accounts::{self, Authed, audit, now};
 use crate::error::{ApiError, ErrorBody, OrInternal};
 
 pub(super) fn router() -> Router<AppState> {
@@ -103,11 +103,7 @@ pub(super) async fn login(
     let Json(body) =
         body.map_err(|_| bad_request("expected JSON {\"email\", \"password\", \"totp\"?}"))?;
     let email = accounts::normalize_email(&body.email);
-    let indexes = state
-        .keys()
-        .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
+    let indexes = accounts::email_candidates(&state, &email)?;
     let ip_key = format!("ip:{}", peer.ip());
     let acct_key = format!(
         "acct:{}",
@@ -168,19 +164,13 @@ pub(super) async fn login(
         };
         let ok = match &factor {
             mfa::Factor::Totp(code) => {
-                let secret = state
-                    .keys()
-                    .with_keyring(|k| {
-                        user_key(k, &user).and_then(|key| {
-                            field::decrypt(
-                                &key,
-                                &accounts::user_ctx(&user.id, "totp_secret"),
-                                secret_ct,
-                            )
-                        })
-                    })
-                    .ok_or_else(ApiError::sealed)?
-                    .or_internal()?;
+                let key = accounts::key_for(&state, &user)?;
+                let secret = field::decrypt(
+                    &key,
+                    &accounts::user_ctx(&user.id, "totp_secret"),
+                    secret_ct,
+                )
+                .or_internal()?;
                 match mfa::verify_totp(
                     &secret,
                     code,
@@ -245,14 +235,14 @@ pub(super) async fn login(
     let token = accounts::start_session(&state, &user, &client).await?;
     let _ = state.catalog().touch_login(&user.id, now()).await;
     audit(&state, Some(&user.id), "login", Some(&user.id), "success").await;
-    let email = state
-        .keys()
-        .with_keyring(|k| accounts::email_of(k, &user).ok())
-        .flatten();
-    let max_age =
-        pixelunion_auth::roles::default_timeouts(Role::parse(&user.role).unwrap_or(Role::User))
-            .absolute
-            .as_secs() as i64;
+    let email = accounts::email_for(&state, &user);
+    // The cookie lives as long as the session may: the configured absolute timeout.
+    let max_age = state
+        .config()
+        .accounts
+        .timeouts(Role::parse(&user.role).unwrap_or(Role::User))
+        .absolute
+        .as_secs() as i64;
     let mut out = json!({"user": profile(&user, email), "csrf_token": csrf_token(&token)});
     if body.bearer {
         out["token"] = json!(token.as_str());
@@ -289,11 +279,7 @@ pub(super) async fn logout(
 
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The signed-in account (sessions and API tokens)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody)))]
 pub(super) async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Value> {
-    let email = state
-        .keys()
-        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
-        .flatten();
-    let mut v = profile(&a.user, email);
+    let mut v = profile(&a.user, accounts::email_for(&state, &a.user));
     v["session_id"] = json!(a.session_id);
     Json(v)
 }
@@ -308,35 +294,32 @@ pub(super) async fn sessions(
         .list_sessions(&a.user.id)
         .await
         .or_internal()?;
-    let items = state
-        .keys()
-        .with_keyring(|k| {
-            let key = user_key(k, &a.user).ok();
-            rows.iter()
-                .map(|s| {
-                    let client = key.as_ref().zip(s.client.as_ref()).and_then(|(key, ct)| {
-                        let ctx = FieldContext {
-                            owner: a.user.id.as_bytes(),
-                            table: "sessions",
-                            column: "client",
-                            row: s.id.as_bytes(),
-                        };
-                        field::decrypt_string(key, &ctx, ct)
-                            .ok()
-                            .map(|c| c.to_string())
-                    });
-                    json!({
-                        "id": s.id,
-                        "client": client,
-                        "created_at": s.created_at,
-                        "last_seen_at": s.last_seen_at,
-                        "expires_at": s.expires_at,
-                        "current": s.id == a.session_id,
-                    })
+    let key = accounts::key_for(&state, &a.user)?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|s| {
+            let client = s
+                .client
+                .as_ref()
+                .and_then(|ct| {
+                    field::decrypt_string(
+                        &key,
+                        &accounts::session_client_ctx(&a.user.id, &s.id),
+                        ct,
+                    )
+                    .ok()
                 })
-                .collect::<Vec<_>>()
+                .map(|c| c.to_string());
+            json!({
+                "id": s.id,
+                "client": client,
+                "created_at": s.created_at,
+                "last_seen_at": s.last_seen_at,
+                "expires_at": s.expires_at,
+                "current": s.id == a.session_id,
+            })
         })
-        .ok_or_else(ApiError::sealed)?;
+        .collect();
     Ok(Json(json!({"items": items})))
 }
 
@@ -430,11 +413,7 @@ pub(super) async fn change_password(
     let Json(body) =
         body.map_err(|_| bad_request("expected JSON {\"current_password\", \"new_password\"}"))?;
     reauthenticate(&state, &a, &body.current_password).await?;
-    let email = state
-        .keys()
-        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
-        .flatten()
-        .unwrap_or_default();
+    let email = accounts::email_for(&state, &a.user).unwrap_or_default();
     check_policy(&body.new_password, &email).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -491,25 +470,15 @@ pub(super) async fn totp_begin(
     let Json(body) = body.map_err(|_| bad_request("expected JSON {\"password\"}"))?;
     reauthenticate(&state, &a, &body.password).await?;
     let secret = mfa::new_secret().or_internal()?;
-    let email = state
-        .keys()
-        .with_keyring(|k| accounts::email_of(k, &a.user).ok())
-        .flatten()
-        .unwrap_or_else(|| a.user.id.clone());
+    let email = accounts::email_for(&state, &a.user).unwrap_or_else(|| a.user.id.clone());
     let uri = mfa::otpauth_uri(&secret, &email).or_internal()?;
-    let ticket = state
-        .keys()
-        .with_keyring(|k| {
-            user_key(k, &a.user).and_then(|key| {
-                field::encrypt(
-                    &key,
-                    &accounts::user_ctx(&a.user.id, "totp_enrolment"),
-                    &secret,
-                )
-            })
-        })
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
+    let key = accounts::key_for(&state, &a.user)?;
+    let ticket = field::encrypt(
+        &key,
+        &accounts::user_ctx(&a.user.id, "totp_enrolment"),
+        &secret,
+    )
+    .or_internal()?;
     use base64::Engine;
     Ok(Json(json!({
         "otpauth_uri": uri.as_str(),
@@ -537,24 +506,19 @@ pub(super) async fn totp_confirm(
     let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body.enrolment.as_bytes())
         .map_err(|_| bad_request("enrolment ticket is malformed"))?;
-    let (secret, stored) = state
-        .keys()
-        .with_keyring(|k| {
-            let key = user_key(k, &a.user)?;
-            let secret = field::decrypt(
-                &key,
-                &accounts::user_ctx(&a.user.id, "totp_enrolment"),
-                &ticket,
-            )?;
-            let stored = field::encrypt(
-                &key,
-                &accounts::user_ctx(&a.user.id, "totp_secret"),
-                &secret,
-            )?;
-            Ok::<_, pixelunion_vault::VaultError>((secret, stored))
-        })
-        .ok_or_else(ApiError::sealed)?
-        .map_err(|_| bad_request("enrolment ticket is not valid for this account"))?;
+    let user_key = accounts::key_for(&state, &a.user)?;
+    let secret = field::decrypt(
+        &user_key,
+        &accounts::user_ctx(&a.user.id, "totp_enrolment"),
+        &ticket,
+    )
+    .map_err(|_| bad_request("enrolment ticket is not valid for this account"))?;
+    let stored = field::encrypt(
+        &user_key,
+        &accounts::user_ctx(&a.user.id, "totp_secret"),
+        &secret,
+    )
+    .or_internal()?;
     let key = format!("mfa-enrol:{}", a.user.id);
     if let Some(secs) = state.accounts().throttle.retry_after(&[&key]) {
         return Err(throttled(secs));
@@ -646,14 +610,8 @@ pub(super) async fn create_token(
     let token =
         pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Api).or_internal()?;
     let id = uuid::Uuid::new_v4().to_string();
-    let name_ct = state
-        .keys()
-        .with_keyring(|k| {
-            user_key(k, &a.user)
-                .and_then(|key| field::encrypt_str(&key, &token_ctx(&a.user.id, &id), name))
-        })
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
+    let key = accounts::key_for(&state, &a.user)?;
+    let name_ct = field::encrypt_str(&key, &token_ctx(&a.user.id, &id), name).or_internal()?;
     let now = now();
     let row = pixelunion_catalog::ApiTokenRow {
         id: id.clone(),
@@ -692,18 +650,14 @@ pub(super) async fn list_tokens(
         .list_api_tokens(&a.user.id)
         .await
         .or_internal()?;
-    let items = state
-        .keys()
-        .with_keyring(|k| {
-            let key = user_key(k, &a.user).ok();
-            rows.iter()
-                .map(|t| {
-                    let name = key.as_ref().and_then(|key| field::decrypt_string(key, &token_ctx(&a.user.id, &t.id), &t.name).ok()).map(|n| n.to_string());
-                    json!({"id": t.id, "name": name, "scope": t.scope, "created_at": t.created_at, "expires_at": t.expires_at, "last_used_at": t.last_used_at})
-                })
-                .collect::<Vec<_>>()
+    let key = accounts::key_for(&state, &a.user)?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|t| {
+            let name = field::decrypt_string(&key, &token_ctx(&a.user.id, &t.id), &t.name).ok().map(|n| n.to_string());
+            json!({"id": t.id, "name": name, "scope": t.scope, "created_at": t.created_at, "expires_at": t.expires_at, "last_used_at": t.last_used_at})
         })
-        .ok_or_else(ApiError::sealed)?;
+        .collect();
     Ok(Json(json!({"items": items})))
 }
 
@@ -794,11 +748,7 @@ pub(super) async fn accept_invite(
     check_new_account(&body)?;
     let email = accounts::normalize_email(&body.email);
     if let Some(bound) = &invite.email_index {
-        let candidates = state
-            .keys()
-            .with_keyring(|k| k.blind_index_candidates(accounts::EMAIL_DOMAIN, email.as_bytes()))
-            .ok_or_else(ApiError::sealed)?
-            .or_internal()?;
+        let candidates = accounts::email_candidates(&state, &email)?;
         if !candidates
             .iter()
             .any(|c| pixelunion_vault::ct_eq(&c.to_bytes(), bound))
