@@ -17,6 +17,21 @@ use crate::{BlobName, BlobStore};
 const PART_SIZE: usize = 8 << 20;
 const MAX_PARTS_IN_FLIGHT: usize = 2;
 
+/// An encrypted object opened for random access: name, header and sizes.
+#[derive(Debug, Clone)]
+pub struct EncryptedObject {
+    name: BlobName,
+    header: BlobHeader,
+    layout: BlobLayout,
+}
+
+impl EncryptedObject {
+    /// Plaintext length, from the stored size.
+    pub fn plaintext_len(&self) -> u64 {
+        self.layout.plaintext_len()
+    }
+}
+
 /// What was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBlob {
@@ -117,26 +132,37 @@ impl BlobStore {
         Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?)
     }
 
-    /// Reads and decrypts plaintext bytes `range`, fetching the header and
-    /// only the segments the range touches. Callers stream large ranges as
-    /// consecutive windows of bounded size.
-    pub async fn get_decrypted_range(
-        &self,
-        key: &DataKey,
-        object: ObjectId,
-        name: &BlobName,
-        range: Range<u64>,
-    ) -> Result<Vec<u8>> {
+    /// Reads what random access to an encrypted object needs — its size and
+    /// header — once, for any number of range reads.
+    pub async fn open_encrypted(&self, name: &BlobName) -> Result<EncryptedObject> {
         let size = self.size(name).await?;
         let header_bytes = self.get_range(name, 0..HEADER_LEN as u64).await?;
         let header = BlobHeader::parse(&header_bytes)?;
         let layout = BlobLayout::from_ciphertext_len(&header, size)?;
-        let span = layout.span(range)?;
-        let mut dec = RangeDecryptor::new(key, object, &header, layout, span.clone())?;
+        Ok(EncryptedObject {
+            name: name.clone(),
+            header,
+            layout,
+        })
+    }
+
+    /// Reads and decrypts plaintext bytes `range` of an opened object,
+    /// fetching only the segments the range touches. Callers stream large
+    /// ranges as consecutive windows of bounded size.
+    pub async fn read_decrypted(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        opened: &EncryptedObject,
+        range: Range<u64>,
+    ) -> Result<Vec<u8>> {
+        let span = opened.layout.span(range)?;
+        let mut dec =
+            RangeDecryptor::new(key, object, &opened.header, opened.layout, span.clone())?;
         let mut stream = self
             .inner()
             .get_opts(
-                &name.path(),
+                &opened.name.path(),
                 object_store::GetOptions {
                     range: Some(object_store::GetRange::Bounded(span.ciphertext.clone())),
                     ..Default::default()
@@ -152,5 +178,17 @@ impl BlobStore {
         }
         dec.finish()?;
         Ok(out)
+    }
+
+    /// Opens and reads one range (for a single read; see [`BlobStore::open_encrypted`]).
+    pub async fn get_decrypted_range(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: &BlobName,
+        range: Range<u64>,
+    ) -> Result<Vec<u8>> {
+        let opened = self.open_encrypted(name).await?;
+        self.read_decrypted(key, object, &opened, range).await
     }
 }

@@ -24,7 +24,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
 pub use config::StoreConfig;
-pub use encrypted::StoredBlob;
+pub use encrypted::{EncryptedObject, StoredBlob};
 pub use error::{Result, StoreError};
 
 /// An opaque object name: 128 random bits as 32 hex characters, fanned out

@@ -532,19 +532,18 @@ pub(super) async fn original(
     let blob = BlobName::parse(&asset.blob_name).or_internal()?;
     let object = ObjectId(*uuid::Uuid::parse_str(&asset.id).or_internal()?.as_bytes());
     let store = state.stores().primary.clone();
+    // Size and header are read once; each window then fetches only its segments.
+    let opened = Arc::new(store.open_encrypted(&blob).await.or_internal()?);
     let key = Arc::new(key);
     let body = futures::stream::unfold(span.start, move |pos| {
-        let (store, key, blob) = (store.clone(), key.clone(), blob.clone());
+        let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
         let end = span.end;
         async move {
             if pos >= end {
                 return None;
             }
             let to = (pos + WINDOW).min(end);
-            match store
-                .get_decrypted_range(&key, object, &blob, pos..to)
-                .await
-            {
+            match store.read_decrypted(&key, object, &opened, pos..to).await {
                 Ok(v) => Some((Ok(Bytes::from(v)), to)),
                 Err(e) => {
                     tracing::error!(error = %e, "original stream failed; aborting the response");
