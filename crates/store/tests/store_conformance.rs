@@ -69,6 +69,22 @@ async fn suite(store: &BlobStore) {
         store.get_decrypted(&k, obj, &big.name).await.expect("get"),
         pt
     );
+    // Opened once, read in consecutive windows (how downloads stream).
+    let opened = store.open_encrypted(&big.name).await.expect("open");
+    assert_eq!(opened.plaintext_len(), pt.len() as u64);
+    let mut joined = Vec::new();
+    let mut pos = 0u64;
+    while pos < pt.len() as u64 {
+        let to = (pos + (1 << 20)).min(pt.len() as u64);
+        joined.extend(
+            store
+                .read_decrypted(&k, obj, &opened, pos..to)
+                .await
+                .expect("window"),
+        );
+        pos = to;
+    }
+    assert_eq!(joined, pt);
 
     // Wrong object id or key: rejected.
     assert!(matches!(
