@@ -15,96 +15,29 @@ use pixelunion_auth::{Role, roles};
 use pixelunion_server::http::routes::{Access, ROUTES, Target};
 use serde_json::{Value, json};
 
-fn call(
-    s: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut args: Vec<String> = vec!["-X".into(), method.into()];
-    if let Some(t) = token {
-        args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
-    }
-    if let Some(b) = body {
-        args.extend([
-            "-H".into(),
-            "content-type: application/json".into(),
-            "--data-binary".into(),
-            b.to_string(),
-        ]);
-    }
-    args.push(format!("{}{path}", s.url));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, text) = s.curl(&refs);
-    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// Signs in with a one-time password, sets a password and (for privileged
 /// roles) enrols TOTP; returns a ready session token.
 fn set_up(s: &Server, email: &str, otp: &str, role: Role) -> String {
-    let (st, v) = call(
+    finish_setup(
         s,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": otp, "bearer": true})),
-    );
-    assert_eq!(st, 200, "{v}");
-    let t = v["token"].as_str().unwrap().to_string();
-    let pw = format!("long passphrase number {}", role as u8 + 7);
-    let (st, v) = call(
-        s,
-        "POST",
-        "/api/v1/auth/password",
-        Some(&t),
-        Some(json!({"current_password": otp, "new_password": pw})),
-    );
-    assert_eq!(st, 200, "{v}");
-    if role.requires_mfa() {
-        let (_, v) = call(
-            s,
-            "POST",
-            "/api/v1/auth/mfa/totp",
-            Some(&t),
-            Some(json!({"password": pw})),
-        );
-        let secret =
-            pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let code = pixelunion_auth::mfa::code_at(&secret, now).unwrap();
-        let (st, v) = call(
-            s,
-            "POST",
-            "/api/v1/auth/mfa/totp/confirm",
-            Some(&t),
-            Some(json!({"enrolment": v["enrolment"], "code": code})),
-        );
-        assert_eq!(st, 200, "{v}");
-    }
-    t
+        email,
+        otp,
+        &format!("long passphrase number {}", role as u8 + 7),
+        role.requires_mfa(),
+    )
 }
 
 #[test]
 fn every_route_for_every_role_against_another_users_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
-    let field = |label: &str| {
-        s.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap()
-    };
+    let field = |label: &str| s.printed(label);
     let admin = set_up(&s, &field("e-mail:"), &field("password:"), Role::Admin);
 
     let mut sessions: Vec<(Role, String)> = vec![(Role::Admin, admin.clone())];
     for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
         let email = format!("{}@example.org", role.as_str());
-        let (st, v) = call(
-            &s,
+        let (st, v) = s.api(
             "POST",
             "/api/v1/admin/users",
             Some(&admin),
@@ -117,8 +50,7 @@ fn every_route_for_every_role_against_another_users_data() {
         ));
     }
     // The victim: a plain user with a session and an API token.
-    let (_, v) = call(
-        &s,
+    let (_, v) = s.api(
         "POST",
         "/api/v1/admin/users",
         Some(&admin),
@@ -131,12 +63,11 @@ fn every_route_for_every_role_against_another_users_data() {
         v["one_time_password"].as_str().unwrap(),
         Role::User,
     );
-    let victim_session = call(&s, "GET", "/api/v1/auth/me", Some(&victim), None).1["session_id"]
+    let victim_session = s.api("GET", "/api/v1/auth/me", Some(&victim), None).1["session_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let (st, v) = call(
-        &s,
+    let (st, v) = s.api(
         "POST",
         "/api/v1/auth/tokens",
         Some(&victim),
@@ -169,8 +100,7 @@ fn every_route_for_every_role_against_another_users_data() {
         .as_str()
         .unwrap()
         .to_string();
-    let (st, v) = call(
-        &s,
+    let (st, v) = s.api(
         "POST",
         "/api/v1/admin/invites",
         Some(&admin),
@@ -201,16 +131,10 @@ fn every_route_for_every_role_against_another_users_data() {
         let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
 
         // No credentials: 401.
-        let (st, v) = call(&s, route.method, &path, None, body.clone());
+        let (st, v) = s.api(route.method, &path, None, body.clone());
         assert_eq!(st, 401, "{} {path} without credentials: {v}", route.method);
         // An API token (full scope) never reaches account or admin routes, except who-am-I.
-        let (st, v) = call(
-            &s,
-            route.method,
-            &path,
-            Some(&victim_api_token),
-            body.clone(),
-        );
+        let (st, v) = s.api(route.method, &path, Some(&victim_api_token), body.clone());
         if route.path == "/api/v1/auth/me" {
             assert_eq!(st, 200, "{v}");
         } else if permission == pixelunion_auth::Permission::OwnLibrary {
@@ -230,7 +154,7 @@ fn every_route_for_every_role_against_another_users_data() {
         }
 
         for (role, token) in &sessions {
-            let (st, v) = call(&s, route.method, &path, Some(token), body.clone());
+            let (st, v) = s.api(route.method, &path, Some(token), body.clone());
             let what = format!("{} {path} as {}: {st} {v}", route.method, role.as_str());
             if !roles::allows(*role, permission) {
                 assert_eq!(st, 403, "{what}");
@@ -248,12 +172,10 @@ fn every_route_for_every_role_against_another_users_data() {
     }
     assert!(checked >= 5 * 15, "checked {checked} role × route pairs");
     // The victim's session and token survived every call above.
+    assert_eq!(s.api("GET", "/api/v1/auth/me", Some(&victim), None).0, 200);
     assert_eq!(
-        call(&s, "GET", "/api/v1/auth/me", Some(&victim), None).0,
-        200
-    );
-    assert_eq!(
-        call(&s, "GET", "/api/v1/auth/me", Some(&victim_api_token), None).0,
+        s.api("GET", "/api/v1/auth/me", Some(&victim_api_token), None)
+            .0,
         200
     );
     let _ = s.stop();

@@ -7,16 +7,9 @@
 mod common;
 use common::*;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 struct Api<'a> {
     s: &'a Server,
@@ -30,23 +23,7 @@ impl Api<'_> {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut args: Vec<String> = vec!["-X".into(), method.into()];
-        if let Some(t) = token {
-            args.push("-H".into());
-            args.push(format!("authorization: Bearer {t}"));
-        }
-        if let Some(b) = body {
-            args.extend([
-                "-H".into(),
-                "content-type: application/json".into(),
-                "--data-binary".into(),
-                b.to_string(),
-            ]);
-        }
-        args.push(format!("{}{path}", self.s.url));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, text) = self.s.curl(&refs);
-        (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+        self.s.api(method, path, token, body)
     }
 
     fn login(&self, email: &str, password: &str, extra: Value) -> (u16, Value) {
@@ -65,7 +42,7 @@ fn code(v: &Value) -> &str {
 /// Waits for the next TOTP step so a fresh code is available.
 fn next_step_code(secret: &[u8], after_step: u64) -> String {
     loop {
-        let t = now();
+        let t = now_secs();
         if t / 30 > after_step {
             return pixelunion_auth::mfa::code_at(secret, t).unwrap();
         }
@@ -78,12 +55,7 @@ fn admin_setup_invite_user_and_sign_in_with_totp() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
     let api = Api { s: &s };
-    let field = |label: &str| {
-        s.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .expect(label)
-    };
+    let field = |label: &str| s.printed(label);
     let admin_email = field("e-mail:");
     let admin_otp = field("password:");
     assert_eq!(admin_email, "admin@localhost");
@@ -138,8 +110,8 @@ fn admin_setup_invite_user_and_sign_in_with_totp() {
         Some(json!({"enrolment": enrolment, "code": "000000"})),
     );
     assert_eq!((st, code(&v)), (422, "invalid-code"), "{v}");
-    let enrol_step = now() / 30;
-    let enrol_code = pixelunion_auth::mfa::code_at(&secret, now()).unwrap();
+    let enrol_step = now_secs() / 30;
+    let enrol_code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
     let (st, v) = api.call(
         "POST",
         "/api/v1/auth/mfa/totp/confirm",
@@ -344,12 +316,7 @@ fn sessions_cookies_csrf_throttling_and_enumeration() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
     let api = Api { s: &s };
-    let field = |label: &str| {
-        s.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .expect(label)
-    };
+    let field = |label: &str| s.printed(label);
     let (email, otp) = (field("e-mail:"), field("password:"));
 
     // Cookie login: __Host- cookie, Secure, HttpOnly, SameSite=Strict; no token in the body.

@@ -30,101 +30,33 @@ fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-fn post(s: &Server, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut args = vec![
-        "-X".to_string(),
-        "POST".into(),
-        "-H".into(),
-        "content-type: application/json".into(),
-        "--data-binary".into(),
-        body.to_string(),
-    ];
-    if let Some(t) = token {
-        args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
-    }
-    args.push(format!("{}{path}", s.url));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (st, text) = s.curl(&refs);
-    (st, json_of(&text))
-}
-
 /// Signs the first administrator in and completes its forced setup.
 fn admin_token(s: &Server) -> String {
-    let field = |label: &str| {
-        s.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap()
-    };
-    let (otp, pw) = (field("password:"), "a passphrase for the library test");
-    let (st, v) = post(
+    finish_setup(
         s,
-        "/api/v1/auth/login",
-        None,
-        json!({"email": field("e-mail:"), "password": otp, "bearer": true}),
-    );
-    assert_eq!(st, 200, "{v}");
-    let t = v["token"].as_str().unwrap().to_string();
-    assert_eq!(
-        post(
-            s,
-            "/api/v1/auth/password",
-            Some(&t),
-            json!({"current_password": otp, "new_password": pw})
-        )
-        .0,
-        200
-    );
-    let (_, v) = post(
-        s,
-        "/api/v1/auth/mfa/totp",
-        Some(&t),
-        json!({"password": pw}),
-    );
-    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let code = pixelunion_auth::mfa::code_at(&secret, now).unwrap();
-    assert_eq!(
-        post(
-            s,
-            "/api/v1/auth/mfa/totp/confirm",
-            Some(&t),
-            json!({"enrolment": v["enrolment"], "code": code})
-        )
-        .0,
-        200
-    );
-    t
+        &s.printed("e-mail:"),
+        &s.printed("password:"),
+        "a passphrase for the library test",
+        true,
+    )
 }
 
 /// Creates a plain user and returns a ready session token.
 fn new_user(s: &Server, admin: &str, email: &str) -> String {
-    let (st, v) = post(
-        s,
+    let (st, v) = s.api(
+        "POST",
         "/api/v1/admin/users",
         Some(admin),
-        json!({"email": email}),
+        Some(json!({"email": email})),
     );
     assert_eq!(st, 201, "{v}");
-    let otp = v["one_time_password"].as_str().unwrap().to_string();
-    let (_, v) = post(
+    finish_setup(
         s,
-        "/api/v1/auth/login",
-        None,
-        json!({"email": email, "password": otp, "bearer": true}),
-    );
-    let t = v["token"].as_str().unwrap().to_string();
-    let (st, v) = post(
-        s,
-        "/api/v1/auth/password",
-        Some(&t),
-        json!({"current_password": otp, "new_password": "a very long library passphrase"}),
-    );
-    assert_eq!(st, 200, "{v}");
-    t
+        email,
+        v["one_time_password"].as_str().unwrap(),
+        "a very long library passphrase",
+        false,
+    )
 }
 
 #[test]

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_pixelunion");
 
 pub struct Server {
@@ -185,4 +187,93 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+impl Server {
+    /// A JSON API call: `(status, body as JSON or Null)`.
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut args: Vec<String> = vec!["-X".into(), method.into()];
+        if let Some(t) = token {
+            args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
+        }
+        if let Some(b) = body {
+            args.extend([
+                "-H".into(),
+                "content-type: application/json".into(),
+                "--data-binary".into(),
+                b.to_string(),
+            ]);
+        }
+        args.push(format!("{}{path}", self.url));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, text) = self.curl(&refs);
+        (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A value the first start printed after `label` (e.g. "e-mail:", "password:").
+    pub fn printed(&self, label: &str) -> String {
+        self.stdout
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("nothing printed after {label}"))
+    }
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Signs in with a one-time password, sets `password` and, when asked,
+/// enrols TOTP; returns the session token (kept through both steps).
+pub fn finish_setup(
+    s: &Server,
+    email: &str,
+    otp: &str,
+    password: &str,
+    enrol_totp: bool,
+) -> String {
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": otp, "bearer": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let t = v["token"].as_str().unwrap().to_string();
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/password",
+        Some(&t),
+        Some(json!({"current_password": otp, "new_password": password})),
+    );
+    assert_eq!(st, 200, "{v}");
+    if enrol_totp {
+        let (_, v) = s.api(
+            "POST",
+            "/api/v1/auth/mfa/totp",
+            Some(&t),
+            Some(json!({"password": password})),
+        );
+        let secret =
+            pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
+        let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
+        let (st, v) = s.api(
+            "POST",
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(&t),
+            Some(json!({"enrolment": v["enrolment"], "code": code})),
+        );
+        assert_eq!(st, 200, "{v}");
+    }
+    t
 }
