@@ -345,3 +345,91 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         );
     }
 }
+
+fn peak_rss_kib(s: &Server) -> u64 {
+    let status = String::from_utf8_lossy(&s.proc_file("status")).to_string();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+fn reset_peak_rss(s: &Server) {
+    // Linux: writing 5 to clear_refs resets VmHWM to the current RSS.
+    std::fs::write(format!("/proc/{}/clear_refs", s.child.id()), "5").expect("reset peak RSS");
+}
+
+/// A 256 MiB upload and download through the real server: the server's peak
+/// memory must not grow with the file (streams, never buffers it).
+#[test]
+fn large_files_stream_in_constant_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let admin = admin_token(&s);
+    let ann = new_user(&s, &admin, "ann@example.org");
+    let auth = format!("authorization: Bearer {ann}");
+    let size: usize = 256 << 20;
+    let path = dir.path().join("big.mp4");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom").unwrap();
+        let block: Vec<u8> = (0..(1u32 << 20))
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
+        let mut written = 24;
+        while written < size {
+            let n = (size - written).min(block.len());
+            f.write_all(&block[..n]).unwrap();
+            written += n;
+        }
+    }
+    reset_peak_rss(&s);
+    let before = peak_rss_kib(&s);
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "--data-binary",
+        &format!("@{}", path.display()),
+        "--max-time",
+        "300",
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let upload_peak = peak_rss_kib(&s);
+    let id = json_of(&text)["asset"]["id"].as_str().unwrap().to_string();
+    reset_peak_rss(&s);
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sk",
+            "--http1.1",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download}",
+            "--max-time",
+            "300",
+            "-H",
+            &auth,
+        ])
+        .arg(format!("{}/api/v1/assets/{id}/original", s.url))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("200 {size}"));
+    let download_peak = peak_rss_kib(&s);
+    eprintln!(
+        "peak RSS: before {before} KiB, during 256 MiB upload {upload_peak} KiB, during download {download_peak} KiB"
+    );
+    // Generous bound (part buffers, TLS, allocator slack), far below the file size.
+    for (what, peak) in [("upload", upload_peak), ("download", download_peak)] {
+        assert!(
+            peak.saturating_sub(before) < 96 * 1024,
+            "{what} grew the server by {} KiB",
+            peak - before
+        );
+    }
+    let _ = s.stop();
+}
