@@ -23,9 +23,13 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod albums;
 mod assets;
 mod error;
+mod intents;
+pub mod jobs;
 mod keys;
+mod uploads;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -37,9 +41,12 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
-pub use assets::AssetRow;
+pub use albums::AlbumRow;
+pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
 pub use error::{CatalogError, Result};
+pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;
+pub use uploads::UploadRow;
 
 /// The metadata database.
 #[derive(Debug, Clone)]

@@ -36,7 +36,16 @@ fn session(hash: &[u8], id: &str, user: &str, seen: i64) -> SessionRow {
     }
 }
 
+const JAN: i64 = 1_705_276_800_000; // 2024-01-15 UTC
+const FEB: i64 = 1_707_523_200_000; // 2024-02-10 UTC
+const MAR: i64 = 1_709_251_200_000; // 2024-03-01 UTC
+
+fn ids(rows: &[pixelunion_catalog::AssetRow]) -> Vec<&str> {
+    rows.iter().map(|a| a.id.as_str()).collect()
+}
+
 async fn assets_suite(c: &Catalog) {
+    use pixelunion_catalog::{AssetChange, JobKind, MonthFacets, TimelineFilter};
     let asset = |id: &str, owner: &str, idx: &[u8], sort: i64| pixelunion_catalog::AssetRow {
         id: id.into(),
         owner_id: owner.into(),
@@ -52,22 +61,42 @@ async fn assets_suite(c: &Catalog) {
         trashed_at: None,
         favorite: false,
         archived: false,
+        caption: None,
+        width: None,
+        height: None,
     };
-    for (i, sort) in [(1, 100), (2, 300), (3, 200), (4, 300)] {
-        c.insert_asset(&asset(&format!("a{i}"), "u1", &[i as u8], sort))
+    let all = TimelineFilter::default();
+    for (i, sort) in [(1, JAN), (2, MAR), (3, FEB), (4, MAR)] {
+        c.add_intent(&format!("blob-a{i}"), 1)
+            .await
+            .expect("intent");
+        c.insert_asset(&asset(&format!("a{i}"), "u1", &[i as u8], sort), 5)
             .await
             .expect("insert");
     }
-    c.insert_asset(&asset("b1", "u2", &[1], 500))
+    assert!(
+        c.expired_intents(i64::MAX, 10)
+            .await
+            .expect("intents")
+            .is_empty(),
+        "inserting an asset clears its blob's intent"
+    );
+    c.insert_asset(&asset("b1", "u2", &[1], MAR + 1), 5)
         .await
         .expect("same content, other owner");
     assert!(
         matches!(
-            c.insert_asset(&asset("a9", "u1", &[2], 1)).await,
+            c.insert_asset(&asset("a9", "u1", &[2], 1), 5).await,
             Err(CatalogError::AlreadyExists)
         ),
         "dedup per owner"
     );
+    assert_eq!(
+        c.usage("u1").await.expect("usage"),
+        (40, 4),
+        "a failed insert changes nothing"
+    );
+    assert_eq!(c.usage("nobody").await.expect("usage"), (0, 0));
     assert_eq!(
         c.asset_by_content("u1", &[3])
             .await
@@ -75,25 +104,244 @@ async fn assets_suite(c: &Catalog) {
             .map(|a| a.id),
         Some("a3".into())
     );
+    let mut have = c
+        .assets_with_content("u1", &[vec![1], vec![3], vec![77]])
+        .await
+        .expect("bulk");
+    have.sort();
+    assert_eq!(
+        have,
+        vec![(vec![1], "a1".to_string()), (vec![3], "a3".to_string())]
+    );
+    assert!(
+        c.assets_with_content("u1", &[])
+            .await
+            .expect("bulk")
+            .is_empty()
+    );
     assert!(
         c.asset("u1", "b1").await.expect("get").is_none(),
         "another owner's asset is invisible"
     );
-    // Keyset pages, newest first, ties broken by id.
-    let p1 = c.timeline("u1", false, None, 2).await.expect("page");
+    // Each insert queued exactly one replication of its blob.
+    let mut seen = Vec::new();
+    while let Some(job) = c
+        .claim_job(&[JobKind::Replicate], 10, 1_000)
+        .await
+        .expect("claim")
+    {
+        assert_eq!(job.attempt, 1);
+        seen.push(job.subject.clone());
+        assert!(c.finish_job(&job).await.expect("finish"));
+    }
+    seen.sort();
     assert_eq!(
-        p1.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
-        ["a4", "a2"]
+        seen,
+        ["blob-a1", "blob-a2", "blob-a3", "blob-a4", "blob-b1"]
     );
+
+    // Keyset pages, newest first, ties broken by id.
+    let p1 = c.timeline("u1", &all, None, 2).await.expect("page");
+    assert_eq!(ids(&p1), ["a4", "a2"]);
     let last = p1.last().expect("last");
     let p2 = c
-        .timeline("u1", false, Some((last.sort_at, &last.id)), 2)
+        .timeline("u1", &all, Some((last.sort_at, &last.id)), 2)
         .await
         .expect("page");
+    assert_eq!(ids(&p2), ["a3", "a1"]);
+    // Months kept by triggers.
+    let months = c
+        .month_counts("u1", &MonthFacets::default())
+        .await
+        .expect("months");
+    assert_eq!(months, vec![(202403, 2), (202402, 1), (202401, 1)]);
+
+    // Flags, caption, filters.
+    let fav = AssetChange {
+        favorite: Some(true),
+        caption: Some(Some(b"cap".to_vec())),
+        ..Default::default()
+    };
+    assert!(c.update_asset("u1", "a3", &fav).await.expect("update"));
+    assert!(
+        !c.update_asset("u1", "b1", &fav).await.expect("update"),
+        "not another owner's"
+    );
+    let arch = AssetChange {
+        archived: Some(true),
+        ..Default::default()
+    };
+    assert!(c.update_asset("u1", "a2", &arch).await.expect("update"));
+    let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
+    assert!(a3.favorite && a3.caption.as_deref() == Some(&b"cap"[..]));
+    let f = |favorite, archived| TimelineFilter {
+        favorite,
+        archived,
+        ..Default::default()
+    };
     assert_eq!(
-        p2.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ids(&c
+            .timeline("u1", &f(Some(true), None), None, 9)
+            .await
+            .expect("fav")),
+        ["a3"]
+    );
+    assert_eq!(
+        ids(&c
+            .timeline("u1", &f(None, Some(true)), None, 9)
+            .await
+            .expect("arch")),
+        ["a2"]
+    );
+    assert_eq!(
+        ids(&c
+            .timeline("u1", &f(None, Some(false)), None, 9)
+            .await
+            .expect("arch")),
+        ["a4", "a3", "a1"]
+    );
+    let range = TimelineFilter {
+        from_ms: Some(FEB),
+        to_ms: Some(MAR),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(&c.timeline("u1", &range, None, 9).await.expect("range")),
+        ["a3"]
+    );
+    let videos = TimelineFilter {
+        kind: Some("video".into()),
+        ..Default::default()
+    };
+    assert!(
+        c.timeline("u1", &videos, None, 9)
+            .await
+            .expect("kind")
+            .is_empty()
+    );
+    let facets = MonthFacets {
+        archived: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.month_counts("u1", &facets).await.expect("months"),
+        vec![(202403, 1), (202402, 1), (202401, 1)]
+    );
+    let facets = MonthFacets {
+        favorite: Some(true),
+        kind: Some("photo".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.month_counts("u1", &facets).await.expect("months"),
+        vec![(202402, 1)]
+    );
+    let clear = AssetChange {
+        caption: Some(None),
+        ..Default::default()
+    };
+    assert!(c.update_asset("u1", "a3", &clear).await.expect("update"));
+    let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
+    assert!(a3.favorite && a3.caption.is_none(), "other fields kept");
+
+    // Albums: owner-scoped, only the owner's assets go in.
+    c.create_album("al1", "u1", b"name-ct", 1)
+        .await
+        .expect("album");
+    c.create_album("bl1", "u2", b"other", 1)
+        .await
+        .expect("album");
+    assert_eq!(
+        c.add_to_album(
+            "u1",
+            "al1",
+            &["a1".into(), "a3".into(), "b1".into(), "zz".into()],
+            2
+        )
+        .await
+        .expect("add"),
+        2
+    );
+    assert_eq!(
+        c.add_to_album("u1", "al1", &["a1".into()], 2)
+            .await
+            .expect("again"),
+        0
+    );
+    assert_eq!(
+        c.add_to_album("u1", "bl1", &["a1".into()], 2)
+            .await
+            .expect("foreign"),
+        0
+    );
+    let in_album = TimelineFilter {
+        album: Some("al1".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(&c.timeline("u1", &in_album, None, 9).await.expect("album")),
         ["a3", "a1"]
     );
+    assert!(
+        c.timeline("u2", &in_album, None, 9)
+            .await
+            .expect("album")
+            .is_empty()
+    );
+    assert!(
+        c.set_album_cover("u1", "al1", Some("a3"), 3)
+            .await
+            .expect("cover")
+    );
+    assert!(
+        !c.set_album_cover("u1", "al1", Some("a4"), 3)
+            .await
+            .expect("cover"),
+        "not in the album"
+    );
+    assert!(
+        !c.set_album_cover("u2", "al1", None, 3)
+            .await
+            .expect("cover"),
+        "not theirs"
+    );
+    assert!(
+        c.rename_album("u1", "al1", b"new-ct", 4)
+            .await
+            .expect("rename")
+    );
+    assert!(!c.rename_album("u2", "al1", b"x", 4).await.expect("rename"));
+    let al = c.album("u1", "al1").await.expect("get").expect("album");
+    assert_eq!(
+        (
+            al.name.as_slice(),
+            al.cover_asset_id.as_deref(),
+            al.asset_count
+        ),
+        (&b"new-ct"[..], Some("a3"), 2)
+    );
+    assert!(c.album("u2", "al1").await.expect("get").is_none());
+    assert_eq!(c.albums("u1").await.expect("list").len(), 1);
+    assert_eq!(
+        c.remove_from_album("u2", "al1", &["a3".into()], 5)
+            .await
+            .expect("rm"),
+        0
+    );
+    assert_eq!(
+        c.remove_from_album("u1", "al1", &["a3".into()], 5)
+            .await
+            .expect("rm"),
+        1
+    );
+    let al = c.album("u1", "al1").await.expect("get").expect("album");
+    assert_eq!(
+        (al.cover_asset_id, al.asset_count),
+        (None, 1),
+        "removing the cover clears it"
+    );
+
+    // Trash: out of the timeline and the month counts, back on restore.
     assert!(c.trash_asset("u1", "a3", 9).await.expect("trash"));
     assert!(
         !c.trash_asset("u1", "a3", 9).await.expect("trash"),
@@ -104,12 +352,262 @@ async fn assets_suite(c: &Catalog) {
         "not another owner's"
     );
     assert_eq!(
-        c.timeline("u1", false, None, 10).await.expect("page").len(),
+        c.timeline("u1", &all, None, 10).await.expect("page").len(),
         3
     );
+    let trash = TimelineFilter {
+        trashed: true,
+        ..Default::default()
+    };
     assert_eq!(
-        c.timeline("u1", true, None, 10).await.expect("page")[0].id,
-        "a3"
+        ids(&c.timeline("u1", &trash, None, 10).await.expect("page")),
+        ["a3"]
+    );
+    assert!(
+        !c.month_counts("u1", &MonthFacets::default())
+            .await
+            .expect("m")
+            .iter()
+            .any(|m| m.0 == 202402)
+    );
+    assert!(c.restore_asset("u1", "a3").await.expect("restore"));
+    assert!(
+        !c.restore_asset("u1", "a3").await.expect("restore"),
+        "not in the trash"
+    );
+    assert!(
+        c.month_counts("u1", &MonthFacets::default())
+            .await
+            .expect("m")
+            .contains(&(202402, 1))
+    );
+
+    // Purge: rows go, blob deletions are queued (primary now, backup later),
+    // a pending replication is dropped; usage follows.
+    c.enqueue_job(JobKind::Replicate, "blob-a1", 0)
+        .await
+        .expect("enqueue");
+    assert!(c.trash_asset("u1", "a1", 100).await.expect("trash"));
+    assert!(c.trash_asset("u1", "a4", 200).await.expect("trash"));
+    assert!(c.trash_asset("u2", "b1", 100).await.expect("trash"));
+    assert_eq!(
+        c.purge_trashed(None, 150, 1_000, 100).await.expect("sweep"),
+        2,
+        "a1 and b1, not a4"
+    );
+    assert!(c.asset("u1", "a1").await.expect("get").is_none());
+    assert!(c.asset("u1", "a4").await.expect("get").is_some());
+    assert_eq!(c.usage("u1").await.expect("usage"), (30, 3));
+    assert_eq!(
+        c.purge_trashed(Some("u2"), i64::MAX, 1_000, 100)
+            .await
+            .expect("empty"),
+        0
+    );
+    assert_eq!(
+        c.purge_trashed(Some("u1"), i64::MAX, 1_000, 100)
+            .await
+            .expect("empty"),
+        1
+    );
+    assert!(
+        c.claim_job(&[JobKind::Replicate], i64::MAX - 1, i64::MAX)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let mut drops = Vec::new();
+    while let Some(j) = c
+        .claim_job(&[JobKind::DropPrimary], 1_000, 2_000)
+        .await
+        .expect("claim")
+    {
+        drops.push(j.subject.clone());
+        c.finish_job(&j).await.expect("finish");
+    }
+    drops.sort();
+    assert_eq!(drops, ["blob-a1", "blob-a4", "blob-b1"]);
+    assert!(
+        c.claim_job(&[JobKind::DropBackup], 1_000, 2_000)
+            .await
+            .expect("claim")
+            .is_none(),
+        "the backup copy is dropped after the delay"
+    );
+    let later = 1_000 + pixelunion_catalog::jobs::BACKUP_DROP_DELAY_MS;
+    let j = c
+        .claim_job(&[JobKind::DropBackup], later, later + 10)
+        .await
+        .expect("claim")
+        .expect("due");
+    assert!(j.subject.starts_with("blob-"));
+}
+
+async fn jobs_suite(c: &Catalog) {
+    use pixelunion_catalog::JobKind;
+    c.enqueue_job(JobKind::Replicate, "j1", 0)
+        .await
+        .expect("enqueue");
+    c.enqueue_job(JobKind::Replicate, "j1", 0)
+        .await
+        .expect("twice is once");
+    let j = c
+        .claim_job(&[JobKind::Replicate], 10, 100)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!((j.subject.as_str(), j.attempt), ("j1", 1));
+    assert!(
+        c.claim_job(&[JobKind::Replicate], 50, 150)
+            .await
+            .expect("claim")
+            .is_none(),
+        "leased"
+    );
+    // The lease runs out: another worker takes it; the first one's result is refused.
+    let j2 = c
+        .claim_job(&[JobKind::Replicate], 100, 200)
+        .await
+        .expect("claim")
+        .expect("re-claimed");
+    assert_eq!(j2.attempt, 2);
+    assert!(!c.finish_job(&j).await.expect("finish"), "lost lease");
+    c.fail_job(&j2, "store unreachable", 200)
+        .await
+        .expect("fail");
+    assert!(
+        c.claim_job(&[JobKind::Replicate], 201, 300)
+            .await
+            .expect("claim")
+            .is_none(),
+        "backoff"
+    );
+    let counts = c.job_counts(201).await.expect("counts");
+    assert!(
+        counts.contains(&("replicate".into(), "ready".into(), 1)),
+        "{counts:?}"
+    );
+    let mut t = 200;
+    let mut last = j2;
+    for _ in 0..20 {
+        t += 10_000_000;
+        match c
+            .claim_job(&[JobKind::Replicate], t, t + 10)
+            .await
+            .expect("claim")
+        {
+            Some(j) => {
+                c.fail_job(&j, "store unreachable", t).await.expect("fail");
+                last = j;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(last.attempt, pixelunion_catalog::jobs::MAX_ATTEMPTS);
+    let dead = c.dead_jobs(10).await.expect("dead");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].3.as_deref(), Some("store unreachable"));
+    assert!(
+        c.claim_job(&[JobKind::Replicate], i64::MAX - 1, i64::MAX)
+            .await
+            .expect("c")
+            .is_none()
+    );
+}
+
+async fn uploads_suite(c: &Catalog) {
+    use pixelunion_catalog::{JobKind, UploadRow};
+    let u = UploadRow {
+        id: "up1".into(),
+        owner_id: "u1".into(),
+        length: 100,
+        received: 0,
+        file_name: None,
+        created_at: 1,
+        expires_at: 1_000,
+        busy_until: None,
+        asset_id: None,
+    };
+    c.create_upload(&u).await.expect("create");
+    assert_eq!(c.reserved_upload_bytes("u1").await.expect("reserved"), 100);
+    assert!(c.upload("u2", "up1").await.expect("get").is_none());
+    assert!(c.claim_upload("u1", "up1", 0, 10, 50).await.expect("claim"));
+    assert!(
+        !c.claim_upload("u1", "up1", 0, 20, 60).await.expect("claim"),
+        "held by a writer"
+    );
+    assert!(
+        !c.claim_upload("u2", "up1", 0, 100, 160)
+            .await
+            .expect("claim"),
+        "not theirs"
+    );
+    c.add_intent("p1", 99).await.expect("intent");
+    c.add_upload_part("up1", 0, "p1", 40, 2_000)
+        .await
+        .expect("part");
+    assert!(
+        matches!(
+            c.add_upload_part("up1", 0, "p9", 40, 2_000).await,
+            Err(CatalogError::NotFound)
+        ),
+        "a second part at the same offset is refused"
+    );
+    c.release_upload("up1").await.expect("release");
+    assert!(
+        !c.claim_upload("u1", "up1", 0, 20, 60).await.expect("claim"),
+        "wrong offset"
+    );
+    assert!(
+        c.claim_upload("u1", "up1", 40, 20, 60)
+            .await
+            .expect("claim")
+    );
+    c.add_upload_part("up1", 40, "p2", 60, 2_000)
+        .await
+        .expect("part");
+    let got = c.upload("u1", "up1").await.expect("get").expect("upload");
+    assert_eq!((got.received, got.expires_at), (100, 2_000));
+    assert_eq!(
+        c.upload_parts("up1").await.expect("parts"),
+        vec![("p1".to_string(), 40), ("p2".to_string(), 60)]
+    );
+    assert!(
+        c.expired_intents(i64::MAX, 10)
+            .await
+            .expect("intents")
+            .is_empty()
+    );
+    assert!(
+        c.expired_uploads(1_500, 10)
+            .await
+            .expect("expired")
+            .is_empty()
+    );
+    assert_eq!(
+        c.expired_uploads(2_500, 10).await.expect("expired"),
+        ["up1"]
+    );
+    assert!(
+        !c.delete_upload(Some("u2"), "up1", 5).await.expect("delete"),
+        "not theirs"
+    );
+    assert!(c.delete_upload(Some("u1"), "up1", 5).await.expect("delete"));
+    assert!(c.upload("u1", "up1").await.expect("get").is_none());
+    let mut drops = Vec::new();
+    while let Some(j) = c
+        .claim_job(&[JobKind::DropPrimary], 10, 20)
+        .await
+        .expect("claim")
+    {
+        drops.push(j.subject.clone());
+        c.finish_job(&j).await.expect("finish");
+    }
+    drops.sort();
+    assert_eq!(
+        drops,
+        ["p1", "p2"],
+        "the parts' blobs are queued for deletion"
     );
 }
 
@@ -379,6 +877,8 @@ async fn accounts_suite(c: &Catalog) {
     }
     assert_eq!(c.recent_audit(10).await.expect("audit").len(), 3);
     assets_suite(c).await;
+    jobs_suite(c).await;
+    uploads_suite(c).await;
 }
 
 async fn suite(c: &Catalog) {

@@ -44,20 +44,22 @@ pub struct StoredBlob {
 }
 
 impl BlobStore {
-    /// Encrypts a plaintext stream into a new object, in constant memory. The
-    /// object becomes visible only when the whole stream has been written; on
-    /// any error the partial upload is aborted and nothing is visible.
+    /// Encrypts a plaintext stream into a new object named `name` (the caller
+    /// picks it, usually [`BlobName::random`], so that it can record an
+    /// intent first), in constant memory. The object becomes visible only when
+    /// the whole stream has been written; on any error the partial upload is
+    /// aborted and nothing is visible.
     pub async fn put_encrypted_stream<S, E>(
         &self,
         key: &DataKey,
         object: ObjectId,
+        name: BlobName,
         mut source: S,
     ) -> Result<StoredBlob>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let name = BlobName::random();
         let upload = self
             .inner()
             .put_multipart(&name.path())

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// Encryption or decryption failed (tampered or foreign object).
     #[error("blob rejected: {0}")]
     Vault(#[from] pixelunion_vault::VaultError),
+    /// A replica's bytes read back differ from what was sent.
+    #[error("the copy in the {0} store does not match the original")]
+    ReplicaMismatch(&'static str),
     /// The plaintext source failed while streaming.
     #[error("upload source failed: {0}")]
     Source(String),

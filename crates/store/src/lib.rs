@@ -15,6 +15,7 @@
 mod config;
 mod encrypted;
 mod error;
+mod replica;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -65,6 +66,8 @@ impl BlobName {
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     label: &'static str,
+    /// the directory of a local store (for cleaning interrupted writes)
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl BlobStore {
@@ -74,6 +77,10 @@ impl BlobStore {
         Ok(BlobStore {
             inner: config.build()?,
             label,
+            local_root: match config {
+                StoreConfig::Local { root } => Some(root.clone()),
+                StoreConfig::S3 { .. } => None,
+            },
         })
     }
 

@@ -15,7 +15,7 @@ fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
-async fn suite(store: &BlobStore) {
+async fn suite(store: &BlobStore, backup: &BlobStore) {
     store.ping().await.expect("ping");
     let k = key(1);
     let obj = ObjectId([5; 16]);
@@ -45,7 +45,7 @@ async fn suite(store: &BlobStore) {
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
     let big = store
-        .put_encrypted_stream(&k, obj, futures::stream::iter(chunks))
+        .put_encrypted_stream(&k, obj, BlobName::random(), futures::stream::iter(chunks))
         .await
         .expect("stream put");
     assert_eq!(big.plaintext_len, pt.len() as u64);
@@ -98,6 +98,23 @@ async fn suite(store: &BlobStore) {
             .is_err()
     );
 
+    // Replication copies the ciphertext unchanged and verifies it by content.
+    let digest = store.replicate_to(&big.name, backup).await.expect("replicate");
+    assert_eq!(digest, store.sha256_of(&big.name).await.expect("sha"));
+    assert_eq!(digest, backup.sha256_of(&big.name).await.expect("sha"));
+    assert_eq!(
+        backup
+            .get_decrypted_range(&k, obj, &big.name, 4_000_000..4_000_100)
+            .await
+            .expect("decrypt the replica"),
+        &pt[4_000_000..4_000_100]
+    );
+    assert!(matches!(
+        store.replicate_to(&BlobName::random(), backup).await,
+        Err(StoreError::NotFound(_))
+    ));
+    backup.delete(&big.name).await.expect("drop replica");
+
     // A failing source leaves nothing visible.
     let before = store.list().await.expect("list");
     assert!(before.contains(&small.name) && before.contains(&big.name));
@@ -106,7 +123,7 @@ async fn suite(store: &BlobStore) {
         Err(std::io::Error::other("connection dropped")),
     ]);
     assert!(matches!(
-        store.put_encrypted_stream(&k, obj, failing).await,
+        store.put_encrypted_stream(&k, obj, BlobName::random(), failing).await,
         Err(StoreError::Source(_))
     ));
     let mut after = store.list().await.expect("list");
@@ -152,10 +169,37 @@ async fn local_directory_store() {
         "primary",
     )
     .expect("open");
-    suite(&store).await;
+    let backup = BlobStore::open(
+        &StoreConfig::Local {
+            root: dir.path().join("backup"),
+        },
+        "backup",
+    )
+    .expect("open");
+    suite(&store, &backup).await;
     // The aborted upload left no file behind, not even a temp file.
     let left = files_under(&dir.path().join("primary"));
     assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(files_under(&dir.path().join("backup")).is_empty());
+
+    // A killed process leaves `NAME#N` staging files; remove_partial clears
+    // exactly those of the given name.
+    let (victim, bystander) = (BlobName::random(), BlobName::random());
+    for (n, suffix) in [(&victim, "1"), (&victim, "7"), (&bystander, "1")] {
+        let d = dir
+            .path()
+            .join("primary")
+            .join(&n.as_str()[..2])
+            .join(&n.as_str()[2..4]);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join(format!("{}#{suffix}", n.as_str())), b"partial").expect("write");
+    }
+    assert_eq!(store.remove_partial(&victim).await.expect("remove"), 2);
+    assert_eq!(store.remove_partial(&victim).await.expect("again"), 0);
+    let left = files_under(&dir.path().join("primary"));
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].to_string_lossy().contains(bystander.as_str()));
+    std::fs::remove_file(&left[0]).expect("rm");
 
     // Names on disk are opaque.
     let s = store
@@ -189,5 +233,24 @@ async fn s3_store() {
         path_style: true,
     };
     let store = BlobStore::open(&config, "primary").expect("open");
-    suite(&store).await;
+    let backup_config = match &config {
+        StoreConfig::S3 {
+            endpoint,
+            region,
+            access_key_id,
+            secret_access_key,
+            ..
+        } => StoreConfig::S3 {
+            endpoint: endpoint.clone(),
+            region: region.clone(),
+            bucket: var("BACKUP_BUCKET").expect("PIXELUNION_TEST_S3_BACKUP_BUCKET"),
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+            path_style: true,
+        },
+        StoreConfig::Local { .. } => unreachable!(),
+    };
+    let backup = BlobStore::open(&backup_config, "backup").expect("open");
+    suite(&store, &backup).await;
+    assert_eq!(store.remove_partial(&BlobName::random()).await.expect("s3"), 0);
 }
