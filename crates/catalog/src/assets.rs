@@ -206,6 +206,23 @@ impl Catalog {
         Ok(row.unwrap_or((0, 0)))
     }
 
+    /// The user's own quota in bytes (None = the server's default).
+    pub async fn user_quota(&self, user: &str) -> Result<Option<i64>> {
+        let q = "SELECT quota_bytes FROM users WHERE id = $1";
+        let row: Option<(Option<i64>,)> =
+            with_pool!(self, p => sqlx::query_as(q).bind(user).fetch_optional(p).await?);
+        Ok(row.and_then(|r| r.0))
+    }
+
+    /// Sets (or with None clears) a user's quota; false if no such user.
+    pub async fn set_user_quota(&self, user: &str, bytes: Option<i64>) -> Result<bool> {
+        let q = "UPDATE users SET quota_bytes = $1 WHERE id = $2";
+        Ok(
+            with_pool!(self, p => sqlx::query(q).bind(bytes).bind(user).execute(p).await?.rows_affected())
+                == 1,
+        )
+    }
+
     /// Of the given content indexes, those the owner already has, with the
     /// asset ids.
     pub async fn assets_with_content(

@@ -118,12 +118,32 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(id).fetch_all(p).await?))
     }
 
-    /// Records the asset a complete upload became.
-    pub async fn complete_upload(&self, id: &str, asset: &str, expires_at_ms: i64) -> Result<()> {
+    /// Records the asset a complete upload became and, in the same
+    /// transaction, drops its parts and queues their blobs' deletion. The row
+    /// stays until `expires_at_ms` so that a client asking late still learns
+    /// the upload finished.
+    pub async fn complete_upload(
+        &self,
+        id: &str,
+        asset: &str,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<()> {
         let q =
             "UPDATE uploads SET asset_id = $1, busy_until = NULL, expires_at = $2 WHERE id = $3";
-        with_pool!(self, p => sqlx::query(q).bind(asset).bind(expires_at_ms).bind(id).execute(p).await?.rows_affected());
-        Ok(())
+        let parts = "SELECT blob_name FROM upload_parts WHERE upload_id = $1";
+        let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            sqlx::query(q).bind(asset).bind(expires_at_ms).bind(id).execute(&mut *tx).await?;
+            let blobs: Vec<(String,)> = sqlx::query_as(parts).bind(id).fetch_all(&mut *tx).await?;
+            for (b,) in &blobs {
+                sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::DropPrimary.as_str())
+                    .bind(b).bind(now_ms).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await
+        }.await);
+        Ok(r?)
     }
 
     /// Deletes an upload (the owner's, or any when `owner` is None) and queues

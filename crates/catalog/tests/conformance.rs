@@ -568,6 +568,10 @@ async fn uploads_suite(c: &Catalog) {
         .expect("part");
     let got = c.upload("u1", "up1").await.expect("get").expect("upload");
     assert_eq!((got.received, got.expires_at), (100, 2_000));
+    assert_eq!(c.user_quota("u1").await.expect("quota"), None);
+    assert!(c.set_user_quota("u1", Some(1 << 30)).await.expect("quota"));
+    assert_eq!(c.user_quota("u1").await.expect("quota"), Some(1 << 30));
+    assert!(!c.set_user_quota("nobody", Some(1)).await.expect("quota"));
     assert_eq!(
         c.upload_parts("up1").await.expect("parts"),
         vec![("p1".to_string(), 40), ("p2".to_string(), 60)]

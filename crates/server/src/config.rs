@@ -43,12 +43,28 @@ pub struct Config {
 pub struct LibraryConfig {
     /// Largest accepted file, in MiB.
     pub max_upload_mib: u64,
+    /// Storage per user in MiB unless an admin sets another (0 = unlimited).
+    pub default_quota_mib: u64,
+    /// Days an item stays in the trash before it is purged for good.
+    pub trash_days: u64,
+    /// Seconds between sweeps (trash purge, crashed writes, abandoned uploads).
+    pub sweep_interval_secs: u64,
+    /// Seconds a blob write may go without progress before a sweep treats it
+    /// as crashed and deletes what it wrote.
+    pub write_lease_secs: u64,
+    /// Hours an unfinished resumable upload is kept after its last write.
+    pub resumable_expiry_hours: u64,
 }
 
 impl Default for LibraryConfig {
     fn default() -> Self {
         LibraryConfig {
             max_upload_mib: 16 * 1024,
+            default_quota_mib: 0,
+            trash_days: 30,
+            sweep_interval_secs: 300,
+            write_lease_secs: 600,
+            resumable_expiry_hours: 24,
         }
     }
 }
@@ -264,6 +280,23 @@ impl Config {
             return Err(ConfigError(
                 "accounts.staff_absolute_hours: privileged sessions may last at most 12 hours"
                     .into(),
+            ));
+        }
+        let l = &self.library;
+        if l.max_upload_mib == 0 || l.sweep_interval_secs == 0 || l.write_lease_secs < 2 {
+            return Err(ConfigError(
+                "library: max_upload_mib and sweep_interval_secs must be at least 1, write_lease_secs at least 2".into(),
+            ));
+        }
+        if l.trash_days > 30 {
+            return Err(ConfigError(
+                "library.trash_days: at most 30 (deletion must reach every copy within 30 days)"
+                    .into(),
+            ));
+        }
+        if l.resumable_expiry_hours == 0 || l.resumable_expiry_hours > 24 * 7 {
+            return Err(ConfigError(
+                "library.resumable_expiry_hours: between 1 and 168".into(),
             ));
         }
         if !crate::accounts::valid_email(&self.init.admin_email) {

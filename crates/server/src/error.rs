@@ -28,6 +28,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    headers: Vec<(&'static str, &'static str)>,
 }
 
 impl ApiError {
@@ -37,7 +38,19 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header (protocol errors that must name a version).
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// 503 while sealed.
@@ -72,11 +85,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
-            .into_response()
+            .into_response();
+        for (k, v) in self.headers {
+            r.headers_mut()
+                .insert(k, axum::http::HeaderValue::from_static(v));
+        }
+        r
     }
 }
 

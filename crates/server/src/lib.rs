@@ -9,6 +9,7 @@
 //! serve a data route while sealed.
 
 pub mod accounts;
+pub mod background;
 pub mod config;
 mod error;
 pub mod http;
@@ -71,6 +72,7 @@ struct Inner {
     keys: KeyVault,
     accounts: accounts::Accounts,
     unseal_limiter: limiter::UnsealLimiter,
+    jobs_wake: tokio::sync::Notify,
 }
 
 /// Shared application state.
@@ -108,6 +110,9 @@ impl AppState {
     }
     pub(crate) fn unseal_limiter(&self) -> &limiter::UnsealLimiter {
         &self.0.unseal_limiter
+    }
+    pub(crate) fn jobs_wake(&self) -> &tokio::sync::Notify {
+        &self.0.jobs_wake
     }
 }
 
@@ -193,6 +198,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         keys,
         accounts,
         unseal_limiter: limiter::UnsealLimiter::default(),
+        jobs_wake: tokio::sync::Notify::new(),
     }));
     Ok((state, init))
 }
@@ -253,6 +259,7 @@ pub async fn serve(
         axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert, &key)?);
     spawn_reload_on_sighup(rustls_config.clone(), cert, key);
     spawn_usage_persister(state.clone());
+    background::spawn(&state);
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {

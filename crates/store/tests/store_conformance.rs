@@ -99,7 +99,10 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
     );
 
     // Replication copies the ciphertext unchanged and verifies it by content.
-    let digest = store.replicate_to(&big.name, backup).await.expect("replicate");
+    let digest = store
+        .replicate_to(&big.name, backup)
+        .await
+        .expect("replicate");
     assert_eq!(digest, store.sha256_of(&big.name).await.expect("sha"));
     assert_eq!(digest, backup.sha256_of(&big.name).await.expect("sha"));
     assert_eq!(
@@ -123,7 +126,9 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
         Err(std::io::Error::other("connection dropped")),
     ]);
     assert!(matches!(
-        store.put_encrypted_stream(&k, obj, BlobName::random(), failing).await,
+        store
+            .put_encrypted_stream(&k, obj, BlobName::random(), failing)
+            .await,
         Err(StoreError::Source(_))
     ));
     let mut after = store.list().await.expect("list");
@@ -252,5 +257,8 @@ async fn s3_store() {
     };
     let backup = BlobStore::open(&backup_config, "backup").expect("open");
     suite(&store, &backup).await;
-    assert_eq!(store.remove_partial(&BlobName::random()).await.expect("s3"), 0);
+    assert_eq!(
+        store.remove_partial(&BlobName::random()).await.expect("s3"),
+        0
+    );
 }

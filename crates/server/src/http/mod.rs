@@ -2,8 +2,8 @@
 //! perimeter layers (security headers, body limit) and the sealed guard.
 
 mod admin;
-mod assets;
 mod auth;
+pub(crate) mod library;
 pub mod routes;
 mod sys;
 
@@ -29,7 +29,12 @@ use crate::error::ApiError;
         auth::revoke_token, auth::accept_invite, auth::signup,
         admin::list_users, admin::create_user, admin::update_user, admin::create_invite, admin::list_invites,
         admin::revoke_invite, admin::audit_events,
-        assets::upload, assets::list, assets::get_one, assets::trash, assets::original,
+        library::upload, library::exists, library::list, library::months, library::usage,
+        library::get_one, library::update, library::trash, library::restore, library::batch,
+        library::empty_trash, library::original,
+        library::list_albums, library::create_album, library::get_album, library::update_album,
+        library::delete_album, library::add_assets, library::remove_assets,
+        library::options, library::create, library::status, library::append, library::terminate,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&SecuritySchemes),
@@ -37,7 +42,7 @@ use crate::error::ApiError;
         (name = "system", description = "health, seal status, unseal, seal"),
         (name = "auth", description = "sign-in, sessions, MFA, API tokens, invitations"),
         (name = "admin", description = "account administration (no content)"),
-        (name = "library", description = "photos and videos: upload, timeline, download, trash"),
+        (name = "library", description = "photos and videos: upload (also resumable, tus 1.0), timeline, download, trash, albums"),
         (name = "audit", description = "the audit trail"),
     )
 )]
@@ -80,9 +85,8 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(1 << 20));
     let data = Router::new()
         .merge(json_routes)
-        .merge(assets::router().layer(axum::extract::DefaultBodyLimit::disable()))
-        // Data routes (assets, albums, …) are merged here as they arrive;
-        // unknown API paths answer 404 once unsealed.
+        .merge(library::router().layer(axum::extract::DefaultBodyLimit::disable()))
+        // Unknown API paths answer 404 once unsealed.
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(
             state.clone(),

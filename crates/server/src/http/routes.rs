@@ -20,6 +20,10 @@ pub enum Target {
     Invite,
     /// one of the caller's own assets (another user's id must give 404)
     OwnAsset,
+    /// one of the caller's own albums (another user's id must give 404)
+    OwnAlbum,
+    /// one of the caller's own resumable uploads (another user's id must give 404)
+    OwnUpload,
 }
 
 /// Who may call a route.
@@ -155,7 +159,22 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
     r("POST", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
     r(
+        "POST",
+        "/api/v1/assets/exists",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/assets/batch",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
         "GET",
+        "/api/v1/assets/{id}",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "PATCH",
         "/api/v1/assets/{id}",
         Gated(P::OwnLibrary, Target::OwnAsset),
     ),
@@ -165,9 +184,81 @@ pub const ROUTES: &[RouteSpec] = &[
         Gated(P::OwnLibrary, Target::OwnAsset),
     ),
     r(
+        "POST",
+        "/api/v1/assets/{id}/restore",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
         "GET",
         "/api/v1/assets/{id}/original",
         Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "GET",
+        "/api/v1/library/months",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/library/usage",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/trash/empty",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r("GET", "/api/v1/albums", Gated(P::OwnLibrary, Target::None)),
+    r("POST", "/api/v1/albums", Gated(P::OwnLibrary, Target::None)),
+    r(
+        "GET",
+        "/api/v1/albums/{id}",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "PATCH",
+        "/api/v1/albums/{id}",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/albums/{id}",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "POST",
+        "/api/v1/albums/{id}/assets",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "POST",
+        "/api/v1/albums/{id}/remove",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "OPTIONS",
+        "/api/v1/uploads",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/uploads",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "HEAD",
+        "/api/v1/uploads/{id}",
+        Gated(P::OwnLibrary, Target::OwnUpload),
+    ),
+    r(
+        "PATCH",
+        "/api/v1/uploads/{id}",
+        Gated(P::OwnLibrary, Target::OwnUpload),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/uploads/{id}",
+        Gated(P::OwnLibrary, Target::OwnUpload),
     ),
 ];
 
@@ -219,19 +310,40 @@ mod tests {
             ("", include_str!("sys.rs")),
             ("/api/v1", include_str!("auth.rs")),
             ("/api/v1", include_str!("admin.rs")),
-            ("/api/v1", include_str!("assets.rs")),
+            ("/api/v1", include_str!("library/upload.rs")),
+            ("/api/v1", include_str!("library/timeline.rs")),
+            ("/api/v1", include_str!("library/edit.rs")),
+            ("/api/v1", include_str!("library/download.rs")),
+            ("/api/v1", include_str!("library/albums.rs")),
+            ("/api/v1", include_str!("library/tus.rs")),
         ];
         let mut out = Vec::new();
         for (prefix, src) in sources {
             let mut rest = src;
-            while let Some(i) = rest.find(".route(\"") {
-                rest = &rest[i + 8..];
+            while let Some(i) = rest.find(".route(") {
+                rest = rest[i + 7..].trim_start();
+                let Some(r) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                rest = r;
                 let end = rest.find('"').expect("closing quote");
                 let path = format!("{prefix}{}", &rest[..end]);
-                let call_end = rest.find("))").expect("end of route call");
-                let call = &rest[end..call_end + 1];
-                for m in ["get", "post", "put", "patch", "delete"] {
-                    for pat in [format!(" {m}("), format!(".{m}(")] {
+                // The call runs to the parenthesis that closes `.route(`.
+                let mut depth = 1;
+                let call_end = rest
+                    .char_indices()
+                    .find_map(|(j, c)| {
+                        match c {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                        (depth == 0).then_some(j)
+                    })
+                    .expect("end of route call");
+                let call = rest[end..call_end].replace(char::is_whitespace, "");
+                for m in ["get", "post", "put", "patch", "delete", "head", "options"] {
+                    for pat in [format!(",{m}("), format!(".{m}(")] {
                         if call.contains(&pat) {
                             out.push((m.to_uppercase(), path.clone()));
                         }

@@ -1,0 +1,32 @@
+//! Work that runs beside the requests, on every compute node, whether or not
+//! the server is sealed (none of it needs a key: replication copies
+//! ciphertext as it is, and purging deletes rows and objects):
+//! - the **job worker** runs the durable queue's jobs — replicate a blob to
+//!   the backup store (verified by SHA-256 of the copy), delete a blob from
+//!   the primary or the backup store;
+//! - the **sweeper** purges trash older than `library.trash_days`, deletes
+//!   the blobs of crashed writes (expired write intents, including a local
+//!   store's staging files) and abandoned resumable uploads.
+//!
+//! It must never log object contents or user data: jobs name opaque ids only.
+
+mod sweeper;
+mod worker;
+
+pub use sweeper::sweep_once;
+pub use worker::run_due_jobs;
+
+use crate::AppState;
+
+/// Starts the worker(s) and the sweeper; they stop with the runtime.
+pub fn spawn(state: &AppState) {
+    for _ in 0..worker::WORKERS {
+        tokio::spawn(worker::run(state.clone()));
+    }
+    tokio::spawn(sweeper::run(state.clone()));
+}
+
+/// Tells the workers new jobs are queued (they also poll every few seconds).
+pub fn wake(state: &AppState) {
+    state.jobs_wake().notify_waiters();
+}

@@ -1,0 +1,77 @@
+//! The sweeper: every `library.sweep_interval_secs` (and once at start) it
+//! purges trash past `library.trash_days`, deletes what crashed writes left
+//! (expired blob intents) and drops abandoned resumable uploads.
+
+use std::time::Duration;
+
+use pixelunion_store::BlobName;
+
+use crate::AppState;
+use crate::http::library::now_ms;
+
+const BATCH: i64 = 500;
+
+pub(super) async fn run(state: AppState) {
+    let every = Duration::from_secs(state.config().library.sweep_interval_secs);
+    loop {
+        match sweep_once(&state).await {
+            Ok(s) if s != Swept::default() => {
+                tracing::info!(
+                    purged = s.purged,
+                    crashed_writes = s.crashed_writes,
+                    abandoned_uploads = s.abandoned_uploads,
+                    "sweep"
+                );
+                super::wake(&state);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed; retrying next round"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// assets purged from the trash
+    pub purged: u64,
+    /// blobs of crashed or abandoned writes deleted
+    pub crashed_writes: u64,
+    /// resumable uploads dropped
+    pub abandoned_uploads: u64,
+}
+
+/// One sweep.
+pub async fn sweep_once(
+    state: &AppState,
+) -> Result<Swept, Box<dyn std::error::Error + Send + Sync>> {
+    let c = state.catalog();
+    let now = now_ms();
+    let mut s = Swept::default();
+    let cutoff = now - state.config().library.trash_days as i64 * 86_400_000;
+    loop {
+        let n = c.purge_trashed(None, cutoff, now, BATCH).await?;
+        s.purged += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    for blob in c.expired_intents(now, BATCH).await? {
+        let Ok(name) = BlobName::parse(&blob) else {
+            c.clear_intent(&blob).await?;
+            continue;
+        };
+        let primary = &state.stores().primary;
+        primary.delete(&name).await?;
+        primary.remove_partial(&name).await?;
+        c.clear_intent(&blob).await?;
+        s.crashed_writes += 1;
+    }
+    for id in c.expired_uploads(now, BATCH).await? {
+        if c.delete_upload(None, &id, now).await? {
+            s.abandoned_uploads += 1;
+        }
+    }
+    Ok(s)
+}

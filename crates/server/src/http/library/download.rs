@@ -1,0 +1,220 @@
+//! The original file with HTTP Range: single and suffix ranges, 206/416,
+//! strong ETag with If-None-Match and If-Range, RFC 6266 names. Only the
+//! segments a range touches are fetched and decrypted, window by window, so
+//! a video player seeks instantly and memory stays bounded.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use pixelunion_store::BlobName;
+use pixelunion_vault::ObjectId;
+
+use super::{asset_name, owned};
+use crate::AppState;
+use crate::accounts::Authed;
+use crate::accounts::principal::gate;
+use crate::error::{ApiError, ErrorBody, OrInternal};
+
+/// Bytes fetched and decrypted per step when streaming an original.
+const WINDOW: u64 = 1 << 20;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/assets/{id}/original", get(original))
+}
+
+/// Parses a single `bytes=` range against `len`: `None` = serve everything;
+/// `Some(Err)` = unsatisfiable (416).
+fn parse_range(value: &str, len: u64) -> Option<Result<Range<u64>, ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // multiple ranges: answer with the whole file (allowed by RFC 9110)
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let r = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        len.saturating_sub(n)..len
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            len
+        } else {
+            b.parse::<u64>().ok()?.saturating_add(1).min(len)
+        };
+        if start >= len || start >= end {
+            return Some(Err(()));
+        }
+        start..end
+    };
+    Some(Ok(r))
+}
+
+fn content_disposition(name: Option<&str>) -> HeaderValue {
+    let name = name.unwrap_or("original");
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}/original", tag = "library", summary = "Download the original (HTTP Range, ETag); decrypts only the segments a range touches", params(("id" = String, Path, description = "asset id")), responses((status = 200, description = "the whole file"), (status = 206, description = "the requested range"), (status = 304, description = "not modified"), (status = 416, description = "range not satisfiable"), (status = 404, description = "no such asset of yours", body = ErrorBody)))]
+pub(crate) async fn original(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnLibrary>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let asset = owned(&state, &a.user, &id).await?;
+    let key = crate::accounts::key_for(&state, &a.user)?;
+    let len = u64::try_from(asset.size).unwrap_or(0);
+    let etag = format!("\"{}\"", asset.id);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    let range = match headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_ok)
+        .and_then(|v| parse_range(v, len))
+    {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(())) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+            )
+                .into_response());
+        }
+    };
+    let (status, span) = match &range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.clone()),
+        None => (StatusCode::OK, 0..len),
+    };
+    let name = asset_name(&key, &asset);
+    let blob = BlobName::parse(&asset.blob_name).or_internal()?;
+    let object = ObjectId(*uuid::Uuid::parse_str(&asset.id).or_internal()?.as_bytes());
+    let store = state.stores().primary.clone();
+    // Size and header are read once; each window then fetches only its segments.
+    let opened = Arc::new(store.open_encrypted(&blob).await.or_internal()?);
+    let key = Arc::new(key);
+    let body = futures::stream::unfold(span.start, move |pos| {
+        let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
+        let end = span.end;
+        async move {
+            if pos >= end {
+                return None;
+            }
+            let to = (pos + WINDOW).min(end);
+            match store.read_decrypted(&key, object, &opened, pos..to).await {
+                Ok(v) => Some((Ok(Bytes::from(v)), to)),
+                Err(e) => {
+                    tracing::error!(error = %e, "original stream failed; aborting the response");
+                    Some((Err(std::io::Error::other("blob read failed")), end))
+                }
+            }
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&asset.mime).or_internal()?,
+    );
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(span_len(&range, len)),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).or_internal()?);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(name.as_deref()),
+    );
+    if let Some(r) = &range {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {}-{}/{len}", r.start, r.end - 1))
+                .or_internal()?,
+        );
+    }
+    Ok(resp)
+}
+
+fn span_len(range: &Option<Range<u64>>, len: u64) -> u64 {
+    range.as_ref().map_or(len, |r| r.end - r.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-0", 10), Some(Ok(0..1)));
+        assert_eq!(parse_range("bytes=2-", 10), Some(Ok(2..10)));
+        assert_eq!(parse_range("bytes=-3", 10), Some(Ok(7..10)));
+        assert_eq!(parse_range("bytes=-30", 10), Some(Ok(0..10)));
+        assert_eq!(parse_range("bytes=5-100", 10), Some(Ok(5..10)));
+        assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=-0", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=7-3", 10), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-1,4-5", 10), None);
+        assert_eq!(parse_range("items=0-1", 10), None);
+        assert_eq!(parse_range("bytes=x-1", 10), None);
+    }
+
+    #[test]
+    fn disposition_is_safe_and_keeps_unicode() {
+        let v = content_disposition(Some("Fête \"été\".jpg"));
+        let s = v.to_str().expect("ascii header");
+        assert!(s.contains("filename=\"F_te __t__.jpg\""), "{s}");
+        assert!(
+            s.contains("filename*=UTF-8''F%C3%AAte%20%22%C3%A9t%C3%A9%22.jpg"),
+            "{s}"
+        );
+    }
+}
