@@ -102,6 +102,36 @@ fn every_route_for_every_role_against_another_users_data() {
         .to_string();
     let (st, v) = s.api(
         "POST",
+        "/api/v1/albums",
+        Some(&victim),
+        Some(json!({"name": "victim's album", "asset_ids": [victim_asset]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let victim_album = v["id"].as_str().unwrap().to_string();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-D",
+        "-",
+        "-H",
+        &format!("authorization: Bearer {victim}"),
+        "-H",
+        "tus-resumable: 1.0.0",
+        "-H",
+        "upload-length: 100",
+        &format!("{}/api/v1/uploads", s.url),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let victim_upload = text
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("location: /api/v1/uploads/")
+                .map(|v| v.trim().to_string())
+        })
+        .expect("Location header");
+    let (st, v) = s.api(
+        "POST",
         "/api/v1/admin/invites",
         Some(&admin),
         Some(json!({"role": "user"})),
@@ -126,9 +156,12 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::Account => victim_id.clone(),
             Target::Invite => invite_id.clone(),
             Target::OwnAsset => victim_asset.clone(),
+            Target::OwnAlbum => victim_album.clone(),
+            Target::OwnUpload => victim_upload.clone(),
         };
         let path = route.path.replace("{id}", &id);
-        let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
+        let body = !matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS");
+        let body = body.then(|| json!({}));
 
         // No credentials: 401.
         let (st, v) = s.api(route.method, &path, None, body.clone());
@@ -161,7 +194,11 @@ fn every_route_for_every_role_against_another_users_data() {
                 assert_eq!(v["error"]["code"], "forbidden", "{what}");
             } else if matches!(
                 target,
-                Target::OwnSession | Target::OwnToken | Target::OwnAsset
+                Target::OwnSession
+                    | Target::OwnToken
+                    | Target::OwnAsset
+                    | Target::OwnAlbum
+                    | Target::OwnUpload
             ) {
                 assert_eq!(st, 404, "another user's object must look absent: {what}");
             } else {

@@ -1,7 +1,8 @@
 //! The library on the real binary: upload (multipart and raw), content
 //! sniffing, duplicate detection, timeline pages, Range downloads, trash,
-//! isolation between users, and a plaintext canary scan of every store and
-//! database file.
+//! isolation between users, and a plaintext canary scan of every store
+//! (primary and backup, after replication) and database file, with markers
+//! in the content, the file name, the EXIF block, a caption and an album name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -11,6 +12,39 @@ use serde_json::{Value, json};
 
 const MARKER: &str = "CANARY-7f3a9c-PLAINTEXT";
 const NAME_MARKER: &str = "NAMECANARY-51d2";
+const EXIF_MARKER: &str = "EXIFCANARY-GPS-48.8584N";
+const CAPTION_MARKER: &str = "CAPTIONCANARY-2c77";
+const ALBUM_MARKER: &str = "ALBUMCANARY-90ab";
+
+/// A JPEG whose APP1 Exif block carries `text` as ImageDescription.
+fn exif_jpeg(text: &str) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0x010Eu16.to_le_bytes()); // ImageDescription
+    tiff.extend(2u16.to_le_bytes()); // ASCII
+    tiff.extend((text.len() as u32 + 1).to_le_bytes());
+    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(text.as_bytes());
+    tiff.push(0);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    v.extend((app1.len() as u16 + 2).to_be_bytes());
+    v.extend(app1);
+    v.extend([0xFF, 0xDB, 0x00, 0x04, 0x00, 0x00]);
+    v.extend((0..5000u32).map(|i| (i * 31) as u8));
+    v.extend([0xFF, 0xD9]);
+    v
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    pixelunion_vault::sha256(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
 
 fn jpeg(payload_len: usize, seed: u8) -> Vec<u8> {
     let mut v = vec![
@@ -68,6 +102,10 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     let ann = new_user(&s, &admin, "ann@example.org");
     let auth = format!("authorization: Bearer {ann}");
     let url = |p: &str| format!("{}{p}", s.url);
+    let ann_id = s.api("GET", "/api/v1/auth/me", Some(&ann), None).1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // Multipart upload, a 3 MiB "photo" whose name carries a marker.
     let big = jpeg(3 << 20, 1);
@@ -153,6 +191,7 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     for seed in [2u8, 3] {
         let f = dir.path().join(format!("{seed}.jpg"));
         std::fs::write(&f, jpeg(5000, seed)).unwrap();
+        contents.push(jpeg(5000, seed));
         let (st, text) = s.curl(&[
             "-X",
             "POST",
@@ -193,6 +232,41 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
             .0,
         400
     );
+
+    // EXIF, caption and album name markers.
+    let exif = exif_jpeg(EXIF_MARKER);
+    let fe = dir.path().join("exif.jpg");
+    std::fs::write(&fe, &exif).unwrap();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &auth,
+        "--data-binary",
+        &format!("@{}", fe.display()),
+        &url("/api/v1/assets"),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let exif_id = json_of(&text)["asset"]["id"].as_str().unwrap().to_string();
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/assets/{exif_id}"),
+        Some(&ann),
+        Some(json!({"caption": CAPTION_MARKER})),
+    );
+    assert_eq!(
+        (st, v["caption"].as_str()),
+        (200, Some(CAPTION_MARKER)),
+        "{v}"
+    );
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/albums",
+        Some(&ann),
+        Some(json!({"name": ALBUM_MARKER, "asset_ids": [exif_id]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let mut contents = vec![big.clone(), exif.clone()];
 
     // Download: whole, ranges, suffix, 416, ETag.
     let out = std::process::Command::new("curl")
@@ -309,29 +383,50 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         200
     );
     let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets")]);
-    assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(3));
     let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets?trashed=true")]);
     assert_eq!(
         json_of(&text)["items"][0]["id"].as_str(),
         Some(ids[1].as_str())
     );
 
+    // Wait until every blob has been replicated to the backup store.
+    let count = |store: &str| {
+        let d = data.join("blobs").join(store);
+        if d.exists() { files_under(&d).len() } else { 0 }
+    };
+    for _ in 0..100 {
+        if count("backup") == 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let _ = s.stop();
-    // Canary: neither the content marker nor the file-name marker appears in
-    // any store, the database or the logs; object names are opaque.
-    let files = files_under(&data);
-    let blobs: Vec<_> = files
-        .iter()
-        .filter(|f| f.to_string_lossy().contains("/blobs/primary/"))
-        .collect();
+    // Canary: no marker appears in any store (primary or backup), the
+    // database or the logs; object names are opaque.
     assert_eq!(
-        blobs.len(),
-        3,
-        "three distinct contents stored (the duplicate was dropped): {blobs:?}"
+        count("primary"),
+        4,
+        "four distinct contents stored (the duplicate was dropped)"
     );
+    assert_eq!(
+        count("backup"),
+        4,
+        "every blob replicated to the backup store"
+    );
+    let files = files_under(&data);
+    let hashes: Vec<String> = contents.iter().map(|c| sha256_hex(c)).collect();
+    let ann_id = ann_id.replace('-', "");
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        for m in [MARKER, NAME_MARKER, "holiday"] {
+        for m in [
+            MARKER,
+            NAME_MARKER,
+            "holiday",
+            EXIF_MARKER,
+            CAPTION_MARKER,
+            ALBUM_MARKER,
+        ] {
             assert!(
                 !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
                 "{m} found in {}",
@@ -340,9 +435,20 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         }
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         assert!(
-            !name.contains("jpg") && !ids.iter().any(|i| name.contains(i)),
+            !name.contains("jpg")
+                && !ids
+                    .iter()
+                    .any(|i| name.contains(i) || name.contains(&i.replace('-', "")))
+                && !name.contains(&ann_id),
             "object name reveals something: {name}"
         );
+        for h in &hashes {
+            assert!(
+                !f.to_string_lossy().contains(&h[..16]),
+                "an object path carries a content hash: {}",
+                f.display()
+            );
+        }
     }
 }
 

@@ -198,7 +198,11 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut args: Vec<String> = vec!["-X".into(), method.into()];
+        let mut args: Vec<String> = if method == "HEAD" {
+            vec!["-I".into()]
+        } else {
+            vec!["-X".into(), method.into()]
+        };
         if let Some(t) = token {
             args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
         }

@@ -115,9 +115,12 @@ pub(super) async fn create_user(
 pub(super) struct UpdateUser {
     role: Option<String>,
     disabled: Option<bool>,
+    /// storage quota in MiB; `null` returns to the server default
+    #[schema(value_type = Option<u64>)]
+    quota_mib: Option<Value>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", summary = "Change an account's role or disable/enable it (ends its sessions)", request_body = UpdateUser, params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such account", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", summary = "Change an account's role, disable/enable it (both end its sessions) or set its storage quota", request_body = UpdateUser, params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such account", body = ErrorBody)))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
@@ -128,7 +131,7 @@ pub(super) async fn update_user(
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad-request",
-            "expected JSON {\"role\"?, \"disabled\"?}",
+            "expected JSON {\"role\"?, \"disabled\"?, \"quota_mib\"?}",
         )
     })?;
     let c = state.catalog();
@@ -172,6 +175,32 @@ pub(super) async fn update_user(
             } else {
                 "admin.users.enable"
             },
+            Some(&id),
+            "success",
+        )
+        .await;
+    }
+    if let Some(q) = &body.quota_mib {
+        let bytes = match q {
+            Value::Null => None,
+            v => Some(
+                v.as_u64()
+                    .filter(|m| *m <= 1 << 40)
+                    .map(|m| (m as i64) << 20)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "bad-quota",
+                            "quota_mib is a whole number of MiB, or null for the default",
+                        )
+                    })?,
+            ),
+        };
+        c.set_user_quota(&id, bytes).await.or_internal()?;
+        audit(
+            &state,
+            Some(&a.user.id),
+            "admin.users.quota",
             Some(&id),
             "success",
         )

@@ -158,6 +158,21 @@ pub(crate) async fn batch(
         archived,
         caption: None,
     };
+    const ACTIONS: [&str; 6] = [
+        "trash",
+        "restore",
+        "favorite",
+        "unfavorite",
+        "archive",
+        "unarchive",
+    ];
+    if !ACTIONS.contains(&body.action.as_str()) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad-action",
+            "action must be trash, restore, favorite, unfavorite, archive or unarchive",
+        ));
+    }
     let c = state.catalog();
     let now = now_ms();
     let mut changed = 0u64;

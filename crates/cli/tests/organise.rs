@@ -1,0 +1,421 @@
+//! Organising a library on the real binary: the bulk "which do you have"
+//! check, favourites, archive, captions, timeline filters, per-month counts,
+//! usage and quotas, albums, batch actions, restore and emptying the trash —
+//! with replication of every blob to the backup store and the primary blob
+//! of an emptied item deleted by the job queue.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+
+use serde_json::{Value, json};
+
+fn sha256_hex(b: &[u8]) -> String {
+    pixelunion_vault::sha256(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn jpeg(seed: u8, len: usize) -> Vec<u8> {
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, seed,
+    ];
+    v.extend((0..len).map(|i| (i as u8).wrapping_mul(seed)));
+    v
+}
+
+fn mp4(seed: u8, len: usize) -> Vec<u8> {
+    let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    v.extend((0..len).map(|i| (i as u8) ^ seed));
+    v
+}
+
+pub fn upload(
+    s: &Server,
+    token: &str,
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
+    let f = dir.join(name);
+    std::fs::write(&f, bytes).unwrap();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        "-H",
+        &format!("x-file-name: {name}"),
+        "--data-binary",
+        &format!("@{}", f.display()),
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    (st, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn blob_count(data: &std::path::Path, store: &str) -> usize {
+    let d = data.join("blobs").join(store);
+    if !d.exists() {
+        return 0;
+    }
+    files_under(&d).len()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn filters_months_albums_trash_quota_and_replication() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = finish_setup(
+        &s,
+        &s.printed("e-mail:"),
+        &s.printed("password:"),
+        "a passphrase for the organise test",
+        true,
+    );
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/admin/users",
+        Some(&admin),
+        Some(json!({"email": "ann@example.org"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let ann_id = v["id"].as_str().unwrap().to_string();
+    let ann = finish_setup(
+        &s,
+        "ann@example.org",
+        v["one_time_password"].as_str().unwrap(),
+        "ann's long passphrase",
+        false,
+    );
+    let t = Some(ann.as_str());
+
+    let (p1b, p2b, vb) = (jpeg(1, 3000), jpeg(2, 4000), mp4(3, 5000));
+    let (st, v) = upload(&s, &ann, dir.path(), "p1.jpg", &p1b);
+    assert_eq!(st, 201, "{v}");
+    let p1 = v["asset"]["id"].as_str().unwrap().to_string();
+    let (_, v) = upload(&s, &ann, dir.path(), "p2.jpg", &p2b);
+    let p2 = v["asset"]["id"].as_str().unwrap().to_string();
+    let (_, v) = upload(&s, &ann, dir.path(), "clip.mp4", &vb);
+    assert_eq!(v["asset"]["kind"], "video", "{v}");
+    let vid = v["asset"]["id"].as_str().unwrap().to_string();
+
+    // Which of these do I have?
+    let unknown = sha256_hex(b"never uploaded");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/assets/exists",
+        t,
+        Some(json!({"sha256": [sha256_hex(&p1b), unknown, sha256_hex(&vb).to_uppercase()]})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["existing"][sha256_hex(&p1b)], json!(p1));
+    assert_eq!(v["existing"][sha256_hex(&vb)], json!(vid));
+    assert!(v["existing"].get(&unknown).is_none());
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/assets/exists",
+        t,
+        Some(json!({"sha256": ["abc"]})),
+    );
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("bad-hash")));
+
+    // Favourite, archive, caption.
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/assets/{p1}"),
+        t,
+        Some(json!({"favorite": true, "caption": "  at the lake "})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["favorite"].as_bool(), v["caption"].as_str()),
+        (Some(true), Some("at the lake"))
+    );
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/assets/{p2}"),
+        t,
+        Some(json!({"archived": true})),
+    );
+    assert_eq!((st, v["archived"].as_bool()), (200, Some(true)), "{v}");
+    let (st, _) = s.api(
+        "PATCH",
+        &format!("/api/v1/assets/{p2}"),
+        t,
+        Some(json!({"favorite": "yes"})),
+    );
+    assert_eq!(st, 400);
+    let (_, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/assets/{p1}"),
+        t,
+        Some(json!({"caption": null})),
+    );
+    assert_eq!(
+        (v["caption"].clone(), v["favorite"].as_bool()),
+        (Value::Null, Some(true)),
+        "{v}"
+    );
+
+    // Filters: archived items leave the main timeline.
+    let list = |q: &str| {
+        let (st, v) = s.api("GET", &format!("/api/v1/assets{q}"), t, None);
+        assert_eq!(st, 200, "{q}: {v}");
+        ids(&v)
+    };
+    assert_eq!(list(""), [vid.clone(), p1.clone()]);
+    assert_eq!(list("?archived=true"), [p2.clone()]);
+    assert_eq!(list("?favorite=true"), [p1.clone()]);
+    assert_eq!(list("?kind=video"), [vid.clone()]);
+    assert_eq!(list("?kind=photo&archived=false"), [p1.clone()]);
+    assert!(list("?from=2999-01-01").is_empty());
+    assert!(list("?to=2000-01-01T00:00:00Z").is_empty());
+    assert_eq!(list("?from=2000-01-01").len(), 2);
+    for bad in [
+        "?kind=pdf",
+        "?from=yesterday",
+        "?limit=0",
+        "?favorite=maybe",
+    ] {
+        assert_eq!(
+            s.api("GET", &format!("/api/v1/assets{bad}"), t, None).0,
+            400,
+            "{bad}"
+        );
+    }
+
+    // Month counts (kept by triggers).
+    let (_, v) = s.api("GET", "/api/v1/library/months", t, None);
+    let months = v["months"].as_array().unwrap().clone();
+    assert_eq!(months.len(), 1, "{v}");
+    assert_eq!(months[0]["count"], 2);
+    assert_eq!(months[0]["month"].as_str().map(str::len), Some(7));
+    let (_, v) = s.api("GET", "/api/v1/library/months?archived=true", t, None);
+    assert_eq!(v["months"][0]["count"], 1, "{v}");
+    let (_, v) = s.api("GET", "/api/v1/library/months?kind=video", t, None);
+    assert_eq!(v["months"][0]["count"], 1, "{v}");
+
+    // Usage.
+    let (_, v) = s.api("GET", "/api/v1/library/usage", t, None);
+    let total = (p1b.len() + p2b.len() + vb.len()) as i64;
+    assert_eq!(
+        (
+            v["bytes"].as_i64(),
+            v["assets"].as_i64(),
+            v["quota_bytes"].clone()
+        ),
+        (Some(total), Some(3), Value::Null),
+        "{v}"
+    );
+
+    // Albums.
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/albums",
+        t,
+        Some(json!({"name": "Summer", "asset_ids": [p1, vid]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let album = v["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (v["name"].as_str(), v["asset_count"].as_i64()),
+        (Some("Summer"), Some(2))
+    );
+    assert_eq!(
+        s.api("POST", "/api/v1/albums", t, Some(json!({"name": "  "})))
+            .0,
+        400
+    );
+    assert_eq!(list(&format!("?album={album}")), [vid.clone(), p1.clone()]);
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/albums/{album}"),
+        t,
+        Some(json!({"name": "Summer '26", "cover_asset_id": p1})),
+    );
+    assert_eq!(
+        (st, v["cover_asset_id"].as_str(), v["name"].as_str()),
+        (200, Some(p1.as_str()), Some("Summer '26")),
+        "{v}"
+    );
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/albums/{album}"),
+        t,
+        Some(json!({"cover_asset_id": p2})),
+    );
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (400, Some("not-in-album"))
+    );
+    let (_, v) = s.api(
+        "POST",
+        &format!("/api/v1/albums/{album}/assets"),
+        t,
+        Some(json!({"asset_ids": [p2, "not-an-id"]})),
+    );
+    assert_eq!(v["changed"], 1);
+    assert_eq!(
+        list(&format!("?album={album}")).len(),
+        3,
+        "archived items show in albums"
+    );
+    let (_, v) = s.api(
+        "POST",
+        &format!("/api/v1/albums/{album}/remove"),
+        t,
+        Some(json!({"asset_ids": [p1]})),
+    );
+    assert_eq!(v["changed"], 1);
+    let (_, v) = s.api("GET", &format!("/api/v1/albums/{album}"), t, None);
+    assert_eq!(
+        (v["asset_count"].as_i64(), v["cover_asset_id"].clone()),
+        (Some(2), Value::Null),
+        "removing the cover clears it"
+    );
+    let (_, v) = s.api("GET", "/api/v1/albums", t, None);
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        s.api(
+            "GET",
+            &format!("/api/v1/assets?album={}", uuid_like()),
+            t,
+            None
+        )
+        .0,
+        404
+    );
+
+    // Batch, restore, trash counts.
+    let (_, v) = s.api(
+        "POST",
+        "/api/v1/assets/batch",
+        t,
+        Some(json!({"ids": [p1, vid, "zzz"], "action": "trash"})),
+    );
+    assert_eq!(v["changed"], 2, "{v}");
+    assert_eq!(
+        s.api(
+            "POST",
+            "/api/v1/assets/batch",
+            t,
+            Some(json!({"ids": [], "action": "explode"}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(list("?trashed=true").len(), 2);
+    assert!(list("").is_empty());
+    let (_, v) = s.api("GET", "/api/v1/library/months", t, None);
+    assert!(
+        v["months"].as_array().unwrap().is_empty(),
+        "trash is not in the month counts: {v}"
+    );
+    let (st, v) = s.api("POST", &format!("/api/v1/assets/{p1}/restore"), t, None);
+    assert_eq!((st, v["trashed"].as_bool()), (200, Some(false)));
+    assert_eq!(list(""), [p1.clone()]);
+
+    // Every blob reaches the backup store, byte for byte.
+    wait_for("replication", || blob_count(&data, "backup") == 3);
+    for f in files_under(&data.join("blobs/primary")) {
+        let rel = f.strip_prefix(data.join("blobs/primary")).unwrap();
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            std::fs::read(data.join("blobs/backup").join(rel)).unwrap()
+        );
+    }
+
+    // Emptying the trash purges the rows now and the primary blob via the job queue.
+    let (st, v) = s.api("POST", "/api/v1/trash/empty", t, None);
+    assert_eq!((st, v["purged"].as_i64()), (200, Some(1)), "{v}");
+    assert_eq!(
+        s.api("GET", &format!("/api/v1/assets/{vid}"), t, None).0,
+        404
+    );
+    assert!(list("?trashed=true").is_empty());
+    wait_for("the purged blob to leave the primary store", || {
+        blob_count(&data, "primary") == 2
+    });
+    let (_, v) = s.api("GET", "/api/v1/library/usage", t, None);
+    assert_eq!(v["bytes"].as_i64(), Some(total - vb.len() as i64));
+
+    // Quota: an admin sets 1 MiB; a bigger upload is refused and stores nothing.
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{ann_id}"),
+        Some(&admin),
+        Some(json!({"quota_mib": 1})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, v) = s.api("GET", "/api/v1/library/usage", t, None);
+    assert_eq!(v["quota_bytes"].as_i64(), Some(1 << 20));
+    let (st, v) = upload(&s, &ann, dir.path(), "big.jpg", &jpeg(9, 2 << 20));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (413, Some("quota-exceeded")),
+        "{v}"
+    );
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {ann}"),
+        "-H",
+        "tus-resumable: 1.0.0",
+        "-H",
+        "upload-length: 2000000",
+        &format!("{}/api/v1/uploads", s.url),
+    ]);
+    assert_eq!(st, 413, "{text}");
+    assert_eq!(blob_count(&data, "primary"), 2, "nothing stored");
+    let (st, _) = upload(&s, &ann, dir.path(), "small.jpg", &jpeg(10, 1000));
+    assert_eq!(st, 201, "within the quota");
+    let (st, _) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{ann_id}"),
+        Some(&admin),
+        Some(json!({"quota_mib": -3})),
+    );
+    assert_eq!(st, 400);
+
+    // Deleting an album keeps its photos.
+    assert_eq!(
+        s.api("DELETE", &format!("/api/v1/albums/{album}"), t, None)
+            .0,
+        200
+    );
+    assert_eq!(
+        s.api("GET", &format!("/api/v1/albums/{album}"), t, None).0,
+        404
+    );
+    assert_eq!(
+        s.api("GET", &format!("/api/v1/assets/{p2}"), t, None).0,
+        200
+    );
+    let _ = s.stop();
+}
+
+fn uuid_like() -> &'static str {
+    "0190f1f1-0000-7000-8000-000000000000"
+}
