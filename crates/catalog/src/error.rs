@@ -15,6 +15,9 @@ pub enum CatalogError {
     /// A row that must exist does not.
     #[error("not found")]
     NotFound,
+    /// A stored value does not have the shape this code writes.
+    #[error("unexpected stored data: {0}")]
+    Corrupt(String),
     /// Database driver error (connection, constraint, I/O).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -174,6 +174,19 @@ async fn assets_suite(c: &Catalog) {
     assert!(c.update_asset("u1", "a2", &arch).await.expect("update"));
     let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
     assert!(a3.favorite && a3.caption.as_deref() == Some(&b"cap"[..]));
+    // A timeline row is the whole row: binary columns, flags and NULLs survive.
+    let favs = TimelineFilter {
+        favorite: Some(true),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.timeline("u1", &favs, None, 9).await.expect("page"),
+        vec![a3.clone()]
+    );
+    let a1 = c.asset("u1", "a1").await.expect("get").expect("a1");
+    assert!(a1.caption.is_none() && a1.taken_at.is_none() && a1.file_name.is_some());
+    let all_rows = c.timeline("u1", &all, None, 9).await.expect("page");
+    assert_eq!(all_rows.last(), Some(&a1));
     let f = |favorite, archived| TimelineFilter {
         favorite,
         archived,

@@ -21,6 +21,33 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/invites", get(list_invites).post(create_invite))
         .route("/admin/invites/{id}", delete(revoke_invite))
         .route("/audit/events", get(audit_events))
+        .route("/admin/jobs", get(jobs))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "admin", summary = "Background job queue: counts per kind and state, and the latest dead jobs with their reasons (opaque object names, never content)", responses((status = 200, description = "{counts: [{kind, state, count}], dead: [{kind, subject, attempts, reason}]}"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn jobs(
+    State(state): State<AppState>,
+    _a: Authed<gate::OperateSystem>,
+) -> Result<Json<Value>, ApiError> {
+    let c = state.catalog();
+    let now = crate::http::library::now_ms();
+    let counts: Vec<Value> = c
+        .job_counts(now)
+        .await
+        .or_internal()?
+        .into_iter()
+        .map(|(kind, st, n)| json!({"kind": kind, "state": st, "count": n}))
+        .collect();
+    let dead: Vec<Value> = c
+        .dead_jobs(50)
+        .await
+        .or_internal()?
+        .into_iter()
+        .map(|(kind, subject, attempts, reason)| {
+            json!({"kind": kind, "subject": subject, "attempts": attempts, "reason": reason})
+        })
+        .collect();
+    Ok(Json(json!({"counts": counts, "dead": dead})))
 }
 
 /// A role name from a request body; 422 for anything else.

@@ -153,6 +153,11 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
+        "/api/v1/admin/jobs",
+        Gated(P::OperateSystem, Target::None),
+    ),
+    r(
+        "GET",
         "/api/v1/audit/events",
         Gated(P::ReadAudit, Target::None),
     ),
