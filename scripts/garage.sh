@@ -41,6 +41,8 @@ metadata_dir = "$RUN_DIR/meta"
 data_dir = "$RUN_DIR/data"
 db_engine = "sqlite"
 replication_factor = 1
+# Store blocks as sent, so that the canary tests can scan them for plaintext.
+compression_level = "none"
 rpc_bind_addr = "127.0.0.1:$RPC_PORT"
 rpc_public_addr = "127.0.0.1:$RPC_PORT"
 rpc_secret = "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
@@ -75,6 +77,7 @@ export PIXELUNION_TEST_S3_BUCKET=pixelunion-test
 export PIXELUNION_TEST_S3_BACKUP_BUCKET=pixelunion-test-backup
 export PIXELUNION_TEST_S3_ACCESS_KEY_ID=$KEY_ID
 export PIXELUNION_TEST_S3_SECRET_ACCESS_KEY=$SECRET
+export PIXELUNION_TEST_S3_DATA_DIR=$RUN_DIR/data
 ENV
   log "garage running on 127.0.0.1:$S3_PORT (variables in $GARAGE_ENV)"
   cat "$GARAGE_ENV"

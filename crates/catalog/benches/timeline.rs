@@ -7,7 +7,12 @@
 //! returns the same rows as the catalog.
 //!
 //! `cargo bench -p pixelunion-catalog --bench timeline` (scripts/bench-timeline.sh)
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -27,7 +32,7 @@ fn percentile(d: &mut [Duration], p: f64) -> f64 {
 }
 
 async fn seed(c: &Catalog) {
-    let Catalog::Sqlite(pool) = c else {
+    let Catalog::Sqlite(pool, _) = c else {
         unreachable!()
     };
     for u in 0..USERS {
@@ -141,7 +146,7 @@ async fn main() {
     let t = Instant::now();
     seed(&c).await;
     let (n,): (i64,) = match &c {
-        Catalog::Sqlite(p) => sqlx::query_as("SELECT COUNT(*) FROM assets")
+        Catalog::Sqlite(p, _) => sqlx::query_as("SELECT COUNT(*) FROM assets")
             .fetch_one(p)
             .await
             .unwrap(),

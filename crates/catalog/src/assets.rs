@@ -3,6 +3,7 @@
 //! triggers (migration 0006), so they cannot drift from the rows.
 
 use crate::jobs::{self, JobKind};
+use crate::reader::Bind;
 use crate::{Catalog, CatalogError, Result};
 
 /// A stored asset.
@@ -152,33 +153,19 @@ impl Catalog {
             " ORDER BY a.sort_at DESC, a.id DESC LIMIT ${}",
             binds.len()
         ));
-        // The page crosses from the driver as one JSON row instead of 200
-        // rows of 17 columns: sqlx-sqlite hands every row over a channel
-        // from its worker thread, which cost 3.5× the query itself
-        // (docs/benchmarks.md). Binary columns travel as hex.
-        let wrapped = if pg {
-            format!(
-                "SELECT COALESCE(json_agg(json_build_array({})), '[]'::json)::text FROM ({sql}) t",
-                json_columns(|c| format!("encode({c}, 'hex')"))
-            )
-        } else {
-            format!(
-                "SELECT json_group_array(json_array({})) FROM ({sql})",
-                json_columns(|c| format!("nullif(hex({c}), '')"))
-            )
-        };
-        let (text,): (String,) = with_pool!(self, p => {
-            let mut q = sqlx::query_as(&wrapped);
-            for b in &binds {
-                q = match b {
-                    Bind::Int(i) => q.bind(*i),
-                    Bind::Text(t) => q.bind(t.as_str()),
-                };
+        let rows = match self {
+            Catalog::Sqlite(_, reader) => reader.query(sql, binds, row_from_sqlite).await?,
+            Catalog::Postgres(p) => {
+                let mut q = sqlx::query_as(&sql);
+                for b in &binds {
+                    q = match b {
+                        Bind::Int(i) => q.bind(*i),
+                        Bind::Text(t) => q.bind(t.as_str()),
+                    };
+                }
+                q.fetch_all(p).await?
             }
-            q.fetch_one(p).await?
-        });
-        let mut rows = rows_from_json(&text)?;
-        rows.sort_by(|a, b| (b.sort_at, &b.id).cmp(&(a.sort_at, &a.id)));
+        };
         Ok(rows)
     }
 
@@ -204,25 +191,25 @@ impl Catalog {
         if facets.kind.is_some() {
             sql.push_str(" AND kind = $2");
         }
-        sql.push_str(" GROUP BY month HAVING SUM(n) > 0");
-        // One JSON row across the driver (see `timeline`).
-        let wrapped = if pg {
-            format!(
-                "SELECT COALESCE(json_agg(json_build_array(month, n)), '[]'::json)::text FROM ({sql}) t"
-            )
-        } else {
-            format!("SELECT json_group_array(json_array(month, n)) FROM ({sql})")
-        };
-        let (text,): (String,) = with_pool!(self, p => {
-            let mut q = sqlx::query_as(&wrapped).bind(owner);
-            if let Some(k) = &facets.kind {
-                q = q.bind(k.as_str());
+        sql.push_str(" GROUP BY month HAVING SUM(n) > 0 ORDER BY month DESC");
+        let mut binds = vec![Bind::Text(owner.to_string())];
+        if let Some(k) = &facets.kind {
+            binds.push(Bind::Text(k.clone()));
+        }
+        let rows: Vec<(i32, i64)> = match self {
+            Catalog::Sqlite(_, reader) => {
+                reader
+                    .query(sql, binds, |r| Ok((r.get(0)?, r.get(1)?)))
+                    .await?
             }
-            q.fetch_one(p).await?
-        });
-        let mut rows: Vec<(i32, i64)> = serde_json::from_str(&text)
-            .map_err(|_| CatalogError::Corrupt("month counts".into()))?;
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+            Catalog::Postgres(p) => {
+                let mut q = sqlx::query_as(&sql).bind(owner);
+                if let Some(k) = &facets.kind {
+                    q = q.bind(k.as_str());
+                }
+                q.fetch_all(p).await?
+            }
+        };
         Ok(rows)
     }
 
@@ -392,70 +379,25 @@ pub struct AssetChange {
     pub caption: Option<Option<Vec<u8>>>,
 }
 
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-const BINARY: [&str; 3] = ["content_index", "file_name", "caption"];
-
-/// The column list of [`COLS`] for a JSON array, binary columns through `hex`.
-fn json_columns(hex: impl Fn(&str) -> String) -> String {
-    COLS.split(", ")
-        .map(|c| {
-            if BINARY.contains(&c) {
-                hex(c)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn rows_from_json(text: &str) -> Result<Vec<AssetRow>> {
-    use serde_json::Value;
-    let bad = |what: &str| CatalogError::Corrupt(format!("timeline row: {what}"));
-    let rows: Vec<Vec<Value>> = serde_json::from_str(text).map_err(|_| bad("not JSON"))?;
-    let text_at = |r: &[Value], i: usize| -> Result<String> {
-        r.get(i)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| bad("text"))
-    };
-    let int_at = |r: &[Value], i: usize| -> Option<i64> { r.get(i).and_then(Value::as_i64) };
-    let bool_at = |r: &[Value], i: usize| -> bool {
-        r.get(i)
-            .map(|v| v.as_bool().unwrap_or(v.as_i64() == Some(1)))
-            .unwrap_or(false)
-    };
-    let bytes_at = |r: &[Value], i: usize| -> Result<Option<Vec<u8>>> {
-        match r.get(i).and_then(Value::as_str) {
-            None => Ok(None),
-            Some(h) => hex::decode(h).map(Some).map_err(|_| bad("hex")),
-        }
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(AssetRow {
-                id: text_at(r, 0)?,
-                owner_id: text_at(r, 1)?,
-                blob_name: text_at(r, 2)?,
-                kind: text_at(r, 3)?,
-                mime: text_at(r, 4)?,
-                size: int_at(r, 5).ok_or_else(|| bad("size"))?,
-                content_index: bytes_at(r, 6)?.unwrap_or_default(),
-                file_name: bytes_at(r, 7)?,
-                taken_at: int_at(r, 8),
-                uploaded_at: int_at(r, 9).ok_or_else(|| bad("uploaded_at"))?,
-                sort_at: int_at(r, 10).ok_or_else(|| bad("sort_at"))?,
-                trashed_at: int_at(r, 11),
-                favorite: bool_at(r, 12),
-                archived: bool_at(r, 13),
-                caption: bytes_at(r, 14)?,
-                width: int_at(r, 15).and_then(|v| i32::try_from(v).ok()),
-                height: int_at(r, 16).and_then(|v| i32::try_from(v).ok()),
-            })
-        })
-        .collect()
+/// Decodes a row of [`COLS`] from the read-only SQLite path.
+fn row_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRow> {
+    Ok(AssetRow {
+        id: r.get(0)?,
+        owner_id: r.get(1)?,
+        blob_name: r.get(2)?,
+        kind: r.get(3)?,
+        mime: r.get(4)?,
+        size: r.get(5)?,
+        content_index: r.get(6)?,
+        file_name: r.get(7)?,
+        taken_at: r.get(8)?,
+        uploaded_at: r.get(9)?,
+        sort_at: r.get(10)?,
+        trashed_at: r.get(11)?,
+        favorite: r.get(12)?,
+        archived: r.get(13)?,
+        caption: r.get(14)?,
+        width: r.get(15)?,
+        height: r.get(16)?,
+    })
 }

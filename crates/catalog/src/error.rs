@@ -15,9 +15,9 @@ pub enum CatalogError {
     /// A row that must exist does not.
     #[error("not found")]
     NotFound,
-    /// A stored value does not have the shape this code writes.
-    #[error("unexpected stored data: {0}")]
-    Corrupt(String),
+    /// The read-only SQLite path failed.
+    #[error("database read error: {0}")]
+    Reader(String),
     /// Database driver error (connection, constraint, I/O).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

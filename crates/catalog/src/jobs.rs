@@ -97,7 +97,7 @@ impl Catalog {
             Catalog::Postgres(_) => format!(
                 "UPDATE jobs SET lease_until = $1, attempts = attempts + 1 WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING id, kind, subject, attempts"
             ),
-            Catalog::Sqlite(_) => format!(
+            Catalog::Sqlite(..) => format!(
                 "UPDATE jobs SET lease_until = $1, attempts = attempts + 1 WHERE id = ({pick}) RETURNING id, kind, subject, attempts"
             ),
         };

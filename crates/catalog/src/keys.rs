@@ -114,7 +114,7 @@ impl Catalog {
         let version = i32::try_from(version).map_err(|_| CatalogError::NotFound)?;
         // The one spelling difference between the backends: MAX vs GREATEST.
         let q = match self {
-            Catalog::Sqlite(_) => {
+            Catalog::Sqlite(..) => {
                 "UPDATE keyring SET encryptions = MAX(encryptions, $1) WHERE version = $2"
             }
             Catalog::Postgres(_) => {

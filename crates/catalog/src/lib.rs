@@ -16,7 +16,7 @@
 macro_rules! with_pool {
     ($catalog:expr, $pool:ident => $body:expr) => {
         match $catalog {
-            $crate::Catalog::Sqlite($pool) => $body,
+            $crate::Catalog::Sqlite($pool, _) => $body,
             $crate::Catalog::Postgres($pool) => $body,
         }
     };
@@ -29,6 +29,7 @@ mod error;
 mod intents;
 pub mod jobs;
 mod keys;
+mod reader;
 mod uploads;
 
 use std::path::Path;
@@ -46,13 +47,15 @@ pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
 pub use error::{CatalogError, Result};
 pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;
+pub use reader::SqliteReader;
 pub use uploads::UploadRow;
 
 /// The metadata database.
 #[derive(Debug, Clone)]
 pub enum Catalog {
-    /// Embedded default: one SQLite file in WAL mode with foreign keys on.
-    Sqlite(SqlitePool),
+    /// Embedded default: one SQLite file in WAL mode with foreign keys on
+    /// (sqlx for everything, plus read-only connections for the timeline).
+    Sqlite(SqlitePool, reader::SqliteReader),
     /// Scale-out: PostgreSQL shared by several compute nodes.
     Postgres(PgPool),
 }
@@ -90,18 +93,21 @@ impl Catalog {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // An in-process database needs no liveness ping before each use (the
+        // default would add a round trip to the driver's worker thread per query).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
-        let catalog = Catalog::Sqlite(pool);
+        let catalog = Catalog::Sqlite(pool, reader::SqliteReader::new(path));
         catalog.migrate().await?;
         Ok(catalog)
     }
 
     async fn migrate(&self) -> Result<()> {
         match self {
-            Catalog::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Catalog::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Catalog::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -110,7 +116,7 @@ impl Catalog {
     /// Which backend this is (for status output).
     pub fn backend(&self) -> &'static str {
         match self {
-            Catalog::Sqlite(_) => "sqlite",
+            Catalog::Sqlite(..) => "sqlite",
             Catalog::Postgres(_) => "postgres",
         }
     }

@@ -883,7 +883,7 @@ async fn accounts_suite(c: &Catalog) {
     let upd = "UPDATE audit_events SET outcome = 'failure'";
     let del = "DELETE FROM audit_events";
     match c {
-        Catalog::Sqlite(p) => {
+        Catalog::Sqlite(p, _) => {
             assert!(sqlx::query(upd).execute(p).await.is_err());
             assert!(sqlx::query(del).execute(p).await.is_err());
         }
@@ -972,7 +972,7 @@ async fn sqlite_conformance() {
         Some(&b"sealed-rekeyed"[..])
     );
     // WAL and foreign keys are on.
-    if let Catalog::Sqlite(p) = &c {
+    if let Catalog::Sqlite(p, _) = &c {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(p)
             .await

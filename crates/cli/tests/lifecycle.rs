@@ -475,6 +475,7 @@ fn psql(url: &str, sql: &str) -> String {
 /// database dump is scanned for key material like the data directory.
 #[test]
 fn postgres_and_s3_backends_hold_no_key_material() {
+    const LIBRARY_MARKER: &str = "S3CANARY-d41f-PLAINTEXT";
     let Ok(pg) = std::env::var("PIXELUNION_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -530,6 +531,7 @@ fn postgres_and_s3_backends_hold_no_key_material() {
         .iter()
         .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
         .expect("share printed");
+    let admin_password = s.printed("password:");
     assert_eq!(s.get("/readyz").0, 200, "PostgreSQL and stores reachable");
     let log1 = s.stop();
 
@@ -548,6 +550,62 @@ fn postgres_and_s3_backends_hold_no_key_material() {
             .contains("\"database\":\"postgres\"")
     );
     assert_eq!(s.get("/readyz").0, 200);
+
+    // The library on these backends: an upload carrying a marker is stored,
+    // replicated to the backup store (the job queue drains) and reads back.
+    let admin = finish_setup(
+        &s,
+        "admin@localhost",
+        &admin_password,
+        "a passphrase for the backends test",
+        true,
+    );
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+    for _ in 0..20_000 {
+        photo.extend_from_slice(LIBRARY_MARKER.as_bytes());
+    }
+    let f = dir.path().join("marker.jpg");
+    std::fs::write(&f, &photo).expect("write");
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {admin}"),
+        "-H",
+        &format!("x-file-name: {LIBRARY_MARKER}.jpg"),
+        "--data-binary",
+        &format!("@{}", f.display()),
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    assert_eq!(st, 201, "{text}");
+    let id = serde_json::from_str::<serde_json::Value>(&text).expect("json")["asset"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut drained = false;
+    for _ in 0..100 {
+        if psql(&url, "SELECT count(*) FROM jobs") == "0" {
+            drained = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        drained,
+        "replication finished: {}",
+        psql(&url, "SELECT kind, state, last_error FROM jobs")
+    );
+    let out = Command::new("curl")
+        .args([
+            "-sk",
+            "--http1.1",
+            "-H",
+            &format!("authorization: Bearer {admin}"),
+        ])
+        .arg(format!("{}/api/v1/assets/{id}/original", s.url))
+        .output()
+        .expect("curl");
+    assert!(out.stdout == photo, "the original reads back");
     let environ = s.proc_file("environ");
     let log2 = s.stop();
 
@@ -579,9 +637,26 @@ fn postgres_and_s3_backends_hold_no_key_material() {
     for f in files_under(&data) {
         scanned.push((f.display().to_string(), std::fs::read(&f).expect("read")));
     }
+    // The S3 server's own data directory (both buckets), when it is on this machine.
+    let mut s3_files = 0;
+    if let Ok(garage) = std::env::var("PIXELUNION_TEST_S3_DATA_DIR") {
+        for f in files_under(std::path::Path::new(&garage)) {
+            scanned.push((
+                f.display().to_string(),
+                std::fs::read(&f).unwrap_or_default(),
+            ));
+            s3_files += 1;
+        }
+        assert!(
+            s3_files >= 2,
+            "the original and its backup copy are in the S3 server"
+        );
+    }
+    let mut needles = needles(&share, &root);
+    needles.push(("library marker".into(), LIBRARY_MARKER.as_bytes().to_vec()));
     for (what, hay) in &scanned {
-        for (name, needle) in needles(&share, &root) {
-            assert!(!contains(hay, &needle), "{name} found in {what}");
+        for (name, needle) in &needles {
+            assert!(!contains(hay, needle), "{name} found in {what}");
         }
     }
     psql(&pg, &format!("DROP DATABASE {db}"));
