@@ -74,6 +74,13 @@ impl Catalog {
         )
     }
 
+    /// Extends the writer's hold while it is still working.
+    pub async fn renew_upload_claim(&self, id: &str, busy_until_ms: i64) -> Result<()> {
+        let q = "UPDATE uploads SET busy_until = $1 WHERE id = $2 AND busy_until IS NOT NULL";
+        with_pool!(self, p => sqlx::query(q).bind(busy_until_ms).bind(id).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
     /// Releases the writer's hold.
     pub async fn release_upload(&self, id: &str) -> Result<()> {
         with_pool!(self, p => sqlx::query("UPDATE uploads SET busy_until = NULL WHERE id = $1").bind(id).execute(p).await?.rows_affected());

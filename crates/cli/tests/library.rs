@@ -3,7 +3,7 @@
 //! isolation between users, and a plaintext canary scan of every store
 //! (primary and backup, after replication) and database file, with markers
 //! in the content, the file name, the EXIF block, a caption and an album name.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 use common::*;

@@ -31,7 +31,7 @@ fn mp4(seed: u8, len: usize) -> Vec<u8> {
     v
 }
 
-pub fn upload(
+fn upload(
     s: &Server,
     token: &str,
     dir: &std::path::Path,
@@ -184,11 +184,11 @@ fn filters_months_albums_trash_quota_and_replication() {
         assert_eq!(st, 200, "{q}: {v}");
         ids(&v)
     };
-    assert_eq!(list(""), [vid.clone(), p1.clone()]);
-    assert_eq!(list("?archived=true"), [p2.clone()]);
-    assert_eq!(list("?favorite=true"), [p1.clone()]);
-    assert_eq!(list("?kind=video"), [vid.clone()]);
-    assert_eq!(list("?kind=photo&archived=false"), [p1.clone()]);
+    assert_eq!(list(""), [vid.as_str(), p1.as_str()]);
+    assert_eq!(list("?archived=true"), [p2.as_str()]);
+    assert_eq!(list("?favorite=true"), [p1.as_str()]);
+    assert_eq!(list("?kind=video"), [vid.as_str()]);
+    assert_eq!(list("?kind=photo&archived=false"), [p1.as_str()]);
     assert!(list("?from=2999-01-01").is_empty());
     assert!(list("?to=2000-01-01T00:00:00Z").is_empty());
     assert_eq!(list("?from=2000-01-01").len(), 2);
@@ -334,7 +334,7 @@ fn filters_months_albums_trash_quota_and_replication() {
     );
     let (st, v) = s.api("POST", &format!("/api/v1/assets/{p1}/restore"), t, None);
     assert_eq!((st, v["trashed"].as_bool()), (200, Some(false)));
-    assert_eq!(list(""), [p1.clone()]);
+    assert_eq!(list(""), [p1.as_str()]);
 
     // Every blob reaches the backup store, byte for byte.
     wait_for("replication", || blob_count(&data, "backup") == 3);

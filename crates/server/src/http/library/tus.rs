@@ -199,8 +199,39 @@ fn expiry_ms(state: &AppState) -> i64 {
     state.config().library.resumable_expiry_hours as i64 * 3_600_000
 }
 
+/// How long a writer's hold on an upload lasts without renewal: short, so
+/// that a client resumes soon after a crashed server comes back (tus clients
+/// retry 409/423), and renewed every third of it while the writer works.
 fn lease_ms(state: &AppState) -> i64 {
-    state.config().library.write_lease_secs as i64 * 1000
+    (state.config().library.write_lease_secs as i64 * 1000).min(30_000)
+}
+
+/// Renews an upload's hold until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(state: &AppState, id: &str) -> Self {
+        let (state, id) = (state.clone(), id.to_string());
+        Heartbeat(tokio::spawn(async move {
+            let every = lease_ms(&state) / 3;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(every.max(1) as u64)).await;
+                if let Err(e) = state
+                    .catalog()
+                    .renew_upload_claim(&id, now_ms() + lease_ms(&state))
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not renew a resumable upload's hold");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn progress(up: &UploadRow, offset: i64) -> Response {
@@ -232,6 +263,7 @@ pub(crate) async fn status(
         {
             let (s, u, row) = (state.clone(), a.user.clone(), up.clone());
             tokio::spawn(async move {
+                let _hold = Heartbeat::start(&s, &row.id);
                 if let Err(e) = finish(&s, &u, &row).await {
                     tracing::warn!(code = e.code(), "finishing a resumable upload failed");
                 }
@@ -247,7 +279,7 @@ pub(crate) async fn status(
     Ok(r)
 }
 
-#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "library", summary = "tus: send bytes from Upload-Offset (Content-Type application/offset+octet-stream); what arrives is kept even if the connection drops", params(("id" = String, Path, description = "upload id")), request_body(content = Vec<u8>, description = "the next bytes", content_type = "application/offset+octet-stream"), responses((status = 204, description = "new Upload-Offset; PixelUnion-Asset-Id when complete"), (status = 409, description = "offset-mismatch or busy", body = ErrorBody), (status = 415, description = "wrong Content-Type, or the finished file is not a photo or video", body = ErrorBody), (status = 404, description = "no such upload of yours", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "library", summary = "tus: send bytes from Upload-Offset (Content-Type application/offset+octet-stream); what arrives is kept even if the connection drops", params(("id" = String, Path, description = "upload id")), request_body(content = Vec<u8>, description = "the next bytes", content_type = "application/offset+octet-stream"), responses((status = 204, description = "new Upload-Offset; PixelUnion-Asset-Id when complete"), (status = 409, description = "offset-mismatch", body = ErrorBody), (status = 423, description = "busy: another request holds the upload", body = ErrorBody), (status = 415, description = "wrong Content-Type, or the finished file is not a photo or video", body = ErrorBody), (status = 404, description = "no such upload of yours", body = ErrorBody)))]
 pub(crate) async fn append(
     State(state): State<AppState>,
     a: Authed<gate::Upload>,
@@ -294,9 +326,9 @@ pub(crate) async fn append(
         .or_internal()?
     {
         return Err(error(
-            StatusCode::CONFLICT,
+            StatusCode::LOCKED,
             "busy",
-            "another request is writing this upload; ask HEAD for the offset and retry",
+            "another request is writing this upload; ask HEAD for the offset and retry shortly",
         ));
     }
     // The part is written by a task of its own: if the client goes away the
@@ -304,7 +336,9 @@ pub(crate) async fn append(
     let body = req.into_body();
     let (s, u) = (state.clone(), a.user.clone());
     let task = tokio::spawn(async move {
+        let hold = Heartbeat::start(&s, &up.id);
         let r = write_part(&s, &u, &up, offset, body).await;
+        drop(hold);
         if let Err(e) = s.catalog().release_upload(&up.id).await {
             tracing::warn!(error = %e, "could not release a resumable upload");
         }
