@@ -284,15 +284,27 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
     assert!(offset >= 1 << 20, "acknowledged bytes survive: {offset}");
     let tail = dir.path().join("tail");
     std::fs::write(&tail, &tus_file[offset..]).unwrap();
-    let out = tus_patch(
-        &format!("{}{loc}", s.url),
-        &ann,
-        offset,
-        &tail,
-        &["-D", "/dev/stderr"],
-    )
-    .output()
-    .unwrap();
+    // The killed request's hold on the upload runs out within the lease (2 s
+    // here); until then the server answers 423 and a tus client retries.
+    let resume = || {
+        tus_patch(
+            &format!("{}{loc}", s.url),
+            &ann,
+            offset,
+            &tail,
+            &["-D", "/dev/stderr"],
+        )
+        .output()
+        .unwrap()
+    };
+    let mut out = resume();
+    for _ in 0..20 {
+        if String::from_utf8_lossy(&out.stdout) != "423" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        out = resume();
+    }
     assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
     let headers = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
     let tus_asset = headers

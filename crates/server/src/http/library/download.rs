@@ -15,6 +15,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use pixelunion_store::BlobName;
 use pixelunion_vault::ObjectId;
+use pixelunion_wire::{RangeRequest, parse_range};
 
 use super::{asset_name, owned};
 use crate::AppState;
@@ -27,36 +28,6 @@ const WINDOW: u64 = 1 << 20;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/assets/{id}/original", get(original))
-}
-
-/// Parses a single `bytes=` range against `len`: `None` = serve everything;
-/// `Some(Err)` = unsatisfiable (416).
-fn parse_range(value: &str, len: u64) -> Option<Result<Range<u64>, ()>> {
-    let spec = value.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None; // multiple ranges: answer with the whole file (allowed by RFC 9110)
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let r = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        if n == 0 || len == 0 {
-            return Some(Err(()));
-        }
-        len.saturating_sub(n)..len
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() {
-            len
-        } else {
-            b.parse::<u64>().ok()?.saturating_add(1).min(len)
-        };
-        if start >= len || start >= end {
-            return Some(Err(()));
-        }
-        start..end
-    };
-    Some(Ok(r))
 }
 
 fn content_disposition(name: Option<&str>) -> HeaderValue {
@@ -113,11 +84,11 @@ pub(crate) async fn original(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .filter(|_| if_range_ok)
-        .and_then(|v| parse_range(v, len))
+        .map_or(RangeRequest::Whole, |v| parse_range(v, len))
     {
-        None => None,
-        Some(Ok(r)) => Some(r),
-        Some(Err(())) => {
+        RangeRequest::Whole => None,
+        RangeRequest::Part(r) => Some(r),
+        RangeRequest::Unsatisfiable => {
             return Ok((
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 [(header::CONTENT_RANGE, format!("bytes */{len}"))],
@@ -191,21 +162,6 @@ fn span_len(range: &Option<Range<u64>>, len: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-0", 10), Some(Ok(0..1)));
-        assert_eq!(parse_range("bytes=2-", 10), Some(Ok(2..10)));
-        assert_eq!(parse_range("bytes=-3", 10), Some(Ok(7..10)));
-        assert_eq!(parse_range("bytes=-30", 10), Some(Ok(0..10)));
-        assert_eq!(parse_range("bytes=5-100", 10), Some(Ok(5..10)));
-        assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
-        assert_eq!(parse_range("bytes=-0", 10), Some(Err(())));
-        assert_eq!(parse_range("bytes=7-3", 10), Some(Err(())));
-        assert_eq!(parse_range("bytes=0-1,4-5", 10), None);
-        assert_eq!(parse_range("items=0-1", 10), None);
-        assert_eq!(parse_range("bytes=x-1", 10), None);
-    }
 
     #[test]
     fn disposition_is_safe_and_keeps_unicode() {

@@ -54,21 +54,6 @@ fn bad_query() -> ApiError {
     )
 }
 
-/// Unix ms, a date (UTC midnight) or an RFC 3339 timestamp.
-fn parse_time(v: &str) -> Option<i64> {
-    let v = v.trim();
-    if let Ok(ms) = v.parse::<i64>() {
-        return Some(ms);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Some(t.timestamp_millis());
-    }
-    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp_millis())
-}
-
 fn parse_kind(k: Option<String>) -> Result<Option<String>, ApiError> {
     match k.as_deref() {
         None => Ok(None),
@@ -82,18 +67,7 @@ fn parse_kind(k: Option<String>) -> Result<Option<String>, ApiError> {
 }
 
 fn encode_cursor(a: &pixelunion_catalog::AssetRow) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", a.sort_at, a.id))
-}
-
-fn decode_cursor(c: &str) -> Option<(i64, String)> {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let (at, id) = text.split_once(':')?;
-    Some((at.parse().ok()?, id.to_string()))
+    pixelunion_wire::encode_cursor(a.sort_at, &a.id)
 }
 
 #[utoipa::path(get, path = "/api/v1/assets", tag = "library", summary = "Timeline page, newest first by capture time (else upload time), keyset-paginated, with filters", params(ListQuery), responses((status = 200, description = "{items, next_cursor}"), (status = 400, description = "bad cursor, limit, kind or time", body = ErrorBody), (status = 404, description = "no such album of yours", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody)))]
@@ -113,7 +87,7 @@ pub(crate) async fn list(
     }
     let cursor = match q.cursor.as_deref() {
         None => None,
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+        Some(c) => Some(pixelunion_wire::decode_cursor(c).ok_or_else(|| {
             error(
                 StatusCode::BAD_REQUEST,
                 "bad-cursor",
@@ -124,7 +98,7 @@ pub(crate) async fn list(
     let time = |v: &Option<String>| -> Result<Option<i64>, ApiError> {
         v.as_deref()
             .map(|t| {
-                parse_time(t).ok_or_else(|| {
+                pixelunion_wire::parse_time(t).ok_or_else(|| {
                     error(
                         StatusCode::BAD_REQUEST,
                         "bad-time",
@@ -229,29 +203,4 @@ pub(crate) async fn usage(
         "reserved_bytes": reserved,
         "quota_bytes": quota,
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_parse_three_ways() {
-        assert_eq!(parse_time("1705276800000"), Some(1_705_276_800_000));
-        assert_eq!(parse_time("2024-01-15"), Some(1_705_276_800_000));
-        assert_eq!(
-            parse_time("2024-01-15T01:00:00+01:00"),
-            Some(1_705_276_800_000)
-        );
-        assert_eq!(parse_time("15/01/2024"), None);
-        assert_eq!(parse_time(""), None);
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor("not base64!"), None);
-        use base64::Engine;
-        let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("12:abc");
-        assert_eq!(decode_cursor(&c), Some((12, "abc".into())));
-    }
 }

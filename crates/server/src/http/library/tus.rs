@@ -77,21 +77,8 @@ fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// The `filename` (or `name`) entry of `Upload-Metadata`: comma-separated
-/// `key base64value` pairs.
 fn metadata_file_name(h: &HeaderMap) -> Option<String> {
-    use base64::Engine;
-    let raw = h.get("upload-metadata")?.to_str().ok()?;
-    raw.split(',').find_map(|pair| {
-        let (k, v) = pair.trim().split_once(' ')?;
-        if k != "filename" && k != "name" {
-            return None;
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(v.trim())
-            .ok()?;
-        String::from_utf8(bytes).ok()
-    })
+    pixelunion_wire::tus_file_name(h.get("upload-metadata")?.to_str().ok()?)
 }
 
 async fn own_upload(state: &AppState, owner: &str, id: &str) -> Result<UploadRow, ApiError> {
@@ -597,19 +584,6 @@ pub(crate) async fn terminate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn metadata_names() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "upload-metadata",
-            HeaderValue::from_static("filetype aW1hZ2UvanBlZw==,filename w6l0w6kuanBn,flag"),
-        );
-        assert_eq!(metadata_file_name(&h).as_deref(), Some("été.jpg"));
-        h.insert("upload-metadata", HeaderValue::from_static("filename !!!"));
-        assert_eq!(metadata_file_name(&h), None);
-        assert_eq!(metadata_file_name(&HeaderMap::new()), None);
-    }
 
     #[test]
     fn version_is_required() {
