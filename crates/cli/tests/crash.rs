@@ -26,18 +26,6 @@ fn photo(seed: u8) -> Vec<u8> {
     v
 }
 
-fn video(len: usize, seed: u32) -> Vec<u8> {
-    let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    let mut x = 0x9e3779b9u32 ^ seed;
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        v.push(x as u8);
-    }
-    v
-}
-
 fn staging_files(data: &std::path::Path) -> Vec<std::path::PathBuf> {
     files_under(&data.join("blobs/primary"))
         .into_iter()
@@ -102,26 +90,8 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
         .iter()
         .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
         .expect("share");
-    let admin = finish_setup(
-        &s,
-        &s.printed("e-mail:"),
-        &s.printed("password:"),
-        "a passphrase for the crash test",
-        true,
-    );
-    let (_, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(&admin),
-        Some(json!({"email": "ann@example.org"})),
-    );
-    let ann = finish_setup(
-        &s,
-        "ann@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "ann's long passphrase",
-        false,
-    );
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let auth = format!("authorization: Bearer {ann}");
 
     // Acknowledged uploads.
@@ -147,7 +117,7 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
         acked.push((id, bytes));
     }
     // A resumable upload with 1 MiB acknowledged.
-    let tus_file = video(24 << 20, 1);
+    let tus_file = noise_video(24 << 20, 1);
     let (st, text) = s.curl(&[
         "-X",
         "POST",
@@ -178,7 +148,7 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
 
     // In flight when the server dies: a 48 MiB upload and the resumable rest.
-    let big = video(48 << 20, 2);
+    let big = noise_video(48 << 20, 2);
     let big_file = dir.path().join("big.mp4");
     std::fs::write(&big_file, &big).unwrap();
     let mut inflight = Command::new("curl")

@@ -64,42 +64,13 @@ fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-/// Signs the first administrator in and completes its forced setup.
-fn admin_token(s: &Server) -> String {
-    finish_setup(
-        s,
-        &s.printed("e-mail:"),
-        &s.printed("password:"),
-        "a passphrase for the library test",
-        true,
-    )
-}
-
-/// Creates a plain user and returns a ready session token.
-fn new_user(s: &Server, admin: &str, email: &str) -> String {
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(admin),
-        Some(json!({"email": email})),
-    );
-    assert_eq!(st, 201, "{v}");
-    finish_setup(
-        s,
-        email,
-        v["one_time_password"].as_str().unwrap(),
-        "a very long library passphrase",
-        false,
-    )
-}
-
 #[test]
 fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let s = Server::start(&data);
-    let admin = admin_token(&s);
-    let ann = new_user(&s, &admin, "ann@example.org");
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let auth = format!("authorization: Bearer {ann}");
     let url = |p: &str| format!("{}{p}", s.url);
     let ann_id = s.api("GET", "/api/v1/auth/me", Some(&ann), None).1["id"]
@@ -349,7 +320,7 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     assert_eq!(st, 304);
 
     // Another user sees none of it.
-    let bob = new_user(&s, &admin, "bob@example.org");
+    let (_, bob) = new_user(&s, &admin, "bob@example.org");
     let bauth = format!("authorization: Bearer {bob}");
     for path in [
         format!("/api/v1/assets/{id1}"),
@@ -475,8 +446,8 @@ fn reset_peak_rss(s: &Server) {
 fn large_files_stream_in_constant_memory() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
-    let admin = admin_token(&s);
-    let ann = new_user(&s, &admin, "ann@example.org");
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let auth = format!("authorization: Bearer {ann}");
     let mib: usize = std::env::var("PIXELUNION_TEST_LARGE_MIB")
         .ok()
@@ -505,8 +476,9 @@ fn large_files_stream_in_constant_memory() {
         "POST",
         "-H",
         &auth,
-        "--data-binary",
-        &format!("@{}", path.display()),
+        // -T streams the file (--data-binary would load it into curl's memory)
+        "-T",
+        &path.display().to_string(),
         "--max-time",
         "3600",
         &format!("{}/api/v1/assets", s.url),

@@ -71,43 +71,13 @@ fn blob_count(data: &std::path::Path, store: &str) -> usize {
     files_under(&d).len()
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[test]
 fn filters_months_albums_trash_quota_and_replication() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let s = Server::start(&data);
-    let admin = finish_setup(
-        &s,
-        &s.printed("e-mail:"),
-        &s.printed("password:"),
-        "a passphrase for the organise test",
-        true,
-    );
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(&admin),
-        Some(json!({"email": "ann@example.org"})),
-    );
-    assert_eq!(st, 201, "{v}");
-    let ann_id = v["id"].as_str().unwrap().to_string();
-    let ann = finish_setup(
-        &s,
-        "ann@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "ann's long passphrase",
-        false,
-    );
+    let admin = first_admin(&s);
+    let (ann_id, ann) = new_user(&s, &admin, "ann@example.org");
     let t = Some(ann.as_str());
 
     let (p1b, p2b, vb) = (jpeg(1, 3000), jpeg(2, 4000), mp4(3, 5000));

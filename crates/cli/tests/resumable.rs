@@ -8,7 +8,6 @@
 mod common;
 use common::*;
 
-use serde_json::json;
 
 /// `(status, lower-cased response headers)`.
 fn tus(s: &Server, token: &str, method: &str, path: &str, extra: &[&str]) -> (u16, String) {
@@ -88,43 +87,13 @@ fn offset_of(s: &Server, token: &str, loc: &str) -> usize {
     header(&h, "upload-offset").unwrap().parse().unwrap()
 }
 
-fn video(len: usize) -> Vec<u8> {
-    let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    let mut x = 0x9e3779b9u32;
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        v.push(x as u8);
-    }
-    v
-}
-
 #[test]
 fn tus_upload_survives_a_dropped_connection() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let s = Server::start(&data);
-    let admin = finish_setup(
-        &s,
-        &s.printed("e-mail:"),
-        &s.printed("password:"),
-        "a passphrase for the tus test",
-        true,
-    );
-    let (_, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(&admin),
-        Some(json!({"email": "ann@example.org"})),
-    );
-    let ann = finish_setup(
-        &s,
-        "ann@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "ann's long passphrase",
-        false,
-    );
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
 
     // Discovery.
     let (st, h) = tus(&s, &ann, "OPTIONS", "/api/v1/uploads", &[]);
@@ -174,7 +143,7 @@ fn tus_upload_survives_a_dropped_connection() {
         400
     );
 
-    let file = video(6 << 20);
+    let file = noise_video(6 << 20, 0);
     let loc = create(&s, &ann, file.len(), "holiday.mp4");
     assert_eq!(offset_of(&s, &ann, &loc), 0);
 
@@ -271,19 +240,7 @@ fn tus_upload_survives_a_dropped_connection() {
     );
 
     // Another user cannot see, write or end it.
-    let (_, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(&admin),
-        Some(json!({"email": "bob@example.org"})),
-    );
-    let bob = finish_setup(
-        &s,
-        "bob@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "bob's long passphrase",
-        false,
-    );
+    let (_, bob) = new_user(&s, &admin, "bob@example.org");
     let loc3 = create(&s, &ann, 1000, "x.jpg");
     assert_eq!(tus(&s, &bob, "HEAD", &loc3, &[]).0, 404);
     assert_eq!(patch(&s, &bob, &loc3, 0, b"abc", dir.path(), &[]).0, 404);

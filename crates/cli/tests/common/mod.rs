@@ -281,3 +281,59 @@ pub fn finish_setup(
     }
     t
 }
+
+/// Signs the first administrator in (with the credentials the first start
+/// printed) and completes its forced setup; returns its session token.
+pub fn first_admin(s: &Server) -> String {
+    finish_setup(
+        s,
+        &s.printed("e-mail:"),
+        &s.printed("password:"),
+        "a long passphrase for the first account",
+        true,
+    )
+}
+
+/// Creates a plain user as `admin` and returns `(user id, ready session token)`.
+pub fn new_user(s: &Server, admin: &str, email: &str) -> (String, String) {
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/admin/users",
+        Some(admin),
+        Some(serde_json::json!({"email": email})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let token = finish_setup(
+        s,
+        email,
+        v["one_time_password"].as_str().expect("one-time password"),
+        "a very long library passphrase",
+        false,
+    );
+    (v["id"].as_str().expect("id").to_string(), token)
+}
+
+/// `len` bytes of an MP4 (by its signature) with incompressible contents.
+pub fn noise_video(len: usize, seed: u32) -> Vec<u8> {
+    let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    let mut x = 0x9e37_79b9u32 ^ seed;
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.push(x as u8);
+    }
+    v.truncate(len);
+    v
+}
+
+/// Polls `f` every 100 ms for up to 20 s.
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
