@@ -389,3 +389,70 @@ fn filters_months_albums_trash_quota_and_replication() {
 fn uuid_like() -> &'static str {
     "0190f1f1-0000-7000-8000-000000000000"
 }
+
+/// With `library.trash_days = 0` the sweeper purges a trashed item at its next
+/// round: the row goes, the primary blob is deleted by the job queue, and the
+/// backup copy's deletion is queued (it runs 15 minutes later), which an
+/// operator sees in the job counts.
+#[test]
+fn the_sweeper_purges_old_trash_from_every_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start_with(
+        &data,
+        &[
+            ("PIXELUNION_LIBRARY__TRASH_DAYS", "0"),
+            ("PIXELUNION_LIBRARY__SWEEP_INTERVAL_SECS", "1"),
+        ],
+    );
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/admin/users",
+        Some(&admin),
+        Some(json!({"email": "ops@example.org", "role": "operator"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let ops = finish_setup(
+        &s,
+        "ops@example.org",
+        v["one_time_password"].as_str().unwrap(),
+        "the operator's long passphrase",
+        true,
+    );
+    let (st, v) = upload(&s, &ann, dir.path(), "old.jpg", &jpeg(5, 3000));
+    assert_eq!(st, 201, "{v}");
+    let id = v["asset"]["id"].as_str().unwrap().to_string();
+    let (st, _) = upload(&s, &ann, dir.path(), "keep.jpg", &jpeg(6, 3000));
+    assert_eq!(st, 201);
+    wait_for("replication", || blob_count(&data, "backup") == 2);
+
+    assert_eq!(
+        s.api("DELETE", &format!("/api/v1/assets/{id}"), Some(&ann), None)
+            .0,
+        200
+    );
+    wait_for("the purge", || {
+        s.api("GET", &format!("/api/v1/assets/{id}"), Some(&ann), None)
+            .0
+            == 404
+    });
+    wait_for("the primary blob's deletion", || {
+        blob_count(&data, "primary") == 1
+    });
+    assert_eq!(blob_count(&data, "backup"), 2, "the backup copy goes later");
+    let (st, v) = s.api("GET", "/api/v1/admin/jobs", Some(&ops), None);
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "drop-backup" && c["state"] == "ready" && c["count"] == 1),
+        "{v}"
+    );
+    let (_, v) = s.api("GET", "/api/v1/library/usage", Some(&ann), None);
+    assert_eq!(v["assets"], 1, "{v}");
+    let _ = s.stop();
+}

@@ -8,7 +8,6 @@
 mod common;
 use common::*;
 
-
 /// `(status, lower-cased response headers)`.
 fn tus(s: &Server, token: &str, method: &str, path: &str, extra: &[&str]) -> (u16, String) {
     let auth = format!("authorization: Bearer {token}");
