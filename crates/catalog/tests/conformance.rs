@@ -64,6 +64,9 @@ async fn assets_suite(c: &Catalog) {
         caption: None,
         width: None,
         height: None,
+        metadata: None,
+        media_state: "pending".into(),
+        media_error: None,
     };
     let all = TimelineFilter::default();
     for (i, sort) in [(1, JAN), (2, MAR), (3, FEB), (4, MAR)] {
@@ -1019,7 +1022,7 @@ async fn postgres_conformance() {
     assert_eq!(c.backend(), "postgres");
     suite(&c).await;
     c.close().await;
-    sqlx::query(&format!("DROP DATABASE {db}"))
+    sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
         .execute(pool)
         .await
         .expect("drop db");

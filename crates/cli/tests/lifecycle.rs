@@ -659,7 +659,7 @@ fn postgres_and_s3_backends_hold_no_key_material() {
             assert!(!contains(hay, needle), "{name} found in {what}");
         }
     }
-    psql(&pg, &format!("DROP DATABASE {db}"));
+    psql(&pg, &format!("DROP DATABASE {db} WITH (FORCE)"));
 }
 
 /// SIGTERM lets a request that is still arriving finish before the process exits.
