@@ -43,9 +43,15 @@ pub struct AssetRow {
     pub width: Option<i32>,
     /// pixel height once known
     pub height: Option<i32>,
+    /// EXIF and other metadata: JSON, field-encrypted under the owner's key
+    pub metadata: Option<Vec<u8>>,
+    /// media pipeline: "pending", "ready", "failed" or "none"
+    pub media_state: String,
+    /// why the pipeline failed (no user content)
+    pub media_error: Option<String>,
 }
 
-const COLS: &str = "id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height";
+pub(crate) const COLS: &str = "id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error";
 
 impl Catalog {
     /// Inserts an asset whose blob was written under `intent`, in one
@@ -53,18 +59,24 @@ impl Catalog {
     /// replication to the backup store. [`CatalogError::AlreadyExists`] if
     /// the owner already has this content (nothing changes then).
     pub async fn insert_asset(&self, a: &AssetRow, now_ms: i64) -> Result<()> {
-        let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+        let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
             sqlx::query(q)
                 .bind(&a.id).bind(&a.owner_id).bind(&a.blob_name).bind(&a.kind).bind(&a.mime).bind(a.size)
                 .bind(&a.content_index).bind(&a.file_name).bind(a.taken_at).bind(a.uploaded_at).bind(a.sort_at)
                 .bind(a.trashed_at).bind(a.favorite).bind(a.archived).bind(&a.caption).bind(a.width).bind(a.height)
+                .bind(&a.metadata).bind(&a.media_state).bind(&a.media_error)
                 .execute(&mut *tx).await?;
             sqlx::query(crate::intents::CLEAR).bind(&a.blob_name).execute(&mut *tx).await?;
             sqlx::query(jobs::ENQUEUE)
                 .bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&a.blob_name).bind(now_ms)
                 .execute(&mut *tx).await?;
+            if a.media_state == "pending" {
+                sqlx::query(jobs::ENQUEUE)
+                    .bind(jobs::new_id()).bind(JobKind::Media.as_str()).bind(&a.id).bind(now_ms)
+                    .execute(&mut *tx).await?;
+            }
             tx.commit().await
         }.await);
         r.map_err(|e| match &e {
@@ -322,13 +334,18 @@ impl Catalog {
             let mut tx = p.begin().await?;
             let rows: Vec<(String, String)> = sqlx::query_as(select)
                 .bind(owner).bind(trashed_before).bind(limit).fetch_all(&mut *tx).await?;
-            for (id, blob) in &rows {
+            for (id, original) in &rows {
+                let files: Vec<(String,)> = sqlx::query_as("SELECT blob_name FROM asset_files WHERE asset_id = $1")
+                    .bind(id).fetch_all(&mut *tx).await?;
                 sqlx::query("DELETE FROM assets WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                sqlx::query(jobs::CANCEL).bind(JobKind::Replicate.as_str()).bind(blob).execute(&mut *tx).await?;
-                for (kind, delay) in [(JobKind::DropPrimary, 0), (JobKind::DropBackup, jobs::BACKUP_DROP_DELAY_MS)] {
-                    sqlx::query(jobs::ENQUEUE)
-                        .bind(jobs::new_id()).bind(kind.as_str()).bind(blob).bind(now_ms + delay)
-                        .execute(&mut *tx).await?;
+                sqlx::query(jobs::CANCEL).bind(JobKind::Media.as_str()).bind(id).execute(&mut *tx).await?;
+                for blob in std::iter::once(original).chain(files.iter().map(|f| &f.0)) {
+                    sqlx::query(jobs::CANCEL).bind(JobKind::Replicate.as_str()).bind(blob).execute(&mut *tx).await?;
+                    for (kind, delay) in [(JobKind::DropPrimary, 0), (JobKind::DropBackup, jobs::BACKUP_DROP_DELAY_MS)] {
+                        sqlx::query(jobs::ENQUEUE)
+                            .bind(jobs::new_id()).bind(kind.as_str()).bind(blob).bind(now_ms + delay)
+                            .execute(&mut *tx).await?;
+                    }
                 }
             }
             tx.commit().await?;
@@ -399,5 +416,8 @@ fn row_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRow> {
         caption: r.get(14)?,
         width: r.get(15)?,
         height: r.get(16)?,
+        metadata: r.get(17)?,
+        media_state: r.get(18)?,
+        media_error: r.get(19)?,
     })
 }

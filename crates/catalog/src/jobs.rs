@@ -27,14 +27,18 @@ pub enum JobKind {
     DropPrimary,
     /// delete a blob from the backup store
     DropBackup,
+    /// read an asset's metadata and make its thumbnail and preview (needs
+    /// the owner's key: postponed while sealed)
+    Media,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 3] = [
+    pub const ALL: [JobKind; 4] = [
         JobKind::Replicate,
         JobKind::DropPrimary,
         JobKind::DropBackup,
+        JobKind::Media,
     ];
 
     /// Name stored in the database.
@@ -43,10 +47,11 @@ impl JobKind {
             JobKind::Replicate => "replicate",
             JobKind::DropPrimary => "drop-primary",
             JobKind::DropBackup => "drop-backup",
+            JobKind::Media => "media",
         }
     }
 
-    /// Parses a stored name.
+    /// Parses a stored name (every kind in [`JobKind::ALL`]).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -148,6 +153,14 @@ impl Catalog {
         Ok(())
     }
 
+    /// Gives a claimed job back without counting the attempt (the work
+    /// cannot run here now, e.g. the server is sealed), to run after `run_at_ms`.
+    pub async fn postpone_job(&self, job: &Job, run_at_ms: i64) -> Result<()> {
+        let q = "UPDATE jobs SET attempts = attempts - 1, lease_until = NULL, run_at = $1 WHERE id = $2 AND attempts = $3";
+        with_pool!(self, p => sqlx::query(q).bind(run_at_ms).bind(&job.id).bind(job.attempt).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
     /// Jobs per kind and state (ready, running, dead), for operators.
     pub async fn job_counts(&self, now_ms: i64) -> Result<Vec<JobCount>> {
         let q = "SELECT kind, CASE WHEN state = 'dead' THEN 'dead' WHEN lease_until IS NOT NULL AND lease_until > $1 THEN 'running' ELSE 'ready' END AS s, CAST(COUNT(*) AS BIGINT) FROM jobs GROUP BY kind, s ORDER BY kind, s";
@@ -161,5 +174,22 @@ impl Catalog {
     ) -> Result<Vec<(String, String, i32, Option<String>)>> {
         let q = "SELECT kind, subject, attempts, last_error FROM jobs WHERE state = 'dead' ORDER BY run_at DESC LIMIT $1";
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(limit).fetch_all(p).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips() {
+        for k in JobKind::ALL {
+            assert_eq!(JobKind::parse(k.as_str()), Some(k));
+        }
+        // A kind missing from ALL could be claimed but never run.
+        let mut names: Vec<_> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.dedup();
+        assert_eq!(names.len(), 4);
+        assert_eq!(JobKind::parse("reticulate"), None);
     }
 }

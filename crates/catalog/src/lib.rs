@@ -29,6 +29,7 @@ mod error;
 mod intents;
 pub mod jobs;
 mod keys;
+mod media;
 mod reader;
 mod uploads;
 
@@ -47,6 +48,7 @@ pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
 pub use error::{CatalogError, Result};
 pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;
+pub use media::{AssetFileRow, MediaResult};
 pub use reader::SqliteReader;
 pub use uploads::UploadRow;
 

@@ -357,6 +357,101 @@ async fn assets_suite(c: &Catalog) {
         "removing the cover clears it"
     );
 
+    // Media: every new asset queued one media job; recording a result moves
+    // the timeline position to the capture time, stores the files and queues
+    // their replication; the files are the owner's only.
+    let mut media = Vec::new();
+    while let Some(j) = c
+        .claim_job(&[JobKind::Media], 10, 1_000)
+        .await
+        .expect("claim")
+    {
+        media.push(j.subject.clone());
+        c.finish_job(&j).await.expect("finish");
+    }
+    media.sort();
+    assert_eq!(media, ["a1", "a2", "a3", "a4", "b1"]);
+    let file = |kind: &str| pixelunion_catalog::AssetFileRow {
+        asset_id: "a4".into(),
+        kind: kind.into(),
+        blob_name: format!("file-{kind}"),
+        mime: "image/jpeg".into(),
+        size: 100,
+        width: 250,
+        height: 375,
+    };
+    c.add_intent("file-thumbnail", 1).await.expect("intent");
+    let result = pixelunion_catalog::MediaResult {
+        taken_at: Some(JAN + 5),
+        width: Some(2000),
+        height: Some(3000),
+        metadata: Some(b"meta-ct".to_vec()),
+        files: vec![file("thumbnail"), file("preview")],
+    };
+    assert!(c.record_media("a4", &result, 20).await.expect("record"));
+    assert!(
+        !c.record_media("gone", &result, 20).await.expect("record"),
+        "a purged asset records nothing"
+    );
+    let a4 = c.asset("u1", "a4").await.expect("get").expect("a4");
+    assert_eq!(
+        (
+            a4.taken_at,
+            a4.sort_at,
+            a4.width,
+            a4.media_state.as_str(),
+            a4.metadata.as_deref()
+        ),
+        (
+            Some(JAN + 5),
+            JAN + 5,
+            Some(2000),
+            "ready",
+            Some(&b"meta-ct"[..])
+        )
+    );
+    assert!(
+        c.expired_intents(i64::MAX, 10)
+            .await
+            .expect("intents")
+            .is_empty()
+    );
+    assert_eq!(
+        c.asset_file("u1", "a4", "preview").await.expect("file"),
+        Some(file("preview"))
+    );
+    assert_eq!(
+        c.asset_file("u2", "a4", "preview").await.expect("file"),
+        None
+    );
+    let months = c
+        .month_counts("u1", &MonthFacets::default())
+        .await
+        .expect("months");
+    assert!(
+        months.contains(&(202401, 2)),
+        "the month counts follow the capture time: {months:?}"
+    );
+    let mut repl = Vec::new();
+    while let Some(j) = c
+        .claim_job(&[JobKind::Replicate], 20, 1_000)
+        .await
+        .expect("claim")
+    {
+        repl.push(j.subject.clone());
+        c.finish_job(&j).await.expect("finish");
+    }
+    repl.sort();
+    assert_eq!(repl, ["file-preview", "file-thumbnail"]);
+    c.set_media_state("a2", "failed", Some("cannot decode the image"))
+        .await
+        .expect("state");
+    let a2 = c.asset("u1", "a2").await.expect("get").expect("a2");
+    assert_eq!(
+        (a2.media_state.as_str(), a2.media_error.as_deref()),
+        ("failed", Some("cannot decode the image"))
+    );
+
     // Trash: out of the timeline and the month counts, back on restore.
     assert!(c.trash_asset("u1", "a3", 9).await.expect("trash"));
     assert!(
@@ -442,7 +537,17 @@ async fn assets_suite(c: &Catalog) {
         c.finish_job(&j).await.expect("finish");
     }
     drops.sort();
-    assert_eq!(drops, ["blob-a1", "blob-a4", "blob-b1"]);
+    assert_eq!(
+        drops,
+        [
+            "blob-a1",
+            "blob-a4",
+            "blob-b1",
+            "file-preview",
+            "file-thumbnail"
+        ],
+        "derived files go with their asset"
+    );
     assert!(
         c.claim_job(&[JobKind::DropBackup], 1_000, 2_000)
             .await

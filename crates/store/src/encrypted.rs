@@ -123,6 +123,25 @@ impl BlobStore {
         })
     }
 
+    /// Like [`BlobStore::put_encrypted`] under a name the caller chose (and
+    /// recorded as a write intent first).
+    pub async fn put_encrypted_named(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: BlobName,
+        plaintext: &[u8],
+    ) -> Result<StoredBlob> {
+        let blob = pixelunion_vault::blob::encrypt_to_vec(key, object, plaintext)?;
+        let ciphertext_len = blob.len() as u64;
+        self.put(&name, Bytes::from(blob)).await?;
+        Ok(StoredBlob {
+            name,
+            plaintext_len: plaintext.len() as u64,
+            ciphertext_len,
+        })
+    }
+
     /// Reads and decrypts a whole (small) object.
     pub async fn get_decrypted(
         &self,

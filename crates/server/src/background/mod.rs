@@ -1,15 +1,17 @@
 //! Work that runs beside the requests, on every compute node, whether or not
-//! the server is sealed (none of it needs a key: replication copies
-//! ciphertext as it is, and purging deletes rows and objects):
+//! the server is sealed (replication copies ciphertext as it is and purging
+//! deletes rows and objects, so only media jobs wait for the key):
 //! - the **job worker** runs the durable queue's jobs — replicate a blob to
 //!   the backup store (verified by SHA-256 of the copy), delete a blob from
-//!   the primary or the backup store;
+//!   the primary or the backup store, and the media pipeline (metadata,
+//!   thumbnail, preview: the one kind that needs a key, postponed while sealed);
 //! - the **sweeper** purges trash older than `library.trash_days`, deletes
 //!   the blobs of crashed writes (expired write intents, including a local
 //!   store's staging files) and abandoned resumable uploads.
 //!
 //! It must never log object contents or user data: jobs name opaque ids only.
 
+pub mod media;
 mod sweeper;
 mod worker;
 

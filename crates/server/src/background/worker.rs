@@ -16,6 +16,8 @@ pub(super) const WORKERS: usize = 2;
 /// before a purged blob's backup copy is dropped.
 const LEASE_MS: i64 = 10 * 60 * 1000;
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// While sealed, media jobs wait this long before they are looked at again.
+const SEALED_RETRY_MS: i64 = 5_000;
 
 pub(super) async fn run(state: AppState) {
     loop {
@@ -49,6 +51,27 @@ pub async fn run_due_jobs(
             break;
         };
         ran += 1;
+        if job.kind == JobKind::Media {
+            match super::media::run(state, &job.subject).await {
+                Ok(super::media::Outcome::Done) => {
+                    state.catalog().finish_job(&job).await?;
+                }
+                Ok(super::media::Outcome::Sealed) => {
+                    state
+                        .catalog()
+                        .postpone_job(&job, now_ms() + SEALED_RETRY_MS)
+                        .await?;
+                }
+                Err(e) => {
+                    tracing::warn!(kind = job.kind.as_str(), attempt = job.attempt, error = %e, "job failed");
+                    state
+                        .catalog()
+                        .fail_job(&job, &e.to_string(), now_ms())
+                        .await?;
+                }
+            }
+            continue;
+        }
         match execute(state, &job).await {
             Ok(()) => {
                 state.catalog().finish_job(&job).await?;
@@ -82,5 +105,6 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
             stores.backup.delete(&name).await?;
             stores.backup.remove_partial(&name).await.map(|_| ())
         }
+        JobKind::Media => Ok(()), // handled by the caller
     }
 }

@@ -200,6 +200,16 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
+        "/api/v1/assets/{id}/thumbnail",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "GET",
+        "/api/v1/assets/{id}/preview",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "GET",
         "/api/v1/library/months",
         Gated(P::OwnLibrary, Target::None),
     ),

@@ -27,7 +27,91 @@ use crate::error::{ApiError, ErrorBody, OrInternal};
 const WINDOW: u64 = 1 << 20;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/assets/{id}/original", get(original))
+    Router::new()
+        .route("/assets/{id}/original", get(original))
+        .route("/assets/{id}/thumbnail", get(thumbnail))
+        .route("/assets/{id}/preview", get(preview))
+}
+
+/// Shown until the pipeline has made the rendition (or when it cannot).
+const PLACEHOLDER: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 3\"><rect width=\"4\" height=\"3\" fill=\"#8884\"/></svg>";
+
+async fn rendition(
+    state: &AppState,
+    user: &pixelunion_catalog::UserRow,
+    id: &str,
+    kind: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let asset = owned(state, user, id).await?;
+    let Some(file) = state
+        .catalog()
+        .asset_file(&user.id, id, kind)
+        .await
+        .or_internal()?
+    else {
+        let mut r = Response::new(Body::from(PLACEHOLDER));
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            "pixelunion-placeholder",
+            HeaderValue::from_str(&asset.media_state).or_internal()?,
+        );
+        return Ok(r);
+    };
+    let etag = format!("\"{}\"", file.blob_name);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let key = crate::accounts::key_for(state, user)?;
+    let name = BlobName::parse(&file.blob_name).or_internal()?;
+    let object = super::ingest::object_id_of(&name)?;
+    let bytes = state
+        .stores()
+        .primary
+        .get_decrypted(&key, object, &name)
+        .await
+        .or_internal()?;
+    let mut r = Response::new(Body::from(bytes));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&file.mime).or_internal()?,
+    );
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).or_internal()?);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(r)
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}/thumbnail", tag = "library", summary = "Grid thumbnail (JPEG, shorter side 250 px, ETag); an SVG placeholder with `PixelUnion-Placeholder: pending|failed|none` until it exists", params(("id" = String, Path, description = "asset id")), responses((status = 200, description = "the thumbnail, or the placeholder"), (status = 304, description = "not modified"), (status = 404, description = "no such asset of yours", body = ErrorBody)))]
+pub(crate) async fn thumbnail(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnLibrary>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    rendition(&state, &a.user, &id, "thumbnail", &headers).await
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}/preview", tag = "library", summary = "Viewer preview (JPEG, longer side 1440 px, ETag); an SVG placeholder with `PixelUnion-Placeholder` until it exists", params(("id" = String, Path, description = "asset id")), responses((status = 200, description = "the preview, or the placeholder"), (status = 304, description = "not modified"), (status = 404, description = "no such asset of yours", body = ErrorBody)))]
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnLibrary>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    rendition(&state, &a.user, &id, "preview", &headers).await
 }
 
 fn content_disposition(name: Option<&str>) -> HeaderValue {

@@ -313,6 +313,9 @@ where
         caption: None,
         width: None,
         height: None,
+        metadata: None,
+        media_state: "pending".into(),
+        media_error: None,
     };
     match catalog.insert_asset(&row, now).await {
         Ok(()) => Ok((

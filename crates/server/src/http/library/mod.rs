@@ -141,6 +141,9 @@ pub(super) fn asset_json(key: &DataKey, a: &AssetRow) -> Value {
         "archived": a.archived,
         "trashed": a.trashed_at.is_some(),
         "trashed_at": a.trashed_at,
+        "media": {"state": a.media_state, "error": a.media_error},
+        "metadata": open_text(key, &a.owner_id, "assets", "metadata", &a.id, a.metadata.as_ref())
+            .and_then(|j| serde_json::from_str::<Value>(&j).ok()),
     })
 }
 

@@ -1,0 +1,111 @@
+//! The media pipeline's records: an asset's metadata and state, and its
+//! derived files (thumbnail, preview). Recording a result is one transaction
+//! that also clears the derived blobs' write intents and queues their
+//! replication; an asset purged meanwhile records nothing.
+
+use crate::jobs::{self, JobKind};
+use crate::{AssetRow, Catalog, Result};
+
+/// A derived file of an asset.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AssetFileRow {
+    /// the asset
+    pub asset_id: String,
+    /// "thumbnail" or "preview"
+    pub kind: String,
+    /// opaque name of the encrypted file
+    pub blob_name: String,
+    /// media type of the file
+    pub mime: String,
+    /// plaintext bytes
+    pub size: i64,
+    /// pixels
+    pub width: i32,
+    /// pixels
+    pub height: i32,
+}
+
+/// What the pipeline learnt and made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaResult {
+    /// capture time (unix ms) if the file says
+    pub taken_at: Option<i64>,
+    /// displayed size
+    pub width: Option<i32>,
+    /// displayed size
+    pub height: Option<i32>,
+    /// metadata JSON, field-encrypted
+    pub metadata: Option<Vec<u8>>,
+    /// derived files (their blobs already written under intents)
+    pub files: Vec<AssetFileRow>,
+}
+
+impl Catalog {
+    /// Any asset by id, whoever owns it (for background work only; request
+    /// handlers use the owner-scoped [`Catalog::asset`]).
+    pub async fn asset_for_job(&self, id: &str) -> Result<Option<AssetRow>> {
+        let q = format!("SELECT {} FROM assets WHERE id = $1", crate::assets::COLS);
+        Ok(with_pool!(self, p => sqlx::query_as(&q).bind(id).fetch_optional(p).await?))
+    }
+
+    /// Records a finished pipeline run; false (nothing changed) if the asset
+    /// is gone. The timeline position moves to the capture time when known.
+    pub async fn record_media(&self, asset: &str, r: &MediaResult, now_ms: i64) -> Result<bool> {
+        let update = "UPDATE assets SET taken_at = COALESCE($1, taken_at), sort_at = COALESCE($1, taken_at, uploaded_at), width = $2, height = $3, metadata = $4, media_state = 'ready', media_error = NULL WHERE id = $5";
+        let old = "SELECT blob_name FROM asset_files WHERE asset_id = $1";
+        let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(update).bind(r.taken_at).bind(r.width).bind(r.height).bind(&r.metadata).bind(asset)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).fetch_all(&mut *tx).await?;
+            sqlx::query("DELETE FROM asset_files WHERE asset_id = $1").bind(asset).execute(&mut *tx).await?;
+            for (b,) in &previous {
+                for kind in [JobKind::DropPrimary, JobKind::DropBackup] {
+                    sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(kind.as_str()).bind(b).bind(now_ms + jobs::BACKUP_DROP_DELAY_MS * i64::from(kind == JobKind::DropBackup))
+                        .execute(&mut *tx).await?;
+                }
+            }
+            for f in &r.files {
+                sqlx::query(insert).bind(asset).bind(&f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
+                    .execute(&mut *tx).await?;
+                sqlx::query(crate::intents::CLEAR).bind(&f.blob_name).execute(&mut *tx).await?;
+                sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&f.blob_name).bind(now_ms)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }.await);
+        Ok(ok?)
+    }
+
+    /// Records that the pipeline cannot handle this asset: `state` is
+    /// "failed" (with the reason) or "none" (nothing to make for this type yet).
+    pub async fn set_media_state(
+        &self,
+        asset: &str,
+        state: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let q = "UPDATE assets SET media_state = $1, media_error = $2 WHERE id = $3";
+        with_pool!(self, p => sqlx::query(q).bind(state).bind(reason).bind(asset).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// The owner's asset's derived file of `kind`.
+    pub async fn asset_file(
+        &self,
+        owner: &str,
+        asset: &str,
+        kind: &str,
+    ) -> Result<Option<AssetFileRow>> {
+        let q = "SELECT f.asset_id, f.kind, f.blob_name, f.mime, f.size, f.width, f.height FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = $1 AND f.asset_id = $2 AND f.kind = $3";
+        Ok(
+            with_pool!(self, p => sqlx::query_as(q).bind(owner).bind(asset).bind(kind).fetch_optional(p).await?),
+        )
+    }
+}
