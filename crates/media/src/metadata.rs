@@ -41,6 +41,9 @@ pub struct Metadata {
     pub focal_mm: Option<f64>,
 }
 
+/// How much of a JPEG is searched for its Exif block.
+const JPEG_PREFIX: usize = 1 << 20;
+
 fn text(f: &exif::Field) -> Option<String> {
     match &f.value {
         exif::Value::Ascii(v) => {
@@ -106,7 +109,14 @@ pub fn extract(bytes: &[u8]) -> Metadata {
         orientation: 1,
         ..Metadata::default()
     };
-    let Ok(e) = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(bytes)) else {
+    // In a JPEG the Exif block sits in the first segments; reading only a
+    // prefix keeps a multi-megabyte file from being copied for nothing.
+    let scan = if bytes.starts_with(&[0xFF, 0xD8]) {
+        &bytes[..bytes.len().min(JPEG_PREFIX)]
+    } else {
+        bytes
+    };
+    let Ok(e) = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(scan)) else {
         return m;
     };
     let field = |t: exif::Tag| e.get_field(t, exif::In::PRIMARY);
