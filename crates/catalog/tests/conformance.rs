@@ -36,6 +36,24 @@ fn session(hash: &[u8], id: &str, user: &str, seen: i64) -> SessionRow {
     }
 }
 
+/// Claims and finishes every due job of `kind`; their subjects, sorted. Each
+/// must be on its first attempt.
+async fn drain(
+    c: &Catalog,
+    kind: pixelunion_catalog::JobKind,
+    now: i64,
+    lease: i64,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(j) = c.claim_job(&[kind], now, lease).await.expect("claim") {
+        assert_eq!(j.attempt, 1, "{j:?}");
+        out.push(j.subject.clone());
+        assert!(c.finish_job(&j).await.expect("finish"));
+    }
+    out.sort();
+    out
+}
+
 const JAN: i64 = 1_705_276_800_000; // 2024-01-15 UTC
 const FEB: i64 = 1_707_523_200_000; // 2024-02-10 UTC
 const MAR: i64 = 1_709_251_200_000; // 2024-03-01 UTC
@@ -127,17 +145,7 @@ async fn assets_suite(c: &Catalog) {
         "another owner's asset is invisible"
     );
     // Each insert queued exactly one replication of its blob.
-    let mut seen = Vec::new();
-    while let Some(job) = c
-        .claim_job(&[JobKind::Replicate], 10, 1_000)
-        .await
-        .expect("claim")
-    {
-        assert_eq!(job.attempt, 1);
-        seen.push(job.subject.clone());
-        assert!(c.finish_job(&job).await.expect("finish"));
-    }
-    seen.sort();
+    let seen = drain(c, JobKind::Replicate, 10, 1_000).await;
     assert_eq!(
         seen,
         ["blob-a1", "blob-a2", "blob-a3", "blob-a4", "blob-b1"]
@@ -360,16 +368,7 @@ async fn assets_suite(c: &Catalog) {
     // Media: every new asset queued one media job; recording a result moves
     // the timeline position to the capture time, stores the files and queues
     // their replication; the files are the owner's only.
-    let mut media = Vec::new();
-    while let Some(j) = c
-        .claim_job(&[JobKind::Media], 10, 1_000)
-        .await
-        .expect("claim")
-    {
-        media.push(j.subject.clone());
-        c.finish_job(&j).await.expect("finish");
-    }
-    media.sort();
+    let media = drain(c, JobKind::Media, 10, 1_000).await;
     assert_eq!(media, ["a1", "a2", "a3", "a4", "b1"]);
     let file = |kind: &str| pixelunion_catalog::AssetFileRow {
         asset_id: "a4".into(),
@@ -432,16 +431,7 @@ async fn assets_suite(c: &Catalog) {
         months.contains(&(202401, 2)),
         "the month counts follow the capture time: {months:?}"
     );
-    let mut repl = Vec::new();
-    while let Some(j) = c
-        .claim_job(&[JobKind::Replicate], 20, 1_000)
-        .await
-        .expect("claim")
-    {
-        repl.push(j.subject.clone());
-        c.finish_job(&j).await.expect("finish");
-    }
-    repl.sort();
+    let repl = drain(c, JobKind::Replicate, 20, 1_000).await;
     assert_eq!(repl, ["file-preview", "file-thumbnail"]);
     c.set_media_state("a2", "failed", Some("cannot decode the image"))
         .await
@@ -527,16 +517,7 @@ async fn assets_suite(c: &Catalog) {
             .expect("claim")
             .is_none()
     );
-    let mut drops = Vec::new();
-    while let Some(j) = c
-        .claim_job(&[JobKind::DropPrimary], 1_000, 2_000)
-        .await
-        .expect("claim")
-    {
-        drops.push(j.subject.clone());
-        c.finish_job(&j).await.expect("finish");
-    }
-    drops.sort();
+    let drops = drain(c, JobKind::DropPrimary, 1_000, 2_000).await;
     assert_eq!(
         drops,
         [
@@ -719,16 +700,7 @@ async fn uploads_suite(c: &Catalog) {
     );
     assert!(c.delete_upload(Some("u1"), "up1", 5).await.expect("delete"));
     assert!(c.upload("u1", "up1").await.expect("get").is_none());
-    let mut drops = Vec::new();
-    while let Some(j) = c
-        .claim_job(&[JobKind::DropPrimary], 10, 20)
-        .await
-        .expect("claim")
-    {
-        drops.push(j.subject.clone());
-        c.finish_job(&j).await.expect("finish");
-    }
-    drops.sort();
+    let drops = drain(c, JobKind::DropPrimary, 10, 20).await;
     assert_eq!(
         drops,
         ["p1", "p2"],

@@ -118,35 +118,6 @@ fn jpeg(w: u32, h: u32, exif: Option<Vec<u8>>) -> Vec<u8> {
     out
 }
 
-/// CRC-32 (IEEE) as PNG chunks use it, to forge a valid header.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
-/// A 1×1 PNG whose header claims `side` × `side` pixels (valid CRC).
-fn png_bomb(side: u32) -> Vec<u8> {
-    let mut png = Vec::new();
-    image::RgbImage::new(1, 1)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .expect("png");
-    png[16..20].copy_from_slice(&side.to_be_bytes());
-    png[20..24].copy_from_slice(&side.to_be_bytes());
-    let crc = crc32(&png[12..29]);
-    png[29..33].copy_from_slice(&crc.to_be_bytes());
-    png
-}
-
 fn get_bytes(s: &Server, token: &str, path: &str, extra: &[&str]) -> (String, Vec<u8>) {
     let out = std::process::Command::new("curl")
         .args([
@@ -287,7 +258,7 @@ fn metadata_thumbnails_previews_and_hostile_files() {
     // Hostile files: a failed job with a reason, the original still there.
     let full = jpeg(800, 600, None);
     let truncated = upload(&s, &ann, dir.path(), "cut.jpg", &full[..full.len() / 3]);
-    let bomb = png_bomb(100_000);
+    let bomb = pixelunion_media::fixtures::png_bomb(100_000);
     let bomb_id = upload(&s, &ann, dir.path(), "bomb.png", &bomb);
     for (hostile, bytes) in [
         (&truncated, full[..full.len() / 3].to_vec()),

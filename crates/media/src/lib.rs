@@ -10,6 +10,8 @@
 //! allocate beyond its limits for hostile input — every failure is a typed
 //! [`MediaError`] the caller records as the job's reason.
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod metadata;
 pub mod render;
 

@@ -232,35 +232,6 @@ mod tests {
         out.into_inner()
     }
 
-    /// CRC-32 (IEEE) as PNG chunks use it, to forge a valid header.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut c = 0xFFFF_FFFFu32;
-        for &b in bytes {
-            c ^= u32::from(b);
-            for _ in 0..8 {
-                c = if c & 1 == 1 {
-                    (c >> 1) ^ 0xEDB8_8320
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
-    }
-
-    /// A 1×1 PNG whose header claims `side` × `side` pixels (valid CRC).
-    fn png_bomb(side: u32) -> Vec<u8> {
-        let mut png = Vec::new();
-        image::RgbImage::new(1, 1)
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .expect("png");
-        png[16..20].copy_from_slice(&side.to_be_bytes());
-        png[20..24].copy_from_slice(&side.to_be_bytes());
-        let crc = crc32(&png[12..29]);
-        png[29..33].copy_from_slice(&crc.to_be_bytes());
-        png
-    }
-
     fn dims(jpeg: &[u8]) -> (u32, u32) {
         let img = image::load_from_memory(jpeg).expect("decodes");
         (img.width(), img.height())
@@ -303,7 +274,7 @@ mod tests {
         }
         // A PNG header declaring 100,000 × 100,000 pixels: refused before decoding.
         assert_eq!(
-            render(&png_bomb(100_000), "image/png", 1),
+            render(&crate::fixtures::png_bomb(100_000), "image/png", 1),
             Err(MediaError::TooManyPixels {
                 width: 100_000,
                 height: 100_000,
@@ -312,7 +283,7 @@ mod tests {
         );
         // 20,000 × 20,000 passes the side limit but not the pixel budget.
         assert!(matches!(
-            render(&png_bomb(20_000), "image/png", 1),
+            render(&crate::fixtures::png_bomb(20_000), "image/png", 1),
             Err(MediaError::TooManyPixels { .. })
         ));
         assert!(matches!(
