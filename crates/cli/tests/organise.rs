@@ -456,3 +456,62 @@ fn the_sweeper_purges_old_trash_from_every_store() {
     assert_eq!(v["assets"], 1, "{v}");
     let _ = s.stop();
 }
+
+/// `library.max_upload_mib` stops a file that is too large — declared
+/// (Content-Length, tus Upload-Length) or only discovered while streaming
+/// (chunked body) — with 413 `file-too-large`, and nothing is stored.
+#[test]
+fn the_size_limit_stops_large_files_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start_with(&data, &[("PIXELUNION_LIBRARY__MAX_UPLOAD_MIB", "1")]);
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let big = jpeg(7, 2 << 20);
+    let (st, v) = upload(&s, &ann, dir.path(), "big.jpg", &big);
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (413, Some("file-too-large")),
+        "{v}"
+    );
+    let f = dir.path().join("big.jpg");
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {ann}"),
+        "-H",
+        "transfer-encoding: chunked",
+        "--data-binary",
+        &format!("@{}", f.display()),
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    assert_eq!(st, 413, "chunked, no declared length: {text}");
+    assert!(text.contains("file-too-large"), "{text}");
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {ann}"),
+        "-H",
+        "tus-resumable: 1.0.0",
+        "-H",
+        &format!("upload-length: {}", big.len()),
+        &format!("{}/api/v1/uploads", s.url),
+    ]);
+    assert_eq!(st, 413, "{text}");
+    let (st, _) = upload(&s, &ann, dir.path(), "small.jpg", &jpeg(8, 500_000));
+    assert_eq!(st, 201, "under the limit");
+    let (_, v) = s.api("GET", "/api/v1/library/usage", Some(&ann), None);
+    assert_eq!(v["assets"], 1, "{v}");
+    wait_for("the small file's jobs", || {
+        s.api("GET", "/api/v1/assets", Some(&ann), None).1["items"][0]["media"]["state"]
+            != "pending"
+    });
+    assert_eq!(
+        blob_count(&data, "primary"),
+        1,
+        "only the accepted file is stored"
+    );
+    let _ = s.stop();
+}
