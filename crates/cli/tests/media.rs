@@ -325,3 +325,81 @@ fn metadata_thumbnails_previews_and_hostile_files() {
         }
     }
 }
+
+/// Media jobs need the owner's key: on a sealed server a queued job is put
+/// back without counting an attempt (never dead), and runs once unsealed.
+#[test]
+fn media_jobs_wait_for_the_unseal() {
+    use pixelunion_catalog::{Catalog, JobKind};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let share = s
+        .stdout
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
+        .expect("share");
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let id = upload(&s, &ann, dir.path(), "p.jpg", &jpeg(640, 480, None));
+    assert_eq!(settled(&s, &ann, &id)["media"]["state"], "ready");
+    let _ = s.stop();
+
+    // Queue the asset's media job again while no server runs.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = data.join("catalog.sqlite");
+    rt.block_on(async {
+        let c = Catalog::open_sqlite(&db).await.unwrap();
+        c.set_media_state(&id, "pending", None).await.unwrap();
+        c.enqueue_job(JobKind::Media, &id, 0).await.unwrap();
+        c.close().await;
+    });
+
+    // Sealed: the worker looks at the job (every 2 s) and puts it back.
+    let s = Server::start(&data);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    rt.block_on(async {
+        let c = Catalog::open_sqlite(&db).await.unwrap();
+        let counts = c.job_counts(i64::MAX / 2).await.unwrap();
+        assert!(
+            counts
+                .iter()
+                .any(|(k, st, n)| k == "media" && st == "ready" && *n == 1),
+            "{counts:?}"
+        );
+        assert!(c.dead_jobs(10).await.unwrap().is_empty());
+        let a = c.asset_for_job(&id).await.unwrap().unwrap();
+        assert_eq!(a.media_state, "pending", "nothing ran without the key");
+        // Not one attempt was spent: claiming it now makes attempt 1 (retried
+        // for the instant the worker itself may hold it).
+        let mut claimed = None;
+        for _ in 0..50 {
+            claimed = c
+                .claim_job(&[JobKind::Media], i64::MAX / 2, i64::MAX / 2 + 1)
+                .await
+                .unwrap();
+            if claimed.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let j = claimed.expect("queued");
+        assert_eq!(j.attempt, 1);
+        c.postpone_job(&j, 0).await.unwrap();
+        c.close().await;
+    });
+
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/sys/unseal",
+        None,
+        Some(serde_json::json!({"share": share})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        settled(&s, &ann, &id)["media"]["state"],
+        "ready",
+        "runs once unsealed"
+    );
+    let _ = s.stop();
+}
