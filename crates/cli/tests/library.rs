@@ -373,9 +373,9 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let _ = s.stop();
+    let log = s.stop();
     // Canary: no marker appears in any store (primary or backup), the
-    // database or the logs; object names are opaque.
+    // database or the server's (debug-level) log; object names are opaque.
     assert_eq!(
         count("primary"),
         4,
@@ -387,9 +387,12 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         "every blob replicated to the backup store"
     );
     let files = files_under(&data);
+    let log_file = dir.path().join("server.log");
+    std::fs::write(&log_file, &log).unwrap();
+    assert!(!log.is_empty(), "the server logged");
     let hashes: Vec<String> = contents.iter().map(|c| sha256_hex(c)).collect();
     let ann_id = ann_id.replace('-', "");
-    for f in &files {
+    for f in files.iter().chain([&log_file]) {
         let bytes = std::fs::read(f).unwrap();
         for m in [
             MARKER,

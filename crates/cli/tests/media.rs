@@ -313,8 +313,10 @@ fn metadata_thumbnails_previews_and_hostile_files() {
         5 + 2 * 2,
         "5 originals, 2 renditions each for the 2 readable photos"
     );
-    let _ = s.stop();
-    for f in files_under(&data) {
+    let log = s.stop();
+    let log_file = dir.path().join("server.log");
+    std::fs::write(&log_file, &log).unwrap();
+    for f in files_under(&data).into_iter().chain([log_file]) {
         let b = std::fs::read(&f).unwrap();
         for needle in [CAMERA.as_bytes(), b"48.858", b"2021:07:14", &thumb[..64]] {
             assert!(
