@@ -105,27 +105,10 @@ impl BlobStore {
         })
     }
 
-    /// Encrypts a small plaintext held in memory (thumbnails) with one PUT.
+    /// Encrypts a small plaintext held in memory (thumbnails, previews) into
+    /// object `name` with one PUT (the caller picks the name, as for
+    /// [`BlobStore::put_encrypted_stream`], to record a write intent first).
     pub async fn put_encrypted(
-        &self,
-        key: &DataKey,
-        object: ObjectId,
-        plaintext: &[u8],
-    ) -> Result<StoredBlob> {
-        let blob = pixelunion_vault::blob::encrypt_to_vec(key, object, plaintext)?;
-        let name = BlobName::random();
-        let ciphertext_len = blob.len() as u64;
-        self.put(&name, Bytes::from(blob)).await?;
-        Ok(StoredBlob {
-            name,
-            plaintext_len: plaintext.len() as u64,
-            ciphertext_len,
-        })
-    }
-
-    /// Like [`BlobStore::put_encrypted`] under a name the caller chose (and
-    /// recorded as a write intent first).
-    pub async fn put_encrypted_named(
         &self,
         key: &DataKey,
         object: ObjectId,

@@ -22,7 +22,7 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
 
     // Small object, one PUT.
     let small = store
-        .put_encrypted(&k, obj, b"thumbnail bytes")
+        .put_encrypted(&k, obj, BlobName::random(), b"thumbnail bytes")
         .await
         .expect("put");
     assert_eq!(
@@ -208,7 +208,7 @@ async fn local_directory_store() {
 
     // Names on disk are opaque.
     let s = store
-        .put_encrypted(&key(3), ObjectId([1; 16]), b"x")
+        .put_encrypted(&key(3), ObjectId([1; 16]), BlobName::random(), b"x")
         .await
         .expect("put");
     let files = files_under(&dir.path().join("primary"));

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use pixelunion_catalog::{AssetFileRow, AssetRow, MediaResult};
 use pixelunion_media::MediaError;
 use pixelunion_store::{BlobName, StoreError};
-use pixelunion_vault::{DataKey, ObjectId};
+use pixelunion_vault::DataKey;
 
 use crate::AppState;
-use crate::http::library::ingest::{WriteLease, object_id_of};
-use crate::http::library::now_ms;
+use crate::http::library::ingest::{WriteLease, asset_object_id, object_id_of};
+use crate::http::library::{now_ms, seal_text};
 
 /// Originals larger than this are not decoded (their renditions would need
 /// the whole file in memory).
@@ -74,21 +74,19 @@ pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
         Err(_) if state.keys().is_sealed() => return Ok(Outcome::Sealed),
         Err(e) => return Err(MediaJobError::Internal(format!("user key: {}", e.code()))),
     };
-    let object = ObjectId(
-        *uuid::Uuid::parse_str(&asset.id)
-            .map_err(|e| MediaJobError::Internal(e.to_string()))?
-            .as_bytes(),
-    );
+    let object = asset_object_id(&asset.id)
+        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
+    // One original in memory at a time per process: take the permit first.
+    let permit = limiter()
+        .acquire()
+        .await
+        .map_err(|e| MediaJobError::Internal(e.to_string()))?;
     let original = state
         .stores()
         .primary
         .get_decrypted(&key, object, &BlobName::parse(&asset.blob_name)?)
         .await?;
     let mime = asset.mime.clone();
-    let permit = limiter()
-        .acquire()
-        .await
-        .map_err(|e| MediaJobError::Internal(e.to_string()))?;
     let worked = tokio::task::spawn_blocking(move || {
         let meta = pixelunion_media::metadata::extract(&original);
         let rendered = pixelunion_media::render::render(&original, &mime, meta.orientation);
@@ -111,17 +109,15 @@ pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
         }
     };
     let json = serde_json::to_string(&meta).map_err(|e| MediaJobError::Internal(e.to_string()))?;
-    let metadata = pixelunion_vault::field::encrypt_str(
+    let metadata = seal_text(
         &key,
-        &pixelunion_vault::field::FieldContext {
-            owner: asset.owner_id.as_bytes(),
-            table: "assets",
-            column: "metadata",
-            row: asset.id.as_bytes(),
-        },
+        &asset.owner_id,
+        "assets",
+        "metadata",
+        &asset.id,
         &json,
     )
-    .map_err(|e| MediaJobError::Internal(e.to_string()))?;
+    .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
     let key = Arc::new(key);
     let mut files = Vec::new();
     let mut leases = Vec::new();
@@ -163,7 +159,7 @@ async fn store_file(
     if let Err(e) = state
         .stores()
         .primary
-        .put_encrypted_named(key, object, name.clone(), &r.jpeg)
+        .put_encrypted(key, object, name.clone(), &r.jpeg)
         .await
     {
         lease.abandon().await;

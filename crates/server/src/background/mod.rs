@@ -15,9 +15,6 @@ pub mod media;
 mod sweeper;
 mod worker;
 
-pub use sweeper::sweep_once;
-pub use worker::run_due_jobs;
-
 use crate::AppState;
 
 /// Starts the worker(s) and the sweeper; they stop with the runtime.

@@ -62,9 +62,7 @@ pub async fn sweep_once(
             c.clear_intent(&blob).await?;
             continue;
         };
-        let primary = &state.stores().primary;
-        primary.delete(&name).await?;
-        primary.remove_partial(&name).await?;
+        super::worker::drop_blob(&state.stores().primary, &name).await?;
         c.clear_intent(&blob).await?;
         s.crashed_writes += 1;
     }

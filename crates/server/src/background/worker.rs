@@ -51,60 +51,61 @@ pub async fn run_due_jobs(
             break;
         };
         ran += 1;
-        if job.kind == JobKind::Media {
-            match super::media::run(state, &job.subject).await {
-                Ok(super::media::Outcome::Done) => {
-                    state.catalog().finish_job(&job).await?;
-                }
-                Ok(super::media::Outcome::Sealed) => {
-                    state
-                        .catalog()
-                        .postpone_job(&job, now_ms() + SEALED_RETRY_MS)
-                        .await?;
-                }
-                Err(e) => {
-                    tracing::warn!(kind = job.kind.as_str(), attempt = job.attempt, error = %e, "job failed");
-                    state
-                        .catalog()
-                        .fail_job(&job, &e.to_string(), now_ms())
-                        .await?;
-                }
-            }
-            continue;
-        }
         match execute(state, &job).await {
-            Ok(()) => {
+            Ok(Ran::Done) => {
                 state.catalog().finish_job(&job).await?;
+            }
+            Ok(Ran::NeedsKey) => {
+                state
+                    .catalog()
+                    .postpone_job(&job, now_ms() + SEALED_RETRY_MS)
+                    .await?;
             }
             Err(e) => {
                 tracing::warn!(kind = job.kind.as_str(), attempt = job.attempt, error = %e, "job failed");
-                state
-                    .catalog()
-                    .fail_job(&job, &e.to_string(), now_ms())
-                    .await?;
+                state.catalog().fail_job(&job, &e, now_ms()).await?;
             }
         }
     }
     Ok(ran)
 }
 
-async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let name = BlobName::parse(&job.subject)?;
+/// How a job run ended (errors are retried by the queue).
+enum Ran {
+    /// finished: the job is deleted
+    Done,
+    /// needs the key and the server is sealed: put back without counting an attempt
+    NeedsKey,
+}
+
+async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
+    use super::media::{self, Outcome};
     let stores = state.stores();
+    let name = || BlobName::parse(&job.subject).map_err(|e| e.to_string());
+    let done = |r: Result<(), StoreError>| r.map(|()| Ran::Done).map_err(|e| e.to_string());
     match job.kind {
-        JobKind::Replicate => match stores.primary.replicate_to(&name, &stores.backup).await {
-            // Purged before it could be copied: nothing left to replicate.
-            Err(StoreError::NotFound("primary")) => Ok(()),
-            r => r.map(|_| ()),
+        JobKind::Media => match media::run(state, &job.subject).await {
+            Ok(Outcome::Done) => Ok(Ran::Done),
+            Ok(Outcome::Sealed) => Ok(Ran::NeedsKey),
+            Err(e) => Err(e.to_string()),
         },
-        JobKind::DropPrimary => {
-            stores.primary.delete(&name).await?;
-            stores.primary.remove_partial(&name).await.map(|_| ())
-        }
-        JobKind::DropBackup => {
-            stores.backup.delete(&name).await?;
-            stores.backup.remove_partial(&name).await.map(|_| ())
-        }
-        JobKind::Media => Ok(()), // handled by the caller
+        JobKind::Replicate => done(
+            match stores.primary.replicate_to(&name()?, &stores.backup).await {
+                // Purged before it could be copied: nothing left to replicate.
+                Err(StoreError::NotFound("primary")) => Ok(()),
+                r => r.map(|_| ()),
+            },
+        ),
+        JobKind::DropPrimary => done(drop_blob(&stores.primary, &name()?).await),
+        JobKind::DropBackup => done(drop_blob(&stores.backup, &name()?).await),
     }
+}
+
+/// Deletes an object and anything an interrupted write of it left.
+pub(super) async fn drop_blob(
+    store: &pixelunion_store::BlobStore,
+    name: &BlobName,
+) -> Result<(), StoreError> {
+    store.delete(name).await?;
+    store.remove_partial(name).await.map(|_| ())
 }

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use pixelunion_store::BlobName;
-use pixelunion_vault::ObjectId;
 use pixelunion_wire::{RangeRequest, parse_range};
 
 use super::{asset_name, owned};
@@ -43,13 +42,15 @@ async fn rendition(
     kind: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let asset = owned(state, user, id).await?;
+    // The file lookup is owner-scoped; only a miss needs the asset itself
+    // (404, or a placeholder naming the pipeline's state).
     let Some(file) = state
         .catalog()
         .asset_file(&user.id, id, kind)
         .await
         .or_internal()?
     else {
+        let asset = owned(state, user, id).await?;
         let mut r = Response::new(Body::from(PLACEHOLDER));
         let h = r.headers_mut();
         h.insert(
@@ -186,7 +187,8 @@ pub(crate) async fn original(
     };
     let name = asset_name(&key, &asset);
     let blob = BlobName::parse(&asset.blob_name).or_internal()?;
-    let object = ObjectId(*uuid::Uuid::parse_str(&asset.id).or_internal()?.as_bytes());
+    let object = super::ingest::asset_object_id(&asset.id)
+        .ok_or_else(|| ApiError::internal(&"asset id is not a UUID"))?;
     let store = state.stores().primary.clone();
     // Size and header are read once; each window then fetches only its segments.
     let opened = Arc::new(store.open_encrypted(&blob).await.or_internal()?);

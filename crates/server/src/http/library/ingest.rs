@@ -66,6 +66,13 @@ fn interrupted() -> ApiError {
     )
 }
 
+/// The object id an asset's original is bound to: the asset's UUID.
+pub(crate) fn asset_object_id(asset_id: &str) -> Option<ObjectId> {
+    uuid::Uuid::parse_str(asset_id)
+        .ok()
+        .map(|u| ObjectId(*u.as_bytes()))
+}
+
 /// The object id a blob's AEAD is bound to, for blobs that are not an asset's
 /// original (resumable-upload parts): the name's own 128 random bits.
 pub(crate) fn object_id_of(name: &BlobName) -> Result<ObjectId, ApiError> {
@@ -167,22 +174,16 @@ pub(crate) fn too_large(state: &AppState) -> ApiError {
     )
 }
 
-/// Whether the quota applies to this ingest (a completed resumable upload
-/// was checked, and reserved, when it was created).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Quota {
-    Check,
-    AlreadyReserved,
-}
-
 /// Encrypts an incoming stream into the primary store while hashing it, then
 /// records the asset (or returns the existing one for identical content).
+/// `quota_left` is what the owner's quota still allows ([`quota_left`];
+/// `u64::MAX` for a resumable upload, whose length was reserved at creation).
 /// Returns 201 or 200 (duplicate) with `{duplicate, asset}`.
 pub(crate) async fn ingest<S, E>(
     state: &AppState,
     user: &UserRow,
     file_name: Option<String>,
-    quota: Quota,
+    quota_left: u64,
     mut src: S,
 ) -> Result<(StatusCode, Value), ApiError>
 where
@@ -211,10 +212,6 @@ where
         .library
         .max_upload_mib
         .saturating_mul(1 << 20);
-    let left = match quota {
-        Quota::Check => quota_left(state, user).await?,
-        Quota::AlreadyReserved => u64::MAX,
-    };
     let id = uuid::Uuid::now_v7();
     let id_text = id.to_string();
     let blob = BlobName::random();
@@ -230,7 +227,7 @@ where
             if total > max {
                 return Err(TOO_LARGE.to_string());
             }
-            if total > left {
+            if total > quota_left {
                 return Err(OVER_QUOTA.to_string());
             }
             h.lock().unwrap_or_else(|e| e.into_inner()).update(&b);

@@ -87,7 +87,7 @@ pub(super) fn ctx<'a>(
 }
 
 /// Encrypts a short text field of a library row under the owner's key.
-pub(super) fn seal_text(
+pub(crate) fn seal_text(
     key: &DataKey,
     owner: &str,
     table: &'static str,

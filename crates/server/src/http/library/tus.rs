@@ -25,9 +25,7 @@ use futures::StreamExt;
 use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
 use pixelunion_store::{BlobName, EncryptedObject};
 
-use super::ingest::{
-    Quota, WriteLease, ingest, object_id_of, quota_exceeded, quota_left, too_large,
-};
+use super::ingest::{WriteLease, ingest, object_id_of, quota_exceeded, quota_left, too_large};
 use super::{error, now_ms, open_text, seal_text};
 use crate::AppState;
 use crate::accounts::Authed;
@@ -533,7 +531,7 @@ async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<Stri
         up.file_name.as_ref(),
     );
     let stream = parts_stream(state, key, parts);
-    let done = ingest(state, user, name, Quota::AlreadyReserved, stream).await;
+    let done = ingest(state, user, name, u64::MAX, stream).await;
     let (_, v) = match done {
         Ok(d) => d,
         Err(e) => {

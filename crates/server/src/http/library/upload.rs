@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ingest::{Quota, ingest, quota_exceeded, quota_left, too_large};
+use super::ingest::{ingest, quota_exceeded, quota_left, too_large};
 use super::{bad_json, error};
 use crate::AppState;
 use crate::accounts::Authed;
@@ -41,6 +41,7 @@ pub(crate) async fn upload(
     req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // A declared length past the limit or the quota is refused before any byte is stored.
+    let left = quota_left(&state, &a.user).await?;
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -57,7 +58,7 @@ pub(crate) async fn upload(
         {
             return Err(too_large(&state));
         }
-        if len > quota_left(&state, &a.user).await?.saturating_add(64 << 10) {
+        if len > left.saturating_add(64 << 10) {
             return Err(quota_exceeded());
         }
     }
@@ -84,7 +85,7 @@ pub(crate) async fn upload(
                 })?;
             if field.name() == Some("file") {
                 let name = field.file_name().map(str::to_string);
-                break ingest(&state, &a.user, name, Quota::Check, field).await?;
+                break ingest(&state, &a.user, name, left, field).await?;
             }
         }
     } else {
@@ -97,7 +98,7 @@ pub(crate) async fn upload(
             &state,
             &a.user,
             name,
-            Quota::Check,
+            left,
             req.into_body().into_data_stream(),
         )
         .await?
