@@ -256,8 +256,6 @@ pub(crate) async fn status(
         }
     }
     let mut r = progress(&up, up.received);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(asset) = &up.asset_id {
         set(&mut r, ASSET_HEADER, asset);
     }
