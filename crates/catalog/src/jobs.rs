@@ -30,15 +30,19 @@ pub enum JobKind {
     /// read an asset's metadata and make its thumbnail and preview (needs
     /// the owner's key: postponed while sealed)
     Media,
+    /// convert a video browsers cannot play into H.264/AAC MP4 (needs the
+    /// key; long: its worker renews the lease while it runs)
+    Transcode,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Replicate,
         JobKind::DropPrimary,
         JobKind::DropBackup,
         JobKind::Media,
+        JobKind::Transcode,
     ];
 
     /// Name stored in the database.
@@ -48,6 +52,7 @@ impl JobKind {
             JobKind::DropPrimary => "drop-primary",
             JobKind::DropBackup => "drop-backup",
             JobKind::Media => "media",
+            JobKind::Transcode => "transcode",
         }
     }
 
@@ -121,6 +126,17 @@ impl Catalog {
                 attempt,
             })
         }))
+    }
+
+    /// Extends a claimed job's lease (long jobs call this while they run).
+    /// False if the lease was lost (another worker claimed it since).
+    pub async fn renew_job(&self, job: &Job, lease_until_ms: i64) -> Result<bool> {
+        let q =
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND attempts = $3 AND state = 'ready'";
+        Ok(
+            with_pool!(self, p => sqlx::query(q).bind(lease_until_ms).bind(&job.id).bind(job.attempt).execute(p).await?.rows_affected())
+                == 1,
+        )
     }
 
     /// Marks a claimed job done (deletes it). False if the lease was lost

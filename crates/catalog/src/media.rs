@@ -11,7 +11,7 @@ use crate::{AssetRow, Catalog, Result};
 pub struct AssetFileRow {
     /// the asset
     pub asset_id: String,
-    /// "thumbnail" or "preview"
+    /// "thumbnail", "preview" or "playback" (a transcoded video)
     pub kind: String,
     /// opaque name of the encrypted file
     pub blob_name: String,
@@ -40,6 +40,30 @@ pub struct MediaResult {
     pub files: Vec<AssetFileRow>,
 }
 
+/// In an open transaction: drops the asset's file of `f.kind` (its blobs
+/// queued for deletion), inserts `f`, clears its write intent and queues its
+/// replication.
+macro_rules! replace_file {
+    ($tx:ident, $asset:expr, $f:expr, $now:expr) => {{
+        let old = "SELECT blob_name FROM asset_files WHERE asset_id = $1 AND kind = $2";
+        let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let (asset, f, now_ms): (&str, &AssetFileRow, i64) = ($asset, $f, $now);
+        let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).bind(&f.kind).fetch_all(&mut *$tx).await?;
+        sqlx::query("DELETE FROM asset_files WHERE asset_id = $1 AND kind = $2").bind(asset).bind(&f.kind).execute(&mut *$tx).await?;
+        for (b,) in &previous {
+            for kind in [JobKind::DropPrimary, JobKind::DropBackup] {
+                sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(kind.as_str()).bind(b).bind(now_ms + jobs::BACKUP_DROP_DELAY_MS * i64::from(kind == JobKind::DropBackup))
+                    .execute(&mut *$tx).await?;
+            }
+        }
+        sqlx::query(insert).bind(asset).bind(&f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
+            .execute(&mut *$tx).await?;
+        sqlx::query(crate::intents::CLEAR).bind(&f.blob_name).execute(&mut *$tx).await?;
+        sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&f.blob_name).bind(now_ms)
+            .execute(&mut *$tx).await?;
+    }};
+}
+
 impl Catalog {
     /// Any asset by id, whoever owns it (for background work only; request
     /// handlers use the owner-scoped [`Catalog::asset`]).
@@ -50,10 +74,10 @@ impl Catalog {
 
     /// Records a finished pipeline run; false (nothing changed) if the asset
     /// is gone. The timeline position moves to the capture time when known.
+    /// Files of the same kinds recorded before are replaced (their blobs
+    /// dropped); files of other kinds (a transcoded video) stay.
     pub async fn record_media(&self, asset: &str, r: &MediaResult, now_ms: i64) -> Result<bool> {
         let update = "UPDATE assets SET taken_at = COALESCE($1, taken_at), sort_at = COALESCE($1, taken_at, uploaded_at), width = $2, height = $3, metadata = $4, media_state = 'ready', media_error = NULL WHERE id = $5";
-        let old = "SELECT blob_name FROM asset_files WHERE asset_id = $1";
-        let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
             let n = sqlx::query(update).bind(r.taken_at).bind(r.width).bind(r.height).bind(&r.metadata).bind(asset)
@@ -62,21 +86,28 @@ impl Catalog {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).fetch_all(&mut *tx).await?;
-            sqlx::query("DELETE FROM asset_files WHERE asset_id = $1").bind(asset).execute(&mut *tx).await?;
-            for (b,) in &previous {
-                for kind in [JobKind::DropPrimary, JobKind::DropBackup] {
-                    sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(kind.as_str()).bind(b).bind(now_ms + jobs::BACKUP_DROP_DELAY_MS * i64::from(kind == JobKind::DropBackup))
-                        .execute(&mut *tx).await?;
-                }
-            }
             for f in &r.files {
-                sqlx::query(insert).bind(asset).bind(&f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
-                    .execute(&mut *tx).await?;
-                sqlx::query(crate::intents::CLEAR).bind(&f.blob_name).execute(&mut *tx).await?;
-                sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&f.blob_name).bind(now_ms)
-                    .execute(&mut *tx).await?;
+                replace_file!(tx, asset, f, now_ms);
             }
+            tx.commit().await?;
+            Ok(true)
+        }.await);
+        Ok(ok?)
+    }
+
+    /// Records one derived file made after the pipeline run (a transcoded
+    /// video), replacing one of the same kind; false (nothing changed) if the
+    /// asset is gone.
+    pub async fn record_derived_file(&self, f: &AssetFileRow, now_ms: i64) -> Result<bool> {
+        // Touching the row locks it (PostgreSQL) against a concurrent purge.
+        let lock = "UPDATE assets SET media_state = media_state WHERE id = $1";
+        let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            if sqlx::query(lock).bind(&f.asset_id).execute(&mut *tx).await?.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            replace_file!(tx, &f.asset_id, f, now_ms);
             tx.commit().await?;
             Ok(true)
         }.await);

@@ -433,6 +433,41 @@ async fn assets_suite(c: &Catalog) {
     );
     let repl = drain(c, JobKind::Replicate, 20, 1_000).await;
     assert_eq!(repl, ["file-preview", "file-thumbnail"]);
+    // A transcoded video is added beside them; recording it again replaces
+    // it (old blob dropped), and a later pipeline run keeps it.
+    let mut playback = file("playback");
+    playback.mime = "video/mp4".into();
+    assert!(c.record_derived_file(&playback, 30).await.expect("derived"));
+    let mut again = playback.clone();
+    again.blob_name = "file-playback-2".into();
+    assert!(c.record_derived_file(&again, 31).await.expect("derived"));
+    let mut orphan = playback.clone();
+    orphan.asset_id = "gone".into();
+    assert!(
+        !c.record_derived_file(&orphan, 32).await.expect("derived"),
+        "a purged asset records nothing"
+    );
+    assert!(c.record_media("a4", &result, 33).await.expect("record"));
+    assert_eq!(
+        c.asset_file("u1", "a4", "playback").await.expect("file"),
+        Some(again.clone())
+    );
+    let repl = drain(c, JobKind::Replicate, 40, 1_000).await;
+    assert_eq!(
+        repl,
+        [
+            "file-playback",
+            "file-playback-2",
+            "file-preview",
+            "file-thumbnail"
+        ]
+    );
+    let dropped = drain(c, JobKind::DropPrimary, 40, 1_000).await;
+    assert_eq!(
+        dropped,
+        ["file-playback", "file-preview", "file-thumbnail"],
+        "replaced files are dropped, the current playback file is not"
+    );
     c.set_media_state("a2", "failed", Some("cannot decode the image"))
         .await
         .expect("state");
@@ -574,6 +609,18 @@ async fn jobs_suite(c: &Catalog) {
         .expect("re-claimed");
     assert_eq!(j2.attempt, 2);
     assert!(!c.finish_job(&j).await.expect("finish"), "lost lease");
+    assert!(
+        !c.renew_job(&j, 10_000).await.expect("renew"),
+        "a lost lease cannot be renewed"
+    );
+    assert!(c.renew_job(&j2, 400).await.expect("renew"));
+    assert!(
+        c.claim_job(&[JobKind::Replicate], 300, 500)
+            .await
+            .expect("claim")
+            .is_none(),
+        "a renewed lease holds past its first end"
+    );
     c.fail_job(&j2, "store unreachable", 200)
         .await
         .expect("fail");

@@ -1,19 +1,25 @@
 //! # pixelunion-media
 //!
 //! Owns what PixelUnion learns from and makes of a photo, in memory only:
-//! EXIF metadata ([`metadata::extract`]: capture time with offset, GPS,
-//! camera, lens, orientation, dimensions) and the two renditions the apps show
-//! ([`render::render`]: a grid thumbnail and a viewer preview, orientation
-//! applied, as JPEG), with limits checked before any pixel is decoded.
+//! EXIF and XMP metadata ([`metadata::extract`]: capture time with offset,
+//! GPS, camera, lens, orientation, dimensions), the two renditions the apps
+//! show ([`render::render`]: a grid thumbnail and a viewer preview,
+//! orientation applied, converted to sRGB, as JPEG; raw files through their
+//! embedded preview, [`raw`]), and the reading of ffprobe's report on a
+//! video ([`video`]), with limits checked before any pixel is decoded.
 //!
 //! Must never: touch the disk or the network, spawn processes, log, or
 //! allocate beyond its limits for hostile input — every failure is a typed
 //! [`MediaError`] the caller records as the job's reason.
 
+pub mod colour;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod metadata;
+pub mod raw;
 pub mod render;
+pub mod video;
+pub mod xmp;
 
 /// Why a file could not be read or rendered (stored as a job's reason: no
 /// user content in these messages).

@@ -1,12 +1,14 @@
 //! EXIF metadata, read with kamadak-exif from any container it knows (JPEG,
-//! TIFF/DNG and most RAW, PNG, WebP, HEIF). Every field is optional: a photo
-//! without EXIF has an empty [`Metadata`], never an error.
+//! TIFF/DNG and most RAW, PNG, WebP, HEIF), completed from the XMP packet
+//! where EXIF is silent ([`crate::xmp`]). Every field is optional: a photo
+//! without metadata has an empty [`Metadata`], never an error.
 
 use serde::{Deserialize, Serialize};
 
 /// What the catalog keeps about a photo (encrypted, except what ordering
 /// needs: the capture time and the dimensions).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Metadata {
     /// capture time in unix milliseconds (UTC when the offset is known,
     /// otherwise the camera's local clock read as UTC)
@@ -39,6 +41,18 @@ pub struct Metadata {
     pub iso: Option<u32>,
     /// focal length in millimetres
     pub focal_mm: Option<f64>,
+    /// video duration in milliseconds
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// video codec ("h264", "hevc", …)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_codec: Option<String>,
+    /// audio codec of a video
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<String>,
+    /// whether browsers play the video file as it is
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_playable: Option<bool>,
 }
 
 /// How much of a JPEG is searched for its Exif block.
@@ -116,9 +130,16 @@ pub fn extract(bytes: &[u8]) -> Metadata {
     } else {
         bytes
     };
-    let Ok(e) = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(scan)) else {
-        return m;
-    };
+    if let Ok(e) = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(scan)) {
+        from_exif(&mut m, &e);
+    }
+    if let Some(p) = crate::xmp::packet(bytes) {
+        crate::xmp::fill(&mut m, crate::xmp::parse(p));
+    }
+    m
+}
+
+fn from_exif(m: &mut Metadata, e: &exif::Exif) {
     let field = |t: exif::Tag| e.get_field(t, exif::In::PRIMARY);
     let date = field(exif::Tag::DateTimeOriginal)
         .or_else(|| field(exif::Tag::DateTimeDigitized))
@@ -134,8 +155,8 @@ pub fn extract(bytes: &[u8]) -> Metadata {
         let local = t.and_utc().timestamp_millis();
         m.taken_at_ms = Some(local - i64::from(m.offset_minutes.unwrap_or(0)) * 60_000);
     }
-    m.latitude = gps(&e, exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, "S");
-    m.longitude = gps(&e, exif::Tag::GPSLongitude, exif::Tag::GPSLongitudeRef, "W");
+    m.latitude = gps(e, exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, "S");
+    m.longitude = gps(e, exif::Tag::GPSLongitude, exif::Tag::GPSLongitudeRef, "W");
     m.altitude = field(exif::Tag::GPSAltitude)
         .and_then(|f| rational(f, 0))
         .map(|a| {
@@ -155,7 +176,6 @@ pub fn extract(bytes: &[u8]) -> Metadata {
     m.f_number = field(exif::Tag::FNumber).and_then(|f| rational(f, 0));
     m.iso = field(exif::Tag::PhotographicSensitivity).and_then(uint);
     m.focal_mm = field(exif::Tag::FocalLength).and_then(|f| rational(f, 0));
-    m
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! DCT scaling (shrink-on-load: 1/2, 1/4 or 1/8 of the size, so a 24 MP photo
 //! is never expanded to full size for a 1440 px preview); other formats
 //! through `image` with allocation limits. Sizes are checked from the header
-//! before any pixel is decoded. Resizing is `fast_image_resize` (SIMD,
-//! Lanczos3); output is baseline JPEG.
+//! before any pixel is decoded. Raw files (DNG, CR2, NEF, ARW, ORF, RW2,
+//! RAF) give their embedded JPEG preview. Embedded ICC profiles are
+//! converted to sRGB. Resizing is `fast_image_resize` (SIMD, Lanczos3);
+//! output is baseline JPEG. HEIC/AVIF are decoded by the caller (a
+//! subprocess) and handed over as PNG.
 
 use fast_image_resize as fr;
 use image::{DynamicImage, ImageDecoder, RgbImage};
@@ -83,6 +86,7 @@ fn decode_jpeg(bytes: &[u8], want: u32) -> Result<(RgbImage, u32, u32), MediaErr
         .scale(rw.clamp(1, 65_535) as u16, rh.clamp(1, 65_535) as u16)
         .map_err(bad)?;
     let px = d.decode().map_err(bad)?;
+    let icc = d.icc_profile();
     let info = d
         .info()
         .ok_or_else(|| MediaError::Decode("no JPEG header".into()))?;
@@ -107,8 +111,13 @@ fn decode_jpeg(bytes: &[u8], want: u32) -> Result<(RgbImage, u32, u32), MediaErr
     if rgb.len() != n * 3 {
         return Err(MediaError::Decode("unexpected JPEG pixel data".into()));
     }
-    let img = RgbImage::from_raw(w, h, rgb)
+    let mut img = RgbImage::from_raw(w, h, rgb)
         .ok_or_else(|| MediaError::Decode("unexpected JPEG pixel data".into()))?;
+    if info.pixel_format != jpeg_decoder::PixelFormat::CMYK32
+        && let Some(icc) = icc
+    {
+        crate::colour::to_srgb(&mut img, &icc);
+    }
     Ok((img, fw, fh))
 }
 
@@ -129,8 +138,23 @@ fn decode_other(bytes: &[u8]) -> Result<(RgbImage, u32, u32), MediaError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
     decoder.set_limits(limits).map_err(bad)?;
+    let icc = decoder.icc_profile().ok().flatten();
     let img = DynamicImage::from_decoder(decoder).map_err(bad)?;
-    Ok((img.to_rgb8(), w, h))
+    let mut rgb = img.to_rgb8();
+    if let Some(icc) = icc {
+        crate::colour::to_srgb(&mut rgb, &icc);
+    }
+    Ok((rgb, w, h))
+}
+
+/// A raw file's embedded JPEG preview (its sensor data is not developed).
+fn decode_preview(
+    bytes: &[u8],
+    at: Option<std::ops::Range<usize>>,
+) -> Result<(RgbImage, u32, u32), MediaError> {
+    let at =
+        at.ok_or_else(|| MediaError::Unsupported("a raw file without a JPEG preview".into()))?;
+    decode_jpeg(&bytes[at], PREVIEW_LONG_SIDE)
 }
 
 fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, MediaError> {
@@ -188,7 +212,20 @@ fn fit(w: u32, h: u32, limit: u32, side: fn(u32, u32) -> u32) -> (u32, u32) {
 pub fn render(bytes: &[u8], mime: &str, orientation: u16) -> Result<Rendered, MediaError> {
     let (img, fw, fh) = match mime {
         "image/jpeg" => decode_jpeg(bytes, PREVIEW_LONG_SIDE)?,
-        "image/png" | "image/gif" | "image/webp" | "image/tiff" => decode_other(bytes)?,
+        "image/png" | "image/gif" | "image/webp" => decode_other(bytes)?,
+        "image/tiff"
+        | "image/x-adobe-dng"
+        | "image/x-canon-cr2"
+        | "image/x-nikon-nef"
+        | "image/x-sony-arw"
+        | "image/x-olympus-orf"
+        | "image/x-panasonic-rw2" => match crate::raw::layout(bytes) {
+            Some(l) if l.is_raw || mime != "image/tiff" => {
+                decode_preview(bytes, l.previews.first().cloned())?
+            }
+            _ => decode_other(bytes)?,
+        },
+        "image/x-fujifilm-raf" => decode_preview(bytes, crate::raw::raf_preview(bytes))?,
         other => return Err(MediaError::Unsupported(other.to_string())),
     };
     let mut img = DynamicImage::ImageRgb8(img);
@@ -261,6 +298,50 @@ mod tests {
         let r = render(&png(100, 60), "image/png", 1).expect("render");
         assert_eq!((r.preview.width, r.preview.height), (100, 60));
         assert_eq!((r.thumbnail.width, r.thumbnail.height), (100, 60));
+    }
+
+    #[test]
+    fn raw_files_render_their_embedded_preview() {
+        let preview = crate::fixtures::plain_jpeg(600, 400, 0);
+        let dng = crate::fixtures::dng(&preview, 600, 400, 6000, 4000, 1);
+        for mime in ["image/tiff", "image/x-adobe-dng"] {
+            let r = render(&dng, mime, 1).expect("render");
+            assert_eq!((r.preview.width, r.preview.height), (600, 400), "{mime}");
+        }
+        let bare =
+            crate::fixtures::tiff(&[(0x0106, crate::fixtures::Val::Shorts(vec![32803]))], None);
+        assert!(matches!(
+            render(&bare, "image/x-adobe-dng", 1),
+            Err(MediaError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn embedded_icc_profiles_are_converted_to_srgb() {
+        let img = RgbImage::from_pixel(64, 64, image::Rgb([230, 20, 20]));
+        let mut plain = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 95)
+            .encode(img.as_raw(), 64, 64, image::ExtendedColorType::Rgb8)
+            .expect("encode");
+        let icc = crate::fixtures::icc_swapped_red_green();
+        let tagged = crate::fixtures::jpeg_with(&plain, None, None, Some(&icc));
+        let green = |jpeg: &[u8]| {
+            let p = image::load_from_memory(jpeg).expect("decodes").to_rgb8();
+            let px = p.get_pixel(p.width() / 2, p.height() / 2).0;
+            px[1] > 150 && px[0] < 100
+        };
+        assert!(!green(
+            &render(&plain, "image/jpeg", 1)
+                .expect("render")
+                .preview
+                .jpeg
+        ));
+        assert!(green(
+            &render(&tagged, "image/jpeg", 1)
+                .expect("render")
+                .preview
+                .jpeg
+        ));
     }
 
     #[test]
