@@ -105,11 +105,11 @@ fn read_dir(c: &Cursor<'_>, at: usize) -> Option<(Dir, u32)> {
                 let count = count.min(8) as usize;
                 if count == 1 {
                     d.subifds.extend(v);
-                } else if ty == 4 || ty == 13 {
-                    if let Some(base) = c.u32(e + 8) {
-                        for k in 0..count {
-                            d.subifds.extend(c.u32(base as usize + k * 4));
-                        }
+                } else if (ty == 4 || ty == 13)
+                    && let Some(base) = c.u32(e + 8)
+                {
+                    for k in 0..count {
+                        d.subifds.extend(c.u32(base as usize + k * 4));
                     }
                 }
             }

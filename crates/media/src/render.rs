@@ -43,7 +43,9 @@ pub struct Rendered {
     pub height: u32,
 }
 
-fn check(width: u64, height: u64) -> Result<(), MediaError> {
+/// Refuses an empty picture or one beyond the pixel budget ([`MAX_PIXELS`],
+/// [`MAX_SIDE`]), from its declared size.
+pub fn check_size(width: u64, height: u64) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::Empty);
     }
@@ -67,7 +69,7 @@ fn decode_jpeg(bytes: &[u8], want: u32) -> Result<(RgbImage, u32, u32), MediaErr
         .info()
         .ok_or_else(|| MediaError::Decode("no JPEG header".into()))?;
     let (fw, fh) = (u32::from(info.width), u32::from(info.height));
-    check(u64::from(fw), u64::from(fh))?;
+    check_size(u64::from(fw), u64::from(fh))?;
     let long = fw.max(fh);
     let target = want.min(long);
     // scale() picks the smallest factor keeping one axis ≥ the request.
@@ -132,7 +134,7 @@ fn decode_other(bytes: &[u8]) -> Result<(RgbImage, u32, u32), MediaError> {
     }
     let mut decoder = reader.into_decoder().map_err(bad)?;
     let (w, h) = decoder.dimensions();
-    check(u64::from(w), u64::from(h))?;
+    check_size(u64::from(w), u64::from(h))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

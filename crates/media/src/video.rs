@@ -192,7 +192,7 @@ pub fn parse_ffprobe(json: &[u8]) -> Result<VideoInfo, MediaError> {
         num(video, "width").map(|x| x as u32),
         num(video, "height").map(|x| x as u32),
     );
-    let (w, h) = if rot % 180 == 90 { (h, w) } else { (w, h) };
+    let (w, h) = if rot == 90 || rot == 270 { (h, w) } else { (w, h) };
     let duration = num(&format, "duration")
         .or_else(|| num(video, "duration"))
         .filter(|d| *d >= 0.0 && *d < 1e9)
@@ -419,7 +419,7 @@ mod tests {
                 "format": {"duration": d, "tags": {"creation_time": t, "location": t}}
             });
             let v = parse_ffprobe(j.to_string().as_bytes()).expect("a video stream is there");
-            prop_assert!(v.rotation % 90 == 0 && v.rotation < 360);
+            prop_assert!(v.rotation.is_multiple_of(90) && v.rotation < 360);
             if let Some(lat) = v.latitude { prop_assert!(lat.abs() <= 90.0); }
         }
 

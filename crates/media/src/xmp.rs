@@ -187,11 +187,11 @@ pub fn fill(m: &mut Metadata, x: Metadata) {
         m.taken_at_ms = x.taken_at_ms;
         m.offset_minutes = x.offset_minutes;
     }
-    if m.latitude.is_none() || m.longitude.is_none() {
-        if let (Some(a), Some(b)) = (x.latitude, x.longitude) {
-            m.latitude = Some(a);
-            m.longitude = Some(b);
-        }
+    if (m.latitude.is_none() || m.longitude.is_none())
+        && let (Some(a), Some(b)) = (x.latitude, x.longitude)
+    {
+        m.latitude = Some(a);
+        m.longitude = Some(b);
     }
     m.altitude = m.altitude.or(x.altitude);
     m.make = m.make.take().or(x.make);

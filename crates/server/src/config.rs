@@ -35,6 +35,32 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// Photo library.
     pub library: LibraryConfig,
+    /// Media pipeline (thumbnails, video posters, transcoding).
+    pub media: MediaConfig,
+}
+
+/// Media pipeline settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Directory holding ffmpeg, ffprobe, heif-info and heif-thumbnailer;
+    /// empty = found on `PATH`.
+    pub tools_dir: String,
+    /// Convert videos browsers cannot play (HEVC, …) into an H.264/AAC MP4
+    /// kept beside the original.
+    pub transcode_videos: bool,
+    /// A transcode running longer than this is stopped (and retried later).
+    pub transcode_max_minutes: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            tools_dir: String::new(),
+            transcode_videos: true,
+            transcode_max_minutes: 180,
+        }
+    }
 }
 
 /// Photo library limits.
@@ -185,6 +211,7 @@ impl Default for Config {
             backup: StoreSection::default(),
             accounts: AccountsConfig::default(),
             library: LibraryConfig::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -259,6 +286,11 @@ impl Config {
                 )
             },
         )?;
+        if self.media.transcode_max_minutes == 0 {
+            return Err(ConfigError(
+                "media.transcode_max_minutes must be at least 1".into(),
+            ));
+        }
         let a = &self.accounts;
         if a.user_idle_minutes == 0
             || a.staff_idle_minutes == 0

@@ -1,19 +1,26 @@
-//! Media jobs: for one asset, read the original (decrypted in memory), pull
-//! its metadata, make the thumbnail and preview, encrypt and store them under
-//! write intents, and record everything in one transaction. Needs the
-//! owner's key, so while sealed the job is postponed without counting an
-//! attempt. Decoding runs on a blocking thread, one at a time per process,
-//! so that uploads stay responsive during a large import. A file the
-//! pipeline cannot read ends as `failed` with the reason; the original stays
-//! downloadable.
+//! Media jobs: for one asset, pull its metadata, make the thumbnail and
+//! preview, encrypt and store them under write intents, and record
+//! everything in one transaction. Photos are decrypted into memory and
+//! decoded on a blocking thread (HEIC/AVIF by libheif's tools through a
+//! memfd); videos are read by ffprobe/ffmpeg through the loopback feed, and
+//! one browsers cannot play gets a transcode job (H.264/AAC MP4 streamed
+//! back into the store encrypted). Photo decoding and video work each run
+//! one at a time per process, so uploads stay responsive during a large
+//! import. Needs the owner's key, so while sealed a job is postponed without
+//! counting an attempt. A file the pipeline cannot read ends as `failed`
+//! with the reason; the original stays downloadable.
 
 use std::sync::Arc;
 
 use pixelunion_catalog::{AssetFileRow, AssetRow, MediaResult};
+use pixelunion_catalog::JobKind;
 use pixelunion_media::MediaError;
 use pixelunion_store::{BlobName, StoreError};
 use pixelunion_vault::DataKey;
 
+use super::feed::Feed;
+use super::tools::{ToolError, Tools};
+use super::video::{self, VideoError};
 use crate::AppState;
 use crate::http::library::ingest::{WriteLease, asset_object_id, object_id_of};
 use crate::http::library::{now_ms, seal_text};
@@ -50,96 +57,315 @@ fn limiter() -> &'static tokio::sync::Semaphore {
     ONE.get_or_init(|| tokio::sync::Semaphore::new(1))
 }
 
+fn video_limiter() -> &'static tokio::sync::Semaphore {
+    static ONE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    ONE.get_or_init(|| tokio::sync::Semaphore::new(1))
+}
+
+fn internal(e: impl std::fmt::Display) -> MediaJobError {
+    MediaJobError::Internal(e.to_string())
+}
+
+/// How a file the pipeline cannot handle is recorded.
+enum Unusable {
+    /// unreadable, hostile, or a tool is missing: `failed` with the reason
+    Failed(String),
+    /// a type with nothing to render: `none`
+    Nothing(String),
+}
+
+impl From<MediaError> for Unusable {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::Unsupported(_) => Unusable::Nothing(e.to_string()),
+            e => Unusable::Failed(e.to_string()),
+        }
+    }
+}
+
+/// Tool trouble on our side (cannot spawn, pipe error) is retried; the
+/// tool refusing the file is the file's fault.
+fn classify(e: VideoError) -> Result<Unusable, MediaJobError> {
+    match e {
+        VideoError::Tool(ToolError::Io(..)) => Err(internal(e)),
+        VideoError::Media(m) => Ok(m.into()),
+        e => Ok(Unusable::Failed(e.to_string())),
+    }
+}
+
+/// The owner's key, or `None` while sealed.
+async fn owner_key(state: &AppState, asset: &AssetRow) -> Result<Option<Option<DataKey>>, MediaJobError> {
+    let Some(user) = state.catalog().user_by_id(&asset.owner_id).await? else {
+        return Ok(Some(None));
+    };
+    match crate::accounts::key_for(state, &user) {
+        Ok(k) => Ok(Some(Some(k))),
+        Err(_) if state.keys().is_sealed() => Ok(None),
+        Err(e) => Err(MediaJobError::Internal(format!("user key: {}", e.code()))),
+    }
+}
+
 /// Runs the media job of asset `id`.
 pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
     let c = state.catalog();
     let Some(asset) = c.asset_for_job(id).await? else {
         return Ok(Outcome::Done); // purged meanwhile
     };
-    if asset.kind != "photo" {
-        c.set_media_state(id, "none", Some("video posters are not made yet"))
-            .await?;
-        return Ok(Outcome::Done);
-    }
-    if asset.size > MAX_RENDER_BYTES {
+    if asset.kind == "photo" && asset.size > MAX_RENDER_BYTES {
         c.set_media_state(id, "failed", Some("file too large to render"))
             .await?;
         return Ok(Outcome::Done);
     }
-    let Some(user) = c.user_by_id(&asset.owner_id).await? else {
-        return Ok(Outcome::Done);
+    let key = match owner_key(state, &asset).await? {
+        None => return Ok(Outcome::Sealed),
+        Some(None) => return Ok(Outcome::Done), // owner deleted
+        Some(Some(k)) => k,
     };
-    let key = match crate::accounts::key_for(state, &user) {
-        Ok(k) => k,
-        Err(_) if state.keys().is_sealed() => return Ok(Outcome::Sealed),
-        Err(e) => return Err(MediaJobError::Internal(format!("user key: {}", e.code()))),
+    let made = if asset.kind == "video" {
+        video_media(state, &asset, key).await?
+    } else {
+        photo_media(state, &asset, key).await?
     };
+    match made {
+        Ok(()) => {}
+        Err(Unusable::Failed(why)) => c.set_media_state(id, "failed", Some(&why)).await?,
+        Err(Unusable::Nothing(why)) => c.set_media_state(id, "none", Some(&why)).await?,
+    }
+    Ok(Outcome::Done)
+}
+
+const HEIF: [&str; 3] = ["image/heic", "image/heif", "image/avif"];
+
+async fn photo_media(
+    state: &AppState,
+    asset: &AssetRow,
+    key: DataKey,
+) -> Result<Result<(), Unusable>, MediaJobError> {
     let object = asset_object_id(&asset.id)
         .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
     // One original in memory at a time per process: take the permit first.
-    let permit = limiter()
-        .acquire()
-        .await
-        .map_err(|e| MediaJobError::Internal(e.to_string()))?;
+    let permit = limiter().acquire().await.map_err(internal)?;
     let original = state
         .stores()
         .primary
         .get_decrypted(&key, object, &BlobName::parse(&asset.blob_name)?)
         .await?;
     let mime = asset.mime.clone();
-    let worked = tokio::task::spawn_blocking(move || {
+    let (meta, rendered) = if HEIF.contains(&mime.as_str()) {
+        // libheif's tools decode (orientation is part of the HEIF
+        // structure and applied by them); we resize and encode.
         let meta = pixelunion_media::metadata::extract(&original);
-        let rendered = pixelunion_media::render::render(&original, &mime, meta.orientation);
+        let tools = Tools::new(&state.config().media.tools_dir);
+        let decoded = video::heif(&tools, &original).await;
+        drop(original);
+        let rendered = match decoded {
+            Ok((w, h, png)) => tokio::task::spawn_blocking(move || {
+                pixelunion_media::render::render(&png, "image/png", 1).map(|mut r| {
+                    (r.width, r.height) = (w, h);
+                    r
+                })
+            })
+            .await
+            .map_err(internal)?
+            .map_err(Unusable::from),
+            Err(e) => Err(classify(e)?),
+        };
         (meta, rendered)
-    })
-    .await
-    .map_err(|e| MediaJobError::Internal(e.to_string()))?;
+    } else {
+        let (meta, rendered) = tokio::task::spawn_blocking(move || {
+            let meta = pixelunion_media::metadata::extract(&original);
+            let rendered = pixelunion_media::render::render(&original, &mime, meta.orientation);
+            (meta, rendered)
+        })
+        .await
+        .map_err(internal)?;
+        (meta, rendered.map_err(Unusable::from))
+    };
     drop(permit);
-    let (meta, rendered) = worked;
     let rendered = match rendered {
         Ok(r) => r,
-        Err(e @ MediaError::Unsupported(_)) => {
-            c.set_media_state(id, "none", Some(&e.to_string())).await?;
-            return Ok(Outcome::Done);
-        }
-        Err(e) => {
-            c.set_media_state(id, "failed", Some(&e.to_string()))
-                .await?;
-            return Ok(Outcome::Done);
-        }
+        Err(u) => return Ok(Err(u)),
     };
-    let json = serde_json::to_string(&meta).map_err(|e| MediaJobError::Internal(e.to_string()))?;
-    let metadata = seal_text(
-        &key,
-        &asset.owner_id,
-        "assets",
-        "metadata",
-        &asset.id,
-        &json,
-    )
-    .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let (w, h) = (rendered.width, rendered.height);
+    record(state, &key, asset, &meta, &rendered, (w, h)).await?;
+    Ok(Ok(()))
+}
+
+async fn video_media(
+    state: &AppState,
+    asset: &AssetRow,
+    key: DataKey,
+) -> Result<Result<(), Unusable>, MediaJobError> {
+    let object = asset_object_id(&asset.id)
+        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
+    let _permit = video_limiter().acquire().await.map_err(internal)?;
     let key = Arc::new(key);
+    let tools = Tools::new(&state.config().media.tools_dir);
+    let feed = Feed::start(
+        state,
+        key.clone(),
+        object,
+        BlobName::parse(&asset.blob_name)?,
+        u64::try_from(asset.size).unwrap_or(0),
+        &asset.mime,
+    )
+    .await
+    .map_err(internal)?;
+    let info = match video::probe(&tools, feed.url()).await {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(classify(e)?)),
+    };
+    let frame = match video::poster(&tools, feed.url(), info.poster_at_ms()).await {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(classify(e)?)),
+    };
+    drop(feed);
+    let rendered = tokio::task::spawn_blocking(move || {
+        pixelunion_media::render::render(&frame, "image/jpeg", 1)
+    })
+    .await
+    .map_err(internal)?;
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let meta = info.metadata();
+    if meta.web_playable == Some(false) && state.config().media.transcode_videos {
+        // Queued before the result is recorded: a crash in between leaves a
+        // job that finds its asset, never a video without its conversion.
+        state
+            .catalog()
+            .enqueue_job(JobKind::Transcode, &asset.id, now_ms())
+            .await?;
+        super::wake(state);
+    }
+    let size = (
+        info.width.unwrap_or(rendered.width),
+        info.height.unwrap_or(rendered.height),
+    );
+    record(state, &key, asset, &meta, &rendered, size).await?;
+    Ok(Ok(()))
+}
+
+/// Stores both renditions (encrypted, under write intents) and records them
+/// with the metadata in one transaction.
+async fn record(
+    state: &AppState,
+    key: &DataKey,
+    asset: &AssetRow,
+    meta: &pixelunion_media::metadata::Metadata,
+    rendered: &pixelunion_media::render::Rendered,
+    (width, height): (u32, u32),
+) -> Result<(), MediaJobError> {
+    let json = serde_json::to_string(meta).map_err(internal)?;
+    let metadata = seal_text(key, &asset.owner_id, "assets", "metadata", &asset.id, &json)
+        .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
     let mut files = Vec::new();
     let mut leases = Vec::new();
     for (kind, r) in [
         ("thumbnail", &rendered.thumbnail),
         ("preview", &rendered.preview),
     ] {
-        let (row, lease) = store_file(state, &key, &asset, kind, r).await?;
+        let (row, lease) = store_file(state, key, asset, kind, r).await?;
         files.push(row);
         leases.push(lease);
     }
     let result = MediaResult {
         taken_at: meta.taken_at_ms,
-        width: i32::try_from(rendered.width).ok(),
-        height: i32::try_from(rendered.height).ok(),
+        width: i32::try_from(width).ok(),
+        height: i32::try_from(height).ok(),
         metadata: Some(metadata),
         files,
     };
-    if !c.record_media(id, &result, now_ms()).await? {
+    if !state.catalog().record_media(&asset.id, &result, now_ms()).await? {
         for l in &leases {
             l.abandon().await;
         }
+    }
+    Ok(())
+}
+
+/// Runs the transcode job of video `id`: ffmpeg reads the loopback feed and
+/// its MP4 output is encrypted as it streams into a new blob, recorded as
+/// the asset's `playback` file. Stopped after `media.transcode_max_minutes`.
+pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
+    let c = state.catalog();
+    let Some(asset) = c.asset_for_job(id).await? else {
+        return Ok(Outcome::Done);
+    };
+    if asset.kind != "video" {
+        return Ok(Outcome::Done);
+    }
+    let key = match owner_key(state, &asset).await? {
+        None => return Ok(Outcome::Sealed),
+        Some(None) => return Ok(Outcome::Done),
+        Some(Some(k)) => Arc::new(k),
+    };
+    let object = asset_object_id(&asset.id)
+        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
+    let tools = Tools::new(&state.config().media.tools_dir);
+    let feed = Feed::start(
+        state,
+        key.clone(),
+        object,
+        BlobName::parse(&asset.blob_name)?,
+        u64::try_from(asset.size).unwrap_or(0),
+        &asset.mime,
+    )
+    .await
+    .map_err(internal)?;
+    let (mut child, stdout) = video::transcode(&tools, feed.url()).map_err(internal)?;
+    let name = BlobName::random();
+    let lease = WriteLease::begin(state, &name)
+        .await
+        .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let out_object = object_id_of(&name).map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let stream = tokio_util::io::ReaderStream::with_capacity(stdout, 1 << 20);
+    let limit = std::time::Duration::from_secs(state.config().media.transcode_max_minutes * 60);
+    let stored = tokio::time::timeout(
+        limit,
+        state
+            .stores()
+            .primary
+            .put_encrypted_stream(&key, out_object, name.clone(), stream),
+    )
+    .await;
+    let status = child.wait().await.map_err(internal)?;
+    drop(feed);
+    let stored = match stored {
+        Ok(Ok(s)) if status.success() => s,
+        Ok(Ok(_)) | Ok(Err(_)) | Err(_) => {
+            lease.abandon().await;
+            let _ = super::worker::drop_blob(&state.stores().primary, &name).await;
+            return Err(match stored {
+                Err(_) => internal("the conversion took longer than media.transcode_max_minutes"),
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(_)) => internal(format!(
+                    "ffmpeg could not convert the video (exit status {})",
+                    status.code().unwrap_or(-1)
+                )),
+            });
+        }
+    };
+    let fit = |v: Option<i32>, other: Option<i32>| {
+        let (v, o) = (v.unwrap_or(0), other.unwrap_or(0));
+        if v.max(o) > 1920 {
+            (i64::from(v) * 1920 / i64::from(v.max(o))) as i32
+        } else {
+            v
+        }
+    };
+    let row = AssetFileRow {
+        asset_id: asset.id.clone(),
+        kind: "playback".into(),
+        blob_name: name.as_str().to_string(),
+        mime: "video/mp4".into(),
+        size: i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX),
+        width: fit(asset.width, asset.height),
+        height: fit(asset.height, asset.width),
+    };
+    if !c.record_derived_file(&row, now_ms()).await? {
+        lease.abandon().await;
     }
     Ok(Outcome::Done)
 }

@@ -4,15 +4,19 @@
 //! - the **job worker** runs the durable queue's jobs — replicate a blob to
 //!   the backup store (verified by SHA-256 of the copy), delete a blob from
 //!   the primary or the backup store, and the media pipeline (metadata,
-//!   thumbnail, preview: the one kind that needs a key, postponed while sealed);
+//!   thumbnail, preview — needs a key, postponed while sealed); a separate
+//!   worker converts videos browsers cannot play (lease renewed while it runs);
 //! - the **sweeper** purges trash older than `library.trash_days`, deletes
 //!   the blobs of crashed writes (expired write intents, including a local
 //!   store's staging files) and abandoned resumable uploads.
 //!
 //! It must never log object contents or user data: jobs name opaque ids only.
 
+mod feed;
 pub mod media;
 mod sweeper;
+pub mod tools;
+mod video;
 mod worker;
 
 use crate::AppState;
@@ -20,9 +24,30 @@ use crate::AppState;
 /// Starts the worker(s) and the sweeper; they stop with the runtime.
 pub fn spawn(state: &AppState) {
     for _ in 0..worker::WORKERS {
-        tokio::spawn(worker::run(state.clone()));
+        tokio::spawn(worker::run(state.clone(), &worker::GENERAL));
     }
+    tokio::spawn(worker::run(state.clone(), &worker::TRANSCODE));
     tokio::spawn(sweeper::run(state.clone()));
+    tokio::spawn(check_tools(state.clone()));
+}
+
+/// Says once at start which media tools are missing (videos and HEIC/AVIF
+/// pictures then end `failed` with a reason naming the tool).
+async fn check_tools(state: AppState) {
+    let t = tools::Tools::new(&state.config().media.tools_dir);
+    for (name, arg) in [
+        ("ffprobe", "-version"),
+        ("ffmpeg", "-version"),
+        ("heif-info", "--help"),
+        ("heif-thumbnailer", "-h"),
+    ] {
+        if !t.available(name, arg).await {
+            tracing::warn!(
+                tool = name,
+                "media tool not found: install ffmpeg and libheif-examples + heif-thumbnailer (scripts/install-media-tools.sh) for video posters and HEIC/AVIF"
+            );
+        }
+    }
 }
 
 /// Tells the workers new jobs are queued (they also poll every few seconds).

@@ -19,9 +19,23 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 /// While sealed, media jobs wait this long before they are looked at again.
 const SEALED_RETRY_MS: i64 = 5_000;
 
-pub(super) async fn run(state: AppState) {
+/// Kinds the general workers run: everything but transcoding, which has its
+/// own worker so that a long conversion never holds up thumbnails,
+/// replication or purges.
+pub(super) const GENERAL: [JobKind; 4] = [
+    JobKind::Replicate,
+    JobKind::DropPrimary,
+    JobKind::DropBackup,
+    JobKind::Media,
+];
+/// The transcode worker's kinds.
+pub(super) const TRANSCODE: [JobKind; 1] = [JobKind::Transcode];
+/// How often a long job renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(60);
+
+pub(super) async fn run(state: AppState, kinds: &'static [JobKind]) {
     loop {
-        match run_due_jobs(&state, 64).await {
+        match run_due_jobs(&state, kinds, 64).await {
             Ok(0) => {
                 let wake = state.jobs_wake().notified();
                 let _ = tokio::time::timeout(IDLE_POLL, wake).await;
@@ -38,6 +52,7 @@ pub(super) async fn run(state: AppState) {
 /// Runs up to `max` due jobs; returns how many ran.
 pub async fn run_due_jobs(
     state: &AppState,
+    kinds: &[JobKind],
     max: usize,
 ) -> Result<usize, pixelunion_catalog::CatalogError> {
     let mut ran = 0;
@@ -45,7 +60,7 @@ pub async fn run_due_jobs(
         let now = now_ms();
         let Some(job) = state
             .catalog()
-            .claim_job(&JobKind::ALL, now, now + LEASE_MS)
+            .claim_job(kinds, now, now + LEASE_MS)
             .await?
         else {
             break;
@@ -79,16 +94,29 @@ enum Ran {
 }
 
 async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
-    use super::media::{self, Outcome};
+    use super::media;
     let stores = state.stores();
     let name = || BlobName::parse(&job.subject).map_err(|e| e.to_string());
     let done = |r: Result<(), StoreError>| r.map(|()| Ran::Done).map_err(|e| e.to_string());
     match job.kind {
-        JobKind::Media => match media::run(state, &job.subject).await {
-            Ok(Outcome::Done) => Ok(Ran::Done),
-            Ok(Outcome::Sealed) => Ok(Ran::NeedsKey),
-            Err(e) => Err(e.to_string()),
-        },
+        JobKind::Media => outcome(media::run(state, &job.subject).await),
+        JobKind::Transcode => {
+            // Renews the lease while the conversion runs; losing it (another
+            // process took the job) stops this run.
+            let renew = async {
+                loop {
+                    tokio::time::sleep(RENEW_EVERY).await;
+                    let until = now_ms() + LEASE_MS;
+                    if !matches!(state.catalog().renew_job(job, until).await, Ok(true)) {
+                        return;
+                    }
+                }
+            };
+            tokio::select! {
+                r = media::transcode(state, &job.subject) => outcome(r),
+                () = renew => Err("lost the job's lease".into()),
+            }
+        }
         JobKind::Replicate => done(
             match stores.primary.replicate_to(&name()?, &stores.backup).await {
                 // Purged before it could be copied: nothing left to replicate.
@@ -98,6 +126,14 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
         ),
         JobKind::DropPrimary => done(drop_blob(&stores.primary, &name()?).await),
         JobKind::DropBackup => done(drop_blob(&stores.backup, &name()?).await),
+    }
+}
+
+fn outcome(r: Result<super::media::Outcome, super::media::MediaJobError>) -> Result<Ran, String> {
+    match r {
+        Ok(super::media::Outcome::Done) => Ok(Ran::Done),
+        Ok(super::media::Outcome::Sealed) => Ok(Ran::NeedsKey),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -31,7 +31,7 @@ use crate::error::ApiError;
         admin::revoke_invite, admin::audit_events, admin::jobs,
         library::upload, library::exists, library::list, library::months, library::usage,
         library::get_one, library::update, library::trash, library::restore, library::batch,
-        library::empty_trash, library::original, library::thumbnail, library::preview,
+        library::empty_trash, library::original, library::thumbnail, library::preview, library::playback,
         library::list_albums, library::create_album, library::get_album, library::update_album,
         library::delete_album, library::add_assets, library::remove_assets,
         library::options, library::create, library::status, library::append, library::terminate,

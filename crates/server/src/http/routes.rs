@@ -210,6 +210,11 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
+        "/api/v1/assets/{id}/playback",
+        Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r(
+        "GET",
         "/api/v1/library/months",
         Gated(P::OwnLibrary, Target::None),
     ),

@@ -30,6 +30,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/assets/{id}/original", get(original))
         .route("/assets/{id}/thumbnail", get(thumbnail))
         .route("/assets/{id}/preview", get(preview))
+        .route("/assets/{id}/playback", get(playback))
 }
 
 /// Shown until the pipeline has made the rendition (or when it cannot).
@@ -151,13 +152,100 @@ pub(crate) async fn original(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let asset = owned(&state, &a.user, &id).await?;
-    let key = crate::accounts::key_for(&state, &a.user)?;
-    let len = u64::try_from(asset.size).unwrap_or(0);
-    let etag = format!("\"{}\"", asset.id);
+    let key = Arc::new(crate::accounts::key_for(&state, &a.user)?);
+    let name = asset_name(&key, &asset);
+    let object = super::ingest::asset_object_id(&asset.id)
+        .ok_or_else(|| ApiError::internal(&"asset id is not a UUID"))?;
+    ranged(
+        &state,
+        &headers,
+        Ranged {
+            key,
+            object,
+            blob: BlobName::parse(&asset.blob_name).or_internal()?,
+            len: u64::try_from(asset.size).unwrap_or(0),
+            mime: &asset.mime,
+            etag: format!("\"{}\"", asset.id),
+            disposition: Some(content_disposition(name.as_deref())),
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}/playback", tag = "library", summary = "The video for a player (HTTP Range, ETag): the H.264/AAC MP4 made for a video browsers cannot play, else the original", params(("id" = String, Path, description = "asset id")), responses((status = 200, description = "the whole file"), (status = 206, description = "the requested range"), (status = 304, description = "not modified"), (status = 416, description = "range not satisfiable"), (status = 404, description = "no such video of yours", body = ErrorBody)))]
+pub(crate) async fn playback(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnLibrary>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let asset = owned(&state, &a.user, &id).await?;
+    if asset.kind != "video" {
+        return Err(super::error(
+            StatusCode::NOT_FOUND,
+            "not-a-video",
+            "this asset is not a video",
+        ));
+    }
+    let key = Arc::new(crate::accounts::key_for(&state, &a.user)?);
+    let file = state
+        .catalog()
+        .asset_file(&a.user.id, &id, "playback")
+        .await
+        .or_internal()?;
+    let target = match &file {
+        Some(f) => {
+            let blob = BlobName::parse(&f.blob_name).or_internal()?;
+            Ranged {
+                key,
+                object: super::ingest::object_id_of(&blob)?,
+                etag: format!("\"{}\"", f.blob_name),
+                blob,
+                len: u64::try_from(f.size).unwrap_or(0),
+                mime: &f.mime,
+                disposition: None,
+            }
+        }
+        None => Ranged {
+            key,
+            object: super::ingest::asset_object_id(&asset.id)
+                .ok_or_else(|| ApiError::internal(&"asset id is not a UUID"))?,
+            blob: BlobName::parse(&asset.blob_name).or_internal()?,
+            len: u64::try_from(asset.size).unwrap_or(0),
+            mime: &asset.mime,
+            etag: format!("\"{}\"", asset.id),
+            disposition: None,
+        },
+    };
+    ranged(&state, &headers, target).await
+}
+
+/// An encrypted blob to serve with HTTP Range.
+pub(crate) struct Ranged<'a> {
+    pub key: Arc<pixelunion_vault::DataKey>,
+    pub object: pixelunion_vault::ObjectId,
+    pub blob: BlobName,
+    /// plaintext length
+    pub len: u64,
+    pub mime: &'a str,
+    /// strong ETag, quoted
+    pub etag: String,
+    /// `Content-Disposition` (downloads), none for inline media
+    pub disposition: Option<HeaderValue>,
+}
+
+/// Serves a blob with single and suffix ranges, 206/416, strong ETag with
+/// If-None-Match and If-Range; only the segments a range touches are read.
+pub(crate) async fn ranged(
+    state: &AppState,
+    headers: &HeaderMap,
+    t: Ranged<'_>,
+) -> Result<Response, ApiError> {
+    let (len, etag) = (t.len, t.etag.clone());
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .is_some_and(|v| v.split(',').any(|x| x.trim() == etag || x.trim() == "*"))
     {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -185,37 +273,16 @@ pub(crate) async fn original(
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.clone()),
         None => (StatusCode::OK, 0..len),
     };
-    let name = asset_name(&key, &asset);
-    let blob = BlobName::parse(&asset.blob_name).or_internal()?;
-    let object = super::ingest::asset_object_id(&asset.id)
-        .ok_or_else(|| ApiError::internal(&"asset id is not a UUID"))?;
-    let store = state.stores().primary.clone();
     // Size and header are read once; each window then fetches only its segments.
-    let opened = Arc::new(store.open_encrypted(&blob).await.or_internal()?);
-    let key = Arc::new(key);
-    let body = futures::stream::unfold(span.start, move |pos| {
-        let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
-        let end = span.end;
-        async move {
-            if pos >= end {
-                return None;
-            }
-            let to = (pos + WINDOW).min(end);
-            match store.read_decrypted(&key, object, &opened, pos..to).await {
-                Ok(v) => Some((Ok(Bytes::from(v)), to)),
-                Err(e) => {
-                    tracing::error!(error = %e, "original stream failed; aborting the response");
-                    Some((Err(std::io::Error::other("blob read failed")), end))
-                }
-            }
-        }
-    });
-    let mut resp = Response::new(Body::from_stream(body));
+    let store = state.stores().primary.clone();
+    let opened = Arc::new(store.open_encrypted(&t.blob).await.or_internal()?);
+    let body = decrypted_body(store, t.key, t.object, opened, span);
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&asset.mime).or_internal()?,
+        HeaderValue::from_str(t.mime).or_internal()?,
     );
     h.insert(
         header::CONTENT_LENGTH,
@@ -227,10 +294,9 @@ pub(crate) async fn original(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        content_disposition(name.as_deref()),
-    );
+    if let Some(d) = t.disposition {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
     if let Some(r) = &range {
         h.insert(
             header::CONTENT_RANGE,
@@ -239,6 +305,35 @@ pub(crate) async fn original(
         );
     }
     Ok(resp)
+}
+
+/// The plaintext bytes `span` of an opened encrypted blob as a response
+/// body, fetched and decrypted window by window.
+pub(crate) fn decrypted_body(
+    store: pixelunion_store::BlobStore,
+    key: Arc<pixelunion_vault::DataKey>,
+    object: pixelunion_vault::ObjectId,
+    opened: Arc<pixelunion_store::EncryptedObject>,
+    span: Range<u64>,
+) -> Body {
+    let body = futures::stream::unfold(span.start, move |pos| {
+        let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
+        let end = span.end;
+        async move {
+            if pos >= end {
+                return None;
+            }
+            let to = (pos + WINDOW).min(end);
+            match store.read_decrypted(&key, object, &opened, pos..to).await {
+                Ok(v) => Some((Ok(Bytes::from(v)), to)),
+                Err(e) => {
+                    tracing::error!(error = %e, "blob stream failed; aborting the response");
+                    Some((Err(std::io::Error::other("blob read failed")), end))
+                }
+            }
+        }
+    });
+    Body::from_stream(body)
 }
 
 fn span_len(range: &Option<Range<u64>>, len: u64) -> u64 {

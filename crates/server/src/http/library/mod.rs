@@ -5,7 +5,7 @@
 //! are encrypted under the owner's key before they reach the catalog.
 
 mod albums;
-mod download;
+pub(crate) mod download;
 mod edit;
 pub(crate) mod ingest;
 mod timeline;

@@ -1,0 +1,206 @@
+//! Videos and HEIF pictures, through external tools fed from memory:
+//! - [`probe`]: ffprobe's report → [`VideoInfo`];
+//! - [`poster`]: one frame (at most 1440 px, rotation applied) as JPEG;
+//! - [`transcode`]: an H.264/AAC fragmented MP4 streamed out of ffmpeg's
+//!   stdout (for videos browsers cannot play), at most 1920 px;
+//! - [`heif`]: a HEIC/AVIF picture's size (`heif-info`) and a ≤ 1440 px PNG
+//!   rendering (`heif-thumbnailer`), the file handed over as a memfd.
+//!
+//! ffmpeg may only open the loopback feed's URL (`-protocol_whitelist
+//! tcp,http`): a hostile "video" that is really a playlist cannot make it
+//! read local files or other hosts.
+
+use std::time::Duration;
+
+use pixelunion_media::MediaError;
+use pixelunion_media::video::{MAX_REPORT, VideoInfo, parse_ffprobe};
+use tokio::process::{Child, ChildStdout};
+
+use super::tools::{ToolError, Tools, memory_file};
+
+/// Deadline of a probe or a poster.
+const QUICK: Duration = Duration::from_secs(120);
+/// Largest poster frame accepted from ffmpeg.
+const MAX_FRAME: usize = 32 << 20;
+/// Largest PNG accepted from heif-thumbnailer (1440² RGBA, uncompressed, and more).
+const MAX_HEIF_PNG: usize = 16 << 20;
+
+/// Why a video or HEIF step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    /// the tool refused the file, or is missing
+    #[error("{0}")]
+    Tool(#[from] ToolError),
+    /// the tool's output made no sense
+    #[error("{0}")]
+    Media(#[from] MediaError),
+}
+
+const INPUT: [&str; 6] = [
+    "-v",
+    "error",
+    "-protocol_whitelist",
+    "tcp,http",
+    "-seekable",
+    "1",
+];
+
+/// ffprobe's view of the video at `url`.
+pub async fn probe(tools: &Tools, url: &str) -> Result<VideoInfo, VideoError> {
+    let mut args = INPUT.to_vec();
+    args.extend([
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        "-i",
+        url,
+    ]);
+    let out = tools
+        .output("ffprobe", &args, None, MAX_REPORT, QUICK)
+        .await?;
+    Ok(parse_ffprobe(&out)?)
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// One frame at `at_ms` (rotation applied, at most 1440 px a side) as JPEG;
+/// falls back to the first frame when the video is shorter than that.
+pub async fn poster(tools: &Tools, url: &str, at_ms: u64) -> Result<Vec<u8>, VideoError> {
+    for at in [at_ms, 0] {
+        let at = seconds(at);
+        let mut args = INPUT.to_vec();
+        args.extend([
+            "-nostdin",
+            "-ss",
+            &at,
+            "-i",
+            url,
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale='min(1440,iw)':'min(1440,ih)':force_original_aspect_ratio=decrease",
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "3",
+            "pipe:1",
+        ]);
+        let out = tools
+            .output("ffmpeg", &args, None, MAX_FRAME, QUICK)
+            .await?;
+        if !out.is_empty() {
+            return Ok(out);
+        }
+    }
+    Err(MediaError::Decode("the video has no frame to show".into()).into())
+}
+
+/// Starts converting the video at `url` to H.264 (8-bit 4:2:0, at most
+/// 1920 px on its longer side, rotation applied) and AAC in a fragmented MP4
+/// written to the returned stdout, so it can be encrypted as it comes out.
+pub fn transcode(tools: &Tools, url: &str) -> Result<(Child, ChildStdout), ToolError> {
+    let mut c = tools.command("ffmpeg");
+    c.args(INPUT).args([
+        "-nostdin",
+        "-i",
+        url,
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-vf",
+        "scale='if(gte(iw,ih),min(1920,iw),-2)':'if(gte(iw,ih),-2,min(1920,ih))'",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "160k",
+        "-movflags",
+        "+frag_keyframe+empty_moov+default_base_moof",
+        "-f",
+        "mp4",
+        "pipe:1",
+    ]);
+    let mut child = super::tools::spawn(&mut c, "ffmpeg")?;
+    let out = child.stdout.take().ok_or_else(|| {
+        ToolError::Io("ffmpeg".into(), std::io::Error::other("no stdout pipe"))
+    })?;
+    Ok((child, out))
+}
+
+/// A HEIF/AVIF picture rendered by libheif's tools: (full width, full
+/// height, PNG of at most 1440 px a side). The size is read first and
+/// checked against the pixel budget, so a forged header never reaches the
+/// decoder.
+pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), VideoError> {
+    let io = |e: std::io::Error| VideoError::Tool(ToolError::Io("memfd".into(), e));
+    let fd = memory_file(bytes).map_err(io)?;
+    let info = tools
+        .output(
+            "heif-info",
+            &["/dev/stdin"],
+            Some(fd.try_clone().map_err(io)?),
+            64 << 10,
+            QUICK,
+        )
+        .await?;
+    let (w, h) = heif_primary_size(&String::from_utf8_lossy(&info))
+        .ok_or_else(|| MediaError::Decode("no primary image in the HEIF file".into()))?;
+    pixelunion_media::render::check_size(u64::from(w), u64::from(h))?;
+    let png = tools
+        .output(
+            "heif-thumbnailer",
+            &["-p", "-s", "1440", "/dev/stdin", "/dev/stdout"],
+            Some(fd),
+            MAX_HEIF_PNG,
+            QUICK,
+        )
+        .await?;
+    Ok((w, h, png))
+}
+
+/// "image: 4032x3024 (id=1), primary" → (4032, 3024).
+fn heif_primary_size(info: &str) -> Option<(u32, u32)> {
+    info.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("image: ")?;
+        if !rest.contains("primary") {
+            return None;
+        }
+        let dims = rest.split_whitespace().next()?;
+        let (w, h) = dims.split_once('x')?;
+        Some((w.parse().ok()?, h.parse().ok()?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heif_info_lines() {
+        let info = "MIME type: image/heic\nimage: 64x48 (id=2)\nimage: 4032x3024 (id=1), primary\n";
+        assert_eq!(heif_primary_size(info), Some((4032, 3024)));
+        assert_eq!(heif_primary_size("image: axb (id=1), primary"), None);
+        assert_eq!(heif_primary_size(""), None);
+    }
+
+    #[test]
+    fn seconds_are_exact() {
+        assert_eq!(seconds(1500), "1.500");
+        assert_eq!(seconds(0), "0.000");
+    }
+}
