@@ -1,5 +1,7 @@
-//! Untrusted photo bytes: metadata extraction must never panic, and
-//! rendering must end in a picture or a typed error within its limits.
+//! Untrusted photo bytes and tool reports: metadata extraction (EXIF, XMP),
+//! the raw-file walker, ICC profile parsing and ffprobe report parsing must
+//! never panic, and rendering must end in a picture or a typed error within
+//! its limits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,7 +9,27 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let meta = pixelunion_media::metadata::extract(data);
     assert!((1..=8).contains(&meta.orientation));
-    for mime in ["image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff"] {
+    if let Some(l) = pixelunion_media::raw::layout(data) {
+        assert!(l.previews.iter().all(|r| r.end <= data.len()));
+    }
+    if let Some(r) = pixelunion_media::raw::raf_preview(data) {
+        assert!(r.end <= data.len());
+    }
+    let _ = pixelunion_media::xmp::parse(data);
+    if let Ok(v) = pixelunion_media::video::parse_ffprobe(data) {
+        assert!(v.rotation < 360);
+    }
+    let mut img = image::RgbImage::from_pixel(2, 2, image::Rgb([10, 20, 30]));
+    let _ = pixelunion_media::colour::to_srgb(&mut img, data);
+    for mime in [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/tiff",
+        "image/x-adobe-dng",
+        "image/x-fujifilm-raf",
+    ] {
         if let Ok(r) = pixelunion_media::render::render(data, mime, meta.orientation) {
             assert!(r.thumbnail.width <= r.preview.width.max(1));
             assert!(r.preview.width.max(r.preview.height) <= 1440);

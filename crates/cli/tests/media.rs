@@ -3,7 +3,7 @@
 //! rest, decrypted for its owner), its timeline position moved to the
 //! capture time, a thumbnail and a preview with the orientation applied;
 //! hostile files fail cleanly with a reason while the original stays
-//! downloadable; videos wait for their own renderer; nothing readable reaches
+//! downloadable; a fake video fails with a reason; nothing readable reaches
 //! the disk.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,158 +14,22 @@ use serde_json::Value;
 
 const CAMERA: &str = "PixelCamMARKER 9000";
 
-/// A little-endian TIFF/EXIF block: IFD0 (Make, Model, Orientation, Exif and
-/// GPS pointers), an Exif IFD (DateTimeOriginal, OffsetTimeOriginal) and a
-/// GPS IFD (48°51'30.24" N, 2°17'40.2" E).
+/// An EXIF block: camera, orientation 6, 2021-07-14 18:30 at +02:00, and
+/// 48°51'30.24" N 2°17'40.2" E.
 fn exif_block() -> Vec<u8> {
-    // (tag, type, count, value bytes)
-    type Entry = (u16, u16, u32, Vec<u8>);
-    fn ascii(s: &str) -> (u16, u32, Vec<u8>) {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
-        (2, v.len() as u32, v)
-    }
-    fn rationals(r: &[(u32, u32)]) -> (u16, u32, Vec<u8>) {
-        let mut v = Vec::new();
-        for (n, d) in r {
-            v.extend(n.to_le_bytes());
-            v.extend(d.to_le_bytes());
-        }
-        (5, r.len() as u32, v)
-    }
-    fn ifd(out: &mut Vec<u8>, start: usize, entries: &[Entry]) {
-        // entries, then next-IFD 0, then the data area
-        let data_at = start + 2 + entries.len() * 12 + 4;
-        let mut data = Vec::new();
-        out.extend((entries.len() as u16).to_le_bytes());
-        for (tag, ty, count, bytes) in entries {
-            out.extend(tag.to_le_bytes());
-            out.extend(ty.to_le_bytes());
-            out.extend(count.to_le_bytes());
-            if bytes.len() <= 4 {
-                let mut b = bytes.clone();
-                b.resize(4, 0);
-                out.extend(b);
-            } else {
-                out.extend(((data_at + data.len()) as u32).to_le_bytes());
-                data.extend(bytes);
-                if data.len() % 2 == 1 {
-                    data.push(0);
-                }
-            }
-        }
-        out.extend(0u32.to_le_bytes());
-        out.extend(data);
-    }
-    let e = |tag, (ty, count, v): (u16, u32, Vec<u8>)| (tag, ty, count, v);
-    // Lay out: header (8) | IFD0 | Exif IFD | GPS IFD, computing offsets.
-    let exif_entries = vec![
-        e(0x9003, ascii("2021:07:14 18:30:00")),
-        e(0x9011, ascii("+02:00")),
-    ];
-    let gps_entries = vec![
-        e(0x0001, ascii("N")),
-        e(0x0002, rationals(&[(48, 1), (51, 1), (3024, 100)])),
-        e(0x0003, ascii("E")),
-        e(0x0004, rationals(&[(2, 1), (17, 1), (402, 10)])),
-    ];
-    let size = |entries: &[Entry]| {
-        let mut v = Vec::new();
-        ifd(&mut v, 0, entries);
-        v.len()
-    };
-    let ifd0_len = size(&[
-        e(0x010F, ascii(CAMERA)),
-        e(0x0110, ascii("Model X")),
-        (0x0112, 3, 1, 6u16.to_le_bytes().to_vec()),
-        (0x8769, 4, 1, 0u32.to_le_bytes().to_vec()),
-        (0x8825, 4, 1, 0u32.to_le_bytes().to_vec()),
-    ]);
-    let exif_at = 8 + ifd0_len;
-    let gps_at = exif_at + size(&exif_entries);
-    let mut out = b"II*\0".to_vec();
-    out.extend(8u32.to_le_bytes());
-    ifd(
-        &mut out,
-        8,
-        &[
-            e(0x010F, ascii(CAMERA)),
-            e(0x0110, ascii("Model X")),
-            (0x0112, 3, 1, 6u16.to_le_bytes().to_vec()),
-            (0x8769, 4, 1, (exif_at as u32).to_le_bytes().to_vec()),
-            (0x8825, 4, 1, (gps_at as u32).to_le_bytes().to_vec()),
-        ],
-    );
-    ifd(&mut out, exif_at, &exif_entries);
-    ifd(&mut out, gps_at, &gps_entries);
-    out
+    pixelunion_media::fixtures::exif_block(&pixelunion_media::fixtures::ExifSpec {
+        make: Some(CAMERA.into()),
+        model: Some("Model X".into()),
+        orientation: Some(6),
+        taken: Some("2021:07:14 18:30:00".into()),
+        offset: Some("+02:00".into()),
+        gps: Some((48.8584, 2.2945)),
+    })
 }
 
 fn jpeg(w: u32, h: u32, exif: Option<Vec<u8>>) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x / 8) as u8, (y / 8) as u8, 90]));
-    let mut plain = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 85)
-        .encode(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    let Some(tiff) = exif else { return plain };
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend(tiff);
-    let mut out = plain[..2].to_vec();
-    out.extend([0xFF, 0xE1]);
-    out.extend((app1.len() as u16 + 2).to_be_bytes());
-    out.extend(app1);
-    out.extend(&plain[2..]);
-    out
-}
-
-fn get_bytes(s: &Server, token: &str, path: &str, extra: &[&str]) -> (String, Vec<u8>) {
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-D",
-            "/dev/stderr",
-            "-H",
-            &format!("authorization: Bearer {token}"),
-        ])
-        .args(extra)
-        .arg(format!("{}{path}", s.url))
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stderr).to_ascii_lowercase(),
-        out.stdout,
-    )
-}
-
-fn upload(s: &Server, token: &str, dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
-    let f = dir.join(name);
-    std::fs::write(&f, bytes).unwrap();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {token}"),
-        "--data-binary",
-        &format!("@{}", f.display()),
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
-    serde_json::from_str::<Value>(&text).unwrap()["asset"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn settled(s: &Server, token: &str, id: &str) -> Value {
-    let mut v = Value::Null;
-    wait_for("the media job", || {
-        v = s
-            .api("GET", &format!("/api/v1/assets/{id}"), Some(token), None)
-            .1;
-        v["media"]["state"] != "pending"
-    });
-    v
+    let plain = pixelunion_media::fixtures::plain_jpeg(w, h, 0);
+    pixelunion_media::fixtures::jpeg_with(&plain, exif.as_deref(), None, None)
 }
 
 #[test]
@@ -286,9 +150,14 @@ fn metadata_thumbnails_previews_and_hostile_files() {
         "{v}"
     );
 
-    // Videos wait for their renderer.
+    // A "video" that is only an MP4 signature and noise: failed, with a reason.
     let video = upload(&s, &ann, dir.path(), "clip.mp4", &noise_video(100_000, 3));
-    assert_eq!(settled(&s, &ann, &video)["media"]["state"], "none");
+    let v = settled(&s, &ann, &video);
+    assert_eq!(v["media"]["state"], "failed", "{v}");
+    assert!(
+        v["media"]["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{v}"
+    );
 
     // Nobody else sees a rendition.
     let (_, bob) = new_user(&s, &admin, "bob@example.org");

@@ -192,7 +192,11 @@ pub fn parse_ffprobe(json: &[u8]) -> Result<VideoInfo, MediaError> {
         num(video, "width").map(|x| x as u32),
         num(video, "height").map(|x| x as u32),
     );
-    let (w, h) = if rot == 90 || rot == 270 { (h, w) } else { (w, h) };
+    let (w, h) = if rot == 90 || rot == 270 {
+        (h, w)
+    } else {
+        (w, h)
+    };
     let duration = num(&format, "duration")
         .or_else(|| num(video, "duration"))
         .filter(|d| *d >= 0.0 && *d < 1e9)

@@ -337,3 +337,108 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// GET with the headers (lower-cased) and the raw body.
+pub fn get_bytes(s: &Server, token: &str, path: &str, extra: &[&str]) -> (String, Vec<u8>) {
+    let out = Command::new("curl")
+        .args([
+            "-sk",
+            "--http1.1",
+            "-D",
+            "/dev/stderr",
+            "-H",
+            &format!("authorization: Bearer {token}"),
+        ])
+        .args(extra)
+        .arg(format!("{}{path}", s.url))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stderr).to_ascii_lowercase(),
+        out.stdout,
+    )
+}
+
+/// Uploads `bytes` (written to `dir/name` for curl) in one request; the asset id.
+pub fn upload(s: &Server, token: &str, dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let f = dir.join(name);
+    std::fs::write(&f, bytes).unwrap();
+    let (st, text) = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        "--data-binary",
+        &format!("@{}", f.display()),
+        &format!("{}/api/v1/assets", s.url),
+    ]);
+    let _ = std::fs::remove_file(&f);
+    assert_eq!(st, 201, "{text}");
+    serde_json::from_str::<Value>(&text).unwrap()["asset"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The asset once its media job has run (state no longer `pending`).
+pub fn settled(s: &Server, token: &str, id: &str) -> Value {
+    let mut v = Value::Null;
+    wait_for("the media job", || {
+        v = s
+            .api("GET", &format!("/api/v1/assets/{id}"), Some(token), None)
+            .1;
+        v["media"]["state"] != "pending"
+    });
+    v
+}
+
+/// Whether the external media tools run here. Missing: a skip outside CI
+/// (with the reason printed), a failure in CI.
+pub fn media_tools(test: &str) -> bool {
+    let ok = [
+        "ffmpeg",
+        "ffprobe",
+        "heif-enc",
+        "heif-info",
+        "heif-thumbnailer",
+    ]
+    .iter()
+    .all(|t| {
+        Command::new(t)
+            .arg("-h")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    });
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run {test}: media tools missing (scripts/install-media-tools.sh)"
+        );
+        eprintln!("SKIPPED {test}: run scripts/install-media-tools.sh (ffmpeg, libheif tools)");
+    }
+    ok
+}
+
+/// Polls `f` every 200 ms for up to `secs` seconds.
+pub fn wait_secs(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out after {secs} s waiting for {what}");
+}
+
+/// Runs a command that must succeed (test input generation).
+pub fn run_ok(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

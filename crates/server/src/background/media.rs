@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
-use pixelunion_catalog::{AssetFileRow, AssetRow, MediaResult};
 use pixelunion_catalog::JobKind;
+use pixelunion_catalog::{AssetFileRow, AssetRow, MediaResult};
 use pixelunion_media::MediaError;
 use pixelunion_store::{BlobName, StoreError};
 use pixelunion_vault::DataKey;
@@ -94,7 +94,10 @@ fn classify(e: VideoError) -> Result<Unusable, MediaJobError> {
 }
 
 /// The owner's key, or `None` while sealed.
-async fn owner_key(state: &AppState, asset: &AssetRow) -> Result<Option<Option<DataKey>>, MediaJobError> {
+async fn owner_key(
+    state: &AppState,
+    asset: &AssetRow,
+) -> Result<Option<Option<DataKey>>, MediaJobError> {
     let Some(user) = state.catalog().user_by_id(&asset.owner_id).await? else {
         return Ok(Some(None));
     };
@@ -277,7 +280,11 @@ async fn record(
         metadata: Some(metadata),
         files,
     };
-    if !state.catalog().record_media(&asset.id, &result, now_ms()).await? {
+    if !state
+        .catalog()
+        .record_media(&asset.id, &result, now_ms())
+        .await?
+    {
         for l in &leases {
             l.abandon().await;
         }
@@ -319,7 +326,8 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     let lease = WriteLease::begin(state, &name)
         .await
         .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
-    let out_object = object_id_of(&name).map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let out_object =
+        object_id_of(&name).map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
     let stream = tokio_util::io::ReaderStream::with_capacity(stdout, 1 << 20);
     let limit = std::time::Duration::from_secs(state.config().media.transcode_max_minutes * 60);
     let stored = tokio::time::timeout(

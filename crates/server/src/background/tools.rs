@@ -184,7 +184,13 @@ mod tests {
         let t = Tools::new("");
         let fd = memory_file(b"hello from memory").expect("memfd");
         let out = t
-            .output("cat", &["/dev/stdin"], Some(fd), 1024, Duration::from_secs(10))
+            .output(
+                "cat",
+                &["/dev/stdin"],
+                Some(fd),
+                1024,
+                Duration::from_secs(10),
+            )
             .await
             .expect("cat");
         assert_eq!(out, b"hello from memory");
@@ -200,12 +206,19 @@ mod tests {
             Err(ToolError::TimedOut(_))
         ));
         assert!(matches!(
-            t.output("false", &[], None, 10, Duration::from_secs(5)).await,
+            t.output("false", &[], None, 10, Duration::from_secs(5))
+                .await,
             Err(ToolError::Failed { code: 1, .. })
         ));
         assert!(matches!(
-            t.output("pixelunion-no-such-tool", &[], None, 10, Duration::from_secs(5))
-                .await,
+            t.output(
+                "pixelunion-no-such-tool",
+                &[],
+                None,
+                10,
+                Duration::from_secs(5)
+            )
+            .await,
             Err(ToolError::Missing(_))
         ));
     }
@@ -221,6 +234,9 @@ mod tests {
             .expect("env");
         let text = String::from_utf8_lossy(&out);
         let names: Vec<&str> = text.lines().filter_map(|l| l.split('=').next()).collect();
-        assert!(names.iter().all(|n| *n == "PATH" || *n == "LC_ALL"), "{names:?}");
+        assert!(
+            names.iter().all(|n| *n == "PATH" || *n == "LC_ALL"),
+            "{names:?}"
+        );
     }
 }

@@ -136,9 +136,10 @@ pub fn transcode(tools: &Tools, url: &str) -> Result<(Child, ChildStdout), ToolE
         "pipe:1",
     ]);
     let mut child = super::tools::spawn(&mut c, "ffmpeg")?;
-    let out = child.stdout.take().ok_or_else(|| {
-        ToolError::Io("ffmpeg".into(), std::io::Error::other("no stdout pipe"))
-    })?;
+    let out = child
+        .stdout
+        .take()
+        .ok_or_else(|| ToolError::Io("ffmpeg".into(), std::io::Error::other("no stdout pipe")))?;
     Ok((child, out))
 }
 
