@@ -187,10 +187,16 @@ fn metadata_thumbnails_previews_and_hostile_files() {
     std::fs::write(&log_file, &log).unwrap();
     for f in files_under(&data).into_iter().chain([log_file]) {
         let b = std::fs::read(&f).unwrap();
-        for needle in [CAMERA.as_bytes(), b"48.858", b"2021:07:14", &thumb[..64]] {
+        for needle in [
+            CAMERA.as_bytes(),
+            b"\"latitude\"",
+            b"2021:07:14",
+            &thumb[..64],
+        ] {
             assert!(
                 !b.windows(needle.len()).any(|w| w == needle),
-                "plaintext in {}",
+                "plaintext {:?} in {}",
+                String::from_utf8_lossy(&needle[..needle.len().min(16)]),
                 f.display()
             );
         }
