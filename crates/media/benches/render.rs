@@ -96,7 +96,57 @@ fn main() {
         let mime = &args[i + 2];
         let bytes = std::fs::read(path).unwrap();
         let meta = pixelunion_media::metadata::extract(&bytes);
-        let r = pixelunion_media::render::render(&bytes, mime, meta.orientation).unwrap();
+        // HEIC and video go through the same tools and steps as the server
+        // (heif-info + heif-thumbnailer; ffprobe + one ffmpeg frame).
+        let (decoded, mime, orientation) =
+            match mime.as_str() {
+                "image/heic" => {
+                    let tool = |cmd: &str, args: &[&str]| {
+                        let out = Command::new(cmd)
+                            .args(args)
+                            .stdin(std::fs::File::open(path).unwrap())
+                            .output()
+                            .unwrap();
+                        assert!(out.status.success(), "{cmd}");
+                        out.stdout
+                    };
+                    tool("heif-info", &["/dev/stdin"]);
+                    (
+                        tool(
+                            "heif-thumbnailer",
+                            &["-p", "-s", "1440", "/dev/stdin", "/dev/stdout"],
+                        ),
+                        "image/png",
+                        1,
+                    )
+                }
+                "video/mp4" => {
+                    let probe = Command::new("ffprobe")
+                        .args([
+                            "-v",
+                            "error",
+                            "-print_format",
+                            "json",
+                            "-show_format",
+                            "-show_streams",
+                            "-i",
+                            path,
+                        ])
+                        .output()
+                        .unwrap();
+                    let info = pixelunion_media::video::parse_ffprobe(&probe.stdout).unwrap();
+                    let at = format!("{}", info.poster_at_ms() as f64 / 1000.0);
+                    let frame = Command::new("ffmpeg")
+                    .args(["-v", "error", "-ss", &at, "-i", path, "-frames:v", "1", "-vf",
+                        "scale='min(1440,iw)':'min(1440,ih)':force_original_aspect_ratio=decrease",
+                        "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "3", "pipe:1"])
+                    .output()
+                    .unwrap();
+                    (frame.stdout, "image/jpeg", 1)
+                }
+                m => (bytes.clone(), m, meta.orientation),
+            };
+        let r = pixelunion_media::render::render(&decoded, mime, orientation).unwrap();
         assert!(r.thumbnail.jpeg.len() > 100 && r.preview.jpeg.len() > 100);
         return;
     }
@@ -138,12 +188,54 @@ fn main() {
             "image/png",
         ),
     ];
+    let mut files = files.to_vec();
+    let have = |c: &str| Command::new(c).arg("-version").output().is_ok();
+    if have("heif-enc") {
+        let png = dir.join("12mp.png");
+        let heic = dir.join("12mp.heic");
+        let ok = Command::new("heif-enc")
+            .args(["-q", "80"])
+            .arg(&png)
+            .arg("-o")
+            .arg(&heic)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            files.push(("12 MP HEIC", heic, "image/heic"));
+        }
+    }
+    if have("ffmpeg") {
+        let mp4 = dir.join("1080p.mp4");
+        let ok = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1920x1080:rate=30:duration=10",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "fast",
+                "-pix_fmt",
+                "yuv420p",
+            ])
+            .arg(&mp4)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            files.push(("1080p H.264 video, 10 s", mp4, "video/mp4"));
+        }
+    }
     let me = std::env::current_exe().unwrap();
     println!(
         "| file | PixelUnion: 250 px + 1440 px, one decode (median s / peak MiB) | vipsthumbnail 250 px | vipsthumbnail 1440 px | time ratio vs vips 250+1440 | memory ratio vs vips 1440 |"
     );
+    // (for the video row the baseline columns are plain `ffmpeg` frame grabs)
     println!("|---|---|---|---|---|---|");
-    for (label, path, mime) in &files {
+    for (label, path, mime) in files.iter() {
         let p = path.to_str().unwrap();
         let mut ours = Vec::new();
         let mut ours_rss = 0;
@@ -167,7 +259,31 @@ fn main() {
             let mut t = Vec::new();
             let mut rss = 0;
             for _ in 0..RUNS {
-                let (s, m) = timed(&["vipsthumbnail", p, "--size", size, "-o", &o]);
+                let (s, m) = if *mime == "video/mp4" {
+                    let vf = format!(
+                        "scale='min({size},iw)':'min({size},ih)':force_original_aspect_ratio=decrease"
+                    );
+                    let out = out.to_str().unwrap().to_string();
+                    timed(&[
+                        "ffmpeg",
+                        "-v",
+                        "error",
+                        "-y",
+                        "-ss",
+                        "1",
+                        "-i",
+                        p,
+                        "-frames:v",
+                        "1",
+                        "-vf",
+                        &vf,
+                        "-q:v",
+                        "3",
+                        &out,
+                    ])
+                } else {
+                    timed(&["vipsthumbnail", p, "--size", size, "-o", &o])
+                };
                 t.push(s);
                 rss = rss.max(m);
             }
@@ -186,6 +302,7 @@ fn main() {
         );
     }
     // EXIF: in-process extraction vs exiftool on the same file.
+    let files: Vec<_> = files.into_iter().take(3).collect();
     let jpeg = std::fs::read(&files[1].1).unwrap();
     let t = Instant::now();
     for _ in 0..1000 {

@@ -16,10 +16,7 @@ const SCAN: usize = 1 << 20;
 const MAX_PACKET: usize = 256 << 10;
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(hay.get(from..)?, needle).map(|i| i + from)
 }
 
 /// The XMP packet of a file, if there is one in its first MiB.
