@@ -10,8 +10,6 @@
 mod common;
 use common::*;
 
-use serde_json::Value;
-
 const CAMERA: &str = "PixelCamMARKER 9000";
 
 /// An EXIF block: camera, orientation 6, 2021-07-14 18:30 at +02:00, and

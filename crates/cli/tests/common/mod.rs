@@ -1,6 +1,11 @@
 //! Shared harness: start the real `pixelunion serve` on a free port, talk to
 //! it with curl, run CLI subcommands, stop it with SIGTERM.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
