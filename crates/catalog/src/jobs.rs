@@ -202,10 +202,28 @@ mod tests {
         for k in JobKind::ALL {
             assert_eq!(JobKind::parse(k.as_str()), Some(k));
         }
-        // A kind missing from ALL could be claimed but never run.
+        // A kind missing from ALL could be queued but never claimed: this
+        // match stops compiling when a kind is added, as a reminder.
+        let listed = |k: JobKind| match k {
+            JobKind::Replicate
+            | JobKind::DropPrimary
+            | JobKind::DropBackup
+            | JobKind::Media
+            | JobKind::Transcode => JobKind::ALL.contains(&k),
+        };
+        for k in [
+            JobKind::Replicate,
+            JobKind::DropPrimary,
+            JobKind::DropBackup,
+            JobKind::Media,
+            JobKind::Transcode,
+        ] {
+            assert!(listed(k), "{k:?} missing from ALL");
+        }
         let mut names: Vec<_> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 4);
+        assert_eq!(names.len(), JobKind::ALL.len(), "names are unique");
         assert_eq!(JobKind::parse("reticulate"), None);
     }
 }

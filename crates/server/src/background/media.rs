@@ -199,6 +199,12 @@ async fn video_media(
     asset: &AssetRow,
     key: DataKey,
 ) -> Result<Result<(), Unusable>, MediaJobError> {
+    let Some(format) = video::demuxer(&asset.mime) else {
+        return Ok(Err(Unusable::Nothing(format!(
+            "no reader for {}",
+            asset.mime
+        ))));
+    };
     let object = asset_object_id(&asset.id)
         .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
     let _permit = video_limiter().acquire().await.map_err(internal)?;
@@ -214,11 +220,11 @@ async fn video_media(
     )
     .await
     .map_err(internal)?;
-    let info = match video::probe(&tools, feed.url()).await {
+    let info = match video::probe(&tools, feed.url(), format).await {
         Ok(i) => i,
         Err(e) => return Ok(Err(classify(e)?)),
     };
-    let frame = match video::poster(&tools, feed.url(), info.poster_at_ms()).await {
+    let frame = match video::poster(&tools, feed.url(), format, info.poster_at_ms()).await {
         Ok(f) => f,
         Err(e) => return Ok(Err(classify(e)?)),
     };
@@ -300,9 +306,9 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     let Some(asset) = c.asset_for_job(id).await? else {
         return Ok(Outcome::Done);
     };
-    if asset.kind != "video" {
+    let Some(format) = video::demuxer(&asset.mime).filter(|_| asset.kind == "video") else {
         return Ok(Outcome::Done);
-    }
+    };
     let key = match owner_key(state, &asset).await? {
         None => return Ok(Outcome::Sealed),
         Some(None) => return Ok(Outcome::Done),
@@ -321,7 +327,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     )
     .await
     .map_err(internal)?;
-    let (mut child, stdout) = video::transcode(&tools, feed.url()).map_err(internal)?;
+    let (mut child, stdout) = video::transcode(&tools, feed.url(), format).map_err(internal)?;
     let name = BlobName::random();
     let lease = WriteLease::begin(state, &name)
         .await

@@ -6,9 +6,10 @@
 //! - [`heif`]: a HEIC/AVIF picture's size (`heif-info`) and a ≤ 1440 px PNG
 //!   rendering (`heif-thumbnailer`), the file handed over as a memfd.
 //!
-//! ffmpeg may only open the loopback feed's URL (`-protocol_whitelist
-//! tcp,http`): a hostile "video" that is really a playlist cannot make it
-//! read local files or other hosts.
+//! ffmpeg may only speak HTTP (`-protocol_whitelist tcp,http`) and reads
+//! with the demuxer the sniffed type names ([`demuxer`]): a hostile "video"
+//! cannot be taken for a playlist or a concat script that would make it read
+//! local files or other hosts.
 
 use std::time::Duration;
 
@@ -45,10 +46,24 @@ const INPUT: [&str; 6] = [
     "1",
 ];
 
-/// ffprobe's view of the video at `url`.
-pub async fn probe(tools: &Tools, url: &str) -> Result<VideoInfo, VideoError> {
+/// The demuxer for a sniffed video type: pinned, so that ffmpeg never
+/// probes the bytes as something else (a playlist, a concat script).
+pub fn demuxer(mime: &str) -> Option<&'static str> {
+    match mime {
+        "video/mp4" | "video/quicktime" | "video/3gpp" | "video/x-m4v" => Some("mov"),
+        "video/webm" | "video/x-matroska" => Some("matroska"),
+        _ => None,
+    }
+}
+
+/// ffprobe's view of the video at `url` (read with demuxer `format`). A
+/// picture larger than the pixel budget is refused here, before any frame
+/// is decoded.
+pub async fn probe(tools: &Tools, url: &str, format: &str) -> Result<VideoInfo, VideoError> {
     let mut args = INPUT.to_vec();
     args.extend([
+        "-f",
+        format,
         "-print_format",
         "json",
         "-show_format",
@@ -59,7 +74,11 @@ pub async fn probe(tools: &Tools, url: &str) -> Result<VideoInfo, VideoError> {
     let out = tools
         .output("ffprobe", &args, None, MAX_REPORT, QUICK)
         .await?;
-    Ok(parse_ffprobe(&out)?)
+    let info = parse_ffprobe(&out)?;
+    if let (Some(w), Some(h)) = (info.width, info.height) {
+        pixelunion_media::render::check_size(u64::from(w), u64::from(h))?;
+    }
+    Ok(info)
 }
 
 fn seconds(ms: u64) -> String {
@@ -68,7 +87,12 @@ fn seconds(ms: u64) -> String {
 
 /// One frame at `at_ms` (rotation applied, at most 1440 px a side) as JPEG;
 /// falls back to the first frame when the video is shorter than that.
-pub async fn poster(tools: &Tools, url: &str, at_ms: u64) -> Result<Vec<u8>, VideoError> {
+pub async fn poster(
+    tools: &Tools,
+    url: &str,
+    format: &str,
+    at_ms: u64,
+) -> Result<Vec<u8>, VideoError> {
     for at in [at_ms, 0] {
         let at = seconds(at);
         let mut args = INPUT.to_vec();
@@ -76,6 +100,8 @@ pub async fn poster(tools: &Tools, url: &str, at_ms: u64) -> Result<Vec<u8>, Vid
             "-nostdin",
             "-ss",
             &at,
+            "-f",
+            format,
             "-i",
             url,
             "-map",
@@ -105,10 +131,16 @@ pub async fn poster(tools: &Tools, url: &str, at_ms: u64) -> Result<Vec<u8>, Vid
 /// Starts converting the video at `url` to H.264 (8-bit 4:2:0, at most
 /// 1920 px on its longer side, rotation applied) and AAC in a fragmented MP4
 /// written to the returned stdout, so it can be encrypted as it comes out.
-pub fn transcode(tools: &Tools, url: &str) -> Result<(Child, ChildStdout), ToolError> {
+pub fn transcode(
+    tools: &Tools,
+    url: &str,
+    format: &str,
+) -> Result<(Child, ChildStdout), ToolError> {
     let mut c = tools.command("ffmpeg");
     c.args(INPUT).args([
         "-nostdin",
+        "-f",
+        format,
         "-i",
         url,
         "-map",
@@ -197,6 +229,13 @@ mod tests {
         assert_eq!(heif_primary_size(info), Some((4032, 3024)));
         assert_eq!(heif_primary_size("image: axb (id=1), primary"), None);
         assert_eq!(heif_primary_size(""), None);
+    }
+
+    #[test]
+    fn demuxers_are_pinned() {
+        assert_eq!(demuxer("video/quicktime"), Some("mov"));
+        assert_eq!(demuxer("video/webm"), Some("matroska"));
+        assert_eq!(demuxer("application/vnd.apple.mpegurl"), None);
     }
 
     #[test]
