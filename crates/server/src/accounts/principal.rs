@@ -169,6 +169,12 @@ pub fn csrf_token(session_token: &str) -> String {
         .collect()
 }
 
+/// The CSRF token of the session cookie a page request carries (pages put
+/// it in a `<meta>` tag for their scripts).
+pub fn page_csrf(parts: &Parts) -> Option<String> {
+    cookie_token(parts).map(|t| csrf_token(&t))
+}
+
 fn cookie_token(parts: &Parts) -> Option<String> {
     parts
         .headers

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 pub(crate) mod library;
+mod pages;
 pub mod routes;
 mod sys;
 
@@ -95,7 +96,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(sys::router().layer(RequestBodyLimitLayer::new(64 << 10)))
         .nest("/api/v1", data)
-        .fallback(|| async { ApiError::not_found() })
+        .merge(pages::router())
+        .fallback(pages::not_found)
         .layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),

@@ -34,7 +34,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Shown until the pipeline has made the rendition (or when it cannot).
-const PLACEHOLDER: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 3\"><rect width=\"4\" height=\"3\" fill=\"#8884\"/></svg>";
+/// 4 × 3 pixels: clients tell it from a rendition by its size.
+const PLACEHOLDER: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"3\" viewBox=\"0 0 4 3\"><rect width=\"4\" height=\"3\" fill=\"#8884\"/></svg>";
 
 async fn rendition(
     state: &AppState,

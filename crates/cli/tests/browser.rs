@@ -1,0 +1,139 @@
+//! The web app end to end in a real browser: starts the real server, makes
+//! photos and a video, and runs `e2e/library.mjs` (playwright-core driving
+//! Debian's headless Chromium): first sign-in with the new password and the
+//! authenticator enrolment, sign-in with TOTP, uploads, thumbnails, viewer,
+//! video play and seek, album, trash and restore, and the CSP blocking an
+//! injected inline script. Screenshots land in `target/e2e-screenshots/`.
+//! Needs `scripts/install-browser.sh` (Chromium, Node packages) and the
+//! media tools; skipped without them outside CI.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+mod common;
+use common::*;
+
+use pixelunion_media::fixtures::{self, ExifSpec};
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ready() -> bool {
+    let chromium = std::env::var("PU_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ok = std::path::Path::new(&chromium).exists()
+        && root().join("e2e/node_modules/playwright-core").exists()
+        && std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok()
+        && std::process::Command::new("ffmpeg")
+            .arg("-version")
+            .output()
+            .is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: run scripts/install-browser.sh and scripts/install-media-tools.sh"
+        );
+        eprintln!(
+            "SKIPPED web_app_in_chromium: run scripts/install-browser.sh and scripts/install-media-tools.sh"
+        );
+    }
+    ok
+}
+
+#[test]
+fn web_app_in_chromium() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let mut paths = Vec::new();
+    for (i, (w, h, day)) in [
+        (1600u32, 1200u32, "10"),
+        (1200, 1600, "11"),
+        (2000, 1000, "12"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let exif = fixtures::exif_block(&ExifSpec {
+            make: Some("PixelCam".into()),
+            model: Some("E2E".into()),
+            taken: Some(format!("2026:08:{day} 10:00:00")),
+            offset: Some("+02:00".into()),
+            gps: Some((46.2044, 6.1432)),
+            ..ExifSpec::default()
+        });
+        let jpeg = fixtures::jpeg_with(
+            &fixtures::plain_jpeg(*w, *h, i as u8 * 40),
+            Some(&exif),
+            None,
+            None,
+        );
+        let p = files.join(format!("IMG_{i}.jpg"));
+        std::fs::write(&p, jpeg).unwrap();
+        paths.push(p);
+    }
+    let video = files.join("clip.mp4");
+    run_ok(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            "-metadata",
+            "creation_time=2026-08-13T09:00:00Z",
+            video.to_str().unwrap(),
+        ],
+    );
+    paths.push(video);
+
+    let s = Server::start(&data);
+    let email = s.printed("e-mail:");
+    let password = s.printed("password:");
+    let shots = root().join("target/e2e-screenshots");
+    let joined: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let out = std::process::Command::new("node")
+        .arg(root().join("e2e/library.mjs"))
+        .current_dir(root())
+        .env("PU_URL", s.url.trim_end_matches('/'))
+        .env("PU_EMAIL", &email)
+        .env("PU_PASSWORD", &password)
+        .env("PU_FILES", joined.join(":"))
+        .env("PU_SHOTS", &shots)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+    for name in ["03-timeline", "04-viewer", "06-albums", "07-trash"] {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "{name} screenshot"
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! The browser app's pages and static files. Every page is authenticated
+//! by the session cookie (no token in a URL), follows the account's setup
+//! state (a new password, then an authenticator, before anything else) and
+//! its role (staff roles have no library), and carries the strict CSP of
+//! `pixelunion_web::CSP`. While sealed every page is the "locked" page.
+//! Static files are served under a content-hashed folder, cached for a year.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::Markup;
+use pixelunion_auth::{Permission, Role, roles};
+use pixelunion_web::pages::{self, View, Viewer};
+
+use crate::AppState;
+use crate::accounts::principal::{Principal, authenticate, page_csrf};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(timeline))
+        .route("/login", get(login))
+        .route("/setup", get(setup))
+        .route("/favorites", get(favorites))
+        .route("/archive", get(archive))
+        .route("/trash", get(trash))
+        .route("/albums", get(albums))
+        .route("/albums/{id}", get(album))
+        .route("/settings", get(settings))
+        .route("/admin", get(admin))
+        .route("/static/{version}/{file}", get(asset))
+}
+
+fn html(status: StatusCode, page: Markup) -> Response {
+    let mut r = Response::new(Body::from(page.into_string()));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(pixelunion_web::CSP),
+    );
+    r
+}
+
+/// Who may see a page, or where to send them instead.
+enum Gate {
+    Show(Principal, String),
+    Elsewhere(Response),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// a photo library (the `user` role)
+    Library,
+    /// any signed-in account
+    Account,
+    /// the administration pages
+    Staff,
+    /// the setup page itself
+    Setup,
+}
+
+fn setup_pending(p: &Principal) -> bool {
+    p.user.must_change_password || (p.role.requires_mfa() && p.user.totp_secret.is_none())
+}
+
+async fn gate(state: &AppState, parts: &Parts, needs: Needs) -> Gate {
+    if state.keys().is_sealed() {
+        return Gate::Elsewhere(html(StatusCode::SERVICE_UNAVAILABLE, pages::locked()));
+    }
+    let Ok(p) = authenticate(parts, state).await else {
+        return Gate::Elsewhere(Redirect::to("/login").into_response());
+    };
+    if p.api_scope.is_some() {
+        // API tokens are for programs, not pages.
+        return Gate::Elsewhere(Redirect::to("/login").into_response());
+    }
+    if needs != Needs::Setup && setup_pending(&p) {
+        return Gate::Elsewhere(Redirect::to("/setup").into_response());
+    }
+    let library = roles::allows(p.role, Permission::OwnLibrary);
+    let staff = is_staff(p.role);
+    let home = if library { "/" } else { "/admin" };
+    match needs {
+        Needs::Library if !library => return Gate::Elsewhere(Redirect::to(home).into_response()),
+        Needs::Staff if !staff => return Gate::Elsewhere(Redirect::to(home).into_response()),
+        _ => {}
+    }
+    let csrf = page_csrf(parts).unwrap_or_default();
+    Gate::Show(p, csrf)
+}
+
+fn is_staff(role: Role) -> bool {
+    [
+        Permission::ViewAccounts,
+        Permission::OperateSystem,
+        Permission::ReadAudit,
+    ]
+    .into_iter()
+    .any(|perm| roles::allows(role, perm))
+}
+
+fn viewer<'a>(
+    state: &AppState,
+    p: &'a Principal,
+    csrf: &'a str,
+    email: &'a mut String,
+) -> Viewer<'a> {
+    *email = crate::accounts::email_for(state, &p.user).unwrap_or_default();
+    Viewer {
+        email,
+        staff: is_staff(p.role),
+        library: roles::allows(p.role, Permission::OwnLibrary),
+        csrf,
+    }
+}
+
+async fn page(
+    state: AppState,
+    parts: Parts,
+    needs: Needs,
+    render: impl FnOnce(Viewer<'_>, &Principal) -> Markup,
+) -> Response {
+    match gate(&state, &parts, needs).await {
+        Gate::Elsewhere(r) => r,
+        Gate::Show(p, csrf) => {
+            let mut email = String::new();
+            let v = viewer(&state, &p, &csrf, &mut email);
+            html(StatusCode::OK, render(v, &p))
+        }
+    }
+}
+
+async fn timeline(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Library, |v, _| {
+        pages::library(v, View::Timeline)
+    })
+    .await
+}
+
+async fn favorites(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Library, |v, _| {
+        pages::library(v, View::Favorites)
+    })
+    .await
+}
+
+async fn archive(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Library, |v, _| {
+        pages::library(v, View::Archive)
+    })
+    .await
+}
+
+async fn trash(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Library, |v, _| {
+        pages::library(v, View::Trash)
+    })
+    .await
+}
+
+async fn albums(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Library, |v, _| pages::albums(v)).await
+}
+
+async fn album(State(s): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {
+    // The page is a shell; the album's contents come from the owner-scoped
+    // API, so another user's id shows nothing.
+    let id: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    page(s, parts, Needs::Library, move |v, _| {
+        pages::library(v, View::Album(&id))
+    })
+    .await
+}
+
+async fn settings(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Account, |v, _| pages::settings(v)).await
+}
+
+async fn admin(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Staff, |v, _| pages::admin(v)).await
+}
+
+async fn setup(State(s): State<AppState>, parts: Parts) -> Response {
+    page(s, parts, Needs::Setup, |v, p| {
+        let mfa = p.role.requires_mfa() && p.user.totp_secret.is_none();
+        pages::setup(v, p.user.must_change_password, mfa)
+    })
+    .await
+}
+
+async fn login(State(s): State<AppState>, parts: Parts) -> Response {
+    if s.keys().is_sealed() {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
+    }
+    if authenticate(&parts, &s)
+        .await
+        .is_ok_and(|p| p.api_scope.is_none())
+    {
+        return Redirect::to("/").into_response();
+    }
+    html(StatusCode::OK, pages::login())
+}
+
+/// Any other path: the HTML "nothing here" page (or locked, while sealed).
+pub(super) async fn not_found(State(s): State<AppState>) -> Response {
+    if s.keys().is_sealed() {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
+    }
+    html(StatusCode::NOT_FOUND, pages::not_found())
+}
+
+async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
+    let Some(a) = pixelunion_web::assets::get(&version, &file) else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    };
+    let mut r = Response::new(Body::from(a.bytes));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.mime));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    r
+}

@@ -1,0 +1,539 @@
+//! The pages. Each is a shell: layout, navigation, the forms and the empty
+//! containers its ES module fills from the JSON API. Nothing here comes from
+//! a user but the signed-in account's e-mail (escaped by maud).
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::assets::url;
+
+/// Which section the navigation highlights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// the timeline
+    Photos,
+    /// favourites
+    Favorites,
+    /// albums (list or one album)
+    Albums,
+    /// the archive
+    Archive,
+    /// the trash
+    Trash,
+    /// account settings
+    Settings,
+    /// administration
+    Admin,
+    /// none (sign-in, setup, locked, errors)
+    None,
+}
+
+/// The signed-in account, as the layout shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer<'a> {
+    /// e-mail, shown in the header
+    pub email: &'a str,
+    /// whether the role may open the administration pages
+    pub staff: bool,
+    /// whether the role has a photo library (staff roles do not)
+    pub library: bool,
+    /// the CSRF token for this session's state changes
+    pub csrf: &'a str,
+}
+
+fn layout(
+    title: &str,
+    who: Option<Viewer<'_>>,
+    active: Section,
+    script: &str,
+    body: Markup,
+) -> Markup {
+    let nav = |s: Section, href: &str, label: &str| {
+        html! {
+            a href=(href) aria-current=[(s == active).then_some("page")] { (label) }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="referrer" content="no-referrer";
+                @if let Some(w) = who {
+                    meta name="csrf-token" content=(w.csrf);
+                }
+                title { (title) " · PixelUnion" }
+                link rel="icon" href=(url("icon.svg")) type="image/svg+xml";
+                link rel="stylesheet" href=(url("app.css"));
+                script type="module" src=(url(script)) {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" {
+                        img src=(url("icon.svg")) alt="" width="28" height="28";
+                        span { "PixelUnion" }
+                    }
+                    @if let Some(w) = who {
+                        nav aria-label="Sections" {
+                            @if w.library {
+                                (nav(Section::Photos, "/", "Photos"))
+                                (nav(Section::Favorites, "/favorites", "Favorites"))
+                                (nav(Section::Albums, "/albums", "Albums"))
+                                (nav(Section::Archive, "/archive", "Archive"))
+                                (nav(Section::Trash, "/trash", "Trash"))
+                            }
+                            (nav(Section::Settings, "/settings", "Settings"))
+                            @if w.staff {
+                                (nav(Section::Admin, "/admin", "Admin"))
+                            }
+                        }
+                        div.account {
+                            span.email title="Signed in as" { (w.email) }
+                            button type="button" #sign-out { "Sign out" }
+                        }
+                    }
+                }
+                main #main tabindex="-1" { (body) }
+                div #toast role="status" aria-live="polite" {}
+            }
+        }
+    }
+}
+
+/// Sign-in: e-mail and password, then (when enrolled) the authenticator
+/// code or a recovery code.
+pub fn login() -> Markup {
+    layout(
+        "Sign in",
+        None,
+        Section::None,
+        "login.js",
+        html! {
+            section.card.narrow {
+                h1 { "Sign in" }
+                form #login novalidate {
+                    div #step-password {
+                        label for="email" { "E-mail" }
+                        input #email name="email" type="email" autocomplete="username" required autofocus;
+                        label for="password" { "Password" }
+                        input #password name="password" type="password" autocomplete="current-password" required;
+                    }
+                    div #step-code hidden {
+                        p { "Enter the 6-digit code from your authenticator app." }
+                        label for="totp" { "Authenticator code" }
+                        input #totp name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6";
+                        details {
+                            summary { "Use a recovery code instead" }
+                            label for="recovery" { "Recovery code" }
+                            input #recovery name="recovery" autocomplete="off";
+                        }
+                    }
+                    p.error #login-error role="alert" {}
+                    button.primary type="submit" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+/// First sign-in: a new password, then authenticator enrolment (QR code,
+/// first code, recovery codes shown once).
+pub fn setup(who: Viewer<'_>, password: bool, mfa: bool) -> Markup {
+    layout(
+        "Set up your account",
+        Some(who),
+        Section::None,
+        "setup.js",
+        html! {
+            section.card.narrow #setup data-password=(password) data-mfa=(mfa) {
+                h1 { "Set up your account" }
+                form #new-password hidden {
+                    h2 { "Choose your own password" }
+                    p { "The password you were given works only once. Pick a long one you do not use anywhere else." }
+                    label for="current" { "Password you were given" }
+                    input #current type="password" autocomplete="current-password" required;
+                    label for="fresh" { "New password" }
+                    input #fresh type="password" autocomplete="new-password" minlength="12" required;
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Save password" }
+                }
+                form #enrol hidden {
+                    h2 { "Add an authenticator" }
+                    p { "Your account needs a second factor. Confirm your password to get a QR code for an authenticator app." }
+                    label for="enrol-password" { "Password" }
+                    input #enrol-password type="password" autocomplete="current-password" required;
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Show QR code" }
+                }
+                form #confirm hidden {
+                    h2 { "Scan, then enter a code" }
+                    img #qr alt="QR code for your authenticator app" width="220" height="220";
+                    p { "Or type this key: " code #secret {} }
+                    label for="first-code" { "Code from the app" }
+                    input #first-code inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required;
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Confirm" }
+                }
+                div #codes hidden {
+                    h2 { "Your recovery codes" }
+                    p { "Each works once if you lose your authenticator. Keep them somewhere safe: they are not shown again." }
+                    ol #code-list {}
+                    a.button.primary href="/" { "Continue" }
+                }
+            }
+        },
+    )
+}
+
+/// Which items a library page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View<'a> {
+    /// everything but archive and trash
+    Timeline,
+    /// favourites
+    Favorites,
+    /// the archive
+    Archive,
+    /// the trash
+    Trash,
+    /// one album (its id)
+    Album(&'a str),
+}
+
+/// The grid of thumbnails (timeline, favourites, archive, trash, an album)
+/// with upload, selection, the date scrubber and the viewer.
+pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
+    let (title, section, filter, album) = match view {
+        View::Timeline => ("Photos", Section::Photos, "", ""),
+        View::Favorites => ("Favorites", Section::Favorites, "favorite=true", ""),
+        View::Archive => ("Archive", Section::Archive, "archived=true", ""),
+        View::Trash => ("Trash", Section::Trash, "trashed=true", ""),
+        View::Album(id) => ("Album", Section::Albums, "", id),
+    };
+    let trash = view == View::Trash;
+    layout(
+        title,
+        Some(who),
+        section,
+        "library.js",
+        html! {
+            div.library #library data-filter=(filter) data-album=(album) data-view=(title.to_ascii_lowercase()) {
+                div.toolbar {
+                    h1 #title { (title) }
+                    @if trash {
+                        p.hint { "Items here are deleted for good 30 days after they were trashed." }
+                        button type="button" #empty-trash { "Empty trash" }
+                    } @else {
+                        label.button.primary for="file-input" { "Upload" }
+                        input #file-input type="file" multiple accept="image/*,video/*" hidden;
+                    }
+                }
+                div.selection #selection hidden role="toolbar" aria-label="Selection" {
+                    span #selection-count {}
+                    @if trash {
+                        button type="button" data-action="restore" { "Restore" }
+                    } @else {
+                        button type="button" data-action="favorite" { "Favorite" }
+                        button type="button" data-action="unfavorite" { "Unfavorite" }
+                        @if view == View::Archive {
+                            button type="button" data-action="unarchive" { "Unarchive" }
+                        } @else {
+                            button type="button" data-action="archive" { "Archive" }
+                        }
+                        button type="button" data-action="album" { "Add to album" }
+                        @if let View::Album(_) = view {
+                            button type="button" data-action="remove" { "Remove from album" }
+                        }
+                        button type="button" data-action="trash" { "Move to trash" }
+                    }
+                    button type="button" data-action="clear" { "Clear selection" }
+                }
+                div.timeline-wrap {
+                    div #grid aria-label="Photos and videos" {}
+                    nav.scrubber #scrubber aria-label="Jump to a month" {}
+                }
+                p.empty #empty hidden { "Nothing here yet." }
+                div #sentinel aria-hidden="true" {}
+                section.uploads #uploads hidden aria-label="Uploads" {
+                    header {
+                        h2 #upload-summary { "Uploads" }
+                        button type="button" #uploads-close aria-label="Close the upload list" { "✕" }
+                    }
+                    ul #upload-list {}
+                }
+                div.drop #drop hidden { p { "Drop photos and videos to upload them" } }
+            }
+            (viewer())
+            (album_picker())
+        },
+    )
+}
+
+fn viewer() -> Markup {
+    html! {
+        dialog.viewer #viewer aria-label="Viewer" {
+            div.stage #stage {
+                img #view-img alt="";
+                video #view-video controls preload="metadata" playsinline hidden {}
+            }
+            div.viewer-bar {
+                button type="button" #view-close aria-label="Close (Esc)" { "✕" }
+                button type="button" #view-prev aria-label="Previous (←)" { "‹" }
+                button type="button" #view-next aria-label="Next (→)" { "›" }
+                button type="button" #view-zoom aria-pressed="false" { "Zoom" }
+                button type="button" #view-fav aria-pressed="false" { "♡ Favorite" }
+                a.button #view-download download="" { "Download" }
+                button type="button" #view-cover hidden { "Set as album cover" }
+                button type="button" #view-trash { "Move to trash" }
+                button type="button" #view-info-toggle aria-expanded="false" aria-controls="view-info" { "Info" }
+            }
+            aside.info #view-info hidden aria-label="Information" {
+                dl {
+                    dt { "Date" } dd #info-date {}
+                    dt { "File" } dd #info-name {}
+                    dt { "Size" } dd #info-size {}
+                    dt { "Dimensions" } dd #info-dims {}
+                    dt { "Camera" } dd #info-camera {}
+                    dt { "Place" } dd #info-place {}
+                }
+            }
+        }
+    }
+}
+
+fn album_picker() -> Markup {
+    html! {
+        dialog.picker #album-picker aria-labelledby="picker-title" {
+            form method="dialog" #picker-form {
+                h2 #picker-title { "Add to album" }
+                ul #picker-list {}
+                label for="picker-new" { "Or a new album" }
+                input #picker-new maxlength="200" placeholder="Album name";
+                div.actions {
+                    button type="submit" value="cancel" { "Cancel" }
+                    button.primary type="submit" value="ok" #picker-ok { "Add" }
+                }
+            }
+        }
+    }
+}
+
+/// The album list, with a form to make one.
+pub fn albums(who: Viewer<'_>) -> Markup {
+    layout(
+        "Albums",
+        Some(who),
+        Section::Albums,
+        "albums.js",
+        html! {
+            div.toolbar {
+                h1 { "Albums" }
+                form #new-album {
+                    label.visually-hidden for="album-name" { "New album name" }
+                    input #album-name maxlength="200" placeholder="New album name" required;
+                    button.primary type="submit" { "Create album" }
+                }
+            }
+            p.error #albums-error role="alert" {}
+            ul.albums #album-list {}
+            p.empty #albums-empty hidden { "No albums yet. Select photos in the timeline and choose “Add to album”, or create one here." }
+        },
+    )
+}
+
+/// Account settings: password, authenticator, sessions, API tokens.
+pub fn settings(who: Viewer<'_>) -> Markup {
+    layout(
+        "Settings",
+        Some(who),
+        Section::Settings,
+        "settings.js",
+        html! {
+            h1 { "Settings" }
+            section.card {
+                h2 { "Password" }
+                form #password-form {
+                    label for="pw-current" { "Current password" }
+                    input #pw-current type="password" autocomplete="current-password" required;
+                    label for="pw-new" { "New password" }
+                    input #pw-new type="password" autocomplete="new-password" minlength="12" required;
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Change password" }
+                }
+            }
+            section.card {
+                h2 { "Two-step sign-in" }
+                p #mfa-state {}
+                a.button href="/setup?mfa=1" #mfa-enrol { "Set up an authenticator" }
+            }
+            section.card {
+                h2 { "Sessions" }
+                p { "Where you are signed in. Ending a session signs that device out." }
+                ul.rows #session-list {}
+                button type="button" #revoke-others { "Sign out everywhere else" }
+            }
+            section.card {
+                h2 { "API tokens" }
+                p { "For phone backup apps and scripts. A token is shown once." }
+                form #token-form {
+                    label for="token-name" { "Name" }
+                    input #token-name maxlength="100" required placeholder="e.g. My phone";
+                    label for="token-scope" { "Access" }
+                    select #token-scope {
+                        option value="upload" { "Upload only" }
+                        option value="read" { "Read the library" }
+                        option value="full" { "Full library access" }
+                    }
+                    button.primary type="submit" { "Create token" }
+                }
+                p.secret #token-new hidden {}
+                ul.rows #token-list {}
+            }
+            section.card {
+                h2 { "Your data" }
+                p { "Export and account deletion arrive in a later version." }
+            }
+        },
+    )
+}
+
+/// Administration: accounts and roles, invitations, system status and jobs.
+/// No photo, name or metadata of anyone appears here.
+pub fn admin(who: Viewer<'_>) -> Markup {
+    layout(
+        "Admin",
+        Some(who),
+        Section::Admin,
+        "admin.js",
+        html! {
+            h1 { "Administration" }
+            section.card {
+                h2 { "System" }
+                dl.facts #system {}
+            }
+            section.card {
+                h2 { "Background jobs" }
+                p { "Counts by kind and state; failed jobs show their reason (never a file name or content)." }
+                table #jobs { thead { tr { th { "Kind" } th { "State" } th { "Count" } } } tbody {} }
+                ul.rows #dead-jobs {}
+            }
+            section.card {
+                h2 { "Accounts" }
+                table #users { thead { tr { th { "E-mail" } th { "Role" } th { "Two-step" } th { "Status" } } } tbody {} }
+            }
+            section.card {
+                h2 { "Invite someone" }
+                form #invite-form {
+                    label for="invite-role" { "Role" }
+                    select #invite-role {
+                        option value="user" { "User" }
+                        option value="support" { "Support" }
+                        option value="operator" { "Operator" }
+                        option value="security" { "Security officer" }
+                        option value="admin" { "Admin" }
+                    }
+                    button.primary type="submit" { "Create invitation" }
+                }
+                p.secret #invite-new hidden {}
+            }
+            p.error #admin-error role="alert" {}
+        },
+    )
+}
+
+/// Shown while the server is sealed: not an error, a state.
+pub fn locked() -> Markup {
+    layout(
+        "Locked",
+        None,
+        Section::None,
+        "locked.js",
+        html! {
+            section.card.narrow.locked {
+                h1 { "Locked — waiting for unseal" }
+                p { "This PixelUnion server has just started and its key is not in memory yet, so nothing can be read. An operator unlocks it with the unseal key shares (" code { "pixelunion unseal" } ")." }
+                p #unseal-progress {}
+                p { "This page reloads by itself once the server is unsealed." }
+            }
+        },
+    )
+}
+
+/// A page that does not exist.
+pub fn not_found() -> Markup {
+    layout(
+        "Not found",
+        None,
+        Section::None,
+        "locked.js",
+        html! {
+            section.card.narrow {
+                h1 { "Nothing here" }
+                p { "This page does not exist. " a href="/" { "Go to your photos" } "." }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who() -> Viewer<'static> {
+        Viewer {
+            email: "ann<script>@example.org",
+            staff: false,
+            library: true,
+            csrf: "abc123",
+        }
+    }
+
+    #[test]
+    fn pages_have_no_inline_code_and_escape_the_email() {
+        let pages = [
+            login(),
+            setup(who(), true, true),
+            library(who(), View::Timeline),
+            library(who(), View::Trash),
+            library(who(), View::Album("a1")),
+            albums(who()),
+            settings(who()),
+            admin(who()),
+            locked(),
+            not_found(),
+        ];
+        for p in pages {
+            let s = p.into_string();
+            assert!(s.starts_with("<!DOCTYPE html>"));
+            assert!(!s.contains("<script>"), "inline script");
+            assert!(!s.contains(" style="), "inline style");
+            let handler = s.match_indices(" on").any(|(i, _)| {
+                let rest = &s[i + 3..];
+                let name_len = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+                name_len > 0 && rest[name_len..].starts_with('=')
+            });
+            assert!(!handler, "inline event handler");
+            assert!(!s.contains("ann<script>"), "unescaped e-mail");
+        }
+    }
+
+    #[test]
+    fn navigation_follows_the_role() {
+        let staff = Viewer {
+            staff: true,
+            library: false,
+            ..who()
+        };
+        let s = settings(staff).into_string();
+        assert!(s.contains("href=\"/admin\""));
+        assert!(
+            !s.contains("href=\"/trash\""),
+            "staff roles have no library"
+        );
+        let s = library(who(), View::Timeline).into_string();
+        assert!(!s.contains("href=\"/admin\""));
+        assert!(s.contains("aria-current=\"page\""));
+    }
+}

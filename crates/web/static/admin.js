@@ -1,0 +1,54 @@
+// Administration: system state, job counts and failures, accounts, invites.
+// Only states and counts: the API gives no content to any role.
+import { api, $, el, toast, wireSignOut, dateTime } from './api.js';
+
+wireSignOut();
+const err = (e) => { $('#admin-error').textContent = e.message; };
+
+async function system() {
+  const s = await fetch('/api/v1/sys/status').then((r) => r.json());
+  const facts = [
+    ['State', s.sealed ? 'Sealed (locked)' : 'Unsealed'],
+    ['Key shares needed', String(s.threshold)],
+    ['Version', s.version ?? '—'],
+  ];
+  $('#system').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+async function jobs() {
+  const r = await api('GET', '/admin/jobs');
+  $('#jobs tbody').replaceChildren(...r.counts.map((c) => el('tr', {},
+    el('td', { text: c.kind }), el('td', { text: c.state }), el('td', { text: String(c.count) }))));
+  if (!r.counts.length) $('#jobs tbody').append(el('tr', {}, el('td', { colspan: '3', text: 'No jobs queued.' })));
+  $('#dead-jobs').replaceChildren(...r.dead.map((d) => el('li', {},
+    el('span', { text: `${d.kind} failed after ${d.attempts} attempts: ${d.reason ?? 'no reason recorded'}` }))));
+}
+
+async function users() {
+  const { items } = await api('GET', '/admin/users');
+  $('#users tbody').replaceChildren(...items.map((u) => el('tr', {},
+    el('td', { text: u.email ?? '—' }),
+    el('td', { text: u.role }),
+    el('td', { text: u.mfa_enrolled ? 'Yes' : 'No' }),
+    el('td', { text: u.disabled ? 'Disabled' : (u.last_login_at ? `Last sign-in ${dateTime(u.last_login_at * 1000)}` : 'Never signed in') }))));
+}
+
+$('#invite-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try {
+    const r = await api('POST', '/admin/invites', { role: $('#invite-role').value });
+    const p = $('#invite-new');
+    p.hidden = false;
+    p.textContent = `Send this single-use invitation (shown once): ${r.link ?? r.code}`;
+  } catch (e) { err(e); }
+});
+
+system().catch(err);
+jobs().catch(() => {
+  $('#jobs').hidden = true;
+  $('#dead-jobs').replaceChildren(el('li', { text: 'The job queue is shown to operators.' }));
+});
+users().catch(() => {
+  $('#users').hidden = true;
+  $('#admin-error').textContent = 'The account list is shown to admins and support.';
+});

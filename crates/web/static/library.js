@@ -1,0 +1,222 @@
+// The grid: pages of the timeline (or favourites, archive, trash, an album)
+// grouped by month and day, infinite scroll, a month scrubber, selection
+// with batch actions, and the viewer and uploads.
+import { api, $, el, toast, wireSignOut, dateTime } from './api.js';
+import { openViewer } from './viewer.js';
+import { startUploads } from './upload.js';
+
+wireSignOut();
+const root = $('#library');
+const grid = $('#grid');
+const view = root.dataset.view;
+const album = root.dataset.album;
+const trash = view === 'trash';
+const base = new URLSearchParams(root.dataset.filter);
+if (album) base.set('album', album);
+
+export const items = [];           // every asset loaded, in display order
+const selected = new Set();
+let cursor = null;
+let done = false;
+let loading = false;
+let lastMonth = '';
+let lastDay = '';
+let tiles = null;                  // the current day's tile container
+let days = null;                   // the current month's day container
+
+const monthFmt = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+function when(a) { return a.taken_at ?? a.sort_at ?? a.uploaded_at; }
+
+function tile(a, index) {
+  const label = `${a.kind === 'video' ? 'Video' : 'Photo'}${a.taken_at ? ', taken ' + dateTime(a.taken_at) : ''}${a.file_name ? ' — ' + a.file_name : ''}`;
+  const img = el('img', { src: `/api/v1/assets/${a.id}/thumbnail`, alt: label, loading: 'lazy', decoding: 'async' });
+  const check = el('button', { type: 'button', class: 'check', 'aria-label': 'Select', text: '✓' });
+  const t = el('div', { class: 'tile', role: 'gridcell', tabindex: '0', 'data-id': a.id, 'aria-selected': 'false' }, img, check);
+  if (a.kind === 'video') {
+    const d = a.metadata?.duration_ms;
+    t.append(el('span', { class: 'badge', text: d ? `▶ ${Math.floor(d / 60000)}:${String(Math.floor(d / 1000) % 60).padStart(2, '0')}` : '▶' }));
+  }
+  if (a.favorite) t.append(el('span', { class: 'fav', 'aria-hidden': 'true', text: '♥' }));
+  check.addEventListener('click', (ev) => { ev.stopPropagation(); toggle(a.id); });
+  t.addEventListener('click', (ev) => {
+    if (ev.shiftKey || ev.ctrlKey || ev.metaKey || selected.size > 0) toggle(a.id);
+    else openViewer(items, index, { trash, album, onChange: refresh });
+  });
+  t.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') openViewer(items, index, { trash, album, onChange: refresh });
+    if (ev.key === ' ') { ev.preventDefault(); toggle(a.id); }
+  });
+  // Until the pipeline has made it, the thumbnail is a 4×3 placeholder:
+  // look again every 2 s for a minute.
+  let tries = 0;
+  img.addEventListener('load', () => {
+    if (img.naturalWidth <= 16 && a.media?.state !== 'failed' && tries++ < 30) {
+      setTimeout(() => { img.src = `/api/v1/assets/${a.id}/thumbnail?try=${tries}`; }, 2000);
+    }
+  });
+  return t;
+}
+
+function append(batch) {
+  for (const a of batch) {
+    const index = items.push(a) - 1;
+    const t = when(a);
+    const d = new Date(t);
+    const month = monthFmt.format(d);
+    const day = dayFmt.format(d);
+    if (month !== lastMonth) {
+      days = el('div', { class: 'days' });
+      grid.append(el('section', { class: 'month', 'aria-label': month },
+        el('h2', { id: `m-${d.toISOString().slice(0, 7)}`, text: month }), days));
+      lastMonth = month;
+      lastDay = '';
+    }
+    if (day !== lastDay) {
+      tiles = el('div', { class: 'tiles', role: 'row' });
+      days.append(el('div', { class: 'day' }, el('h3', { text: day }), tiles));
+      lastDay = day;
+    }
+    tiles.append(tile(a, index));
+  }
+}
+
+async function more() {
+  if (loading || done) return;
+  loading = true;
+  try {
+    const q = new URLSearchParams(base);
+    q.set('limit', '120');
+    if (cursor) q.set('cursor', cursor);
+    const page = await api('GET', `/assets?${q}`);
+    append(page.items);
+    cursor = page.next_cursor;
+    done = !cursor;
+    $('#empty').hidden = items.length > 0;
+  } catch (e) {
+    toast(e.message);
+    done = true;
+  } finally {
+    loading = false;
+  }
+  // keep filling until the sentinel is off screen
+  if (!done && $('#sentinel').getBoundingClientRect().top < innerHeight + 600) more();
+}
+
+/** Reloads from the top (after uploads, edits, jumps). */
+export async function refresh(opts = {}) {
+  items.length = 0;
+  cursor = null;
+  done = false;
+  lastMonth = lastDay = '';
+  grid.replaceChildren();
+  if (opts.to) base.set('to', opts.to); else base.delete('to');
+  clearSelection();
+  await more();
+  scrubber();
+}
+
+new IntersectionObserver((e) => { if (e.some((x) => x.isIntersecting)) more(); }, { rootMargin: '800px' })
+  .observe($('#sentinel'));
+
+// Selection and batch actions.
+function toggle(id) {
+  if (selected.has(id)) selected.delete(id); else selected.add(id);
+  const t = grid.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  if (t) t.setAttribute('aria-selected', String(selected.has(id)));
+  updateSelection();
+}
+function clearSelection() {
+  selected.clear();
+  for (const t of grid.querySelectorAll('[aria-selected="true"]')) t.setAttribute('aria-selected', 'false');
+  updateSelection();
+}
+function updateSelection() {
+  $('#selection').hidden = selected.size === 0;
+  grid.classList.toggle('selecting', selected.size > 0);
+  $('#selection-count').textContent = `${selected.size} selected`;
+}
+
+$('#selection').addEventListener('click', async (ev) => {
+  const action = ev.target.closest('button')?.dataset.action;
+  if (!action) return;
+  const ids = [...selected];
+  try {
+    if (action === 'clear') { clearSelection(); return; }
+    if (action === 'album') { await addToAlbum(ids); clearSelection(); return; }
+    if (action === 'remove') {
+      await api('POST', `/albums/${album}/remove`, { asset_ids: ids });
+    } else {
+      await api('POST', '/assets/batch', { ids, action });
+    }
+    toast(`${ids.length} item${ids.length === 1 ? '' : 's'}: done`);
+    await refresh();
+  } catch (e) { toast(e.message); }
+});
+
+/** Asks which album (or a new one) and adds `ids` to it. */
+export async function addToAlbum(ids) {
+  const dialog = $('#album-picker');
+  const list = $('#picker-list');
+  const { items: albums } = await api('GET', '/albums');
+  list.replaceChildren(...albums.map((al, i) => el('li', {}, el('label', {},
+    el('input', { type: 'radio', name: 'album', value: al.id, checked: i === 0 }), al.name ?? 'Untitled'))));
+  $('#picker-new').value = '';
+  dialog.showModal();
+  const choice = await new Promise((res) => dialog.addEventListener('close', () => res(dialog.returnValue), { once: true }));
+  if (choice !== 'ok') return;
+  const name = $('#picker-new').value.trim();
+  if (name) {
+    await api('POST', '/albums', { name, asset_ids: ids });
+    toast(`Album “${name}” created`);
+  } else {
+    const picked = list.querySelector('input:checked');
+    if (!picked) return;
+    await api('POST', `/albums/${picked.value}/assets`, { asset_ids: ids });
+    toast('Added to album');
+  }
+}
+
+// The month scrubber.
+async function scrubber() {
+  const nav = $('#scrubber');
+  if (trash || album) { nav.hidden = true; return; }
+  try {
+    const q = new URLSearchParams(root.dataset.filter);
+    const { months } = await api('GET', `/library/months?${q}`);
+    nav.replaceChildren(...months.map((m) => {
+      const [y, mo] = m.month.split('-').map(Number);
+      const label = monthFmt.format(new Date(Date.UTC(y, mo - 1, 1)));
+      return el('button', { type: 'button', title: `${label}: ${m.count}`, text: label, onclick: () => jump(y, mo) });
+    }));
+  } catch { nav.hidden = true; }
+}
+async function jump(y, mo) {
+  const end = new Date(Date.UTC(mo === 12 ? y + 1 : y, mo === 12 ? 0 : mo, 1)).getTime();
+  await refresh({ to: String(end) });
+  window.scrollTo({ top: 0 });
+}
+
+const empty = $('#empty-trash');
+if (empty) {
+  empty.addEventListener('click', async () => {
+    if (!confirm('Delete everything in the trash for good? This cannot be undone.')) return;
+    try { await api('POST', '/trash/empty'); toast('Trash emptied'); await refresh(); } catch (e) { toast(e.message); }
+  });
+}
+
+// After uploads, the timeline is reloaded; items still being processed get
+// their capture date (and so their place in the timeline) a moment later,
+// so it is reloaded again once they are ready.
+async function refreshUntilProcessed(tries = 20) {
+  await refresh();
+  if (tries > 0 && items.some((a) => a.media?.state === 'pending')) {
+    setTimeout(() => refreshUntilProcessed(tries - 1), 2500);
+  }
+}
+if (!trash) startUploads({ album, onDone: () => refreshUntilProcessed() });
+if (album) {
+  api('GET', `/albums/${album}`).then((al) => { $('#title').textContent = al.name ?? 'Album'; document.title = `${al.name} · PixelUnion`; }).catch(() => {});
+}
+refresh();

@@ -1,0 +1,36 @@
+// Sign-in: password first; when the account has an authenticator the
+// server answers `mfa-required` and the code step appears.
+import { api, $ } from './api.js';
+
+const form = $('#login');
+const err = $('#login-error');
+let needCode = false;
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  err.textContent = '';
+  const body = { email: $('#email').value.trim(), password: $('#password').value };
+  if (needCode) {
+    const rec = $('#recovery').value.trim();
+    if (rec) body.recovery_code = rec; else body.totp = $('#totp').value.trim();
+  }
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    await api('POST', '/auth/login', body);
+    location.assign('/');
+  } catch (e) {
+    if (e.code === 'mfa-required' && !needCode) {
+      needCode = true;
+      $('#step-code').hidden = false;
+      $('#totp').focus();
+    } else {
+      err.textContent = e.code === 'invalid-credentials'
+        ? 'That e-mail and password do not match an account (or the code is wrong).'
+        : e.message;
+      if (needCode) $('#totp').select();
+    }
+  } finally {
+    button.disabled = false;
+  }
+});

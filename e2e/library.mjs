@@ -1,0 +1,239 @@
+// End-to-end: the PixelUnion web app in headless Chromium.
+//
+//   node e2e/library.mjs   (started by crates/cli/tests/browser.rs, which
+//   runs the server and passes what it needs in the environment)
+//
+// PU_URL        https://127.0.0.1:PORT
+// PU_EMAIL      the first administrator's e-mail
+// PU_PASSWORD   the one-time password printed at first start
+// PU_FILES      photo and video paths to upload, separated by ':'
+// PU_SHOTS      folder for the screenshots
+// PU_CHROMIUM   the browser (default /usr/bin/chromium)
+//
+// The first sign-in sets a new password and enrols an authenticator (the
+// code is computed here from the secret the page shows); then the test signs
+// out and in again with a TOTP code, uploads, watches thumbnails appear,
+// steps through the viewer, plays and seeks the video, makes an album,
+// trashes and restores, and checks that the CSP blocks an injected inline
+// script. Every step throws on failure; the exit code tells.
+import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
+const URL = env('PU_URL');
+const EMAIL = env('PU_EMAIL');
+const FIRST_PASSWORD = env('PU_PASSWORD');
+const FILES = env('PU_FILES').split(':');
+const SHOTS = env('PU_SHOTS');
+const NEW_PASSWORD = 'correct horse battery staple for pixels';
+mkdirSync(SHOTS, { recursive: true });
+
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of s.replace(/[\s=-]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 code for the 30-second step `step`. */
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32(secret)).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, '0');
+}
+const step = () => Math.floor(Date.now() / 30000);
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: env('PU_CHROMIUM', '/usr/bin/chromium'),
+  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
+});
+const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
+const page = await context.newPage();
+const violations = [];
+page.on('console', (m) => { if (m.type() === 'error') violations.push(m.text()); });
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+try {
+  // 1. First sign-in: the one-time password leads to the setup page.
+  await page.goto(`${URL}/`);
+  check(page.url().endsWith('/login'), 'signed out: the library sends to /login');
+  await shot('01-sign-in');
+  await page.fill('#email', EMAIL);
+  await page.fill('#password', FIRST_PASSWORD);
+  await page.click('#login button[type=submit]');
+  await page.waitForURL(/\/setup$/);
+  check(true, 'a first sign-in lands on /setup');
+  await page.fill('#current', FIRST_PASSWORD);
+  await page.fill('#fresh', NEW_PASSWORD);
+  await page.click('#new-password button[type=submit]');
+  await page.waitForSelector('#enrol:not([hidden])');
+  await page.fill('#enrol-password', NEW_PASSWORD);
+  await page.click('#enrol button[type=submit]');
+  await page.waitForSelector('#confirm:not([hidden])');
+  await page.waitForFunction(() => document.querySelector('#qr').naturalWidth > 0);
+  check(true, 'the QR code is shown (a blob: image, allowed by the CSP)');
+  await shot('02-setup-authenticator');
+  const secret = (await page.textContent('#secret')).trim();
+  const enrolStep = step();
+  await page.fill('#first-code', totp(secret, enrolStep));
+  await page.click('#confirm button[type=submit]');
+  await page.waitForSelector('#codes:not([hidden])');
+  const codes = await page.$$eval('#code-list li', (l) => l.length);
+  check(codes === 10, 'ten recovery codes are shown once');
+  await page.click('#codes a');
+  await page.waitForURL(`${URL}/`);
+
+  // 2. Sign out and back in with a TOTP code (a fresh step: codes are single-use).
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+  await page.fill('#email', EMAIL);
+  await page.fill('#password', NEW_PASSWORD);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#step-code:not([hidden])');
+  check(true, 'the password alone is not enough: the code step appears');
+  while (step() <= enrolStep) await new Promise((r) => setTimeout(r, 500));
+  await page.fill('#totp', totp(secret, step()));
+  await page.click('#login button[type=submit]');
+  await page.waitForURL(`${URL}/`);
+  check(true, 'signed in with password and TOTP');
+
+  // 3. Upload photos and a video; thumbnails appear.
+  await page.setInputFiles('#file-input', FILES);
+  await page.waitForFunction((n) => document.querySelectorAll('#upload-list li[data-state="done"]').length === n, FILES.length, { timeout: 60000 });
+  check(true, `${FILES.length} uploads finished`);
+  await page.waitForFunction((n) => {
+    const imgs = [...document.querySelectorAll('#grid .tile img')];
+    return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth >= 200);
+  }, FILES.length, { timeout: 90000 });
+  check(true, 'every tile shows a real thumbnail (≥ 200 px wide, not the 4×3 placeholder)');
+  await shot('03-timeline');
+
+  // 4. The viewer: open, step with the keyboard, info panel.
+  await page.click('#grid .tile >> nth=0');
+  await page.waitForSelector('#viewer[open]');
+  const first = await page.getAttribute('#view-img', 'src');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((f) => {
+    const img = document.querySelector('#view-img');
+    const v = document.querySelector('#view-video');
+    return (img.getAttribute('src') !== f) || !v.hidden;
+  }, first);
+  check(true, 'ArrowRight steps to the next item');
+  await page.click('#view-info-toggle');
+  check(await page.isVisible('#view-info'), 'the info panel opens');
+  await page.waitForFunction(() => {
+    const i = document.querySelector('#view-img');
+    return i.hidden || (i.complete && i.naturalWidth >= 640);
+  });
+  await page.waitForFunction(() => document.querySelector('#info-camera').textContent !== '—' || !document.querySelector('#view-video').hidden);
+  check(true, 'the preview and its metadata are shown');
+  await shot('04-viewer');
+
+  // 5. The video plays and seeks.
+  const kinds = await page.$$eval('#grid .tile', (ts) => ts.map((t) => !!t.querySelector('.badge')));
+  const videoAt = kinds.indexOf(true);
+  check(videoAt >= 0, 'the video has a tile with a duration badge');
+  await page.keyboard.press('Escape');
+  await page.click(`#grid .tile >> nth=${videoAt}`);
+  await page.waitForSelector('#view-video:not([hidden])');
+  const played = await page.evaluate(async () => {
+    const v = document.querySelector('#view-video');
+    v.muted = true;
+    await v.play();
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = v.currentTime;
+    v.currentTime = 1.5;
+    await new Promise((r) => v.addEventListener('seeked', r, { once: true }));
+    return { t0, after: v.currentTime, duration: v.duration };
+  });
+  check(played.t0 > 0, `the video plays (t=${played.t0.toFixed(2)} s)`);
+  check(Math.abs(played.after - 1.5) < 0.3, `the video seeks (t=${played.after.toFixed(2)} s of ${played.duration.toFixed(1)})`);
+  await shot('05-video');
+  await page.keyboard.press('Escape');
+
+  // 6. An album from a selection.
+  await page.click('#grid .tile >> nth=0 >> .check');
+  await page.click('#grid .tile >> nth=1 >> .check');
+  check((await page.textContent('#selection-count')).startsWith('2'), 'two items selected');
+  await page.click('#selection [data-action="album"]');
+  await page.waitForSelector('#album-picker[open]');
+  await page.fill('#picker-new', 'Holiday 2026');
+  await page.click('#picker-ok');
+  await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('created'));
+  await page.goto(`${URL}/albums`);
+  await page.waitForSelector('#album-list li');
+  check((await page.textContent('#album-list')).includes('Holiday 2026'), 'the album is listed');
+  const listed = await page.textContent('#album-list');
+  check(listed.includes('2 items'), `with its two items (${listed})`);
+  await shot('06-albums');
+  await page.click('#album-list a');
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 2);
+  check(true, 'the album page shows its two items');
+
+  // 7. Trash and restore.
+  await page.goto(`${URL}/`);
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
+  await page.click('#grid .tile >> nth=0 >> .check');
+  await page.click('#selection [data-action="trash"]');
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n - 1, FILES.length);
+  check(true, 'a trashed item leaves the timeline');
+  await page.goto(`${URL}/trash`);
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1);
+  await shot('07-trash');
+  await page.click('#grid .tile >> nth=0 >> .check');
+  await page.click('#selection [data-action="restore"]');
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 0);
+  await page.goto(`${URL}/`);
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
+  check(true, 'restored from the trash');
+
+  // 8. The CSP blocks an injected inline script.
+  const blocked = await page.evaluate(async () => {
+    const seen = new Promise((r) => document.addEventListener('securitypolicyviolation', (e) => r(e.violatedDirective), { once: true }));
+    const s = document.createElement('script');
+    s.textContent = 'window.__pwned = true';
+    document.body.append(s);
+    const directive = await Promise.race([seen, new Promise((r) => setTimeout(() => r(null), 2000))]);
+    return { ran: window.__pwned === true, directive };
+  });
+  check(!blocked.ran, 'an injected inline script does not run');
+  check((blocked.directive ?? '').startsWith('script-src'), `the CSP reports it (${blocked.directive})`);
+
+  // 9. Other pages, for the screenshots.
+  await page.goto(`${URL}/settings`);
+  await page.waitForSelector('#session-list li');
+  await shot('08-settings');
+  await page.goto(`${URL}/admin`);
+  await page.waitForSelector('#users tbody tr');
+  await shot('09-admin');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${URL}/`);
+  await page.waitForSelector('#grid .tile img');
+  await shot('10-phone-timeline');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.goto(`${URL}/`);
+  await page.waitForSelector('#grid .tile img');
+  await shot('11-dark-timeline');
+  check(pageErrors.length === 0, `no script errors on any page ${pageErrors.join(' | ')}`);
+  console.log('all checks passed');
+} finally {
+  await browser.close();
+}
