@@ -37,6 +37,7 @@ pub const ALL: &[Asset] = embed![
     "settings.js" => "text/javascript; charset=utf-8",
     "admin.js" => "text/javascript; charset=utf-8",
     "locked.js" => "text/javascript; charset=utf-8",
+    "invite.js" => "text/javascript; charset=utf-8",
     "icon.svg" => "image/svg+xml",
 ];
 

@@ -443,6 +443,32 @@ pub fn admin(who: Viewer<'_>) -> Markup {
     )
 }
 
+/// Accepting an invitation: the code travels in the URL's fragment (never
+/// sent to the server in a request line or a log), the person picks their
+/// e-mail (when the invitation did not fix it) and a password.
+pub fn invite() -> Markup {
+    layout(
+        "Join",
+        None,
+        Section::None,
+        "invite.js",
+        html! {
+            section.card.narrow {
+                h1 { "Create your account" }
+                form #invite {
+                    label for="inv-email" { "E-mail" }
+                    input #inv-email type="email" autocomplete="username" required autofocus;
+                    label for="inv-password" { "Password" }
+                    input #inv-password type="password" autocomplete="new-password" minlength="12" required;
+                    p.hint { "At least 12 characters. A few unrelated words make a strong one." }
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Create account" }
+                }
+            }
+        },
+    )
+}
+
 /// Shown while the server is sealed: not an error, a state.
 pub fn locked() -> Markup {
     layout(
@@ -503,6 +529,7 @@ mod tests {
             admin(who()),
             locked(),
             not_found(),
+            invite(),
         ];
         for p in pages {
             let s = p.into_string();

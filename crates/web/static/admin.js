@@ -24,11 +24,24 @@ async function jobs() {
     el('span', { text: `${d.kind} failed after ${d.attempts} attempts: ${d.reason ?? 'no reason recorded'}` }))));
 }
 
+const ROLES = ['user', 'support', 'operator', 'security', 'admin'];
+function roleCell(u) {
+  const select = el('select', { 'aria-label': `Role of ${u.email ?? 'this account'}` },
+    ...ROLES.map((r) => el('option', { value: r, selected: r === u.role, text: r })));
+  select.addEventListener('change', async () => {
+    try {
+      await api('PATCH', `/admin/users/${u.id}`, { role: select.value });
+      toast(`Role changed to ${select.value}; that account's sessions were ended`);
+    } catch (e) { select.value = u.role; toast(e.message); }
+  });
+  return el('td', {}, select);
+}
+
 async function users() {
   const { items } = await api('GET', '/admin/users');
   $('#users tbody').replaceChildren(...items.map((u) => el('tr', {},
     el('td', { text: u.email ?? '—' }),
-    el('td', { text: u.role }),
+    roleCell(u),
     el('td', { text: u.mfa_enrolled ? 'Yes' : 'No' }),
     el('td', { text: u.disabled ? 'Disabled' : (u.last_login_at ? `Last sign-in ${dateTime(u.last_login_at * 1000)}` : 'Never signed in') }))));
 }

@@ -23,6 +23,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(timeline))
         .route("/login", get(login))
+        .route("/invite", get(invite))
         .route("/setup", get(setup))
         .route("/favorites", get(favorites))
         .route("/archive", get(archive))
@@ -211,6 +212,13 @@ async fn login(State(s): State<AppState>, parts: Parts) -> Response {
         return Redirect::to("/").into_response();
     }
     html(StatusCode::OK, pages::login())
+}
+
+async fn invite(State(s): State<AppState>) -> Response {
+    if s.keys().is_sealed() {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
+    }
+    html(StatusCode::OK, pages::invite())
 }
 
 /// Any other path: the HTML "nothing here" page (or locked, while sealed).
