@@ -233,6 +233,14 @@ impl Catalog {
         Ok(row.unwrap_or((0, 0)))
     }
 
+    /// Bytes and assets stored by everyone together (for operators: a
+    /// total, never per user or per item).
+    pub async fn total_usage(&self) -> Result<(i64, i64)> {
+        let q = "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT), CAST(COALESCE(SUM(assets), 0) AS BIGINT) FROM user_usage";
+        let row: (i64, i64) = with_pool!(self, p => sqlx::query_as(q).fetch_one(p).await?);
+        Ok(row)
+    }
+
     /// The user's own quota in bytes (None = the server's default).
     pub async fn user_quota(&self, user: &str) -> Result<Option<i64>> {
         let q = "SELECT quota_bytes FROM users WHERE id = $1";

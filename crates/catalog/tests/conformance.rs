@@ -118,6 +118,12 @@ async fn assets_suite(c: &Catalog) {
         "a failed insert changes nothing"
     );
     assert_eq!(c.usage("nobody").await.expect("usage"), (0, 0));
+    let (u2_bytes, u2_assets) = c.usage("u2").await.expect("usage");
+    assert_eq!(
+        c.total_usage().await.expect("total"),
+        (40 + u2_bytes, 4 + u2_assets),
+        "the total is every account's usage summed"
+    );
     assert_eq!(
         c.asset_by_content("u1", &[3])
             .await

@@ -1,6 +1,6 @@
 // Administration: system state, job counts and failures, accounts, invites.
 // Only states and counts: the API gives no content to any role.
-import { api, $, el, toast, wireSignOut, dateTime } from './api.js';
+import { api, $, el, toast, wireSignOut, dateTime, bytes } from './api.js';
 
 wireSignOut();
 const err = (e) => { $('#admin-error').textContent = e.message; };
@@ -13,6 +13,16 @@ async function system() {
     ['Version', s.version ?? '—'],
   ];
   $('#system').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+async function storage() {
+  const s = await api('GET', '/admin/storage');
+  const facts = [
+    ['Stored', `${bytes(s.bytes)} in ${s.assets} items (all accounts)`],
+    ['Backup copies waiting', String(s.replication.queued)],
+    ['Backup copies failed', String(s.replication.dead)],
+  ];
+  $('#system').append(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
 }
 
 async function jobs() {
@@ -56,7 +66,7 @@ $('#invite-form').addEventListener('submit', async (ev) => {
   } catch (e) { err(e); }
 });
 
-system().catch(err);
+system().catch(err).then(() => storage()).catch(() => {});
 jobs().catch(() => {
   $('#jobs').hidden = true;
   $('#dead-jobs').replaceChildren(el('li', { text: 'The job queue is shown to operators.' }));

@@ -22,6 +22,32 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/invites/{id}", delete(revoke_invite))
         .route("/audit/events", get(audit_events))
         .route("/admin/jobs", get(jobs))
+        .route("/admin/storage", get(storage))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/storage", tag = "admin", summary = "Storage for operators: total bytes and items stored (all accounts together), and the backup replication backlog", responses((status = 200, description = "{bytes, assets, replication: {queued, dead}}"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+pub(super) async fn storage(
+    State(state): State<AppState>,
+    _a: Authed<gate::OperateSystem>,
+) -> Result<Json<Value>, ApiError> {
+    let c = state.catalog();
+    let (bytes, assets) = c.total_usage().await.or_internal()?;
+    let counts = c
+        .job_counts(crate::http::library::now_ms())
+        .await
+        .or_internal()?;
+    let replication = |st: &str| {
+        counts
+            .iter()
+            .filter(|(k, s, _)| k == "replicate" && s == st)
+            .map(|(_, _, n)| *n)
+            .sum::<i64>()
+    };
+    Ok(Json(json!({
+        "bytes": bytes,
+        "assets": assets,
+        "replication": {"queued": replication("ready"), "dead": replication("dead")},
+    })))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "admin", summary = "Background job queue: counts per kind and state, and the latest dead jobs with their reasons (opaque object names, never content)", responses((status = 200, description = "{counts: [{kind, state, count}], dead: [{kind, subject, attempts, reason}]}"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]

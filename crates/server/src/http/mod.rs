@@ -29,7 +29,7 @@ use crate::error::ApiError;
         auth::change_password, auth::totp_begin, auth::totp_confirm, auth::create_token, auth::list_tokens,
         auth::revoke_token, auth::accept_invite, auth::signup,
         admin::list_users, admin::create_user, admin::update_user, admin::create_invite, admin::list_invites,
-        admin::revoke_invite, admin::audit_events, admin::jobs,
+        admin::revoke_invite, admin::audit_events, admin::jobs, admin::storage,
         library::upload, library::exists, library::list, library::months, library::usage,
         library::get_one, library::update, library::trash, library::restore, library::batch,
         library::empty_trash, library::original, library::thumbnail, library::preview, library::playback,

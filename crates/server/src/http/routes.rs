@@ -158,6 +158,11 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
+        "/api/v1/admin/storage",
+        Gated(P::OperateSystem, Target::None),
+    ),
+    r(
+        "GET",
         "/api/v1/audit/events",
         Gated(P::ReadAudit, Target::None),
     ),
