@@ -232,6 +232,38 @@ try {
   await page.goto(`${URL}/`);
   await page.waitForSelector('#grid .tile img');
   await shot('11-dark-timeline');
+  // 10. A resumable (tus) upload: files over 32 MiB go up in 8 MiB pieces.
+  const big = env('PU_BIG_FILE', '');
+  if (big) {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    const before = await page.$$eval('#grid .tile', (t) => t.length);
+    await page.setInputFiles('#file-input', [big]);
+    await page.waitForFunction(() => document.querySelector('#upload-list li')?.dataset.state === 'done', null, { timeout: 120000 });
+    await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n + 1, before, { timeout: 30000 });
+    check(true, 'a 40 MiB file went up through the resumable protocol and joined the timeline');
+  }
+
+  // 11. Accessibility: axe-core on the main pages (a second context that
+  // may inject the checker: the app's own CSP would refuse it).
+  const cookies = await context.cookies();
+  const audit = await browser.newContext({ ignoreHTTPSErrors: true, bypassCSP: true, viewport: { width: 1280, height: 860 } });
+  await audit.addCookies(cookies);
+  const a11y = await audit.newPage();
+  for (const path of ['/', '/albums', '/trash', '/settings', '/admin']) {
+    await a11y.goto(`${URL}${path}`);
+    await a11y.waitForLoadState('networkidle');
+    await a11y.addScriptTag({ path: 'e2e/node_modules/axe-core/axe.min.js' });
+    const found = await a11y.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    check(found.length === 0, `no serious accessibility violations on ${path} ${found.join(' | ')}`);
+  }
+  await audit.close();
+
   check(pageErrors.length === 0, `no script errors on any page ${pageErrors.join(' | ')}`);
   console.log('all checks passed');
 } finally {

@@ -107,6 +107,10 @@ fn web_app_in_chromium() {
     );
     paths.push(video);
 
+    // Over 32 MiB: the page sends it with tus (its media job fails: noise).
+    let big = files.join("big.mp4");
+    std::fs::write(&big, noise_video(40 << 20, 77)).unwrap();
+
     let s = Server::start(&data);
     let email = s.printed("e-mail:");
     let password = s.printed("password:");
@@ -120,6 +124,7 @@ fn web_app_in_chromium() {
         .env("PU_PASSWORD", &password)
         .env("PU_FILES", joined.join(":"))
         .env("PU_SHOTS", &shots)
+        .env("PU_BIG_FILE", &big)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -251,7 +251,7 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
                     button type="button" data-action="clear" { "Clear selection" }
                 }
                 div.timeline-wrap {
-                    div #grid aria-label="Photos and videos" {}
+                    section #grid aria-label="Photos and videos" {}
                     nav.scrubber #scrubber aria-label="Jump to a month" {}
                 }
                 p.empty #empty hidden { "Nothing here yet." }

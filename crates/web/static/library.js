@@ -32,21 +32,19 @@ function when(a) { return a.taken_at ?? a.sort_at ?? a.uploaded_at; }
 function tile(a, index) {
   const label = `${a.kind === 'video' ? 'Video' : 'Photo'}${a.taken_at ? ', taken ' + dateTime(a.taken_at) : ''}${a.file_name ? ' — ' + a.file_name : ''}`;
   const img = el('img', { src: `/api/v1/assets/${a.id}/thumbnail`, alt: label, loading: 'lazy', decoding: 'async' });
-  const check = el('button', { type: 'button', class: 'check', 'aria-label': 'Select', text: '✓' });
-  const t = el('div', { class: 'tile', role: 'gridcell', tabindex: '0', 'data-id': a.id, 'aria-selected': 'false' }, img, check);
+  // Two sibling buttons (never nested): open the viewer, select.
+  const open = el('button', { type: 'button', class: 'open' }, img);
+  const check = el('button', { type: 'button', class: 'check', 'aria-pressed': 'false', 'aria-label': `Select: ${label}`, text: '✓' });
+  const t = el('div', { class: 'tile', 'data-id': a.id, 'data-selected': 'false' }, open, check);
   if (a.kind === 'video') {
     const d = a.metadata?.duration_ms;
     t.append(el('span', { class: 'badge', text: d ? `▶ ${Math.floor(d / 60000)}:${String(Math.floor(d / 1000) % 60).padStart(2, '0')}` : '▶' }));
   }
-  if (a.favorite) t.append(el('span', { class: 'fav', 'aria-hidden': 'true', text: '♥' }));
-  check.addEventListener('click', (ev) => { ev.stopPropagation(); toggle(a.id); });
-  t.addEventListener('click', (ev) => {
+  if (a.favorite) t.append(el('span', { class: 'fav', 'aria-label': 'Favorite', text: '♥' }));
+  check.addEventListener('click', () => toggle(a.id));
+  open.addEventListener('click', (ev) => {
     if (ev.shiftKey || ev.ctrlKey || ev.metaKey || selected.size > 0) toggle(a.id);
     else openViewer(items, index, { trash, album, onChange: refresh });
-  });
-  t.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter') openViewer(items, index, { trash, album, onChange: refresh });
-    if (ev.key === ' ') { ev.preventDefault(); toggle(a.id); }
   });
   // Until the pipeline has made it, the thumbnail is a 4×3 placeholder:
   // look again every 2 s for a minute.
@@ -74,7 +72,7 @@ function append(batch) {
       lastDay = '';
     }
     if (day !== lastDay) {
-      tiles = el('div', { class: 'tiles', role: 'row' });
+      tiles = el('div', { class: 'tiles' });
       days.append(el('div', { class: 'day' }, el('h3', { text: day }), tiles));
       lastDay = day;
     }
@@ -124,12 +122,18 @@ new IntersectionObserver((e) => { if (e.some((x) => x.isIntersecting)) more(); }
 function toggle(id) {
   if (selected.has(id)) selected.delete(id); else selected.add(id);
   const t = grid.querySelector(`[data-id="${CSS.escape(id)}"]`);
-  if (t) t.setAttribute('aria-selected', String(selected.has(id)));
+  if (t) {
+    t.dataset.selected = String(selected.has(id));
+    t.querySelector('.check').setAttribute('aria-pressed', String(selected.has(id)));
+  }
   updateSelection();
 }
 function clearSelection() {
   selected.clear();
-  for (const t of grid.querySelectorAll('[aria-selected="true"]')) t.setAttribute('aria-selected', 'false');
+  for (const t of grid.querySelectorAll('[data-selected="true"]')) {
+    t.dataset.selected = 'false';
+    t.querySelector('.check').setAttribute('aria-pressed', 'false');
+  }
   updateSelection();
 }
 function updateSelection() {
