@@ -112,6 +112,11 @@ fn web_app_in_chromium() {
     std::fs::write(&big, noise_video(40 << 20, 77)).unwrap();
 
     let s = Server::start(&data);
+    let share = s
+        .stdout
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
+        .expect("share printed at first start");
     let email = s.printed("e-mail:");
     let password = s.printed("password:");
     let shots = root().join("target/e2e-screenshots");
@@ -141,4 +146,39 @@ fn web_app_in_chromium() {
             "{name} screenshot"
         );
     }
+
+    // Restarted: sealed. The browser shows the locked page; once the share
+    // is given at the command line, the page reloads into the sign-in page.
+    drop(s);
+    let s = Server::start(&data);
+    let mut node = std::process::Command::new("node")
+        .arg(root().join("e2e/library.mjs"))
+        .current_dir(root())
+        .env("PU_MODE", "locked")
+        .env("PU_URL", s.url.trim_end_matches('/'))
+        .env("PU_SHOTS", &shots)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = node.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("waiting for unseal") {
+        use std::io::Read;
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the locked-page check ended early:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let unsealed = s.cli(&data, "unseal", &format!("{share}\n"));
+    assert!(unsealed.status.success(), "{unsealed:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = node.wait().unwrap();
+    let all = format!("{seen}{rest}");
+    eprintln!("{all}");
+    assert!(
+        status.success() && all.contains("all checks passed"),
+        "{all}"
+    );
+    assert!(shots.join("12-locked.png").exists());
 }
