@@ -165,6 +165,9 @@ try {
   await page.waitForFunction(() => document.querySelector('#info-camera').textContent !== '—' || !document.querySelector('#view-video').hidden);
   check(true, 'the preview and its metadata are shown');
   await shot('04-viewer');
+  await page.click('#view-fav');
+  await page.waitForSelector('#view-fav[aria-pressed="true"]');
+  check(true, 'favourited from the viewer');
 
   // 5. The video plays and seeks.
   const kinds = await page.$$eval('#grid .tile', (ts) => ts.map((t) => !!t.querySelector('.badge')));
@@ -223,6 +226,25 @@ try {
   await page.goto(`${URL}/`);
   await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
   check(true, 'restored from the trash');
+
+  // Favourites and the archive.
+  await page.goto(`${URL}/favorites`);
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1);
+  check(true, 'the favourite is on the Favorites page');
+  await page.goto(`${URL}/`);
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
+  await page.click('#grid .tile >> nth=0 >> .check');
+  await page.click('#selection [data-action="archive"]');
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n - 1, FILES.length);
+  await page.goto(`${URL}/archive`);
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1);
+  check(true, 'an archived item leaves the timeline for the Archive');
+  await page.click('#grid .tile >> nth=0 >> .check');
+  await page.click('#selection [data-action="unarchive"]');
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 0);
+  await page.goto(`${URL}/`);
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
+  check(true, 'and comes back when unarchived');
 
   // 8. The CSP blocks an injected inline script.
   const blocked = await page.evaluate(async () => {
