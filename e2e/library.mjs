@@ -18,7 +18,7 @@
 // script. Every step throws on failure; the exit code tells.
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
@@ -115,8 +115,9 @@ try {
   await page.fill('#first-code', totp(secret, enrolStep));
   await page.click('#confirm button[type=submit]');
   await page.waitForSelector('#codes:not([hidden])');
-  const codes = await page.$$eval('#code-list li', (l) => l.length);
-  check(codes === 10, 'ten recovery codes are shown once');
+  const codes = await page.$$eval('#code-list li', (l) => l.map((x) => x.textContent.trim()));
+  check(codes.length === 10, 'ten recovery codes are shown once');
+  const recovery = codes[0];
   await page.click('#codes a');
   await page.waitForURL(`${URL}/`);
 
@@ -274,6 +275,41 @@ try {
   await page.goto(`${URL}/`);
   await page.waitForSelector('#grid .tile img');
   await shot('11-dark-timeline');
+  // Duplicates and refusals are told apart in the upload list.
+  await page.goto(`${URL}/`);
+  await page.waitForSelector('#grid .tile');
+  await page.setInputFiles('#file-input', [FILES[0]]);
+  await page.waitForSelector('#upload-list li[data-state="duplicate"]');
+  check(true, 'uploading the same photo again says it is already there');
+  await page.setInputFiles('#file-input', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('just some text, not a photo') });
+  await page.waitForSelector('#upload-list li[data-state="failed"]');
+  const why = await page.textContent('#upload-list li[data-state="failed"] .state');
+  check(/photo or video/i.test(why), `a non-photo is refused with a human reason (“${why}”)`);
+
+  // An album cover chosen in the viewer.
+  await page.goto(`${URL}/albums`);
+  await page.click('#album-list a');
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 2);
+  await page.click('#grid .tile >> nth=1');
+  await page.waitForSelector('#viewer[open]');
+  const coverId = await page.$eval('#view-download', (a) => a.getAttribute('href').split('/')[4]);
+  await page.click('#view-cover');
+  await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('cover'));
+  await page.goto(`${URL}/albums`);
+  await page.waitForSelector('#album-list .cover img');
+  const coverSrc = await page.getAttribute('#album-list .cover img', 'src');
+  check(coverSrc.includes(coverId), 'the chosen cover shows in the album list');
+
+  // An API token from the settings page.
+  await page.goto(`${URL}/settings`);
+  await page.fill('#token-name', 'My phone');
+  await page.selectOption('#token-scope', 'upload');
+  await page.click('#token-form button[type=submit]');
+  await page.waitForSelector('#token-new:not([hidden])');
+  check(/: \S{32,}$/.test(await page.textContent('#token-new')), 'a new API token is shown once');
+  await page.waitForFunction(() => document.querySelector('#token-list').textContent.includes('My phone'));
+  check(true, 'and listed by name and scope');
+
   // 10. A resumable (tus) upload: files over 32 MiB go up in 8 MiB pieces.
   const big = env('PU_BIG_FILE', '');
   if (big) {
@@ -285,6 +321,76 @@ try {
     await page.waitForFunction(() => document.querySelector('#upload-list li')?.dataset.state === 'done', null, { timeout: 120000 });
     await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n + 1, before, { timeout: 30000 });
     check(true, 'a 40 MiB file went up through the resumable protocol and joined the timeline');
+
+    // Cancel: on a slow link (2 MiB/s), stop a large upload midway.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    const count = await page.$$eval('#grid .tile', (t) => t.length);
+    await page.setInputFiles('#file-input', { name: 'other.mp4', mimeType: 'video/mp4', buffer: Buffer.concat([readFileSync(big).subarray(0, 36 << 20), Buffer.from('different tail')]) });
+    await page.waitForFunction(() => Number(document.querySelector('#upload-list li progress')?.value) > 0, null, { timeout: 60000 });
+    await page.click('#upload-list li button');
+    await page.waitForSelector('#upload-list li[data-state="cancelled"]');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    check((await page.$$eval('#grid .tile', (t) => t.length)) === count, 'a cancelled upload adds nothing');
+  }
+
+  // Sign in with a recovery code instead of the authenticator.
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+  await page.fill('#email', EMAIL);
+  await page.fill('#password', NEW_PASSWORD);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#step-code:not([hidden])');
+  await page.click('#step-code summary');
+  await page.fill('#recovery', recovery);
+  await page.click('#login button[type=submit]');
+  await page.waitForURL(`${URL}/`);
+  check(true, 'signed in with a recovery code');
+
+  // Many items: infinite scroll, the month scrubber, emptying the trash.
+  const many = env('PU_MANY', '');
+  if (many) {
+    const list = many.split(':');
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    const start = await page.$$eval('#grid .tile', (t) => t.length);
+    await page.setInputFiles('#file-input', list);
+    await page.waitForFunction((n) => document.querySelectorAll('#upload-list li[data-state="done"]').length >= n, list.length, { timeout: 180000 });
+    // wait for the pipeline to place them by capture date
+    await page.waitForFunction(() => [...document.querySelectorAll('#grid .month h2')].some((h) => h.textContent.includes('2025')), null, { timeout: 120000 });
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    const first = await page.$$eval('#grid .tile', (t) => t.length);
+    check(first < start + list.length, `the first load shows one page (${first} items)`);
+    for (let i = 0; i < 20; i++) {
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await new Promise((r) => setTimeout(r, 300));
+      if ((await page.$$eval('#grid .tile', (t) => t.length)) === start + list.length) break;
+    }
+    check((await page.$$eval('#grid .tile', (t) => t.length)) === start + list.length, `scrolling loads the rest (${start + list.length} items)`);
+    const months = await page.$$eval('#scrubber button', (b) => b.map((x) => x.textContent));
+    check(months.length >= 5, `the scrubber lists the months (${months.length})`);
+    const target = months[months.length - 2];
+    await page.click(`#scrubber button >> nth=${months.length - 2}`);
+    await page.waitForFunction((m) => document.querySelector('#grid .month h2')?.textContent === m, target);
+    check(true, `the scrubber jumps to ${target}`);
+    // Empty the trash (a confirmation first).
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    await page.click('#grid .tile >> nth=0 >> .check');
+    await page.click('#selection [data-action="trash"]');
+    await page.goto(`${URL}/trash`);
+    await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1);
+    page.once('dialog', (d) => d.accept());
+    await page.click('#empty-trash');
+    await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 0);
+    check(true, 'the trash is emptied after a confirmation');
   }
 
   // 11. Accessibility: axe-core on the main pages (a second context that

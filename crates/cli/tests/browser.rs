@@ -111,6 +111,31 @@ fn web_app_in_chromium() {
     let big = files.join("big.mp4");
     std::fs::write(&big, noise_video(40 << 20, 77)).unwrap();
 
+    // 130 small photos dated across 2025, for infinite scroll and the scrubber.
+    let many_dir = files.join("many");
+    std::fs::create_dir(&many_dir).unwrap();
+    let mut many = Vec::new();
+    for i in 0..130u32 {
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+            + chrono::Duration::days(i64::from(i) * 2);
+        let exif = fixtures::exif_block(&ExifSpec {
+            taken: Some(day.format("%Y:%m:%d 12:00:00").to_string()),
+            ..ExifSpec::default()
+        });
+        let p = many_dir.join(format!("S{i:03}.jpg"));
+        std::fs::write(
+            &p,
+            fixtures::jpeg_with(
+                &fixtures::plain_jpeg(96, 64, i as u8),
+                Some(&exif),
+                None,
+                None,
+            ),
+        )
+        .unwrap();
+        many.push(p.display().to_string());
+    }
+
     let s = Server::start(&data);
     let share = s
         .stdout
@@ -130,6 +155,7 @@ fn web_app_in_chromium() {
         .env("PU_FILES", joined.join(":"))
         .env("PU_SHOTS", &shots)
         .env("PU_BIG_FILE", &big)
+        .env("PU_MANY", many.join(":"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
