@@ -362,10 +362,22 @@ try {
     const start = await page.$$eval('#grid .tile', (t) => t.length);
     await page.setInputFiles('#file-input', list);
     await page.waitForFunction((n) => document.querySelectorAll('#upload-list li[data-state="done"]').length >= n, list.length, { timeout: 180000 });
-    // wait for the pipeline to place them by capture date
-    await page.waitForFunction(() => [...document.querySelectorAll('#grid .month h2')].some((h) => h.textContent.includes('2025')), null, { timeout: 120000 });
+    // wait for the pipeline to process them all (it places them by capture date)
+    await page.waitForFunction(async () => {
+      const r = await fetch('/api/v1/assets?limit=500', { credentials: 'same-origin' });
+      const { items } = await r.json();
+      return items.every((a) => a.media.state !== 'pending');
+    }, null, { timeout: 240000, polling: 1000 });
+    const t0 = Date.now();
     await page.goto(`${URL}/`);
-    await page.waitForSelector('#grid .tile');
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll('#grid .tile img')].slice(0, 24);
+      return imgs.length === 24 && imgs.every((i) => i.complete && i.naturalWidth > 16);
+    });
+    const firstScreen = Date.now() - t0;
+    const dcl = await page.evaluate(() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd);
+    console.log(`timing: DOMContentLoaded ${dcl.toFixed(0)} ms; first 24 thumbnails shown ${firstScreen} ms after navigation`);
+    check(firstScreen < 10000, 'the first screen of thumbnails shows within 10 s');
     const first = await page.$$eval('#grid .tile', (t) => t.length);
     check(first < start + list.length, `the first load shows one page (${first} items)`);
     for (let i = 0; i < 20; i++) {
