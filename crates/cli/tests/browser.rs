@@ -21,6 +21,7 @@ fn ready() -> bool {
     let chromium = std::env::var("PU_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ok = std::path::Path::new(&chromium).exists()
         && root().join("e2e/node_modules/playwright-core").exists()
+        && root().join("e2e/node_modules/axe-core").exists()
         && std::process::Command::new("node")
             .arg("--version")
             .output()
