@@ -17,8 +17,8 @@ PID=$!
 for _ in $(seq 50); do grep -q "^Serving" "$DIR/out" 2>/dev/null && break; sleep 0.2; done
 URL=https://127.0.0.1:$PORT
 c() { curl -sk "$@"; }
-c -X POST -H 'content-type: application/json' -d '{"email":"bench@example.org","password":"a long benchmark passphrase"}' $URL/api/v1/auth/signup >/dev/null
-TOKEN=$(c -X POST -H 'content-type: application/json' -d '{"email":"bench@example.org","password":"a long benchmark passphrase","bearer":true}' $URL/api/v1/auth/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+c -X POST -H 'content-type: application/json' -d '{"email":"perf@example.org","password":"a long benchmark passphrase"}' $URL/api/v1/auth/signup >/dev/null
+TOKEN=$(c -X POST -H 'content-type: application/json' -d '{"email":"perf@example.org","password":"a long benchmark passphrase","bearer":true}' $URL/api/v1/auth/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 python3 - "$DIR/photo.png" <<'P'
 import sys, zlib, struct
 # a 1600x1200 gradient as PPM -> JPEG through ffmpeg if present, else a PNG
