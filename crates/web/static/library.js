@@ -15,6 +15,8 @@ const base = new URLSearchParams(root.dataset.filter);
 if (album) base.set('album', album);
 
 export const items = [];           // every asset loaded, in display order
+const shownIds = new Set();        // their ids: a page never adds one twice
+let generation = 0;                // bumped by refresh: late pages are dropped
 const selected = new Set();
 let cursor = null;
 let done = false;
@@ -35,7 +37,10 @@ function tile(a, index) {
   // Two sibling buttons (never nested): open the viewer, select.
   const open = el('button', { type: 'button', class: 'open' }, img);
   const check = el('button', { type: 'button', class: 'check', 'aria-pressed': 'false', 'aria-label': `Select: ${label}`, text: '✓' });
-  const t = el('div', { class: 'tile', 'data-id': a.id, 'data-selected': 'false' }, open, check);
+  const t = el('div', { class: 'tile', 'data-id': a.id, 'data-selected': 'false', 'data-state': a.media?.state ?? '' }, open, check);
+  if (a.media?.state === 'failed') {
+    t.append(el('span', { class: 'badge warn', title: a.media.error ?? '', text: 'No preview' }));
+  }
   if (a.kind === 'video') {
     const d = a.metadata?.duration_ms;
     t.append(el('span', { class: 'badge', text: d ? `▶ ${Math.floor(d / 60000)}:${String(Math.floor(d / 1000) % 60).padStart(2, '0')}` : '▶' }));
@@ -59,6 +64,8 @@ function tile(a, index) {
 
 function append(batch) {
   for (const a of batch) {
+    if (shownIds.has(a.id)) continue;
+    shownIds.add(a.id);
     const index = items.push(a) - 1;
     const t = when(a);
     const d = new Date(t);
@@ -83,11 +90,13 @@ function append(batch) {
 async function more() {
   if (loading || done) return;
   loading = true;
+  const mine = generation;
   try {
     const q = new URLSearchParams(base);
     q.set('limit', '120');
     if (cursor) q.set('cursor', cursor);
     const page = await api('GET', `/assets?${q}`);
+    if (mine !== generation) return; // a refresh started meanwhile
     append(page.items);
     cursor = page.next_cursor;
     done = !cursor;
@@ -96,7 +105,7 @@ async function more() {
     toast(e.message);
     done = true;
   } finally {
-    loading = false;
+    if (mine === generation) loading = false;
   }
   // keep filling until the sentinel is off screen
   if (!done && $('#sentinel').getBoundingClientRect().top < innerHeight + 600) more();
@@ -104,7 +113,10 @@ async function more() {
 
 /** Reloads from the top (after uploads, edits, jumps). */
 export async function refresh(opts = {}) {
+  generation++;
+  loading = false;
   items.length = 0;
+  shownIds.clear();
   cursor = null;
   done = false;
   lastMonth = lastDay = '';
@@ -214,8 +226,10 @@ if (empty) {
 // their capture date (and so their place in the timeline) a moment later,
 // so it is reloaded again once they are ready.
 async function refreshUntilProcessed(tries = 20) {
-  await refresh();
-  if (tries > 0 && items.some((a) => a.media?.state === 'pending')) {
+  // Never under the user's hands: not while selecting or viewing.
+  const busy = selected.size > 0 || $('#viewer').open || $('#album-picker').open;
+  if (!busy) await refresh();
+  if (tries > 0 && (busy || items.some((a) => a.media?.state === 'pending'))) {
     setTimeout(() => refreshUntilProcessed(tries - 1), 2500);
   }
 }

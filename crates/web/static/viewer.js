@@ -11,7 +11,8 @@ let at = 0;
 let opts = {};
 
 export function openViewer(items, index, options) {
-  list = items;
+  // The viewer keeps its own copy: the grid may reload underneath it.
+  list = items.slice();
   opts = options;
   $('#view-trash').textContent = opts.trash ? 'Restore' : 'Move to trash';
   $('#view-cover').hidden = !opts.album;
@@ -101,10 +102,10 @@ $('#view-info-toggle').addEventListener('click', () => {
 $('#view-fav').addEventListener('click', async () => {
   const a = list[at];
   try {
-    await api('PATCH', `/assets/${a.id}`, { favorite: !a.favorite });
-    await reload(a);
-    show(at);
-    if (opts.onChange) opts.changed = true;
+    const r = await api('PATCH', `/assets/${a.id}`, { favorite: !a.favorite });
+    a.favorite = r?.asset?.favorite ?? r?.favorite ?? !a.favorite;
+    if (list[at] === a) show(at);
+    opts.changed = true;
   } catch (e) { toast(e.message); }
 });
 $('#view-trash').addEventListener('click', async () => {
