@@ -449,6 +449,46 @@ try {
     check(true, 'the trash is emptied after a confirmation');
   }
 
+  // A video browsers cannot play (HEVC) plays from its transcoded copy.
+  const hevc = env('PU_HEVC', '');
+  if (hevc) {
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#grid .tile');
+    await page.setInputFiles('#file-input', [hevc]);
+    await page.waitForSelector('#upload-list li[data-state="done"]');
+    let id = null;
+    for (let i = 0; i < 180 && !id; i++) {
+      id = await page.evaluate(async () => {
+        const { items } = await (await fetch('/api/v1/assets?kind=video&limit=50')).json();
+        const v = items.find((a) => a.metadata?.video_codec === 'hevc');
+        if (!v) return null;
+        const r = await fetch(`/api/v1/assets/${v.id}/playback`, { headers: { range: 'bytes=0-63' } });
+        const head = new Uint8Array(await r.arrayBuffer());
+        // the transcode is ready when the playback file is not the original
+        const orig = new Uint8Array(await (await fetch(`/api/v1/assets/${v.id}/original`, { headers: { range: 'bytes=0-63' } })).arrayBuffer());
+        return head.some((b, i) => b !== orig[i]) ? v.id : null;
+      });
+      if (!id) await new Promise((r) => setTimeout(r, 1000));
+    }
+    check(!!id, 'an HEVC video gets a transcoded copy');
+    const result = await page.evaluate(async (vid) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = `/api/v1/assets/${vid}/playback`;
+      document.body.append(v);
+      await v.play();
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = v.currentTime;
+      v.currentTime = 1.0;
+      await new Promise((r) => v.addEventListener('seeked', r, { once: true }));
+      const out = { t0, after: v.currentTime, duration: v.duration, error: v.error?.code ?? null, w: v.videoWidth };
+      v.remove();
+      return out;
+    }, id);
+    check(result.error === null && result.t0 > 0, `the transcoded copy plays in Chromium (t=${result.t0.toFixed(2)} s, ${result.w} px wide)`);
+    check(Math.abs(result.after - 1.0) < 0.3, `and seeks (t=${result.after.toFixed(2)} s of ${result.duration})`);
+  }
+
   // 11. Accessibility: axe-core on the main pages (a second context that
   // may inject the checker: the app's own CSP would refuse it).
   const cookies = await context.cookies();

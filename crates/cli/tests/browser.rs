@@ -108,6 +108,36 @@ fn web_app_in_chromium() {
     );
     paths.push(video);
 
+    // HEVC: browsers get the transcoded H.264 copy.
+    let hevc = files.join("phone.mp4");
+    run_ok(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=480x270:rate=25:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=500:duration=3",
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=none",
+            "-pix_fmt",
+            "yuv420p",
+            "-tag:v",
+            "hvc1",
+            "-c:a",
+            "aac",
+            hevc.to_str().unwrap(),
+        ],
+    );
+
     // Over 32 MiB: the page sends it with tus (its media job fails: noise).
     let big = files.join("big.mp4");
     std::fs::write(&big, noise_video(40 << 20, 77)).unwrap();
@@ -156,6 +186,7 @@ fn web_app_in_chromium() {
         .env("PU_FILES", joined.join(":"))
         .env("PU_SHOTS", &shots)
         .env("PU_BIG_FILE", &big)
+        .env("PU_HEVC", &hevc)
         .env("PU_MANY", many.join(":"))
         .output()
         .unwrap();
