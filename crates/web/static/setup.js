@@ -48,4 +48,5 @@ $('#confirm').addEventListener('submit', async (ev) => {
   } catch (e) { formError(ev.target, e); }
 });
 
-show(needPassword ? '#new-password' : needMfa ? '#enrol' : '#codes');
+if (!needPassword && !needMfa) location.replace('/'); // nothing to set up
+else show(needPassword ? '#new-password' : '#enrol');
