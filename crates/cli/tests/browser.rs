@@ -79,64 +79,24 @@ fn web_app_in_chromium() {
         paths.push(p);
     }
     let video = files.join("clip.mp4");
-    run_ok(
-        "ffmpeg",
+    make_video(
+        &video,
+        "640x360",
+        4,
+        false,
+        true,
         &[
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25:duration=4",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=330:duration=4",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
             "-movflags",
             "+faststart",
             "-metadata",
             "creation_time=2026-08-13T09:00:00Z",
-            video.to_str().unwrap(),
         ],
     );
     paths.push(video);
 
     // HEVC: browsers get the transcoded H.264 copy.
     let hevc = files.join("phone.mp4");
-    run_ok(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=480x270:rate=25:duration=3",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=500:duration=3",
-            "-c:v",
-            "libx265",
-            "-x265-params",
-            "log-level=none",
-            "-pix_fmt",
-            "yuv420p",
-            "-tag:v",
-            "hvc1",
-            "-c:a",
-            "aac",
-            hevc.to_str().unwrap(),
-        ],
-    );
+    make_video(&hevc, "480x270", 3, true, true, &[]);
 
     // Over 32 MiB: the page sends it with tus (its media job fails: noise).
     let big = files.join("big.mp4");

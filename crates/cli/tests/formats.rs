@@ -53,31 +53,17 @@ fn videos_posters_playback_and_transcoding() {
     std::fs::create_dir(&made).unwrap();
     let p = |n: &str| made.join(n).to_string_lossy().into_owned();
     // 640×360 H.264 + AAC, 3 s, moov at the end, then remuxed with a 90° rotation.
-    run_ok(
-        "ffmpeg",
+    make_video(
+        &made.join("a.mp4"),
+        "640x360",
+        3,
+        false,
+        true,
         &[
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=25:duration=3",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=3",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
             "-metadata",
             "creation_time=2021-07-14T16:30:00Z",
             "-metadata",
             "location=+48.8584+002.2945/",
-            &p("a.mp4"),
         ],
     );
     run_ok(
@@ -98,33 +84,7 @@ fn videos_posters_playback_and_transcoding() {
         ],
     );
     // 320×240 HEVC, 1 s: not web-playable.
-    run_ok(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=25:duration=1",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=220:duration=1",
-            "-c:v",
-            "libx265",
-            "-x265-params",
-            "log-level=none",
-            "-pix_fmt",
-            "yuv420p",
-            "-tag:v",
-            "hvc1",
-            "-c:a",
-            "aac",
-            &p("hevc.mp4"),
-        ],
-    );
+    make_video(&made.join("hevc.mp4"), "320x240", 1, true, true, &[]);
     let rotated = std::fs::read(p("rotated.mp4")).unwrap();
     let hevc = std::fs::read(p("hevc.mp4")).unwrap();
 

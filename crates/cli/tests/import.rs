@@ -163,24 +163,7 @@ fn items(tools: bool, tmp: &std::path::Path) -> Vec<Item> {
         }
         for i in 0..3u32 {
             let out = tmp.join(format!("v{i}.mp4"));
-            let size = format!("testsrc=size={}x240:rate=15:duration=1", 320 + i * 32);
-            run_ok(
-                "ffmpeg",
-                &[
-                    "-v",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    &size,
-                    "-c:v",
-                    "libx264",
-                    "-pix_fmt",
-                    "yuv420p",
-                    out.to_str().unwrap(),
-                ],
-            );
+            make_video(&out, &format!("{}x240", 320 + i * 32), 1, false, false, &[]);
             v.push(Item {
                 name: format!("VID_{i}.mp4"),
                 bytes: std::fs::read(&out).unwrap(),

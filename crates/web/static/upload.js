@@ -2,7 +2,7 @@
 // own progress, cancel, and outcome (stored, already in the library, or the
 // server's reason). Files over 32 MiB go through the resumable tus protocol
 // in 8 MiB pieces, resuming from the server's offset after a network error.
-import { api, csrf, $, el, bytes, toast } from './api.js';
+import { api, csrf, $, el, bytes } from './api.js';
 
 const SMALL = 32 << 20;
 const CHUNK = 8 << 20;
@@ -180,4 +180,3 @@ async function tus(job) {
   return { id: null, duplicate: false };
 }
 
-export function notify(msg) { toast(msg); }

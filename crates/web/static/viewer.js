@@ -103,7 +103,7 @@ $('#view-fav').addEventListener('click', async () => {
   const a = list[at];
   try {
     const r = await api('PATCH', `/assets/${a.id}`, { favorite: !a.favorite });
-    a.favorite = r?.asset?.favorite ?? r?.favorite ?? !a.favorite;
+    a.favorite = r.favorite; // PATCH answers with the asset
     if (list[at] === a) show(at);
     opts.changed = true;
   } catch (e) { toast(e.message); }

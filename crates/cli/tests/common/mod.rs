@@ -447,3 +447,33 @@ pub fn run_ok(cmd: &str, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A test video from ffmpeg's test pattern (`size` "WxH", `secs` long,
+/// 25 fps): `hevc` picks x265 (tagged `hvc1`, as phones write it) over x264,
+/// `audio` adds an AAC tone; `extra` output options (metadata, movflags)
+/// go before the path.
+pub fn make_video(path: &Path, size: &str, secs: u32, hevc: bool, audio: bool, extra: &[&str]) {
+    let pattern = format!("testsrc2=size={size}:rate=25:duration={secs}");
+    let tone = format!("sine=frequency=440:duration={secs}");
+    let mut args: Vec<&str> = vec!["-v", "error", "-y", "-f", "lavfi", "-i", &pattern];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", &tone, "-c:a", "aac"]);
+    }
+    if hevc {
+        args.extend([
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=none",
+            "-tag:v",
+            "hvc1",
+        ]);
+    } else {
+        args.extend(["-c:v", "libx264"]);
+    }
+    args.extend(["-pix_fmt", "yuv420p"]);
+    args.extend(extra);
+    let out = path.to_string_lossy();
+    args.push(&out);
+    run_ok("ffmpeg", &args);
+}

@@ -205,21 +205,9 @@ async fn video_media(
             asset.mime
         ))));
     };
-    let object = asset_object_id(&asset.id)
-        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
     let _permit = video_limiter().acquire().await.map_err(internal)?;
     let key = Arc::new(key);
-    let tools = Tools::new(&state.config().media.tools_dir);
-    let feed = Feed::start(
-        state,
-        key.clone(),
-        object,
-        BlobName::parse(&asset.blob_name)?,
-        u64::try_from(asset.size).unwrap_or(0),
-        &asset.mime,
-    )
-    .await
-    .map_err(internal)?;
+    let (tools, feed) = feed_original(state, asset, key.clone()).await?;
     let info = match video::probe(&tools, feed.url(), format).await {
         Ok(i) => i,
         Err(e) => return Ok(Err(classify(e)?)),
@@ -254,6 +242,28 @@ async fn video_media(
     );
     record(state, &key, asset, &meta, &rendered, size).await?;
     Ok(Ok(()))
+}
+
+/// The media tools, and the loopback feed serving `asset`'s decrypted
+/// original to them (for as long as the feed is kept).
+async fn feed_original(
+    state: &AppState,
+    asset: &AssetRow,
+    key: Arc<DataKey>,
+) -> Result<(Tools, Feed), MediaJobError> {
+    let object = asset_object_id(&asset.id)
+        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
+    let feed = Feed::start(
+        state,
+        key,
+        object,
+        BlobName::parse(&asset.blob_name)?,
+        u64::try_from(asset.size).unwrap_or(0),
+        &asset.mime,
+    )
+    .await
+    .map_err(internal)?;
+    Ok((Tools::new(&state.config().media.tools_dir), feed))
 }
 
 /// Stores both renditions (encrypted, under write intents) and records them
@@ -314,19 +324,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
         Some(None) => return Ok(Outcome::Done),
         Some(Some(k)) => Arc::new(k),
     };
-    let object = asset_object_id(&asset.id)
-        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
-    let tools = Tools::new(&state.config().media.tools_dir);
-    let feed = Feed::start(
-        state,
-        key.clone(),
-        object,
-        BlobName::parse(&asset.blob_name)?,
-        u64::try_from(asset.size).unwrap_or(0),
-        &asset.mime,
-    )
-    .await
-    .map_err(internal)?;
+    let (tools, feed) = feed_original(state, &asset, key.clone()).await?;
     let (mut child, stdout) = video::transcode(&tools, feed.url(), format).map_err(internal)?;
     let name = BlobName::random();
     let lease = WriteLease::begin(state, &name)
