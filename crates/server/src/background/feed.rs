@@ -97,3 +97,85 @@ async fn serve(State(s): State<Source>, headers: HeaderMap) -> Response {
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn get(url: &str, path: &str, range: &str) -> String {
+        let addr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nRange: {range}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.expect("read");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn serves_ranges_of_one_blob_on_its_secret_path_until_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        let (state, _) = crate::prepare(config).await.expect("prepare");
+        let key = Arc::new(
+            DataKey::generate(pixelunion_vault::KeyId::User { generation: 1 }).expect("key"),
+        );
+        let name = BlobName::random();
+        let object = crate::http::library::ingest::object_id_of(&name).expect("object id");
+        let plaintext: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        state
+            .stores()
+            .primary
+            .put_encrypted(&key, object, name.clone(), &plaintext)
+            .await
+            .expect("put");
+        let feed = Feed::start(
+            &state,
+            key,
+            object,
+            name,
+            plaintext.len() as u64,
+            "video/mp4",
+        )
+        .await
+        .expect("feed");
+        let url = feed.url().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let path = format!("/{}", url.rsplit('/').next().unwrap_or_default());
+        // Range answers with exactly those plaintext bytes.
+        let r = get(&url, &path, "bytes=100000-100009").await;
+        assert!(r.starts_with("HTTP/1.1 206"), "{r}");
+        assert!(
+            r.contains("content-range: bytes 100000-100009/200000"),
+            "{r}"
+        );
+        let body = r.split("\r\n\r\n").nth(1).unwrap_or_default().as_bytes();
+        assert_eq!(body, &plaintext[100_000..100_010]);
+        // Any other path is refused.
+        let r = get(&url, "/0123456789abcdef0123456789abcdef", "bytes=0-9").await;
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        // Dropped: nothing listens any more.
+        drop(feed);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let addr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "the feed stops with its job"
+        );
+    }
+}
