@@ -2,6 +2,8 @@
 //! certificate (or the CA given).
 
 use anyhow::{Context, Result, bail};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
 
 use crate::ClientArgs;
@@ -84,8 +86,8 @@ fn client_tls(ca: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     if let Some(path) = ca {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            roots.add(cert?)?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            roots.add(cert.with_context(|| format!("reading {}", path.display()))?)?;
         }
     }
     if roots.is_empty() {

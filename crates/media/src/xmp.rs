@@ -13,7 +13,13 @@ use crate::video::parse_capture_time;
 /// How far into a file the packet is searched for.
 const SCAN: usize = 1 << 20;
 /// Largest packet read.
-const MAX_PACKET: usize = 256 << 10;
+pub const MAX_PACKET: usize = 256 << 10;
+/// Deepest element nesting read; a packet nested deeper is read up to there.
+pub const MAX_DEPTH: usize = 32;
+/// Attributes looked at per tag (a real `rdf:Description` has a few dozen).
+pub const MAX_ATTRIBUTES: usize = 256;
+/// XML events read per packet.
+const MAX_EVENTS: usize = 100_000;
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(hay.get(from..)?, needle).map(|i| i + from)
@@ -122,13 +128,20 @@ const WANTED: &[&str] = &[
     "Orientation",
 ];
 
-fn local(qname: &[u8]) -> &str {
-    let l = qname.rsplit(|&b| b == b':').next().unwrap_or(qname);
-    std::str::from_utf8(l).unwrap_or("")
+fn local(qname: &str) -> &str {
+    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 /// Reads the facts an XMP packet states (orientation 1 when absent).
+///
+/// Hostile packets cost bounded work: at most [`MAX_PACKET`] bytes (longer
+/// input is cut), [`MAX_EVENTS`] events, [`MAX_ATTRIBUTES`] attributes per
+/// tag, read without quick-xml's duplicate-name check (RUSTSEC-2026-0194:
+/// quadratic in the attributes of one tag), no namespace resolution (the
+/// plain reader, never `NsReader`: RUSTSEC-2026-0195), and elements nested
+/// deeper than [`MAX_DEPTH`] end the reading.
 pub fn parse(packet: &[u8]) -> Metadata {
+    let packet = &packet[..packet.len().min(MAX_PACKET)];
     let mut m = Metadata {
         orientation: 1,
         ..Metadata::default()
@@ -138,33 +151,46 @@ pub fn parse(packet: &[u8]) -> Metadata {
     reader.config_mut().trim_text(true);
     let mut current: Option<String> = None;
     let mut buf = Vec::new();
-    for _ in 0..100_000 {
+    let mut depth = 0usize;
+    for _ in 0..MAX_EVENTS {
         let ev = match reader.read_event_into(&mut buf) {
             Ok(Event::Eof) | Err(_) => break,
             Ok(ev) => ev,
         };
+        if let Event::Start(_) = ev {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                break;
+            }
+        }
         match ev {
             Event::Start(e) | Event::Empty(e) => {
-                for a in e.attributes().flatten() {
-                    let name = local(a.key.as_ref());
+                let mut attributes = e.attributes();
+                attributes.with_checks(false);
+                for a in attributes.take(MAX_ATTRIBUTES).flatten() {
+                    let name = local(std::str::from_utf8(a.key.as_ref()).unwrap_or(""));
                     if WANTED.contains(&name)
-                        && let Ok(v) = a.unescape_value()
+                        && let Ok(v) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     {
                         apply(&mut m, &mut date, name, &v);
                     }
                 }
-                let name = local(e.name().as_ref()).to_string();
+                let qname = e.name();
+                let name = local(std::str::from_utf8(qname.as_ref()).unwrap_or("")).to_string();
                 current = WANTED.contains(&name.as_str()).then_some(name);
             }
             Event::Text(t) => {
                 if let Some(name) = &current
-                    && let Ok(raw) = t.decode()
+                    && let Ok(raw) = t.xml10_content()
                     && let Ok(v) = quick_xml::escape::unescape(&raw)
                 {
                     apply(&mut m, &mut date, name, &v);
                 }
             }
-            Event::End(_) => current = None,
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                current = None;
+            }
             _ => {}
         }
         buf.clear();
@@ -277,6 +303,71 @@ mod tests {
         assert!(packet(b"<x:xmpmeta never closed").is_none());
         let m = parse(b"<x:xmpmeta><unclosed");
         assert_eq!(m.taken_at_ms, None);
+    }
+
+    /// A start tag with `n` namespace declarations and `n` copies of one
+    /// attribute, as in RUSTSEC-2026-0194/0195's reproducers, framed as a
+    /// packet of at most [`MAX_PACKET`] bytes.
+    pub(crate) fn attribute_flood(n: usize) -> Vec<u8> {
+        let mut x = String::from(
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:Description tiff:Make=\"Real\"",
+        );
+        for i in 0..n {
+            x.push_str(&format!(" xmlns:n{i}=\"u\" tiff:Model=\"M\""));
+        }
+        x.push_str("/></x:xmpmeta>");
+        x.into_bytes()
+    }
+
+    #[test]
+    fn attribute_and_namespace_floods_cost_little() {
+        let flood = attribute_flood(6_000);
+        assert!(flood.len() < MAX_PACKET, "{}", flood.len());
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            let m = parse(&flood);
+            assert_eq!(
+                m.make.as_deref(),
+                Some("Real"),
+                "the first attributes are read"
+            );
+        }
+        // With the duplicate check this tag costs O(n²) comparisons per parse.
+        let each = started.elapsed() / 20;
+        assert!(
+            each < std::time::Duration::from_millis(50),
+            "{each:?} per parse"
+        );
+    }
+
+    #[test]
+    fn nesting_is_read_to_a_depth_and_no_further() {
+        let nest = |levels: usize| {
+            let mut x = String::from("<x:xmpmeta>");
+            x.push_str(&"<a>".repeat(levels));
+            x.push_str("<tiff:Model>Deep</tiff:Model>");
+            x.push_str(&"</a>".repeat(levels));
+            x.push_str("</x:xmpmeta>");
+            x
+        };
+        assert_eq!(
+            parse(nest(MAX_DEPTH - 3).as_bytes()).model.as_deref(),
+            Some("Deep")
+        );
+        assert_eq!(parse(nest(MAX_DEPTH + 1).as_bytes()).model, None);
+        let started = std::time::Instant::now();
+        let m = parse(nest(40_000).as_bytes());
+        assert_eq!(m.model, None);
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+    }
+
+    #[test]
+    fn oversized_packets_are_cut() {
+        let mut x = b"<x:xmpmeta>".to_vec();
+        x.resize(MAX_PACKET, b' ');
+        x.extend(b"<tiff:Model>Late</tiff:Model></x:xmpmeta>");
+        assert!(packet(&x).is_none(), "a packet over the limit is not taken");
+        assert_eq!(parse(&x).model, None, "nor read past the limit");
     }
 
     proptest! {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::Config;
@@ -98,7 +99,7 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsEr
     };
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| TlsError::Invalid(format!("{}: {e}", cert.display())))?;
     if certs.is_empty() {
@@ -107,9 +108,13 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsEr
             cert.display()
         )));
     }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| TlsError::Invalid(format!("{}: {e}", key.display())))?
-        .ok_or_else(|| TlsError::Invalid(format!("{}: no private key found", key.display())))?;
+    let key: PrivateKeyDer<'static> =
+        PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| match e {
+            rustls::pki_types::pem::Error::NoItemsFound => {
+                TlsError::Invalid(format!("{}: no private key found", key.display()))
+            }
+            e => TlsError::Invalid(format!("{}: {e}", key.display())),
+        })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut sc = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

@@ -1,6 +1,7 @@
 //! Encrypted objects: plaintext is encrypted in the vault's blob format as it
 //! streams in, and only ciphertext reaches a store.
 
+use object_store::ObjectStoreExt as _;
 use std::ops::Range;
 
 use bytes::Bytes;

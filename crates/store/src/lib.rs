@@ -17,6 +17,7 @@ mod encrypted;
 mod error;
 mod replica;
 
+use object_store::ObjectStoreExt as _;
 use std::ops::Range;
 use std::sync::Arc;
 

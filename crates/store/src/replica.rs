@@ -4,6 +4,7 @@
 //! the backup receives exactly the encrypted object.
 
 use futures::StreamExt;
+use object_store::ObjectStoreExt as _;
 use object_store::WriteMultipart;
 use pixelunion_vault::Sha256Stream;
 
