@@ -12,7 +12,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// An account's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// keeps photos and videos
@@ -56,6 +68,18 @@ impl Role {
     /// Privileged roles must enrol MFA before they can do anything else.
     pub fn requires_mfa(self) -> bool {
         self != Role::User
+    }
+}
+
+/// A role name that is none of [`Role::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+    fn try_from(s: String) -> Result<Self, UnknownRole> {
+        Role::parse(&s).ok_or(UnknownRole(s))
     }
 }
 

@@ -213,7 +213,7 @@ async fn main() {
         (
             "videos page",
             TimelineFilter {
-                kind: Some("video".into()),
+                kind: Some(pixelunion_catalog::AssetKind::Video),
                 ..base.clone()
             },
             None,

@@ -183,6 +183,15 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(now_ms).fetch_all(p).await?))
     }
 
+    /// The reason the last attempt of the job `kind` on `subject` failed
+    /// (while it is queued to retry, or dead).
+    pub async fn last_job_error(&self, kind: JobKind, subject: &str) -> Result<Option<String>> {
+        let q = "SELECT last_error FROM jobs WHERE kind = $1 AND subject = $2";
+        let row: Option<(Option<String>,)> = with_pool!(self, p => sqlx::query_as(q)
+            .bind(kind.as_str()).bind(subject).fetch_optional(p).await?);
+        Ok(row.and_then(|r| r.0))
+    }
+
     /// Dead jobs with their reasons (newest first), for operators.
     pub async fn dead_jobs(
         &self,

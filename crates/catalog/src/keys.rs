@@ -15,10 +15,6 @@ pub struct KeyringRow {
     pub encryptions: u64,
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
 fn to_u32(v: i32) -> Result<u32> {
     u32::try_from(v).map_err(|_| CatalogError::NotFound)
 }
@@ -74,7 +70,7 @@ impl Catalog {
         }
         .await);
         res.map_err(|e| {
-            if is_unique_violation(&e) {
+            if crate::dialect::is_unique_violation(&e) {
                 CatalogError::AlreadyInitialized
             } else {
                 CatalogError::Database(e)

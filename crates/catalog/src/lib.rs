@@ -25,6 +25,7 @@ macro_rules! with_pool {
 mod accounts;
 mod albums;
 mod assets;
+mod dialect;
 mod error;
 mod intents;
 pub mod jobs;
@@ -32,6 +33,7 @@ mod keys;
 mod media;
 mod reader;
 mod uploads;
+mod values;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -51,6 +53,7 @@ pub use keys::KeyringRow;
 pub use media::{AssetFileRow, MediaResult};
 pub use reader::SqliteReader;
 pub use uploads::UploadRow;
+pub use values::{AssetKind, FileKind, MediaState, UnknownValue};
 
 /// The metadata database.
 #[derive(Debug, Clone)]

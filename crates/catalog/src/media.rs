@@ -4,15 +4,15 @@
 //! replication; an asset purged meanwhile records nothing.
 
 use crate::jobs::{self, JobKind};
-use crate::{AssetRow, Catalog, Result};
+use crate::{AssetRow, Catalog, FileKind, MediaState, Result};
 
 /// A derived file of an asset.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AssetFileRow {
     /// the asset
     pub asset_id: String,
-    /// "thumbnail", "preview" or "playback" (a transcoded video)
-    pub kind: String,
+    /// thumbnail, preview or playback (a transcoded video)
+    pub kind: FileKind,
     /// opaque name of the encrypted file
     pub blob_name: String,
     /// media type of the file
@@ -48,15 +48,15 @@ macro_rules! replace_file {
         let old = "SELECT blob_name FROM asset_files WHERE asset_id = $1 AND kind = $2";
         let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let (asset, f, now_ms): (&str, &AssetFileRow, i64) = ($asset, $f, $now);
-        let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).bind(&f.kind).fetch_all(&mut *$tx).await?;
-        sqlx::query("DELETE FROM asset_files WHERE asset_id = $1 AND kind = $2").bind(asset).bind(&f.kind).execute(&mut *$tx).await?;
+        let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).bind(f.kind).fetch_all(&mut *$tx).await?;
+        sqlx::query("DELETE FROM asset_files WHERE asset_id = $1 AND kind = $2").bind(asset).bind(f.kind).execute(&mut *$tx).await?;
         for (b,) in &previous {
             for kind in [JobKind::DropPrimary, JobKind::DropBackup] {
                 sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(kind.as_str()).bind(b).bind(now_ms + jobs::BACKUP_DROP_DELAY_MS * i64::from(kind == JobKind::DropBackup))
                     .execute(&mut *$tx).await?;
             }
         }
-        sqlx::query(insert).bind(asset).bind(&f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
+        sqlx::query(insert).bind(asset).bind(f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
             .execute(&mut *$tx).await?;
         sqlx::query(crate::intents::CLEAR).bind(&f.blob_name).execute(&mut *$tx).await?;
         sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&f.blob_name).bind(now_ms)
@@ -115,11 +115,11 @@ impl Catalog {
     }
 
     /// Records that the pipeline cannot handle this asset: `state` is
-    /// "failed" (with the reason) or "none" (nothing to make for this type yet).
+    /// failed (with the reason) or none (nothing to make for this type yet).
     pub async fn set_media_state(
         &self,
         asset: &str,
-        state: &str,
+        state: MediaState,
         reason: Option<&str>,
     ) -> Result<()> {
         let q = "UPDATE assets SET media_state = $1, media_error = $2 WHERE id = $3";
@@ -132,7 +132,7 @@ impl Catalog {
         &self,
         owner: &str,
         asset: &str,
-        kind: &str,
+        kind: FileKind,
     ) -> Result<Option<AssetFileRow>> {
         let q = "SELECT f.asset_id, f.kind, f.blob_name, f.mime, f.size, f.width, f.height FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = $1 AND f.asset_id = $2 AND f.kind = $3";
         Ok(

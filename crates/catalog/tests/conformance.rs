@@ -4,7 +4,10 @@
 //! run gets a fresh database that is dropped afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use pixelunion_catalog::{AuditRow, Catalog, CatalogError, SessionRow, UserRow};
+use pixelunion_auth::Role;
+use pixelunion_catalog::{
+    AssetKind, AuditRow, Catalog, CatalogError, FileKind, MediaState, SessionRow, UserRow,
+};
 
 fn user(id: &str, idx: &[u8]) -> UserRow {
     UserRow {
@@ -13,7 +16,7 @@ fn user(id: &str, idx: &[u8]) -> UserRow {
         email: b"ct-email".to_vec(),
         user_key: b"wrapped".to_vec(),
         password_hash: "$argon2id$...".into(),
-        role: "user".into(),
+        role: Role::User,
         disabled: false,
         must_change_password: true,
         totp_secret: None,
@@ -68,7 +71,7 @@ async fn assets_suite(c: &Catalog) {
         id: id.into(),
         owner_id: owner.into(),
         blob_name: format!("blob-{id}"),
-        kind: "photo".into(),
+        kind: AssetKind::Photo,
         mime: "image/jpeg".into(),
         size: 10,
         content_index: idx.to_vec(),
@@ -83,7 +86,7 @@ async fn assets_suite(c: &Catalog) {
         width: None,
         height: None,
         metadata: None,
-        media_state: "pending".into(),
+        media_state: MediaState::Pending,
         media_error: None,
     };
     let all = TimelineFilter::default();
@@ -240,7 +243,7 @@ async fn assets_suite(c: &Catalog) {
         ["a3"]
     );
     let videos = TimelineFilter {
-        kind: Some("video".into()),
+        kind: Some(AssetKind::Video),
         ..Default::default()
     };
     assert!(
@@ -259,7 +262,7 @@ async fn assets_suite(c: &Catalog) {
     );
     let facets = MonthFacets {
         favorite: Some(true),
-        kind: Some("photo".into()),
+        kind: Some(AssetKind::Photo),
         ..Default::default()
     };
     assert_eq!(
@@ -376,9 +379,9 @@ async fn assets_suite(c: &Catalog) {
     // their replication; the files are the owner's only.
     let media = drain(c, JobKind::Media, 10, 1_000).await;
     assert_eq!(media, ["a1", "a2", "a3", "a4", "b1"]);
-    let file = |kind: &str| pixelunion_catalog::AssetFileRow {
+    let file = |kind: FileKind| pixelunion_catalog::AssetFileRow {
         asset_id: "a4".into(),
-        kind: kind.into(),
+        kind,
         blob_name: format!("file-{kind}"),
         mime: "image/jpeg".into(),
         size: 100,
@@ -391,7 +394,7 @@ async fn assets_suite(c: &Catalog) {
         width: Some(2000),
         height: Some(3000),
         metadata: Some(b"meta-ct".to_vec()),
-        files: vec![file("thumbnail"), file("preview")],
+        files: vec![file(FileKind::Thumbnail), file(FileKind::Preview)],
     };
     assert!(c.record_media("a4", &result, 20).await.expect("record"));
     assert!(
@@ -422,11 +425,15 @@ async fn assets_suite(c: &Catalog) {
             .is_empty()
     );
     assert_eq!(
-        c.asset_file("u1", "a4", "preview").await.expect("file"),
-        Some(file("preview"))
+        c.asset_file("u1", "a4", FileKind::Preview)
+            .await
+            .expect("file"),
+        Some(file(FileKind::Preview))
     );
     assert_eq!(
-        c.asset_file("u2", "a4", "preview").await.expect("file"),
+        c.asset_file("u2", "a4", FileKind::Preview)
+            .await
+            .expect("file"),
         None
     );
     let months = c
@@ -441,7 +448,7 @@ async fn assets_suite(c: &Catalog) {
     assert_eq!(repl, ["file-preview", "file-thumbnail"]);
     // A transcoded video is added beside them; recording it again replaces
     // it (old blob dropped), and a later pipeline run keeps it.
-    let mut playback = file("playback");
+    let mut playback = file(FileKind::Playback);
     playback.mime = "video/mp4".into();
     assert!(c.record_derived_file(&playback, 30).await.expect("derived"));
     let mut again = playback.clone();
@@ -455,7 +462,9 @@ async fn assets_suite(c: &Catalog) {
     );
     assert!(c.record_media("a4", &result, 33).await.expect("record"));
     assert_eq!(
-        c.asset_file("u1", "a4", "playback").await.expect("file"),
+        c.asset_file("u1", "a4", FileKind::Playback)
+            .await
+            .expect("file"),
         Some(again.clone())
     );
     let repl = drain(c, JobKind::Replicate, 40, 1_000).await;
@@ -474,7 +483,7 @@ async fn assets_suite(c: &Catalog) {
         ["file-playback", "file-preview", "file-thumbnail"],
         "replaced files are dropped, the current playback file is not"
     );
-    c.set_media_state("a2", "failed", Some("cannot decode the image"))
+    c.set_media_state("a2", MediaState::Failed, Some("cannot decode the image"))
         .await
         .expect("state");
     let a2 = c.asset("u1", "a2").await.expect("get").expect("a2");
@@ -791,11 +800,13 @@ async fn accounts_suite(c: &Catalog) {
     c.set_password("u1", "$argon2id$new", false)
         .await
         .expect("pw");
-    c.set_role("u1", "admin").await.expect("role");
-    assert!(
-        c.set_role("u1", "emperor").await.is_err(),
-        "roles are checked by the schema"
-    );
+    c.set_role("u1", Role::Admin).await.expect("role");
+    let q = "UPDATE users SET role = 'emperor' WHERE id = 'u1'";
+    let refused = match c {
+        Catalog::Sqlite(p, _) => sqlx::query(q).execute(p).await.is_err(),
+        Catalog::Postgres(p) => sqlx::query(q).execute(p).await.is_err(),
+    };
+    assert!(refused, "roles are checked by the schema too");
     c.set_disabled("u2", true).await.expect("disable");
     c.touch_login("u1", 77).await.expect("touch");
     let u1 = c.user_by_id("u1").await.expect("get").expect("some");
@@ -939,7 +950,7 @@ async fn accounts_suite(c: &Catalog) {
     let inv = |id: &str, hash: &[u8], expires: i64| pixelunion_catalog::InviteRow {
         id: id.into(),
         token_hash: hash.to_vec(),
-        role: "user".into(),
+        role: Role::User,
         email_index: None,
         created_by: "u1".into(),
         created_at: 1,

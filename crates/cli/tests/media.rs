@@ -225,7 +225,9 @@ fn media_jobs_wait_for_the_unseal() {
     let db = data.join("catalog.sqlite");
     rt.block_on(async {
         let c = Catalog::open_sqlite(&db).await.unwrap();
-        c.set_media_state(&id, "pending", None).await.unwrap();
+        c.set_media_state(&id, pixelunion_catalog::MediaState::Pending, None)
+            .await
+            .unwrap();
         c.enqueue_job(JobKind::Media, &id, 0).await.unwrap();
         c.close().await;
     });
@@ -244,7 +246,11 @@ fn media_jobs_wait_for_the_unseal() {
         );
         assert!(c.dead_jobs(10).await.unwrap().is_empty());
         let a = c.asset_for_job(&id).await.unwrap().unwrap();
-        assert_eq!(a.media_state, "pending", "nothing ran without the key");
+        assert_eq!(
+            a.media_state,
+            pixelunion_catalog::MediaState::Pending,
+            "nothing ran without the key"
+        );
         // Not one attempt was spent: claiming it now makes attempt 1 (retried
         // for the instant the worker itself may hold it).
         let mut claimed = None;

@@ -5,8 +5,10 @@
 use std::sync::Mutex;
 
 use pixelunion_catalog::Catalog;
+use pixelunion_catalog::UserRow;
+use pixelunion_vault::DataKey;
 use pixelunion_vault::VaultError;
-use pixelunion_vault::keyring::{Keyring, WrappedKeyringKey};
+use pixelunion_vault::keyring::{Keyring, WrappedKeyringKey, WrappedUserKey};
 use pixelunion_vault::root::{self, RootKey, SealedRootKey, UnsealProgress, UnsealStep};
 use pixelunion_vault::shares::ShareText;
 
@@ -22,6 +24,25 @@ pub enum KeyStateError {
     /// Not initialized yet.
     #[error("the server is not initialized")]
     NotInitialized,
+}
+
+/// Why a user's key is not available.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// No key in memory.
+    #[error("the server is sealed")]
+    Sealed,
+    /// The wrapped key did not open (corrupt row, wrong keyring).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Unwraps a user's key with the keyring.
+pub fn user_key(keyring: &Keyring, user: &UserRow) -> Result<DataKey, VaultError> {
+    keyring.unwrap_user_key(
+        user.id.as_bytes(),
+        &WrappedUserKey::from_bytes(&user.user_key)?,
+    )
 }
 
 enum State {
@@ -199,5 +220,12 @@ impl KeyVault {
             State::Unsealed { keyring, .. } => Some(f(keyring)),
             State::Sealed(_) => None,
         }
+    }
+
+    /// `user`'s key, while unsealed.
+    pub fn user_key(&self, user: &UserRow) -> Result<DataKey, KeyError> {
+        self.with_keyring(|k| user_key(k, user))
+            .ok_or(KeyError::Sealed)?
+            .map_err(KeyError::Vault)
     }
 }

@@ -1,8 +1,14 @@
 //! # pixelunion-server
 //!
 //! Owns the HTTPS service: configuration, TLS (rustls), the sealed/unsealed
-//! key state, the JSON API router and graceful shutdown. It composes the
-//! vault (keys, formats), the catalog (metadata DB) and the stores (blobs).
+//! key state, the domain services (`library`, `accounts`), the background
+//! work, the media tools and the JSON API router, and graceful shutdown. It
+//! composes the vault (keys, formats), the catalog (metadata DB) and the
+//! stores (blobs).
+//!
+//! Layers: `http → library/accounts → catalog/store/vault`;
+//! `background → library/accounts`; nothing under `library/`, `accounts/` or
+//! `background/` imports `http` or axum (a test in `layers.rs` checks it).
 //!
 //! It must never write a key, share or plaintext user content to disk or to a
 //! log line, never answer a client with an internal error's text, and never
@@ -10,11 +16,16 @@
 
 pub mod accounts;
 pub mod background;
+pub mod clock;
 pub mod config;
-mod error;
+pub mod fields;
 pub mod http;
 mod keystate;
+#[cfg(test)]
+mod layers;
+pub mod library;
 mod limiter;
+pub mod media_tools;
 pub mod redirect;
 pub mod tls;
 
@@ -28,8 +39,8 @@ use pixelunion_store::{BlobStore, Stores};
 use pixelunion_vault::shares::ShareText;
 
 pub use config::{Config, ConfigError, Overrides};
-pub use error::ApiError;
-pub use keystate::{KeyStatus, KeyVault};
+pub use http::error::ApiError;
+pub use keystate::{KeyError, KeyStatus, KeyVault};
 
 /// Start-up failures.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +70,7 @@ pub enum ServerError {
     Keys(#[from] keystate::KeyStateError),
     /// Accounts (first administrator, hashing).
     #[error("accounts: {0}")]
-    Accounts(String),
+    Accounts(#[from] accounts::Error),
     /// Listener / serving.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -114,6 +125,11 @@ impl AppState {
     pub(crate) fn jobs_wake(&self) -> &tokio::sync::Notify {
         &self.0.jobs_wake
     }
+    /// Tells the job workers that jobs were queued (they also poll every
+    /// few seconds). Library operations that queue jobs call it.
+    pub fn wake_jobs(&self) {
+        self.0.jobs_wake.notify_waiters();
+    }
 }
 
 /// What a first start (or `init`) hands out once: the shares and the first
@@ -138,8 +154,9 @@ impl std::fmt::Debug for Initialization {
 }
 
 fn accounts_service() -> Result<accounts::Accounts, ServerError> {
-    accounts::Accounts::new(pixelunion_auth::password::HashParams::default())
-        .map_err(|e| ServerError::Accounts(e.to_string()))
+    Ok(accounts::Accounts::new(
+        pixelunion_auth::password::HashParams::default(),
+    )?)
 }
 
 async fn initialize_with(
@@ -152,9 +169,7 @@ async fn initialize_with(
 ) -> Result<Initialization, ServerError> {
     let texts = keys.initialize(catalog, threshold, shares).await?;
     let admin_password =
-        accounts::create_initial_admin(catalog, keys, accounts, &config.init.admin_email)
-            .await
-            .map_err(|e| ServerError::Accounts(format!("{e:?}")))?;
+        accounts::create_initial_admin(catalog, keys, accounts, &config.init.admin_email).await?;
     Ok(Initialization {
         shares: texts,
         threshold,
@@ -170,8 +185,8 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
     create_private_dir(&config.data_dir)?;
     let catalog = Catalog::connect(&config.database_url()).await?;
     let stores = Stores {
-        primary: BlobStore::open(&config.store("primary"), "primary")?,
-        backup: BlobStore::open(&config.store("backup"), "backup")?,
+        primary: BlobStore::open(&config.primary_store(), "primary")?,
+        backup: BlobStore::open(&config.backup_store(), "backup")?,
     };
     let keys = KeyVault::load(&catalog).await?;
     let accounts = accounts_service()?;

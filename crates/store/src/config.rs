@@ -6,11 +6,12 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Result, StoreError};
 
 /// Where one store lives.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum StoreConfig {
     /// A directory on this machine (created if missing).
     Local {
@@ -27,8 +28,8 @@ pub enum StoreConfig {
         bucket: String,
         /// access key id
         access_key_id: String,
-        /// secret access key
-        secret_access_key: String,
+        /// secret access key (never printed)
+        secret_access_key: SecretString,
         /// path-style requests (`endpoint/bucket/key`), needed by most self-hosted servers
         path_style: bool,
     },
@@ -82,7 +83,7 @@ impl StoreConfig {
                     .with_region(region)
                     .with_bucket_name(bucket)
                     .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
+                    .with_secret_access_key(secret_access_key.expose_secret())
                     .with_virtual_hosted_style_request(!path_style)
                     .with_allow_http(endpoint.starts_with("http://"))
                     .build()

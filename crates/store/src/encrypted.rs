@@ -3,6 +3,7 @@
 
 use object_store::ObjectStoreExt as _;
 use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -17,6 +18,9 @@ use crate::{BlobName, BlobStore};
 /// part size × [`MAX_PARTS_IN_FLIGHT`].
 const PART_SIZE: usize = 8 << 20;
 const MAX_PARTS_IN_FLIGHT: usize = 2;
+/// Plaintext bytes fetched and decrypted per step of a
+/// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
+pub const WINDOW: u64 = 1 << 20;
 
 /// An encrypted object opened for random access: name, header and sizes.
 #[derive(Debug, Clone)]
@@ -183,6 +187,35 @@ impl BlobStore {
         }
         dec.finish()?;
         Ok(out)
+    }
+
+    /// The plaintext bytes `span` of an opened object as a stream of
+    /// windows of [`WINDOW`] bytes, each fetched and decrypted when the
+    /// reader asks for it (constant memory, any size). The one decrypting
+    /// reader for downloads, resumable-upload reassembly and the media feed.
+    pub fn decrypted_stream(
+        &self,
+        key: Arc<DataKey>,
+        object: ObjectId,
+        opened: Arc<EncryptedObject>,
+        span: Range<u64>,
+    ) -> impl Stream<Item = Result<Bytes>> + Send + use<> {
+        let store = self.clone();
+        futures::stream::unfold(span.start, move |pos| {
+            let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
+            let end = span.end;
+            async move {
+                if pos >= end {
+                    return None;
+                }
+                let to = (pos + WINDOW).min(end);
+                match store.read_decrypted(&key, object, &opened, pos..to).await {
+                    Ok(v) => Some((Ok(Bytes::from(v)), to)),
+                    // One error ends the stream.
+                    Err(e) => Some((Err(e), end)),
+                }
+            }
+        })
     }
 
     /// Opens and reads one range (for a single read; see [`BlobStore::open_encrypted`]).

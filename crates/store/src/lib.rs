@@ -26,7 +26,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
 pub use config::StoreConfig;
-pub use encrypted::{EncryptedObject, StoredBlob};
+pub use encrypted::{EncryptedObject, StoredBlob, WINDOW};
 pub use error::{Result, StoreError};
 
 /// An opaque object name: 128 random bits as 32 hex characters, fanned out
@@ -55,6 +55,21 @@ impl BlobName {
     /// The name as stored in the catalog.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The object id the AEAD of a blob that is not an asset's original
+    /// (renditions, playable copies, upload parts) is bound to: the name's
+    /// own 128 random bits.
+    pub fn object_id(&self) -> pixelunion_vault::ObjectId {
+        let mut id = [0u8; 16];
+        for (i, pair) in self.0.as_bytes().chunks(2).enumerate().take(16) {
+            let hex = |b: u8| match b {
+                b'0'..=b'9' => b - b'0',
+                _ => b - b'a' + 10,
+            };
+            id[i] = hex(pair[0]) << 4 | hex(pair[1]);
+        }
+        pixelunion_vault::ObjectId(id)
     }
 
     fn path(&self) -> ObjectPath {
@@ -189,6 +204,12 @@ mod tests {
         assert_eq!(a.as_str().len(), 32);
         assert_eq!(BlobName::parse(a.as_str()).expect("parse"), a);
         assert!(a.path().as_ref().starts_with(&a.as_str()[..2]));
+        // The object id is the name's bits, as a UUID reads them.
+        let n = BlobName::parse("0123456789abcdef0123456789abcdef").expect("name");
+        assert_eq!(
+            n.object_id().0,
+            *uuid::Uuid::parse_str(n.as_str()).expect("uuid").as_bytes()
+        );
         for bad in [
             "",
             "../../etc/passwd",

@@ -234,7 +234,9 @@ async fn s3_store() {
         region: var("REGION").unwrap_or_else(|| "garage".into()),
         bucket: var("BUCKET").expect("PIXELUNION_TEST_S3_BUCKET"),
         access_key_id: var("ACCESS_KEY_ID").expect("PIXELUNION_TEST_S3_ACCESS_KEY_ID"),
-        secret_access_key: var("SECRET_ACCESS_KEY").expect("PIXELUNION_TEST_S3_SECRET_ACCESS_KEY"),
+        secret_access_key: var("SECRET_ACCESS_KEY")
+            .expect("PIXELUNION_TEST_S3_SECRET_ACCESS_KEY")
+            .into(),
         path_style: true,
     };
     let store = BlobStore::open(&config, "primary").expect("open");

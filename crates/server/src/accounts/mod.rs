@@ -1,27 +1,41 @@
 //! Accounts inside the server: creating users (keys, encrypted e-mail, blind
-//! index), verifying credentials off the async threads, sessions and the
-//! audit trail. Rules come from `pixelunion-auth`; storage from the catalog.
+//! index), signing in (password, second factor, throttling), invitations and
+//! open sign-up, sessions, password and MFA changes, API tokens, account
+//! administration and the audit trail. Rules come from `pixelunion-auth`;
+//! storage from the catalog. Passwords are hashed off the async threads.
+//!
+//! Callers: `http::auth` and `http::admin` (thin adapters), the HTTP
+//! layer's access extractor (through [`principal`]) and CLI commands. It must
+//! never depend on `http` or axum, log a password, token, code or e-mail, or
+//! tell "exists but not yours" from "does not exist".
 
+pub mod admin;
+pub mod credentials;
+mod error;
+pub mod invites;
+pub mod login;
 pub mod principal;
+pub mod sessions;
 mod throttle;
+pub mod tokens;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use pixelunion_auth::Role;
 use pixelunion_auth::password::{HashParams, Hasher, Verified};
 use pixelunion_catalog::{AuditRow, SessionRow, UserRow};
-use pixelunion_vault::field::{self, FieldContext};
-use pixelunion_vault::keyring::{Keyring, WrappedUserKey};
+use pixelunion_vault::keyring::Keyring;
 use pixelunion_vault::{DataKey, VaultError};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
-pub use principal::{Authed, Gate, Principal};
+pub use error::{Error, Result};
+pub use principal::{Gate, Principal};
 pub use throttle::LoginThrottle;
 
 use crate::AppState;
-use crate::error::{ApiError, OrInternal};
+use crate::clock::now_secs;
+use crate::fields::{self, Column};
 
 /// Blind-index domain of e-mail addresses.
 pub const EMAIL_DOMAIN: &str = "email";
@@ -41,13 +55,6 @@ impl std::fmt::Debug for Accounts {
     }
 }
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Lower-cased, trimmed e-mail (the form that is indexed).
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -64,7 +71,7 @@ pub fn valid_email(email: &str) -> bool {
 
 impl Accounts {
     /// Services with the given Argon2id parameters.
-    pub fn new(params: HashParams) -> Result<Self, pixelunion_auth::password::HashError> {
+    pub fn new(params: HashParams) -> Result<Self> {
         Ok(Accounts {
             hasher: Arc::new(Hasher::new(params)?),
             hash_permits: Semaphore::new(2),
@@ -73,13 +80,10 @@ impl Accounts {
     }
 
     /// Hashes on a blocking thread.
-    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, ApiError> {
-        let _permit = self.hash_permits.acquire().await.or_internal()?;
+    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String> {
+        let _permit = self.hash_permits.acquire().await?;
         let h = self.hasher.clone();
-        tokio::task::spawn_blocking(move || h.hash(&password))
-            .await
-            .or_internal()?
-            .or_internal()
+        Ok(tokio::task::spawn_blocking(move || h.hash(&password)).await??)
     }
 
     /// Verifies on a blocking thread; `stored = None` spends the same time
@@ -88,25 +92,24 @@ impl Accounts {
         &self,
         password: Zeroizing<String>,
         stored: Option<String>,
-    ) -> Result<Verified, ApiError> {
-        let _permit = self.hash_permits.acquire().await.or_internal()?;
+    ) -> Result<Verified> {
+        let _permit = self.hash_permits.acquire().await?;
         let h = self.hasher.clone();
-        tokio::task::spawn_blocking(move || match stored {
+        Ok(tokio::task::spawn_blocking(move || match stored {
             Some(s) => h.verify(&password, &s).unwrap_or(Verified::No),
             None => {
                 h.verify_dummy(&password);
                 Verified::No
             }
         })
-        .await
-        .or_internal()
+        .await?)
     }
 }
 
 /// A random one-time password (24 base32 characters, 120 bits) for a new
 /// account; it must be changed at first sign-in.
-pub fn one_time_password() -> Result<Zeroizing<String>, ApiError> {
-    let raw: [u8; 15] = pixelunion_vault::random_array().or_internal()?;
+pub fn one_time_password() -> Result<Zeroizing<String>> {
+    let raw: [u8; 15] = pixelunion_vault::random_array()?;
     let b = data_encoding::BASE32_NOPAD.encode(&raw).to_lowercase();
     Ok(Zeroizing::new(format!(
         "{}-{}-{}-{}",
@@ -115,43 +118,6 @@ pub fn one_time_password() -> Result<Zeroizing<String>, ApiError> {
         &b[12..18],
         &b[18..24]
     )))
-}
-
-/// Field context of a session's client description ("ip · user agent").
-pub fn session_client_ctx<'a>(user_id: &'a str, session_id: &'a str) -> FieldContext<'a> {
-    FieldContext {
-        owner: user_id.as_bytes(),
-        table: "sessions",
-        column: "client",
-        row: session_id.as_bytes(),
-    }
-}
-
-/// Field context of a user column.
-pub fn user_ctx<'a>(user_id: &'a str, column: &'a str) -> FieldContext<'a> {
-    FieldContext {
-        owner: user_id.as_bytes(),
-        table: "users",
-        column,
-        row: user_id.as_bytes(),
-    }
-}
-
-/// Unwraps a user's key (needs the server unsealed).
-pub fn user_key(keyring: &Keyring, user: &UserRow) -> Result<DataKey, VaultError> {
-    keyring.unwrap_user_key(
-        user.id.as_bytes(),
-        &WrappedUserKey::from_bytes(&user.user_key)?,
-    )
-}
-
-/// The caller's key while unsealed: 503 when sealed, 500 if it will not open.
-pub fn key_for(state: &AppState, user: &UserRow) -> Result<DataKey, ApiError> {
-    state
-        .keys()
-        .with_keyring(|k| user_key(k, user))
-        .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))
 }
 
 /// A user's e-mail in clear, if the server is unsealed and it decrypts.
@@ -166,28 +132,28 @@ pub fn email_for(state: &AppState, user: &UserRow) -> Option<String> {
 pub fn email_candidates(
     state: &AppState,
     email: &str,
-) -> Result<Vec<pixelunion_vault::blind_index::BlindIndex>, ApiError> {
-    state
+) -> Result<Vec<pixelunion_vault::blind_index::BlindIndex>> {
+    Ok(state
         .keys()
         .with_keyring(|k| k.blind_index_candidates(EMAIL_DOMAIN, normalize_email(email).as_bytes()))
-        .ok_or_else(ApiError::sealed)?
-        .map_err(|e| ApiError::internal(&e))
+        .ok_or(Error::Sealed)??)
 }
 
 /// The e-mail's blind index under the active keyring version (to store).
-pub fn email_index(state: &AppState, email: &str) -> Result<Vec<u8>, ApiError> {
-    state
+pub fn email_index(state: &AppState, email: &str) -> Result<Vec<u8>> {
+    Ok(state
         .keys()
         .with_keyring(|k| k.blind_index(EMAIL_DOMAIN, normalize_email(email).as_bytes()))
-        .ok_or_else(ApiError::sealed)?
-        .map(|i| i.to_bytes().to_vec())
-        .map_err(|e| ApiError::internal(&e))
+        .ok_or(Error::Sealed)??
+        .to_bytes()
+        .to_vec())
 }
 
 /// Decrypts a user's e-mail.
 pub fn email_of(keyring: &Keyring, user: &UserRow) -> Result<String, VaultError> {
-    let key = user_key(keyring, user)?;
-    Ok(field::decrypt_string(&key, &user_ctx(&user.id, "email"), &user.email)?.to_string())
+    let key = crate::keystate::user_key(keyring, user)?;
+    let email = fields::open(&key, Column::UserEmail, &user.id, &user.id, &user.email)?;
+    String::from_utf8(email.to_vec()).map_err(|_| VaultError::InvalidFormat("e-mail is not UTF-8"))
 }
 
 /// Everything needed to store a new user, computed while holding the keyring.
@@ -201,7 +167,7 @@ pub fn new_user_row(
     let id = uuid::Uuid::new_v4().to_string();
     let norm = normalize_email(email);
     let (key, wrapped) = keyring.new_user_key(id.as_bytes())?;
-    let email_ct = field::encrypt_str(&key, &user_ctx(&id, "email"), &norm)?;
+    let email_ct = fields::seal_text(&key, Column::UserEmail, &id, &id, &norm)?;
     let index = keyring.blind_index(EMAIL_DOMAIN, norm.as_bytes())?;
     Ok(UserRow {
         id,
@@ -209,38 +175,34 @@ pub fn new_user_row(
         email: email_ct,
         user_key: wrapped.to_bytes().to_vec(),
         password_hash,
-        role: role.as_str().to_string(),
+        role,
         disabled: false,
         must_change_password: must_change,
         totp_secret: None,
         totp_last_step: None,
-        created_at: now(),
+        created_at: now_secs(),
         last_login_at: None,
     })
 }
 
-/// Creates a user (hashing the password first). Fails with 409 if the e-mail is taken.
+/// Creates a user (hashing the password first); [`Error::EmailTaken`] if
+/// the address has an account.
 pub async fn create_user(
     state: &AppState,
     email: &str,
     password: Zeroizing<String>,
     role: Role,
     must_change: bool,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow> {
     let hash = state.accounts().hash(password).await?;
     let row = state
         .keys()
         .with_keyring(|k| new_user_row(k, email, hash, role, must_change))
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
+        .ok_or(Error::Sealed)??;
     match state.catalog().create_user(&row).await {
         Ok(()) => Ok(row),
-        Err(pixelunion_catalog::CatalogError::AlreadyExists) => Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "email-taken",
-            "an account with this e-mail address exists",
-        )),
-        Err(e) => Err(ApiError::internal(&e)),
+        Err(pixelunion_catalog::CatalogError::AlreadyExists) => Err(Error::EmailTaken),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -252,14 +214,13 @@ pub async fn create_initial_admin(
     keys: &crate::KeyVault,
     accounts: &Accounts,
     email: &str,
-) -> Result<Zeroizing<String>, ApiError> {
+) -> Result<Zeroizing<String>> {
     let password = one_time_password()?;
     let hash = accounts.hash(password.clone()).await?;
     let row = keys
         .with_keyring(|k| new_user_row(k, email, hash, Role::Admin, true))
-        .ok_or_else(ApiError::sealed)?
-        .or_internal()?;
-    catalog.create_user(&row).await.or_internal()?;
+        .ok_or(Error::Sealed)??;
+    catalog.create_user(&row).await?;
     Ok(password)
 }
 
@@ -268,16 +229,13 @@ pub async fn start_session(
     state: &AppState,
     user: &UserRow,
     client: &str,
-) -> Result<Zeroizing<String>, ApiError> {
-    let role = Role::parse(&user.role).unwrap_or(Role::User);
-    let t = state.config().accounts.timeouts(role);
-    let token =
-        pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session).or_internal()?;
+) -> Result<Zeroizing<String>> {
+    let t = state.config().accounts.timeouts(user.role);
+    let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let key = key_for(state, user)?;
-    let client_ct =
-        field::encrypt_str(&key, &session_client_ctx(&user.id, &id), client).or_internal()?;
-    let now = now();
+    let key: DataKey = state.keys().user_key(user)?;
+    let client_ct = fields::seal_text(&key, Column::SessionClient, &user.id, &id, client)?;
+    let now = now_secs();
     state
         .catalog()
         .create_session(&SessionRow {
@@ -286,12 +244,11 @@ pub async fn start_session(
             user_id: user.id.clone(),
             created_at: now,
             last_seen_at: now,
-            idle_secs: t.idle.as_secs() as i64,
-            expires_at: now + t.absolute.as_secs() as i64,
+            idle_secs: i64::try_from(t.idle.as_secs()).unwrap_or(i64::MAX),
+            expires_at: now + i64::try_from(t.absolute.as_secs()).unwrap_or(i64::MAX / 2),
             client: Some(client_ct),
         })
-        .await
-        .or_internal()?;
+        .await?;
     Ok(token.secret)
 }
 
@@ -305,7 +262,7 @@ pub async fn audit(
 ) {
     let row = AuditRow {
         seq: 0,
-        at: now(),
+        at: now_secs(),
         actor: actor.map(str::to_string),
         action: action.to_string(),
         target: target.map(str::to_string),

@@ -2,17 +2,12 @@
 //! session timeouts, CSRF, the MFA/password-change gates and the permission
 //! matrix are enforced. Routes take `Authed<G>` where `G` names what they need.
 
-use std::marker::PhantomData;
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
 use pixelunion_auth::{Permission, Role, roles};
 use pixelunion_catalog::UserRow;
 
-use super::now;
+use super::{Error, Result};
 use crate::AppState;
-use crate::error::{ApiError, OrInternal};
+use crate::clock::now_secs as now;
 
 /// Session cookie name (`__Host-`: Secure, Path=/, no Domain).
 pub const COOKIE: &str = "__Host-pixelunion";
@@ -70,14 +65,13 @@ pub enum TokenUse {
     Upload,
 }
 
-fn scope_allows(scope: TokenScope, use_: TokenUse, method: &Method) -> bool {
+fn scope_allows(scope: TokenScope, use_: TokenUse, method: Verb) -> bool {
     match use_ {
         TokenUse::Never => false,
         TokenUse::Identity => true,
         TokenUse::Upload => matches!(scope, TokenScope::Upload | TokenScope::Full),
         TokenUse::Library => {
-            scope == TokenScope::Full
-                || (scope == TokenScope::Read && matches!(*method, Method::GET | Method::HEAD))
+            scope == TokenScope::Full || (scope == TokenScope::Read && method == Verb::Read)
         }
     }
 }
@@ -140,23 +134,32 @@ pub mod gate {
     }
 }
 
-/// An authenticated caller that passed gate `G`.
-#[derive(Debug)]
-pub struct Authed<G: Gate> {
-    /// the caller
-    pub principal: Principal,
-    _gate: PhantomData<G>,
+/// What a request's method means for access rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// GET or HEAD: reads nothing but what the route shows
+    Read,
+    /// OPTIONS: discovery (no CSRF check, no read scope)
+    Options,
+    /// anything that may change state
+    Write,
 }
 
-impl<G: Gate> std::ops::Deref for Authed<G> {
-    type Target = Principal;
-    fn deref(&self) -> &Principal {
-        &self.principal
-    }
-}
-
-fn unauthenticated(msg: &'static str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", msg)
+/// The credentials and context of one request, as the HTTP layer read them.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// `Authorization: Bearer …`
+    pub bearer: Option<String>,
+    /// the session cookie's value
+    pub cookie: Option<String>,
+    /// the `X-CSRF-Token` header
+    pub csrf: Option<String>,
+    /// the `Origin` header
+    pub origin: Option<String>,
+    /// the `Host` header (or the URI's authority)
+    pub host: Option<String>,
+    /// what the method means
+    pub verb: Verb,
 }
 
 /// The CSRF token that goes with a session token (derived, not stored).
@@ -169,122 +172,70 @@ pub fn csrf_token(session_token: &str) -> String {
         .collect()
 }
 
-/// The CSRF token of the session cookie a page request carries (pages put
-/// it in a `<meta>` tag for their scripts).
-pub fn page_csrf(parts: &Parts) -> Option<String> {
-    cookie_token(parts).map(|t| csrf_token(&t))
-}
-
-fn cookie_token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(COOKIE)
-                .and_then(|r| r.strip_prefix('='))
-                .map(str::to_string)
-        })
-}
-
-fn bearer_token(parts: &Parts) -> Option<String> {
-    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
-fn check_csrf(parts: &Parts, token: &str) -> Result<(), ApiError> {
-    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+fn check_csrf(c: &Credentials, token: &str) -> Result<()> {
+    if c.verb != Verb::Write {
         return Ok(());
     }
-    let denied = || {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "cross-site request refused: missing or wrong CSRF token or origin",
-        )
-    };
-    if let Some(origin) = parts.headers.get(header::ORIGIN) {
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
-        let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    if let Some(origin) = &c.origin {
         let ok = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.strip_prefix("https://"))
-            .is_some_and(|o| Some(o) == host);
+            .strip_prefix("https://")
+            .is_some_and(|o| Some(o) == c.host.as_deref());
         if !ok {
-            return Err(denied());
+            return Err(Error::Csrf);
         }
     }
-    let given = parts
-        .headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let given = c.csrf.as_deref().unwrap_or("");
     if !pixelunion_vault::ct_eq(given.as_bytes(), csrf_token(token).as_bytes()) {
-        return Err(denied());
+        return Err(Error::Csrf);
     }
     Ok(())
 }
 
-/// Authenticates the request (no gate): session lookup, timeouts, CSRF.
-pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+/// Authenticates a request (no gate): session lookup, timeouts, CSRF.
+pub async fn authenticate(state: &AppState, c: &Credentials) -> Result<Principal> {
     if state.keys().is_sealed() {
-        return Err(ApiError::sealed());
+        return Err(Error::Sealed);
     }
-    let (token, via_cookie) = match (bearer_token(parts), cookie_token(parts)) {
-        (Some(t), _) => (t, false),
-        (None, Some(t)) => (t, true),
-        (None, None) => return Err(unauthenticated("sign in first")),
+    let (token, via_cookie) = match (&c.bearer, &c.cookie) {
+        (Some(t), _) => (t.as_str(), false),
+        (None, Some(t)) => (t.as_str(), true),
+        (None, None) => return Err(Error::Unauthenticated("sign in first")),
     };
     if !via_cookie
-        && pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Api, &token)
+        && pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Api, token)
     {
-        return authenticate_api_token(state, &token).await;
+        return authenticate_api_token(state, token).await;
     }
-    if !pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Session, &token) {
-        return Err(unauthenticated("sign in first"));
+    if !pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Session, token) {
+        return Err(Error::Unauthenticated("sign in first"));
     }
-    let hash = pixelunion_auth::token::hash(&token);
+    let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
     let session = catalog
         .session_by_token_hash(&hash)
-        .await
-        .or_internal()?
-        .ok_or_else(|| unauthenticated("session ended; sign in again"))?;
+        .await?
+        .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
     let now = now();
     if now >= session.expires_at || now - session.last_seen_at > session.idle_secs {
         let _ = catalog.delete_session_by_hash(&hash).await;
-        return Err(unauthenticated("session expired; sign in again"));
+        return Err(Error::Unauthenticated("session expired; sign in again"));
     }
     if via_cookie {
-        check_csrf(parts, &token)?;
+        check_csrf(c, token)?;
     }
     let user = catalog
         .user_by_id(&session.user_id)
-        .await
-        .or_internal()?
-        .ok_or_else(|| unauthenticated("session ended; sign in again"))?;
+        .await?
+        .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
     if user.disabled {
-        return Err(unauthenticated("this account is disabled"));
+        return Err(Error::Unauthenticated("this account is disabled"));
     }
-    let role =
-        Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role in database"))?;
+    let role = user.role;
     // The role's current timeouts apply even to sessions made before a role change.
     let t = state.config().accounts.timeouts(role);
-    if now - session.created_at > t.absolute.as_secs() as i64
-        || now - session.last_seen_at > t.idle.as_secs() as i64
-    {
+    if now - session.created_at > secs(t.absolute) || now - session.last_seen_at > secs(t.idle) {
         let _ = catalog.delete_session_by_hash(&hash).await;
-        return Err(unauthenticated("session expired; sign in again"));
+        return Err(Error::Unauthenticated("session expired; sign in again"));
     }
     if now - session.last_seen_at >= 30 {
         let _ = catalog.touch_session(&hash, now).await;
@@ -298,30 +249,31 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, 
     })
 }
 
-async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Principal> {
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
     let row = catalog
         .api_token_by_hash(&hash)
-        .await
-        .or_internal()?
-        .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
+        .await?
+        .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
     let now = now();
     if now >= row.expires_at {
-        return Err(unauthenticated("this API token has expired"));
+        return Err(Error::Unauthenticated("this API token has expired"));
     }
     let user = catalog
         .user_by_id(&row.user_id)
-        .await
-        .or_internal()?
-        .ok_or_else(|| unauthenticated("unknown or revoked API token"))?;
+        .await?
+        .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
     if user.disabled {
-        return Err(unauthenticated("this account is disabled"));
+        return Err(Error::Unauthenticated("this account is disabled"));
     }
-    let role =
-        Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role in database"))?;
-    let scope = TokenScope::parse(&row.scope)
-        .ok_or_else(|| ApiError::internal(&"unknown token scope in database"))?;
+    let role = user.role;
+    let scope =
+        TokenScope::parse(&row.scope).ok_or(Error::Corrupt("unknown token scope in database"))?;
     if row.last_used_at.is_none_or(|t| now - t >= 60) {
         let _ = catalog.touch_api_token(&hash, now).await;
     }
@@ -334,64 +286,46 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
     })
 }
 
-/// Applies gate `G` to an authenticated principal calling with `method`.
-pub fn admit<G: Gate>(p: &Principal, method: &Method) -> Result<(), ApiError> {
+/// Applies gate `G` to an authenticated principal calling with `verb`.
+pub fn admit<G: Gate>(p: &Principal, verb: Verb) -> Result<()> {
     if let Some(scope) = p.api_scope
-        && !scope_allows(scope, G::TOKENS, method)
+        && !scope_allows(scope, G::TOKENS, verb)
     {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "token-scope",
-            "this API token's scope does not allow this; sign in instead",
-        ));
+        return Err(Error::TokenScope);
     }
     if !G::DURING_SETUP {
         if p.user.must_change_password {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "password-change-required",
-                "set a new password first",
-            ));
+            return Err(Error::PasswordChangeRequired);
         }
         if p.role.requires_mfa() && !p.mfa_enrolled() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "mfa-enrolment-required",
-                "this role requires two-factor authentication: enrol an authenticator app first",
-            ));
+            return Err(Error::MfaEnrolmentRequired);
         }
     }
     if !roles::allows(p.role, G::PERMISSION) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "your role does not allow this",
-        ));
+        return Err(Error::Forbidden);
     }
     Ok(())
 }
 
-impl<G: Gate> FromRequestParts<AppState> for Authed<G> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = authenticate(parts, state).await?;
-        if let Err(e) = admit::<G>(&principal, &parts.method) {
-            super::audit(
-                state,
-                Some(&principal.user.id),
-                "access",
-                Some(parts.uri.path()),
-                "denied",
-            )
-            .await;
-            return Err(e);
-        }
-        Ok(Authed {
-            principal,
-            _gate: PhantomData,
-        })
+/// Authenticates and applies gate `G`; a refusal is audited.
+pub async fn admit_request<G: Gate>(
+    state: &AppState,
+    c: &Credentials,
+    path: &str,
+) -> Result<Principal> {
+    let principal = authenticate(state, c).await?;
+    if let Err(e) = admit::<G>(&principal, c.verb) {
+        super::audit(
+            state,
+            Some(&principal.user.id),
+            "access",
+            Some(path),
+            "denied",
+        )
+        .await;
+        return Err(e);
     }
+    Ok(principal)
 }
 
 #[cfg(test)]
@@ -402,22 +336,19 @@ mod tests {
     fn token_scopes() {
         use TokenScope::*;
         use TokenUse as U;
-        let (get, post) = (Method::GET, Method::POST);
+        let (get, post) = (Verb::Read, Verb::Write);
         for s in [Upload, Read, Full] {
-            assert!(
-                !scope_allows(s, U::Never, &get),
-                "no token manages accounts"
-            );
-            assert!(scope_allows(s, U::Identity, &get));
+            assert!(!scope_allows(s, U::Never, get), "no token manages accounts");
+            assert!(scope_allows(s, U::Identity, get));
         }
-        assert!(scope_allows(Upload, U::Upload, &post));
+        assert!(scope_allows(Upload, U::Upload, post));
         assert!(
-            !scope_allows(Upload, U::Library, &get),
+            !scope_allows(Upload, U::Library, get),
             "upload-only cannot read the library"
         );
-        assert!(scope_allows(Read, U::Library, &get));
-        assert!(!scope_allows(Read, U::Library, &post));
-        assert!(!scope_allows(Read, U::Upload, &post));
-        assert!(scope_allows(Full, U::Library, &post) && scope_allows(Full, U::Upload, &post));
+        assert!(scope_allows(Read, U::Library, get));
+        assert!(!scope_allows(Read, U::Library, post));
+        assert!(!scope_allows(Read, U::Upload, post));
+        assert!(scope_allows(Full, U::Library, post) && scope_allows(Full, U::Upload, post));
     }
 }

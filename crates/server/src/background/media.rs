@@ -12,18 +12,22 @@
 
 use std::sync::Arc;
 
-use pixelunion_catalog::JobKind;
-use pixelunion_catalog::{AssetFileRow, AssetRow, MediaResult};
+use pixelunion_catalog::{
+    AssetFileRow, AssetKind, AssetRow, FileKind, JobKind, MediaResult, MediaState,
+};
 use pixelunion_media::MediaError;
 use pixelunion_store::{BlobName, StoreError};
 use pixelunion_vault::DataKey;
 
-use super::feed::Feed;
-use super::tools::{ToolError, Tools};
-use super::video::{self, VideoError};
 use crate::AppState;
-use crate::http::library::ingest::{WriteLease, asset_object_id, object_id_of};
-use crate::http::library::{now_ms, seal_text};
+use crate::clock::now_ms;
+use crate::fields::{self, Column};
+use crate::library::files::Readable;
+use crate::library::lease::WriteLease;
+use crate::library::{self, asset_object_id};
+use crate::media_tools::feed::Feed;
+use crate::media_tools::video::{self, VideoError};
+use crate::media_tools::{ToolError, Tools};
 
 /// Originals larger than this are not decoded (their renditions would need
 /// the whole file in memory).
@@ -38,18 +42,29 @@ pub enum Outcome {
     Sealed,
 }
 
-/// Why a media job could not finish (retried by the queue).
+/// Why a media job could not finish (retried by the queue). The message
+/// names the cause's class (`catalog: …`, `store: …`, `vault: …`,
+/// `tool: …`, `task: …`) and never user content.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaJobError {
-    /// store failure
-    #[error("{0}")]
+    /// a library operation failed (write lease, key, field encryption)
+    #[error(transparent)]
+    Library(#[from] library::Error),
+    /// a blob store failed
+    #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// catalog failure
-    #[error("{0}")]
+    /// the catalog failed
+    #[error("catalog: {0}")]
     Catalog(#[from] pixelunion_catalog::CatalogError),
-    /// anything else on our side
-    #[error("{0}")]
-    Internal(String),
+    /// a media tool could not be run (spawn, pipe)
+    #[error("tool: {0}")]
+    Tool(String),
+    /// the conversion ran out of time or ffmpeg failed
+    #[error("transcode: {0}")]
+    Transcode(String),
+    /// a task of ours failed (panicked or was cancelled)
+    #[error("task: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 fn limiter() -> &'static tokio::sync::Semaphore {
@@ -60,10 +75,6 @@ fn limiter() -> &'static tokio::sync::Semaphore {
 fn video_limiter() -> &'static tokio::sync::Semaphore {
     static ONE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     ONE.get_or_init(|| tokio::sync::Semaphore::new(1))
-}
-
-fn internal(e: impl std::fmt::Display) -> MediaJobError {
-    MediaJobError::Internal(e.to_string())
 }
 
 /// How a file the pipeline cannot handle is recorded.
@@ -87,7 +98,7 @@ impl From<MediaError> for Unusable {
 /// tool refusing the file is the file's fault.
 fn classify(e: VideoError) -> Result<Unusable, MediaJobError> {
     match e {
-        VideoError::Tool(ToolError::Io(..)) => Err(internal(e)),
+        VideoError::Tool(ToolError::Io(..)) => Err(MediaJobError::Tool(e.to_string())),
         VideoError::Media(m) => Ok(m.into()),
         e => Ok(Unusable::Failed(e.to_string())),
     }
@@ -101,10 +112,10 @@ async fn owner_key(
     let Some(user) = state.catalog().user_by_id(&asset.owner_id).await? else {
         return Ok(Some(None));
     };
-    match crate::accounts::key_for(state, &user) {
+    match state.keys().user_key(&user) {
         Ok(k) => Ok(Some(Some(k))),
-        Err(_) if state.keys().is_sealed() => Ok(None),
-        Err(e) => Err(MediaJobError::Internal(format!("user key: {}", e.code()))),
+        Err(crate::keystate::KeyError::Sealed) => Ok(None),
+        Err(e) => Err(library::Error::from(e).into()),
     }
 }
 
@@ -114,8 +125,8 @@ pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
     let Some(asset) = c.asset_for_job(id).await? else {
         return Ok(Outcome::Done); // purged meanwhile
     };
-    if asset.kind == "photo" && asset.size > MAX_RENDER_BYTES {
-        c.set_media_state(id, "failed", Some("file too large to render"))
+    if asset.kind == AssetKind::Photo && asset.size > MAX_RENDER_BYTES {
+        c.set_media_state(id, MediaState::Failed, Some("file too large to render"))
             .await?;
         return Ok(Outcome::Done);
     }
@@ -124,15 +135,18 @@ pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
         Some(None) => return Ok(Outcome::Done), // owner deleted
         Some(Some(k)) => k,
     };
-    let made = if asset.kind == "video" {
+    let made = if asset.kind == AssetKind::Video {
         video_media(state, &asset, key).await?
     } else {
         photo_media(state, &asset, key).await?
     };
     match made {
         Ok(()) => {}
-        Err(Unusable::Failed(why)) => c.set_media_state(id, "failed", Some(&why)).await?,
-        Err(Unusable::Nothing(why)) => c.set_media_state(id, "none", Some(&why)).await?,
+        Err(Unusable::Failed(why)) => {
+            c.set_media_state(id, MediaState::Failed, Some(&why))
+                .await?;
+        }
+        Err(Unusable::Nothing(why)) => c.set_media_state(id, MediaState::None, Some(&why)).await?,
     }
     Ok(Outcome::Done)
 }
@@ -144,10 +158,12 @@ async fn photo_media(
     asset: &AssetRow,
     key: DataKey,
 ) -> Result<Result<(), Unusable>, MediaJobError> {
-    let object = asset_object_id(&asset.id)
-        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
+    let object = asset_object_id(&asset.id)?;
     // One original in memory at a time per process: take the permit first.
-    let permit = limiter().acquire().await.map_err(internal)?;
+    let permit = limiter()
+        .acquire()
+        .await
+        .map_err(|e| MediaJobError::Tool(e.to_string()))?;
     let original = state
         .stores()
         .primary
@@ -168,8 +184,7 @@ async fn photo_media(
                     r
                 })
             })
-            .await
-            .map_err(internal)?
+            .await?
             .map_err(Unusable::from),
             Err(e) => Err(classify(e)?),
         };
@@ -180,8 +195,7 @@ async fn photo_media(
             let rendered = pixelunion_media::render::render(&original, &mime, meta.orientation);
             (meta, rendered)
         })
-        .await
-        .map_err(internal)?;
+        .await?;
         (meta, rendered.map_err(Unusable::from))
     };
     drop(permit);
@@ -205,7 +219,10 @@ async fn video_media(
             asset.mime
         ))));
     };
-    let _permit = video_limiter().acquire().await.map_err(internal)?;
+    let _permit = video_limiter()
+        .acquire()
+        .await
+        .map_err(|e| MediaJobError::Tool(e.to_string()))?;
     let key = Arc::new(key);
     let (tools, feed) = feed_original(state, asset, key.clone()).await?;
     let info = match video::probe(&tools, feed.url(), format).await {
@@ -220,8 +237,7 @@ async fn video_media(
     let rendered = tokio::task::spawn_blocking(move || {
         pixelunion_media::render::render(&frame, "image/jpeg", 1)
     })
-    .await
-    .map_err(internal)?;
+    .await?;
     let rendered = match rendered {
         Ok(r) => r,
         Err(e) => return Ok(Err(e.into())),
@@ -234,7 +250,7 @@ async fn video_media(
             .catalog()
             .enqueue_job(JobKind::Transcode, &asset.id, now_ms())
             .await?;
-        super::wake(state);
+        state.wake_jobs();
     }
     let size = (
         info.width.unwrap_or(rendered.width),
@@ -251,18 +267,18 @@ async fn feed_original(
     asset: &AssetRow,
     key: Arc<DataKey>,
 ) -> Result<(Tools, Feed), MediaJobError> {
-    let object = asset_object_id(&asset.id)
-        .ok_or_else(|| MediaJobError::Internal("asset id is not a UUID".into()))?;
-    let feed = Feed::start(
-        state,
+    let file = Readable {
         key,
-        object,
-        BlobName::parse(&asset.blob_name)?,
-        u64::try_from(asset.size).unwrap_or(0),
-        &asset.mime,
-    )
-    .await
-    .map_err(internal)?;
+        object: asset_object_id(&asset.id)?,
+        blob: BlobName::parse(&asset.blob_name)?,
+        len: u64::try_from(asset.size).unwrap_or(0),
+        mime: asset.mime.clone(),
+        etag: format!("\"{}\"", asset.id),
+        file_name: None,
+    };
+    let feed = Feed::start(state, file)
+        .await
+        .map_err(|e| MediaJobError::Tool(format!("loopback feed: {e}")))?;
     Ok((Tools::new(&state.config().media.tools_dir), feed))
 }
 
@@ -276,14 +292,20 @@ async fn record(
     rendered: &pixelunion_media::render::Rendered,
     (width, height): (u32, u32),
 ) -> Result<(), MediaJobError> {
-    let json = serde_json::to_string(meta).map_err(internal)?;
-    let metadata = seal_text(key, &asset.owner_id, "assets", "metadata", &asset.id, &json)
-        .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let json = serde_json::to_string(meta).map_err(|e| MediaJobError::Tool(e.to_string()))?;
+    let metadata = fields::seal_text(
+        key,
+        Column::AssetMetadata,
+        &asset.owner_id,
+        &asset.id,
+        &json,
+    )
+    .map_err(library::Error::from)?;
     let mut files = Vec::new();
     let mut leases = Vec::new();
     for (kind, r) in [
-        ("thumbnail", &rendered.thumbnail),
-        ("preview", &rendered.preview),
+        (FileKind::Thumbnail, &rendered.thumbnail),
+        (FileKind::Preview, &rendered.preview),
     ] {
         let (row, lease) = store_file(state, key, asset, kind, r).await?;
         files.push(row);
@@ -316,7 +338,8 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     let Some(asset) = c.asset_for_job(id).await? else {
         return Ok(Outcome::Done);
     };
-    let Some(format) = video::demuxer(&asset.mime).filter(|_| asset.kind == "video") else {
+    let Some(format) = video::demuxer(&asset.mime).filter(|_| asset.kind == AssetKind::Video)
+    else {
         return Ok(Outcome::Done);
     };
     let key = match owner_key(state, &asset).await? {
@@ -325,13 +348,11 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
         Some(Some(k)) => Arc::new(k),
     };
     let (tools, feed) = feed_original(state, &asset, key.clone()).await?;
-    let (mut child, stdout) = video::transcode(&tools, feed.url(), format).map_err(internal)?;
+    let (mut child, stdout) = video::transcode(&tools, feed.url(), format)
+        .map_err(|e| MediaJobError::Tool(e.to_string()))?;
     let name = BlobName::random();
-    let lease = WriteLease::begin(state, &name)
-        .await
-        .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
-    let out_object =
-        object_id_of(&name).map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let lease = WriteLease::begin(state, &name).await?;
+    let out_object = name.object_id();
     let stream = tokio_util::io::ReaderStream::with_capacity(stdout, 1 << 20);
     let limit = std::time::Duration::from_secs(state.config().media.transcode_max_minutes * 60);
     let stored = tokio::time::timeout(
@@ -342,7 +363,10 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
             .put_encrypted_stream(&key, out_object, name.clone(), stream),
     )
     .await;
-    let status = child.wait().await.map_err(internal)?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| MediaJobError::Tool(e.to_string()))?;
     drop(feed);
     let stored = match stored {
         Ok(Ok(s)) if status.success() => s,
@@ -350,9 +374,11 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
             lease.abandon().await;
             let _ = super::worker::drop_blob(&state.stores().primary, &name).await;
             return Err(match stored {
-                Err(_) => internal("the conversion took longer than media.transcode_max_minutes"),
+                Err(_) => MediaJobError::Transcode(
+                    "the conversion took longer than media.transcode_max_minutes".into(),
+                ),
                 Ok(Err(e)) => e.into(),
-                Ok(Ok(_)) => internal(format!(
+                Ok(Ok(_)) => MediaJobError::Transcode(format!(
                     "ffmpeg could not convert the video (exit status {})",
                     status.code().unwrap_or(-1)
                 )),
@@ -369,7 +395,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     };
     let row = AssetFileRow {
         asset_id: asset.id.clone(),
-        kind: "playback".into(),
+        kind: FileKind::Playback,
         blob_name: name.as_str().to_string(),
         mime: "video/mp4".into(),
         size: i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX),
@@ -386,14 +412,12 @@ async fn store_file(
     state: &AppState,
     key: &DataKey,
     asset: &AssetRow,
-    kind: &str,
+    kind: FileKind,
     r: &pixelunion_media::render::Rendition,
 ) -> Result<(AssetFileRow, Arc<WriteLease>), MediaJobError> {
     let name = BlobName::random();
-    let lease = WriteLease::begin(state, &name)
-        .await
-        .map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
-    let object = object_id_of(&name).map_err(|e| MediaJobError::Internal(e.code().to_string()))?;
+    let lease = WriteLease::begin(state, &name).await?;
+    let object = name.object_id();
     if let Err(e) = state
         .stores()
         .primary
@@ -406,7 +430,7 @@ async fn store_file(
     Ok((
         AssetFileRow {
             asset_id: asset.id.clone(),
-            kind: kind.to_string(),
+            kind,
             blob_name: name.as_str().to_string(),
             mime: "image/jpeg".into(),
             size: r.jpeg.len() as i64,

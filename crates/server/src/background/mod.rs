@@ -10,13 +10,12 @@
 //!   the blobs of crashed writes (expired write intents, including a local
 //!   store's staging files) and abandoned resumable uploads.
 //!
-//! It must never log object contents or user data: jobs name opaque ids only.
+//! It calls the domain (`library`) and the media tools, never the HTTP
+//! layer. It must never log object contents or user data: jobs name opaque
+//! ids only.
 
-mod feed;
 pub mod media;
 mod sweeper;
-pub mod tools;
-mod video;
 mod worker;
 
 use crate::AppState;
@@ -34,7 +33,7 @@ pub fn spawn(state: &AppState) {
 /// Says once at start which media tools are missing (videos and HEIC/AVIF
 /// pictures then end `failed` with a reason naming the tool).
 async fn check_tools(state: AppState) {
-    let t = tools::Tools::new(&state.config().media.tools_dir);
+    let t = crate::media_tools::Tools::new(&state.config().media.tools_dir);
     for (name, arg) in [
         ("ffprobe", "-version"),
         ("ffmpeg", "-version"),
@@ -48,9 +47,4 @@ async fn check_tools(state: AppState) {
             );
         }
     }
-}
-
-/// Tells the workers new jobs are queued (they also poll every few seconds).
-pub fn wake(state: &AppState) {
-    state.jobs_wake().notify_waiters();
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use pixelunion_store::BlobName;
 
 use crate::AppState;
-use crate::http::library::now_ms;
+use crate::clock::now_ms;
+use crate::library::purge::{self, Purge};
 
 const BATCH: i64 = 500;
 
@@ -22,7 +23,7 @@ pub(super) async fn run(state: AppState) {
                     abandoned_uploads = s.abandoned_uploads,
                     "sweep"
                 );
-                super::wake(&state);
+                state.wake_jobs();
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sweep failed; retrying next round"),
@@ -49,14 +50,8 @@ pub async fn sweep_once(
     let c = state.catalog();
     let now = now_ms();
     let mut s = Swept::default();
-    let cutoff = now - state.config().library.trash_days as i64 * 86_400_000;
-    loop {
-        let n = c.purge_trashed(None, cutoff, now, BATCH).await?;
-        s.purged += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
+    let days = i64::try_from(state.config().library.trash_days).unwrap_or(30);
+    s.purged = purge::purge(state, Purge::TrashedBefore(now - days * 86_400_000)).await?;
     for blob in c.expired_intents(now, BATCH).await? {
         let Ok(name) = BlobName::parse(&blob) else {
             c.clear_intent(&blob).await?;

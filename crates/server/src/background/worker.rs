@@ -8,7 +8,7 @@ use pixelunion_catalog::{Job, JobKind};
 use pixelunion_store::{BlobName, StoreError};
 
 use crate::AppState;
-use crate::http::library::now_ms;
+use crate::clock::now_ms;
 
 /// Concurrent workers per process.
 pub(super) const WORKERS: usize = 2;
@@ -144,4 +144,73 @@ pub(super) async fn drop_blob(
 ) -> Result<(), StoreError> {
     store.delete(name).await?;
     store.remove_partial(name).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use pixelunion_catalog::{AssetKind, AssetRow, MediaState};
+
+    use super::*;
+
+    /// A media job whose original is missing from the primary store is
+    /// retried, and its recorded reason names the store, not "internal".
+    #[tokio::test]
+    async fn a_failed_media_job_records_its_cause_class() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        let (state, _) = crate::prepare(config).await.expect("prepare");
+        let user = crate::accounts::create_user(
+            &state,
+            "owner@example.org",
+            zeroize::Zeroizing::new("a long enough passphrase".into()),
+            pixelunion_auth::Role::User,
+            false,
+        )
+        .await
+        .expect("user");
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_ms();
+        let row = AssetRow {
+            id: id.clone(),
+            owner_id: user.id.clone(),
+            blob_name: BlobName::random().as_str().to_string(),
+            kind: AssetKind::Photo,
+            mime: "image/jpeg".into(),
+            size: 10,
+            content_index: vec![1; 32],
+            file_name: None,
+            taken_at: None,
+            uploaded_at: now,
+            sort_at: now,
+            trashed_at: None,
+            favorite: false,
+            archived: false,
+            caption: None,
+            width: None,
+            height: None,
+            metadata: None,
+            media_state: MediaState::Pending,
+            media_error: None,
+        };
+        state
+            .catalog()
+            .insert_asset(&row, now)
+            .await
+            .expect("insert");
+        let ran = run_due_jobs(&state, &[JobKind::Media], 10)
+            .await
+            .expect("queue");
+        assert_eq!(ran, 1);
+        let reason = state
+            .catalog()
+            .last_job_error(JobKind::Media, &id)
+            .await
+            .expect("read")
+            .expect("the failure is recorded");
+        assert!(reason.starts_with("store: "), "{reason}");
+        assert!(reason.contains("primary"), "names the store: {reason}");
+    }
 }

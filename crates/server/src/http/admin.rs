@@ -1,41 +1,65 @@
-//! Account administration and the audit trail. Nothing here returns content
-//! or content metadata: only account state.
+//! Account administration, the audit trail and the operators' views of
+//! jobs and storage. Nothing here returns content or content metadata:
+//! only account state, counts and opaque object names.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, patch};
-use axum::{Json, Router};
 use pixelunion_auth::Role;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::auth::Revoked;
+use super::error::{ApiError, ErrorBody, OrInternal};
+use super::extract::{Authed, JsonBody};
 use crate::AppState;
+use crate::accounts::admin::{self, AccountEdit, AccountView};
+use crate::accounts::invites;
 use crate::accounts::principal::gate;
-use crate::accounts::{self, Authed, audit};
-use crate::error::{ApiError, ErrorBody, OrInternal};
+use crate::clock::now_ms;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/users", get(list_users).post(create_user))
-        .route("/admin/users/{id}", patch(update_user))
-        .route("/admin/invites", get(list_invites).post(create_invite))
-        .route("/admin/invites/{id}", delete(revoke_invite))
-        .route("/audit/events", get(audit_events))
-        .route("/admin/jobs", get(jobs))
-        .route("/admin/storage", get(storage))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(list_invites, create_invite))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(audit_events))
+        .routes(routes!(jobs))
+        .routes(routes!(storage))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/storage", tag = "admin", summary = "Storage for operators: total bytes and items stored (all accounts together), and the backup replication backlog", responses((status = 200, description = "{bytes, assets, replication: {queued, dead}}"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+/// Replication backlog.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Replication {
+    /// blobs waiting to be copied to the backup store
+    queued: i64,
+    /// copies that failed for good (see `/admin/jobs`)
+    dead: i64,
+}
+
+/// Storage, all accounts together.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Storage {
+    /// bytes stored (originals, trash included)
+    bytes: i64,
+    /// items stored
+    assets: i64,
+    /// the backup replication backlog
+    replication: Replication,
+}
+
+#[utoipa::path(get, path = "/admin/storage", tag = "admin", summary = "Storage for operators: total bytes and items stored (all accounts together), and the backup replication backlog",
+    responses((status = 200, description = "totals", body = Storage)))]
 pub(super) async fn storage(
     State(state): State<AppState>,
     _a: Authed<gate::OperateSystem>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Storage>, ApiError> {
     let c = state.catalog();
     let (bytes, assets) = c.total_usage().await.or_internal()?;
-    let counts = c
-        .job_counts(crate::http::library::now_ms())
-        .await
-        .or_internal()?;
+    let counts = c.job_counts(now_ms()).await.or_internal()?;
     let replication = |st: &str| {
         counts
             .iter()
@@ -43,309 +67,277 @@ pub(super) async fn storage(
             .map(|(_, _, n)| *n)
             .sum::<i64>()
     };
-    Ok(Json(json!({
-        "bytes": bytes,
-        "assets": assets,
-        "replication": {"queued": replication("ready"), "dead": replication("dead")},
-    })))
+    Ok(Json(Storage {
+        bytes,
+        assets,
+        replication: Replication {
+            queued: replication("ready"),
+            dead: replication("dead"),
+        },
+    }))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "admin", summary = "Background job queue: counts per kind and state, and the latest dead jobs with their reasons (opaque object names, never content)", responses((status = 200, description = "{counts: [{kind, state, count}], dead: [{kind, subject, attempts, reason}]}"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+/// Jobs of one kind in one state.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct JobCountView {
+    /// job kind
+    kind: String,
+    /// `ready`, `running` or `dead`
+    state: String,
+    /// how many
+    count: i64,
+}
+
+/// A job that failed for good.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DeadJob {
+    /// job kind
+    kind: String,
+    /// what it was for (an opaque id)
+    subject: String,
+    /// attempts made
+    attempts: i32,
+    /// the last failure's cause (no user content)
+    reason: Option<String>,
+}
+
+/// The job queue.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Jobs {
+    /// counts per kind and state
+    counts: Vec<JobCountView>,
+    /// the latest dead jobs
+    dead: Vec<DeadJob>,
+}
+
+#[utoipa::path(get, path = "/admin/jobs", tag = "admin", summary = "Background job queue: counts per kind and state, and the latest dead jobs with their reasons (opaque object names, never content)",
+    responses((status = 200, description = "the queue", body = Jobs)))]
 pub(super) async fn jobs(
     State(state): State<AppState>,
     _a: Authed<gate::OperateSystem>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Jobs>, ApiError> {
     let c = state.catalog();
-    let now = crate::http::library::now_ms();
-    let counts: Vec<Value> = c
-        .job_counts(now)
+    let counts = c
+        .job_counts(now_ms())
         .await
         .or_internal()?
         .into_iter()
-        .map(|(kind, st, n)| json!({"kind": kind, "state": st, "count": n}))
+        .map(|(kind, state, count)| JobCountView { kind, state, count })
         .collect();
-    let dead: Vec<Value> = c
+    let dead = c
         .dead_jobs(50)
         .await
         .or_internal()?
         .into_iter()
-        .map(|(kind, subject, attempts, reason)| {
-            json!({"kind": kind, "subject": subject, "attempts": attempts, "reason": reason})
+        .map(|(kind, subject, attempts, reason)| DeadJob {
+            kind,
+            subject,
+            attempts,
+            reason,
         })
         .collect();
-    Ok(Json(json!({"counts": counts, "dead": dead})))
+    Ok(Json(Jobs { counts, dead }))
 }
 
-/// A role name from a request body; 422 for anything else.
-fn parse_role(name: &str) -> Result<Role, ApiError> {
-    Role::parse(name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-role",
-            "unknown role",
-        )
-    })
+/// Accounts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AccountList {
+    /// every account
+    items: Vec<AccountView>,
 }
 
-fn account_json(state: &AppState, u: &pixelunion_catalog::UserRow) -> Value {
-    let email = accounts::email_for(state, u);
-    json!({
-        "id": u.id,
-        "email": email,
-        "role": u.role,
-        "disabled": u.disabled,
-        "mfa_enrolled": u.totp_secret.is_some(),
-        "must_change_password": u.must_change_password,
-        "created_at": u.created_at,
-        "last_login_at": u.last_login_at,
-    })
-}
-
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", summary = "List accounts (state only, never content)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+#[utoipa::path(get, path = "/admin/users", tag = "admin", summary = "List accounts (state only, never content)",
+    responses((status = 200, description = "the accounts", body = AccountList)))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
     a: Authed<gate::ViewAccounts>,
-) -> Result<Json<Value>, ApiError> {
-    let users = state.catalog().list_users().await.or_internal()?;
-    audit(
-        &state,
-        Some(&a.user.id),
-        "admin.users.list",
-        None,
-        "success",
-    )
-    .await;
-    Ok(Json(
-        json!({"items": users.iter().map(|u| account_json(&state, u)).collect::<Vec<_>>()}),
-    ))
+) -> Result<Json<AccountList>, ApiError> {
+    Ok(Json(AccountList {
+        items: admin::list(&state, &a.user.id).await?,
+    }))
 }
 
+/// A new account.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct CreateUser {
+    /// e-mail address
     email: String,
+    /// role (default `user`)
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
+}
+
+/// The new account with its one-time password (shown once).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedUser {
+    /// the account
+    #[serde(flatten)]
+    account: AccountView,
+    /// to be changed at the first sign-in
+    one_time_password: String,
 }
 
 /// Creates an account with a one-time password that must be changed at first
-/// sign-in (invitation links replace this in a later step).
-#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", summary = "Create an account with a one-time password", request_body = CreateUser, responses((status = 201, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 409, description = "email-taken", body = ErrorBody)))]
+/// sign-in (invitation links are the other way in).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", summary = "Create an account with a one-time password",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "created", body = CreatedUser),
+        (status = 409, description = "`email-taken`", body = ErrorBody),
+        (status = 422, description = "`invalid-email`", body = ErrorBody),
+    ))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
-    body: Result<Json<CreateUser>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "expected JSON {\"email\", \"role\"?}",
-        )
-    })?;
-    if !accounts::valid_email(&body.email) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-email",
-            "that is not an e-mail address",
-        ));
-    }
-    let role = parse_role(body.role.as_deref().unwrap_or("user"))?;
-    let password = accounts::one_time_password()?;
-    let row = accounts::create_user(&state, &body.email, password.clone(), role, true).await?;
-    audit(
-        &state,
-        Some(&a.user.id),
-        "admin.users.create",
-        Some(&row.id),
-        "success",
-    )
-    .await;
-    let mut v = account_json(&state, &row);
-    v["one_time_password"] = json!(password.as_str());
-    Ok((StatusCode::CREATED, Json(v)))
+    JsonBody(body): JsonBody<CreateUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let role = admin::parse_role(body.role.as_deref().unwrap_or("user"))?;
+    let (row, password) = admin::create(&state, &a.user.id, &body.email, role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            account: AccountView::new(&state, &row),
+            one_time_password: password.to_string(),
+        }),
+    ))
 }
 
+/// A change to an account; absent fields stay as they are.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct UpdateUser {
+    /// new role (ends the account's sessions)
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
+    /// disable (ends its sessions) or enable
     disabled: Option<bool>,
     /// storage quota in MiB; `null` returns to the server default
-    #[schema(value_type = Option<u64>)]
+    #[schema(value_type = Option<u64>, maximum = 1099511627776_u64)]
     quota_mib: Option<Value>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", summary = "Change an account's role, disable/enable it (both end its sessions) or set its storage quota", request_body = UpdateUser, params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such account", body = ErrorBody)))]
+/// Largest quota one may set, in MiB (1 EiB).
+const MAX_QUOTA_MIB: u64 = 1 << 40;
+
+#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", summary = "Change an account's role, disable/enable it (both end its sessions) or set its storage quota",
+    request_body = UpdateUser,
+    params(("id" = String, Path, description = "account id")),
+    responses(
+        (status = 200, description = "the account", body = AccountView),
+        (status = 400, description = "`bad-quota` or `bad-request`", body = ErrorBody),
+        (status = 409, description = "`self-change`", body = ErrorBody),
+    ))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,
-    body: Result<Json<UpdateUser>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "expected JSON {\"role\"?, \"disabled\"?, \"quota_mib\"?}",
-        )
-    })?;
-    let c = state.catalog();
-    let user = c
-        .user_by_id(&id)
-        .await
-        .or_internal()?
-        .ok_or_else(ApiError::not_found)?;
-    if user.id == a.user.id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "self-change",
-            "administrators cannot change their own role or disable themselves",
-        ));
-    }
-    if let Some(r) = &body.role {
-        // Role changes are their own permission (admin holds both today).
-        crate::accounts::principal::admit::<gate::ManageRoles>(&a, &axum::http::Method::PATCH)?;
-        let role = parse_role(r)?;
-        c.set_role(&id, role.as_str()).await.or_internal()?;
-        c.delete_other_sessions(&id, None).await.or_internal()?;
-        audit(
-            &state,
-            Some(&a.user.id),
-            &format!("admin.users.role:{}", role.as_str()),
-            Some(&id),
-            "success",
-        )
-        .await;
-    }
-    if let Some(d) = body.disabled {
-        c.set_disabled(&id, d).await.or_internal()?;
-        if d {
-            c.delete_other_sessions(&id, None).await.or_internal()?;
-        }
-        audit(
-            &state,
-            Some(&a.user.id),
-            if d {
-                "admin.users.disable"
-            } else {
-                "admin.users.enable"
-            },
-            Some(&id),
-            "success",
-        )
-        .await;
-    }
-    if let Some(q) = &body.quota_mib {
-        let bytes = match q {
-            Value::Null => None,
-            v => Some(
-                v.as_u64()
-                    .filter(|m| *m <= 1 << 40)
-                    .map(|m| (m as i64) << 20)
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "bad-quota",
-                            "quota_mib is a whole number of MiB, or null for the default",
-                        )
-                    })?,
-            ),
-        };
-        c.set_user_quota(&id, bytes).await.or_internal()?;
-        audit(
-            &state,
-            Some(&a.user.id),
-            "admin.users.quota",
-            Some(&id),
-            "success",
-        )
-        .await;
-    }
-    let user = c
-        .user_by_id(&id)
-        .await
-        .or_internal()?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(account_json(&state, &user)))
+    JsonBody(body): JsonBody<UpdateUser>,
+) -> Result<Json<AccountView>, ApiError> {
+    let quota_bytes = match &body.quota_mib {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => Some(Some(
+            v.as_u64()
+                .filter(|m| *m <= MAX_QUOTA_MIB)
+                .map(|m| i64::try_from(m << 20).unwrap_or(i64::MAX))
+                .ok_or(crate::accounts::Error::BadQuota)?,
+        )),
+    };
+    let edit = AccountEdit {
+        role: body.role.as_deref().map(admin::parse_role).transpose()?,
+        disabled: body.disabled,
+        quota_bytes,
+    };
+    Ok(Json(admin::update(&state, &a, &id, edit).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", summary = "The latest audit events (security role)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+/// One audit event.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditEvent {
+    /// sequence number
+    seq: i64,
+    /// when (unix s)
+    at: i64,
+    /// acting account, if any
+    actor: Option<String>,
+    /// what happened (`login`, `session.revoke`, …)
+    action: String,
+    /// the account or object acted on
+    target: Option<String>,
+    /// `success`, `failure` or `denied`
+    outcome: String,
+}
+
+/// Audit events.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditEvents {
+    /// newest first
+    items: Vec<AuditEvent>,
+}
+
+#[utoipa::path(get, path = "/audit/events", tag = "audit", summary = "The latest audit events (security role)",
+    responses((status = 200, description = "the events", body = AuditEvents)))]
 pub(super) async fn audit_events(
     State(state): State<AppState>,
     a: Authed<gate::ReadAudit>,
-) -> Result<Json<Value>, ApiError> {
-    let rows = state.catalog().recent_audit(500).await.or_internal()?;
-    audit(&state, Some(&a.user.id), "audit.read", None, "success").await;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|e| json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "outcome": e.outcome}))
+) -> Result<Json<AuditEvents>, ApiError> {
+    let rows = admin::audit_events(&state, &a.user.id, 500).await?;
+    let items = rows
+        .into_iter()
+        .map(|e| AuditEvent {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+        })
         .collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(AuditEvents { items }))
 }
 
+/// A new invitation.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct CreateInvite {
     /// if given, only this address may accept
     email: Option<String>,
+    /// role of the new account (default `user`)
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
     /// 1–720 hours (default 72)
+    #[schema(minimum = 1, maximum = 720)]
     expires_in_hours: Option<u32>,
 }
 
+/// A new invitation with its code (shown once).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedInvite {
+    /// invitation id
+    id: String,
+    /// role of the new account
+    role: Role,
+    /// expires (unix s)
+    expires_at: i64,
+    /// the code
+    code: String,
+    /// a link to the invitation page carrying the code
+    link: String,
+}
+
 /// Creates a single-use, expiring invitation; the code is shown once.
-#[utoipa::path(post, path = "/api/v1/admin/invites", tag = "admin", summary = "Create a single-use, expiring invitation (code shown once)", request_body = CreateInvite, responses((status = 201, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+#[utoipa::path(post, path = "/admin/invites", tag = "admin", summary = "Create a single-use, expiring invitation (code shown once)",
+    request_body = CreateInvite,
+    responses(
+        (status = 201, description = "created", body = CreatedInvite),
+        (status = 422, description = "`invalid-email` or `invalid-expiry`", body = ErrorBody),
+    ))]
 pub(super) async fn create_invite(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
-    body: Result<Json<CreateInvite>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "expected JSON {\"email\"?, \"role\"?, \"expires_in_hours\"?}",
-        )
-    })?;
-    let role = parse_role(body.role.as_deref().unwrap_or("user"))?;
+    JsonBody(body): JsonBody<CreateInvite>,
+) -> Result<(StatusCode, Json<CreatedInvite>), ApiError> {
+    let role = admin::parse_role(body.role.as_deref().unwrap_or("user"))?;
     let hours = body.expires_in_hours.unwrap_or(72);
-    if !(1..=720).contains(&hours) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-expiry",
-            "expires_in_hours must be between 1 and 720",
-        ));
-    }
-    let email_index = match &body.email {
-        None => None,
-        Some(e) if accounts::valid_email(e) => Some(accounts::email_index(&state, e)?),
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-email",
-                "that is not an e-mail address",
-            ));
-        }
-    };
-    let code =
-        pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Invite).or_internal()?;
-    let now = accounts::now();
-    let row = pixelunion_catalog::InviteRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        token_hash: code.hash.to_vec(),
-        role: role.as_str().into(),
-        email_index,
-        created_by: a.user.id.clone(),
-        created_at: now,
-        expires_at: now + i64::from(hours) * 3600,
-        used_at: None,
-    };
-    state.catalog().create_invite(&row).await.or_internal()?;
-    audit(
-        &state,
-        Some(&a.user.id),
-        &format!("admin.invites.create:{}", role.as_str()),
-        Some(&row.id),
-        "success",
-    )
-    .await;
+    let new = invites::create(&state, &a.user.id, role, body.email.as_deref(), hours).await?;
     let c = state.config();
     let port = if c.listen.port() == 443 {
         String::new()
@@ -354,35 +346,73 @@ pub(super) async fn create_invite(
     };
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": row.id,
-            "role": row.role,
-            "expires_at": row.expires_at,
-            "code": code.secret.as_str(),
-            "link": format!("https://{}{port}/invite#{}", c.public_host, code.secret.as_str()),
-        })),
+        Json(CreatedInvite {
+            link: format!(
+                "https://{}{port}/invite#{}",
+                c.public_host,
+                new.code.as_str()
+            ),
+            id: new.row.id,
+            role: new.row.role,
+            expires_at: new.row.expires_at,
+            code: new.code.to_string(),
+        }),
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/invites", tag = "admin", summary = "List invitations", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+/// An invitation (never its code).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct InviteView {
+    /// invitation id
+    id: String,
+    /// role of the new account
+    role: Role,
+    /// only one e-mail address may accept
+    bound_to_email: bool,
+    /// created (unix s)
+    created_at: i64,
+    /// expires (unix s)
+    expires_at: i64,
+    /// accepted already
+    used: bool,
+}
+
+/// Invitations.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct InviteList {
+    /// newest first
+    items: Vec<InviteView>,
+}
+
+#[utoipa::path(get, path = "/admin/invites", tag = "admin", summary = "List invitations",
+    responses((status = 200, description = "the invitations", body = InviteList)))]
 pub(super) async fn list_invites(
     State(state): State<AppState>,
     _a: Authed<gate::ManageUsers>,
-) -> Result<Json<Value>, ApiError> {
-    let rows = state.catalog().list_invites().await.or_internal()?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|i| json!({"id": i.id, "role": i.role, "bound_to_email": i.email_index.is_some(), "created_at": i.created_at, "expires_at": i.expires_at, "used": i.used_at.is_some()}))
+) -> Result<Json<InviteList>, ApiError> {
+    let items = invites::list(&state)
+        .await?
+        .into_iter()
+        .map(|i| InviteView {
+            bound_to_email: i.email_index.is_some(),
+            used: i.used_at.is_some(),
+            id: i.id,
+            role: i.role,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        })
         .collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(InviteList { items }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/admin/invites/{id}", tag = "admin", summary = "Revoke an unused invitation", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody), (status = 404, description = "no such unused invitation", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/admin/invites/{id}", tag = "admin", summary = "Revoke an unused invitation",
+    params(("id" = String, Path, description = "invitation id")),
+    responses((status = 200, description = "revoked", body = Revoked)))]
 pub(super) async fn revoke_invite(
     State(state): State<AppState>,
     a: Authed<gate::ManageUsers>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let deleted = state.catalog().delete_invite(&id).await.or_internal()?;
-    super::auth::revoked(&state, &a.user.id, deleted, "admin.invites.revoke", &id).await
+) -> Result<Json<Revoked>, ApiError> {
+    invites::revoke(&state, &a.user.id, &id).await?;
+    Ok(Revoked::one())
 }

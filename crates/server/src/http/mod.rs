@@ -1,43 +1,49 @@
-//! The router: one module per resource, merged here, wrapped in the
-//! perimeter layers (security headers, body limit) and the sealed guard.
+//! The HTTP boundary: one router per resource, merged here with
+//! utoipa-axum so that the OpenAPI document is made from the very routes
+//! that are served (a path cannot be served undocumented or documented
+//! unserved), wrapped in the perimeter layers (security headers, body
+//! limits, JSON error answers) and the sealed guard.
+//!
+//! Handlers are protocol adapters: they read the request (extractors,
+//! headers), call `library` or `accounts`, and shape the answer. The
+//! domain's errors become JSON errors in `error.rs` only.
 
 mod admin;
+mod answers;
 mod auth;
+pub mod codes;
+pub mod error;
+pub mod extract;
 pub(crate) mod library;
 mod pages;
+pub mod range;
 pub mod routes;
 mod sys;
 
+use std::sync::OnceLock;
+
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
-use crate::error::ApiError;
+use error::ApiError;
 
-/// The OpenAPI 3 document, generated from the handlers' annotations.
+/// Largest JSON body of the account, admin and library routes.
+pub const JSON_LIMIT: usize = 1 << 20;
+/// Largest body of the system routes (unseal).
+pub const SYS_LIMIT: usize = 64 << 10;
+
+/// What the OpenAPI document says beside its paths.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "PixelUnion API", description = "Privacy-first photo and video storage. Errors are `{\"error\": {\"code\", \"message\"}}`; while the server is sealed every `/api/v1` data route answers 503 `sealed`."),
-    paths(
-        sys::healthz, sys::readyz, sys::status, sys::unseal, sys::seal, sys::openapi,
-        auth::login, auth::logout, auth::me, auth::sessions, auth::revoke_session, auth::revoke_others,
-        auth::change_password, auth::totp_begin, auth::totp_confirm, auth::create_token, auth::list_tokens,
-        auth::revoke_token, auth::accept_invite, auth::signup,
-        admin::list_users, admin::create_user, admin::update_user, admin::create_invite, admin::list_invites,
-        admin::revoke_invite, admin::audit_events, admin::jobs, admin::storage,
-        library::upload, library::exists, library::list, library::months, library::usage,
-        library::get_one, library::update, library::trash, library::restore, library::batch,
-        library::empty_trash, library::original, library::thumbnail, library::preview, library::playback,
-        library::list_albums, library::create_album, library::get_album, library::update_album,
-        library::delete_album, library::add_assets, library::remove_assets,
-        library::options, library::create, library::status, library::append, library::terminate,
-    ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    info(title = "PixelUnion API", description = "Privacy-first photo and video storage. Errors are `{\"error\": {\"code\", \"message\"}}` with a code from the `ErrorCode` list; while the server is sealed every `/api/v1` data route answers 503 `sealed`."),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "system", description = "health, seal status, unseal, seal"),
@@ -77,25 +83,53 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
-    // JSON routes take at most 1 MiB; uploads stream and count their own limit.
-    let json_routes = Router::new()
+/// The documented routes: `(system routes, /api/v1 data routes)`, each
+/// with its part of the OpenAPI document.
+fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let json = OpenApiRouter::new()
         .merge(auth::router())
         .merge(admin::router())
-        .layer(RequestBodyLimitLayer::new(1 << 20));
-    let data = Router::new()
-        .merge(json_routes)
-        .merge(library::router().layer(axum::extract::DefaultBodyLimit::disable()))
+        .merge(library::json_router())
+        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+    let data = OpenApiRouter::new()
+        .merge(json)
+        .merge(library::streaming_router().layer(DefaultBodyLimit::disable()));
+    let sys = sys::router().layer(DefaultBodyLimit::max(SYS_LIMIT));
+    (sys, data)
+}
+
+/// The OpenAPI document of every served route (made once).
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (sys, data) = documented();
+        let (_, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(sys)
+            .nest("/api/v1", data)
+            .split_for_parts();
+        answers::document_errors(&mut doc);
+        doc
+    })
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let (sys, data) = documented();
+    let (sys, _) = sys.split_for_parts();
+    let (data, _) = data.split_for_parts();
+    let data = data
         // Unknown API paths answer 404 once unsealed.
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_unsealed,
         ));
-    Router::new()
-        .merge(sys::router().layer(RequestBodyLimitLayer::new(64 << 10)))
+    let api = Router::new()
+        .merge(sys)
         .nest("/api/v1", data)
+        .layer(middleware::from_fn(answers::json_errors));
+    Router::new()
+        .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
         .layer(SetResponseHeaderLayer::overriding(

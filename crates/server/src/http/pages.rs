@@ -16,8 +16,9 @@ use maud::Markup;
 use pixelunion_auth::{Permission, Role, roles};
 use pixelunion_web::pages::{self, View, Viewer};
 
+use super::extract::{credentials, page_csrf};
 use crate::AppState;
-use crate::accounts::principal::{Principal, authenticate, page_csrf};
+use crate::accounts::principal::{Principal, authenticate};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -76,7 +77,7 @@ async fn gate(state: &AppState, parts: &Parts, needs: Needs) -> Gate {
     if state.keys().is_sealed() {
         return Gate::Elsewhere(html(StatusCode::SERVICE_UNAVAILABLE, pages::locked()));
     }
-    let Ok(p) = authenticate(parts, state).await else {
+    let Ok(p) = authenticate(state, &credentials(parts)).await else {
         return Gate::Elsewhere(Redirect::to("/login").into_response());
     };
     if p.api_scope.is_some() {
@@ -205,7 +206,7 @@ async fn login(State(s): State<AppState>, parts: Parts) -> Response {
     if s.keys().is_sealed() {
         return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
     }
-    if authenticate(&parts, &s)
+    if authenticate(&s, &credentials(&parts))
         .await
         .is_ok_and(|p| p.api_scope.is_none())
     {

@@ -291,10 +291,55 @@ pub const ROUTES: &[RouteSpec] = &[
 mod tests {
     use super::*;
 
+    /// `(METHOD, path)` of every operation the served router documents.
+    /// The router and the document are made from the same `routes!` calls
+    /// (utoipa-axum), so this is the list of registered routes.
+    fn served() -> Vec<(String, String)> {
+        let doc = serde_json::to_value(super::super::openapi()).expect("json");
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                if ["get", "post", "put", "patch", "delete", "head", "options"]
+                    .contains(&method.as_str())
+                {
+                    out.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     #[test]
-    fn openapi_documents_every_route() {
-        use utoipa::OpenApi;
-        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).expect("json");
+    fn every_served_route_is_listed_and_vice_versa() {
+        let mut listed: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        listed.sort();
+        let served = served();
+        assert!(served.len() >= 50, "too few routes served: {served:?}");
+        for r in &served {
+            assert!(
+                listed.contains(r),
+                "route {} {} is served but not in http/routes.rs ROUTES",
+                r.0,
+                r.1
+            );
+        }
+        for r in &listed {
+            assert!(
+                served.contains(r),
+                "route {} {} is listed but not served",
+                r.0,
+                r.1
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_is_summarised_and_answers_are_described() {
+        let doc = serde_json::to_value(super::super::openapi()).expect("json");
         assert_eq!(
             doc["openapi"].as_str().map(|v| v.starts_with("3.")),
             Some(true)
@@ -302,110 +347,65 @@ mod tests {
         for r in ROUTES {
             let op = &doc["paths"][r.path][r.method.to_lowercase()];
             assert!(
-                op.is_object(),
-                "{} {} is missing from the OpenAPI document",
-                r.method,
-                r.path
-            );
-            assert!(
                 op["summary"].as_str().is_some_and(|s| !s.is_empty()),
                 "{} {} has no summary",
                 r.method,
                 r.path
             );
-        }
-        let documented: usize = doc["paths"]
-            .as_object()
-            .expect("paths")
-            .values()
-            .map(|p| p.as_object().map_or(0, |o| o.len()))
-            .sum();
-        assert_eq!(
-            documented,
-            ROUTES.len(),
-            "the document lists exactly the routes"
-        );
-        assert!(doc["components"]["schemas"]["LoginBody"].is_object());
-        assert!(doc["components"]["securitySchemes"]["session_cookie"].is_object());
-    }
-
-    /// Scans the `.route("…", method(…).method(…))` calls of every router file.
-    fn registered() -> Vec<(String, String)> {
-        let sources = [
-            ("", include_str!("sys.rs")),
-            ("/api/v1", include_str!("auth.rs")),
-            ("/api/v1", include_str!("admin.rs")),
-            ("/api/v1", include_str!("library/upload.rs")),
-            ("/api/v1", include_str!("library/timeline.rs")),
-            ("/api/v1", include_str!("library/edit.rs")),
-            ("/api/v1", include_str!("library/download.rs")),
-            ("/api/v1", include_str!("library/albums.rs")),
-            ("/api/v1", include_str!("library/tus.rs")),
-        ];
-        let mut out = Vec::new();
-        for (prefix, src) in sources {
-            let mut rest = src;
-            while let Some(i) = rest.find(".route(") {
-                rest = rest[i + 7..].trim_start();
-                let Some(r) = rest.strip_prefix('"') else {
-                    continue;
-                };
-                rest = r;
-                let end = rest.find('"').expect("closing quote");
-                let path = format!("{prefix}{}", &rest[..end]);
-                // The call runs to the parenthesis that closes `.route(`.
-                let mut depth = 1;
-                let call_end = rest
-                    .char_indices()
-                    .find_map(|(j, c)| {
-                        match c {
-                            '(' => depth += 1,
-                            ')' => depth -= 1,
-                            _ => {}
-                        }
-                        (depth == 0).then_some(j)
-                    })
-                    .expect("end of route call");
-                let call = rest[end..call_end].replace(char::is_whitespace, "");
-                for m in ["get", "post", "put", "patch", "delete", "head", "options"] {
-                    for pat in [format!(",{m}("), format!(".{m}(")] {
-                        if call.contains(&pat) {
-                            out.push((m.to_uppercase(), path.clone()));
-                        }
-                    }
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.contains_key("500"),
+                "{} {}: shared errors documented",
+                r.method,
+                r.path
+            );
+            if r.path.starts_with("/api/v1/") {
+                assert!(
+                    responses.contains_key("503"),
+                    "{} {}: sealed",
+                    r.method,
+                    r.path
+                );
+            }
+            if let Access::Gated(_, target) = r.access {
+                for status in ["401", "403"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{} {}: {status}",
+                        r.method,
+                        r.path
+                    );
                 }
-                rest = &rest[end..];
+                if target != Target::None {
+                    assert!(
+                        responses.contains_key("404"),
+                        "{} {}: 404",
+                        r.method,
+                        r.path
+                    );
+                }
+            }
+            for (status, resp) in responses {
+                let code: u16 = status.parse().expect("numeric status");
+                // Readiness answers 503 with its own document.
+                if code >= 400 && r.path != "/readyz" {
+                    assert_eq!(
+                        resp["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{} {} {status}: an error answer has the error schema",
+                        r.method,
+                        r.path
+                    );
+                }
             }
         }
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    #[test]
-    fn every_registered_route_is_listed_and_vice_versa() {
-        let mut listed: Vec<(String, String)> = ROUTES
-            .iter()
-            .map(|r| (r.method.to_string(), r.path.to_string()))
-            .collect();
-        listed.sort();
-        let reg = registered();
-        assert!(reg.len() >= 20, "scanner found too few routes: {reg:?}");
-        for r in &reg {
-            assert!(
-                listed.contains(r),
-                "route {} {} is registered but not in http/routes.rs ROUTES",
-                r.0,
-                r.1
-            );
-        }
-        for r in &listed {
-            assert!(
-                reg.contains(r),
-                "route {} {} is listed but not registered",
-                r.0,
-                r.1
-            );
-        }
+        assert!(doc["components"]["schemas"]["LoginBody"].is_object());
+        assert!(doc["components"]["securitySchemes"]["session_cookie"].is_object());
+        let codes = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"];
+        assert_eq!(
+            codes.as_array().map(Vec::len),
+            Some(super::super::codes::ErrorCode::ALL.len()),
+            "the error-code registry is published"
+        );
     }
 }

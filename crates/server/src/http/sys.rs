@@ -3,36 +3,61 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use pixelunion_vault::VaultError;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
+use super::codes::ErrorCode;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, credentials};
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::accounts::principal::{admit, authenticate, gate};
 use crate::keystate::{KeyStateError, UnsealOutcome};
-use pixelunion_vault::VaultError;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/sys/status", get(status))
-        .route("/api/v1/sys/unseal", post(unseal))
-        .route("/api/v1/sys/seal", post(seal))
-        .route("/api/openapi.json", get(openapi))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(status))
+        .routes(routes!(unseal))
+        .routes(routes!(seal))
+        .routes(routes!(openapi))
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "system", summary = "Liveness: always 200, also while sealed", responses((status = 200, description = "success")))]
-pub(super) async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Alive.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// always `ok`
+    status: &'static str,
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "system", summary = "Readiness: 503 while sealed or when the database or a store is unreachable", responses((status = 200, description = "success"), (status = 503, description = "not ready; `problems` lists why")))]
-pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/healthz", tag = "system", summary = "Liveness: always 200, also while sealed",
+    responses((status = 200, description = "alive", body = Health)))]
+pub(super) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Ready or not, and why not.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Readiness {
+    /// serving
+    ready: bool,
+    /// why not (`sealed`, `database unreachable`, …); absent when ready
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    problems: Vec<&'static str>,
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "system", summary = "Readiness: 503 while sealed or when the database or a store is unreachable",
+    responses(
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready; `problems` lists why", body = Readiness),
+    ))]
+pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let mut problems = Vec::new();
     if state.keys().is_sealed() {
         problems.push("sealed");
@@ -46,56 +71,109 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<V
     if state.stores().backup.ping().await.is_err() {
         problems.push("backup store unreachable");
     }
-    if problems.is_empty() {
-        (StatusCode::OK, Json(json!({"ready": true})))
+    let ready = problems.is_empty();
+    let status = if ready {
+        StatusCode::OK
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"ready": false, "problems": problems})),
-        )
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Readiness { ready, problems }))
+}
+
+/// The key state.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SysStatus {
+    /// a sealed root record exists
+    initialized: bool,
+    /// no key in memory
+    sealed: bool,
+    /// shares needed to unseal
+    threshold: u8,
+    /// shares handed out
+    shares: u8,
+    /// shares given so far while sealed
+    progress: u8,
+    /// server version
+    version: &'static str,
+    /// `sqlite` or `postgres`
+    database: &'static str,
+    /// the key pages are locked in memory (never swapped)
+    key_memory_locked: bool,
+}
+
+fn status_of(state: &AppState) -> SysStatus {
+    let s = state.keys().status();
+    let mem = pixelunion_vault::secure_memory::memory_lock_status();
+    SysStatus {
+        initialized: s.initialized,
+        sealed: s.sealed,
+        threshold: s.threshold,
+        shares: s.shares,
+        progress: s.progress,
+        version: env!("CARGO_PKG_VERSION"),
+        database: state.catalog().backend(),
+        key_memory_locked: mem.pages_unlocked == 0,
     }
 }
 
-fn status_json(state: &AppState) -> Value {
-    let s = state.keys().status();
-    let mem = pixelunion_vault::secure_memory::memory_lock_status();
-    json!({
-        "initialized": s.initialized,
-        "sealed": s.sealed,
-        "threshold": s.threshold,
-        "shares": s.shares,
-        "progress": s.progress,
-        "version": env!("CARGO_PKG_VERSION"),
-        "database": state.catalog().backend(),
-        "key_memory_locked": mem.pages_unlocked == 0,
-    })
+#[utoipa::path(get, path = "/api/v1/sys/status", tag = "system", summary = "Seal status: initialized, sealed, threshold, progress",
+    responses((status = 200, description = "the key state", body = SysStatus)))]
+pub(super) async fn status(State(state): State<AppState>) -> Json<SysStatus> {
+    Json(status_of(&state))
 }
 
-#[utoipa::path(get, path = "/api/v1/sys/status", tag = "system", summary = "Seal status: initialized, sealed, threshold, progress", responses((status = 200, description = "success")))]
-pub(super) async fn status(State(state): State<AppState>) -> Json<Value> {
-    Json(status_json(&state))
-}
-
+/// One unseal key share.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct UnsealBody {
+    /// the share text (`pu-…`)
     #[schema(value_type = String)]
     share: Zeroizing<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sys/unseal", tag = "system", summary = "Submit one unseal key share", request_body = UnsealBody, responses((status = 200, description = "success"), (status = 400, description = "malformed, duplicate or foreign share, or invalid share set", body = ErrorBody), (status = 429, description = "too many failed attempts", body = ErrorBody)))]
+fn unseal_error(e: KeyStateError) -> ApiError {
+    match e {
+        KeyStateError::Vault(VaultError::InvalidShares) => ApiError::new(
+            ErrorCode::InvalidShares,
+            "these shares do not unlock this server; progress was reset and the server stays sealed",
+        ),
+        KeyStateError::Vault(VaultError::MalformedShare(why)) => ApiError::new(
+            ErrorCode::MalformedShare,
+            format!("share is malformed: {why}"),
+        ),
+        KeyStateError::Vault(VaultError::DuplicateShare) => {
+            ApiError::new(ErrorCode::DuplicateShare, "this share was already given")
+        }
+        KeyStateError::Vault(VaultError::ShareSetMismatch) => ApiError::new(
+            ErrorCode::ShareSetMismatch,
+            "this share belongs to a different key set (another server or an older re-key)",
+        ),
+        KeyStateError::NotInitialized => {
+            ApiError::new(ErrorCode::NotInitialized, "the server is not initialized")
+        }
+        other => ApiError::internal(&other),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/sys/unseal", tag = "system", summary = "Submit one unseal key share",
+    request_body = UnsealBody,
+    responses(
+        (status = 200, description = "the key state after this share", body = SysStatus),
+        (status = 400, description = "`malformed-share`, `duplicate-share`, `share-set-mismatch`, `invalid-shares` or `bad-request`", body = ErrorBody),
+        (status = 409, description = "`not-initialized`", body = ErrorBody),
+        (status = 429, description = "`too-many-attempts`", body = ErrorBody),
+    ))]
 pub(super) async fn unseal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Json<UnsealBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    state.unseal_limiter().check(peer.ip())?;
-    let Json(body) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "expected a JSON body {\"share\": \"pu-…\"}",
+    JsonBody(body): JsonBody<UnsealBody>,
+) -> Result<Json<SysStatus>, ApiError> {
+    if let Err(secs) = state.unseal_limiter().check(peer.ip()) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyAttempts,
+            format!("too many failed unseal attempts; retry in {secs} s"),
         )
-    })?;
+        .with_header("retry-after", secs.to_string()));
+    }
     match state
         .keys()
         .submit_share(state.catalog(), &body.share)
@@ -109,56 +187,28 @@ pub(super) async fn unseal(
         Err(e) => {
             state.unseal_limiter().failure(peer.ip());
             tracing::warn!(peer = %peer.ip(), error = %e, "unseal attempt rejected");
-            return Err(match e {
-                KeyStateError::Vault(VaultError::InvalidShares) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid-shares",
-                    "these shares do not unlock this server; progress was reset and the server stays sealed",
-                ),
-                KeyStateError::Vault(VaultError::MalformedShare(why)) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed-share",
-                    format!("share is malformed: {why}"),
-                ),
-                KeyStateError::Vault(VaultError::DuplicateShare) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "duplicate-share",
-                    "this share was already given",
-                ),
-                KeyStateError::Vault(VaultError::ShareSetMismatch) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "share-set-mismatch",
-                    "this share belongs to a different key set (another server or an older re-key)",
-                ),
-                KeyStateError::NotInitialized => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "not-initialized",
-                    "the server is not initialized",
-                ),
-                other => ApiError::internal(&other),
-            });
+            return Err(unseal_error(e));
         }
     }
-    Ok(Json(status_json(&state)))
+    Ok(Json(status_of(&state)))
 }
 
-#[utoipa::path(post, path = "/api/v1/sys/seal", tag = "system", summary = "Wipe the keys from memory (from the server's machine, or as a signed-in operator)", responses((status = 200, description = "success"), (status = 401, description = "not signed in, or the session ended", body = ErrorBody), (status = 403, description = "role, setup state or token scope does not allow this", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sys/seal", tag = "system", summary = "Wipe the keys from memory (from the server's machine, or as a signed-in operator)",
+    responses((status = 200, description = "sealed", body = SysStatus)))]
 pub(super) async fn seal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     parts: axum::http::request::Parts,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SysStatus>, ApiError> {
     // From the server's own machine (the `pixelunion seal` command) no account
     // is needed: whoever is there could stop the process anyway. From
     // elsewhere only a signed-in operator may seal.
     let actor = if peer.ip().is_loopback() || state.keys().is_sealed() {
         None
     } else {
-        let p = crate::accounts::principal::authenticate(&parts, &state).await?;
-        crate::accounts::principal::admit::<crate::accounts::principal::gate::OperateSystem>(
-            &p,
-            &parts.method,
-        )?;
+        let c = credentials(&parts);
+        let p = authenticate(&state, &c).await?;
+        admit::<gate::OperateSystem>(&p, c.verb)?;
         Some(p.user.id)
     };
     crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
@@ -167,11 +217,11 @@ pub(super) async fn seal(
     }
     state.keys().seal();
     tracing::info!(peer = %peer.ip(), "server sealed");
-    Ok(Json(status_json(&state)))
+    Ok(Json(status_of(&state)))
 }
 
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system", summary = "This OpenAPI 3 document", responses((status = 200, description = "the document")))]
-pub(super) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    use utoipa::OpenApi;
-    Json(super::ApiDoc::openapi())
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", summary = "This OpenAPI 3 document",
+    responses((status = 200, description = "the document", content_type = "application/json", body = Object)))]
+pub(super) async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(super::openapi())
 }

@@ -1,38 +1,44 @@
-//! The timeline: keyset pages newest first with filters, the per-month
-//! counts for a date scrubber (read from trigger-kept counters, never a
-//! GROUP BY over the assets), and the caller's storage usage.
+//! The timeline over HTTP: query parameters parsed into a filter, pages of
+//! assets, per-month counts, the caller's storage usage.
 
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use pixelunion_catalog::{MonthFacets, TimelineFilter};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use pixelunion_catalog::{AssetKind, MonthFacets, TimelineFilter};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{asset_json, error};
 use crate::AppState;
-use crate::accounts::Authed;
 use crate::accounts::principal::gate;
-use crate::error::{ApiError, ErrorBody, OrInternal};
+use crate::http::codes::ErrorCode;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Authed;
+use crate::library::quota::{self, Usage};
+use crate::library::timeline::{self, MonthCount, Page};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/assets", get(list))
-        .route("/library/months", get(months))
-        .route("/library/usage", get(usage))
+pub(super) fn json_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(months))
+        .routes(routes!(usage))
 }
+
+/// Page size bounds.
+const LIMITS: std::ops::RangeInclusive<i64> = 1..=500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct ListQuery {
     /// opaque cursor from the previous page
     cursor: Option<String>,
     /// page size, 1–500 (default 200)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// list the trash instead of the timeline
     #[serde(default)]
     trashed: bool,
     /// `photo` or `video`
+    #[param(value_type = Option<AssetKind>)]
     kind: Option<String>,
     /// `true`: favourites only; `false`: all but favourites
     favorite: Option<bool>,
@@ -46,111 +52,85 @@ pub(crate) struct ListQuery {
     to: Option<String>,
 }
 
-fn bad_query() -> ApiError {
-    error(
-        StatusCode::BAD_REQUEST,
-        "bad-request",
-        "bad query parameters",
-    )
+fn bad_query(r: &QueryRejection) -> ApiError {
+    ApiError::bad_request(format!("bad query parameters: {}", r.body_text()))
 }
 
-fn parse_kind(k: Option<String>) -> Result<Option<String>, ApiError> {
-    match k.as_deref() {
-        None => Ok(None),
-        Some("photo" | "video") => Ok(k),
-        Some(_) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad-kind",
-            "kind must be photo or video",
-        )),
-    }
+fn parse_kind(k: Option<&str>) -> Result<Option<AssetKind>, ApiError> {
+    k.map(|k| {
+        AssetKind::parse(k)
+            .ok_or_else(|| ApiError::new(ErrorCode::BadKind, "kind must be photo or video"))
+    })
+    .transpose()
 }
 
-fn encode_cursor(a: &pixelunion_catalog::AssetRow) -> String {
-    pixelunion_wire::encode_cursor(a.sort_at, &a.id)
+fn parse_time(v: Option<&str>) -> Result<Option<i64>, ApiError> {
+    v.map(|t| {
+        pixelunion_wire::parse_time(t).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BadTime,
+                "from/to take unix milliseconds, YYYY-MM-DD or an RFC 3339 time",
+            )
+        })
+    })
+    .transpose()
 }
 
-#[utoipa::path(get, path = "/api/v1/assets", tag = "library", summary = "Timeline page, newest first by capture time (else upload time), keyset-paginated, with filters", params(ListQuery), responses((status = 200, description = "{items, next_cursor}"), (status = 400, description = "bad cursor, limit, kind or time", body = ErrorBody), (status = 404, description = "no such album of yours", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody)))]
+#[utoipa::path(get, path = "/assets", tag = "library",
+    summary = "Timeline page, newest first by capture time (else upload time), keyset-paginated, with filters",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "one page", body = Page),
+        (status = 400, description = "`bad-cursor`, `bad-limit`, `bad-kind`, `bad-time` or `bad-request`", body = ErrorBody),
+        (status = 404, description = "no such album of yours", body = ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     a: Authed<gate::OwnLibrary>,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|_| bad_query())?;
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page>, ApiError> {
+    let Query(q) = q.map_err(|r| bad_query(&r))?;
     let limit = q.limit.unwrap_or(200);
-    if !(1..=500).contains(&limit) {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad-limit",
+    if !LIMITS.contains(&limit) {
+        return Err(ApiError::new(
+            ErrorCode::BadLimit,
             "limit must be between 1 and 500",
         ));
     }
-    let cursor = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(pixelunion_wire::decode_cursor(c).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "bad-cursor",
-                "the cursor is not one this server made",
-            )
-        })?),
-    };
-    let time = |v: &Option<String>| -> Result<Option<i64>, ApiError> {
-        v.as_deref()
-            .map(|t| {
-                pixelunion_wire::parse_time(t).ok_or_else(|| {
-                    error(
-                        StatusCode::BAD_REQUEST,
-                        "bad-time",
-                        "from/to take unix milliseconds, YYYY-MM-DD or an RFC 3339 time",
-                    )
-                })
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            pixelunion_wire::decode_cursor(c).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::BadCursor,
+                    "the cursor is not one this server made",
+                )
             })
-            .transpose()
-    };
-    if let Some(album) = &q.album {
-        state
-            .catalog()
-            .album(&a.user.id, album)
-            .await
-            .or_internal()?
-            .ok_or_else(ApiError::not_found)?;
-    }
+        })
+        .transpose()?;
     let filter = TimelineFilter {
         trashed: q.trashed,
-        kind: parse_kind(q.kind)?,
+        kind: parse_kind(q.kind.as_deref())?,
         favorite: q.favorite,
         archived: match (q.archived, &q.album, q.trashed) {
             (Some(v), _, _) => Some(v),
             (None, None, false) => Some(false),
             (None, _, _) => None,
         },
-        from_ms: time(&q.from)?,
-        to_ms: time(&q.to)?,
+        from_ms: parse_time(q.from.as_deref())?,
+        to_ms: parse_time(q.to.as_deref())?,
         album: q.album,
     };
-    let rows = state
-        .catalog()
-        .timeline(
-            &a.user.id,
-            &filter,
-            cursor.as_ref().map(|(t, i)| (*t, i.as_str())),
-            limit,
-        )
-        .await
-        .or_internal()?;
-    let key = crate::accounts::key_for(&state, &a.user)?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(encode_cursor))
-        .flatten();
     Ok(Json(
-        json!({"items": rows.iter().map(|r| asset_json(&key, r)).collect::<Vec<_>>(), "next_cursor": next}),
+        timeline::page(&state, &a.user, &filter, cursor, limit).await?,
     ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct MonthsQuery {
     /// `photo` or `video`
+    #[param(value_type = Option<AssetKind>)]
     kind: Option<String>,
     /// favourites only / all but favourites
     favorite: Option<bool>,
@@ -158,49 +138,42 @@ pub(crate) struct MonthsQuery {
     archived: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/library/months", tag = "library", summary = "Items per month (UTC) outside the trash, newest first, for a date scrubber; kept incrementally", params(MonthsQuery), responses((status = 200, description = "{months: [{month: \"YYYY-MM\", count}]}"), (status = 400, description = "bad parameters", body = ErrorBody)))]
+/// Items per month.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Months {
+    /// newest first
+    months: Vec<MonthCount>,
+}
+
+#[utoipa::path(get, path = "/library/months", tag = "library",
+    summary = "Items per month (UTC) outside the trash, newest first, for a date scrubber; kept incrementally",
+    params(MonthsQuery),
+    responses(
+        (status = 200, description = "the counts", body = Months),
+        (status = 400, description = "`bad-kind` or `bad-request`", body = ErrorBody),
+    ))]
 pub(crate) async fn months(
     State(state): State<AppState>,
     a: Authed<gate::OwnLibrary>,
-    q: Result<Query<MonthsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|_| bad_query())?;
+    q: Result<Query<MonthsQuery>, QueryRejection>,
+) -> Result<Json<Months>, ApiError> {
+    let Query(q) = q.map_err(|r| bad_query(&r))?;
     let facets = MonthFacets {
-        kind: parse_kind(q.kind)?,
+        kind: parse_kind(q.kind.as_deref())?,
         favorite: q.favorite,
         archived: Some(q.archived.unwrap_or(false)),
     };
-    let rows = state
-        .catalog()
-        .month_counts(&a.user.id, &facets)
-        .await
-        .or_internal()?;
-    let months: Vec<Value> = rows
-        .iter()
-        .map(|(m, n)| json!({"month": format!("{:04}-{:02}", m / 100, m % 100), "count": n}))
-        .collect();
-    Ok(Json(json!({ "months": months })))
+    Ok(Json(Months {
+        months: timeline::months(&state, &a.user, &facets).await?,
+    }))
 }
 
-#[utoipa::path(get, path = "/api/v1/library/usage", tag = "library", summary = "My storage: bytes and items stored (trash included), unfinished uploads, quota", responses((status = 200, description = "{bytes, assets, reserved_bytes, quota_bytes (null = unlimited)}")))]
+#[utoipa::path(get, path = "/library/usage", tag = "library",
+    summary = "My storage: bytes and items stored (trash included), unfinished uploads, quota",
+    responses((status = 200, description = "usage and quota", body = Usage)))]
 pub(crate) async fn usage(
     State(state): State<AppState>,
     a: Authed<gate::OwnLibrary>,
-) -> Result<Json<Value>, ApiError> {
-    let c = state.catalog();
-    let (bytes, assets) = c.usage(&a.user.id).await.or_internal()?;
-    let reserved = c.reserved_upload_bytes(&a.user.id).await.or_internal()?;
-    let quota = match c.user_quota(&a.user.id).await.or_internal()? {
-        Some(q) => Some(q),
-        None => match state.config().library.default_quota_mib {
-            0 => None,
-            mib => Some((mib as i64).saturating_mul(1 << 20)),
-        },
-    };
-    Ok(Json(json!({
-        "bytes": bytes,
-        "assets": assets,
-        "reserved_bytes": reserved,
-        "quota_bytes": quota,
-    })))
+) -> Result<Json<Usage>, ApiError> {
+    Ok(Json(quota::usage(&state, &a.user).await?))
 }

@@ -2,64 +2,91 @@
 //! name in `X-File-Name`) and the bulk "which of these do you have" check
 //! that lets clients skip uploads.
 
+use std::collections::BTreeMap;
+
+use axum::Json;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::ingest::{ingest, quota_exceeded, quota_left, too_large};
-use super::{bad_json, error};
 use crate::AppState;
-use crate::accounts::Authed;
 use crate::accounts::principal::gate;
-use crate::error::{ApiError, ErrorBody, OrInternal};
+use crate::http::codes::ErrorCode;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Authed, JsonBody};
+use crate::library::assets::AssetView;
+use crate::library::{ingest, quota, timeline};
 
-/// At most this many hashes per check.
-const MAX_HASHES: usize = 1000;
+/// Multipart framing allowed on top of the file limit.
+const FRAMING: u64 = 64 << 10;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/assets", post(upload)).route(
-        "/assets/exists",
-        post(exists).layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20)),
-    )
+pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload))
+}
+
+pub(super) fn json_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(exists))
+}
+
+/// What an upload came to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Uploaded {
+    /// the owner had these bytes already: `asset` is the existing one
+    duplicate: bool,
+    /// the asset
+    asset: AssetView,
+}
+
+/// The multipart form of an upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// the file (its name is kept, encrypted)
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 fn malformed() -> ApiError {
-    error(
-        StatusCode::BAD_REQUEST,
-        "bad-multipart",
-        "malformed multipart body",
-    )
+    ApiError::new(ErrorCode::BadMultipart, "malformed multipart body")
 }
 
-#[utoipa::path(post, path = "/api/v1/assets", tag = "library", summary = "Upload a photo or video: multipart field `file`, or the raw body (name in `X-File-Name`); encrypted as it streams; identical content returns the existing asset", request_body(content = Vec<u8>, description = "the file", content_type = "application/octet-stream"), responses((status = 201, description = "stored: {duplicate: false, asset}"), (status = 200, description = "duplicate: {duplicate: true, asset} (the existing one)"), (status = 415, description = "unsupported-media-type", body = ErrorBody), (status = 413, description = "file-too-large or quota-exceeded", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/assets", tag = "library",
+    summary = "Upload a photo or video: multipart field `file`, or the raw body (name in `X-File-Name`); encrypted as it streams; identical content returns the existing asset",
+    params(("X-File-Name" = Option<String>, Header, description = "the file's name, for a raw body")),
+    request_body(content(
+        (Vec<u8> = "application/octet-stream"),
+        (UploadForm = "multipart/form-data"),
+    ), description = "the file"),
+    responses(
+        (status = 201, description = "stored", body = Uploaded),
+        (status = 200, description = "duplicate: the existing asset", body = Uploaded),
+        (status = 400, description = "`empty-file`, `upload-interrupted`, `bad-multipart` or `missing-file`", body = ErrorBody),
+        (status = 413, description = "`file-too-large` or `quota-exceeded`", body = ErrorBody),
+        (status = 415, description = "`unsupported-media-type`", body = ErrorBody),
+    ))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     a: Authed<gate::Upload>,
     req: Request,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     // A declared length past the limit or the quota is refused before any byte is stored.
-    let left = quota_left(&state, &a.user).await?;
+    let left = quota::left(&state, &a.user).await?;
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
     {
-        if len
-            > state
-                .config()
-                .library
-                .max_upload_mib
-                .saturating_mul(1 << 20)
-                + (64 << 10)
-        {
-            return Err(too_large(&state));
+        if len > quota::max_upload_bytes(&state).saturating_add(FRAMING) {
+            return Err(crate::library::Error::TooLarge {
+                max_mib: state.config().library.max_upload_mib,
+            }
+            .into());
         }
-        if len > left.saturating_add(64 << 10) {
-            return Err(quota_exceeded());
+        if len > left.saturating_add(FRAMING) {
+            return Err(crate::library::Error::OverQuota.into());
         }
     }
     let is_multipart = req
@@ -67,7 +94,7 @@ pub(crate) async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (status, v) = if is_multipart {
+    let done = if is_multipart {
         let mut mp = Multipart::from_request(req, &state)
             .await
             .map_err(|_| malformed())?;
@@ -77,15 +104,14 @@ pub(crate) async fn upload(
                 .await
                 .map_err(|_| malformed())?
                 .ok_or_else(|| {
-                    error(
-                        StatusCode::BAD_REQUEST,
-                        "missing-file",
+                    ApiError::new(
+                        ErrorCode::MissingFile,
                         "send the file in a multipart field named \"file\"",
                     )
                 })?;
             if field.name() == Some("file") {
                 let name = field.file_name().map(str::to_string);
-                break ingest(&state, &a.user, name, left, field).await?;
+                break ingest::ingest(&state, &a.user, name, left, field).await?;
             }
         }
     } else {
@@ -94,7 +120,7 @@ pub(crate) async fn upload(
             .get("x-file-name")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        ingest(
+        ingest::ingest(
             &state,
             &a.user,
             name,
@@ -103,58 +129,57 @@ pub(crate) async fn upload(
         )
         .await?
     };
-    Ok((status, Json(v)))
+    let key = state.keys().user_key(&a.user)?;
+    let status = if done.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Uploaded {
+            duplicate: done.duplicate,
+            asset: AssetView::new(&key, &done.asset),
+        }),
+    ))
 }
 
+/// A SHA-256 digest in hex.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(pattern = "^[0-9a-fA-F]{64}$")]
+pub(crate) struct Sha256Hex(String);
+
+/// SHA-256 digests to look for.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExistsBody {
     /// SHA-256 digests of files (64 hex characters each), at most 1000
-    sha256: Vec<String>,
+    #[schema(max_items = 1000)]
+    sha256: Vec<Sha256Hex>,
 }
 
-#[utoipa::path(post, path = "/api/v1/assets/exists", tag = "library", summary = "Which of these files (by SHA-256) are already in my library? Lets clients skip uploads", request_body = ExistsBody, responses((status = 200, description = "{existing: {sha256: asset id}}"), (status = 400, description = "bad-request", body = ErrorBody)))]
+/// Which of the digests are in the library.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Existing {
+    /// digest (lower-case hex) → asset id, for those the caller has
+    existing: BTreeMap<String, String>,
+}
+
+#[utoipa::path(post, path = "/assets/exists", tag = "library",
+    summary = "Which of these files (by SHA-256) are already in my library? Lets clients skip uploads",
+    request_body = ExistsBody,
+    responses(
+        (status = 200, description = "the ones the caller has", body = Existing),
+        (status = 400, description = "`bad-hash` or `too-many`", body = ErrorBody),
+    ))]
 pub(crate) async fn exists(
     State(state): State<AppState>,
     a: Authed<gate::Upload>,
-    body: Result<Json<ExistsBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body.map_err(|_| bad_json("{\"sha256\": [\"<64 hex>\", …]}"))?;
-    if body.sha256.len() > MAX_HASHES {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "too-many",
-            "at most 1000 hashes per request",
-        ));
-    }
-    let key = crate::accounts::key_for(&state, &a.user)?;
-    let mut by_index = std::collections::HashMap::new();
-    for h in &body.sha256 {
-        let digest: [u8; 32] = hex::decode(h.trim())
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .ok_or_else(|| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "bad-hash",
-                    "each entry must be a SHA-256 digest in hex (64 characters)",
-                )
-            })?;
-        let index = pixelunion_vault::blind_index::user_blind_index(&key, "content", &digest)
-            .or_internal()?
-            .to_bytes()
-            .to_vec();
-        by_index.insert(index, h.trim().to_ascii_lowercase());
-    }
-    let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
-    let found = state
-        .catalog()
-        .assets_with_content(&a.user.id, &indexes)
-        .await
-        .or_internal()?;
-    let existing: serde_json::Map<String, Value> = found
-        .into_iter()
-        .filter_map(|(idx, id)| by_index.get(&idx).map(|h| (h.clone(), json!(id))))
-        .collect();
-    Ok(Json(json!({ "existing": existing })))
+    JsonBody(body): JsonBody<ExistsBody>,
+) -> Result<Json<Existing>, ApiError> {
+    let hashes: Vec<String> = body.sha256.into_iter().map(|h| h.0).collect();
+    Ok(Json(Existing {
+        existing: timeline::existing(&state, &a.user, &hashes).await?,
+    }))
 }

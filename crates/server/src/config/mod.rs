@@ -2,6 +2,8 @@
 //! environment (`PIXELUNION_SECTION__KEY`) → command-line flags. Every key and
 //! its default is listed in `docs/configuration.md`.
 
+mod store;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,8 +11,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-/// Complete configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub use store::{S3Section, StoreSection};
+
+/// Complete configuration. Its `Debug` never shows a secret (the S3
+/// secret keys are `secrecy` values).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Data directory: SQLite catalog, local blob stores, TLS certificate.
@@ -80,6 +85,23 @@ pub struct LibraryConfig {
     pub write_lease_secs: u64,
     /// Hours an unfinished resumable upload is kept after its last write.
     pub resumable_expiry_hours: u64,
+}
+
+impl LibraryConfig {
+    /// The largest file accepted, in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        mib(self.max_upload_mib)
+    }
+
+    /// The default quota in bytes (`None` = unlimited).
+    pub fn default_quota_bytes(&self) -> Option<u64> {
+        (self.default_quota_mib > 0).then(|| mib(self.default_quota_mib))
+    }
+}
+
+/// MiB → bytes, saturating (the one place this conversion is made).
+pub fn mib(n: u64) -> u64 {
+    n.saturating_mul(1 << 20)
 }
 
 impl Default for LibraryConfig {
@@ -175,28 +197,6 @@ impl Default for InitConfig {
     }
 }
 
-/// One blob store: `kind = "local"` (a directory) or `kind = "s3"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreSection {
-    /// "local" (default) or "s3"
-    pub kind: String,
-    /// local: directory (default `DATA_DIR/blobs/<primary|backup>`)
-    pub path: Option<PathBuf>,
-    /// s3: endpoint URL
-    pub endpoint: String,
-    /// s3: region
-    pub region: String,
-    /// s3: bucket
-    pub bucket: String,
-    /// s3: access key id
-    pub access_key_id: String,
-    /// s3: secret access key (prefer the environment variable)
-    pub secret_access_key: String,
-    /// s3: path-style requests
-    pub path_style: bool,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -238,8 +238,35 @@ fn env() -> Env {
 
 /// A configuration error, naming the key at fault.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration error: {0}")]
-pub struct ConfigError(pub String);
+pub enum ConfigError {
+    /// A value that does not parse, an unknown key, a missing field.
+    #[error("configuration error: {0}")]
+    Load(Box<figment::Error>),
+    /// The file named with `--config` does not exist.
+    #[error("configuration error: config file {} does not exist", .0.display())]
+    MissingFile(PathBuf),
+    /// A value outside what the key allows.
+    #[error("configuration error: {key}: {why}")]
+    Invalid {
+        /// the key (`section.key`)
+        key: &'static str,
+        /// what is wrong and what is allowed
+        why: String,
+    },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Load(Box::new(e))
+    }
+}
+
+fn invalid(key: &'static str, why: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        why: why.into(),
+    }
+}
 
 impl Config {
     /// Loads the layers. `file` defaults to `DATA_DIR/pixelunion.toml` when it exists.
@@ -251,17 +278,10 @@ impl Config {
             .clone()
             .merge(env())
             .merge(Serialized::globals(&overrides));
-        let data_dir: PathBuf = pre
-            .extract_inner("data_dir")
-            .map_err(|e| ConfigError(e.to_string()))?;
+        let data_dir: PathBuf = pre.extract_inner("data_dir")?;
         let default_file = data_dir.join("pixelunion.toml");
         let file = match file {
-            Some(f) if !f.exists() => {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    f.display()
-                )));
-            }
+            Some(f) if !f.exists() => return Err(ConfigError::MissingFile(f.to_path_buf())),
             Some(f) => Some(f.to_path_buf()),
             None => default_file.exists().then_some(default_file),
         };
@@ -272,99 +292,20 @@ impl Config {
         let config: Config = fig
             .merge(env())
             .merge(Serialized::globals(&overrides))
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))?;
+            .extract()?;
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
-        pixelunion_vault::shares::check_parameters(self.init.threshold, self.init.shares).map_err(
-            |_| {
-                ConfigError(
-                    "init.threshold and init.shares: need 1 <= threshold <= shares <= 16".into(),
-                )
-            },
-        )?;
-        if self.media.transcode_max_minutes == 0 {
-            return Err(ConfigError(
-                "media.transcode_max_minutes must be at least 1".into(),
-            ));
-        }
-        let a = &self.accounts;
-        if a.user_idle_minutes == 0
-            || a.staff_idle_minutes == 0
-            || a.user_absolute_hours == 0
-            || a.staff_absolute_hours == 0
-        {
-            return Err(ConfigError(
-                "accounts.*_minutes / *_hours must be at least 1".into(),
-            ));
-        }
-        if u64::from(a.staff_idle_minutes) > u64::from(a.staff_absolute_hours) * 60
-            || u64::from(a.user_idle_minutes) > u64::from(a.user_absolute_hours) * 60
-        {
-            return Err(ConfigError(
-                "accounts: an idle timeout cannot exceed the absolute timeout".into(),
-            ));
-        }
-        if a.staff_absolute_hours > 12 {
-            return Err(ConfigError(
-                "accounts.staff_absolute_hours: privileged sessions may last at most 12 hours"
-                    .into(),
-            ));
-        }
-        let l = &self.library;
-        if l.max_upload_mib == 0 || l.sweep_interval_secs == 0 || l.write_lease_secs < 2 {
-            return Err(ConfigError(
-                "library: max_upload_mib and sweep_interval_secs must be at least 1, write_lease_secs at least 2".into(),
-            ));
-        }
-        if l.trash_days > 30 {
-            return Err(ConfigError(
-                "library.trash_days: at most 30 (deletion must reach every copy within 30 days)"
-                    .into(),
-            ));
-        }
-        if l.resumable_expiry_hours == 0 || l.resumable_expiry_hours > 24 * 7 {
-            return Err(ConfigError(
-                "library.resumable_expiry_hours: between 1 and 168".into(),
-            ));
-        }
-        if !crate::accounts::valid_email(&self.init.admin_email) {
-            return Err(ConfigError(
-                "init.admin_email: not an e-mail address".into(),
-            ));
-        }
-        for (name, s) in [("primary", &self.primary), ("backup", &self.backup)] {
-            match s.kind.as_str() {
-                "" | "local" => {}
-                "s3" => {
-                    for (k, v) in [
-                        ("endpoint", &s.endpoint),
-                        ("bucket", &s.bucket),
-                        ("access_key_id", &s.access_key_id),
-                        ("secret_access_key", &s.secret_access_key),
-                    ] {
-                        if v.is_empty() {
-                            return Err(ConfigError(format!(
-                                "{name}.{k} is required when {name}.kind = \"s3\""
-                            )));
-                        }
-                    }
-                }
-                other => {
-                    return Err(ConfigError(format!(
-                        "{name}.kind: unknown store kind {other:?} (use \"local\" or \"s3\")"
-                    )));
-                }
-            }
-        }
-        if self.tls.cert_path.is_some() != self.tls.key_path.is_some() {
-            return Err(ConfigError(
-                "tls.cert_path and tls.key_path must be given together".into(),
-            ));
-        }
+    /// Checks every section, then what spans sections.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.init.validate()?;
+        self.media.validate()?;
+        self.accounts.validate()?;
+        self.library.validate()?;
+        self.tls.validate()?;
+        self.primary.validate("primary")?;
+        self.backup.validate("backup")?;
         Ok(())
     }
 
@@ -380,34 +321,104 @@ impl Config {
         }
     }
 
-    /// The store configuration of `section` ("primary" or "backup").
-    pub fn store(&self, name: &str) -> pixelunion_store::StoreConfig {
-        let s = if name == "backup" {
-            &self.backup
-        } else {
-            &self.primary
-        };
-        if s.kind == "s3" {
-            pixelunion_store::StoreConfig::S3 {
-                endpoint: s.endpoint.clone(),
-                region: if s.region.is_empty() {
-                    "garage".into()
-                } else {
-                    s.region.clone()
-                },
-                bucket: s.bucket.clone(),
-                access_key_id: s.access_key_id.clone(),
-                secret_access_key: s.secret_access_key.clone(),
-                path_style: s.path_style,
-            }
-        } else {
-            pixelunion_store::StoreConfig::Local {
-                root: s
-                    .path
-                    .clone()
-                    .unwrap_or_else(|| self.data_dir.join("blobs").join(name)),
-            }
+    /// The primary store's configuration.
+    pub fn primary_store(&self) -> pixelunion_store::StoreConfig {
+        self.primary.store_config(&self.data_dir, "primary")
+    }
+
+    /// The backup store's configuration.
+    pub fn backup_store(&self) -> pixelunion_store::StoreConfig {
+        self.backup.store_config(&self.data_dir, "backup")
+    }
+}
+
+impl InitConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        pixelunion_vault::shares::check_parameters(self.threshold, self.shares).map_err(|_| {
+            invalid(
+                "init.threshold",
+                "init.threshold and init.shares: need 1 <= threshold <= shares <= 16",
+            )
+        })?;
+        if !crate::accounts::valid_email(&self.admin_email) {
+            return Err(invalid("init.admin_email", "not an e-mail address"));
         }
+        Ok(())
+    }
+}
+
+impl MediaConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.transcode_max_minutes == 0 {
+            return Err(invalid("media.transcode_max_minutes", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl AccountsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.user_idle_minutes == 0
+            || self.staff_idle_minutes == 0
+            || self.user_absolute_hours == 0
+            || self.staff_absolute_hours == 0
+        {
+            return Err(invalid(
+                "accounts",
+                "*_idle_minutes and *_absolute_hours must be at least 1",
+            ));
+        }
+        if u64::from(self.staff_idle_minutes) > u64::from(self.staff_absolute_hours) * 60
+            || u64::from(self.user_idle_minutes) > u64::from(self.user_absolute_hours) * 60
+        {
+            return Err(invalid(
+                "accounts",
+                "an idle timeout cannot exceed the absolute timeout",
+            ));
+        }
+        if self.staff_absolute_hours > 12 {
+            return Err(invalid(
+                "accounts.staff_absolute_hours",
+                "privileged sessions may last at most 12 hours",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl LibraryConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_upload_mib == 0 || self.sweep_interval_secs == 0 || self.write_lease_secs < 2 {
+            return Err(invalid(
+                "library",
+                "max_upload_mib and sweep_interval_secs must be at least 1, write_lease_secs at least 2",
+            ));
+        }
+        if self.trash_days > 30 {
+            return Err(invalid(
+                "library.trash_days",
+                "at most 30 (deletion must reach every copy within 30 days)",
+            ));
+        }
+        if self.resumable_expiry_hours == 0 || self.resumable_expiry_hours > 24 * 7 {
+            return Err(invalid(
+                "library.resumable_expiry_hours",
+                "between 1 and 168",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TlsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.cert_path.is_some() != self.key_path.is_some() {
+            return Err(invalid(
+                "tls",
+                "tls.cert_path and tls.key_path must be given together",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -429,50 +440,99 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)]
+    fn no_debug_of_a_config_or_store_shows_a_secret() {
+        const MARKER: &str = "MARKER-s3-secret-5f0c8e1d";
+        figment::Jail::expect_with(|jail| {
+            for section in ["PRIMARY", "BACKUP"] {
+                jail.set_env(format!("PIXELUNION_{section}__KIND"), "s3");
+                jail.set_env(
+                    format!("PIXELUNION_{section}__ENDPOINT"),
+                    "http://127.0.0.1:9",
+                );
+                jail.set_env(format!("PIXELUNION_{section}__BUCKET"), "b");
+                jail.set_env(format!("PIXELUNION_{section}__ACCESS_KEY_ID"), "GKid");
+                jail.set_env(format!("PIXELUNION_{section}__SECRET_ACCESS_KEY"), MARKER);
+            }
+            let c = Config::load(None, Overrides::default()).map_err(|e| e.to_string())?;
+            let StoreSection::S3(s3) = &c.primary else {
+                return Err("the environment chose S3".into());
+            };
+            use secrecy::ExposeSecret;
+            assert_eq!(s3.secret_access_key.expose_secret(), MARKER, "it is loaded");
+            let stores = pixelunion_store::Stores {
+                primary: pixelunion_store::BlobStore::open(&c.primary_store(), "primary")
+                    .map_err(|e| e.to_string())?,
+                backup: pixelunion_store::BlobStore::open(&c.backup_store(), "backup")
+                    .map_err(|e| e.to_string())?,
+            };
+            for shown in [
+                format!("{c:?}"),
+                format!("{c:#?}"),
+                format!("{:?}", c.primary_store()),
+                format!("{:#?}", c.backup_store()),
+                format!("{stores:?}"),
+                format!("{stores:#?}"),
+            ] {
+                assert!(!shown.contains(MARKER), "a secret in Debug: {shown}");
+                assert!(
+                    shown.contains("GKid") || shown.contains("primary"),
+                    "{shown}"
+                );
+            }
+            // A wrong value elsewhere in the section names the key, not the secret.
+            jail.set_env("PIXELUNION_PRIMARY__PATH_STYLE", "maybe");
+            let e = Config::load(None, Overrides::default()).expect_err("bad bool");
+            assert!(!e.to_string().contains(MARKER), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order_and_errors_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "pu.toml",
                 "listen = \"127.0.0.1:9000\"\n[init]\nshares = 5\nthreshold = 3\n",
             )?;
-            let c =
-                Config::load(Some(Path::new("pu.toml")), Overrides::default()).map_err(|e| e.0)?;
+            let c = Config::load(Some(Path::new("pu.toml")), Overrides::default())
+                .map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9000);
             assert_eq!((c.init.threshold, c.init.shares), (3, 5));
 
             jail.set_env("PIXELUNION_LISTEN", "127.0.0.1:9100");
             jail.set_env("PIXELUNION_PRIMARY__KIND", "local");
-            let c =
-                Config::load(Some(Path::new("pu.toml")), Overrides::default()).map_err(|e| e.0)?;
+            let c = Config::load(Some(Path::new("pu.toml")), Overrides::default())
+                .map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9100);
 
             let flags = Overrides {
                 listen: Some("127.0.0.1:9200".parse().map_err(|_| "addr")?),
                 data_dir: None,
             };
-            let c = Config::load(Some(Path::new("pu.toml")), flags).map_err(|e| e.0)?;
+            let c = Config::load(Some(Path::new("pu.toml")), flags).map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9200);
 
             jail.set_env("PIXELUNION_LISTEN", "not-an-address");
             let e = Config::load(None, Overrides::default()).expect_err("bad value");
-            assert!(e.0.to_lowercase().contains("listen"), "{}", e.0);
+            assert!(e.to_string().to_lowercase().contains("listen"), "{e}");
 
             jail.set_env("PIXELUNION_LISTEN", "127.0.0.1:1");
             jail.set_env("PIXELUNION_INIT__THRESHOLD", "4");
             jail.set_env("PIXELUNION_INIT__SHARES", "2");
             let e = Config::load(None, Overrides::default()).expect_err("k > n");
-            assert!(e.0.contains("init.threshold"), "{}", e.0);
+            assert!(e.to_string().contains("init.threshold"), "{e}");
 
             jail.set_env("PIXELUNION_INIT__THRESHOLD", "1");
             jail.set_env("PIXELUNION_BACKUP__KIND", "ftp");
             let e = Config::load(None, Overrides::default()).expect_err("bad kind");
-            assert!(e.0.contains("backup.kind"), "{}", e.0);
+            assert!(e.to_string().to_lowercase().contains("backup.kind"), "{e}");
 
             jail.create_file("typo.toml", "lisen = \"127.0.0.1:1\"\n")?;
             jail.set_env("PIXELUNION_BACKUP__KIND", "local");
             let e = Config::load(Some(Path::new("typo.toml")), Overrides::default())
                 .expect_err("unknown key");
-            assert!(e.0.contains("lisen"), "{}", e.0);
+            assert!(e.to_string().contains("lisen"), "{e}");
             Ok(())
         });
     }

@@ -7,56 +7,39 @@
 //! kernel, only answers `GET`/`HEAD` on that path, and stops when the
 //! [`Feed`] is dropped.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pixelunion_store::BlobName;
-use pixelunion_vault::{DataKey, ObjectId};
 
 use crate::AppState;
-use crate::http::library::download::{Ranged, ranged};
+use crate::http::range::{self, Presentation};
+use crate::library::files::Readable;
 
 /// What the feed serves.
 #[derive(Clone)]
 struct Source {
     state: AppState,
-    key: Arc<DataKey>,
-    object: ObjectId,
-    blob: BlobName,
-    len: u64,
-    mime: String,
+    file: Readable,
 }
 
 /// A running feed; dropping it stops the listener.
+#[derive(Debug)]
 pub struct Feed {
     url: String,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Feed {
-    /// Serves the blob until dropped.
-    pub async fn start(
-        state: &AppState,
-        key: Arc<DataKey>,
-        object: ObjectId,
-        blob: BlobName,
-        len: u64,
-        mime: &str,
-    ) -> std::io::Result<Feed> {
+    /// Serves `file` until dropped.
+    pub async fn start(state: &AppState, file: Readable) -> std::io::Result<Feed> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
         let token = uuid::Uuid::new_v4().simple().to_string();
         let source = Source {
             state: state.clone(),
-            key,
-            object,
-            blob,
-            len,
-            mime: mime.to_string(),
+            file,
         };
         let app = Router::new()
             .route(&format!("/{token}"), get(serve))
@@ -83,16 +66,11 @@ impl Drop for Feed {
 }
 
 async fn serve(State(s): State<Source>, headers: HeaderMap) -> Response {
-    let target = Ranged {
-        key: s.key.clone(),
-        object: s.object,
-        blob: s.blob.clone(),
-        len: s.len,
-        mime: &s.mime,
-        etag: "\"feed\"".into(),
+    let how = Presentation {
+        cache_control: "no-store",
         disposition: None,
     };
-    match ranged(&s.state, &headers, target).await {
+    match range::serve(&s.state, &headers, &s.file, how).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -100,8 +78,13 @@ async fn serve(State(s): State<Source>, headers: HeaderMap) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
+
+    use pixelunion_store::BlobName;
+    use pixelunion_vault::DataKey;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
 
     async fn get(url: &str, path: &str, range: &str) -> String {
         let addr = url
@@ -131,7 +114,7 @@ mod tests {
             DataKey::generate(pixelunion_vault::KeyId::User { generation: 1 }).expect("key"),
         );
         let name = BlobName::random();
-        let object = crate::http::library::ingest::object_id_of(&name).expect("object id");
+        let object = name.object_id();
         let plaintext: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         state
             .stores()
@@ -139,16 +122,16 @@ mod tests {
             .put_encrypted(&key, object, name.clone(), &plaintext)
             .await
             .expect("put");
-        let feed = Feed::start(
-            &state,
+        let file = Readable {
             key,
             object,
-            name,
-            plaintext.len() as u64,
-            "video/mp4",
-        )
-        .await
-        .expect("feed");
+            blob: name,
+            len: plaintext.len() as u64,
+            mime: "video/mp4".into(),
+            etag: "\"feed\"".into(),
+            file_name: None,
+        };
+        let feed = Feed::start(&state, file).await.expect("feed");
         let url = feed.url().to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         let path = format!("/{}", url.rsplit('/').next().unwrap_or_default());

@@ -17,7 +17,7 @@ use pixelunion_media::MediaError;
 use pixelunion_media::video::{MAX_REPORT, VideoInfo, parse_ffprobe};
 use tokio::process::{Child, ChildStdout};
 
-use super::tools::{ToolError, Tools, memory_file};
+use super::run::{ToolError, Tools, memory_file};
 
 /// Deadline of a probe or a poster.
 const QUICK: Duration = Duration::from_secs(120);
@@ -167,7 +167,7 @@ pub fn transcode(
         "mp4",
         "pipe:1",
     ]);
-    let mut child = super::tools::spawn(&mut c, "ffmpeg")?;
+    let mut child = super::run::spawn(&mut c, "ffmpeg")?;
     let out = child
         .stdout
         .take()

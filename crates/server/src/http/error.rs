@@ -1,0 +1,237 @@
+//! The HTTP boundary's one error type: a registered code (with its status)
+//! and a human message — never an internal cause, which is logged instead.
+//! Every domain error becomes an [`ApiError`] here, in one place.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+
+use super::codes::ErrorCode;
+use crate::{accounts, library};
+
+/// The JSON shape of every error (for the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// the error
+    pub error: ErrorDetail,
+}
+
+/// A stable code and a human message.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// stable machine-readable code (see the `ErrorCode` schema)
+    #[schema(schema_with = error_code_schema)]
+    pub code: &'static str,
+    /// human message
+    pub message: String,
+}
+
+/// The registry as an OpenAPI string enum.
+fn error_code_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let description = ErrorCode::ALL
+        .iter()
+        .map(|c| {
+            format!(
+                "- `{}` ({}): {}",
+                c.as_str(),
+                c.status().as_u16(),
+                c.description()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .description(Some(description))
+        .build()
+}
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    /// A client-visible error with its registered status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a response header (`Tus-Version`, `Retry-After`, `Allow`).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// 503 while sealed.
+    pub fn sealed() -> Self {
+        Self::new(
+            ErrorCode::Sealed,
+            "the server is sealed: its keys are not in memory; an operator must unseal it with the key shares",
+        )
+    }
+
+    /// 500 with a generic body; the cause goes to the log only.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    /// 404 for anything that does not exist (or is not yours).
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "no such resource")
+    }
+
+    /// 400 for a body or query that does not parse.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str(),
+                message: self.message,
+            },
+        };
+        let mut r = (self.code.status(), Json(body)).into_response();
+        for (k, v) in self.headers {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+                r.headers_mut().insert(k, v);
+            }
+        }
+        r
+    }
+}
+
+/// Context helper: any failure becomes a logged 500 with a generic body.
+pub trait OrInternal<T> {
+    /// Maps the error to [`ApiError::internal`], logging the cause.
+    fn or_internal(self) -> Result<T, ApiError>;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::internal(&e))
+    }
+}
+
+impl From<library::Error> for ApiError {
+    fn from(e: library::Error) -> Self {
+        use library::Error as E;
+        let code = match &e {
+            E::Sealed => return ApiError::sealed(),
+            E::NotFound => return ApiError::not_found(),
+            E::EmptyFile => ErrorCode::EmptyFile,
+            E::Unsupported => ErrorCode::UnsupportedMediaType,
+            E::Interrupted => ErrorCode::UploadInterrupted,
+            E::TooLarge { .. } => ErrorCode::FileTooLarge,
+            E::OverQuota => ErrorCode::QuotaExceeded,
+            E::TooMany { .. } => ErrorCode::TooMany,
+            E::BadHash => ErrorCode::BadHash,
+            E::CaptionTooLong => ErrorCode::CaptionTooLong,
+            E::BadAlbumName => ErrorCode::BadName,
+            E::NotInAlbum => ErrorCode::NotInAlbum,
+            E::NotAVideo => ErrorCode::NotAVideo,
+            E::OffsetMismatch => ErrorCode::OffsetMismatch,
+            E::Busy => ErrorCode::Busy,
+            E::LengthExceeded => ErrorCode::UploadLengthExceeded,
+            E::Catalog(_) | E::Store(_) | E::Vault(_) | E::Task(_) | E::Corrupt(_) => {
+                return ApiError::internal(&e);
+            }
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<accounts::Error> for ApiError {
+    fn from(e: accounts::Error) -> Self {
+        use accounts::Error as E;
+        let code = match &e {
+            E::Sealed => return ApiError::sealed(),
+            E::NotFound => return ApiError::not_found(),
+            E::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            E::Csrf => ErrorCode::Csrf,
+            E::TokenScope => ErrorCode::TokenScope,
+            E::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            E::MfaEnrolmentRequired => ErrorCode::MfaEnrolmentRequired,
+            E::Forbidden => ErrorCode::Forbidden,
+            E::InvalidCredentials => ErrorCode::InvalidCredentials,
+            E::MfaRequired => ErrorCode::MfaRequired,
+            E::ReauthenticationFailed => ErrorCode::ReauthenticationFailed,
+            E::Throttled(secs) => {
+                return ApiError::new(ErrorCode::TooManyAttempts, e.to_string())
+                    .with_header("retry-after", secs.to_string());
+            }
+            E::InvalidCode => ErrorCode::InvalidCode,
+            E::InvalidName => ErrorCode::InvalidName,
+            E::InvalidScope => ErrorCode::InvalidScope,
+            E::InvalidExpiry(_) => ErrorCode::InvalidExpiry,
+            E::InvalidEmail => ErrorCode::InvalidEmail,
+            E::WeakPassword(_) => ErrorCode::WeakPassword,
+            E::InvalidRole => ErrorCode::InvalidRole,
+            E::EmailTaken => ErrorCode::EmailTaken,
+            E::InviteInvalid => ErrorCode::InviteInvalid,
+            E::InviteEmailMismatch => ErrorCode::InviteEmailMismatch,
+            E::SignupClosed => ErrorCode::SignupClosed,
+            E::SelfChange => ErrorCode::SelfChange,
+            E::BadQuota => ErrorCode::BadQuota,
+            E::BadInput(_) => ErrorCode::BadRequest,
+            E::Catalog(_)
+            | E::Vault(_)
+            | E::Hash(_)
+            | E::Token(_)
+            | E::Mfa(_)
+            | E::Task(_)
+            | E::Corrupt(_) => return ApiError::internal(&e),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::keystate::KeyError> for ApiError {
+    fn from(e: crate::keystate::KeyError) -> Self {
+        match e {
+            crate::keystate::KeyError::Sealed => ApiError::sealed(),
+            e => ApiError::internal(&e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_error_keeps_its_cause_out_of_the_answer() {
+        let e: ApiError = library::Error::Store(pixelunion_store::StoreError::BadName).into();
+        assert_eq!(e.code(), ErrorCode::Internal);
+        assert_eq!(e.message, "internal error");
+        let e: ApiError = library::Error::TooLarge { max_mib: 7 }.into();
+        assert_eq!(e.code(), ErrorCode::FileTooLarge);
+        assert!(e.message.contains("7 MiB"), "{}", e.message);
+        let e: ApiError = accounts::Error::Throttled(9).into();
+        assert_eq!(e.code().status().as_u16(), 429);
+        assert!(
+            e.headers
+                .iter()
+                .any(|(k, v)| *k == "retry-after" && v == "9")
+        );
+    }
+}

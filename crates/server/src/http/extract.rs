@@ -1,0 +1,141 @@
+//! Extractors: a JSON body that answers a clear JSON 400/413 when it does
+//! not parse, and the authenticated caller who passed a route's gate.
+
+use std::marker::PhantomData;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+
+use super::codes::ErrorCode;
+use super::error::ApiError;
+use crate::AppState;
+use crate::accounts::principal::{
+    COOKIE, CSRF_HEADER, Credentials, Gate, Principal, Verb, admit_request, csrf_token,
+};
+
+/// A JSON request body of type `T`. A body that does not parse is a 400
+/// `bad-request` saying why; one over the route's limit is a 413.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Err(r) => Err(json_rejection(&r)),
+        }
+    }
+}
+
+fn json_rejection(r: &JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::bad_request("send the body as JSON (Content-Type: application/json)")
+        }
+        JsonRejection::BytesRejection(b)
+            if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError::new(
+                ErrorCode::BodyTooLarge,
+                "the request body is larger than this route accepts",
+            )
+        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("the body is not valid JSON"),
+        other => ApiError::bad_request(format!("unexpected JSON body: {}", other.body_text())),
+    }
+}
+
+/// What a method means for the access rules.
+pub fn verb(method: &Method) -> Verb {
+    match *method {
+        Method::GET | Method::HEAD => Verb::Read,
+        Method::OPTIONS => Verb::Options,
+        _ => Verb::Write,
+    }
+}
+
+fn header_text(parts: &Parts, name: impl axum::http::header::AsHeaderName) -> Option<String> {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The session cookie's value.
+fn cookie_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+                .map(str::to_string)
+        })
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// The request's credentials and the context the access rules need.
+pub fn credentials(parts: &Parts) -> Credentials {
+    Credentials {
+        bearer: bearer_token(parts),
+        cookie: cookie_token(parts),
+        csrf: header_text(parts, CSRF_HEADER),
+        origin: header_text(parts, header::ORIGIN),
+        host: header_text(parts, header::HOST)
+            .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string())),
+        verb: verb(&parts.method),
+    }
+}
+
+/// The CSRF token of the session cookie a page request carries (pages put
+/// it in a `<meta>` tag for their scripts).
+pub fn page_csrf(parts: &Parts) -> Option<String> {
+    cookie_token(parts).map(|t| csrf_token(&t))
+}
+
+/// An authenticated caller that passed gate `G` (refusals are audited).
+#[derive(Debug)]
+pub struct Authed<G: Gate> {
+    /// the caller
+    pub principal: Principal,
+    _gate: PhantomData<G>,
+}
+
+impl<G: Gate> std::ops::Deref for Authed<G> {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<G: Gate> FromRequestParts<AppState> for Authed<G> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = admit_request::<G>(state, &credentials(parts), parts.uri.path()).await?;
+        Ok(Authed {
+            principal,
+            _gate: PhantomData,
+        })
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading what the library stores, for its owner: an original or a video's
+//! playable copy (any byte range, decrypting only the segments it touches)
+//! and the small renditions (thumbnail, preview) whole.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::Stream;
+use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
+use pixelunion_store::{BlobName, EncryptedObject, StoreError};
+use pixelunion_vault::{DataKey, ObjectId};
+
+use super::{Error, Result, asset_object_id, assets};
+use crate::AppState;
+
+/// An encrypted file to read by ranges.
+#[derive(Debug, Clone)]
+pub struct Readable {
+    /// the owner's key
+    pub key: Arc<DataKey>,
+    /// the object id its AEAD is bound to
+    pub object: ObjectId,
+    /// where it is stored
+    pub blob: BlobName,
+    /// plaintext length
+    pub len: u64,
+    /// media type
+    pub mime: String,
+    /// a strong validator (quoted), stable for the file's life
+    pub etag: String,
+    /// the original file name (originals only)
+    pub file_name: Option<String>,
+}
+
+impl Readable {
+    /// Reads the header and size once, for any number of range reads.
+    pub async fn open(&self, state: &AppState) -> Result<Arc<EncryptedObject>> {
+        Ok(Arc::new(
+            state.stores().primary.open_encrypted(&self.blob).await?,
+        ))
+    }
+
+    /// The plaintext bytes `span`, fetched and decrypted window by window.
+    pub fn stream(
+        &self,
+        state: &AppState,
+        opened: Arc<EncryptedObject>,
+        span: Range<u64>,
+    ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
+        state
+            .stores()
+            .primary
+            .decrypted_stream(self.key.clone(), self.object, opened, span)
+    }
+}
+
+/// The caller's original of asset `id`.
+pub async fn original(state: &AppState, user: &UserRow, id: &str) -> Result<Readable> {
+    let asset = assets::owned(state, user, id).await?;
+    let key = state.keys().user_key(user)?;
+    Ok(Readable {
+        file_name: assets::file_name(&key, &asset),
+        key: Arc::new(key),
+        object: asset_object_id(&asset.id)?,
+        blob: BlobName::parse(&asset.blob_name)?,
+        len: u64::try_from(asset.size).unwrap_or(0),
+        mime: asset.mime.clone(),
+        etag: format!("\"{}\"", asset.id),
+    })
+}
+
+/// What a player should load for the caller's video `id`: the H.264/AAC
+/// copy made for a video browsers cannot play, else the original.
+pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Readable> {
+    let asset = assets::owned(state, user, id).await?;
+    if asset.kind != AssetKind::Video {
+        return Err(Error::NotAVideo);
+    }
+    let file = state
+        .catalog()
+        .asset_file(&user.id, id, FileKind::Playback)
+        .await?;
+    let key = Arc::new(state.keys().user_key(user)?);
+    Ok(match file {
+        Some(f) => {
+            let blob = BlobName::parse(&f.blob_name)?;
+            Readable {
+                key,
+                object: blob.object_id(),
+                etag: format!("\"{}\"", f.blob_name),
+                blob,
+                len: u64::try_from(f.size).unwrap_or(0),
+                mime: f.mime,
+                file_name: None,
+            }
+        }
+        None => Readable {
+            key,
+            object: asset_object_id(&asset.id)?,
+            blob: BlobName::parse(&asset.blob_name)?,
+            len: u64::try_from(asset.size).unwrap_or(0),
+            mime: asset.mime,
+            etag: format!("\"{}\"", asset.id),
+            file_name: None,
+        },
+    })
+}
+
+/// A thumbnail or preview, or why there is none yet.
+#[derive(Debug, Clone)]
+pub enum Rendition {
+    /// made: the stored file (read it with [`read_rendition`])
+    Ready(AssetFileRow),
+    /// not made (yet): the pipeline's state
+    Missing(MediaState),
+}
+
+impl Rendition {
+    /// The validator of a made rendition (quoted).
+    pub fn etag(file: &AssetFileRow) -> String {
+        format!("\"{}\"", file.blob_name)
+    }
+}
+
+/// The caller's rendition `kind` of asset `id`. The lookup is owner-scoped;
+/// only a miss needs the asset itself (not found, or its pipeline state).
+pub async fn rendition(
+    state: &AppState,
+    user: &UserRow,
+    id: &str,
+    kind: FileKind,
+) -> Result<Rendition> {
+    match state.catalog().asset_file(&user.id, id, kind).await? {
+        Some(f) => Ok(Rendition::Ready(f)),
+        None => Ok(Rendition::Missing(
+            assets::owned(state, user, id).await?.media_state,
+        )),
+    }
+}
+
+/// The decrypted bytes of a made rendition of the caller's.
+pub async fn read_rendition(
+    state: &AppState,
+    user: &UserRow,
+    file: &AssetFileRow,
+) -> Result<Vec<u8>> {
+    let key = state.keys().user_key(user)?;
+    let name = BlobName::parse(&file.blob_name)?;
+    Ok(state
+        .stores()
+        .primary
+        .get_decrypted(&key, name.object_id(), &name)
+        .await?)
+}

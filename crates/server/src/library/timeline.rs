@@ -1,0 +1,120 @@
+//! Reading the library: keyset pages newest first with filters, the
+//! per-month counts for a date scrubber (from trigger-kept counters, never a
+//! GROUP BY over the assets), and "which of these files do I have".
+
+use std::collections::{BTreeMap, HashMap};
+
+use pixelunion_catalog::{MonthFacets, TimelineFilter, UserRow};
+use serde::Serialize;
+
+use super::assets::AssetView;
+use super::{Error, Result, albums, ingest};
+use crate::AppState;
+
+/// Most hashes one existence check may name.
+pub const MAX_HASHES: usize = 1000;
+
+/// One timeline page.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Page {
+    /// the items, newest first
+    pub items: Vec<AssetView>,
+    /// pass as `cursor` for the next page; `null` on the last one
+    pub next_cursor: Option<String>,
+}
+
+/// A page of the caller's assets after `cursor` (the previous page's
+/// `next_cursor`) that pass `filter`. An album filter must name one of the
+/// caller's albums.
+pub async fn page(
+    state: &AppState,
+    user: &UserRow,
+    filter: &TimelineFilter,
+    cursor: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Page> {
+    if let Some(album) = &filter.album {
+        albums::owned(state, &user.id, album).await?;
+    }
+    let rows = state
+        .catalog()
+        .timeline(
+            &user.id,
+            filter,
+            cursor.as_ref().map(|(t, i)| (*t, i.as_str())),
+            limit,
+        )
+        .await?;
+    let key = state.keys().user_key(user)?;
+    let next_cursor = (i64::try_from(rows.len()).ok() == Some(limit))
+        .then(|| {
+            rows.last()
+                .map(|a| pixelunion_wire::encode_cursor(a.sort_at, &a.id))
+        })
+        .flatten();
+    Ok(Page {
+        items: rows.iter().map(|r| AssetView::new(&key, r)).collect(),
+        next_cursor,
+    })
+}
+
+/// Items in one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MonthCount {
+    /// `YYYY-MM` (UTC)
+    pub month: String,
+    /// items outside the trash
+    pub count: i64,
+}
+
+/// Items per month (UTC) outside the trash, newest first.
+pub async fn months(
+    state: &AppState,
+    user: &UserRow,
+    facets: &MonthFacets,
+) -> Result<Vec<MonthCount>> {
+    let rows = state.catalog().month_counts(&user.id, facets).await?;
+    Ok(rows
+        .iter()
+        .map(|(m, n)| MonthCount {
+            month: format!("{:04}-{:02}", m / 100, m % 100),
+            count: *n,
+        })
+        .collect())
+}
+
+/// Of these SHA-256 digests (hex), those whose files the caller has:
+/// digest (lower-case) → asset id.
+pub async fn existing(
+    state: &AppState,
+    user: &UserRow,
+    sha256: &[String],
+) -> Result<BTreeMap<String, String>> {
+    if sha256.len() > MAX_HASHES {
+        return Err(Error::TooMany {
+            max: MAX_HASHES,
+            what: "hashes",
+        });
+    }
+    let key = state.keys().user_key(user)?;
+    let mut by_index = HashMap::new();
+    for h in sha256 {
+        let digest: [u8; 32] = hex::decode(h.trim())
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or(Error::BadHash)?;
+        by_index.insert(
+            ingest::content_index(&key, &digest)?,
+            h.trim().to_ascii_lowercase(),
+        );
+    }
+    let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
+    let found = state
+        .catalog()
+        .assets_with_content(&user.id, &indexes)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(idx, id)| by_index.get(&idx).map(|h| (h.clone(), id)))
+        .collect())
+}

@@ -1,0 +1,379 @@
+//! Resumable uploads (the domain side of tus 1.0.0): creating one reserves
+//! its length (size limit and quota are checked then); each piece of bytes
+//! sent from the current offset is stored as one encrypted part — also when
+//! the connection drops half-way, because the part is written by a task
+//! that outlives the request — and when the last byte arrives the parts are
+//! decrypted in order and streamed through [`super::ingest`] (type sniffing,
+//! hashing, duplicate check, encryption into one blob). Plaintext never
+//! touches disk: parts are ciphertext.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
+use pixelunion_store::{BlobName, StoreError};
+use pixelunion_vault::DataKey;
+
+use super::ingest::{MAX_FILE_NAME, ingest};
+use super::lease::WriteLease;
+use super::{Error, Result, quota};
+use crate::AppState;
+use crate::clock::now_ms;
+use crate::fields::{self, Column};
+
+/// Starts a resumable upload of `length` bytes; returns it (offset 0).
+pub async fn create(
+    state: &AppState,
+    user: &UserRow,
+    length: u64,
+    file_name: Option<&str>,
+) -> Result<UploadRow> {
+    if length == 0 {
+        return Err(Error::EmptyFile);
+    }
+    if length > quota::max_upload_bytes(state) {
+        return Err(Error::TooLarge {
+            max_mib: state.config().library.max_upload_mib,
+        });
+    }
+    if length > quota::left(state, user).await? {
+        return Err(Error::OverQuota);
+    }
+    let key = state.keys().user_key(user)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let file_name = match file_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(fields::seal_text(
+            &key,
+            Column::UploadFileName,
+            &user.id,
+            &id,
+            &n.chars().take(MAX_FILE_NAME).collect::<String>(),
+        )?),
+        None => None,
+    };
+    let now = now_ms();
+    let row = UploadRow {
+        id,
+        owner_id: user.id.clone(),
+        length: i64::try_from(length).unwrap_or(i64::MAX),
+        received: 0,
+        file_name,
+        created_at: now,
+        expires_at: now + expiry_ms(state),
+        busy_until: None,
+        asset_id: None,
+    };
+    state.catalog().create_upload(&row).await?;
+    Ok(row)
+}
+
+/// The caller's upload `id`.
+pub async fn get(state: &AppState, owner: &str, id: &str) -> Result<UploadRow> {
+    state
+        .catalog()
+        .upload(owner, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+fn expiry_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config().library.resumable_expiry_hours)
+        .unwrap_or(24 * 7)
+        .saturating_mul(3_600_000)
+}
+
+/// How long a writer's hold on an upload lasts without renewal: short, so
+/// that a client resumes soon after a crashed server comes back (tus clients
+/// retry 409/423), and renewed every third of it while the writer works.
+fn lease_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config().library.write_lease_secs)
+        .unwrap_or(30)
+        .saturating_mul(1000)
+        .min(30_000)
+}
+
+/// Renews an upload's hold until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(state: &AppState, id: &str) -> Self {
+        let (state, id) = (state.clone(), id.to_string());
+        Heartbeat(tokio::spawn(async move {
+            let every = lease_ms(&state) / 3;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    u64::try_from(every.max(1)).unwrap_or(1),
+                ))
+                .await;
+                if let Err(e) = state
+                    .catalog()
+                    .renew_upload_claim(&id, now_ms() + lease_ms(&state))
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not renew a resumable upload's hold");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Every byte of `up` arrived but assembling it was interrupted (a crash,
+/// a dropped connection): finish it now, in the background.
+pub async fn finish_if_stalled(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<()> {
+    if up.asset_id.is_some() || up.received != up.length {
+        return Ok(());
+    }
+    let now = now_ms();
+    if state
+        .catalog()
+        .claim_upload(&user.id, &up.id, up.length, now, now + lease_ms(state))
+        .await?
+    {
+        let (s, u, row) = (state.clone(), user.clone(), up.clone());
+        tokio::spawn(async move {
+            let _hold = Heartbeat::start(&s, &row.id);
+            if let Err(e) = finish(&s, &u, &row).await {
+                tracing::warn!(error = %e, "finishing a resumable upload failed");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Where an upload stands after a piece of bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// more bytes expected from this offset
+    Progress(i64),
+    /// complete: the asset (new, or the existing one for a duplicate)
+    Complete {
+        /// the final offset (the upload's length)
+        offset: i64,
+        /// the asset's id
+        asset_id: String,
+    },
+}
+
+/// Stores the bytes of `body`, which start at `offset`, as one part of the
+/// caller's upload `up`. The part is written by a task of its own: if the
+/// client goes away the request is dropped, but what arrived is kept.
+pub async fn append<S, E>(
+    state: &AppState,
+    user: &UserRow,
+    up: UploadRow,
+    offset: i64,
+    body: S,
+) -> Result<Appended>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin + 'static,
+    E: Send + 'static,
+{
+    if let Some(asset_id) = &up.asset_id {
+        if offset == up.length {
+            return Ok(Appended::Complete {
+                offset,
+                asset_id: asset_id.clone(),
+            });
+        }
+        return Err(Error::OffsetMismatch);
+    }
+    if offset != up.received {
+        return Err(Error::OffsetMismatch);
+    }
+    let now = now_ms();
+    if !state
+        .catalog()
+        .claim_upload(&user.id, &up.id, offset, now, now + lease_ms(state))
+        .await?
+    {
+        return Err(Error::Busy);
+    }
+    let (s, u) = (state.clone(), user.clone());
+    let task = tokio::spawn(async move {
+        let hold = Heartbeat::start(&s, &up.id);
+        let r = write_part(&s, &u, &up, offset, body).await;
+        drop(hold);
+        if let Err(e) = s.catalog().release_upload(&up.id).await {
+            tracing::warn!(error = %e, "could not release a resumable upload");
+        }
+        r
+    });
+    task.await?
+}
+
+async fn write_part<S, E>(
+    state: &AppState,
+    user: &UserRow,
+    up: &UploadRow,
+    offset: i64,
+    body: S,
+) -> Result<Appended>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin + 'static,
+{
+    let key = state.keys().user_key(user)?;
+    let room = u64::try_from(up.length - offset).unwrap_or(0);
+    let blob = BlobName::random();
+    let lease = WriteLease::begin(state, &blob).await?;
+    let got = Arc::new(AtomicU64::new(0));
+    let overflow = Arc::new(AtomicBool::new(false));
+    let (g, o, l) = (got.clone(), overflow.clone(), lease.clone());
+    // Ends quietly at a dropped connection (keeping what arrived) or at the
+    // declared length (flagging anything beyond it).
+    let stream = futures::stream::unfold((body, false), move |(mut src, stop)| {
+        let (g, o, l) = (g.clone(), o.clone(), l.clone());
+        async move {
+            if stop {
+                return None;
+            }
+            match src.next().await {
+                Some(Ok(mut b)) => {
+                    let left = room - g.load(Ordering::Relaxed);
+                    if b.len() as u64 > left {
+                        b.truncate(usize::try_from(left).unwrap_or(0));
+                        o.store(true, Ordering::Relaxed);
+                    }
+                    g.fetch_add(b.len() as u64, Ordering::Relaxed);
+                    l.touch();
+                    let stop = o.load(Ordering::Relaxed);
+                    Some((Ok::<Bytes, String>(b), (src, stop)))
+                }
+                Some(Err(_)) | None => None,
+            }
+        }
+    });
+    let stored = match state
+        .stores()
+        .primary
+        .put_encrypted_stream(&key, blob.object_id(), blob.clone(), Box::pin(stream))
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            lease.abandon().await;
+            return Err(e.into());
+        }
+    };
+    let len = i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX);
+    if len == 0 {
+        lease.abandon().await;
+        return Ok(Appended::Progress(offset));
+    }
+    match state
+        .catalog()
+        .add_upload_part(
+            &up.id,
+            offset,
+            blob.as_str(),
+            len,
+            now_ms() + expiry_ms(state),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) => {
+            lease.abandon().await;
+            return Err(match e {
+                CatalogError::NotFound => Error::NotFound,
+                e => e.into(),
+            });
+        }
+    }
+    let new_offset = offset + len;
+    if overflow.load(Ordering::Relaxed) {
+        return Err(Error::LengthExceeded);
+    }
+    if new_offset < up.length {
+        return Ok(Appended::Progress(new_offset));
+    }
+    let asset_id = finish(state, user, up).await?;
+    Ok(Appended::Complete {
+        offset: new_offset,
+        asset_id,
+    })
+}
+
+/// The parts read back in order, decrypted window by window.
+fn parts_stream(
+    state: &AppState,
+    key: DataKey,
+    parts: Vec<(BlobName, u64)>,
+) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + Unpin + 'static {
+    let store = state.stores().primary.clone();
+    let key = Arc::new(key);
+    Box::pin(
+        futures::stream::iter(parts)
+            .then(move |(name, len)| {
+                let (store, key) = (store.clone(), key.clone());
+                async move {
+                    let opened = store.open_encrypted(&name).await?;
+                    if opened.plaintext_len() != len {
+                        return Err(StoreError::Source("part length mismatch".into()));
+                    }
+                    Ok(store.decrypted_stream(key, name.object_id(), Arc::new(opened), 0..len))
+                }
+            })
+            .try_flatten(),
+    )
+}
+
+/// Assembles a complete upload into an asset; returns the asset id. A file
+/// that is not a photo or video (or over the limits) ends the upload: its
+/// parts are deleted. Trouble on our side keeps it for another try.
+async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<String> {
+    let key = state.keys().user_key(user)?;
+    let c = state.catalog();
+    let parts = c
+        .upload_parts(&up.id)
+        .await?
+        .into_iter()
+        .map(|(n, l)| Ok((BlobName::parse(&n)?, u64::try_from(l).unwrap_or(0))))
+        .collect::<std::result::Result<Vec<_>, StoreError>>()?;
+    let name = fields::open_text(
+        &key,
+        Column::UploadFileName,
+        &up.owner_id,
+        &up.id,
+        up.file_name.as_deref(),
+    );
+    let stream = parts_stream(state, key, parts);
+    let ingested = match ingest(state, user, name, u64::MAX, stream).await {
+        Ok(i) => i,
+        Err(e) => {
+            if e.is_the_files_fault() {
+                c.delete_upload(None, &up.id, now_ms()).await?;
+                state.wake_jobs();
+            } else {
+                let _ = c.release_upload(&up.id).await;
+            }
+            return Err(e);
+        }
+    };
+    let now = now_ms();
+    c.complete_upload(&up.id, &ingested.asset.id, now, now + expiry_ms(state))
+        .await?;
+    state.wake_jobs();
+    Ok(ingested.asset.id)
+}
+
+/// Abandons the caller's upload and deletes what was received.
+pub async fn terminate(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
+    get(state, &user.id, id).await?;
+    if !state
+        .catalog()
+        .delete_upload(Some(&user.id), id, now_ms())
+        .await?
+    {
+        return Err(Error::NotFound);
+    }
+    state.wake_jobs();
+    Ok(())
+}
