@@ -12,6 +12,7 @@ mod admin;
 mod answers;
 mod auth;
 pub mod codes;
+mod drain;
 pub mod error;
 pub mod extract;
 pub(crate) mod library;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
+        .layer(middleware::from_fn(drain::drain_unread_bodies))
         .layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
