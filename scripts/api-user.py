@@ -5,7 +5,9 @@ administrator signs in with the one-time password the first start printed,
 sets a password, enrols TOTP (codes computed here, RFC 6238), creates a user,
 and the user signs in and sets a password.
 
-    scripts/api-user.py https://127.0.0.1:8443 admin@localhost ONE-TIME-PASSWORD
+    scripts/api-user.py https://127.0.0.1:8443 admin@localhost ONE-TIME-PASSWORD [--json]
+
+With --json it prints {"token", "email", "password"} (to sign in again).
 
 Only the standard library; certificates are not verified (loopback test
 servers use a self-signed one). Used by the schemathesis run in .ci/run.
@@ -69,8 +71,12 @@ def main():
     u = must(call(base, "POST", "/api/v1/admin/users", t, {"email": user_email}), 201, "create user")
     s = must(call(base, "POST", "/api/v1/auth/login", body={"email": user_email, "password": u["one_time_password"], "bearer": True}), 200, "user login")
     ut = s["token"]
-    must(call(base, "POST", "/api/v1/auth/password", ut, {"current_password": u["one_time_password"], "new_password": "a very long library passphrase"}), 200, "user password")
-    print(ut)
+    password = "a very long library passphrase"
+    must(call(base, "POST", "/api/v1/auth/password", ut, {"current_password": u["one_time_password"], "new_password": password}), 200, "user password")
+    if "--json" in sys.argv[4:]:
+        print(json.dumps({"token": ut, "email": user_email, "password": password}))
+    else:
+        print(ut)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 //! Typed values of enumerated columns (asset kind, media state, file kind):
 //! stored as their names (`TEXT`), read back through [`std::str::FromStr`]
 //! so that an unknown value is a decoding error, never a silent default.
+//! Each stored name is its variant's name in lower case (serde and the
+//! OpenAPI schema use the same; a test checks the two agree).
 
 /// Declares a string-backed enum with its stored names and the sqlx and
 /// rusqlite conversions for both backends.
@@ -10,8 +12,9 @@ macro_rules! stored_enum {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
         )]
+        #[serde(rename_all = "lowercase")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)*
+            $($(#[$vdoc])* $variant,)*
         }
 
         impl $name {
@@ -156,9 +159,23 @@ mod tests {
         }
         let e = "audio".parse::<AssetKind>().expect_err("unknown");
         assert!(e.to_string().contains("audio"), "{e}");
-        assert_eq!(
-            serde_json::to_string(&MediaState::Pending).expect("json"),
-            "\"pending\""
-        );
+        for s in MediaState::ALL {
+            assert_eq!(
+                serde_json::to_string(s).expect("json"),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        for k in AssetKind::ALL {
+            assert_eq!(
+                serde_json::to_string(k).expect("json"),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        for f in FileKind::ALL {
+            assert_eq!(
+                serde_json::to_string(f).expect("json"),
+                format!("\"{}\"", f.as_str())
+            );
+        }
     }
 }

@@ -202,7 +202,7 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     assert_eq!(
         s.curl(&["-H", &auth, &url("/api/v1/assets?cursor=garbage")])
             .0,
-        400
+        422
     );
 
     // EXIF, caption and album name markers.

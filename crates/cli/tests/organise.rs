@@ -162,15 +162,16 @@ fn filters_months_albums_trash_quota_and_replication() {
     assert!(list("?from=2999-01-01").is_empty());
     assert!(list("?to=2000-01-01T00:00:00Z").is_empty());
     assert_eq!(list("?from=2000-01-01").len(), 2);
-    for bad in [
-        "?kind=pdf",
-        "?from=yesterday",
-        "?limit=0",
-        "?favorite=maybe",
+    // Malformed parameters are 400; a well-formed time that is not one is 422.
+    for (bad, status) in [
+        ("?kind=pdf", 400),
+        ("?from=yesterday", 422),
+        ("?limit=0", 400),
+        ("?favorite=maybe", 400),
     ] {
         assert_eq!(
             s.api("GET", &format!("/api/v1/assets{bad}"), t, None).0,
-            400,
+            status,
             "{bad}"
         );
     }
@@ -215,7 +216,7 @@ fn filters_months_albums_trash_quota_and_replication() {
     assert_eq!(
         s.api("POST", "/api/v1/albums", t, Some(json!({"name": "  "})))
             .0,
-        400
+        422
     );
     assert_eq!(list(&format!("?album={album}")), [vid.clone(), p1.clone()]);
     let (st, v) = s.api(
@@ -237,7 +238,7 @@ fn filters_months_albums_trash_quota_and_replication() {
     );
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("not-in-album"))
+        (409, Some("not-in-album"))
     );
     let (_, v) = s.api(
         "POST",

@@ -142,7 +142,7 @@ pub async fn confirm_totp(
         &p.user.id,
         ticket,
     )
-    .map_err(|_| Error::BadInput("enrolment ticket is not valid for this account"))?;
+    .map_err(|_| Error::InvalidEnrolment)?;
     let stored = fields::seal(
         &user_key,
         Column::UserTotpSecret,

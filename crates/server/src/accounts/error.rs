@@ -84,9 +84,9 @@ pub enum Error {
     /// A quota that is not a whole number of MiB.
     #[error("quota_mib is a whole number of MiB, or null for the default")]
     BadQuota,
-    /// A value the client sent back that is not one we made.
-    #[error("{0}")]
-    BadInput(&'static str),
+    /// A TOTP enrolment ticket that is not one we made for this account.
+    #[error("the enrolment ticket is malformed or not valid for this account")]
+    InvalidEnrolment,
     /// The metadata database failed.
     #[error("catalog: {0}")]
     Catalog(#[from] CatalogError),

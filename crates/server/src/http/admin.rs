@@ -305,6 +305,7 @@ pub(super) struct CreateInvite {
     role: Option<String>,
     /// 1–720 hours (default 72)
     #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
     expires_in_hours: Option<u32>,
 }
 

@@ -71,6 +71,36 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     fresh
 }
 
+/// Raw request bodies (`application/octet-stream`, tus' offset stream) are
+/// binary strings — utoipa would describe `Vec<u8>` as an array of
+/// integers — and an upload's file has at least one byte.
+pub fn document_binary_bodies(doc: &mut OpenApi) {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in [item.post.as_mut(), item.patch.as_mut(), item.put.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            for (media, content) in body.content.iter_mut() {
+                if media == "application/octet-stream" || media == "application/offset+octet-stream"
+                {
+                    let min = (path == "/api/v1/assets").then_some(1);
+                    content.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                            .min_length(min)
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Adds the shared layers' error answers to every operation.
 pub fn document_errors(doc: &mut OpenApi) {
     for route in ROUTES {

@@ -78,6 +78,8 @@ error_codes! {
     ReauthenticationFailed = "reauthentication-failed", UNAUTHORIZED;
     /// The authenticator code is not right.
     InvalidCode = "invalid-code", UNPROCESSABLE_ENTITY;
+    /// The TOTP enrolment ticket is malformed or not this account's.
+    InvalidEnrolment = "invalid-enrolment", UNPROCESSABLE_ENTITY;
     /// The name is empty or too long.
     InvalidName = "invalid-name", UNPROCESSABLE_ENTITY;
     /// Unknown API token scope.
@@ -135,15 +137,15 @@ error_codes! {
     /// Captions may be at most 2000 characters.
     CaptionTooLong = "caption-too-long", BAD_REQUEST;
     /// An album name has 1 to 200 characters.
-    BadName = "bad-name", BAD_REQUEST;
+    BadName = "bad-name", UNPROCESSABLE_ENTITY;
     /// An album's cover must be one of its items.
-    NotInAlbum = "not-in-album", BAD_REQUEST;
+    NotInAlbum = "not-in-album", CONFLICT;
     /// `limit` is outside 1–500.
     BadLimit = "bad-limit", BAD_REQUEST;
     /// The cursor is not one this server made.
-    BadCursor = "bad-cursor", BAD_REQUEST;
+    BadCursor = "bad-cursor", UNPROCESSABLE_ENTITY;
     /// `from`/`to` is not unix milliseconds, a date or an RFC 3339 time.
-    BadTime = "bad-time", BAD_REQUEST;
+    BadTime = "bad-time", UNPROCESSABLE_ENTITY;
     /// `kind` is neither `photo` nor `video`.
     BadKind = "bad-kind", BAD_REQUEST;
     /// The asset is not a video.

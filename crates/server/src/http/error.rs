@@ -192,7 +192,7 @@ impl From<accounts::Error> for ApiError {
             E::SignupClosed => ErrorCode::SignupClosed,
             E::SelfChange => ErrorCode::SelfChange,
             E::BadQuota => ErrorCode::BadQuota,
-            E::BadInput(_) => ErrorCode::BadRequest,
+            E::InvalidEnrolment => ErrorCode::InvalidEnrolment,
             E::Catalog(_)
             | E::Vault(_)
             | E::Hash(_)

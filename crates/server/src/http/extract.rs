@@ -3,10 +3,10 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use bytes::Bytes;
 
 use super::codes::ErrorCode;
 use super::error::ApiError;
@@ -15,7 +15,8 @@ use crate::accounts::principal::{
     COOKIE, CSRF_HEADER, Credentials, Gate, Principal, Verb, admit_request, csrf_token,
 };
 
-/// A JSON request body of type `T`. A body that does not parse is a 400
+/// A JSON request body of type `T`, which must be a JSON object (every
+/// body of this API is). A body that does not parse is a 400
 /// `bad-request` saying why; one over the route's limit is a 413.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonBody<T>(pub T);
@@ -28,29 +29,60 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(r) => Err(json_rejection(&r)),
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::bad_request(
+                "send the body as JSON (Content-Type: application/json)",
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::BodyTooLarge,
+                    "the request body is larger than this route accepts",
+                )
+            } else {
+                ApiError::bad_request("the request body could not be read")
+            }
+        })?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError::bad_request("the body is not valid JSON")
+            } else {
+                ApiError::bad_request(format!("unexpected JSON body: {e}"))
+            }
+        })
     }
 }
 
-fn json_rejection(r: &JsonRejection) -> ApiError {
-    match r {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::bad_request("send the body as JSON (Content-Type: application/json)")
-        }
-        JsonRejection::BytesRejection(b)
-            if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-        {
-            ApiError::new(
-                ErrorCode::BodyTooLarge,
-                "the request body is larger than this route accepts",
-            )
-        }
-        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("the body is not valid JSON"),
-        other => ApiError::bad_request(format!("unexpected JSON body: {}", other.body_text())),
-    }
+/// Deserializes a whole number that JSON may write as `3` or `3.0` (both
+/// are integers to JSON Schema), into `u32`.
+pub fn whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    });
+    whole
+        .and_then(|v| u32::try_from(v).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))
 }
 
 /// What a method means for the access rules.

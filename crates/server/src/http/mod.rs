@@ -109,6 +109,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
             .nest("/api/v1", data)
             .split_for_parts();
         answers::document_errors(&mut doc);
+        answers::document_binary_bodies(&mut doc);
         doc
     })
 }

@@ -99,13 +99,13 @@ pub async fn existing(
     let key = state.keys().user_key(user)?;
     let mut by_index = HashMap::new();
     for h in sha256 {
-        let digest: [u8; 32] = hex::decode(h.trim())
+        let digest: [u8; 32] = hex::decode(h)
             .ok()
             .and_then(|d| d.try_into().ok())
             .ok_or(Error::BadHash)?;
         by_index.insert(
             ingest::content_index(&key, &digest)?,
-            h.trim().to_ascii_lowercase(),
+            h.to_ascii_lowercase(),
         );
     }
     let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();

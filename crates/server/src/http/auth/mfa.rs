@@ -67,6 +67,7 @@ pub(crate) async fn totp_begin(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct TotpConfirmBody {
     /// the ticket `/auth/mfa/totp` gave
+    #[schema(pattern = "^[A-Za-z0-9_-]+$")]
     enrolment: String,
     /// the authenticator's current code
     #[schema(value_type = String)]
@@ -88,8 +89,7 @@ pub(crate) struct TotpEnrolled {
     request_body = TotpConfirmBody,
     responses(
         (status = 200, description = "enrolled", body = TotpEnrolled),
-        (status = 400, description = "`bad-request`: the ticket is malformed or not this account's", body = ErrorBody),
-        (status = 422, description = "`invalid-code`", body = ErrorBody),
+        (status = 422, description = "`invalid-code`, or `invalid-enrolment`: the ticket is malformed or not this account's", body = ErrorBody),
         (status = 429, description = "`too-many-attempts`", body = ErrorBody),
     ))]
 pub(crate) async fn totp_confirm(
@@ -99,7 +99,7 @@ pub(crate) async fn totp_confirm(
 ) -> Result<Json<TotpEnrolled>, ApiError> {
     let ticket = URL_SAFE_NO_PAD
         .decode(body.enrolment.as_bytes())
-        .map_err(|_| ApiError::bad_request("enrolment ticket is malformed"))?;
+        .map_err(|_| crate::accounts::Error::InvalidEnrolment)?;
     let done = credentials::confirm_totp(&state, &a, &ticket, &body.code).await?;
     Ok(Json(TotpEnrolled {
         enrolled: true,

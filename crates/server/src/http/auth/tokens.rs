@@ -43,6 +43,7 @@ pub(crate) struct CreateToken {
     scope: String,
     /// lifetime in days, 1–365 (default 90)
     #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
     expires_in_days: Option<u32>,
 }
 

@@ -58,7 +58,8 @@ pub(crate) struct NewAlbum {
     request_body = NewAlbum,
     responses(
         (status = 201, description = "the album", body = AlbumView),
-        (status = 400, description = "`bad-name`, `too-many` or `bad-request`", body = ErrorBody),
+        (status = 400, description = "`too-many` or `bad-request`", body = ErrorBody),
+        (status = 422, description = "`bad-name`: a name of 1 to 200 characters, not only spaces", body = ErrorBody),
     ))]
 pub(crate) async fn create_album(
     State(state): State<AppState>,
@@ -98,7 +99,9 @@ pub(crate) struct UpdateAlbum {
     params(("id" = String, Path, description = "album id")),
     responses(
         (status = 200, description = "the album", body = AlbumView),
-        (status = 400, description = "`bad-name`, `not-in-album` or `bad-request`", body = ErrorBody),
+        (status = 400, description = "`bad-request`", body = ErrorBody),
+        (status = 422, description = "`bad-name`: a name of 1 to 200 characters, not only spaces", body = ErrorBody),
+        (status = 409, description = "`not-in-album`: the cover must be one of the album's items", body = ErrorBody),
     ))]
 pub(crate) async fn update_album(
     State(state): State<AppState>,

@@ -76,7 +76,7 @@ async fn rendition(
     summary = "Grid thumbnail (JPEG, shorter side 250 px, ETag); an SVG placeholder with `PixelUnion-Placeholder: pending|failed|none` until it exists",
     params(("id" = String, Path, description = "asset id")),
     responses(
-        (status = 200, description = "the thumbnail (image/jpeg), or the placeholder (image/svg+xml)", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "the thumbnail (image/jpeg), or the placeholder (image/svg+xml)", content((Vec<u8> = "image/jpeg"), (String = "image/svg+xml"))),
         (status = 304, description = "not modified"),
     ))]
 pub(crate) async fn thumbnail(
@@ -92,7 +92,7 @@ pub(crate) async fn thumbnail(
     summary = "Viewer preview (JPEG, longer side 1440 px, ETag); an SVG placeholder with `PixelUnion-Placeholder` until it exists",
     params(("id" = String, Path, description = "asset id")),
     responses(
-        (status = 200, description = "the preview (image/jpeg), or the placeholder (image/svg+xml)", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "the preview (image/jpeg), or the placeholder (image/svg+xml)", content((Vec<u8> = "image/jpeg"), (String = "image/svg+xml"))),
         (status = 304, description = "not modified"),
     ))]
 pub(crate) async fn preview(
@@ -144,8 +144,8 @@ const IMMUTABLE: &str = "private, max-age=31536000, immutable";
         ("Range" = Option<String>, Header, description = "`bytes=a-b`, `bytes=a-` or `bytes=-n`"),
     ),
     responses(
-        (status = 200, description = "the whole file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "the requested range", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "the whole file (its own media type)", content_type = "*/*", body = Vec<u8>),
+        (status = 206, description = "the requested range", content_type = "*/*", body = Vec<u8>),
         (status = 304, description = "not modified"),
         (status = 416, description = "`range-not-satisfiable`", body = ErrorBody),
     ))]
@@ -176,8 +176,8 @@ pub(crate) async fn original(
         ("Range" = Option<String>, Header, description = "`bytes=a-b`, `bytes=a-` or `bytes=-n`"),
     ),
     responses(
-        (status = 200, description = "the whole file", content_type = "video/mp4", body = Vec<u8>),
-        (status = 206, description = "the requested range", content_type = "video/mp4", body = Vec<u8>),
+        (status = 200, description = "the whole file", content_type = "video/*", body = Vec<u8>),
+        (status = 206, description = "the requested range", content_type = "video/*", body = Vec<u8>),
         (status = 304, description = "not modified"),
         (status = 404, description = "`not-a-video`, or no such asset of yours", body = ErrorBody),
         (status = 416, description = "`range-not-satisfiable`", body = ErrorBody),

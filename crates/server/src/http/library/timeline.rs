@@ -28,27 +28,34 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
 const LIMITS: std::ops::RangeInclusive<i64> = 1..=500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// opaque cursor from the previous page
+    #[param(nullable = false)]
     cursor: Option<String>,
     /// page size, 1–500 (default 200)
-    #[param(minimum = 1, maximum = 500)]
+    #[param(minimum = 1, maximum = 500, nullable = false)]
     limit: Option<i64>,
     /// list the trash instead of the timeline
     #[serde(default)]
     trashed: bool,
     /// `photo` or `video`
-    #[param(value_type = Option<AssetKind>)]
+    #[param(value_type = Option<AssetKind>, nullable = false)]
     kind: Option<String>,
     /// `true`: favourites only; `false`: all but favourites
+    #[param(nullable = false)]
     favorite: Option<bool>,
     /// `true`: the archive; `false` (the default, unless `album` is given): hide archived items
+    #[param(nullable = false)]
     archived: Option<bool>,
     /// only this album's items
+    #[param(nullable = false)]
     album: Option<String>,
     /// from this time on: unix milliseconds, `YYYY-MM-DD` or RFC 3339 (inclusive)
+    #[param(nullable = false)]
     from: Option<String>,
     /// before this time: unix milliseconds, `YYYY-MM-DD` or RFC 3339 (exclusive)
+    #[param(nullable = false)]
     to: Option<String>,
 }
 
@@ -81,7 +88,8 @@ fn parse_time(v: Option<&str>) -> Result<Option<i64>, ApiError> {
     params(ListQuery),
     responses(
         (status = 200, description = "one page", body = Page),
-        (status = 400, description = "`bad-cursor`, `bad-limit`, `bad-kind`, `bad-time` or `bad-request`", body = ErrorBody),
+        (status = 400, description = "`bad-limit`, `bad-kind` or `bad-request`: a parameter breaks its schema", body = ErrorBody),
+        (status = 422, description = "`bad-cursor` (not one this server made) or `bad-time` (not a time)", body = ErrorBody),
         (status = 404, description = "no such album of yours", body = ErrorBody),
     ))]
 pub(crate) async fn list(
@@ -128,13 +136,16 @@ pub(crate) async fn list(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct MonthsQuery {
     /// `photo` or `video`
-    #[param(value_type = Option<AssetKind>)]
+    #[param(value_type = Option<AssetKind>, nullable = false)]
     kind: Option<String>,
     /// favourites only / all but favourites
+    #[param(nullable = false)]
     favorite: Option<bool>,
     /// archive only / hide archived (default)
+    #[param(nullable = false)]
     archived: Option<bool>,
 }
 

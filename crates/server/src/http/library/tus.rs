@@ -78,8 +78,8 @@ pub(crate) async fn options(State(state): State<AppState>, _a: Authed<gate::Uplo
 #[utoipa::path(post, path = "/uploads", tag = "library",
     summary = "tus creation: start a resumable upload of Upload-Length bytes (Upload-Metadata `filename`); checks the size limit and quota now",
     params(
-        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`"),
-        ("Upload-Length" = u64, Header, description = "the file's size in bytes"),
+        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`", pattern = r"^1\.0\.0$"),
+        ("Upload-Length" = u64, Header, description = "the file's size in bytes", minimum = 1),
         ("Upload-Metadata" = Option<String>, Header, description = "tus metadata; `filename` is kept (encrypted)"),
     ),
     responses(
@@ -121,7 +121,7 @@ pub(crate) async fn create(
     summary = "tus: how many bytes the server has (Upload-Offset); PixelUnion-Asset-Id once complete",
     params(
         ("id" = String, Path, description = "upload id"),
-        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`"),
+        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`", pattern = r"^1\.0\.0$"),
     ),
     responses(
         (status = 204, description = "Upload-Offset, Upload-Length"),
@@ -147,7 +147,7 @@ pub(crate) async fn status(
     summary = "tus: send bytes from Upload-Offset (Content-Type application/offset+octet-stream); what arrives is kept even if the connection drops",
     params(
         ("id" = String, Path, description = "upload id"),
-        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`"),
+        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`", pattern = r"^1\.0\.0$"),
         ("Upload-Offset" = u64, Header, description = "where these bytes start"),
     ),
     request_body(content = Vec<u8>, description = "the next bytes", content_type = "application/offset+octet-stream"),
@@ -202,7 +202,7 @@ pub(crate) async fn append(
     summary = "tus termination: abandon an upload and delete what was received",
     params(
         ("id" = String, Path, description = "upload id"),
-        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`"),
+        ("Tus-Resumable" = String, Header, description = "must be `1.0.0`", pattern = r"^1\.0\.0$"),
     ),
     responses(
         (status = 204, description = "terminated"),

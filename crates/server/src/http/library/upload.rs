@@ -39,12 +39,13 @@ pub(crate) struct Uploaded {
     asset: AssetView,
 }
 
-/// The multipart form of an upload.
-#[derive(utoipa::ToSchema)]
+/// The multipart form of an upload: one field, `file`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub(crate) struct UploadForm {
     /// the file (its name is kept, encrypted)
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
 }
 
@@ -98,22 +99,24 @@ pub(crate) async fn upload(
         let mut mp = Multipart::from_request(req, &state)
             .await
             .map_err(|_| malformed())?;
-        loop {
-            let field = mp
-                .next_field()
-                .await
-                .map_err(|_| malformed())?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::MissingFile,
-                        "send the file in a multipart field named \"file\"",
-                    )
-                })?;
-            if field.name() == Some("file") {
-                let name = field.file_name().map(str::to_string);
-                break ingest::ingest(&state, &a.user, name, left, field).await?;
-            }
+        let field = mp
+            .next_field()
+            .await
+            .map_err(|_| malformed())?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::MissingFile,
+                    "send the file in a multipart field named \"file\"",
+                )
+            })?;
+        if field.name() != Some("file") {
+            return Err(ApiError::new(
+                ErrorCode::BadMultipart,
+                "unexpected multipart field: send the file alone, in a field named \"file\"",
+            ));
         }
+        let name = field.file_name().map(str::to_string);
+        ingest::ingest(&state, &a.user, name, left, field).await?
     } else {
         let name = req
             .headers()
