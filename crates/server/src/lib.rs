@@ -284,7 +284,7 @@ pub async fn serve(
     });
     listener.set_nonblocking(true)?;
     let app = router(state.clone());
-    let res = axum_server::from_tcp_rustls(listener, rustls_config)
+    let res = axum_server::from_tcp_rustls(listener, rustls_config)?
         .handle(handle)
         .serve(app.into_make_service_with_connect_info::<SocketAddr>())
         .await;

@@ -81,10 +81,13 @@ pub fn document_binary_bodies(doc: &mut OpenApi) {
             .into_iter()
             .flatten()
         {
-            let Some(body) = op.request_body.as_mut() else {
+            let Some(RefOr::T(body)) = op.request_body.as_mut() else {
                 continue;
             };
             for (media, content) in body.content.iter_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
                 if media == "application/octet-stream" || media == "application/offset+octet-stream"
                 {
                     let min = (path == "/api/v1/assets").then_some(1);
@@ -158,7 +161,8 @@ pub fn add_error(op: &mut Operation, code: ErrorCode) {
                 r.description = format!("{}; {line}", r.description);
             }
             if r.content.is_empty() {
-                r.content.insert("application/json".into(), error_content());
+                r.content
+                    .insert("application/json".into(), RefOr::T(error_content()));
             }
         }
         Some(RefOr::Ref(_)) => {}
