@@ -7,10 +7,8 @@
 //! the date EXIF lacks; an embedded ICC profile is converted to sRGB.
 //! Hostile versions of each fail with a reason and keep their original.
 //! Nothing readable reaches the disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use pixelunion_media::fixtures;
 use serde_json::Value;
@@ -93,8 +91,8 @@ fn videos_posters_playback_and_transcoding() {
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let up = dir.path().join("up");
     std::fs::create_dir(&up).unwrap();
-    let a = upload(&s, &ann, &up, "holiday.mp4", &rotated);
-    let b = upload(&s, &ann, &up, "phone.mp4", &hevc);
+    let a = upload(&s, &ann, "holiday.mp4", &rotated);
+    let b = upload(&s, &ann, "phone.mp4", &hevc);
 
     let v = settled(&s, &ann, &a);
     assert_eq!(v["media"]["state"], "ready", "{v}");
@@ -173,7 +171,7 @@ fn videos_posters_playback_and_transcoding() {
 
     // A truncated MP4 (moov lost): failed with a reason, original kept.
     let cut = &rotated[..rotated.len() / 2];
-    let c = upload(&s, &ann, &up, "cut.mp4", cut);
+    let c = upload(&s, &ann, "cut.mp4", cut);
     let v = settled(&s, &ann, &c);
     assert_eq!(v["media"]["state"], "failed", "{v}");
     assert!(
@@ -275,7 +273,7 @@ fn heif_avif_raw_xmp_and_colour() {
         ("p3.jpg", &red[..]),
     ]
     .iter()
-    .map(|(n, b)| (upload(&s, &ann, &up, n, b), *n))
+    .map(|(n, b)| (upload(&s, &ann, n, b), *n))
     .collect();
     for (id, name) in &ids {
         let v = settled(&s, &ann, id);
@@ -316,7 +314,7 @@ fn heif_avif_raw_xmp_and_colour() {
     let mut bad_dng = dng.clone();
     bad_dng.truncate(dng.len() - 2000);
     for (name, bytes) in [("cut.heic", cut_heic), ("cut.dng", &bad_dng[..])] {
-        let id = upload(&s, &ann, &up, name, bytes);
+        let id = upload(&s, &ann, name, bytes);
         let v = settled(&s, &ann, &id);
         assert_ne!(v["media"]["state"], "ready", "{name}: {v}");
         assert!(

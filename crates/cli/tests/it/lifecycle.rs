@@ -4,12 +4,6 @@
 //! share from stdin unseals it; `seal` wipes the key. Then every file under
 //! the data directory, the process's environ and cmdline and its log output
 //! are scanned for the root key, the unseal key and the share: none may appear.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    clippy::disallowed_methods
-)]
 
 use std::io::Write;
 
@@ -18,8 +12,7 @@ use std::time::Duration;
 
 use pixelunion_vault::root::{SealedRootKey, UnsealProgress, UnsealStep};
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
@@ -363,14 +356,12 @@ fn tls_versions_alpn_redirect_and_certificate_reload() {
     );
 
     // HSTS on every answer.
-    let out = Command::new("curl")
-        .args(["-skI", &format!("{}/healthz", s.url)])
-        .output()
-        .expect("curl");
+    let r = s.call("HEAD", "/healthz").send();
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .to_lowercase()
-            .contains("strict-transport-security: max-age=")
+        r.header("strict-transport-security")
+            .is_some_and(|v| v.starts_with("max-age=")),
+        "{:?}",
+        r.headers
     );
 
     // The plain-HTTP listener only redirects, to the configured host.
@@ -382,22 +373,25 @@ fn tls_versions_alpn_redirect_and_certificate_reload() {
                 .map(|r| r.split('/').next().unwrap_or("").to_string())
         })
         .expect("redirect listener address printed");
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code} %{redirect_url}",
-            "-H",
-            "Host: evil.example",
-        ])
-        .arg(format!("http://{redirect}/api/v1/sys/status?x=1"))
-        .output()
-        .expect("curl");
+    let plain = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .http1_only()
+        .build()
+        .expect("client");
+    let r = plain
+        .get(format!("http://{redirect}/api/v1/sys/status?x=1"))
+        .header("host", "evil.example")
+        .send()
+        .expect("redirect answer");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("308 https://localhost:{port}/api/v1/sys/status?x=1")
+        (
+            r.status().as_u16(),
+            r.headers().get("location").and_then(|v| v.to_str().ok())
+        ),
+        (
+            308,
+            Some(format!("https://localhost:{port}/api/v1/sys/status?x=1").as_str())
+        )
     );
 
     // SIGHUP reloads the certificate from disk without a restart.
@@ -564,24 +558,7 @@ fn postgres_and_s3_backends_hold_no_key_material() {
     for _ in 0..20_000 {
         photo.extend_from_slice(LIBRARY_MARKER.as_bytes());
     }
-    let f = dir.path().join("marker.jpg");
-    std::fs::write(&f, &photo).expect("write");
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {admin}"),
-        "-H",
-        &format!("x-file-name: {LIBRARY_MARKER}.jpg"),
-        "--data-binary",
-        &format!("@{}", f.display()),
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
-    let id = serde_json::from_str::<serde_json::Value>(&text).expect("json")["asset"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = upload(&s, &admin, &format!("{LIBRARY_MARKER}.jpg"), &photo);
     let mut drained = false;
     for _ in 0..100 {
         if psql(&url, "SELECT count(*) FROM jobs") == "0" {
@@ -595,17 +572,8 @@ fn postgres_and_s3_backends_hold_no_key_material() {
         "replication finished: {}",
         psql(&url, "SELECT kind, state, last_error FROM jobs")
     );
-    let out = Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-H",
-            &format!("authorization: Bearer {admin}"),
-        ])
-        .arg(format!("{}/api/v1/assets/{id}/original", s.url))
-        .output()
-        .expect("curl");
-    assert!(out.stdout == photo, "the original reads back");
+    let (_, original) = get_bytes(&s, &admin, &format!("/api/v1/assets/{id}/original"), &[]);
+    assert!(original == photo, "the original reads back");
     let environ = s.proc_file("environ");
     let log2 = s.stop();
 
@@ -668,34 +636,24 @@ fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Server::start(&dir.path().join("data"));
     // A 3 KB body sent at 1 KB/s: in flight for about 3 s.
-    let body = format!("{{\"share\":\"{}\"}}", "x".repeat(3000));
-    let curl = Command::new("curl")
-        .args([
-            "-sk",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "--limit-rate",
-            "1K",
-            "-X",
-            "POST",
-        ])
-        .args([
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            &body,
-        ])
-        .arg(format!("{}/api/v1/sys/unseal", s.url))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("curl");
+    let body = format!("{{\"share\":\"{}\"}}", "x".repeat(3000)).into_bytes();
+    let slow = {
+        let (client, url) = (s.client(Proto::Http1), s.url.clone());
+        let len = body.len() as u64;
+        std::thread::spawn(move || {
+            client
+                .post(format!("{url}/api/v1/sys/unseal"))
+                .header("content-type", "application/json")
+                .body(reqwest::blocking::Body::sized(throttled(body, 1024), len))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    };
     std::thread::sleep(Duration::from_millis(800));
     let started = std::time::Instant::now();
     let _log = s.stop();
-    let out = curl.wait_with_output().expect("curl");
-    let code = String::from_utf8_lossy(&out.stdout).to_string();
+    let code = slow.join().expect("client").to_string();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "process waited for the request"

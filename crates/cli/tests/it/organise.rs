@@ -3,10 +3,8 @@
 //! usage and quotas, albums, batch actions, restore and emptying the trash —
 //! with replication of every blob to the backup store and the primary blob
 //! of an emptied item deleted by the job queue.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use serde_json::{Value, json};
 
@@ -31,27 +29,15 @@ fn mp4(seed: u8, len: usize) -> Vec<u8> {
     v
 }
 
-fn upload(
-    s: &Server,
-    token: &str,
-    dir: &std::path::Path,
-    name: &str,
-    bytes: &[u8],
-) -> (u16, Value) {
-    let f = dir.join(name);
-    std::fs::write(&f, bytes).unwrap();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {token}"),
-        "-H",
-        &format!("x-file-name: {name}"),
-        "--data-binary",
-        &format!("@{}", f.display()),
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    (st, serde_json::from_str(&text).unwrap_or(Value::Null))
+/// Uploads in one request; `(status, answer)`.
+fn send(s: &Server, token: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(token)
+        .header("x-file-name", name)
+        .bytes(bytes.to_vec())
+        .send();
+    (r.status, r.json())
 }
 
 fn ids(v: &Value) -> Vec<String> {
@@ -81,12 +67,12 @@ fn filters_months_albums_trash_quota_and_replication() {
     let t = Some(ann.as_str());
 
     let (p1b, p2b, vb) = (jpeg(1, 3000), jpeg(2, 4000), mp4(3, 5000));
-    let (st, v) = upload(&s, &ann, dir.path(), "p1.jpg", &p1b);
+    let (st, v) = send(&s, &ann, "p1.jpg", &p1b);
     assert_eq!(st, 201, "{v}");
     let p1 = v["asset"]["id"].as_str().unwrap().to_string();
-    let (_, v) = upload(&s, &ann, dir.path(), "p2.jpg", &p2b);
+    let (_, v) = send(&s, &ann, "p2.jpg", &p2b);
     let p2 = v["asset"]["id"].as_str().unwrap().to_string();
-    let (_, v) = upload(&s, &ann, dir.path(), "clip.mp4", &vb);
+    let (_, v) = send(&s, &ann, "clip.mp4", &vb);
     assert_eq!(v["asset"]["kind"], "video", "{v}");
     let vid = v["asset"]["id"].as_str().unwrap().to_string();
 
@@ -341,26 +327,21 @@ fn filters_months_albums_trash_quota_and_replication() {
     assert_eq!(st, 200, "{v}");
     let (_, v) = s.api("GET", "/api/v1/library/usage", t, None);
     assert_eq!(v["quota_bytes"].as_i64(), Some(1 << 20));
-    let (st, v) = upload(&s, &ann, dir.path(), "big.jpg", &jpeg(9, 2 << 20));
+    let (st, v) = send(&s, &ann, "big.jpg", &jpeg(9, 2 << 20));
     assert_eq!(
         (st, v["error"]["code"].as_str()),
         (413, Some("quota-exceeded")),
         "{v}"
     );
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {ann}"),
-        "-H",
-        "tus-resumable: 1.0.0",
-        "-H",
-        "upload-length: 2000000",
-        &format!("{}/api/v1/uploads", s.url),
-    ]);
-    assert_eq!(st, 413, "{text}");
+    let r = s
+        .call("POST", "/api/v1/uploads")
+        .bearer(&ann)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "2000000")
+        .send();
+    assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(blob_count(&data, "primary"), 2, "nothing stored");
-    let (st, _) = upload(&s, &ann, dir.path(), "small.jpg", &jpeg(10, 1000));
+    let (st, _) = send(&s, &ann, "small.jpg", &jpeg(10, 1000));
     assert_eq!(st, 201, "within the quota");
     let (st, _) = s.api(
         "PATCH",
@@ -422,10 +403,10 @@ fn the_sweeper_purges_old_trash_from_every_store() {
         "the operator's long passphrase",
         true,
     );
-    let (st, v) = upload(&s, &ann, dir.path(), "old.jpg", &jpeg(5, 3000));
+    let (st, v) = send(&s, &ann, "old.jpg", &jpeg(5, 3000));
     assert_eq!(st, 201, "{v}");
     let id = v["asset"]["id"].as_str().unwrap().to_string();
-    let (st, _) = upload(&s, &ann, dir.path(), "keep.jpg", &jpeg(6, 3000));
+    let (st, _) = send(&s, &ann, "keep.jpg", &jpeg(6, 3000));
     assert_eq!(st, 201);
     wait_for("replication", || blob_count(&data, "backup") == 2);
 
@@ -469,39 +450,27 @@ fn the_size_limit_stops_large_files_and_stores_nothing() {
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let big = jpeg(7, 2 << 20);
-    let (st, v) = upload(&s, &ann, dir.path(), "big.jpg", &big);
+    let (st, v) = send(&s, &ann, "big.jpg", &big);
     assert_eq!(
         (st, v["error"]["code"].as_str()),
         (413, Some("file-too-large")),
         "{v}"
     );
-    let f = dir.path().join("big.jpg");
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {ann}"),
-        "-H",
-        "transfer-encoding: chunked",
-        "--data-binary",
-        &format!("@{}", f.display()),
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    assert_eq!(st, 413, "chunked, no declared length: {text}");
-    assert!(text.contains("file-too-large"), "{text}");
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {ann}"),
-        "-H",
-        "tus-resumable: 1.0.0",
-        "-H",
-        &format!("upload-length: {}", big.len()),
-        &format!("{}/api/v1/uploads", s.url),
-    ]);
-    assert_eq!(st, 413, "{text}");
-    let (st, _) = upload(&s, &ann, dir.path(), "small.jpg", &jpeg(8, 500_000));
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .reader(chunked(big.clone()))
+        .send();
+    assert_eq!(r.status, 413, "chunked, no declared length: {}", r.text());
+    assert_eq!(r.error_code().as_deref(), Some("file-too-large"));
+    let r = s
+        .call("POST", "/api/v1/uploads")
+        .bearer(&ann)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", &big.len().to_string())
+        .send();
+    assert_eq!(r.status, 413, "{}", r.text());
+    let (st, _) = send(&s, &ann, "small.jpg", &jpeg(8, 500_000));
     assert_eq!(st, 201, "under the limit");
     let (_, v) = s.api("GET", "/api/v1/library/usage", Some(&ann), None);
     assert_eq!(v["assets"], 1, "{v}");

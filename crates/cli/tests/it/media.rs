@@ -5,10 +5,8 @@
 //! hostile files fail cleanly with a reason while the original stays
 //! downloadable; a fake video fails with a reason; nothing readable reaches
 //! the disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 const CAMERA: &str = "PixelCamMARKER 9000";
 
@@ -39,7 +37,7 @@ fn metadata_thumbnails_previews_and_hostile_files() {
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
 
     let photo = jpeg(3000, 2000, Some(exif_block()));
-    let id = upload(&s, &ann, dir.path(), "exif.jpg", &photo);
+    let id = upload(&s, &ann, "exif.jpg", &photo);
     let (head, body) = get_bytes(&s, &ann, &format!("/api/v1/assets/{id}/thumbnail"), &[]);
     assert!(
         head.contains("pixelunion-placeholder") || head.contains("content-type: image/jpeg"),
@@ -96,7 +94,7 @@ fn metadata_thumbnails_previews_and_hostile_files() {
     assert!(head.starts_with("http/1.1 304"), "{head}");
 
     // The capture time orders the timeline: a newer photo without EXIF comes first.
-    let plain = upload(&s, &ann, dir.path(), "plain.jpg", &jpeg(640, 480, None));
+    let plain = upload(&s, &ann, "plain.jpg", &jpeg(640, 480, None));
     let v = settled(&s, &ann, &plain);
     assert_eq!(v["media"]["state"], "ready", "{v}");
     let (_, page) = s.api("GET", "/api/v1/assets", Some(&ann), None);
@@ -119,9 +117,9 @@ fn metadata_thumbnails_previews_and_hostile_files() {
 
     // Hostile files: a failed job with a reason, the original still there.
     let full = jpeg(800, 600, None);
-    let truncated = upload(&s, &ann, dir.path(), "cut.jpg", &full[..full.len() / 3]);
+    let truncated = upload(&s, &ann, "cut.jpg", &full[..full.len() / 3]);
     let bomb = pixelunion_media::fixtures::png_bomb(100_000);
-    let bomb_id = upload(&s, &ann, dir.path(), "bomb.png", &bomb);
+    let bomb_id = upload(&s, &ann, "bomb.png", &bomb);
     for (hostile, bytes) in [
         (&truncated, full[..full.len() / 3].to_vec()),
         (&bomb_id, bomb.clone()),
@@ -149,7 +147,7 @@ fn metadata_thumbnails_previews_and_hostile_files() {
     );
 
     // A "video" that is only an MP4 signature and noise: failed, with a reason.
-    let video = upload(&s, &ann, dir.path(), "clip.mp4", &noise_video(100_000, 3));
+    let video = upload(&s, &ann, "clip.mp4", &noise_video(100_000, 3));
     let v = settled(&s, &ann, &video);
     assert_eq!(v["media"]["state"], "failed", "{v}");
     assert!(
@@ -216,7 +214,7 @@ fn media_jobs_wait_for_the_unseal() {
         .expect("share");
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
-    let id = upload(&s, &ann, dir.path(), "p.jpg", &jpeg(640, 480, None));
+    let id = upload(&s, &ann, "p.jpg", &jpeg(640, 480, None));
     assert_eq!(settled(&s, &ann, &id)["media"]["state"], "ready");
     let _ = s.stop();
 

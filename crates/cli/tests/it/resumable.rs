@@ -3,25 +3,29 @@
 //! middle of a PATCH (what arrived is kept and the upload resumes from the
 //! offset HEAD reports), assembly into an asset that downloads byte for
 //! byte, duplicates, termination, and a finished file that is not a photo.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
-/// `(status, lower-cased response headers)`.
+/// `(status, lower-cased response headers as "name: value" lines)`;
+/// `extra` are request headers (`"upload-length: 10"`, optionally after `"-H"`).
 fn tus(s: &Server, token: &str, method: &str, path: &str, extra: &[&str]) -> (u16, String) {
-    let auth = format!("authorization: Bearer {token}");
-    let url = format!("{}{path}", s.url);
-    let mut args: Vec<&str> = if method == "HEAD" {
-        vec!["-I"]
-    } else {
-        vec!["-X", method, "-D", "-", "-o", "/dev/null"]
-    };
-    args.extend(["-H", &auth, "-H", "tus-resumable: 1.0.0"]);
-    args.extend(extra);
-    args.push(&url);
-    let (st, text) = s.curl(&args);
-    (st, text.to_ascii_lowercase())
+    let mut c = s
+        .call(method, path)
+        .bearer(token)
+        .header("tus-resumable", "1.0.0");
+    for h in extra.iter().filter(|h| **h != "-H") {
+        let (k, v) = h.split_once(':').unwrap();
+        c = c.header(k.trim(), v.trim());
+    }
+    head(&c.send())
+}
+
+fn head(r: &Reply) -> (u16, String) {
+    let mut h = String::new();
+    for (k, v) in &r.headers {
+        h.push_str(&format!("{}: {}\n", k.as_str(), v.to_str().unwrap_or("")));
+    }
+    (r.status, h.to_ascii_lowercase())
 }
 
 fn header(h: &str, name: &str) -> Option<String> {
@@ -54,29 +58,20 @@ fn create(s: &Server, token: &str, len: usize, name: &str) -> String {
     header(&h, "location").expect("location")
 }
 
-fn patch(
-    s: &Server,
-    token: &str,
-    loc: &str,
-    offset: usize,
-    bytes: &[u8],
-    dir: &std::path::Path,
-    extra: &[&str],
-) -> (u16, String) {
-    let f = dir.join(format!("chunk-{offset}"));
-    std::fs::write(&f, bytes).unwrap();
-    let off = format!("upload-offset: {offset}");
-    let data = format!("@{}", f.display());
-    let mut args = vec![
-        "-H",
-        "content-type: application/offset+octet-stream",
-        "-H",
-        &off,
-        "--data-binary",
-        &data,
-    ];
-    args.extend(extra);
-    tus(s, token, "PATCH", loc, &args)
+fn patch_call<'a>(s: &'a Server, token: &str, loc: &str, offset: usize) -> Call<'a> {
+    s.call("PATCH", loc)
+        .bearer(token)
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", &offset.to_string())
+}
+
+fn patch(s: &Server, token: &str, loc: &str, offset: usize, bytes: &[u8]) -> (u16, String) {
+    head(
+        &patch_call(s, token, loc, offset)
+            .bytes(bytes.to_vec())
+            .send(),
+    )
 }
 
 fn offset_of(s: &Server, token: &str, loc: &str) -> usize {
@@ -105,19 +100,13 @@ fn tus_upload_survives_a_dropped_connection() {
     assert!(header(&h, "tus-max-size").is_some());
 
     // Creation needs the version and a length.
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-D",
-        "-",
-        "-H",
-        &format!("authorization: Bearer {ann}"),
-        "-H",
-        "upload-length: 10",
-        &format!("{}/api/v1/uploads", s.url),
-    ]);
-    assert_eq!(st, 412, "{text}");
-    assert!(text.to_ascii_lowercase().contains("tus-version: 1.0.0"));
+    let r = s
+        .call("POST", "/api/v1/uploads")
+        .bearer(&ann)
+        .header("upload-length", "10")
+        .send();
+    assert_eq!(r.status, 412, "{}", r.text());
+    assert_eq!(r.header("tus-version"), Some("1.0.0"));
     assert_eq!(tus(&s, &ann, "POST", "/api/v1/uploads", &[]).0, 400);
     assert_eq!(
         tus(
@@ -147,35 +136,27 @@ fn tus_upload_survives_a_dropped_connection() {
     assert_eq!(offset_of(&s, &ann, &loc), 0);
 
     // First 1 MiB.
-    let (st, h) = patch(&s, &ann, &loc, 0, &file[..1 << 20], dir.path(), &[]);
+    let (st, h) = patch(&s, &ann, &loc, 0, &file[..1 << 20]);
     assert_eq!(st, 204, "{h}");
     assert_eq!(header(&h, "upload-offset"), Some((1 << 20).to_string()));
     // A wrong offset or content type is refused and changes nothing.
-    assert_eq!(
-        patch(&s, &ann, &loc, 0, &file[..10], dir.path(), &[]).0,
-        409
-    );
-    let (st, _) = tus(
-        &s,
-        &ann,
-        "PATCH",
-        &loc,
-        &["-H", "upload-offset: 1048576", "--data-binary", "x"],
-    );
-    assert_eq!(st, 415);
+    assert_eq!(patch(&s, &ann, &loc, 0, &file[..10]).0, 409);
+    let r = s
+        .call("PATCH", &loc)
+        .bearer(&ann)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-offset", "1048576")
+        .bytes(b"x".to_vec())
+        .send();
+    assert_eq!(r.status, 415);
     assert_eq!(offset_of(&s, &ann, &loc), 1 << 20);
 
     // The rest over a slow link that is cut after ~1 s: what arrived is kept.
-    let (st, _) = patch(
-        &s,
-        &ann,
-        &loc,
-        1 << 20,
-        &file[1 << 20..],
-        dir.path(),
-        &["--limit-rate", "1M", "--max-time", "1.5"],
-    );
-    assert!(st == 0 || st == 100, "curl gave up mid-body, got {st}");
+    let r = patch_call(&s, &ann, &loc, 1 << 20)
+        .reader(throttled(file[1 << 20..].to_vec(), 1 << 20))
+        .timeout(std::time::Duration::from_millis(1500))
+        .send();
+    assert_eq!(r.status, 0, "the client gave up mid-body: {}", r.text());
     let mut kept = 0;
     for _ in 0..50 {
         kept = offset_of(&s, &ann, &loc);
@@ -192,7 +173,7 @@ fn tus_upload_survives_a_dropped_connection() {
     );
 
     // Resume from there: the last PATCH assembles the asset.
-    let (st, h) = patch(&s, &ann, &loc, kept, &file[kept..], dir.path(), &[]);
+    let (st, h) = patch(&s, &ann, &loc, kept, &file[kept..]);
     assert_eq!(st, 204, "{h}");
     assert_eq!(header(&h, "upload-offset"), Some(file.len().to_string()));
     let asset = header(&h, "pixelunion-asset-id").expect("asset id");
@@ -212,19 +193,10 @@ fn tus_upload_survives_a_dropped_connection() {
         ),
         (Some("holiday.mp4"), Some("video"), Some(file.len() as u64))
     );
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-H",
-            &format!("authorization: Bearer {ann}"),
-        ])
-        .arg(format!("{}/api/v1/assets/{asset}/original", s.url))
-        .output()
-        .unwrap();
-    assert!(out.stdout == file, "the assembled original is byte-exact");
+    let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
+    assert!(original == file, "the assembled original is byte-exact");
     // A repeated final PATCH is answered idempotently.
-    let (st, h) = patch(&s, &ann, &loc, file.len(), b"", dir.path(), &[]);
+    let (st, h) = patch(&s, &ann, &loc, file.len(), b"");
     assert_eq!(
         (st, header(&h, "pixelunion-asset-id")),
         (204, Some(asset.clone()))
@@ -232,7 +204,7 @@ fn tus_upload_survives_a_dropped_connection() {
 
     // The same bytes again: the existing asset.
     let loc2 = create(&s, &ann, file.len(), "again.mp4");
-    let (st, h) = patch(&s, &ann, &loc2, 0, &file, dir.path(), &[]);
+    let (st, h) = patch(&s, &ann, &loc2, 0, &file);
     assert_eq!(
         (st, header(&h, "pixelunion-asset-id")),
         (204, Some(asset.clone()))
@@ -242,21 +214,12 @@ fn tus_upload_survives_a_dropped_connection() {
     let (_, bob) = new_user(&s, &admin, "bob@example.org");
     let loc3 = create(&s, &ann, 1000, "x.jpg");
     assert_eq!(tus(&s, &bob, "HEAD", &loc3, &[]).0, 404);
-    assert_eq!(patch(&s, &bob, &loc3, 0, b"abc", dir.path(), &[]).0, 404);
+    assert_eq!(patch(&s, &bob, &loc3, 0, b"abc").0, 404);
     assert_eq!(tus(&s, &bob, "DELETE", &loc3, &[]).0, 404);
 
     // Termination deletes what was received.
     assert_eq!(
-        patch(
-            &s,
-            &ann,
-            &loc3,
-            0,
-            &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
-            dir.path(),
-            &[]
-        )
-        .0,
+        patch(&s, &ann, &loc3, 0, &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],).0,
         204
     );
     assert_eq!(tus(&s, &ann, "DELETE", &loc3, &[]).0, 204);
@@ -266,11 +229,11 @@ fn tus_upload_survives_a_dropped_connection() {
     let loc4 = create(&s, &ann, 100, "y.jpg");
     let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
     jpeg.resize(150, 7);
-    assert_eq!(patch(&s, &ann, &loc4, 0, &jpeg, dir.path(), &[]).0, 413);
+    assert_eq!(patch(&s, &ann, &loc4, 0, &jpeg).0, 413);
 
     // A finished file that is not a photo or video: 415 and the upload is gone.
     let loc5 = create(&s, &ann, 20, "notes.jpg");
-    let (st, _) = patch(&s, &ann, &loc5, 0, b"%PDF-1.7 not a photo", dir.path(), &[]);
+    let (st, _) = patch(&s, &ann, &loc5, 0, b"%PDF-1.7 not a photo");
     assert_eq!(st, 415);
     assert_eq!(tus(&s, &ann, "HEAD", &loc5, &[]).0, 404);
 

@@ -4,13 +4,10 @@
 //! is visible, the acknowledged part of the resumable upload is still there
 //! and completes, and the sweeper removes what the killed writes left in the
 //! store (staging files and unreferenced objects).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const ENV: &[(&str, &str)] = &[
@@ -34,50 +31,47 @@ fn staging_files(data: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 fn download(s: &Server, token: &str, id: &str) -> Vec<u8> {
-    Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-H",
-            &format!("authorization: Bearer {token}"),
-        ])
-        .arg(format!("{}/api/v1/assets/{id}/original", s.url))
-        .output()
-        .unwrap()
-        .stdout
+    get_bytes(s, token, &format!("/api/v1/assets/{id}/original"), &[]).1
 }
 
-fn tus_patch(
-    url: &str,
+/// A tus PATCH of `bytes` at `offset`, sent at most `per_second` bytes a
+/// second, from a thread of its own (it outlives the server it talks to):
+/// the status it ends with (0 when the connection died).
+fn slow_patch(
+    s: &Server,
     token: &str,
+    loc: &str,
     offset: usize,
-    file: &std::path::Path,
-    extra: &[&str],
-) -> Command {
-    let mut c = Command::new("curl");
-    c.args([
-        "-sk",
-        "--http1.1",
-        "-X",
-        "PATCH",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-    ])
-    .args(["-H", &format!("authorization: Bearer {token}")])
-    .args([
-        "-H",
-        "tus-resumable: 1.0.0",
-        "-H",
-        "content-type: application/offset+octet-stream",
-    ])
-    .args(["-H", &format!("upload-offset: {offset}")])
-    .arg("--data-binary")
-    .arg(format!("@{}", file.display()))
-    .args(extra)
-    .arg(url);
-    c
+    bytes: Vec<u8>,
+    per_second: usize,
+) -> std::thread::JoinHandle<u16> {
+    let (client, url, token) = (
+        s.client(Proto::Http1),
+        format!("{}{loc}", s.url),
+        token.to_string(),
+    );
+    std::thread::spawn(move || {
+        client
+            .patch(url)
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", offset.to_string())
+            .body(reqwest::blocking::Body::new(throttled(bytes, per_second)))
+            .send()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    })
+}
+
+fn patch(s: &Server, token: &str, loc: &str, offset: usize, bytes: &[u8]) -> Reply {
+    s.call("PATCH", loc)
+        .bearer(token)
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", &offset.to_string())
+        .bytes(bytes.to_vec())
+        .send()
 }
 
 #[test]
@@ -92,95 +86,49 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
         .expect("share");
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
-    let auth = format!("authorization: Bearer {ann}");
 
     // Acknowledged uploads.
     let mut acked = Vec::new();
     for seed in 1..=5u8 {
         let bytes = photo(seed);
-        let f = dir.path().join(format!("p{seed}.jpg"));
-        std::fs::write(&f, &bytes).unwrap();
-        let (st, text) = s.curl(&[
-            "-X",
-            "POST",
-            "-H",
-            &auth,
-            "--data-binary",
-            &format!("@{}", f.display()),
-            &format!("{}/api/v1/assets", s.url),
-        ]);
-        assert_eq!(st, 201, "{text}");
-        let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["asset"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = upload(&s, &ann, &format!("p{seed}.jpg"), &bytes);
         acked.push((id, bytes));
     }
     // A resumable upload with 1 MiB acknowledged.
     let tus_file = noise_video(24 << 20, 1);
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-D",
-        "-",
-        "-H",
-        &auth,
-        "-H",
-        "tus-resumable: 1.0.0",
-        "-H",
-        &format!("upload-length: {}", tus_file.len()),
-        &format!("{}/api/v1/uploads", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
-    let loc = text
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("location: ")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap();
-    let first = dir.path().join("first");
-    std::fs::write(&first, &tus_file[..1 << 20]).unwrap();
-    let out = tus_patch(&format!("{}{loc}", s.url), &ann, 0, &first, &[])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
+    let r = s
+        .call("POST", "/api/v1/uploads")
+        .bearer(&ann)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", &tus_file.len().to_string())
+        .send();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let loc = r.header("location").unwrap().to_string();
+    assert_eq!(patch(&s, &ann, &loc, 0, &tus_file[..1 << 20]).status, 204);
 
     // In flight when the server dies: a 48 MiB upload and the resumable rest.
     let big = noise_video(48 << 20, 2);
-    let big_file = dir.path().join("big.mp4");
-    std::fs::write(&big_file, &big).unwrap();
-    let mut inflight = Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-X",
-            "POST",
-            "-H",
-            &auth,
-            "--limit-rate",
-            "6M",
-            "--data-binary",
-        ])
-        .arg(format!("@{}", big_file.display()))
-        .arg(format!("{}/api/v1/assets", s.url))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let rest = dir.path().join("rest");
-    std::fs::write(&rest, &tus_file[1 << 20..]).unwrap();
-    let mut inflight_tus = tus_patch(
-        &format!("{}{loc}", s.url),
+    let inflight = {
+        let (client, url, token) = (s.client(Proto::Http1), s.url.clone(), ann.clone());
+        let len = big.len() as u64;
+        std::thread::spawn(move || {
+            client
+                .post(format!("{url}/api/v1/assets"))
+                .bearer_auth(token)
+                .body(reqwest::blocking::Body::sized(throttled(big, 6 << 20), len))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    };
+    let inflight_tus = slow_patch(
+        &s,
         &ann,
+        &loc,
         1 << 20,
-        &rest,
-        &["--limit-rate", "2M"],
-    )
-    .stdout(Stdio::null())
-    .spawn()
-    .unwrap();
+        tus_file[1 << 20..].to_vec(),
+        2 << 20,
+    );
     let mut waited = 0;
     while staging_files(&data).is_empty() {
         assert!(waited < 150, "no partial object appeared");
@@ -190,8 +138,12 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
     let mut s = s;
     s.child.kill().unwrap(); // SIGKILL
     s.child.wait().unwrap();
-    let _ = inflight.wait();
-    let _ = inflight_tus.wait();
+    assert_eq!(
+        inflight.join().unwrap(),
+        0,
+        "the big upload was cut, never answered"
+    );
+    assert_eq!(inflight_tus.join().unwrap(), 0, "so was the resumable one");
     drop(s);
     let left = staging_files(&data);
     assert!(!left.is_empty(), "the killed write left a partial object");
@@ -230,59 +182,26 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
     }
 
     // The resumable upload kept at least what was acknowledged and completes.
-    let out = Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-I",
-            "-H",
-            &auth,
-            "-H",
-            "tus-resumable: 1.0.0",
-        ])
-        .arg(format!("{}{loc}", s.url))
-        .output()
-        .unwrap();
-    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
-    let offset: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("upload-offset: "))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let r = s
+        .call("HEAD", &loc)
+        .bearer(&ann)
+        .header("tus-resumable", "1.0.0")
+        .send();
+    let offset: usize = r.header("upload-offset").unwrap().parse().unwrap();
     assert!(offset >= 1 << 20, "acknowledged bytes survive: {offset}");
-    let tail = dir.path().join("tail");
-    std::fs::write(&tail, &tus_file[offset..]).unwrap();
     // The killed request's hold on the upload runs out within the lease (2 s
     // here); until then the server answers 423 and a tus client retries.
-    let resume = || {
-        tus_patch(
-            &format!("{}{loc}", s.url),
-            &ann,
-            offset,
-            &tail,
-            &["-D", "/dev/stderr"],
-        )
-        .output()
-        .unwrap()
-    };
-    let mut out = resume();
+    let resume = || patch(&s, &ann, &loc, offset, &tus_file[offset..]);
+    let mut r = resume();
     for _ in 0..20 {
-        if String::from_utf8_lossy(&out.stdout) != "423" {
+        if r.status != 423 {
             break;
         }
         std::thread::sleep(Duration::from_millis(500));
-        out = resume();
+        r = resume();
     }
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
-    let headers = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
-    let tus_asset = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("pixelunion-asset-id: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    assert_eq!(r.status, 204, "{}", r.text());
+    let tus_asset = r.header("pixelunion-asset-id").unwrap().to_string();
     assert!(
         download(&s, &ann, &tus_asset) == tus_file,
         "resumed upload intact"

@@ -6,10 +6,8 @@
 //! injected inline script. Screenshots land in `target/e2e-screenshots/`.
 //! Needs `scripts/install-browser.sh` (Chromium, Node packages) and the
 //! media tools; skipped without them outside CI.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use pixelunion_media::fixtures::{self, ExifSpec};
 

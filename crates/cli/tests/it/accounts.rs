@@ -2,10 +2,8 @@
 //! password change and MFA enrolment, inviting a user, TOTP with replay
 //! protection and recovery codes, cookies with CSRF, sessions, throttling,
 //! identical answers for unknown accounts, and role separation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use std::time::{Duration, Instant};
 
@@ -320,27 +318,12 @@ fn sessions_cookies_csrf_throttling_and_enumeration() {
     let (email, otp) = (field("e-mail:"), field("password:"));
 
     // Cookie login: __Host- cookie, Secure, HttpOnly, SameSite=Strict; no token in the body.
-    let body = json!({"email": email, "password": otp}).to_string();
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sk",
-            "-D",
-            "-",
-            "-X",
-            "POST",
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            &body,
-        ])
-        .arg(format!("{}/api/v1/auth/login", s.url))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let cookie_line = text
-        .lines()
-        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
-        .expect("cookie");
+    let r = s
+        .call("POST", "/api/v1/auth/login")
+        .json(&json!({"email": email, "password": otp}))
+        .send();
+    let text = r.text();
+    let cookie_line = r.header("set-cookie").expect("cookie").to_string();
     for attr in [
         "__Host-pixelunion=pus_",
         "Max-Age=28800", // the administrator's configured absolute timeout (8 h)
@@ -352,26 +335,16 @@ fn sessions_cookies_csrf_throttling_and_enumeration() {
         assert!(cookie_line.contains(attr), "{cookie_line}");
     }
     assert!(!text.contains("\"token\""), "no bearer token unless asked");
-    let cookie = cookie_line
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let json_body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-    let csrf = json_body["csrf_token"].as_str().unwrap().to_string();
+    let cookie = cookie_line.split(';').next().unwrap().trim().to_string();
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
 
     let with_cookie = |extra: &[&str], method: &str, path: &str| {
-        let mut args = vec!["-X", method, "-H"];
-        let c = format!("cookie: {cookie}");
-        args.push(&c);
-        args.extend_from_slice(extra);
-        let url = format!("{}{path}", s.url);
-        args.push(&url);
-        s.curl(&args).0
+        let mut c = s.call(method, path).header("cookie", &cookie);
+        for h in extra.iter().filter(|h| **h != "-H") {
+            let (k, v) = h.split_once(':').unwrap();
+            c = c.header(k.trim(), v.trim());
+        }
+        c.send().status
     };
     assert_eq!(
         with_cookie(&[], "GET", "/api/v1/auth/me"),

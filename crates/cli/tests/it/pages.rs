@@ -2,38 +2,24 @@
 //! CSP on every page, content-hashed static files cached for a year, HTML
 //! for unknown pages but JSON for unknown API paths, and the "locked" page
 //! (not an error) while the server is sealed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// (status, lower-cased headers, body) of a GET, optionally with a cookie.
+/// (status, lower-cased `name: value` header lines, body) of a GET,
+/// optionally with a session cookie.
 fn get(s: &Server, path: &str, cookie: Option<&str>) -> (u16, String, String) {
-    let mut args = vec!["-sk", "--http1.1", "-D", "/dev/stderr"];
-    let c;
+    let mut c = s.call("GET", path);
     if let Some(v) = cookie {
-        c = format!("cookie: __Host-pixelunion={v}");
-        args.extend(["-H", &c]);
+        c = c.header("cookie", &format!("__Host-pixelunion={v}"));
     }
-    let url = format!("{}{path}", s.url);
-    args.push(&url);
-    let out = std::process::Command::new("curl")
-        .args(&args)
-        .output()
-        .unwrap();
-    let head = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (
-        status,
-        head,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let r = c.send();
+    let mut head = format!("http/1.1 {}\n", r.status);
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{}: {}\n", k.as_str(), v.to_str().unwrap_or("")));
+    }
+    (r.status, head.to_ascii_lowercase(), r.text())
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
@@ -98,20 +84,14 @@ fn pages_follow_the_session_the_role_and_the_seal() {
     // A first sign-in (password to change, MFA to enrol) is held on /setup.
     let email = s.printed("e-mail:");
     let password = s.printed("password:");
-    let (st, text) = s.curl(&[
-        "-X",
+    let (st, v) = s.api(
         "POST",
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &serde_json::json!({"email": email, "password": password, "bearer": true}).to_string(),
-        &format!("{}/api/v1/auth/login", s.url),
-    ]);
-    assert_eq!(st, 200, "{text}");
-    let token = serde_json::from_str::<serde_json::Value>(&text).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        "/api/v1/auth/login",
+        None,
+        Some(serde_json::json!({"email": email, "password": password, "bearer": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
     let (st, head, _) = get(&s, "/", Some(&token));
     assert_eq!(st, 303);
     assert!(

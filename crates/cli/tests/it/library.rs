@@ -3,10 +3,8 @@
 //! isolation between users, and a plaintext canary scan of every store
 //! (primary and backup, after replication) and database file, with markers
 //! in the content, the file name, the EXIF block, a caption and an album name.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use serde_json::{Value, json};
 
@@ -60,6 +58,14 @@ fn jpeg(payload_len: usize, seed: u8) -> Vec<u8> {
     v
 }
 
+/// `(status, body text)` of a request with the header `auth`
+/// (`"authorization: Bearer …"`).
+fn req(s: &Server, method: &str, auth: &str, path: &str) -> (u16, String) {
+    let (k, v) = auth.split_once(':').unwrap();
+    let r = s.call(method, path).header(k.trim(), v.trim()).send();
+    (r.status, r.text())
+}
+
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
@@ -72,7 +78,6 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
     let auth = format!("authorization: Bearer {ann}");
-    let url = |p: &str| format!("{}{p}", s.url);
     let ann_id = s.api("GET", "/api/v1/auth/me", Some(&ann), None).1["id"]
         .as_str()
         .unwrap()
@@ -81,21 +86,17 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     // Multipart upload, a 3 MiB "photo" whose name carries a marker.
     let big = jpeg(3 << 20, 1);
     let mut contents = vec![big.clone()];
-    let f1 = dir.path().join("one.jpg");
-    std::fs::write(&f1, &big).unwrap();
-    let form = format!(
-        "file=@{};filename={NAME_MARKER}-holiday.jpg;type=image/jpeg",
-        f1.display()
-    );
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        "-F",
-        &form,
-        &url("/api/v1/assets"),
-    ]);
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .multipart_file(
+            "file",
+            &format!("{NAME_MARKER}-holiday.jpg"),
+            "image/jpeg",
+            big.clone(),
+        )
+        .send();
+    let (st, text) = (r.status, r.text());
     assert_eq!(st, 201, "{text}");
     let a1 = json_of(&text)["asset"].clone();
     let id1 = a1["id"].as_str().unwrap().to_string();
@@ -115,77 +116,62 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     assert_eq!(&id1[14..15], "7", "UUIDv7 ids");
 
     // The same bytes again (raw body): the existing asset, nothing new stored.
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        "-H",
-        "x-file-name: copy.jpg",
-        "--data-binary",
-        &format!("@{}", f1.display()),
-        &url("/api/v1/assets"),
-    ]);
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .header("x-file-name", "copy.jpg")
+        .bytes(big.clone())
+        .send();
+    let (st, text) = (r.status, r.text());
     assert_eq!(st, 200, "{text}");
     assert_eq!(json_of(&text)["duplicate"], true);
     assert_eq!(json_of(&text)["asset"]["id"].as_str(), Some(id1.as_str()));
 
     // Content decides the type, not the name.
-    let pdf = dir.path().join("photo.jpg");
-    std::fs::write(&pdf, b"%PDF-1.7\n not a photo at all").unwrap();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        "--data-binary",
-        &format!("@{}", pdf.display()),
-        &url("/api/v1/assets"),
-    ]);
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .header("x-file-name", "photo.jpg")
+        .bytes(b"%PDF-1.7\n not a photo at all".to_vec())
+        .send();
+    let (st, text) = (r.status, r.text());
     assert_eq!(
         (st, json_of(&text)["error"]["code"].as_str()),
         (415, Some("unsupported-media-type")),
         "{text}"
     );
-    let (st, _) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        "--data-binary",
-        "",
-        &url("/api/v1/assets"),
-    ]);
+    let st = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .bytes(Vec::new())
+        .send()
+        .status;
     assert_eq!(st, 400, "empty file");
 
     // Two more small ones, then pages of 2.
     let mut ids = vec![id1.clone()];
     for seed in [2u8, 3] {
-        let f = dir.path().join(format!("{seed}.jpg"));
-        std::fs::write(&f, jpeg(5000, seed)).unwrap();
         contents.push(jpeg(5000, seed));
-        let (st, text) = s.curl(&[
-            "-X",
-            "POST",
-            "-H",
-            &auth,
-            "--data-binary",
-            &format!("@{}", f.display()),
-            &url("/api/v1/assets"),
-        ]);
+        let r = s
+            .call("POST", "/api/v1/assets")
+            .bearer(&ann)
+            .bytes(jpeg(5000, seed))
+            .send();
+        let (st, text) = (r.status, r.text());
         assert_eq!(st, 201, "{text}");
         ids.push(json_of(&text)["asset"]["id"].as_str().unwrap().to_string());
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let (st, text) = s.curl(&["-H", &auth, &url("/api/v1/assets?limit=2")]);
+    let (st, text) = req(&s, "GET", &auth, "/api/v1/assets?limit=2");
     assert_eq!(st, 200, "{text}");
     let p1 = json_of(&text);
     let cursor = p1["next_cursor"].as_str().unwrap().to_string();
-    let (_, text) = s.curl(&[
-        "-H",
+    let (_, text) = req(
+        &s,
+        "GET",
         &auth,
-        &url(&format!("/api/v1/assets?limit=2&cursor={cursor}")),
-    ]);
+        &format!("/api/v1/assets?limit=2&cursor={cursor}"),
+    );
     let p2 = json_of(&text);
     let mut seen: Vec<String> = p1["items"]
         .as_array()
@@ -200,24 +186,18 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     want.sort();
     assert_eq!(seen, want);
     assert_eq!(
-        s.curl(&["-H", &auth, &url("/api/v1/assets?cursor=garbage")])
-            .0,
+        req(&s, "GET", &auth, "/api/v1/assets?cursor=garbage").0,
         422
     );
 
     // EXIF, caption and album name markers.
     let exif = exif_jpeg(EXIF_MARKER);
-    let fe = dir.path().join("exif.jpg");
-    std::fs::write(&fe, &exif).unwrap();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        "--data-binary",
-        &format!("@{}", fe.display()),
-        &url("/api/v1/assets"),
-    ]);
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .bytes(exif.clone())
+        .send();
+    let (st, text) = (r.status, r.text());
     assert_eq!(st, 201, "{text}");
     let exif_id = json_of(&text)["asset"]["id"].as_str().unwrap().to_string();
     let (st, v) = s.api(
@@ -241,21 +221,7 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     contents.push(exif.clone());
 
     // Download: whole, ranges, suffix, 416, ETag.
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-D",
-            "-",
-            "-H",
-            &auth,
-            &url(&format!("/api/v1/assets/{id1}/original")),
-        ])
-        .output()
-        .unwrap();
-    let raw = out.stdout;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    let (head, body) = get_bytes(&s, &ann, &format!("/api/v1/assets/{id1}/original"), &[]);
     assert!(head.starts_with("http/1.1 200"), "{head}");
     for h in [
         "accept-ranges: bytes",
@@ -265,59 +231,44 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     ] {
         assert!(head.contains(h), "{h} in {head}");
     }
-    assert_eq!(
-        &raw[split + 4..],
-        &big[..],
-        "the original comes back byte for byte"
-    );
+    assert_eq!(&body[..], &big[..], "the original comes back byte for byte");
     for (range, want) in [
         ("bytes=0-0", 0..1),
         ("bytes=65535-65537", 65535..65538),
         ("bytes=1000000-", 1000000..big.len()),
         ("bytes=-10", big.len() - 10..big.len()),
     ] {
-        let out = std::process::Command::new("curl")
-            .args([
-                "-sk",
-                "--http1.1",
-                "-w",
-                "%{http_code}",
-                "-o",
-                "-",
-                "-H",
-                &auth,
-                "-H",
-                &format!("range: {range}"),
-                &url(&format!("/api/v1/assets/{id1}/original")),
-            ])
-            .output()
-            .unwrap();
-        let (body, code) = out.stdout.split_at(out.stdout.len() - 3);
-        assert_eq!(code, b"206", "{range}");
-        assert_eq!(body, &big[want], "{range}");
+        let r = s
+            .call("GET", &format!("/api/v1/assets/{id1}/original"))
+            .bearer(&ann)
+            .header("range", range)
+            .send();
+        assert_eq!(r.status, 206, "{range}");
+        assert_eq!(&r.body[..], &big[want], "{range}");
     }
-    let (st, _) = s.curl(&[
-        "-H",
-        &auth,
-        "-H",
-        "range: bytes=99999999-",
-        &url(&format!("/api/v1/assets/{id1}/original")),
-    ]);
-    assert_eq!(st, 416);
+    let r = s
+        .call("GET", &format!("/api/v1/assets/{id1}/original"))
+        .bearer(&ann)
+        .header("range", "bytes=99999999-")
+        .send();
+    assert_eq!(r.status, 416);
+    assert_eq!(r.error_code().as_deref(), Some("range-not-satisfiable"));
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes */{}", big.len()).as_str())
+    );
     let etag = head
         .lines()
         .find_map(|l| l.strip_prefix("etag: "))
         .unwrap()
         .trim()
         .to_string();
-    let (st, _) = s.curl(&[
-        "-H",
-        &auth,
-        "-H",
-        &format!("if-none-match: {etag}"),
-        &url(&format!("/api/v1/assets/{id1}/original")),
-    ]);
-    assert_eq!(st, 304);
+    let r = s
+        .call("GET", &format!("/api/v1/assets/{id1}/original"))
+        .bearer(&ann)
+        .header("if-none-match", &etag)
+        .send();
+    assert_eq!(r.status, 304);
 
     // Another user sees none of it.
     let (_, bob) = new_user(&s, &admin, "bob@example.org");
@@ -326,37 +277,23 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
         format!("/api/v1/assets/{id1}"),
         format!("/api/v1/assets/{id1}/original"),
     ] {
-        assert_eq!(s.curl(&["-H", &bauth, &url(&path)]).0, 404, "{path}");
+        assert_eq!(req(&s, "GET", &bauth, &path).0, 404, "{path}");
     }
     assert_eq!(
-        s.curl(&[
-            "-X",
-            "DELETE",
-            "-H",
-            &bauth,
-            &url(&format!("/api/v1/assets/{id1}"))
-        ])
-        .0,
+        req(&s, "DELETE", &bauth, &format!("/api/v1/assets/{id1}")).0,
         404
     );
-    let (_, text) = s.curl(&["-H", &bauth, &url("/api/v1/assets")]);
+    let (_, text) = req(&s, "GET", &bauth, "/api/v1/assets");
     assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(0));
 
     // Trash: gone from the timeline, listed in the trash, still the owner's.
     assert_eq!(
-        s.curl(&[
-            "-X",
-            "DELETE",
-            "-H",
-            &auth,
-            &url(&format!("/api/v1/assets/{}", ids[1]))
-        ])
-        .0,
+        req(&s, "DELETE", &auth, &format!("/api/v1/assets/{}", ids[1])).0,
         200
     );
-    let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets")]);
+    let (_, text) = req(&s, "GET", &auth, "/api/v1/assets");
     assert_eq!(json_of(&text)["items"].as_array().map(Vec::len), Some(3));
-    let (_, text) = s.curl(&["-H", &auth, &url("/api/v1/assets?trashed=true")]);
+    let (_, text) = req(&s, "GET", &auth, "/api/v1/assets?trashed=true");
     assert_eq!(
         json_of(&text)["items"][0]["id"].as_str(),
         Some(ids[1].as_str())
@@ -441,6 +378,30 @@ fn reset_peak_rss(s: &Server) {
     std::fs::write(format!("/proc/{}/clear_refs", s.child.id()), "5").expect("reset peak RSS");
 }
 
+/// `size` bytes: an MP4 signature, then `block` over and over.
+struct Generated {
+    head: Vec<u8>,
+    block: Vec<u8>,
+    size: usize,
+    at: usize,
+}
+
+impl std::io::Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() && self.at < self.size {
+            buf[n] = if self.at < self.head.len() {
+                self.head[self.at]
+            } else {
+                self.block[(self.at - self.head.len()) % self.block.len()]
+            };
+            n += 1;
+            self.at += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// A 256 MiB upload and download through the real server: the server's peak
 /// memory must not grow with the file (streams, never buffers it).
 /// `PIXELUNION_TEST_LARGE_MIB=4096` runs the same check with 4 GiB (see
@@ -451,62 +412,41 @@ fn large_files_stream_in_constant_memory() {
     let s = Server::start(&dir.path().join("data"));
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
-    let auth = format!("authorization: Bearer {ann}");
     let mib: usize = std::env::var("PIXELUNION_TEST_LARGE_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
     let size: usize = mib << 20;
-    let path = dir.path().join("big.mp4");
-    {
-        use std::io::Write;
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        f.write_all(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom").unwrap();
-        let block: Vec<u8> = (0..(1u32 << 20))
-            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
-            .collect();
-        let mut written = 24;
-        while written < size {
-            let n = (size - written).min(block.len());
-            f.write_all(&block[..n]).unwrap();
-            written += n;
-        }
-    }
+    // The file is generated as it is sent: neither the test nor the server
+    // ever holds it whole.
+    let block: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let generated = Generated {
+        head: b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec(),
+        block,
+        size,
+        at: 0,
+    };
     reset_peak_rss(&s);
     let before = peak_rss_kib(&s);
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &auth,
-        // -T streams the file (--data-binary would load it into curl's memory)
-        "-T",
-        &path.display().to_string(),
-        "--max-time",
-        "3600",
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .sized_reader(generated, size as u64)
+        .timeout(std::time::Duration::from_secs(3600))
+        .send();
+    let text = r.text();
+    assert_eq!(r.status, 201, "{text}");
     let upload_peak = peak_rss_kib(&s);
     let id = json_of(&text)["asset"]["id"].as_str().unwrap().to_string();
     reset_peak_rss(&s);
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sk",
-            "--http1.1",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code} %{size_download}",
-            "--max-time",
-            "3600",
-            "-H",
-            &auth,
-        ])
-        .arg(format!("{}/api/v1/assets/{id}/original", s.url))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("200 {size}"));
+    let (st, got) = s
+        .call("GET", &format!("/api/v1/assets/{id}/original"))
+        .bearer(&ann)
+        .timeout(std::time::Duration::from_secs(3600))
+        .send_discarding();
+    assert_eq!((st, got), (200, size as u64));
     let download_peak = peak_rss_kib(&s);
     eprintln!(
         "peak RSS: before {before} KiB, during {mib} MiB upload {upload_peak} KiB, during download {download_peak} KiB"

@@ -6,14 +6,12 @@
 //! - a permitted call is never 401/403/5xx;
 //! - without credentials every gated route is 401; API tokens never reach
 //!   account or admin routes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::harness::*;
 
 use pixelunion_auth::{Role, roles};
 use pixelunion_server::http::routes::{Access, ROUTES, Target};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Signs in with a one-time password, sets a password and (for privileged
 /// roles) enrols TOTP; returns a ready session token.
@@ -82,24 +80,7 @@ fn every_route_for_every_role_against_another_users_data() {
         0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
     ];
     photo.extend_from_slice(&[7u8; 4096]);
-    let photo_path = dir.path().join("victim.jpg");
-    std::fs::write(&photo_path, &photo).unwrap();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {victim}"),
-        "-H",
-        "x-file-name: victim.jpg",
-        "--data-binary",
-        &format!("@{}", photo_path.display()),
-        &format!("{}/api/v1/assets", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
-    let victim_asset = serde_json::from_str::<Value>(&text).unwrap()["asset"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let victim_asset = upload(&s, &victim, "victim.jpg", &photo);
     let (st, v) = s.api(
         "POST",
         "/api/v1/albums",
@@ -108,28 +89,18 @@ fn every_route_for_every_role_against_another_users_data() {
     );
     assert_eq!(st, 201, "{v}");
     let victim_album = v["id"].as_str().unwrap().to_string();
-    let (st, text) = s.curl(&[
-        "-X",
-        "POST",
-        "-D",
-        "-",
-        "-H",
-        &format!("authorization: Bearer {victim}"),
-        "-H",
-        "tus-resumable: 1.0.0",
-        "-H",
-        "upload-length: 100",
-        &format!("{}/api/v1/uploads", s.url),
-    ]);
-    assert_eq!(st, 201, "{text}");
-    let victim_upload = text
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("location: /api/v1/uploads/")
-                .map(|v| v.trim().to_string())
-        })
-        .expect("Location header");
+    let r = s
+        .call("POST", "/api/v1/uploads")
+        .bearer(&victim)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "100")
+        .send();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let victim_upload = r
+        .header("location")
+        .and_then(|l| l.strip_prefix("/api/v1/uploads/"))
+        .expect("Location header")
+        .to_string();
     let (st, v) = s.api(
         "POST",
         "/api/v1/admin/invites",

@@ -1,0 +1,275 @@
+//! Users, credentials, sessions, API tokens, invitations and the audit trail.
+
+use pixelunion_auth::Role;
+use pixelunion_catalog::{AuditRow, Catalog, CatalogError};
+
+use crate::support::*;
+
+pub async fn accounts(c: &Catalog) {
+    assert_eq!(c.count_users().await.expect("count"), 0);
+    c.create_user(&user("u1", b"idx-1")).await.expect("create");
+    c.create_user(&user("u2", b"idx-2")).await.expect("create");
+    assert!(matches!(
+        c.create_user(&user("u3", b"idx-1")).await,
+        Err(CatalogError::AlreadyExists)
+    ));
+    assert_eq!(c.count_users().await.expect("count"), 2);
+    let found = c
+        .user_by_email_index(&[b"nope".to_vec(), b"idx-2".to_vec()])
+        .await
+        .expect("find")
+        .expect("some");
+    assert_eq!(found, user("u2", b"idx-2"));
+    assert!(
+        c.user_by_email_index(&[b"nope".to_vec()])
+            .await
+            .expect("find")
+            .is_none()
+    );
+
+    c.set_password("u1", "$argon2id$new", false)
+        .await
+        .expect("pw");
+    c.set_role("u1", Role::Admin).await.expect("role");
+    let q = "UPDATE users SET role = 'emperor' WHERE id = 'u1'";
+    let refused = match c {
+        Catalog::Sqlite(p, _) => sqlx::query(q).execute(p).await.is_err(),
+        Catalog::Postgres(p) => sqlx::query(q).execute(p).await.is_err(),
+    };
+    assert!(refused, "roles are checked by the schema too");
+    c.set_disabled("u2", true).await.expect("disable");
+    c.touch_login("u1", 77).await.expect("touch");
+    let u1 = c.user_by_id("u1").await.expect("get").expect("some");
+    assert_eq!(
+        (
+            u1.password_hash.as_str(),
+            u1.must_change_password,
+            u1.role.as_str(),
+            u1.last_login_at
+        ),
+        ("$argon2id$new", false, "admin", Some(77))
+    );
+    assert!(
+        c.user_by_id("u2")
+            .await
+            .expect("get")
+            .expect("some")
+            .disabled
+    );
+    assert!(matches!(
+        c.set_password("ghost", "x", false).await,
+        Err(CatalogError::NotFound)
+    ));
+
+    // TOTP replay guard: a step is accepted once, later steps only.
+    c.set_totp("u1", Some(b"ct-secret")).await.expect("totp");
+    assert!(c.claim_totp_step("u1", 100).await.expect("claim"));
+    assert!(
+        !c.claim_totp_step("u1", 100).await.expect("claim"),
+        "replay"
+    );
+    assert!(
+        !c.claim_totp_step("u1", 99).await.expect("claim"),
+        "older step"
+    );
+    assert!(c.claim_totp_step("u1", 101).await.expect("claim"));
+    c.set_totp("u1", None).await.expect("clear");
+    assert_eq!(
+        c.user_by_id("u1")
+            .await
+            .expect("get")
+            .expect("some")
+            .totp_secret,
+        None
+    );
+
+    c.replace_recovery_codes("u1", &[[1; 32], [2; 32]])
+        .await
+        .expect("codes");
+    assert!(c.use_recovery_code("u1", &[1; 32], 5).await.expect("use"));
+    assert!(
+        !c.use_recovery_code("u1", &[1; 32], 6).await.expect("use"),
+        "single use"
+    );
+    assert!(
+        !c.use_recovery_code("u2", &[2; 32], 6).await.expect("use"),
+        "another user's code"
+    );
+    assert_eq!(c.recovery_codes_left("u1").await.expect("left"), 1);
+
+    c.create_session(&session(b"h1", "s1", "u1", 10))
+        .await
+        .expect("session");
+    c.create_session(&session(b"h2", "s2", "u1", 20))
+        .await
+        .expect("session");
+    c.create_session(&session(b"h3", "s3", "u2", 30))
+        .await
+        .expect("session");
+    assert_eq!(
+        c.session_by_token_hash(b"h1").await.expect("get"),
+        Some(session(b"h1", "s1", "u1", 10))
+    );
+    c.touch_session(b"h1", 50).await.expect("touch");
+    let list = c.list_sessions("u1").await.expect("list");
+    assert_eq!(
+        list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["s1", "s2"]
+    );
+    assert!(
+        !c.delete_session("u1", "s3").await.expect("delete"),
+        "cannot revoke another user's session"
+    );
+    assert!(c.delete_session("u1", "s2").await.expect("delete"));
+    c.create_session(&session(b"h4", "s4", "u1", 60))
+        .await
+        .expect("session");
+    assert_eq!(
+        c.delete_other_sessions("u1", Some(b"h1"))
+            .await
+            .expect("others"),
+        1
+    );
+    assert_eq!(c.list_sessions("u1").await.expect("list").len(), 1);
+    c.delete_session_by_hash(b"h1").await.expect("logout");
+    assert!(c.session_by_token_hash(b"h1").await.expect("get").is_none());
+    assert_eq!(c.list_sessions("u2").await.expect("list").len(), 1);
+
+    let tok = |id: &str, user: &str, hash: &[u8]| pixelunion_catalog::ApiTokenRow {
+        id: id.into(),
+        user_id: user.into(),
+        token_hash: hash.to_vec(),
+        name: b"ct-name".to_vec(),
+        scope: "read".into(),
+        created_at: 5,
+        expires_at: 500,
+        last_used_at: None,
+    };
+    c.create_api_token(&tok("t1", "u1", b"th1"))
+        .await
+        .expect("token");
+    c.create_api_token(&tok("t2", "u2", b"th2"))
+        .await
+        .expect("token");
+    assert!(
+        c.create_api_token(&tok("t3", "u1", b"th1")).await.is_err(),
+        "hash is unique"
+    );
+    let mut bad = tok("t4", "u1", b"th4");
+    bad.scope = "root".into();
+    assert!(
+        c.create_api_token(&bad).await.is_err(),
+        "scope is checked by the schema"
+    );
+    assert_eq!(
+        c.api_token_by_hash(b"th1").await.expect("get"),
+        Some(tok("t1", "u1", b"th1"))
+    );
+    c.touch_api_token(b"th1", 9).await.expect("touch");
+    assert_eq!(
+        c.list_api_tokens("u1").await.expect("list")[0].last_used_at,
+        Some(9)
+    );
+    assert!(
+        !c.delete_api_token("u1", "t2").await.expect("delete"),
+        "not another user's token"
+    );
+    assert!(c.delete_api_token("u1", "t1").await.expect("delete"));
+    assert!(c.api_token_by_hash(b"th1").await.expect("get").is_none());
+
+    let inv = |id: &str, hash: &[u8], expires: i64| pixelunion_catalog::InviteRow {
+        id: id.into(),
+        token_hash: hash.to_vec(),
+        role: Role::User,
+        email_index: None,
+        created_by: "u1".into(),
+        created_at: 1,
+        expires_at: expires,
+        used_at: None,
+    };
+    c.create_invite(&inv("i1", b"ih1", 100))
+        .await
+        .expect("invite");
+    c.create_invite(&inv("i2", b"ih2", 10))
+        .await
+        .expect("invite");
+    c.create_invite(&inv("i3", b"ih3", 100))
+        .await
+        .expect("invite");
+    assert_eq!(c.list_invites().await.expect("list").len(), 3);
+    assert!(
+        !c.accept_invite(b"ih2", 50, &user("n0", b"idx-n0"))
+            .await
+            .expect("expired"),
+        "expired"
+    );
+    assert!(
+        c.accept_invite(b"ih1", 50, &user("n1", b"idx-n1"))
+            .await
+            .expect("accept")
+    );
+    assert!(
+        !c.accept_invite(b"ih1", 51, &user("n2", b"idx-n2"))
+            .await
+            .expect("reuse"),
+        "single use"
+    );
+    assert!(c.user_by_id("n1").await.expect("get").is_some());
+    assert!(
+        c.user_by_id("n0").await.expect("get").is_none()
+            && c.user_by_id("n2").await.expect("get").is_none(),
+        "nothing created on refusal"
+    );
+    // A taken e-mail rolls the claim back: the invitation stays usable.
+    assert!(matches!(
+        c.accept_invite(b"ih3", 50, &user("n3", b"idx-n1")).await,
+        Err(CatalogError::AlreadyExists)
+    ));
+    assert_eq!(
+        c.invite_by_hash(b"ih3")
+            .await
+            .expect("get")
+            .expect("some")
+            .used_at,
+        None
+    );
+    assert!(c.delete_invite("i3").await.expect("delete"));
+    assert!(
+        !c.delete_invite("i1").await.expect("delete"),
+        "used invitations stay on record"
+    );
+
+    for (i, action) in ["login", "login", "session.revoke"].iter().enumerate() {
+        c.append_audit(&AuditRow {
+            seq: 0,
+            at: i as i64,
+            actor: Some("u1".into()),
+            action: (*action).into(),
+            target: None,
+            outcome: "success".into(),
+            details: None,
+        })
+        .await
+        .expect("audit");
+    }
+    let recent = c.recent_audit(2).await.expect("audit");
+    assert_eq!(
+        recent.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["session.revoke", "login"]
+    );
+    assert!(recent[0].seq > recent[1].seq);
+    // Append-only: the database itself refuses changes.
+    let upd = "UPDATE audit_events SET outcome = 'failure'";
+    let del = "DELETE FROM audit_events";
+    match c {
+        Catalog::Sqlite(p, _) => {
+            assert!(sqlx::query(upd).execute(p).await.is_err());
+            assert!(sqlx::query(del).execute(p).await.is_err());
+        }
+        Catalog::Postgres(p) => {
+            assert!(sqlx::query(upd).execute(p).await.is_err());
+            assert!(sqlx::query(del).execute(p).await.is_err());
+        }
+    }
+    assert_eq!(c.recent_audit(10).await.expect("audit").len(), 3);
+}

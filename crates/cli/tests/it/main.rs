@@ -1,0 +1,29 @@
+//! The integration tests, in one binary (one link step instead of one per
+//! file). Each module starts the real `pixelunion` binary where only the
+//! process shows what is tested (key material in memory and on disk, crash
+//! safety, TLS, the browser) and talks to it over HTTPS through
+//! [`harness`]. Tests that need a service (PostgreSQL, S3, media tools,
+//! Chromium) take its address from the environment and say when they skip;
+//! with `CI` set, a missing service is a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    missing_debug_implementations
+)]
+
+mod harness;
+
+mod access_matrix;
+mod accounts;
+mod browser;
+mod crash;
+mod errors;
+mod formats;
+mod import;
+mod library;
+mod lifecycle;
+mod media;
+mod organise;
+mod pages;
+mod resumable;
