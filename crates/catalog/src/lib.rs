@@ -25,6 +25,7 @@ macro_rules! with_pool {
 mod accounts;
 mod albums;
 mod assets;
+mod backups;
 mod dialect;
 mod error;
 mod intents;
@@ -32,6 +33,7 @@ pub mod jobs;
 mod keys;
 mod media;
 mod reader;
+pub mod snapshot;
 mod uploads;
 mod values;
 
@@ -47,6 +49,7 @@ use sqlx::sqlite::{
 pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
+pub use backups::{Backlog, BackupRun, ReferencedBlob};
 pub use error::{CatalogError, Result};
 pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;

@@ -23,6 +23,8 @@ pub struct AssetFileRow {
     pub width: i32,
     /// pixels
     pub height: i32,
+    /// SHA-256 of the stored ciphertext (absent on rows from before it was kept)
+    pub sha256: Option<Vec<u8>>,
 }
 
 /// What the pipeline learnt and made.
@@ -46,7 +48,7 @@ pub struct MediaResult {
 macro_rules! replace_file {
     ($tx:ident, $asset:expr, $f:expr, $now:expr) => {{
         let old = "SELECT blob_name FROM asset_files WHERE asset_id = $1 AND kind = $2";
-        let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let insert = "INSERT INTO asset_files (asset_id, kind, blob_name, mime, size, width, height, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let (asset, f, now_ms): (&str, &AssetFileRow, i64) = ($asset, $f, $now);
         let previous: Vec<(String,)> = sqlx::query_as(old).bind(asset).bind(f.kind).fetch_all(&mut *$tx).await?;
         sqlx::query("DELETE FROM asset_files WHERE asset_id = $1 AND kind = $2").bind(asset).bind(f.kind).execute(&mut *$tx).await?;
@@ -56,7 +58,7 @@ macro_rules! replace_file {
                     .execute(&mut *$tx).await?;
             }
         }
-        sqlx::query(insert).bind(asset).bind(f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height)
+        sqlx::query(insert).bind(asset).bind(f.kind).bind(&f.blob_name).bind(&f.mime).bind(f.size).bind(f.width).bind(f.height).bind(&f.sha256)
             .execute(&mut *$tx).await?;
         sqlx::query(crate::intents::CLEAR).bind(&f.blob_name).execute(&mut *$tx).await?;
         sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&f.blob_name).bind(now_ms)
@@ -134,7 +136,7 @@ impl Catalog {
         asset: &str,
         kind: FileKind,
     ) -> Result<Option<AssetFileRow>> {
-        let q = "SELECT f.asset_id, f.kind, f.blob_name, f.mime, f.size, f.width, f.height FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = $1 AND f.asset_id = $2 AND f.kind = $3";
+        let q = "SELECT f.asset_id, f.kind, f.blob_name, f.mime, f.size, f.width, f.height, f.sha256 FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = $1 AND f.asset_id = $2 AND f.kind = $3";
         Ok(
             with_pool!(self, p => sqlx::query_as(q).bind(owner).bind(asset).bind(kind).fetch_optional(p).await?),
         )

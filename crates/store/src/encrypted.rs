@@ -12,7 +12,7 @@ use pixelunion_vault::blob::{BlobEncryptor, BlobHeader, BlobLayout, HEADER_LEN, 
 use pixelunion_vault::{DataKey, ObjectId};
 
 use crate::error::{Result, StoreError};
-use crate::{BlobName, BlobStore};
+use crate::{BlobName, BlobStore, ObjectKey};
 
 /// Multipart part size: S3's minimum is 5 MiB; memory in flight is bounded by
 /// part size × [`MAX_PARTS_IN_FLIGHT`].
@@ -25,7 +25,7 @@ pub const WINDOW: u64 = 1 << 20;
 /// An encrypted object opened for random access: name, header and sizes.
 #[derive(Debug, Clone)]
 pub struct EncryptedObject {
-    name: BlobName,
+    path: object_store::path::Path,
     header: BlobHeader,
     layout: BlobLayout,
 }
@@ -35,17 +35,24 @@ impl EncryptedObject {
     pub fn plaintext_len(&self) -> u64 {
         self.layout.plaintext_len()
     }
+
+    /// The key that encrypted it (named in its header).
+    pub fn key_id(&self) -> pixelunion_vault::KeyId {
+        self.header.key_id()
+    }
 }
 
 /// What was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredBlob {
+pub struct StoredBlob<N = BlobName> {
     /// the object's opaque name
-    pub name: BlobName,
+    pub name: N,
     /// plaintext bytes
     pub plaintext_len: u64,
     /// bytes in the store
     pub ciphertext_len: u64,
+    /// SHA-256 of the bytes in the store (what a backup copy must match)
+    pub ciphertext_sha256: [u8; 32],
 }
 
 impl BlobStore {
@@ -54,14 +61,15 @@ impl BlobStore {
     /// intent first), in constant memory. The object becomes visible only when
     /// the whole stream has been written; on any error the partial upload is
     /// aborted and nothing is visible.
-    pub async fn put_encrypted_stream<S, E>(
+    pub async fn put_encrypted_stream<N, S, E>(
         &self,
         key: &DataKey,
         object: ObjectId,
-        name: BlobName,
+        name: N,
         mut source: S,
-    ) -> Result<StoredBlob>
+    ) -> Result<StoredBlob<N>>
     where
+        N: ObjectKey,
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
@@ -72,7 +80,9 @@ impl BlobStore {
             .map_err(|e| StoreError::backend(self.label, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut enc = BlobEncryptor::new(key, object)?;
+        let mut digest = pixelunion_vault::Sha256Stream::default();
         writer.write(enc.header().as_bytes());
+        digest.update(enc.header().as_bytes());
         let mut out = Vec::with_capacity(1 << 20);
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
@@ -86,6 +96,7 @@ impl BlobStore {
                     .await
                     .map_err(|e| StoreError::backend(self.label, e))?;
                 writer.write(&out);
+                digest.update(&out);
                 ciphertext_len += out.len() as u64;
                 out.clear();
             }
@@ -98,15 +109,18 @@ impl BlobStore {
         }
         enc.finish(&mut out)?;
         writer.write(&out);
+        digest.update(&out);
         ciphertext_len += out.len() as u64;
         writer
             .finish()
             .await
             .map_err(|e| StoreError::backend(self.label, e))?;
+        self.make_durable(&name.path()).await?;
         Ok(StoredBlob {
             name,
             plaintext_len,
             ciphertext_len,
+            ciphertext_sha256: digest.finish(),
         })
     }
 
@@ -122,11 +136,13 @@ impl BlobStore {
     ) -> Result<StoredBlob> {
         let blob = pixelunion_vault::blob::encrypt_to_vec(key, object, plaintext)?;
         let ciphertext_len = blob.len() as u64;
+        let ciphertext_sha256 = pixelunion_vault::sha256(&blob);
         self.put(&name, Bytes::from(blob)).await?;
         Ok(StoredBlob {
             name,
             plaintext_len: plaintext.len() as u64,
             ciphertext_len,
+            ciphertext_sha256,
         })
     }
 
@@ -143,13 +159,13 @@ impl BlobStore {
 
     /// Reads what random access to an encrypted object needs — its size and
     /// header — once, for any number of range reads.
-    pub async fn open_encrypted(&self, name: &BlobName) -> Result<EncryptedObject> {
+    pub async fn open_encrypted<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<EncryptedObject> {
         let size = self.size(name).await?;
         let header_bytes = self.get_range(name, 0..HEADER_LEN as u64).await?;
         let header = BlobHeader::parse(&header_bytes)?;
         let layout = BlobLayout::from_ciphertext_len(&header, size)?;
         Ok(EncryptedObject {
-            name: name.clone(),
+            path: name.path(),
             header,
             layout,
         })
@@ -171,7 +187,7 @@ impl BlobStore {
         let mut stream = self
             .inner()
             .get_opts(
-                &opened.name.path(),
+                &opened.path,
                 object_store::GetOptions {
                     range: Some(object_store::GetRange::Bounded(span.ciphertext.clone())),
                     ..Default::default()

@@ -13,9 +13,11 @@
 //! write plaintext anywhere.
 
 mod config;
+mod durable;
 mod encrypted;
 mod error;
 mod replica;
+mod snapshots;
 
 use object_store::ObjectStoreExt as _;
 use std::ops::Range;
@@ -28,6 +30,7 @@ use object_store::{ObjectStore, PutPayload};
 pub use config::StoreConfig;
 pub use encrypted::{EncryptedObject, StoredBlob, WINDOW};
 pub use error::{Result, StoreError};
+pub use snapshots::{ListedSnapshot, SnapshotId, SnapshotObject, SnapshotPart};
 
 /// An opaque object name: 128 random bits as 32 hex characters, fanned out
 /// as `ab/cd/abcd…` so that no directory grows too large.
@@ -71,7 +74,16 @@ impl BlobName {
         }
         pixelunion_vault::ObjectId(id)
     }
+}
 
+/// Something stored under a path of its own: a blob, or a part of a
+/// catalog snapshot.
+pub trait ObjectKey {
+    /// Where it lives in the store.
+    fn path(&self) -> ObjectPath;
+}
+
+impl ObjectKey for BlobName {
     fn path(&self) -> ObjectPath {
         ObjectPath::from(format!("{}/{}/{}", &self.0[..2], &self.0[2..4], self.0))
     }
@@ -105,17 +117,18 @@ impl BlobStore {
         self.label
     }
 
-    /// Writes a whole object atomically.
-    pub async fn put(&self, name: &BlobName, data: Bytes) -> Result<()> {
+    /// Writes a whole object atomically and durably (on stable storage when
+    /// this returns).
+    pub async fn put<N: ObjectKey + ?Sized>(&self, name: &N, data: Bytes) -> Result<()> {
         self.inner
             .put(&name.path(), PutPayload::from_bytes(data))
             .await
             .map_err(|e| StoreError::backend(self.label, e))?;
-        Ok(())
+        self.make_durable(&name.path()).await
     }
 
     /// Reads a whole object.
-    pub async fn get(&self, name: &BlobName) -> Result<Bytes> {
+    pub async fn get<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<Bytes> {
         let r = self
             .inner
             .get(&name.path())
@@ -127,7 +140,11 @@ impl BlobStore {
     }
 
     /// Reads bytes `range` of an object.
-    pub async fn get_range(&self, name: &BlobName, range: Range<u64>) -> Result<Bytes> {
+    pub async fn get_range<N: ObjectKey + ?Sized>(
+        &self,
+        name: &N,
+        range: Range<u64>,
+    ) -> Result<Bytes> {
         self.inner
             .get_range(&name.path(), range)
             .await
@@ -135,7 +152,7 @@ impl BlobStore {
     }
 
     /// Size of an object in bytes.
-    pub async fn size(&self, name: &BlobName) -> Result<u64> {
+    pub async fn size<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<u64> {
         let m = self
             .inner
             .head(&name.path())
@@ -145,7 +162,7 @@ impl BlobStore {
     }
 
     /// Deletes an object (absent is fine).
-    pub async fn delete(&self, name: &BlobName) -> Result<()> {
+    pub async fn delete<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<()> {
         match self.inner.delete(&name.path()).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(StoreError::backend(self.label, e)),

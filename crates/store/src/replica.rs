@@ -9,13 +9,13 @@ use object_store::WriteMultipart;
 use pixelunion_vault::Sha256Stream;
 
 use crate::error::{Result, StoreError};
-use crate::{BlobName, BlobStore};
+use crate::{BlobName, BlobStore, ObjectKey};
 
 const COPY_PART: usize = 8 << 20;
 
 impl BlobStore {
     /// SHA-256 of an object's stored bytes, streamed.
-    pub async fn sha256_of(&self, name: &BlobName) -> Result<[u8; 32]> {
+    pub async fn sha256_of<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<[u8; 32]> {
         let mut stream = self
             .inner()
             .get(&name.path())
@@ -30,10 +30,14 @@ impl BlobStore {
     }
 
     /// Copies object `name` unchanged into `dest` (streamed, at most two
-    /// 8 MiB parts in flight), then reads the copy back and compares
-    /// SHA-256 digests. Returns the digest; a mismatch is
+    /// 8 MiB parts in flight), makes it durable there, then reads the copy
+    /// back and compares SHA-256 digests. Returns the digest; a mismatch is
     /// [`StoreError::ReplicaMismatch`].
-    pub async fn replicate_to(&self, name: &BlobName, dest: &BlobStore) -> Result<[u8; 32]> {
+    pub async fn replicate_to<N: ObjectKey + ?Sized>(
+        &self,
+        name: &N,
+        dest: &BlobStore,
+    ) -> Result<[u8; 32]> {
         let mut stream = self
             .inner()
             .get(&name.path())
@@ -68,6 +72,7 @@ impl BlobStore {
             .finish()
             .await
             .map_err(|e| StoreError::backend(dest.label, e))?;
+        dest.make_durable(&name.path()).await?;
         let sent = h.finish();
         if dest.sha256_of(name).await? != sent {
             let _ = dest.delete(name).await;

@@ -56,9 +56,12 @@ pub struct AssetRow {
     pub media_state: MediaState,
     /// why the pipeline failed (no user content)
     pub media_error: Option<String>,
+    /// SHA-256 of the stored ciphertext of the original (what a backup copy
+    /// must match; absent on rows from before it was kept)
+    pub blob_sha256: Option<Vec<u8>>,
 }
 
-pub(crate) const COLS: &str = "id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error";
+pub(crate) const COLS: &str = "id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error, blob_sha256";
 
 impl Catalog {
     /// Inserts an asset whose blob was written under `intent`, in one
@@ -66,14 +69,14 @@ impl Catalog {
     /// replication to the backup store. [`CatalogError::AlreadyExists`] if
     /// the owner already has this content (nothing changes then).
     pub async fn insert_asset(&self, a: &AssetRow, now_ms: i64) -> Result<()> {
-        let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+        let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error, blob_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
             sqlx::query(q)
                 .bind(&a.id).bind(&a.owner_id).bind(&a.blob_name).bind(a.kind).bind(&a.mime).bind(a.size)
                 .bind(&a.content_index).bind(&a.file_name).bind(a.taken_at).bind(a.uploaded_at).bind(a.sort_at)
                 .bind(a.trashed_at).bind(a.favorite).bind(a.archived).bind(&a.caption).bind(a.width).bind(a.height)
-                .bind(&a.metadata).bind(a.media_state).bind(&a.media_error)
+                .bind(&a.metadata).bind(a.media_state).bind(&a.media_error).bind(&a.blob_sha256)
                 .execute(&mut *tx).await?;
             sqlx::query(crate::intents::CLEAR).bind(&a.blob_name).execute(&mut *tx).await?;
             sqlx::query(jobs::ENQUEUE)
@@ -127,5 +130,6 @@ fn row_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRow> {
         metadata: r.get(17)?,
         media_state: r.get(18)?,
         media_error: r.get(19)?,
+        blob_sha256: r.get(20)?,
     })
 }

@@ -28,6 +28,7 @@ pub async fn assets(c: &Catalog) {
         metadata: None,
         media_state: MediaState::Pending,
         media_error: None,
+        blob_sha256: Some(vec![id.len() as u8; 32]),
     };
     let all = TimelineFilter::default();
     for (i, sort) in [(1, JAN), (2, MAR), (3, FEB), (4, MAR)] {
@@ -327,6 +328,7 @@ pub async fn assets(c: &Catalog) {
         size: 100,
         width: 250,
         height: 375,
+        sha256: Some(vec![7; 32]),
     };
     c.add_intent("file-thumbnail", 1).await.expect("intent");
     let result = pixelunion_catalog::MediaResult {

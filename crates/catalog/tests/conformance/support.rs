@@ -2,7 +2,7 @@
 //! backend, and a drain of the job queue.
 
 use pixelunion_auth::Role;
-use pixelunion_catalog::{Catalog, SessionRow, UserRow};
+use pixelunion_catalog::{Catalog, CatalogError, SessionRow, UserRow};
 
 pub fn user(id: &str, idx: &[u8]) -> UserRow {
     UserRow {
@@ -60,10 +60,15 @@ pub fn ids(rows: &[pixelunion_catalog::AssetRow]) -> Vec<&str> {
     rows.iter().map(|a| a.id.as_str()).collect()
 }
 
-/// The two accounts the library cases own their rows with.
+/// The two accounts the library cases own their rows with (made unless
+/// they exist).
 pub async fn two_users(c: &Catalog) {
-    c.create_user(&user("u1", b"idx-1")).await.expect("create");
-    c.create_user(&user("u2", b"idx-2")).await.expect("create");
+    for (id, idx) in [("u1", b"idx-1"), ("u2", b"idx-2")] {
+        match c.create_user(&user(id, idx)).await {
+            Ok(()) | Err(CatalogError::AlreadyExists) => {}
+            Err(e) => panic!("create {id}: {e}"),
+        }
+    }
 }
 
 /// A fresh, empty catalog for one case, and what removes it afterwards.

@@ -401,6 +401,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
         size: i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX),
         width: fit(asset.width, asset.height),
         height: fit(asset.height, asset.width),
+        sha256: Some(stored.ciphertext_sha256.to_vec()),
     };
     if !c.record_derived_file(&row, now_ms()).await? {
         lease.abandon().await;
@@ -418,15 +419,18 @@ async fn store_file(
     let name = BlobName::random();
     let lease = WriteLease::begin(state, &name).await?;
     let object = name.object_id();
-    if let Err(e) = state
+    let stored = match state
         .stores()
         .primary
         .put_encrypted(key, object, name.clone(), &r.jpeg)
         .await
     {
-        lease.abandon().await;
-        return Err(e.into());
-    }
+        Ok(s) => s,
+        Err(e) => {
+            lease.abandon().await;
+            return Err(e.into());
+        }
+    };
     Ok((
         AssetFileRow {
             asset_id: asset.id.clone(),
@@ -436,6 +440,7 @@ async fn store_file(
             size: r.jpeg.len() as i64,
             width: i32::try_from(r.width).unwrap_or(i32::MAX),
             height: i32::try_from(r.height).unwrap_or(i32::MAX),
+            sha256: Some(stored.ciphertext_sha256.to_vec()),
         },
         lease,
     ))

@@ -194,6 +194,7 @@ mod tests {
             metadata: None,
             media_state: MediaState::Pending,
             media_error: None,
+            blob_sha256: None,
         };
         state
             .catalog()

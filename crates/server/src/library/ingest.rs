@@ -210,6 +210,7 @@ where
         metadata: None,
         media_state: MediaState::Pending,
         media_error: None,
+        blob_sha256: Some(stored.ciphertext_sha256.to_vec()),
     };
     match catalog.insert_asset(&row, now).await {
         Ok(()) => {
