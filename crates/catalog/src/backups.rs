@@ -31,6 +31,17 @@ pub struct ReferencedBlob {
     pub sha256: Option<Vec<u8>>,
 }
 
+/// Whose a blob is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BlobOwner {
+    /// the owning account
+    pub owner_id: String,
+    /// the asset it belongs to
+    pub asset_id: String,
+    /// the asset's original (else a derived file)
+    pub original: bool,
+}
+
 /// The replication backlog.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
@@ -88,6 +99,12 @@ impl Catalog {
         let row: Option<(Option<Vec<u8>>,)> =
             with_pool!(self, p => sqlx::query_as(q).bind(name).fetch_optional(p).await?);
         Ok(row.map(|r| r.0))
+    }
+
+    /// Whose blob `name` is (its asset and owner), if a row references it.
+    pub async fn blob_owner(&self, name: &str) -> Result<Option<BlobOwner>> {
+        let q = "SELECT owner_id, id AS asset_id, TRUE AS original FROM assets WHERE blob_name = $1 UNION ALL SELECT a.owner_id, a.id AS asset_id, FALSE AS original FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE f.blob_name = $1";
+        Ok(with_pool!(self, p => sqlx::query_as(q).bind(name).fetch_optional(p).await?))
     }
 
     /// Blobs whose deletion from the backup store is queued (not orphans).

@@ -33,16 +33,20 @@ pub enum JobKind {
     /// convert a video browsers cannot play into H.264/AAC MP4 (needs the
     /// key; long: its worker renews the lease while it runs)
     Transcode,
+    /// rewrite a blob of the primary store from its backup copy (found
+    /// missing or damaged by a read or the scrubber)
+    Repair,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Replicate,
         JobKind::DropPrimary,
         JobKind::DropBackup,
         JobKind::Media,
         JobKind::Transcode,
+        JobKind::Repair,
     ];
 
     /// Name stored in the database.
@@ -53,6 +57,7 @@ impl JobKind {
             JobKind::DropBackup => "drop-backup",
             JobKind::Media => "media",
             JobKind::Transcode => "transcode",
+            JobKind::Repair => "repair",
         }
     }
 
@@ -218,7 +223,8 @@ mod tests {
             | JobKind::DropPrimary
             | JobKind::DropBackup
             | JobKind::Media
-            | JobKind::Transcode => JobKind::ALL.contains(&k),
+            | JobKind::Transcode
+            | JobKind::Repair => JobKind::ALL.contains(&k),
         };
         for k in [
             JobKind::Replicate,
@@ -226,6 +232,7 @@ mod tests {
             JobKind::DropBackup,
             JobKind::Media,
             JobKind::Transcode,
+            JobKind::Repair,
         ] {
             assert!(listed(k), "{k:?} missing from ALL");
         }

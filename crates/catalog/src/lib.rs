@@ -49,7 +49,7 @@ use sqlx::sqlite::{
 pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
-pub use backups::{Backlog, BackupRun, ReferencedBlob};
+pub use backups::{Backlog, BackupRun, BlobOwner, ReferencedBlob};
 pub use error::{CatalogError, Result};
 pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;

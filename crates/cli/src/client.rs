@@ -1,4 +1,4 @@
-//! HTTPS client for `unseal`, `seal` and `status`, trusting the server's own
+//! HTTPS client for `unseal`, `seal`, `status` and `backup`, trusting the server's own
 //! certificate (or the CA given).
 
 use anyhow::{Context, Result, bail};
@@ -74,6 +74,29 @@ impl Client {
     pub(crate) async fn seal(&self) -> Result<Value> {
         self.call(self.http.post(format!("{}/api/v1/sys/seal", self.base)))
             .await
+    }
+
+    /// `GET path` (under the server's base URL).
+    pub(crate) async fn get(&self, path: &str) -> Result<Value> {
+        self.call(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// `POST path` with a JSON body, waiting up to `wait` for the answer
+    /// (a snapshot or a verification of a large library takes a while).
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        wait: std::time::Duration,
+    ) -> Result<Value> {
+        self.call(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .json(body)
+                .timeout(wait),
+        )
+        .await
     }
 
     pub(crate) async fn status(&self) -> Result<Value> {

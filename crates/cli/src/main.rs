@@ -1,9 +1,11 @@
-//! `pixelunion` — the command line: `serve`, `init`, `unseal`, `seal`, `status`.
+//! `pixelunion` — the command line: `serve`, `init`, `unseal`, `seal`,
+//! `status` and `backup` (`status`, `run`, `list`, `verify`, `restore`).
 //!
 //! Shares are read from the terminal without echo, or from stdin when stdin is
 //! not a terminal — never from argv or the environment — and printed only at
 //! initialisation, to stdout, once. Logs go to stderr and never contain them.
 
+mod backup;
 mod client;
 
 use std::io::{IsTerminal, Read, Write};
@@ -77,6 +79,9 @@ enum Command {
     Seal(ClientArgs),
     /// Show whether the server is initialised and sealed.
     Status(ClientArgs),
+    /// Backups: status, run, list, verify, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
@@ -154,6 +159,7 @@ async fn run(cli: Cli) -> Result<()> {
             report(&status);
             Ok(())
         }
+        Command::Backup(cmd) => backup::run(cmd).await,
         Command::Status(args) => {
             let status = client::Client::new(&args)?.status().await?;
             report(&status);

@@ -22,6 +22,10 @@ const RULES: &[(&str, &[&str])] = &[
         &["crate::http", "axum", "crate::background", "tower_http"],
     ),
     ("background", &["crate::http", "axum", "tower_http"]),
+    (
+        "backup",
+        &["crate::http", "axum", "crate::background", "tower_http"],
+    ),
 ];
 
 /// The forbidden names `source` uses, ignoring comments.

@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod background;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod fields;
@@ -240,7 +241,7 @@ pub async fn initialize(
     Ok(init)
 }
 
-fn create_private_dir(path: &std::path::Path) -> Result<(), ServerError> {
+pub(crate) fn create_private_dir(path: &std::path::Path) -> Result<(), ServerError> {
     let err = |source| ServerError::DataDir {
         path: path.to_path_buf(),
         source,
@@ -291,6 +292,7 @@ pub async fn serve(
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
         tracing::warn!(error = %e, "could not persist key usage at shutdown");
     }
+    backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
     state.catalog().close().await;
     res.map_err(ServerError::Io)

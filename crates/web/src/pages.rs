@@ -413,6 +413,16 @@ pub fn admin(who: Viewer<'_>) -> Markup {
                 h2 { "System" }
                 dl.facts #system {}
             }
+            section.card #backup-card {
+                h2 { "Backups" }
+                p { "Catalog snapshots and copies of every file in the backup store (ciphertext only; it never holds a key)." }
+                dl.facts #backup {}
+                div.actions {
+                    button #backup-snapshot type="button" { "Take a snapshot now" }
+                    button #backup-verify type="button" { "Verify the backup" }
+                }
+                p #backup-result role="status" {}
+            }
             section.card {
                 h2 { "Background jobs" }
                 p { "Counts by kind and state; failed jobs show their reason (never a file name or content)." }

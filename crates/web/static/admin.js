@@ -34,6 +34,51 @@ async function jobs() {
     el('span', { text: `${d.kind} failed after ${d.attempts} attempts: ${d.reason ?? 'no reason recorded'}` }))));
 }
 
+const ago = (secs) => (secs < 120 ? `${secs} s ago` : secs < 7200 ? `${Math.round(secs / 60)} min ago` : `${Math.round(secs / 3600)} h ago`);
+
+function verifyLine(v) {
+  if (!v) return 'Never verified';
+  const d = v.details || {};
+  const when = v.at ? dateTime(v.at) : '';
+  if (v.ok) return `Clean (${d.intact ?? 0} of ${d.referenced ?? 0} copies intact) ${when}`;
+  return `PROBLEMS: ${d.missing ?? 0} missing, ${d.corrupt ?? 0} corrupt, ${d.orphaned ?? 0} orphaned, ${d.unauthentic ?? 0} fail to decrypt — ${when}`;
+}
+
+async function backup() {
+  const b = await api('GET', '/sys/backup');
+  const last = b.last_snapshot;
+  const facts = [
+    ['Backup store', b.backup_store === 'ok' ? 'Answering' : 'DEGRADED: not answering (uploads go on; copies wait)'],
+    ['Last snapshot', last ? `${ago(b.last_snapshot_age_secs)} (${bytes(last.bytes)})` : 'None yet'],
+    ['Snapshots kept', String(b.snapshots)],
+    ['Copies waiting', b.replication_queued ? `${b.replication_queued} (oldest waiting ${b.replication_lag_secs ?? 0} s)` : 'None'],
+    ['Copies failed', String(b.replication_dead)],
+    ['Last verification', verifyLine(b.last_verify)],
+    ['Repairs from the backup', `${b.repairs} rewritten, ${b.healed_reads} reads served from the backup (since start)`],
+  ];
+  $('#backup').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+async function backupAction(button, run) {
+  button.disabled = true;
+  $('#backup-result').textContent = 'Working…';
+  try {
+    $('#backup-result').textContent = await run();
+    await backup();
+  } catch (e) { $('#backup-result').textContent = e.message; }
+  button.disabled = false;
+}
+
+$('#backup-snapshot').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
+  const t = await api('POST', '/sys/backup/snapshots');
+  return `Snapshot ${t.id} taken: ${bytes(t.bytes)} in ${t.took_ms} ms.`;
+}));
+$('#backup-verify').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
+  const r = await api('POST', '/sys/backup/verify', { sample: 20 });
+  return r.ok ? `Clean: ${r.intact} of ${r.referenced} copies intact, ${r.authenticated} decrypted.`
+    : `Problems: ${r.missing} missing, ${r.corrupt} corrupt, ${r.orphaned} orphaned, ${r.unauthentic} fail to decrypt.`;
+}));
+
 const ROLES = ['user', 'support', 'operator', 'security', 'admin'];
 function roleCell(u) {
   const select = el('select', { 'aria-label': `Role of ${u.email ?? 'this account'}` },
@@ -67,6 +112,7 @@ $('#invite-form').addEventListener('submit', async (ev) => {
 });
 
 system().catch(err).then(() => storage()).catch(() => {});
+backup().catch(() => { $('#backup-card').hidden = true; });
 jobs().catch(() => {
   $('#jobs').hidden = true;
   $('#dead-jobs').replaceChildren(el('li', { text: 'The job queue is shown to operators.' }));

@@ -14,3 +14,7 @@ CREATE TABLE backup_runs (
     details TEXT
 );
 CREATE INDEX backup_runs_kind ON backup_runs (kind, started_at);
+
+-- Finding the row of a blob (verification, self-healing).
+CREATE INDEX assets_blob ON assets (blob_name);
+CREATE INDEX asset_files_blob ON asset_files (blob_name);

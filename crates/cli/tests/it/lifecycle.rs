@@ -451,19 +451,6 @@ fn needles(share: &str, root: &pixelunion_vault::root::RootKey) -> Vec<(String, 
     n
 }
 
-fn psql(url: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
-        .output()
-        .expect("psql");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The same lifecycle on the scale-out backends: PostgreSQL for metadata and,
 /// when a test S3 server is configured, S3 buckets for both stores. The
 /// database dump is scanned for key material like the data directory.

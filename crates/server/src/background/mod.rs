@@ -8,12 +8,17 @@
 //!   worker converts videos browsers cannot play (lease renewed while it runs);
 //! - the **sweeper** purges trash older than `library.trash_days`, deletes
 //!   the blobs of crashed writes (expired write intents, including a local
-//!   store's staging files) and abandoned resumable uploads.
+//!   store's staging files) and abandoned resumable uploads, and prunes old
+//!   catalog snapshots;
+//! - **backups**: a catalog snapshot every `backups.snapshot_interval_minutes`
+//!   while unsealed, and a scrub of the primary store every
+//!   `backups.scrub_every_hours` at `backups.scrub_mib_per_sec`.
 //!
 //! It calls the domain (`library`) and the media tools, never the HTTP
 //! layer. It must never log object contents or user data: jobs name opaque
 //! ids only.
 
+mod backups;
 pub mod media;
 mod sweeper;
 mod worker;
@@ -27,6 +32,8 @@ pub fn spawn(state: &AppState) {
     }
     tokio::spawn(worker::run(state.clone(), &worker::TRANSCODE));
     tokio::spawn(sweeper::run(state.clone()));
+    tokio::spawn(backups::snapshots(state.clone()));
+    tokio::spawn(backups::scrubs(state.clone()));
     tokio::spawn(check_tools(state.clone()));
 }
 

@@ -1,6 +1,7 @@
 //! The sweeper: every `library.sweep_interval_secs` (and once at start) it
 //! purges trash past `library.trash_days`, deletes what crashed writes left
-//! (expired blob intents) and drops abandoned resumable uploads.
+//! (expired blob intents), drops abandoned resumable uploads and prunes
+//! catalog snapshots past their retention (`backup::retention`).
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub(super) async fn run(state: AppState) {
                     purged = s.purged,
                     crashed_writes = s.crashed_writes,
                     abandoned_uploads = s.abandoned_uploads,
+                    snapshots_pruned = s.snapshots_pruned,
                     "sweep"
                 );
                 state.wake_jobs();
@@ -41,6 +43,8 @@ pub struct Swept {
     pub crashed_writes: u64,
     /// resumable uploads dropped
     pub abandoned_uploads: u64,
+    /// catalog snapshots past their retention deleted
+    pub snapshots_pruned: u64,
 }
 
 /// One sweep.
@@ -65,6 +69,11 @@ pub async fn sweep_once(
         if c.delete_upload(None, &id, now).await? {
             s.abandoned_uploads += 1;
         }
+    }
+    // The backup store being down must not stop the rest of the sweep.
+    match crate::backup::retention::prune(state).await {
+        Ok(n) => s.snapshots_pruned = n as u64,
+        Err(e) => tracing::warn!(error = %e, "snapshot retention skipped this round"),
     }
     Ok(s)
 }

@@ -22,11 +22,12 @@ const SEALED_RETRY_MS: i64 = 5_000;
 /// Kinds the general workers run: everything but transcoding, which has its
 /// own worker so that a long conversion never holds up thumbnails,
 /// replication or purges.
-pub(super) const GENERAL: [JobKind; 4] = [
+pub(super) const GENERAL: [JobKind; 5] = [
     JobKind::Replicate,
     JobKind::DropPrimary,
     JobKind::DropBackup,
     JobKind::Media,
+    JobKind::Repair,
 ];
 /// The transcode worker's kinds.
 pub(super) const TRANSCODE: [JobKind; 1] = [JobKind::Transcode];
@@ -126,6 +127,13 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
         ),
         JobKind::DropPrimary => done(drop_blob(&stores.primary, &name()?).await),
         JobKind::DropBackup => done(drop_blob(&stores.backup, &name()?).await),
+        JobKind::Repair => match crate::backup::heal::repair(state, &name()?).await {
+            Ok(crate::backup::heal::Repair::Impossible) => {
+                Err("the backup copy is missing or damaged too".into())
+            }
+            Ok(_) => Ok(Ran::Done),
+            Err(e) => Err(e.to_string()),
+        },
     }
 }
 

@@ -115,6 +115,11 @@ error_codes! {
     ShareSetMismatch = "share-set-mismatch", BAD_REQUEST;
     /// The server is not initialized.
     NotInitialized = "not-initialized", CONFLICT;
+    // --- backups
+    /// The backup store does not answer; uploads and downloads go on and replication catches up when it is back.
+    BackupUnavailable = "backup-unavailable", SERVICE_UNAVAILABLE;
+    /// The backup store holds no complete catalog snapshot.
+    NoSnapshot = "no-snapshot", CONFLICT;
     // --- library
     /// The file is empty.
     EmptyFile = "empty-file", BAD_REQUEST;

@@ -205,6 +205,26 @@ impl From<accounts::Error> for ApiError {
     }
 }
 
+impl From<crate::backup::Error> for ApiError {
+    fn from(e: crate::backup::Error) -> Self {
+        use crate::backup::Error as E;
+        match &e {
+            E::Sealed => ApiError::sealed(),
+            E::NoSnapshot => ApiError::new(ErrorCode::NoSnapshot, e.to_string()),
+            E::Store(pixelunion_store::StoreError::Backend {
+                store: "backup", ..
+            }) => {
+                tracing::warn!(error = %e, "backup store unavailable");
+                ApiError::new(
+                    ErrorCode::BackupUnavailable,
+                    "the backup store does not answer; uploads and downloads go on and backups resume when it is back",
+                )
+            }
+            _ => ApiError::internal(&e),
+        }
+    }
+}
+
 impl From<crate::keystate::KeyError> for ApiError {
     fn from(e: crate::keystate::KeyError) -> Self {
         match e {

@@ -11,6 +11,7 @@
 mod admin;
 mod answers;
 mod auth;
+mod backup;
 pub mod codes;
 mod drain;
 pub mod error;
@@ -95,7 +96,9 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
     let data = OpenApiRouter::new()
         .merge(json)
         .merge(library::streaming_router().layer(DefaultBodyLimit::disable()));
-    let sys = sys::router().layer(DefaultBodyLimit::max(SYS_LIMIT));
+    let sys = sys::router()
+        .merge(backup::router())
+        .layer(DefaultBodyLimit::max(SYS_LIMIT));
     (sys, data)
 }
 

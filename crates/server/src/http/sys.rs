@@ -50,9 +50,11 @@ pub(crate) struct Readiness {
     /// why not (`sealed`, `database unreachable`, …); absent when ready
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<&'static str>,
+    /// `ok`, or `degraded` while the backup store does not answer
+    backup: &'static str,
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "system", summary = "Readiness: 503 while sealed or when the database or a store is unreachable",
+#[utoipa::path(get, path = "/readyz", tag = "system", summary = "Readiness: 503 while sealed or when the database or the primary store is unreachable; `backup: degraded` while the backup store is (still ready)",
     responses(
         (status = 200, description = "ready", body = Readiness),
         (status = 503, description = "not ready; `problems` lists why", body = Readiness),
@@ -68,16 +70,27 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<R
     if state.stores().primary.ping().await.is_err() {
         problems.push("primary store unreachable");
     }
-    if state.stores().backup.ping().await.is_err() {
-        problems.push("backup store unreachable");
-    }
+    // The backup store being down degrades backups, not the service: the
+    // replication backlog drains when it is back (status says "degraded").
+    let backup = if crate::backup::status::backup_answers(&state).await {
+        "ok"
+    } else {
+        "degraded"
+    };
     let ready = problems.is_empty();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(Readiness { ready, problems }))
+    (
+        status,
+        Json(Readiness {
+            ready,
+            problems,
+            backup,
+        }),
+    )
 }
 
 /// The key state.
@@ -193,6 +206,23 @@ pub(super) async fn unseal(
     Ok(Json(status_of(&state)))
 }
 
+/// Admits a caller on the server's own machine (the `pixelunion` command:
+/// whoever is there could stop the process anyway) with no account, and from
+/// elsewhere only a signed-in operator; the operator's id, if any.
+pub(super) async fn loopback_or_operator(
+    state: &AppState,
+    peer: SocketAddr,
+    parts: &axum::http::request::Parts,
+) -> Result<Option<String>, ApiError> {
+    if peer.ip().is_loopback() {
+        return Ok(None);
+    }
+    let c = credentials(parts);
+    let p = authenticate(state, &c).await?;
+    admit::<gate::OperateSystem>(&p, c.verb)?;
+    Ok(Some(p.user.id))
+}
+
 #[utoipa::path(post, path = "/api/v1/sys/seal", tag = "system", summary = "Wipe the keys from memory (from the server's machine, or as a signed-in operator)",
     responses((status = 200, description = "sealed", body = SysStatus)))]
 pub(super) async fn seal(
@@ -200,21 +230,17 @@ pub(super) async fn seal(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     parts: axum::http::request::Parts,
 ) -> Result<Json<SysStatus>, ApiError> {
-    // From the server's own machine (the `pixelunion seal` command) no account
-    // is needed: whoever is there could stop the process anyway. From
-    // elsewhere only a signed-in operator may seal.
-    let actor = if peer.ip().is_loopback() || state.keys().is_sealed() {
+    // Sealing a sealed server changes nothing, so nobody needs to be asked.
+    let actor = if state.keys().is_sealed() {
         None
     } else {
-        let c = credentials(&parts);
-        let p = authenticate(&state, &c).await?;
-        admit::<gate::OperateSystem>(&p, c.verb)?;
-        Some(p.user.id)
+        loopback_or_operator(&state, peer, &parts).await?
     };
     crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
         tracing::warn!(error = %e, "could not persist key usage before sealing");
     }
+    crate::backup::snapshot::take_if_unsealed(&state, "seal").await;
     state.keys().seal();
     tracing::info!(peer = %peer.ip(), "server sealed");
     Ok(Json(status_of(&state)))

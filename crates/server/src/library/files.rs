@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::Stream;
 use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
-use pixelunion_store::{BlobName, EncryptedObject, StoreError};
+use pixelunion_store::{BlobName, EncryptedObject, StoreError, WINDOW};
 use pixelunion_vault::{DataKey, ObjectId};
 
 use super::{Error, Result, asset_object_id, assets};
@@ -33,25 +33,107 @@ pub struct Readable {
     pub file_name: Option<String>,
 }
 
+/// Where a read's bytes come from: the primary copy, or — when that is
+/// missing or fails authentication — the backup copy, whose every segment
+/// is authenticated as it is served (a damaged or substituted copy cannot
+/// pass), while a repair job rewrites the primary.
+#[derive(Debug, Clone)]
+pub enum Opened {
+    /// the primary copy
+    Primary(Arc<EncryptedObject>),
+    /// the backup copy
+    Backup(Arc<EncryptedObject>),
+}
+
+/// Whether a primary read failed because the object is gone or damaged
+/// (not because the store is unreachable).
+fn damaged(e: &StoreError) -> bool {
+    matches!(e, StoreError::NotFound(_) | StoreError::Vault(_))
+}
+
 impl Readable {
-    /// Reads the header and size once, for any number of range reads.
-    pub async fn open(&self, state: &AppState) -> Result<Arc<EncryptedObject>> {
-        Ok(Arc::new(
-            state.stores().primary.open_encrypted(&self.blob).await?,
-        ))
+    /// Reads the header and size once, for any number of range reads; falls
+    /// back to the backup copy if the primary one is missing or damaged.
+    pub async fn open(&self, state: &AppState) -> Result<Opened> {
+        match state.stores().primary.open_encrypted(&self.blob).await {
+            Ok(o) => Ok(Opened::Primary(Arc::new(o))),
+            Err(e) if damaged(&e) => match open_backup(state, &self.blob).await {
+                Some(o) => Ok(Opened::Backup(o)),
+                None => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The plaintext bytes `span`, fetched and decrypted window by window.
+    /// A window the primary copy cannot give (missing, damaged) is read from
+    /// the backup copy, and so is the rest of the stream.
     pub fn stream(
         &self,
         state: &AppState,
-        opened: Arc<EncryptedObject>,
+        opened: Opened,
         span: Range<u64>,
     ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
-        state
-            .stores()
-            .primary
-            .decrypted_stream(self.key.clone(), self.object, opened, span)
+        let (state, key, object, blob) = (
+            state.clone(),
+            self.key.clone(),
+            self.object,
+            self.blob.clone(),
+        );
+        let end = span.end;
+        futures::stream::unfold(Some((span.start, opened)), move |at| {
+            let (state, key, blob) = (state.clone(), key.clone(), blob.clone());
+            async move {
+                let (pos, opened) = at?;
+                if pos >= end {
+                    return None;
+                }
+                let to = (pos + WINDOW).min(end);
+                let read = |o: Opened| {
+                    let (state, key) = (state.clone(), key.clone());
+                    async move {
+                        let (store, obj) = match &o {
+                            Opened::Primary(x) => (&state.stores().primary, x),
+                            Opened::Backup(x) => (&state.stores().backup, x),
+                        };
+                        store.read_decrypted(&key, object, obj, pos..to).await
+                    }
+                };
+                let got = match read(opened.clone()).await {
+                    Err(e) if damaged(&e) && matches!(opened, Opened::Primary(_)) => {
+                        match open_backup(&state, &blob).await {
+                            Some(b) => {
+                                let b = Opened::Backup(b);
+                                read(b.clone()).await.map(|v| (v, b))
+                            }
+                            None => Err(e),
+                        }
+                    }
+                    other => other.map(|v| (v, opened)),
+                };
+                match got {
+                    Ok((v, o)) => Some((Ok(Bytes::from(v)), Some((to, o)))),
+                    // One error ends the stream.
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        })
+    }
+}
+
+/// The backup copy of `blob`, opened, after counting and auditing the
+/// fallback and queueing the primary's repair; `None` if there is no usable
+/// backup copy either.
+async fn open_backup(state: &AppState, blob: &BlobName) -> Option<Arc<EncryptedObject>> {
+    match state.stores().backup.open_encrypted(blob).await {
+        Ok(o) => {
+            crate::backup::heal::read_healed(state, blob).await;
+            Some(Arc::new(o))
+        }
+        Err(e) => {
+            tracing::error!(blob = %blob.as_str(), error = %e, "primary copy missing or damaged and no usable backup copy");
+            None
+        }
     }
 }
 
@@ -147,9 +229,25 @@ pub async fn read_rendition(
 ) -> Result<Vec<u8>> {
     let key = state.keys().user_key(user)?;
     let name = BlobName::parse(&file.blob_name)?;
-    Ok(state
-        .stores()
+    let stores = state.stores();
+    match stores
         .primary
         .get_decrypted(&key, name.object_id(), &name)
-        .await?)
+        .await
+    {
+        Err(e) if damaged(&e) => {
+            match stores
+                .backup
+                .get_decrypted(&key, name.object_id(), &name)
+                .await
+            {
+                Ok(v) => {
+                    crate::backup::heal::read_healed(state, &name).await;
+                    Ok(v)
+                }
+                Err(_) => Err(e.into()),
+            }
+        }
+        other => Ok(other?),
+    }
 }

@@ -27,6 +27,18 @@ pub fn finish_setup(
     password: &str,
     enrol_totp: bool,
 ) -> String {
+    setup_account(s, email, otp, password, enrol_totp).0
+}
+
+/// [`finish_setup`], also returning the TOTP secret when one was enrolled
+/// (to sign in again later).
+pub fn setup_account(
+    s: &Server,
+    email: &str,
+    otp: &str,
+    password: &str,
+    enrol_totp: bool,
+) -> (String, Option<Vec<u8>>) {
     let (st, v) = s.api(
         "POST",
         "/api/v1/auth/login",
@@ -42,25 +54,25 @@ pub fn finish_setup(
         Some(json!({"current_password": otp, "new_password": password})),
     );
     assert_eq!(st, 200, "{v}");
-    if enrol_totp {
-        let (_, v) = s.api(
-            "POST",
-            "/api/v1/auth/mfa/totp",
-            Some(&t),
-            Some(json!({"password": password})),
-        );
-        let secret =
-            pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
-        let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
-        let (st, v) = s.api(
-            "POST",
-            "/api/v1/auth/mfa/totp/confirm",
-            Some(&t),
-            Some(json!({"enrolment": v["enrolment"], "code": code})),
-        );
-        assert_eq!(st, 200, "{v}");
+    if !enrol_totp {
+        return (t, None);
     }
-    t
+    let (_, v) = s.api(
+        "POST",
+        "/api/v1/auth/mfa/totp",
+        Some(&t),
+        Some(json!({"password": password})),
+    );
+    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
+    let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&t),
+        Some(json!({"enrolment": v["enrolment"], "code": code})),
+    );
+    assert_eq!(st, 200, "{v}");
+    (t, Some(secret.to_vec()))
 }
 
 /// Signs the first administrator in (with the credentials the first start
@@ -239,4 +251,19 @@ pub fn make_video(path: &Path, size: &str, secs: u32, hevc: bool, audio: bool, e
     let out = path.to_string_lossy();
     args.push(&out);
     run_ok("ffmpeg", &args);
+}
+
+/// Runs one SQL statement with `psql` against `url` (it must succeed); its
+/// output, trimmed.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

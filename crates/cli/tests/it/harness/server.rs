@@ -116,10 +116,12 @@ impl Server {
         }
     }
 
-    /// Runs `pixelunion CMD --data-dir DATA --addr URL` with `stdin`.
+    /// Runs `pixelunion CMD --data-dir DATA --addr URL` with `stdin` (`cmd`
+    /// may be several words: `"backup verify --all"`).
     pub fn cli(&self, data: &Path, cmd: &str, stdin: &str) -> std::process::Output {
         let mut child = Command::new(BIN)
-            .args([cmd, "--data-dir"])
+            .args(cmd.split_whitespace())
+            .arg("--data-dir")
             .arg(data)
             .args(["--addr", &self.url])
             .stdin(Stdio::piped())

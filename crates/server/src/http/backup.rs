@@ -1,0 +1,126 @@
+//! The backup routes for operators and the `pixelunion backup` command:
+//! status, the snapshots, a snapshot now, a verification. From the server's
+//! own machine no account is needed (like `seal`); from elsewhere only a
+//! signed-in operator. They work while sealed, except taking a snapshot
+//! (its body is encrypted under the system key). Nothing here returns
+//! content: counts, sizes, times and opaque ids.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ApiError;
+use super::extract::JsonBody;
+use super::sys::loopback_or_operator;
+use crate::AppState;
+use crate::backup::heal::Scrubbed;
+use crate::backup::snapshot::Taken;
+use crate::backup::status::{BackupStatus, SnapshotView};
+use crate::backup::verify::{Depth, Report};
+use crate::backup::{heal, snapshot, status, verify};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(backup_status))
+        .routes(routes!(list_snapshots, take_snapshot))
+        .routes(routes!(run_verify))
+        .routes(routes!(run_scrub))
+}
+
+#[utoipa::path(get, path = "/api/v1/sys/backup", tag = "backup", summary = "Backups at a glance: the last snapshot and its age, the replication backlog and lag, the last verification and scrub, and whether the backup store answers",
+    responses((status = 200, description = "status", body = BackupStatus)))]
+pub(super) async fn backup_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
+) -> Result<Json<BackupStatus>, ApiError> {
+    loopback_or_operator(&state, peer, &parts).await?;
+    Ok(Json(status::status(&state).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/sys/backup/snapshots", tag = "backup", summary = "The catalog snapshots in the backup store, oldest first",
+    responses((status = 200, description = "snapshots", body = Vec<SnapshotView>)))]
+pub(super) async fn list_snapshots(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
+) -> Result<Json<Vec<SnapshotView>>, ApiError> {
+    loopback_or_operator(&state, peer, &parts).await?;
+    Ok(Json(status::snapshots(&state).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/sys/backup/snapshots", tag = "backup", summary = "Take a catalog snapshot now (the server must be unsealed)",
+    responses((status = 201, description = "taken", body = Taken)))]
+pub(super) async fn take_snapshot(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
+) -> Result<(StatusCode, Json<Taken>), ApiError> {
+    let actor = loopback_or_operator(&state, peer, &parts).await?;
+    let why = if actor.is_some() {
+        "operator"
+    } else {
+        "command"
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(snapshot::take(&state, why).await?),
+    ))
+}
+
+/// What to verify.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    /// decrypt every backup copy (needs the server unsealed); default: a sample
+    #[serde(default)]
+    all: bool,
+    /// how many backup copies to decrypt when not `all` (default 20)
+    #[serde(default = "default_sample")]
+    #[schema(minimum = 0, maximum = 100000)]
+    sample: u32,
+}
+
+fn default_sample() -> u32 {
+    20
+}
+
+#[utoipa::path(post, path = "/api/v1/sys/backup/verify", tag = "backup", summary = "Check that every blob the catalog references is in the backup store with its recorded SHA-256 (no key needed); unsealed, also decrypt a sample or all of them; counts missing, corrupt and orphaned objects",
+    request_body = VerifyRequest,
+    responses((status = 200, description = "the report (`ok` is false on any problem)", body = Report)))]
+pub(super) async fn run_verify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
+    JsonBody(req): JsonBody<VerifyRequest>,
+) -> Result<Json<Report>, ApiError> {
+    loopback_or_operator(&state, peer, &parts).await?;
+    if req.sample > 100_000 {
+        return Err(ApiError::bad_request("sample: at most 100000"));
+    }
+    let depth = if req.all { Depth::All } else { Depth::Sample };
+    Ok(Json(
+        verify::verify(&state, depth, req.sample as usize).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/sys/backup/scrub", tag = "backup", summary = "Scrub the primary store now (at `backups.scrub_mib_per_sec`): every referenced blob is checked against its recorded SHA-256 and rewritten from a good backup copy when it does not match",
+    responses((status = 200, description = "what the scrub found", body = Scrubbed)))]
+pub(super) async fn run_scrub(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: axum::http::request::Parts,
+) -> Result<Json<Scrubbed>, ApiError> {
+    loopback_or_operator(&state, peer, &parts).await?;
+    let rate = state
+        .config()
+        .backups
+        .scrub_mib_per_sec
+        .saturating_mul(1 << 20);
+    Ok(Json(heal::scrub(&state, rate).await?))
+}
