@@ -3,8 +3,10 @@
 # S3 store written in Rust), single node, on loopback only.
 #
 #   scripts/garage.sh install   build garage once into $GARAGE_ROOT (outside the clone)
-#   scripts/garage.sh start     start a fresh node, create buckets and a key, and
-#                               write the PIXELUNION_TEST_S3_* variables to $GARAGE_ENV
+#   scripts/garage.sh start     start two fresh single-node clusters (a primary and a
+#                               separate backup site), create buckets and a key, and
+#                               write the PIXELUNION_TEST_S3_* and _DRILL_* variables
+#                               to $GARAGE_ENV
 #   scripts/garage.sh stop      stop it and delete its data
 #
 # `eval "$(scripts/garage.sh start)"` also works: start prints the exports.
@@ -18,58 +20,67 @@ GARAGE_ENV=${GARAGE_ENV:-$RUN_DIR/env.sh}
 S3_PORT=${GARAGE_S3_PORT:-39000}
 RPC_PORT=${GARAGE_RPC_PORT:-39001}
 ADMIN_PORT=${GARAGE_ADMIN_PORT:-39003}
+BACKUP_S3_PORT=${GARAGE_BACKUP_S3_PORT:-39100}
+BACKUP_RPC_PORT=${GARAGE_BACKUP_RPC_PORT:-39101}
+BACKUP_ADMIN_PORT=${GARAGE_BACKUP_ADMIN_PORT:-39103}
 # Fixed test credentials (loopback-only throwaway server).
 KEY_ID=GK0123456789abcdef01234567
 SECRET=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
-log() { printf 'garage.sh: %s\n' "$*" >&2; }
+log() { "$GARAGE_BIN" -c "$1/garage.toml" "${@:2}"; }
 
-install() {
-  if [ -x "$GARAGE_BIN" ]; then return; fi
-  log "building garage $GARAGE_VERSION into $GARAGE_ROOT (about 10 minutes, once)"
-  cargo install garage --version "$GARAGE_VERSION" --locked --root "$GARAGE_ROOT" >&2
-}
-
-g() { "$GARAGE_BIN" -c "$RUN_DIR/garage.toml" "$@"; }
-
-start() {
-  install
-  stop_quiet
-  mkdir -p "$RUN_DIR/meta" "$RUN_DIR/data"
-  cat >"$RUN_DIR/garage.toml" <<TOML
-metadata_dir = "$RUN_DIR/meta"
-data_dir = "$RUN_DIR/data"
+# start_node DIR S3_PORT RPC_PORT ADMIN_PORT BUCKET...: a fresh single-node
+# cluster in DIR with the test key allowed on each bucket.
+start_node() {
+  local dir=$1 s3=$2 rpc=$3 admin=$4
+  shift 4
+  mkdir -p "$dir/meta" "$dir/data"
+  cat >"$dir/garage.toml" <<TOML
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
 db_engine = "sqlite"
 replication_factor = 1
 # Store blocks as sent, so that the canary tests can scan them for plaintext.
 compression_level = "none"
-rpc_bind_addr = "127.0.0.1:$RPC_PORT"
-rpc_public_addr = "127.0.0.1:$RPC_PORT"
+rpc_bind_addr = "127.0.0.1:$rpc"
+rpc_public_addr = "127.0.0.1:$rpc"
 rpc_secret = "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 
 [s3_api]
 s3_region = "garage"
-api_bind_addr = "127.0.0.1:$S3_PORT"
+api_bind_addr = "127.0.0.1:$s3"
 root_domain = ".s3.garage.localhost"
 
 [admin]
-api_bind_addr = "127.0.0.1:$ADMIN_PORT"
+api_bind_addr = "127.0.0.1:$admin"
 TOML
-  nohup "$GARAGE_BIN" -c "$RUN_DIR/garage.toml" server >"$RUN_DIR/garage.log" 2>&1 &
-  echo $! >"$RUN_DIR/pid"
+  nohup "$GARAGE_BIN" -c "$dir/garage.toml" server >"$dir/garage.log" 2>&1 &
+  echo $! >"$dir/pid"
   local node=""
   for _ in $(seq 60); do
-    node=$(g node id -q 2>/dev/null | cut -d@ -f1) && [ -n "$node" ] && break
+    node=$(g "$dir" node id -q 2>/dev/null | cut -d@ -f1) && [ -n "$node" ] && break
     sleep 0.5
   done
-  [ -n "$node" ] || { log "garage did not start:"; cat "$RUN_DIR/garage.log" >&2; exit 1; }
-  g layout assign -z dc1 -c 1G "$node" >/dev/null
-  g layout apply --version 1 >/dev/null
-  g key import --yes -n pixelunion-test "$KEY_ID" "$SECRET" >/dev/null
-  for b in pixelunion-test pixelunion-test-backup; do
-    g bucket create "$b" >/dev/null
-    g bucket allow --read --write --owner "$b" --key "$KEY_ID" >/dev/null
+  [ -n "$node" ] || { log "garage did not start:"; cat "$dir/garage.log" >&2; exit 1; }
+  g "$dir" layout assign -z dc1 -c 1G "$node" >/dev/null
+  g "$dir" layout apply --version 1 >/dev/null
+  g "$dir" key import --yes -n pixelunion-test "$KEY_ID" "$SECRET" >/dev/null
+  for b in "$@"; do
+    g "$dir" bucket create "$b" >/dev/null
+    g "$dir" bucket allow --read --write --owner "$b" --key "$KEY_ID" >/dev/null
   done
+}
+
+# Two clusters: the first holds the shared test buckets and the drill's
+# primary; the second, on other ports with its own data, is the drill's
+# separate backup site (the backup drills freeze it with SIGSTOP).
+start() {
+  install
+  stop_quiet
+  start_node "$RUN_DIR" "$S3_PORT" "$RPC_PORT" "$ADMIN_PORT" \
+    pixelunion-test pixelunion-test-backup pixelunion-drill
+  start_node "$RUN_DIR/backup-site" "$BACKUP_S3_PORT" "$BACKUP_RPC_PORT" "$BACKUP_ADMIN_PORT" \
+    pixelunion-drill-backup
   cat >"$GARAGE_ENV" <<ENV
 export PIXELUNION_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export PIXELUNION_TEST_S3_REGION=garage
@@ -78,16 +89,28 @@ export PIXELUNION_TEST_S3_BACKUP_BUCKET=pixelunion-test-backup
 export PIXELUNION_TEST_S3_ACCESS_KEY_ID=$KEY_ID
 export PIXELUNION_TEST_S3_SECRET_ACCESS_KEY=$SECRET
 export PIXELUNION_TEST_S3_DATA_DIR=$RUN_DIR/data
+export PIXELUNION_TEST_DRILL_PRIMARY_ENDPOINT=http://127.0.0.1:$S3_PORT
+export PIXELUNION_TEST_DRILL_PRIMARY_BUCKET=pixelunion-drill
+export PIXELUNION_TEST_DRILL_PRIMARY_ACCESS_KEY_ID=$KEY_ID
+export PIXELUNION_TEST_DRILL_PRIMARY_SECRET_ACCESS_KEY=$SECRET
+export PIXELUNION_TEST_DRILL_BACKUP_ENDPOINT=http://127.0.0.1:$BACKUP_S3_PORT
+export PIXELUNION_TEST_DRILL_BACKUP_BUCKET=pixelunion-drill-backup
+export PIXELUNION_TEST_DRILL_BACKUP_ACCESS_KEY_ID=$KEY_ID
+export PIXELUNION_TEST_DRILL_BACKUP_SECRET_ACCESS_KEY=$SECRET
+export PIXELUNION_TEST_DRILL_BACKUP_PID=$(cat "$RUN_DIR/backup-site/pid")
 ENV
-  log "garage running on 127.0.0.1:$S3_PORT (variables in $GARAGE_ENV)"
+  log "garage running on 127.0.0.1:$S3_PORT and 127.0.0.1:$BACKUP_S3_PORT (variables in $GARAGE_ENV)"
   cat "$GARAGE_ENV"
 }
 
 stop_quiet() {
-  if [ -f "$RUN_DIR/pid" ]; then
-    kill "$(cat "$RUN_DIR/pid")" 2>/dev/null || true
-    sleep 0.5
-  fi
+  for pidfile in "$RUN_DIR/backup-site/pid" "$RUN_DIR/pid"; do
+    if [ -f "$pidfile" ]; then
+      kill -CONT "$(cat "$pidfile")" 2>/dev/null || true
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+  done
+  sleep 0.5
   rm -rf "$RUN_DIR"
 }
 

@@ -3,7 +3,9 @@
 //! object acknowledged before a power loss could vanish or come back
 //! truncated while the catalog row that names it survives. After every
 //! completed write this module syncs the object's file (its data) and its
-//! directory (the rename) before the write is reported done. On S3 a
+//! directory (the rename), and the directories above it up to the store's
+//! root (entries of directories the write created), before the write is
+//! reported done. On S3 a
 //! completed PUT or multipart upload is durable by the service's contract.
 
 use object_store::path::Path as ObjectPath;
@@ -18,6 +20,7 @@ impl BlobStore {
         let Some(root) = &self.local_root else {
             return Ok(());
         };
+        let root = root.clone();
         let file = path
             .parts()
             .fold(root.clone(), |p, part| p.join(part.as_ref()));
@@ -31,8 +34,16 @@ impl BlobStore {
                     })
             };
             sync(&file)?;
-            if let Some(dir) = file.parent() {
-                sync(dir)?;
+            // The object's directory holds the rename; the directories above
+            // it up to the root hold the entries of any directory the write
+            // created (`ab/cd/` for a blob's first neighbour).
+            let mut dir = file.parent();
+            while let Some(d) = dir {
+                sync(d)?;
+                if d == root.as_path() {
+                    break;
+                }
+                dir = d.parent();
             }
             Ok(())
         })

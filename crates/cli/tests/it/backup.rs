@@ -272,13 +272,6 @@ fn read_library(s: &Server, token: &str) -> Library {
     lib
 }
 
-/// `backup status --json` of a running server.
-fn backup_status(s: &Server) -> Value {
-    let out = s.cli(&s.data, "backup status --json", "");
-    assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).expect("status JSON")
-}
-
 /// Waits until every blob is in the backup store.
 fn replicated(s: &Server, secs: u64) {
     wait_secs("the replication backlog to drain", secs, || {

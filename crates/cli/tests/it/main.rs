@@ -19,6 +19,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod crash;
+mod durability;
 mod errors;
 mod formats;
 mod import;

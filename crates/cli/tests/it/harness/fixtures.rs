@@ -267,3 +267,14 @@ pub fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// `pixelunion backup status --json` of a running server (from its machine).
+pub fn backup_status(s: &Server) -> Value {
+    let out = s.cli(&s.data, "backup status --json", "");
+    assert!(
+        out.status.success(),
+        "backup status: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("status JSON")
+}
