@@ -27,7 +27,15 @@ BACKUP_ADMIN_PORT=${GARAGE_BACKUP_ADMIN_PORT:-39103}
 KEY_ID=GK0123456789abcdef01234567
 SECRET=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
-log() { "$GARAGE_BIN" -c "$1/garage.toml" "${@:2}"; }
+log() { printf 'garage.sh: %s\n' "$*" >&2; }
+
+install() {
+  if [ -x "$GARAGE_BIN" ]; then return; fi
+  log "building garage $GARAGE_VERSION into $GARAGE_ROOT (about 10 minutes, once)"
+  cargo install garage --version "$GARAGE_VERSION" --locked --root "$GARAGE_ROOT" >&2
+}
+
+g() { "$GARAGE_BIN" -c "$1/garage.toml" "${@:2}"; }
 
 # start_node DIR S3_PORT RPC_PORT ADMIN_PORT BUCKET...: a fresh single-node
 # cluster in DIR with the test key allowed on each bucket.

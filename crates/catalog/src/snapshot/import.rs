@@ -27,6 +27,11 @@ impl Imported {
     }
 }
 
+/// Most bound parameters in one statement (SQLite allows 32766, PostgreSQL 65535).
+const MAX_PARAMETERS: usize = 30_000;
+/// Most rows in one statement.
+const MAX_BATCH: usize = 500;
+
 impl Catalog {
     /// Whether the catalog holds nothing: no sealed root record, no user.
     pub async fn is_empty(&self) -> Result<bool> {
@@ -53,7 +58,61 @@ impl Catalog {
         with_pool!(self, p => {
             let mut txn = p.begin().await.map_err(crate::CatalogError::from)?;
             let mut dec = Decoder::new();
-            let mut current: Option<(&'static Table, Vec<usize>, String)> = None;
+            let mut current: Option<(&'static Table, Vec<usize>)> = None;
+            // Rows go in as multi-row INSERTs (far fewer round trips than
+            // one statement per row), within both backends' parameter limits.
+            let mut pending: Vec<Vec<Value>> = Vec::new();
+            macro_rules! flush {
+                () => {
+                    if let (Some((spec, idx)), false) = (&current, pending.is_empty()) {
+                        let names: Vec<&str> = idx.iter().map(|i| spec.columns[*i].name).collect();
+                        let mut n = 0usize;
+                        let groups: Vec<String> = pending
+                            .iter()
+                            .map(|_| {
+                                let marks: Vec<String> = names
+                                    .iter()
+                                    .map(|_| {
+                                        n += 1;
+                                        format!("${n}")
+                                    })
+                                    .collect();
+                                format!("({})", marks.join(", "))
+                            })
+                            .collect();
+                        let sql = format!(
+                            "INSERT INTO {} ({}) VALUES {}",
+                            spec.name,
+                            names.join(", "),
+                            groups.join(", ")
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for row in pending.drain(..) {
+                            for (v, i) in row.into_iter().zip(idx) {
+                                let c = &spec.columns[*i];
+                                q = match v {
+                                    Value::Null => match (c.ty, c.int32) {
+                                        (super::format::ColType::Int, true) => q.bind(None::<i32>),
+                                        (super::format::ColType::Int, false) => q.bind(None::<i64>),
+                                        (super::format::ColType::Text, _) => q.bind(None::<String>),
+                                        (super::format::ColType::Bytes, _) => q.bind(None::<Vec<u8>>),
+                                        (super::format::ColType::Bool, _) => q.bind(None::<bool>),
+                                    },
+                                    Value::Int(n) if c.int32 => q.bind(
+                                        i32::try_from(n).map_err(|_| SnapshotError::Format(super::format::FormatError::Malformed("integer out of range")))?,
+                                    ),
+                                    Value::Int(n) => q.bind(n),
+                                    Value::Text(t) => q.bind(t),
+                                    Value::Bytes(b) => q.bind(b),
+                                    Value::Bool(b) => q.bind(b),
+                                };
+                            }
+                        }
+                        q.execute(&mut *txn).await.map_err(crate::CatalogError::from)?;
+                    }
+                };
+            }
+            let mut batch = 1usize;
             let mut done = false;
             while !done {
                 let Some(piece) = source.next().await else {
@@ -82,44 +141,21 @@ impl Catalog {
                                     .ok_or(SnapshotError::UnknownColumn)?;
                                 idx.push(i);
                             }
-                            let names: Vec<&str> = idx.iter().map(|i| spec.columns[*i].name).collect();
-                            let marks: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
-                            let sql = format!(
-                                "INSERT INTO {} ({}) VALUES ({})",
-                                spec.name,
-                                names.join(", "),
-                                marks.join(", ")
-                            );
-                            current = Some((spec, idx, sql));
+                            batch = (MAX_PARAMETERS / idx.len().max(1)).clamp(1, MAX_BATCH);
+                            current = Some((spec, idx));
                         }
                         Event::Row(values) => {
-                            let Some((spec, idx, sql)) = &current else {
+                            if current.is_none() {
                                 return Err(SnapshotError::Format(super::format::FormatError::Malformed("a row outside a table")));
-                            };
-                            let mut q = sqlx::query(sql);
-                            for (v, i) in values.into_iter().zip(idx) {
-                                let c = &spec.columns[*i];
-                                q = match v {
-                                    Value::Null => match (c.ty, c.int32) {
-                                        (super::format::ColType::Int, true) => q.bind(None::<i32>),
-                                        (super::format::ColType::Int, false) => q.bind(None::<i64>),
-                                        (super::format::ColType::Text, _) => q.bind(None::<String>),
-                                        (super::format::ColType::Bytes, _) => q.bind(None::<Vec<u8>>),
-                                        (super::format::ColType::Bool, _) => q.bind(None::<bool>),
-                                    },
-                                    Value::Int(n) if c.int32 => q.bind(
-                                        i32::try_from(n).map_err(|_| SnapshotError::Format(super::format::FormatError::Malformed("integer out of range")))?,
-                                    ),
-                                    Value::Int(n) => q.bind(n),
-                                    Value::Text(t) => q.bind(t),
-                                    Value::Bytes(b) => q.bind(b),
-                                    Value::Bool(b) => q.bind(b),
-                                };
                             }
-                            q.execute(&mut *txn).await.map_err(crate::CatalogError::from)?;
+                            pending.push(values);
+                            if pending.len() >= batch {
+                                flush!();
+                            }
                         }
                         Event::TableEnd(n) => {
-                            if let Some((spec, _, _)) = current.take() {
+                            flush!();
+                            if let Some((spec, _)) = current.take() {
                                 imported.tables.push((spec.name.to_string(), n));
                             }
                         }
