@@ -30,7 +30,14 @@ fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix(field)?.trim().strip_suffix(" kB")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix(" kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap()
 }
 
@@ -41,7 +48,9 @@ fn reset_peak() {
 
 #[tokio::main]
 async fn main() {
-    println!("| assets | catalog file | snapshot | export | peak memory growth | import into SQLite | `sqlite3 .dump` (baseline) | dump size |");
+    println!(
+        "| assets | catalog file | snapshot | export | peak memory growth | import into SQLite | `sqlite3 .dump` (baseline) | dump size |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for (users, per) in SIZES {
         let dir = tempfile::tempdir().unwrap();
@@ -63,21 +72,27 @@ async fn main() {
         let peak = status_kib("VmHWM:").saturating_sub(before);
 
         // Import into an empty catalog.
-        let pieces: Vec<Bytes> = c
-            .export_snapshot(0)
-            .map(|p| p.unwrap())
-            .collect()
-            .await;
+        let pieces: Vec<Bytes> = c.export_snapshot(0).map(|p| p.unwrap()).collect().await;
         let target = Catalog::open_sqlite(&dir.path().join("restored.db"))
             .await
             .unwrap();
         let t = Instant::now();
         let imported = target
-            .import_snapshot(futures::stream::iter(pieces.into_iter().map(Ok::<_, String>)))
+            .import_snapshot(futures::stream::iter(
+                pieces.into_iter().map(Ok::<_, String>),
+            ))
             .await
             .unwrap();
         let import = t.elapsed().as_secs_f64();
-        assert_eq!(imported.tables.iter().find(|(t, _)| t == "assets").unwrap().1, (users * per) as u64);
+        assert_eq!(
+            imported
+                .tables
+                .iter()
+                .find(|(t, _)| t == "assets")
+                .unwrap()
+                .1,
+            (users * per) as u64
+        );
         target.close().await;
 
         // The baseline: sqlite3's own logical dump of the same file.

@@ -32,6 +32,7 @@ mod rng;
 pub mod root;
 pub mod secure_memory;
 pub mod shares;
+pub mod snapshot_head;
 #[cfg(test)]
 mod vectors;
 

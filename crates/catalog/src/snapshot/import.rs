@@ -29,8 +29,9 @@ impl Imported {
 
 /// Most bound parameters in one statement (SQLite allows 32766, PostgreSQL 65535).
 const MAX_PARAMETERS: usize = 30_000;
-/// Most rows in one statement.
-const MAX_BATCH: usize = 500;
+/// Most rows in one statement (measured: 25 rows per INSERT restores 100,000
+/// assets in 6.6 s against 9.2 s one by one; 500 took 34 s with sqlx-sqlite).
+const MAX_BATCH: usize = 25;
 
 impl Catalog {
     /// Whether the catalog holds nothing: no sealed root record, no user.

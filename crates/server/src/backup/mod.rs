@@ -6,8 +6,8 @@
 //! store from the backup.
 //!
 //! A snapshot is two objects in the backup store: `snapshots/<id>.head`
-//! ([`head`]: the sealed root record and the wrapped keyring, ciphertext
-//! already) and `snapshots/<id>.body` (the catalog's rows in the logical
+//! (`pixelunion_vault::snapshot_head`: the sealed root record and the
+//! wrapped keyring, ciphertext already) and `snapshots/<id>.body` (the catalog's rows in the logical
 //! format of `pixelunion_catalog::snapshot`, encrypted with the vault's blob
 //! format under the system key, its AEAD bound to the head). Plaintext of a
 //! snapshot exists only in memory, a piece at a time.
@@ -15,7 +15,6 @@
 //! It must never depend on `http` or axum, write a snapshot's plaintext
 //! anywhere, or delete a backup object a row still needs.
 
-pub mod head;
 pub mod heal;
 pub mod restore;
 pub mod retention;

@@ -23,10 +23,10 @@ use pixelunion_vault::{DataKey, VaultError};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::head::Head;
 use super::{Error, Result};
 use crate::clock::now_ms;
 use crate::config::Config;
+use pixelunion_vault::snapshot_head::Head;
 
 /// Blobs copied at once.
 const PARALLEL_COPIES: usize = 4;
@@ -87,7 +87,10 @@ pub async fn choose(
         .get(&chosen.id.part(SnapshotPart::Head))
         .await?
         .to_vec();
-    let head = Head::decode(&head_bytes)?;
+    let head = Head::decode(&head_bytes).map_err(|e| match e {
+        VaultError::InvalidFormat(why) => Error::BadSnapshot(why),
+        e => Error::Vault(e),
+    })?;
     Ok((chosen.id.clone(), head, head_bytes))
 }
 

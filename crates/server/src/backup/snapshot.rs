@@ -7,10 +7,10 @@ use pixelunion_catalog::snapshot::SCHEMA_VERSION;
 use pixelunion_store::{SnapshotId, SnapshotPart};
 use serde::Serialize;
 
-use super::head::Head;
 use super::{Error, Result};
 use crate::AppState;
 use crate::clock::now_ms;
+use pixelunion_vault::snapshot_head::Head;
 
 /// A snapshot just taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -1,5 +1,5 @@
-//! A snapshot's head: what a restore starts from, stored beside the
-//! encrypted body as `snapshots/<id>.head`. It holds only records that are
+//! A catalog snapshot's head (docs/snapshot-format.md): what a restore
+//! starts from, stored beside the encrypted body as `snapshots/<id>.head`. It holds only records that are
 //! ciphertext already — the sealed root record (under the unseal key, which
 //! exists only as shares) and the wrapped keyring (under the root key) — so
 //! it can stay readable: from it and the shares a restore reaches the
@@ -12,9 +12,7 @@
 //!         lp(sealed_root)  u16:n  (u32:version lp(wrapped)){n}
 //! ```
 
-use pixelunion_vault::ObjectId;
-
-use super::Error;
+use crate::{ObjectId, VaultError};
 
 const MAGIC: &[u8; 8] = b"PUSNAPH\x01";
 const VERSION: u16 = 1;
@@ -60,13 +58,13 @@ impl Head {
     }
 
     /// Reads stored bytes.
-    pub fn decode(b: &[u8]) -> Result<Head, Error> {
-        let bad = |why: &'static str| Error::BadSnapshot(why);
+    pub fn decode(b: &[u8]) -> Result<Head, VaultError> {
+        let bad = |why: &'static str| VaultError::InvalidFormat(why);
         if b.len() > MAX_HEAD {
             return Err(bad("the head is too large"));
         }
         let mut at = 0usize;
-        let mut take = |n: usize| -> Result<&[u8], Error> {
+        let mut take = |n: usize| -> Result<&[u8], VaultError> {
             let s = b
                 .get(at..at.checked_add(n).ok_or(bad("length overflow"))?)
                 .ok_or(bad("the head is truncated"))?;
@@ -104,7 +102,7 @@ impl Head {
 
     /// The object id the body's AEAD is bound to: the head's own digest.
     pub fn body_object_id(encoded: &[u8]) -> ObjectId {
-        let d = pixelunion_vault::sha256(encoded);
+        let d = crate::sha256(encoded);
         let mut id = [0u8; 16];
         id.copy_from_slice(&d[..16]);
         ObjectId(id)
