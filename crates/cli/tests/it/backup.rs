@@ -761,6 +761,17 @@ fn drill_postgres_on_two_garage_instances() {
         settled(&s, &people.user_token, &late)["media"]["state"],
         "ready"
     );
+    let late_photo = pixelunion_media::fixtures::plain_jpeg(200, 150, 77);
+    let r = s
+        .call("GET", &format!("/api/v1/assets/{late}/original"))
+        .bearer(&people.user_token)
+        .send();
+    assert_eq!(
+        (r.status, r.body == late_photo),
+        (200, true),
+        "downloads go on"
+    );
+    assert_eq!(s.get("/login").0, 200, "the web app goes on");
     let status = backup_status(&s);
     assert_eq!(status["backup_store"], "degraded", "{status}");
     assert!(

@@ -81,13 +81,9 @@ pub(crate) struct VerifyRequest {
     #[serde(default)]
     all: bool,
     /// how many backup copies to decrypt when not `all` (default 20)
-    #[serde(default = "default_sample")]
-    #[schema(minimum = 0, maximum = 100000)]
-    sample: u32,
-}
-
-fn default_sample() -> u32 {
-    20
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 100000)]
+    sample: Option<u32>,
 }
 
 #[utoipa::path(post, path = "/api/v1/sys/backup/verify", tag = "backup", summary = "Check that every blob the catalog references is in the backup store with its recorded SHA-256 (no key needed); unsealed, also decrypt a sample or all of them; counts missing, corrupt and orphaned objects",
@@ -100,13 +96,12 @@ pub(super) async fn run_verify(
     JsonBody(req): JsonBody<VerifyRequest>,
 ) -> Result<Json<Report>, ApiError> {
     loopback_or_operator(&state, peer, &parts).await?;
-    if req.sample > 100_000 {
+    let sample = req.sample.unwrap_or(20);
+    if sample > 100_000 {
         return Err(ApiError::bad_request("sample: at most 100000"));
     }
     let depth = if req.all { Depth::All } else { Depth::Sample };
-    Ok(Json(
-        verify::verify(&state, depth, req.sample as usize).await?,
-    ))
+    Ok(Json(verify::verify(&state, depth, sample as usize).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/sys/backup/scrub", tag = "backup", summary = "Scrub the primary store now (at `backups.scrub_mib_per_sec`): every referenced blob is checked against its recorded SHA-256 and rewritten from a good backup copy when it does not match",
