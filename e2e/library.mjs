@@ -265,6 +265,14 @@ try {
   await shot('08-settings');
   await page.goto(`${URL}/admin`);
   await page.waitForSelector('#users tbody tr');
+  // Backups: the store answers; a snapshot taken here shows its age.
+  await page.waitForSelector('#backup dd');
+  const backupFacts = await page.textContent('#backup');
+  check(backupFacts.includes('Answering'), `the admin page shows the backup store answering (${backupFacts})`);
+  await page.click('#backup-snapshot');
+  await page.waitForFunction(() => /Snapshot \S+ taken/.test(document.querySelector('#backup-result').textContent));
+  await page.waitForFunction(() => document.querySelector('#backup').textContent.includes(' s ago ('));
+  check((await page.textContent('#backup')).includes('Snapshots kept1'), 'the new snapshot is counted on the admin page');
   await shot('09-admin');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${URL}/`);

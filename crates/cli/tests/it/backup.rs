@@ -16,9 +16,8 @@
 //! backlog drains when it is back).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -54,25 +53,6 @@ fn shares_printed(s: &Server) -> Vec<String> {
         .iter()
         .filter_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
         .collect()
-}
-
-/// Runs `pixelunion ARGS` (no server address) with `stdin`.
-fn pixelunion(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("PIXELUNION_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pixelunion");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("output")
 }
 
 fn text(out: &std::process::Output) -> String {
@@ -367,7 +347,13 @@ fn blobs_in(dir: &Path) -> Vec<PathBuf> {
 /// download is still byte-exact (served from the backup, audited, counted),
 /// the repair jobs rewrite them; 3 more corrupted are found by the scrubber;
 /// the backup verifies clean.
-fn damage_heal_and_scrub(s: &Server, primary: &Path, people: &People, before: &Library) {
+fn damage_heal_and_scrub(
+    s: &Server,
+    primary: &Path,
+    backup: &Path,
+    people: &People,
+    before: &Library,
+) {
     let blobs = blobs_in(primary);
     assert!(blobs.len() >= 18, "{} primary objects", blobs.len());
     // A fixed but spread choice: every other object.
@@ -429,6 +415,42 @@ fn damage_heal_and_scrub(s: &Server, primary: &Path, people: &People, before: &L
     let report: Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(read_library(s, &user), *before);
+
+    // Damage in the backup store is reported with counts and a failing exit:
+    // one copy deleted, one corrupted, one object no row references.
+    let copies = blobs_in(backup);
+    let kept: Vec<Vec<u8>> = copies[..2]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    std::fs::remove_file(&copies[0]).expect("delete a backup copy");
+    corrupt(&copies[1]);
+    let stray = copies[2].with_file_name("0123456789abcdef0123456789abcdef");
+    std::fs::copy(&copies[2], &stray).expect("an orphan");
+    let out = s.cli(&s.data, "backup verify --json", "");
+    assert!(!out.status.success(), "verify must fail: {}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    assert_eq!(
+        (
+            &report["missing"],
+            &report["corrupt"],
+            &report["orphaned"],
+            &report["ok"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(false)),
+        "{report}"
+    );
+    let out = s.cli(&s.data, "backup verify", "");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 missing, 1 corrupt; 1 orphaned"),
+        "{}",
+        text(&out)
+    );
+    // Put the backup back as it was (the next restore reads it).
+    for (p, b) in copies[..2].iter().zip(kept) {
+        std::fs::write(p, b).expect("restore a backup copy");
+    }
+    std::fs::remove_file(&stray).expect("remove the orphan");
 }
 
 /// The audit trail's actions in a stopped deployment's SQLite catalog.
@@ -479,7 +501,22 @@ fn drill_local_directories_sqlite_and_into_postgres() {
     let people = populate(&s, tools);
     let before = read_library(&s, &people.user_token);
     let snapshot = snapshot_and_verify(&s);
+    // Sealing takes a snapshot (the last moment the key is there); the
+    // shutdown that follows, sealed, cannot and does not.
+    let out = s.cli(&s.data, "seal", "");
+    assert!(out.status.success(), "{}", text(&out));
     s.stop();
+    let heads = |dir: &Path| {
+        files_under(dir)
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with(".head"))
+            .count()
+    };
+    assert_eq!(
+        heads(&backup),
+        2,
+        "the snapshot of `backup run` and the one at seal"
+    );
 
     // The primary site burns down: catalog, primary store, certificate, all.
     std::fs::remove_dir_all(&site1).expect("destroy site 1");
@@ -599,7 +636,7 @@ fn drill_local_directories_sqlite_and_into_postgres() {
     );
 
     let s = serve_restored(&site2, &shares, &people, &before);
-    damage_heal_and_scrub(&s, &site2.join("primary"), &people, &before);
+    damage_heal_and_scrub(&s, &site2.join("primary"), &backup, &people, &before);
     s.stop();
     let audit = audited_actions(&site2);
     for action in [

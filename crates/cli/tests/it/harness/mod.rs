@@ -10,4 +10,4 @@ pub mod server;
 
 pub use client::{Call, Proto, Reply, chunked, throttled};
 pub use fixtures::*;
-pub use server::{BIN, Server, files_under};
+pub use server::{BIN, Server, files_under, pixelunion};

@@ -119,23 +119,10 @@ impl Server {
     /// Runs `pixelunion CMD --data-dir DATA --addr URL` with `stdin` (`cmd`
     /// may be several words: `"backup verify --all"`).
     pub fn cli(&self, data: &Path, cmd: &str, stdin: &str) -> std::process::Output {
-        let mut child = Command::new(BIN)
-            .args(cmd.split_whitespace())
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--addr", &self.url])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn cli");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write");
-        child.wait_with_output().expect("cli output")
+        let data = data.to_string_lossy();
+        let mut args: Vec<&str> = cmd.split_whitespace().collect();
+        args.extend(["--data-dir", &data, "--addr", &self.url]);
+        pixelunion(&args, stdin)
     }
 
     /// `/proc/PID/NAME` of the server process.
@@ -166,6 +153,25 @@ impl Server {
         std::thread::sleep(Duration::from_millis(100));
         self.stderr.lock().unwrap().clone()
     }
+}
+
+/// Runs `pixelunion ARGS` (warnings-only log) with `stdin`; its output.
+pub fn pixelunion(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("PIXELUNION_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pixelunion");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("output")
 }
 
 fn cert_of(data: &Path) -> Vec<u8> {
