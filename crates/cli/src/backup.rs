@@ -27,7 +27,14 @@ pub(crate) enum BackupCommand {
     /// Take a catalog snapshot now.
     Run(Output),
     /// The snapshots in the backup store, with time, size and state.
-    List(Output),
+    List {
+        #[command(flatten)]
+        out: Output,
+        /// Read the backup store named by the configuration directly, with no
+        /// server running (to pick a snapshot before a restore).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Check every backup copy: present, with the recorded SHA-256 (no key
     /// needed); with the server unsealed, decrypt a sample (or all).
     /// Exits non-zero on any problem.
@@ -94,11 +101,16 @@ pub(crate) async fn run(cmd: BackupCommand) -> Result<()> {
                 )
             })
         }
-        BackupCommand::List(o) => {
-            let l = Client::new(&o.client)?
-                .get("/api/v1/sys/backup/snapshots")
-                .await?;
-            print(&o, &l, human_list)
+        BackupCommand::List { out, offline } => {
+            let l = if offline {
+                let config = crate::load_config(&out.client.common, None)?;
+                serde_json::to_value(restore::list(&config).await?)?
+            } else {
+                Client::new(&out.client)?
+                    .get("/api/v1/sys/backup/snapshots")
+                    .await?
+            };
+            print(&out, &l, human_list)
         }
         BackupCommand::Verify { out, sample, all } => {
             let body = json!({ "all": all, "sample": sample.unwrap_or(20) });

@@ -620,6 +620,28 @@ fn drill_local_directories_sqlite_and_into_postgres() {
         untouched(&d, &d.join("primary"));
     }
 
+    // The snapshots, read from the backup store with no server running.
+    let out = pixelunion(
+        &[
+            "backup",
+            "list",
+            "--offline",
+            "--json",
+            "--data-dir",
+            &site2.to_string_lossy(),
+        ],
+        "",
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).expect("list JSON");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == snapshot.as_str() && x["complete"] == true),
+        "{listed}"
+    );
+
     // The restore, with two of the three shares on stdin (the newest
     // snapshot: the one taken at shutdown).
     let out = restore(&site2, &[], &[&shares[2], &shares[0]]);

@@ -66,6 +66,19 @@ pub enum Progress {
     },
 }
 
+/// The snapshots in the backup store `config` names, oldest first, read
+/// directly (no server, no key): what `backup list --offline` shows before
+/// a restore.
+pub async fn list(config: &Config) -> Result<Vec<super::status::SnapshotView>> {
+    let backup = BlobStore::open(&config.backup_store(), "backup")?;
+    Ok(backup
+        .list_snapshots()
+        .await?
+        .into_iter()
+        .map(super::status::SnapshotView::from)
+        .collect())
+}
+
 /// The snapshot a restore would use: its id, head and body size.
 pub async fn choose(
     backup: &BlobStore,

@@ -98,13 +98,19 @@ pub async fn snapshots(state: &AppState) -> Result<Vec<SnapshotView>> {
         .list_snapshots()
         .await?
         .into_iter()
-        .map(|s| SnapshotView {
+        .map(SnapshotView::from)
+        .collect())
+}
+
+impl From<pixelunion_store::ListedSnapshot> for SnapshotView {
+    fn from(s: pixelunion_store::ListedSnapshot) -> Self {
+        SnapshotView {
             at: s.id.at_ms(),
             id: s.id.to_string(),
             bytes: s.body_len,
             complete: s.complete,
-        })
-        .collect())
+        }
+    }
 }
 
 /// Backups at a glance (the backup store being down is a state, not an error).
