@@ -119,3 +119,78 @@ pub(super) async fn run_scrub(
         .saturating_mul(1 << 20);
     Ok(Json(heal::scrub(&state, rate).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    /// The backup routes answer the server's own machine without an account
+    /// and ask anyone else to sign in as an operator (nothing is taken,
+    /// verified or scrubbed for them).
+    #[tokio::test]
+    async fn only_loopback_or_an_operator_reaches_the_backup_routes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        let (state, _) = crate::prepare(config).await.expect("prepare");
+        let app = crate::http::router(state.clone());
+        let call = |method: &str, path: &str, peer: &str| {
+            let peer: SocketAddr = peer.parse().expect("address");
+            let mut req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("content-type", "application/json")
+                .body(Body::from(if method == "POST" { "{}" } else { "" }))
+                .expect("request");
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req)
+        };
+        for (method, path) in [
+            ("GET", "/api/v1/sys/backup"),
+            ("GET", "/api/v1/sys/backup/snapshots"),
+            ("POST", "/api/v1/sys/backup/snapshots"),
+            ("POST", "/api/v1/sys/backup/verify"),
+            ("POST", "/api/v1/sys/backup/scrub"),
+        ] {
+            let r = call(method, path, "203.0.113.7:40000")
+                .await
+                .expect("answer");
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} from afar"
+            );
+        }
+        let listed = state.stores().backup.list_snapshots().await.expect("list");
+        assert!(listed.is_empty(), "nothing was taken for a stranger");
+        let r = call("GET", "/api/v1/sys/backup", "127.0.0.1:40000")
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), StatusCode::OK, "from the server's own machine");
+        let r = call("POST", "/api/v1/sys/backup/snapshots", "[::1]:40000")
+            .await
+            .expect("answer");
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "a snapshot from the machine"
+        );
+        assert_eq!(
+            state
+                .stores()
+                .backup
+                .list_snapshots()
+                .await
+                .expect("list")
+                .len(),
+            1
+        );
+    }
+}
