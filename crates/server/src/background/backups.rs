@@ -36,3 +36,52 @@ pub(super) async fn scrubs(state: AppState) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// A snapshot is taken every `backups.snapshot_interval_minutes` while
+    /// unsealed, and none while sealed.
+    #[tokio::test]
+    async fn snapshots_follow_the_interval_while_unsealed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        config.backups.snapshot_interval_minutes = 1;
+        let (state, _) = crate::prepare(config).await.expect("prepare");
+        let count = || async {
+            state
+                .stores()
+                .backup
+                .list_snapshots()
+                .await
+                .expect("list")
+                .iter()
+                .filter(|s| s.complete)
+                .count()
+        };
+        tokio::time::pause();
+        let task = tokio::spawn(super::snapshots(state.clone()));
+        // Let the first timer be armed, then jump past it.
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(61)).await;
+        tokio::time::resume();
+        for _ in 0..100 {
+            if count().await == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(count().await, 1, "one snapshot after one interval");
+        state.keys().seal();
+        tokio::time::pause();
+        tokio::time::advance(Duration::from_secs(61)).await;
+        tokio::time::resume();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(count().await, 1, "none while sealed");
+        task.abort();
+    }
+}
