@@ -5,10 +5,8 @@
 //! (its body is encrypted under the system key). Nothing here returns
 //! content: counts, sizes, times and opaque ids.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::JsonBody;
-use super::sys::loopback_or_operator;
+use super::extract::LoopbackOrOperator;
 use crate::AppState;
 use crate::backup::heal::Scrubbed;
 use crate::backup::snapshot::Taken;
@@ -36,10 +34,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "status", body = BackupStatus)))]
 pub(super) async fn backup_status(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    parts: axum::http::request::Parts,
+    _caller: LoopbackOrOperator,
 ) -> Result<Json<BackupStatus>, ApiError> {
-    loopback_or_operator(&state, peer, &parts).await?;
     Ok(Json(status::status(&state).await?))
 }
 
@@ -47,10 +43,8 @@ pub(super) async fn backup_status(
     responses((status = 200, description = "snapshots", body = Vec<SnapshotView>)))]
 pub(super) async fn list_snapshots(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    parts: axum::http::request::Parts,
+    _caller: LoopbackOrOperator,
 ) -> Result<Json<Vec<SnapshotView>>, ApiError> {
-    loopback_or_operator(&state, peer, &parts).await?;
     Ok(Json(status::snapshots(&state).await?))
 }
 
@@ -58,11 +52,9 @@ pub(super) async fn list_snapshots(
     responses((status = 201, description = "taken", body = Taken)))]
 pub(super) async fn take_snapshot(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    parts: axum::http::request::Parts,
+    caller: LoopbackOrOperator,
 ) -> Result<(StatusCode, Json<Taken>), ApiError> {
-    let actor = loopback_or_operator(&state, peer, &parts).await?;
-    let why = if actor.is_some() {
+    let why = if caller.0.is_some() {
         "operator"
     } else {
         "command"
@@ -91,11 +83,9 @@ pub(crate) struct VerifyRequest {
     responses((status = 200, description = "the report (`ok` is false on any problem)", body = Report)))]
 pub(super) async fn run_verify(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    parts: axum::http::request::Parts,
+    _caller: LoopbackOrOperator,
     JsonBody(req): JsonBody<VerifyRequest>,
 ) -> Result<Json<Report>, ApiError> {
-    loopback_or_operator(&state, peer, &parts).await?;
     let sample = req.sample.unwrap_or(20);
     if sample > 100_000 {
         return Err(ApiError::bad_request("sample: at most 100000"));
@@ -108,10 +98,8 @@ pub(super) async fn run_verify(
     responses((status = 200, description = "what the scrub found", body = Scrubbed)))]
 pub(super) async fn run_scrub(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    parts: axum::http::request::Parts,
+    _caller: LoopbackOrOperator,
 ) -> Result<Json<Scrubbed>, ApiError> {
-    loopback_or_operator(&state, peer, &parts).await?;
     let rate = state
         .config()
         .backups

@@ -12,7 +12,8 @@ use super::codes::ErrorCode;
 use super::error::ApiError;
 use crate::AppState;
 use crate::accounts::principal::{
-    COOKIE, CSRF_HEADER, Credentials, Gate, Principal, Verb, admit_request, csrf_token,
+    COOKIE, CSRF_HEADER, Credentials, Gate, Principal, Verb, admit, admit_request, authenticate,
+    csrf_token, gate,
 };
 
 /// A JSON request body of type `T`, which must be a JSON object (every
@@ -169,5 +170,37 @@ impl<G: Gate> FromRequestParts<AppState> for Authed<G> {
             principal,
             _gate: PhantomData,
         })
+    }
+}
+
+/// A caller on the server's own machine (the `pixelunion` command: whoever
+/// is there could stop the process anyway), who needs no account, or a
+/// signed-in operator from elsewhere; holds the operator's id, if any.
+#[derive(Debug)]
+pub struct LoopbackOrOperator(pub Option<String>);
+
+impl LoopbackOrOperator {
+    /// Admits the caller of `parts` (a request without a known peer address
+    /// counts as remote).
+    pub async fn admit(state: &AppState, parts: &Parts) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if peer.is_some_and(|ip| ip.is_loopback()) {
+            return Ok(LoopbackOrOperator(None));
+        }
+        let c = credentials(parts);
+        let p = authenticate(state, &c).await?;
+        admit::<gate::OperateSystem>(&p, c.verb)?;
+        Ok(LoopbackOrOperator(Some(p.user.id)))
+    }
+}
+
+impl FromRequestParts<AppState> for LoopbackOrOperator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::admit(state, parts).await
     }
 }

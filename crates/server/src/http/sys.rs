@@ -14,9 +14,8 @@ use zeroize::Zeroizing;
 
 use super::codes::ErrorCode;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, credentials};
+use super::extract::{JsonBody, LoopbackOrOperator};
 use crate::AppState;
-use crate::accounts::principal::{admit, authenticate, gate};
 use crate::keystate::{KeyStateError, UnsealOutcome};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -206,23 +205,6 @@ pub(super) async fn unseal(
     Ok(Json(status_of(&state)))
 }
 
-/// Admits a caller on the server's own machine (the `pixelunion` command:
-/// whoever is there could stop the process anyway) with no account, and from
-/// elsewhere only a signed-in operator; the operator's id, if any.
-pub(super) async fn loopback_or_operator(
-    state: &AppState,
-    peer: SocketAddr,
-    parts: &axum::http::request::Parts,
-) -> Result<Option<String>, ApiError> {
-    if peer.ip().is_loopback() {
-        return Ok(None);
-    }
-    let c = credentials(parts);
-    let p = authenticate(state, &c).await?;
-    admit::<gate::OperateSystem>(&p, c.verb)?;
-    Ok(Some(p.user.id))
-}
-
 #[utoipa::path(post, path = "/api/v1/sys/seal", tag = "system", summary = "Wipe the keys from memory (from the server's machine, or as a signed-in operator)",
     responses((status = 200, description = "sealed", body = SysStatus)))]
 pub(super) async fn seal(
@@ -234,7 +216,7 @@ pub(super) async fn seal(
     let actor = if state.keys().is_sealed() {
         None
     } else {
-        loopback_or_operator(&state, peer, &parts).await?
+        LoopbackOrOperator::admit(&state, &parts).await?.0
     };
     crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
