@@ -50,16 +50,11 @@ pub async fn owner_of(state: &AppState, name: &BlobName) -> Result<Option<Owner>
     Ok(Some(Owner { key, object }))
 }
 
-/// Whether the backup copy of `name` is the one recorded.
-pub async fn backup_copy_is_good(state: &AppState, name: &BlobName) -> Result<bool> {
-    let want = state.catalog().blob_sha256(name.as_str()).await?;
+/// Whether the backup copy of `name` has the SHA-256 recorded for it
+/// (`None`: no digest kept for this row; the copy is taken on trust).
+async fn backup_matches(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<bool> {
     match state.stores().backup.sha256_of(name).await {
-        Ok(got) => Ok(match want {
-            Some(Some(w)) => w == got,
-            // No digest kept for this row: the copy is taken on trust.
-            Some(None) => true,
-            None => false,
-        }),
+        Ok(got) => Ok(want.is_none_or(|w| w == got)),
         Err(StoreError::NotFound(_)) => Ok(false),
         Err(e) => Err(e.into()),
     }
@@ -105,17 +100,21 @@ pub async fn repair(state: &AppState, name: &BlobName) -> Result<Repair> {
     let Some(want) = state.catalog().blob_sha256(name.as_str()).await? else {
         return Ok(Repair::NotNeeded);
     };
+    repair_against(state, name, want.as_deref()).await
+}
+
+/// [`repair`] with the recorded digest already at hand.
+async fn repair_against(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<Repair> {
     let primary = &state.stores().primary;
-    let healthy = match (primary.sha256_of(name).await, &want) {
-        (Ok(got), Some(w)) => *w == got,
-        (Ok(_), None) => true,
-        (Err(StoreError::NotFound(_)), _) => false,
-        (Err(e), _) => return Err(e.into()),
+    let healthy = match primary.sha256_of(name).await {
+        Ok(got) => want.is_none_or(|w| w == got),
+        Err(StoreError::NotFound(_)) => false,
+        Err(e) => return Err(e.into()),
     };
     if healthy {
         return Ok(Repair::NotNeeded);
     }
-    if !backup_copy_is_good(state, name).await? {
+    if !backup_matches(state, name, want).await? {
         crate::accounts::audit(state, None, "backup.repair", Some(name.as_str()), "failure").await;
         return Ok(Repair::Impossible);
     }
@@ -159,7 +158,7 @@ pub async fn scrub(state: &AppState, bytes_per_sec: u64) -> Result<Scrubbed> {
             };
             s.checked += 1;
             s.bytes += state.stores().primary.size(&name).await.unwrap_or(0);
-            match repair(state, &name).await? {
+            match repair_against(state, &name, b.sha256.as_deref()).await? {
                 Repair::Repaired => s.repaired += 1,
                 Repair::Impossible => s.unrepairable += 1,
                 Repair::NotNeeded => {}

@@ -66,9 +66,6 @@ pub enum Error {
     /// Keys.
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
-    /// Configuration.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
     /// A local file or directory.
     #[error("{0}")]
     Io(String),
