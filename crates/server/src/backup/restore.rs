@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use pixelunion_catalog::Catalog;
 use pixelunion_catalog::snapshot::format::{Decoder, Event};
 use pixelunion_store::{BlobName, BlobStore, SnapshotId, SnapshotPart, StoreError};
@@ -306,49 +306,54 @@ async fn copy_blobs(
     primary: &BlobStore,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(u64, u64, u64)> {
-    let mut all = Vec::new();
+    // A page of names at a time (a large library's list would not fit
+    // comfortably in memory): once to count, for the progress bar, once to copy.
+    const PAGE: i64 = 1000;
+    let mut of = 0u64;
     let mut after = String::new();
     loop {
-        let page = catalog.referenced_blobs(&after, 1000).await?;
+        let page = catalog.referenced_blobs(&after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.name.clone();
-        all.extend(page);
+        of += page.len() as u64;
     }
-    let of = all.len() as u64;
     let (copied, bytes, missing) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     progress(Progress::Copying { done: 0, of });
     let (copied, bytes, missing) = (&copied, &bytes, &missing);
-    futures::stream::iter(all)
-        .map(|b| async move {
-            let outcome = match BlobName::parse(&b.name) {
-                Err(_) => Err(()),
-                Ok(name) => match backup.replicate_to(&name, primary).await {
-                    Ok(digest) if b.sha256.as_deref().is_none_or(|want| want == digest) => {
-                        Ok(primary.size(&name).await.unwrap_or(0))
-                    }
-                    Ok(_) => {
-                        let _ = primary.delete(&name).await;
-                        Err(())
-                    }
+    let mut after = String::new();
+    loop {
+        let page = catalog.referenced_blobs(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.name.clone();
+        futures::stream::iter(page)
+            .for_each_concurrent(PARALLEL_COPIES, |b| async move {
+                let outcome = match BlobName::parse(&b.name) {
                     Err(_) => Err(()),
-                },
-            };
-            match outcome {
-                Ok(n) => {
-                    bytes.fetch_add(n, Ordering::Relaxed);
+                    Ok(name) => match backup.replicate_to(&name, primary).await {
+                        Ok(digest) if b.sha256.as_deref().is_none_or(|want| want == digest) => {
+                            Ok(primary.size(&name).await.unwrap_or(0))
+                        }
+                        Ok(_) => {
+                            let _ = primary.delete(&name).await;
+                            Err(())
+                        }
+                        Err(_) => Err(()),
+                    },
+                };
+                match outcome {
+                    Ok(n) => {
+                        bytes.fetch_add(n, Ordering::Relaxed);
+                    }
+                    Err(()) => {
+                        tracing::warn!(blob = %b.name, "a blob is missing or damaged in the backup store");
+                        missing.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-                Err(()) => {
-                    tracing::warn!(blob = %b.name, "a blob is missing or damaged in the backup store");
-                    missing.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            let done = copied.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Progress::Copying { done, of });
-            Ok::<(), Error>(())
-        })
-        .buffer_unordered(PARALLEL_COPIES)
-        .try_collect::<Vec<()>>()
-        .await?;
+                let done = copied.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(Progress::Copying { done, of });
+            })
+            .await;
+    }
     let missing = missing.load(Ordering::Relaxed);
     Ok((of - missing, bytes.load(Ordering::Relaxed), missing))
 }
