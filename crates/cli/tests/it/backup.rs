@@ -517,6 +517,32 @@ fn drill_local_directories_sqlite_and_into_postgres() {
         2,
         "the snapshot of `backup run` and the one at seal"
     );
+    // What the backup provider stores of the catalog is ciphertext: none of
+    // the catalog's plaintext columns (an asset id, a media type, a password
+    // hash's prefix) appears in a snapshot body.
+    let asset_id = before
+        .files
+        .keys()
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    for body in files_under(&backup)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".body"))
+    {
+        let b = std::fs::read(&body).unwrap();
+        for needle in [asset_id.as_bytes(), b"image/jpeg", b"$argon2id$"] {
+            assert!(
+                !b.windows(needle.len()).any(|w| w == needle),
+                "{} holds {:?} in the clear",
+                body.display(),
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
 
     // The primary site burns down: catalog, primary store, certificate, all.
     std::fs::remove_dir_all(&site1).expect("destroy site 1");
