@@ -283,6 +283,16 @@ async fn serve(config: Config) -> Result<()> {
     };
     let url = format!("https://{host}:{}", addr.port());
     writeln!(out, "Serving {url}/  (certificate: {})", cert.display())?;
+    let fp = state.certificate_fingerprint();
+    if !fp.is_empty() {
+        writeln!(out, "Certificate SHA-256 fingerprint: {fp}")?;
+        if config.tls.cert_path.is_none() {
+            writeln!(
+                out,
+                "  (self-signed: your browser warns once; check that it shows this fingerprint\n   before you accept, or trust the certificate on your devices — see the README)"
+            )?;
+        }
+    }
     let unseal_cmd = format!(
         "pixelunion unseal --data-dir {} --addr {url}",
         config.data_dir.display()

@@ -85,6 +85,8 @@ struct Inner {
     accounts: accounts::Accounts,
     unseal_limiter: limiter::UnsealLimiter,
     jobs_wake: tokio::sync::Notify,
+    /// SHA-256 fingerprint of the certificate served (empty if unreadable)
+    certificate: std::sync::RwLock<String>,
 }
 
 /// Shared application state.
@@ -103,6 +105,20 @@ impl AppState {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+    /// The SHA-256 fingerprint of the TLS certificate being served, as
+    /// `AB:CD:…` (what people compare with their browser's view of it).
+    pub fn certificate_fingerprint(&self) -> String {
+        self.0
+            .certificate
+            .read()
+            .map(|f| f.clone())
+            .unwrap_or_default()
+    }
+    fn set_certificate_fingerprint(&self, fp: String) {
+        if let Ok(mut f) = self.0.certificate.write() {
+            *f = fp;
+        }
     }
     /// The metadata catalog.
     pub fn catalog(&self) -> &Catalog {
@@ -207,6 +223,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         )
     };
     tls::ensure_self_signed(&config)?;
+    let fingerprint = tls::fingerprint(&tls::paths(&config).0).unwrap_or_default();
     let state = AppState(Arc::new(Inner {
         config,
         catalog,
@@ -215,6 +232,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         accounts,
         unseal_limiter: limiter::UnsealLimiter::default(),
         jobs_wake: tokio::sync::Notify::new(),
+        certificate: std::sync::RwLock::new(fingerprint),
     }));
     Ok((state, init))
 }
@@ -273,7 +291,13 @@ pub async fn serve(
     let (cert, key) = tls::paths(state.config());
     let rustls_config =
         axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert, &key)?);
+    tracing::info!(
+        sha256 = %state.certificate_fingerprint(),
+        cert = %cert.display(),
+        "TLS certificate fingerprint"
+    );
     spawn_reload_on_sighup(rustls_config.clone(), cert, key);
+    spawn_certificate_renewal(state.clone(), rustls_config.clone());
     spawn_usage_persister(state.clone());
     background::spawn(&state);
     let handle = axum_server::Handle::new();
@@ -319,6 +343,43 @@ fn spawn_reload_on_sighup(
                 Err(e) => {
                     tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one")
                 }
+            }
+        }
+    });
+}
+
+/// Once an hour: renews the self-signed certificate before it expires (or
+/// when the configured names changed) and reloads a configured certificate
+/// whose file was replaced (a renewal by certbot or an ACME client), with no
+/// restart and no dropped connection.
+fn spawn_certificate_renewal(state: AppState, rustls: axum_server::tls_rustls::RustlsConfig) {
+    tokio::spawn(async move {
+        let (cert, key) = tls::paths(state.config());
+        let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let mut seen = modified(&cert);
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let config = state.config().clone();
+            let made = tokio::task::spawn_blocking(move || tls::ensure_self_signed(&config)).await;
+            let changed = modified(&cert) != seen;
+            match made {
+                Ok(Ok(made)) if made || changed => match tls::server_config(&cert, &key) {
+                    Ok(c) => {
+                        rustls.reload_from_config(c);
+                        seen = modified(&cert);
+                        let fp = tls::fingerprint(&cert).unwrap_or_default();
+                        tracing::info!(sha256 = %fp, "TLS certificate renewed and reloaded");
+                        state.set_certificate_fingerprint(fp);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the new TLS certificate is unusable; keeping the old one")
+                    }
+                },
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "TLS certificate renewal failed"),
+                Err(e) => tracing::error!(error = %e, "TLS certificate renewal task failed"),
             }
         }
     });

@@ -26,6 +26,10 @@ pub struct Config {
     pub redirect_listen: Option<SocketAddr>,
     /// Public host name used in redirects and the self-signed certificate.
     pub public_host: String,
+    /// The address people use to reach the service (`https://photos.example.org`),
+    /// for links made by the server (invitations); empty = the address the
+    /// admin's browser used.
+    pub public_url: Option<String>,
     /// Metadata database URL; empty = SQLite in the data directory.
     pub database_url: String,
     /// TLS certificate settings.
@@ -232,6 +236,9 @@ pub struct TlsConfig {
     pub cert_path: Option<PathBuf>,
     /// PEM private key.
     pub key_path: Option<PathBuf>,
+    /// Extra host names and IP addresses the self-signed certificate names
+    /// (besides `localhost`, `127.0.0.1`, `::1` and `public_host`).
+    pub names: Vec<String>,
 }
 
 /// Shamir parameters used when the server initialises itself.
@@ -263,6 +270,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             redirect_listen: None,
             public_host: "localhost".into(),
+            public_url: None,
             database_url: String::new(),
             tls: TlsConfig::default(),
             init: InitConfig::default(),
@@ -365,6 +373,19 @@ impl Config {
         self.accounts.validate()?;
         self.library.validate()?;
         self.tls.validate()?;
+        if let Some(u) = &self.public_url {
+            let rest = u.strip_prefix("https://").unwrap_or("");
+            let host = rest.trim_end_matches('/');
+            let ok = !host.is_empty()
+                && !host.contains(['/', '?', '#', '@', ' ', '\\'])
+                && host.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                return Err(invalid(
+                    "public_url",
+                    format!("public_url: {u:?} must look like https://photos.example.org[:port]"),
+                ));
+            }
+        }
         self.primary.validate("primary")?;
         self.backup.validate("backup")?;
         Ok(())
@@ -478,6 +499,23 @@ impl TlsConfig {
                 "tls",
                 "tls.cert_path and tls.key_path must be given together",
             ));
+        }
+        for n in &self.names {
+            let ok = !n.is_empty()
+                && n.len() <= 253
+                && (n.parse::<std::net::IpAddr>().is_ok()
+                    || n.split('.').all(|l| {
+                        !l.is_empty()
+                            && l.len() <= 63
+                            && l.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+                    }));
+            if !ok {
+                return Err(invalid(
+                    "tls",
+                    format!("tls.names: {n:?} is neither a host name nor an IP address"),
+                ));
+            }
         }
         Ok(())
     }
