@@ -96,15 +96,50 @@ fn layout(
                     }
                 }
                 main #main tabindex="-1" { (body) }
+                @if who.is_some() {
+                    (shortcuts())
+                }
                 div #toast role="status" aria-live="polite" {}
             }
         }
     }
 }
 
+/// The keyboard shortcuts, opened with `?` on every signed-in page.
+fn shortcuts() -> Markup {
+    let keys: [(&str, &str); 11] = [
+        ("?", "Show this list"),
+        ("u", "Upload photos and videos"),
+        ("Enter", "Open the focused photo"),
+        ("← →", "Previous / next photo in the viewer"),
+        ("Esc", "Close the viewer or this list"),
+        ("i", "Show or hide the photo's information"),
+        ("f", "Favorite or unfavorite"),
+        ("z", "Zoom in or out"),
+        ("d", "Download the original"),
+        ("Delete", "Move to the trash"),
+        ("Ctrl + A", "Select everything loaded (in the timeline)"),
+    ];
+    html! {
+        dialog.help #shortcuts aria-labelledby="shortcuts-title" {
+            h2 #shortcuts-title { "Keyboard shortcuts" }
+            dl.facts {
+                @for (k, what) in keys {
+                    dt { kbd { (k) } }
+                    dd { (what) }
+                }
+            }
+            form method="dialog" .actions {
+                button.primary type="submit" { "Close" }
+            }
+        }
+    }
+}
+
 /// Sign-in: e-mail and password, then (when enrolled) the authenticator
-/// code or a recovery code.
-pub fn login() -> Markup {
+/// code or a recovery code. `fingerprint` is the SHA-256 of the server's
+/// certificate, for people checking a self-signed one.
+pub fn login(fingerprint: &str) -> Markup {
     layout(
         "Sign in",
         None,
@@ -133,6 +168,14 @@ pub fn login() -> Markup {
                     p.error #login-error role="alert" {}
                     button.primary type="submit" { "Sign in" }
                 }
+                @if !fingerprint.is_empty() {
+                    details.help-text #certificate {
+                        summary { "Did your browser warn about this site's certificate?" }
+                        p { "A PixelUnion server that has no certificate from a public authority makes its own. Browsers warn about such a certificate once, because they cannot check who made it. It is safe to continue only if the fingerprint your browser shows for the certificate (click the address bar's site information, then the certificate) is exactly this one, which the server also printed when it started:" }
+                        p { code #fingerprint { (fingerprint) } }
+                        p { "Your administrator can give the server a real certificate (see the README, “The certificate”), or you can trust this one on your devices." }
+                    }
+                }
             }
         },
     )
@@ -155,7 +198,8 @@ pub fn setup(who: Viewer<'_>, password: bool, mfa: bool) -> Markup {
                     label for="current" { "Password you were given" }
                     input #current type="password" autocomplete="current-password" required;
                     label for="fresh" { "New password" }
-                    input #fresh type="password" autocomplete="new-password" minlength="12" required;
+                    input #fresh type="password" autocomplete="new-password" minlength="12" required aria-describedby="fresh-hint";
+                    p.hint #fresh-hint { "At least 12 characters, not your e-mail address. A few unrelated words make a strong one." }
                     p.error role="alert" {}
                     button.primary type="submit" { "Save password" }
                 }
@@ -170,7 +214,11 @@ pub fn setup(who: Viewer<'_>, password: bool, mfa: bool) -> Markup {
                 form #confirm hidden {
                     h2 { "Scan, then enter a code" }
                     img #qr alt="QR code for your authenticator app" width="220" height="220";
-                    p { "Or type this key: " code #secret {} }
+                    p { "Or type this key into the app:" }
+                    div.keybox {
+                        code #secret {}
+                        button type="button" #copy-secret { "Copy key" }
+                    }
                     label for="first-code" { "Code from the app" }
                     input #first-code inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required;
                     p.error role="alert" {}
@@ -179,8 +227,17 @@ pub fn setup(who: Viewer<'_>, password: bool, mfa: bool) -> Markup {
                 div #codes hidden {
                     h2 { "Your recovery codes" }
                     p { "Each works once if you lose your authenticator. Keep them somewhere safe: they are not shown again." }
-                    ol #code-list {}
-                    a.button.primary href="/" { "Continue" }
+                    ol.codes #code-list {}
+                    div.actions.left {
+                        button type="button" #codes-copy { "Copy" }
+                        button type="button" #codes-download { "Download" }
+                        button type="button" #codes-print { "Print" }
+                    }
+                    label.check {
+                        input #codes-saved type="checkbox";
+                        " I have saved my recovery codes somewhere safe"
+                    }
+                    button.primary type="button" #codes-done disabled { "Continue" }
                 }
             }
         },
@@ -226,15 +283,19 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
                         p.hint { "Items here are deleted for good 30 days after they were trashed." }
                         button type="button" #empty-trash { "Empty trash" }
                     } @else {
-                        label.button.primary for="file-input" { "Upload" }
-                        input #file-input type="file" multiple accept="image/*,video/*" hidden;
+                        button.primary type="button" #upload-button aria-keyshortcuts="u" { "Upload" }
+                        input #file-input type="file" multiple accept="image/*,video/*" hidden tabindex="-1";
                     }
+                    button type="button" #layout-toggle aria-pressed="false" title="Show whole photos in rows, or square tiles" { "Square tiles" }
+                    button type="button" .icon #help-button aria-label="Keyboard shortcuts (?)" aria-keyshortcuts="?" { "?" }
                 }
                 div.selection #selection hidden role="toolbar" aria-label="Selection" {
                     span #selection-count {}
                     @if trash {
                         button type="button" data-action="restore" { "Restore" }
+                        button type="button" data-action="purge" { "Delete forever" }
                     } @else {
+                        button type="button" data-action="download" { "Download" }
                         button type="button" data-action="favorite" { "Favorite" }
                         button type="button" data-action="unfavorite" { "Unfavorite" }
                         @if view == View::Archive {
@@ -254,7 +315,13 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
                     section #grid aria-label="Photos and videos" {}
                     nav.scrubber #scrubber aria-label="Jump to a month" {}
                 }
-                p.empty #empty hidden { "Nothing here yet." }
+                p.empty #empty hidden {
+                    @if trash {
+                        "The trash is empty."
+                    } @else {
+                        "Nothing here yet. Drop photos and videos anywhere on this page, or choose Upload."
+                    }
+                }
                 div #sentinel aria-hidden="true" {}
                 section.uploads #uploads hidden aria-label="Uploads" {
                     header {
@@ -277,27 +344,31 @@ fn viewer() -> Markup {
             div.stage #stage {
                 img #view-img alt="";
                 video #view-video controls preload="metadata" playsinline hidden {}
-            }
-            div.viewer-bar {
-                button type="button" #view-close aria-label="Close (Esc)" { "✕" }
-                button type="button" #view-prev aria-label="Previous (←)" { "‹" }
-                button type="button" #view-next aria-label="Next (→)" { "›" }
-                button type="button" #view-zoom aria-pressed="false" { "Zoom" }
-                button type="button" #view-fav aria-pressed="false" { "♡ Favorite" }
-                a.button #view-download download="" { "Download" }
-                button type="button" #view-cover hidden { "Set as album cover" }
-                button type="button" #view-trash { "Move to trash" }
-                button type="button" #view-info-toggle aria-expanded="false" aria-controls="view-info" { "Info" }
+                p.stage-note #view-note hidden role="status" {}
             }
             aside.info #view-info hidden aria-label="Information" {
+                h2 { "Information" }
                 dl {
-                    dt { "Date" } dd #info-date {}
+                    dt { "Taken" } dd #info-date {}
                     dt { "File" } dd #info-name {}
                     dt { "Size" } dd #info-size {}
                     dt { "Dimensions" } dd #info-dims {}
                     dt { "Camera" } dd #info-camera {}
+                    dt { "Lens" } dd #info-lens {}
+                    dt { "Exposure" } dd #info-exposure {}
                     dt { "Place" } dd #info-place {}
                 }
+            }
+            div.viewer-bar role="toolbar" aria-label="Photo" {
+                button type="button" #view-close aria-label="Close (Esc)" title="Close (Esc)" { "✕" }
+                button type="button" #view-prev aria-label="Previous (←)" title="Previous (←)" { "‹" }
+                button type="button" #view-next aria-label="Next (→)" title="Next (→)" { "›" }
+                button type="button" #view-zoom aria-pressed="false" title="Zoom (z)" { "Zoom" }
+                button type="button" #view-fav aria-pressed="false" title="Favorite (f)" { "♡ Favorite" }
+                a.button #view-download download="" title="Download the original (d)" { "Download" }
+                button type="button" #view-cover hidden { "Set as album cover" }
+                button type="button" #view-trash title="Move to trash (Delete)" { "Move to trash" }
+                button type="button" #view-info-toggle aria-expanded="false" aria-controls="view-info" title="Information (i)" { "Info" }
             }
         }
     }
@@ -391,6 +462,13 @@ pub fn settings(who: Viewer<'_>) -> Markup {
                 p.secret #token-new hidden {}
                 ul.rows #token-list {}
             }
+            @if who.library {
+                section.card {
+                    h2 { "Storage" }
+                    p #usage { "…" }
+                    progress #usage-bar max="100" value="0" hidden aria-label="Share of your storage quota used" {}
+                }
+            }
             section.card {
                 h2 { "Your data" }
                 p { "Export and account deletion arrive in a later version." }
@@ -399,9 +477,36 @@ pub fn settings(who: Viewer<'_>) -> Markup {
     )
 }
 
+/// What the signed-in role may see on the administration page (separation
+/// of duties: each card is shown to the role that may read it, and the page
+/// asks the API only for those).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdminView<'a> {
+    /// the role's name, as the page tells it
+    pub role: &'a str,
+    /// accounts and their state (admin, support)
+    pub accounts: bool,
+    /// invitations and role changes (admin)
+    pub manage: bool,
+    /// jobs and storage totals (operator)
+    pub operate: bool,
+    /// the backup card (operators, or anyone on the server's own machine)
+    pub backup: bool,
+}
+
 /// Administration: accounts and roles, invitations, system status and jobs.
 /// No photo, name or metadata of anyone appears here.
-pub fn admin(who: Viewer<'_>) -> Markup {
+pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
+    let elsewhere: Vec<&str> = [
+        (!can.operate).then_some("the job queue and storage totals are shown to operators"),
+        (!can.backup).then_some("backups to operators (and on the server's own machine)"),
+        (!can.accounts).then_some("accounts to admins and support"),
+        (!can.manage).then_some("invitations and role changes to admins"),
+        Some("the audit trail to security officers"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     layout(
         "Admin",
         Some(who),
@@ -409,46 +514,67 @@ pub fn admin(who: Viewer<'_>) -> Markup {
         "admin.js",
         html! {
             h1 { "Administration" }
-            section.card {
-                h2 { "System" }
-                dl.facts #system {}
-            }
-            section.card #backup-card {
-                h2 { "Backups" }
-                p { "Catalog snapshots and copies of every file in the backup store (ciphertext only; it never holds a key)." }
-                dl.facts #backup {}
-                div.actions {
-                    button #backup-snapshot type="button" { "Take a snapshot now" }
-                    button #backup-verify type="button" { "Verify the backup" }
+            div #admin data-accounts=(can.accounts) data-manage=(can.manage) data-operate=(can.operate) data-backup=(can.backup) {
+                p.hint #duties {
+                    "Signed in as " strong { (can.role) } ". Duties are separated: " (elsewhere.join("; ")) "."
                 }
-                p #backup-result role="status" {}
-            }
-            section.card {
-                h2 { "Background jobs" }
-                p { "Counts by kind and state; failed jobs show their reason (never a file name or content)." }
-                table #jobs { thead { tr { th { "Kind" } th { "State" } th { "Count" } } } tbody {} }
-                ul.rows #dead-jobs {}
-            }
-            section.card {
-                h2 { "Accounts" }
-                table #users { thead { tr { th { "E-mail" } th { "Role" } th { "Two-step" } th { "Status" } } } tbody {} }
-            }
-            section.card {
-                h2 { "Invite someone" }
-                form #invite-form {
-                    label for="invite-role" { "Role" }
-                    select #invite-role {
-                        option value="user" { "User" }
-                        option value="support" { "Support" }
-                        option value="operator" { "Operator" }
-                        option value="security" { "Security officer" }
-                        option value="admin" { "Admin" }
+                section.card {
+                    h2 { "System" }
+                    dl.facts #system {}
+                }
+                @if can.backup {
+                    section.card #backup-card {
+                        h2 { "Backups" }
+                        p { "Catalog snapshots and copies of every file in the backup store (ciphertext only; it never holds a key)." }
+                        dl.facts #backup {}
+                        div.actions {
+                            button #backup-snapshot type="button" { "Take a snapshot now" }
+                            button #backup-verify type="button" { "Verify the backup" }
+                        }
+                        p #backup-result role="status" {}
                     }
-                    button.primary type="submit" { "Create invitation" }
                 }
-                p.secret #invite-new hidden {}
+                @if can.operate {
+                    section.card {
+                        h2 { "Background jobs" }
+                        p { "Counts by kind and state; failed jobs show their reason (never a file name or content)." }
+                        table #jobs { thead { tr { th { "Kind" } th { "State" } th { "Count" } } } tbody {} }
+                        ul.rows #dead-jobs {}
+                    }
+                }
+                @if can.accounts {
+                    section.card {
+                        h2 { "Accounts" }
+                        table #users { thead { tr { th { "E-mail" } th { "Role" } th { "Two-step" } th { "Status" } } } tbody {} }
+                    }
+                }
+                @if can.manage {
+                    section.card {
+                        h2 { "Invite someone" }
+                        form #invite-form {
+                            label for="invite-email" { "E-mail (optional: only this address may accept)" }
+                            input #invite-email type="email" autocomplete="off" maxlength="254";
+                            label for="invite-role" { "Role" }
+                            select #invite-role {
+                                option value="user" { "User" }
+                                option value="support" { "Support" }
+                                option value="operator" { "Operator" }
+                                option value="security" { "Security officer" }
+                                option value="admin" { "Admin" }
+                            }
+                            button.primary type="submit" { "Create invitation" }
+                        }
+                        div #invite-new hidden {
+                            p { "Send this single-use link to the person (it is shown once and expires in 72 hours):" }
+                            div.keybox {
+                                code #invite-link {}
+                                button type="button" #invite-copy { "Copy link" }
+                            }
+                        }
+                    }
+                }
+                p.error #admin-error role="alert" {}
             }
-            p.error #admin-error role="alert" {}
         },
     )
 }
@@ -529,14 +655,24 @@ mod tests {
     #[test]
     fn pages_have_no_inline_code_and_escape_the_email() {
         let pages = [
-            login(),
+            login("AB:CD"),
             setup(who(), true, true),
             library(who(), View::Timeline),
             library(who(), View::Trash),
             library(who(), View::Album("a1")),
             albums(who()),
             settings(who()),
-            admin(who()),
+            admin(who(), AdminView::default()),
+            admin(
+                who(),
+                AdminView {
+                    role: "admin",
+                    accounts: true,
+                    manage: true,
+                    operate: true,
+                    backup: true,
+                },
+            ),
             locked(),
             not_found(),
             invite(),
@@ -572,5 +708,37 @@ mod tests {
         let s = library(who(), View::Timeline).into_string();
         assert!(!s.contains("href=\"/admin\""));
         assert!(s.contains("aria-current=\"page\""));
+    }
+
+    #[test]
+    fn the_admin_page_shows_only_what_the_role_may_read() {
+        let admin_role = AdminView {
+            role: "admin",
+            accounts: true,
+            manage: true,
+            ..AdminView::default()
+        };
+        let s = admin(who(), admin_role).into_string();
+        assert!(s.contains("id=\"users\"") && s.contains("id=\"invite-form\""));
+        assert!(!s.contains("id=\"jobs\""), "jobs are for operators");
+        assert!(!s.contains("id=\"backup-card\""));
+        assert!(s.contains("shown to operators"), "says who sees the rest");
+        let operator = AdminView {
+            role: "operator",
+            operate: true,
+            backup: true,
+            ..AdminView::default()
+        };
+        let s = admin(who(), operator).into_string();
+        assert!(s.contains("id=\"jobs\"") && s.contains("id=\"backup-card\""));
+        assert!(!s.contains("id=\"users\"") && !s.contains("id=\"invite-form\""));
+        assert!(s.contains("accounts to admins and support"));
+    }
+
+    #[test]
+    fn the_sign_in_page_shows_the_certificate_fingerprint() {
+        let s = login("AB:CD:EF").into_string();
+        assert!(s.contains("AB:CD:EF"));
+        assert!(!login("").into_string().contains("id=\"fingerprint\""));
     }
 }

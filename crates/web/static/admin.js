@@ -1,9 +1,13 @@
 // Administration: system state, job counts and failures, accounts, invites.
 // Only states and counts: the API gives no content to any role.
-import { api, $, el, toast, wireSignOut, dateTime, bytes } from './api.js';
+import { api, $, el, toast, wireSignOut, dateTime, bytes, copyText } from './api.js';
 
 wireSignOut();
 const err = (e) => { $('#admin-error').textContent = e.message; };
+// What this role may read (the page shows only those cards; nothing else
+// is asked for).
+const can = { ...$('#admin').dataset };
+const may = (k) => can[k] === 'true';
 
 async function system() {
   const s = await fetch('/api/v1/sys/status').then((r) => r.json());
@@ -69,11 +73,11 @@ async function backupAction(button, run) {
   button.disabled = false;
 }
 
-$('#backup-snapshot').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
+if (may('backup')) $('#backup-snapshot').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
   const t = await api('POST', '/sys/backup/snapshots');
   return `Snapshot ${t.id} taken: ${bytes(t.bytes)} in ${t.took_ms} ms.`;
 }));
-$('#backup-verify').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
+if (may('backup')) $('#backup-verify').addEventListener('click', (ev) => backupAction(ev.currentTarget, async () => {
   const r = await api('POST', '/sys/backup/verify', { sample: 20 });
   return r.ok ? `Clean: ${r.intact} of ${r.referenced} copies intact, ${r.authenticated} decrypted.`
     : `Problems: ${r.missing} missing, ${r.corrupt} corrupt, ${r.orphaned} orphaned, ${r.unauthentic} fail to decrypt.`;
@@ -96,28 +100,26 @@ async function users() {
   const { items } = await api('GET', '/admin/users');
   $('#users tbody').replaceChildren(...items.map((u) => el('tr', {},
     el('td', { text: u.email ?? '—' }),
-    roleCell(u),
+    may('manage') ? roleCell(u) : el('td', { text: u.role }),
     el('td', { text: u.mfa_enrolled ? 'Yes' : 'No' }),
     el('td', { text: u.disabled ? 'Disabled' : (u.last_login_at ? `Last sign-in ${dateTime(u.last_login_at * 1000)}` : 'Never signed in') }))));
 }
 
-$('#invite-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  try {
-    const r = await api('POST', '/admin/invites', { role: $('#invite-role').value });
-    const p = $('#invite-new');
-    p.hidden = false;
-    p.textContent = `Send this single-use invitation (shown once): ${r.link ?? r.code}`;
-  } catch (e) { err(e); }
-});
+if (may('manage')) {
+  $('#invite-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const email = $('#invite-email').value.trim();
+      const r = await api('POST', '/admin/invites', { role: $('#invite-role').value, ...(email ? { email } : {}) });
+      $('#invite-new').hidden = false;
+      $('#invite-link').textContent = r.link;
+      ev.target.reset();
+    } catch (e) { err(e); }
+  });
+  $('#invite-copy').addEventListener('click', () => copyText($('#invite-link').textContent, 'Invitation link copied'));
+}
 
-system().catch(err).then(() => storage()).catch(() => {});
-backup().catch(() => { $('#backup-card').hidden = true; });
-jobs().catch(() => {
-  $('#jobs').hidden = true;
-  $('#dead-jobs').replaceChildren(el('li', { text: 'The job queue is shown to operators.' }));
-});
-users().catch(() => {
-  $('#users').hidden = true;
-  $('#admin-error').textContent = 'The account list is shown to admins and support.';
-});
+system().catch(err).then(() => (may('operate') ? storage().catch(err) : null));
+if (may('operate')) jobs().catch(err);
+if (may('backup')) backup().catch(err);
+if (may('accounts')) users().catch(err);

@@ -63,14 +63,32 @@ export function el(tag, attrs = {}, ...children) {
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 let toastTimer;
-/** A short message at the bottom of the screen (announced to screen readers). */
-export function toast(msg) {
+/** A short message at the bottom of the screen (announced to screen
+ * readers), optionally with one action button (e.g. Undo) that stays a
+ * little longer. */
+export function toast(msg, action) {
   const t = $('#toast');
   if (!t) return;
-  t.textContent = msg;
+  t.replaceChildren(el('span', { text: msg }));
+  t.classList.toggle('actionable', !!action);
+  if (action) {
+    const b = el('button', { type: 'button', text: action.label });
+    b.addEventListener('click', () => { t.classList.remove('show'); action.run(); }, { once: true });
+    t.append(b);
+  }
   t.classList.add('show');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => t.classList.remove('show'), 3500);
+  toastTimer = setTimeout(() => t.classList.remove('show'), action ? 8000 : 3500);
+}
+
+/** Whether the server has been sealed since this page loaded: then the
+ * page reloads into the locked page instead of failing silently. */
+export async function checkSealed() {
+  try {
+    const s = await (await fetch('/api/v1/sys/status', { credentials: 'same-origin' })).json();
+    if (s.sealed) { location.reload(); return true; }
+  } catch { /* unreachable: the next action tells */ }
+  return false;
 }
 
 /** Shows an error in a form's `.error` element. */
@@ -91,7 +109,47 @@ export function dateTime(ms, opts = { dateStyle: 'medium', timeStyle: 'short' })
   return ms == null ? '' : new Intl.DateTimeFormat(undefined, opts).format(new Date(ms));
 }
 
-/** Wires the header's sign-out button. */
+/** When an item was taken, as the clock read where it was taken: a Date
+ * whose UTC fields are that local wall-clock time (format it with
+ * `timeZone: 'UTC'`), and the UTC offset in minutes when the camera
+ * recorded one. A capture time without an offset is already local time.
+ * Items without a capture time use the upload time in the viewer's zone. */
+export function wallClock(a) {
+  if (a.taken_at != null) {
+    const offset = a.metadata?.offset_minutes ?? null;
+    return { date: new Date(a.taken_at + (offset ?? 0) * 60000), zone: 'UTC', offset };
+  }
+  const t = a.sort_at ?? a.uploaded_at;
+  const d = new Date(t);
+  // shift so that the UTC fields read the viewer's local time
+  return { date: new Date(t - d.getTimezoneOffset() * 60000), zone: 'UTC', offset: null, uploaded: a.taken_at == null };
+}
+
+/** Formats `wallClock(a)` with Intl options (always in its own zone). */
+export function formatWall(w, opts) {
+  return new Intl.DateTimeFormat(undefined, { ...opts, timeZone: w.zone }).format(w.date);
+}
+
+/** `UTC+02:00` for an offset in minutes. */
+export function utcOffset(min) {
+  const sign = min < 0 ? '−' : '+';
+  const m = Math.abs(min);
+  return `UTC${sign}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+/** Copies text to the clipboard; says so (or how to copy by hand). */
+export async function copyText(text, what = 'Copied') {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(what);
+  } catch {
+    toast('Copying is not allowed here: select the text and copy it by hand');
+  }
+}
+
+/** Wires what every signed-in page has: the header's sign-out button, the
+ * `?` list of keyboard shortcuts, and the locked page once the server is
+ * sealed (checked when the tab comes back and every 30 s). */
 export function wireSignOut() {
   const b = $('#sign-out');
   if (!b) return;
@@ -99,4 +157,14 @@ export function wireSignOut() {
     try { await api('POST', '/auth/logout'); } catch { /* signed out anyway */ }
     location.assign('/login');
   });
+  const help = $('#shortcuts');
+  addEventListener('keydown', (e) => {
+    if (e.key !== '?' || !help || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement) return;
+    e.preventDefault();
+    if (help.open) help.close(); else help.showModal();
+  });
+  $('#help-button')?.addEventListener('click', () => help?.showModal());
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) checkSealed(); });
+  setInterval(() => { if (!document.hidden) checkSealed(); }, 30000);
 }

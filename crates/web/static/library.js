@@ -1,7 +1,7 @@
 // The grid: pages of the timeline (or favourites, archive, trash, an album)
 // grouped by month and day, infinite scroll, a month scrubber, selection
 // with batch actions, and the viewer and uploads.
-import { api, $, el, toast, wireSignOut, dateTime } from './api.js';
+import { api, $, el, toast, wireSignOut, wallClock, formatWall, checkSealed } from './api.js';
 import { openViewer } from './viewer.js';
 import { startUploads } from './upload.js';
 
@@ -26,13 +26,30 @@ let lastDay = '';
 let tiles = null;                  // the current day's tile container
 let days = null;                   // the current month's day container
 
+// Days and months are those of the clock where each photo was taken (the
+// labels and the groups alike), whatever the viewer's own time zone.
 const monthFmt = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
-const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
-function when(a) { return a.taken_at ?? a.sort_at ?? a.uploaded_at; }
+// Rows that keep each photo's shape (justified), or square tiles.
+const LAYOUT_KEY = 'pixelunion.layout';
+let square = localStorage.getItem(LAYOUT_KEY) === 'square';
+function applyLayout() {
+  grid.classList.toggle('justified', !square);
+  const b = $('#layout-toggle');
+  b.setAttribute('aria-pressed', String(square));
+}
+applyLayout();
+$('#layout-toggle').addEventListener('click', () => {
+  square = !square;
+  localStorage.setItem(LAYOUT_KEY, square ? 'square' : 'justified');
+  applyLayout();
+});
 
 function tile(a, index) {
-  const label = `${a.kind === 'video' ? 'Video' : 'Photo'}${a.taken_at ? ', taken ' + dateTime(a.taken_at) : ''}${a.file_name ? ' — ' + a.file_name : ''}`;
+  const w = wallClock(a);
+  const taken = a.taken_at != null ? ', taken ' + formatWall(w, { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  const label = `${a.kind === 'video' ? 'Video' : 'Photo'}${taken}${a.file_name ? ' — ' + a.file_name : ''}`;
   const img = el('img', { src: `/api/v1/assets/${a.id}/thumbnail`, alt: label, loading: 'lazy', decoding: 'async' });
   // Two sibling buttons (never nested): open the viewer, select.
   const open = el('button', { type: 'button', class: 'open' }, img);
@@ -46,11 +63,15 @@ function tile(a, index) {
     t.append(el('span', { class: 'badge', text: d ? `▶ ${Math.floor(d / 60000)}:${String(Math.floor(d / 1000) % 60).padStart(2, '0')}` : '▶' }));
   }
   if (a.favorite) t.append(el('span', { class: 'fav', 'aria-label': 'Favorite', text: '♥' }));
+  // its shape, for the justified rows (CSSOM: allowed by the CSP)
+  const ratio = a.width && a.height ? Math.min(4, Math.max(0.25, a.width / a.height)) : 1;
+  t.style.setProperty('--ratio', ratio.toFixed(4));
   check.addEventListener('click', () => toggle(a.id));
   open.addEventListener('click', (ev) => {
     if (ev.shiftKey || ev.ctrlKey || ev.metaKey || selected.size > 0) toggle(a.id);
     else openViewer(items, index, { trash, album, onChange: refresh });
   });
+  img.addEventListener('error', () => checkSealed());
   // Until the pipeline has made it, the thumbnail is a 4×3 placeholder:
   // look again every 2 s for a minute.
   let tries = 0;
@@ -67,20 +88,20 @@ function append(batch) {
     if (shownIds.has(a.id)) continue;
     shownIds.add(a.id);
     const index = items.push(a) - 1;
-    const t = when(a);
-    const d = new Date(t);
+    const d = wallClock(a).date;
     const month = monthFmt.format(d);
     const day = dayFmt.format(d);
     if (month !== lastMonth) {
       days = el('div', { class: 'days' });
-      grid.append(el('section', { class: 'month', 'aria-label': month },
-        el('h2', { id: `m-${d.toISOString().slice(0, 7)}`, text: month }), days));
+      const section = el('section', { class: 'month', 'aria-label': month },
+        el('h2', { id: `m-${d.toISOString().slice(0, 7)}` }, el('span', { text: month }), groupSelect(month)), days);
+      grid.append(section);
       lastMonth = month;
       lastDay = '';
     }
     if (day !== lastDay) {
       tiles = el('div', { class: 'tiles' });
-      days.append(el('div', { class: 'day' }, el('h3', { text: day }), tiles));
+      days.append(el('div', { class: 'day' }, el('h3', {}, el('span', { text: day }), groupSelect(day)), tiles));
       lastDay = day;
     }
     tiles.append(tile(a, index));
@@ -130,6 +151,19 @@ export async function refresh(opts = {}) {
 new IntersectionObserver((e) => { if (e.some((x) => x.isIntersecting)) more(); }, { rootMargin: '800px' })
   .observe($('#sentinel'));
 
+/** A button that selects every loaded item of its day or month (or, when
+ * all are selected already, none of them). */
+function groupSelect(label) {
+  const b = el('button', { type: 'button', class: 'group-select', 'aria-label': `Select all of ${label}`, title: 'Select all', text: '✓' });
+  b.addEventListener('click', () => {
+    const scope = b.closest('.day') ?? b.closest('.month');
+    const ids = [...scope.querySelectorAll('.tile')].map((t) => t.dataset.id);
+    const all = ids.every((id) => selected.has(id));
+    for (const id of ids) if (all === selected.has(id)) toggle(id);
+  });
+  return b;
+}
+
 // Selection and batch actions.
 function toggle(id) {
   if (selected.has(id)) selected.delete(id); else selected.add(id);
@@ -154,6 +188,19 @@ function updateSelection() {
   $('#selection-count').textContent = `${selected.size} selected`;
 }
 
+const n = (k) => `${k} item${k === 1 ? '' : 's'}`;
+const DONE = {
+  trash: (k) => `${n(k)} moved to the trash`,
+  restore: (k) => `${n(k)} restored`,
+  purge: (k) => `${n(k)} deleted for good`,
+  favorite: (k) => `${n(k)} added to favorites`,
+  unfavorite: (k) => `${n(k)} removed from favorites`,
+  archive: (k) => `${n(k)} archived`,
+  unarchive: (k) => `${n(k)} back in the timeline`,
+  remove: (k) => `${n(k)} removed from the album`,
+};
+const UNDO = { trash: 'restore', archive: 'unarchive', unarchive: 'archive', favorite: 'unfavorite', unfavorite: 'favorite' };
+
 $('#selection').addEventListener('click', async (ev) => {
   const action = ev.target.closest('button')?.dataset.action;
   if (!action) return;
@@ -161,15 +208,35 @@ $('#selection').addEventListener('click', async (ev) => {
   try {
     if (action === 'clear') { clearSelection(); return; }
     if (action === 'album') { await addToAlbum(ids); clearSelection(); return; }
+    if (action === 'download') { download(ids); return; }
+    if (action === 'purge' && !confirm(`Delete ${n(ids.length)} for good? This cannot be undone.`)) return;
+    let changed = ids.length;
     if (action === 'remove') {
       await api('POST', `/albums/${album}/remove`, { asset_ids: ids });
     } else {
-      await api('POST', '/assets/batch', { ids, action });
+      changed = (await api('POST', '/assets/batch', { ids, action })).changed;
     }
-    toast(`${ids.length} item${ids.length === 1 ? '' : 's'}: done`);
-    await refresh();
+    const undo = UNDO[action];
+    toast(DONE[action](changed), undo && {
+      label: 'Undo',
+      run: async () => {
+        try { await api('POST', '/assets/batch', { ids, action: undo }); toast('Undone'); await refresh(); } catch (e) { toast(e.message); }
+      },
+    });
+    await refresh().then(openFromAddress);
   } catch (e) { toast(e.message); }
 });
+
+/** Downloads the selection as one ZIP of the originals (streamed by the
+ * server; the browser saves it like any download). */
+function download(ids) {
+  if (ids.length === 1) {
+    location.assign(`/api/v1/assets/${ids[0]}/original`);
+  } else {
+    location.assign(`/api/v1/assets/zip?ids=${ids.map(encodeURIComponent).join(',')}`);
+  }
+  toast(`Downloading ${n(ids.length)}`);
+}
 
 /** Asks which album (or a new one) and adds `ids` to it. */
 export async function addToAlbum(ids) {
@@ -228,13 +295,47 @@ if (empty) {
 async function refreshUntilProcessed(tries = 20) {
   // Never under the user's hands: not while selecting or viewing.
   const busy = selected.size > 0 || $('#viewer').open || $('#album-picker').open;
-  if (!busy) await refresh();
+  if (!busy) await refresh().then(openFromAddress);
   if (tries > 0 && (busy || items.some((a) => a.media?.state === 'pending'))) {
     setTimeout(() => refreshUntilProcessed(tries - 1), 2500);
   }
 }
-if (!trash) startUploads({ album, onDone: () => refreshUntilProcessed() });
+if (!trash) {
+  startUploads({ album, onDone: () => refreshUntilProcessed() });
+  $('#upload-button').addEventListener('click', () => $('#file-input').click());
+}
+
+// Keys on the grid: u uploads, Ctrl+A selects everything loaded, Esc
+// clears the selection.
+addEventListener('keydown', (e) => {
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+  if (document.querySelector('dialog[open]')) return;
+  if (e.key === 'u' && !trash && !e.ctrlKey && !e.metaKey && !e.altKey) { e.preventDefault(); $('#file-input').click(); }
+  else if (e.key === 'a' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    for (const a of items) if (!selected.has(a.id)) toggle(a.id);
+  } else if (e.key === 'Escape' && selected.size) clearSelection();
+});
+
+// A photo's address (`?photo=ID`): open it once the page has loaded, and
+// again when Forward comes back to it.
+async function openFromAddress() {
+  const id = new URL(location.href).searchParams.get('photo');
+  if (!id || $('#viewer').open) return;
+  let index = items.findIndex((a) => a.id === id);
+  let list = items;
+  if (index < 0) {
+    try { list = [await api('GET', `/assets/${encodeURIComponent(id)}`)]; index = 0; } catch (e) {
+      toast(e.status === 404 ? 'That photo is not in your library' : e.message);
+      history.replaceState(null, '', location.pathname);
+      return;
+    }
+  }
+  openViewer(list, index, { trash, album, onChange: refresh, fromAddress: true });
+}
+addEventListener('popstate', () => openFromAddress());
 if (album) {
   api('GET', `/albums/${album}`).then((al) => { $('#title').textContent = al.name ?? 'Album'; document.title = `${al.name} · PixelUnion`; }).catch(() => {});
 }
-refresh();
+refresh().then(openFromAddress);

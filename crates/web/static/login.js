@@ -1,10 +1,17 @@
 // Sign-in: password first; when the account has an authenticator the
-// server answers `mfa-required` and the code step appears.
+// server answers `mfa-required` and the code step appears. Afterwards the
+// person lands on the page they asked for (`?next=`, a path on this site).
 import { api, $ } from './api.js';
 
 const form = $('#login');
 const err = $('#login-error');
 let needCode = false;
+
+/** Where to go after signing in: only a path on this site. */
+export function nextPage(search) {
+  const next = new URLSearchParams(search).get('next') ?? '/';
+  return /^\/(?![/\\])/.test(next) ? next : '/';
+}
 
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -18,7 +25,7 @@ form.addEventListener('submit', async (ev) => {
   button.disabled = true;
   try {
     await api('POST', '/auth/login', body);
-    location.assign('/');
+    location.assign(nextPage(location.search));
   } catch (e) {
     if (e.code === 'mfa-required' && !needCode) {
       needCode = true;

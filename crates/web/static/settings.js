@@ -1,5 +1,5 @@
 // Settings: password, authenticator state, sessions, API tokens.
-import { api, $, el, formError, toast, wireSignOut, dateTime } from './api.js';
+import { api, $, el, formError, toast, wireSignOut, dateTime, bytes } from './api.js';
 
 wireSignOut();
 
@@ -22,10 +22,27 @@ async function me() {
   $('#mfa-enrol').textContent = m.mfa_enrolled ? 'Replace the authenticator' : 'Set up an authenticator';
 }
 
+/** "Chrome on Linux" from a user-agent string (the raw one is kept as a
+ * tooltip); programs keep their own names ("pixelunion-cli 0.1"). */
+export function device(ua) {
+  if (!ua) return 'Unknown device';
+  const browser = [
+    [/Edg\//, 'Edge'], [/OPR\/|Opera/, 'Opera'], [/Firefox\//, 'Firefox'], [/SamsungBrowser/, 'Samsung Internet'],
+    [/Chrome\/|Chromium\/|CriOS/, 'Chrome'], [/Safari\//, 'Safari'],
+  ].find(([re]) => re.test(ua))?.[1];
+  const os = [
+    [/iPhone|iPad|iPod/, 'iOS'], [/Android/, 'Android'], [/Windows/, 'Windows'], [/Mac OS X|Macintosh/, 'macOS'],
+    [/CrOS/, 'ChromeOS'], [/Linux/, 'Linux'],
+  ].find(([re]) => re.test(ua))?.[1];
+  if (browser && os) return `${browser} on ${os}`;
+  if (browser || os) return browser ?? `Browser on ${os}`;
+  return ua.split(/[\s(]/)[0].slice(0, 40) || 'Unknown device';
+}
+
 async function sessions() {
   const { items } = await api('GET', '/auth/sessions');
   $('#session-list').replaceChildren(...items.map((s) => el('li', {},
-    el('span', {}, `${s.client || 'Unknown device'} — last seen ${dateTime(s.last_seen_at * 1000)}`, s.current ? ' (this one)' : ''),
+    el('span', { title: s.client ?? '' }, `${device(s.client)} — last seen ${dateTime(s.last_seen_at * 1000)}`, s.current ? ' (this one)' : ''),
     s.current ? null : el('button', { type: 'button', text: 'Sign out', onclick: async () => {
       try { await api('DELETE', `/auth/sessions/${s.id}`); sessions(); } catch (e) { toast(e.message); }
     } }))));
@@ -54,6 +71,23 @@ $('#token-form').addEventListener('submit', async (ev) => {
   } catch (e) { toast(e.message); }
 });
 
+async function usage() {
+  const p = $('#usage');
+  if (!p) return;
+  const u = await api('GET', '/library/usage');
+  const items = `${u.assets} item${u.assets === 1 ? '' : 's'}`;
+  if (u.quota_bytes) {
+    const pct = Math.min(100, (u.bytes / u.quota_bytes) * 100);
+    p.textContent = `${bytes(u.bytes)} of ${bytes(u.quota_bytes)} used (${pct.toFixed(0)} %) by ${items}, the trash included.`;
+    const bar = $('#usage-bar');
+    bar.hidden = false;
+    bar.value = pct;
+  } else {
+    p.textContent = `${bytes(u.bytes)} used by ${items}, the trash included. No quota is set.`;
+  }
+}
+
 me().catch((e) => toast(e.message));
+usage().catch((e) => { $('#usage').textContent = e.message; });
 sessions().catch(() => {});
 tokens().catch(() => {});

@@ -51,19 +51,40 @@ impl Catalog {
         now_ms: i64,
         limit: i64,
     ) -> Result<u64> {
+        self.purge_where(owner, "", trashed_before, now_ms, limit)
+            .await
+    }
+
+    /// Purges one of the owner's assets for good, as [`Catalog::purge_trashed`]
+    /// does — only if it is theirs and in the trash. Returns whether it went.
+    pub async fn purge_trashed_asset(&self, owner: &str, id: &str, now_ms: i64) -> Result<bool> {
+        Ok(self
+            .purge_where(Some(owner), id, i64::MAX, now_ms, 1)
+            .await?
+            == 1)
+    }
+
+    async fn purge_where(
+        &self,
+        owner: Option<&str>,
+        only_id: &str,
+        trashed_before: i64,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<u64> {
         let select = match owner {
             Some(_) => {
-                "SELECT id, blob_name FROM assets WHERE owner_id = $1 AND trashed_at IS NOT NULL AND trashed_at < $2 ORDER BY trashed_at LIMIT $3"
+                "SELECT id, blob_name FROM assets WHERE owner_id = $1 AND trashed_at IS NOT NULL AND trashed_at < $2 AND ($4 = '' OR id = $4) ORDER BY trashed_at LIMIT $3"
             }
             None => {
-                "SELECT id, blob_name FROM assets WHERE trashed_at IS NOT NULL AND trashed_at < $2 AND $1 = $1 ORDER BY trashed_at LIMIT $3"
+                "SELECT id, blob_name FROM assets WHERE trashed_at IS NOT NULL AND trashed_at < $2 AND $1 = $1 AND ($4 = '' OR id = $4) ORDER BY trashed_at LIMIT $3"
             }
         };
         let owner = owner.unwrap_or("");
         let n: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
             let rows: Vec<(String, String)> = sqlx::query_as(select)
-                .bind(owner).bind(trashed_before).bind(limit).fetch_all(&mut *tx).await?;
+                .bind(owner).bind(trashed_before).bind(limit).bind(only_id).fetch_all(&mut *tx).await?;
             for (id, original) in &rows {
                 let files: Vec<(String,)> = sqlx::query_as("SELECT blob_name FROM asset_files WHERE asset_id = $1")
                     .bind(id).fetch_all(&mut *tx).await?;

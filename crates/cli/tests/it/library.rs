@@ -457,11 +457,28 @@ fn large_files_stream_in_constant_memory() {
         .send_discarding();
     assert_eq!((st, got), (200, size as u64));
     let download_peak = peak_rss_kib(&s);
+    // The same file in a ZIP of a selection: streamed as well.
+    reset_peak_rss(&s);
+    let (st, zipped) = s
+        .call("GET", &format!("/api/v1/assets/zip?ids={id}"))
+        .bearer(&ann)
+        .timeout(std::time::Duration::from_secs(3600))
+        .send_discarding();
+    assert_eq!(st, 200);
+    assert!(
+        zipped > size as u64,
+        "the ZIP holds the whole file ({zipped} bytes)"
+    );
+    let zip_peak = peak_rss_kib(&s);
     eprintln!(
-        "peak RSS: before {before} KiB, during {mib} MiB upload {upload_peak} KiB, during download {download_peak} KiB"
+        "peak RSS: before {before} KiB, during {mib} MiB upload {upload_peak} KiB, during download {download_peak} KiB, during its ZIP {zip_peak} KiB"
     );
     // Generous bound (part buffers, TLS, allocator slack), far below the file size.
-    for (what, peak) in [("upload", upload_peak), ("download", download_peak)] {
+    for (what, peak) in [
+        ("upload", upload_peak),
+        ("download", download_peak),
+        ("zip", zip_peak),
+    ] {
         assert!(
             peak.saturating_sub(before) < 96 * 1024,
             "{what} grew the server by {} KiB",

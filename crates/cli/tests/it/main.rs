@@ -29,3 +29,4 @@ mod media;
 mod organise;
 mod pages;
 mod resumable;
+mod selection;

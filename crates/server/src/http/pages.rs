@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::Markup;
 use pixelunion_auth::{Permission, Role, roles};
-use pixelunion_web::pages::{self, View, Viewer};
+use pixelunion_web::pages::{self, AdminView, View, Viewer};
 
 use super::extract::{credentials, page_csrf};
 use crate::AppState;
@@ -78,7 +78,7 @@ async fn gate(state: &AppState, parts: &Parts, needs: Needs) -> Gate {
         return Gate::Elsewhere(html(StatusCode::SERVICE_UNAVAILABLE, pages::locked()));
     }
     let Ok(p) = authenticate(state, &credentials(parts)).await else {
-        return Gate::Elsewhere(Redirect::to("/login").into_response());
+        return Gate::Elsewhere(Redirect::to(&login_then(parts)).into_response());
     };
     if p.api_scope.is_some() {
         // API tokens are for programs, not pages.
@@ -97,6 +97,28 @@ async fn gate(state: &AppState, parts: &Parts, needs: Needs) -> Gate {
     }
     let csrf = page_csrf(parts).unwrap_or_default();
     Gate::Show(p, csrf)
+}
+
+/// `/login?next=…`: after signing in, people land on the page they asked
+/// for (the sign-in page accepts only a path on this site).
+fn login_then(parts: &Parts) -> String {
+    let wanted = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    if wanted == "/" || !wanted.starts_with('/') || wanted.starts_with("//") {
+        return "/login".into();
+    }
+    let mut next = String::with_capacity(wanted.len() + 8);
+    for b in wanted.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            next.push(char::from(b));
+        } else {
+            next.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/login?next={next}")
 }
 
 fn is_staff(role: Role) -> bool {
@@ -191,7 +213,24 @@ async fn settings(State(s): State<AppState>, parts: Parts) -> Response {
 }
 
 async fn admin(State(s): State<AppState>, parts: Parts) -> Response {
-    page(s, parts, Needs::Staff, |v, _| pages::admin(v)).await
+    let local = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    page(s, parts, Needs::Staff, move |v, p| {
+        let operate = roles::allows(p.role, Permission::OperateSystem);
+        pages::admin(
+            v,
+            AdminView {
+                role: p.role.as_str(),
+                accounts: roles::allows(p.role, Permission::ViewAccounts),
+                manage: roles::allows(p.role, Permission::ManageUsers),
+                operate,
+                backup: operate || local,
+            },
+        )
+    })
+    .await
 }
 
 async fn setup(State(s): State<AppState>, parts: Parts) -> Response {
@@ -212,7 +251,7 @@ async fn login(State(s): State<AppState>, parts: Parts) -> Response {
     {
         return Redirect::to("/").into_response();
     }
-    html(StatusCode::OK, pages::login())
+    html(StatusCode::OK, pages::login(&s.certificate_fingerprint()))
 }
 
 async fn invite(State(s): State<AppState>) -> Response {

@@ -223,6 +223,12 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/assets/{id}/playback",
         Gated(P::OwnLibrary, Target::OwnAsset),
     ),
+    // ids in the query: another user's id answers 404 (tests/it/library.rs)
+    r(
+        "GET",
+        "/api/v1/assets/zip",
+        Gated(P::OwnLibrary, Target::None),
+    ),
     r(
         "GET",
         "/api/v1/library/months",

@@ -199,6 +199,9 @@ pub enum BatchAction {
     Archive,
     /// show in the timeline again
     Unarchive,
+    /// delete for good (only items in the trash; blobs leave the primary
+    /// store now and the backup store within 15 minutes)
+    Purge,
 }
 
 /// Applies `action` to those of `ids` that are the caller's; returns how
@@ -237,8 +240,12 @@ pub async fn batch(
                 c.update_asset(&user.id, id, &flags(None, Some(false)))
                     .await
             }
+            BatchAction::Purge => c.purge_trashed_asset(&user.id, id, now).await,
         }?;
         changed += u64::from(done);
+    }
+    if action == BatchAction::Purge && changed > 0 {
+        state.wake_jobs();
     }
     Ok(changed)
 }

@@ -11,6 +11,7 @@
 //! or log user content.
 
 pub mod albums;
+pub mod archive;
 pub mod assets;
 mod error;
 pub mod files;

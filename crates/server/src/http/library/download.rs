@@ -15,6 +15,7 @@ use crate::accounts::principal::gate;
 use crate::http::error::{ApiError, ErrorBody, OrInternal};
 use crate::http::extract::Authed;
 use crate::http::range::{self, Presentation};
+use crate::library::archive;
 use crate::library::files::{self, Rendition};
 
 pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
@@ -23,6 +24,7 @@ pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
         .routes(routes!(thumbnail))
         .routes(routes!(preview))
         .routes(routes!(playback))
+        .routes(routes!(zip))
 }
 
 /// Shown until the pipeline has made the rendition (or when it cannot).
@@ -215,4 +217,49 @@ mod tests {
             "{s}"
         );
     }
+}
+
+/// A ZIP download of a selection.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub(crate) struct ZipQuery {
+    /// comma-separated asset ids, at most 500
+    ids: String,
+}
+
+#[utoipa::path(get, path = "/assets/zip", tag = "library",
+    summary = "Download a selection's originals as one ZIP (streamed, files stored as they are, ZIP64 where needed)",
+    params(ZipQuery),
+    responses(
+        (status = 200, description = "the archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "`too-many` or `bad-request`", body = ErrorBody),
+        (status = 404, description = "an id that is not one of your items", body = ErrorBody),
+    ))]
+pub(crate) async fn zip(
+    State(state): State<AppState>,
+    a: Authed<gate::OwnLibrary>,
+    q: Result<axum::extract::Query<ZipQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let axum::extract::Query(q) =
+        q.map_err(|r| ApiError::bad_request(format!("bad query parameters: {}", r.body_text())))?;
+    let ids: Vec<String> = q
+        .ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let files = archive::open(&state, &a.user, &ids).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut r = Response::new(Body::from_stream(archive::stream(&state, files)));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(Some(&format!("PixelUnion {today}.zip"))),
+    );
+    Ok(r)
 }
