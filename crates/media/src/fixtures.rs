@@ -148,6 +148,16 @@ pub struct ExifSpec {
     pub taken: Option<String>,
     /// "+02:00"
     pub offset: Option<String>,
+    /// exposure time in seconds, as a fraction
+    pub exposure_time: Option<(u32, u32)>,
+    /// f-number, as a fraction
+    pub f_number: Option<(u32, u32)>,
+    /// ISO speed
+    pub iso: Option<u16>,
+    /// focal length in mm, as a fraction
+    pub focal_mm: Option<(u32, u32)>,
+    /// lens model
+    pub lens: Option<String>,
     /// (latitude, longitude) in signed degrees
     pub gps: Option<(f64, f64)>,
 }
@@ -182,6 +192,21 @@ pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
     }
     if let Some(o) = &spec.offset {
         exif.push((0x9011, Val::Ascii(o.clone())));
+    }
+    if let Some(t) = spec.exposure_time {
+        exif.push((0x829A, Val::Rationals(vec![t])));
+    }
+    if let Some(f) = spec.f_number {
+        exif.push((0x829D, Val::Rationals(vec![f])));
+    }
+    if let Some(i) = spec.iso {
+        exif.push((0x8827, Val::Shorts(vec![i])));
+    }
+    if let Some(f) = spec.focal_mm {
+        exif.push((0x920A, Val::Rationals(vec![f])));
+    }
+    if let Some(l) = &spec.lens {
+        exif.push((0xA434, Val::Ascii(l.clone())));
     }
     if !exif.is_empty() {
         ifd0.push((0x8769, Val::Ifd(exif)));

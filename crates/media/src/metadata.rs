@@ -198,4 +198,30 @@ mod tests {
         assert_eq!(m.taken_at_ms, None);
         assert_eq!(extract(&[]).make, None);
     }
+
+    #[test]
+    fn exposure_lens_and_local_time_are_read() {
+        use crate::fixtures::{ExifSpec, exif_block, jpeg_with, plain_jpeg};
+        let exif = exif_block(&ExifSpec {
+            make: Some("Canon".into()),
+            model: Some("Canon EOS 80D".into()),
+            taken: Some("2026:01:01 00:00:05".into()),
+            offset: Some("+01:00".into()),
+            exposure_time: Some((1, 250)),
+            f_number: Some((28, 10)),
+            iso: Some(200),
+            focal_mm: Some((35, 1)),
+            lens: Some("EF 35mm f/2".into()),
+            ..ExifSpec::default()
+        });
+        let m = extract(&jpeg_with(&plain_jpeg(32, 24, 1), Some(&exif), None, None));
+        assert_eq!(m.exposure_s, Some(0.004));
+        assert_eq!(m.f_number, Some(2.8));
+        assert_eq!(m.iso, Some(200));
+        assert_eq!(m.focal_mm, Some(35.0));
+        assert_eq!(m.lens.as_deref(), Some("EF 35mm f/2"));
+        assert_eq!(m.offset_minutes, Some(60));
+        // 2025-12-31T23:00:05Z: the UTC instant; local = + offset
+        assert_eq!(m.taken_at_ms, Some(1_767_222_005_000));
+    }
 }

@@ -30,6 +30,9 @@ export function openViewer(items, index, options) {
   show(index);
   if (!dialog.open) dialog.showModal();
   $('#view-close').focus();
+  // a cached preview would show even while sealed: ask, and show the
+  // locked page if so
+  checkSealed();
 }
 
 /** The current page's address with `photo=id` (or without, for null). */

@@ -50,20 +50,30 @@ fn web_app_in_chromium() {
     let files = dir.path().join("files");
     std::fs::create_dir(&files).unwrap();
     let mut paths = Vec::new();
-    for (i, (w, h, day)) in [
-        (1600u32, 1200u32, "10"),
-        (1200, 1600, "11"),
-        (2000, 1000, "12"),
+    // A landscape photo with full camera data, a portrait, a panorama; then
+    // one taken at 18:32 +02:00 and one at 00:00:05 +01:00 on 1 January
+    // (shown at those local times whatever the browser's time zone).
+    for (i, (w, h, taken, offset)) in [
+        (1600u32, 1200u32, "2026:08:10 10:00:00", "+02:00"),
+        (1200, 1600, "2026:08:11 10:00:00", "+02:00"),
+        (2000, 1000, "2026:08:12 10:00:00", "+02:00"),
+        (1200, 900, "2026:07:04 18:32:00", "+02:00"),
+        (900, 1200, "2026:01:01 00:00:05", "+01:00"),
     ]
     .iter()
     .enumerate()
     {
         let exif = fixtures::exif_block(&ExifSpec {
-            make: Some("PixelCam".into()),
-            model: Some("E2E".into()),
-            taken: Some(format!("2026:08:{day} 10:00:00")),
-            offset: Some("+02:00".into()),
+            make: Some("Canon".into()),
+            model: Some("Canon EOS 80D".into()),
+            taken: Some((*taken).into()),
+            offset: Some((*offset).into()),
             gps: Some((46.2044, 6.1432)),
+            exposure_time: Some((1, 250)),
+            f_number: Some((28, 10)),
+            iso: Some(200),
+            focal_mm: Some((35, 1)),
+            lens: Some("EF-S 18-135mm".into()),
             ..ExifSpec::default()
         });
         let jpeg = fixtures::jpeg_with(
@@ -141,6 +151,10 @@ fn web_app_in_chromium() {
         .env("PU_URL", s.url.trim_end_matches('/'))
         .env("PU_EMAIL", &email)
         .env("PU_PASSWORD", &password)
+        .env(
+            "PU_FINGERPRINT",
+            s.printed("Certificate SHA-256 fingerprint:"),
+        )
         .env("PU_FILES", joined.join(":"))
         .env("PU_SHOTS", &shots)
         .env("PU_BIG_FILE", &big)
@@ -156,7 +170,21 @@ fn web_app_in_chromium() {
         "the browser test failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("all checks passed"));
-    for name in ["03-timeline", "04-viewer", "06-albums", "07-trash"] {
+    for name in [
+        "03-timeline",
+        "04-viewer",
+        "06-albums",
+        "07-trash",
+        "13-viewer-portrait-info",
+        "14-viewer-landscape-info",
+        "15-phone-viewer",
+        "16-phone-viewer-info",
+        "17-timeline-utc",
+        "18-timeline-new-york",
+        "19-setup-codes",
+        "20-phone-setup",
+        "21-sealed-while-open",
+    ] {
         assert!(
             shots.join(format!("{name}.png")).exists(),
             "{name} screenshot"

@@ -20,6 +20,7 @@ fn exif_block() -> Vec<u8> {
         taken: Some("2021:07:14 18:30:00".into()),
         offset: Some("+02:00".into()),
         gps: Some((48.8584, 2.2945)),
+        ..Default::default()
     })
 }
 
