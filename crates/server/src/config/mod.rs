@@ -588,6 +588,39 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)]
+    fn certificate_names_and_the_public_url_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "PIXELUNION_TLS__NAMES",
+                "[\"photos.lan\", \"192.168.1.20\"]",
+            );
+            jail.set_env("PIXELUNION_PUBLIC_URL", "https://photos.example.org:8443");
+            let c = Config::load(None, Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.tls.names, ["photos.lan", "192.168.1.20"]);
+            assert_eq!(
+                c.public_url.as_deref(),
+                Some("https://photos.example.org:8443")
+            );
+            for bad in [
+                "http://photos.example.org",
+                "https://",
+                "https://a.b/path",
+                "https://a b",
+            ] {
+                jail.set_env("PIXELUNION_PUBLIC_URL", bad);
+                let e = Config::load(None, Overrides::default()).expect_err(bad);
+                assert!(e.to_string().contains("public_url"), "{bad}: {e}");
+            }
+            jail.set_env("PIXELUNION_PUBLIC_URL", "https://photos.example.org");
+            jail.set_env("PIXELUNION_TLS__NAMES", "[\"bad name/\"]");
+            let e = Config::load(None, Overrides::default()).expect_err("bad name");
+            assert!(e.to_string().contains("tls.names"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order_and_errors_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
