@@ -733,6 +733,21 @@ try {
   await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('deleted for good'));
   await page.waitForSelector('#empty:not([hidden])');
   check((await page.textContent('#empty')).includes('trash is empty'), 'one item in the trash can be deleted for good');
+  // … or from the viewer, in the trash.
+  await page.goto(`${URL}/`);
+  await page.click('#grid .tile:has(img[alt*="IMG_2.jpg"]) .check');
+  await page.click('#selection [data-action="trash"]');
+  await page.waitForSelector('#grid .tile img[alt*="IMG_2.jpg"]', { state: 'detached' });
+  await page.goto(`${URL}/trash`);
+  await page.click('#grid .tile img[alt*="IMG_2.jpg"]');
+  await page.waitForSelector('#view-purge:not([hidden])');
+  check(await page.isHidden('#view-download') === false && (await page.textContent('#view-trash')) === 'Restore', 'the viewer in the trash offers Restore and Delete forever');
+  page.once('dialog', (d) => d.accept());
+  await page.click('#view-purge');
+  await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('Deleted for good'));
+  await page.waitForSelector('#viewer:not([open])', { state: 'attached' });
+  await page.waitForSelector('#empty:not([hidden])');
+  check(true, 'an item deleted for good from the viewer leaves the trash');
 
   // 14. The invitation, accepted on a phone; sign-in lands on the page
   // asked for; the authenticator set up there (the setup page at phone size).

@@ -368,6 +368,7 @@ fn viewer() -> Markup {
                 a.button #view-download download="" title="Download the original (d)" { "Download" }
                 button type="button" #view-cover hidden { "Set as album cover" }
                 button type="button" #view-trash title="Move to trash (Delete)" { "Move to trash" }
+                button type="button" #view-purge hidden { "Delete forever" }
                 button type="button" #view-info-toggle aria-expanded="false" aria-controls="view-info" title="Information (i)" { "Info" }
             }
         }

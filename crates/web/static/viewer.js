@@ -22,6 +22,7 @@ export function openViewer(items, index, options) {
   $('#view-trash').textContent = opts.trash ? 'Restore' : 'Move to trash';
   $('#view-trash').title = opts.trash ? 'Restore' : 'Move to trash (Delete)';
   $('#view-cover').hidden = !opts.album;
+  $('#view-purge').hidden = !opts.trash;
   if (!dialog.open) {
     // the photo's address; opened from an address already, nothing to add
     if (opts.fromAddress) pushed = false;
@@ -200,6 +201,17 @@ $('#view-trash').addEventListener('click', async () => {
         } catch (e) { toast(e.message); }
       } });
     }
+    if (!list.length) dialog.close(); else show(at);
+  } catch (e) { toast(e.message); }
+});
+$('#view-purge').addEventListener('click', async () => {
+  const a = list[at];
+  if (!confirm('Delete this item for good? This cannot be undone.')) return;
+  try {
+    const r = await api('POST', '/assets/batch', { ids: [a.id], action: 'purge' });
+    toast(r.changed ? 'Deleted for good' : 'It was no longer in the trash');
+    list.splice(at, 1);
+    opts.changed = true;
     if (!list.length) dialog.close(); else show(at);
   } catch (e) { toast(e.message); }
 });

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""ZIP download of a selection, end to end on the real binary, beside its
+baseline: the same files downloaded one by one as originals through the same
+server (same decryption, same TLS, one curl on one connection), so the ratio is what the ZIP framing and
+CRC-32 cost. Also the server's peak RSS growth during the ZIP (VmHWM, reset
+through /proc/PID/clear_refs), which must not follow the archive's size.
+
+    scripts/bench-zip.py [BINARY] [FILES] [MIB] [RUNS]
+
+Defaults: target/release/pixelunion, 32 files of 16 MiB (512 MiB), 5 runs;
+prints medians and a Markdown row for docs/benchmarks.md. Files are MP4
+signatures with random bytes (their media jobs fail fast).
+"""
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
+FILES = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+MIB = int(sys.argv[3]) if len(sys.argv) > 3 else 16
+RUNS = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+
+
+def get(base, token, paths):
+    """Downloads `paths` with one curl (one connection, one after another),
+    discarding the bytes; returns how many came."""
+    out = subprocess.run(["curl", "-sk", "--fail", "-H", f"authorization: Bearer {token}", "-w", "%{size_download}\\n",
+                          *[x for p in paths for x in (base + p, "-o", "/dev/null")]],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(int(x) for x in out.split())
+
+
+def hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data")
+        out = open(os.path.join(tmp, "out.txt"), "w+")
+        port = 18000 + os.getpid() % 1000
+        p = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
+                             stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn"})
+        try:
+            for _ in range(400):
+                out.seek(0)
+                text = out.read()
+                if "pixelunion unseal" in text:
+                    break
+                time.sleep(0.05)
+            password = next(l.split("password:", 1)[1].strip() for l in text.splitlines() if "password:" in l)
+            base = f"https://127.0.0.1:{port}"
+            token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            ids = []
+            for i in range(FILES):
+                body = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + os.urandom(MIB << 20)
+                req = urllib.request.Request(base + "/api/v1/assets", data=body, method="POST")
+                req.add_header("authorization", "Bearer " + token)
+                req.add_header("x-file-name", f"clip-{i}.mp4")
+                with urllib.request.urlopen(req, context=CTX, timeout=600) as r:
+                    import json
+                    ids.append(json.loads(r.read())["asset"]["id"])
+            total = FILES * ((MIB << 20) + 24)
+            singles, zips, growth = [], [], []
+            for _ in range(RUNS):
+                t = time.perf_counter()
+                n = get(base, token, [f"/api/v1/assets/{i}/original" for i in ids])
+                singles.append(time.perf_counter() - t)
+                assert n == total, (n, total)
+                with open(f"/proc/{p.pid}/clear_refs", "w") as f:
+                    f.write("5")
+                before = hwm_kib(p.pid)
+                t = time.perf_counter()
+                n = get(base, token, ["/api/v1/assets/zip?ids=" + ",".join(ids)])
+                zips.append(time.perf_counter() - t)
+                growth.append(hwm_kib(p.pid) - before)
+                assert n > total, (n, total)
+        finally:
+            p.terminate()
+            p.wait()
+    s, z = statistics.median(singles), statistics.median(zips)
+    mib = total / (1 << 20)
+    print(f"{FILES} files × {MIB} MiB, medians of {RUNS}:")
+    print(f"  originals one by one: {s:.2f} s ({mib / s:.0f} MiB/s)")
+    print(f"  one ZIP:              {z:.2f} s ({mib / z:.0f} MiB/s), server peak RSS +{statistics.median(growth) / 1024:.1f} MiB")
+    print(f"| ZIP of {FILES} × {MIB} MiB | {z:.2f} s ({mib / z:.0f} MiB/s) | originals one by one {s:.2f} s ({mib / s:.0f} MiB/s) | {z / s:.2f}× | +{statistics.median(growth) / 1024:.1f} MiB RSS |")
+
+
+if __name__ == "__main__":
+    main()
