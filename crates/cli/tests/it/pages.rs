@@ -33,14 +33,20 @@ fn pages_follow_the_session_the_role_and_the_seal() {
     let data = dir.path().join("data");
     let s = Server::start(&data);
 
-    // Signed out: pages send to /login, which is HTML under the strict CSP.
-    for path in ["/", "/albums", "/trash", "/settings", "/admin"] {
+    // Signed out: pages send to /login (remembering the page asked for, a
+    // path on this site only), which is HTML under the strict CSP.
+    for (path, to) in [
+        ("/", "/login"),
+        ("/albums", "/login?next=/albums"),
+        ("/trash", "/login?next=/trash"),
+        ("/settings", "/login?next=/settings"),
+        ("/admin", "/login?next=/admin"),
+        // (the head is lower-cased by the helper)
+        ("/?photo=01ab", "/login?next=/%3fphoto%3d01ab"),
+    ] {
         let (st, head, _) = get(&s, path, None);
         assert_eq!(st, 303, "{path}");
-        assert!(
-            header(&head, "location").is_some_and(|l| l.ends_with("/login")),
-            "{path}: {head}"
-        );
+        assert_eq!(header(&head, "location"), Some(to), "{path}: {head}");
     }
     let (st, head, body) = get(&s, "/login", None);
     assert_eq!(st, 200);
