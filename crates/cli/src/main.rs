@@ -97,6 +97,9 @@ fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<
 fn main() -> Result<()> {
     // Before any key exists: no core dumps, not dumpable.
     let hardening = pixelunion_vault::secure_memory::harden_process();
+    // Every file the server creates (catalog, certificate, local blobs) is
+    // private to its user.
+    pixelunion_server::restrict_new_files();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -223,6 +223,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         )
     };
     tls::ensure_self_signed(&config)?;
+    tighten_existing_files(&config.data_dir);
     let fingerprint = tls::fingerprint(&tls::paths(&config).0).unwrap_or_default();
     let state = AppState(Arc::new(Inner {
         config,
@@ -257,6 +258,30 @@ pub async fn initialize(
     .await?;
     catalog.close().await;
     Ok(init)
+}
+
+/// Makes every file and folder this process creates from now on private to
+/// its user (mode 0600 / 0700: umask 077). Called first thing by the binary.
+pub fn restrict_new_files() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
+/// Files an earlier version left readable by others in the data directory
+/// itself and its `tls/` folder (the catalog, its journal, the
+/// certificate): made 0600.
+fn tighten_existing_files(data_dir: &std::path::Path) {
+    #[cfg(unix)]
+    for dir in [data_dir.to_path_buf(), data_dir.join("tls")] {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+                let _ =
+                    std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
 }
 
 pub(crate) fn create_private_dir(path: &std::path::Path) -> Result<(), ServerError> {

@@ -15,10 +15,12 @@ pub fn redirect_router(public_host: &str, https_port: u16) -> Router {
     } else {
         format!("https://{public_host}:{https_port}")
     };
-    Router::new().fallback(move |uri: Uri| {
+    let router = Router::new().fallback(move |uri: Uri| {
         let origin = origin.clone();
         async move { redirect(&origin, &uri) }
-    })
+    });
+    // HSTS is ignored over plain HTTP, but the other headers still apply
+    crate::http::headers::with_security_headers(router, false)
 }
 
 fn redirect(origin: &str, uri: &Uri) -> Response {
@@ -66,6 +68,16 @@ mod tests {
             resp.headers()[header::LOCATION],
             "https://photos.example.net:8443/api/v1/assets?cursor=abc"
         );
+        for h in [
+            "x-content-type-options",
+            "content-security-policy",
+            "permissions-policy",
+            "cross-origin-opener-policy",
+            "cross-origin-resource-policy",
+            "referrer-policy",
+        ] {
+            assert!(resp.headers().contains_key(h), "redirects carry {h}");
+        }
         let resp = redirect_router("photos.example.net", 443)
             .oneshot(
                 Request::builder()

@@ -606,6 +606,65 @@ pub fn invite() -> Markup {
     )
 }
 
+/// The responsible-disclosure policy: how to report a vulnerability, what
+/// happens then, the safe-harbour promise, and who has been thanked.
+/// `contacts` are `mailto:`/`https:`/`tel:` URIs from the configuration.
+pub fn disclosure(contacts: &[String], acknowledgements: &[String]) -> Markup {
+    layout(
+        "Security and responsible disclosure",
+        None,
+        Section::None,
+        "locked.js",
+        html! {
+            section.card.prose {
+                h1 { "Reporting a security problem" }
+                p { "If you believe you have found a vulnerability in this PixelUnion service — anything that could expose someone's photos, videos, account or keys — please tell us. We welcome reports from everyone, customers and researchers alike." }
+                h2 { "How to report" }
+                ul {
+                    @for c in contacts {
+                        li {
+                            @if let Some(mail) = c.strip_prefix("mailto:") {
+                                "E-mail: " a href=(c) { (mail) }
+                            } @else if let Some(tel) = c.strip_prefix("tel:") {
+                                "Telephone: " (tel)
+                            } @else {
+                                "Web: " a href=(c) rel="noopener" { (c) }
+                            }
+                        }
+                    }
+                }
+                p { "Describe what you found, how to reproduce it, and what an attacker could do with it. Do not include other people's data; a description of what you could reach is enough. The same contacts are published in " a href="/.well-known/security.txt" { "/.well-known/security.txt" } " (RFC 9116)." }
+                h2 { "What happens next" }
+                ol {
+                    li { "We confirm that we received your report within 3 working days." }
+                    li { "We assess it, tell you what we found and keep you informed while we fix it; a critical problem is handled as an incident at once." }
+                    li { "Once it is fixed (we aim for 30 days, sooner for critical problems) we tell you, and, if you wish, thank you by name below." }
+                    li { "If people's data was exposed, they and the supervisory authority are told within 72 hours of our learning of it, as our security policy promises." }
+                }
+                h2 { "Safe harbour" }
+                p { "We will not take legal action against you, nor ask anyone else to, for security research done in good faith that follows these guidelines:" }
+                ul {
+                    li { "only test against your own account and data, or with the explicit consent of the account holder;" }
+                    li { "do not access, change or delete other people's data beyond the minimum needed to show the problem, and stop and tell us as soon as you see any;" }
+                    li { "do not degrade the service for others (no denial-of-service, no spam, no social engineering of staff or users, no physical attacks);" }
+                    li { "give us reasonable time to fix the problem before you publish it, and keep the details confidential until then." }
+                }
+                p { "If in doubt about whether something is allowed, ask us first at the address above. We consider research following these rules authorised, and we will say so if anyone asks." }
+                h2 { "Thanks" }
+                @if acknowledgements.is_empty() {
+                    p { "No reports yet — you could be the first person we thank here." }
+                } @else {
+                    ul {
+                        @for a in acknowledgements {
+                            li { (a) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
 /// Shown while the server is sealed: not an error, a state.
 pub fn locked() -> Markup {
     layout(
@@ -677,6 +736,10 @@ mod tests {
             locked(),
             not_found(),
             invite(),
+            disclosure(
+                &["mailto:security@example.org".into()],
+                &["<b>Ann</b>".into()],
+            ),
         ];
         for p in pages {
             let s = p.into_string();

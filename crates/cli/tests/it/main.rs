@@ -28,5 +28,6 @@ mod lifecycle;
 mod media;
 mod organise;
 mod pages;
+mod perimeter;
 mod resumable;
 mod selection;

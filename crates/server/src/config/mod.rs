@@ -48,6 +48,90 @@ pub struct Config {
     pub media: MediaConfig,
     /// Catalog snapshots in the backup store, verification, scrubbing.
     pub backups: BackupConfig,
+    /// Responsible disclosure: `/.well-known/security.txt` and `/security`.
+    pub disclosure: DisclosureConfig,
+}
+
+/// What `/.well-known/security.txt` (RFC 9116) and the disclosure page say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisclosureConfig {
+    /// where to report (`mailto:`, `https:` or `tel:` URIs); empty =
+    /// `mailto:security@PUBLIC_HOST`
+    pub contacts: Vec<String>,
+    /// languages reports may be written in
+    pub languages: Vec<String>,
+    /// days a served security.txt stays valid (1–365; its `Expires` is
+    /// computed at each request)
+    pub expires_days: u32,
+    /// people thanked on the disclosure page for reports
+    pub acknowledgements: Vec<String>,
+}
+
+impl Default for DisclosureConfig {
+    fn default() -> Self {
+        DisclosureConfig {
+            contacts: Vec::new(),
+            languages: vec!["en".into()],
+            expires_days: 180,
+            acknowledgements: Vec::new(),
+        }
+    }
+}
+
+impl DisclosureConfig {
+    /// The contacts to publish (the configured ones, else the default).
+    pub fn contacts_for(&self, public_host: &str) -> Vec<String> {
+        if self.contacts.is_empty() {
+            vec![format!("mailto:security@{public_host}")]
+        } else {
+            self.contacts.clone()
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for c in &self.contacts {
+            let ok = ["mailto:", "https://", "tel:"]
+                .iter()
+                .any(|p| c.starts_with(p))
+                && c.len() <= 300
+                && c.chars().all(|ch| ch.is_ascii_graphic());
+            if !ok {
+                return Err(invalid(
+                    "disclosure",
+                    format!("disclosure.contacts: {c:?} must be a mailto:, https: or tel: URI"),
+                ));
+            }
+        }
+        for l in &self.languages {
+            if l.is_empty()
+                || l.len() > 35
+                || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(invalid(
+                    "disclosure",
+                    format!("disclosure.languages: {l:?} is not a language tag"),
+                ));
+            }
+        }
+        if !(1..=365).contains(&self.expires_days) {
+            return Err(invalid(
+                "disclosure",
+                "disclosure.expires_days must be 1 to 365 (RFC 9116 advises less than a year)",
+            ));
+        }
+        if self
+            .acknowledgements
+            .iter()
+            .any(|a| a.len() > 200 || a.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "disclosure",
+                "disclosure.acknowledgements: at most 200 characters each, no control characters",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Backups of the catalog and the scrubbing of the primary store.
@@ -239,6 +323,8 @@ pub struct TlsConfig {
     /// Extra host names and IP addresses the self-signed certificate names
     /// (besides `localhost`, `127.0.0.1`, `::1` and `public_host`).
     pub names: Vec<String>,
+    /// Adds `preload` to HSTS (only for a name submitted to hstspreload.org).
+    pub hsts_preload: bool,
 }
 
 /// Shamir parameters used when the server initialises itself.
@@ -280,6 +366,7 @@ impl Default for Config {
             library: LibraryConfig::default(),
             media: MediaConfig::default(),
             backups: BackupConfig::default(),
+            disclosure: DisclosureConfig::default(),
         }
     }
 }
@@ -373,6 +460,7 @@ impl Config {
         self.accounts.validate()?;
         self.library.validate()?;
         self.tls.validate()?;
+        self.disclosure.validate()?;
         if let Some(u) = &self.public_url {
             let rest = u.strip_prefix("https://").unwrap_or("");
             let host = rest.trim_end_matches('/');

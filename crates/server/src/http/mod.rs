@@ -16,7 +16,9 @@ pub mod codes;
 mod drain;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub(crate) mod library;
+mod origin;
 mod pages;
 pub mod range;
 pub mod routes;
@@ -26,10 +28,8 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -133,36 +133,12 @@ pub fn router(state: AppState) -> Router {
         .merge(sys)
         .nest("/api/v1", data)
         .layer(middleware::from_fn(answers::json_errors));
-    Router::new()
+    let app = Router::new()
         .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
-        .layer(middleware::from_fn(drain::drain_unread_bodies))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("cache-control"),
-            HeaderValue::from_static("no-store"),
-        ))
-        .with_state(state)
+        .layer(middleware::from_fn(drain::drain_unread_bodies));
+    headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
 }
 
 /// Every data route answers 503 `sealed` while no key is in memory.

@@ -34,6 +34,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings", get(settings))
         .route("/admin", get(admin))
         .route("/static/{version}/{file}", get(asset))
+        .route("/security", get(disclosure))
+        .route("/.well-known/security.txt", get(security_txt))
 }
 
 fn html(status: StatusCode, page: Markup) -> Response {
@@ -259,6 +261,57 @@ async fn invite(State(s): State<AppState>) -> Response {
         return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
     }
     html(StatusCode::OK, pages::invite())
+}
+
+/// The responsible-disclosure page (also while sealed: it needs no key).
+async fn disclosure(State(s): State<AppState>) -> Response {
+    let d = &s.config().disclosure;
+    html(
+        StatusCode::OK,
+        pages::disclosure(
+            &d.contacts_for(&s.config().public_host),
+            &d.acknowledgements,
+        ),
+    )
+}
+
+/// `/.well-known/security.txt` (RFC 9116): contacts, an `Expires` a
+/// configured number of days ahead (computed per request, so it never goes
+/// stale), languages, the canonical address and the policy page.
+async fn security_txt(State(s): State<AppState>, parts: Parts) -> Response {
+    let c = s.config();
+    let origin = super::origin::public_origin(c, &parts.uri, &parts.headers);
+    let expires = time::OffsetDateTime::now_utc()
+        + time::Duration::days(i64::from(c.disclosure.expires_days));
+    let expires = expires
+        .replace_nanosecond(0)
+        .unwrap_or(expires)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut body = String::new();
+    for contact in c.disclosure.contacts_for(&c.public_host) {
+        body.push_str(&format!("Contact: {contact}\n"));
+    }
+    body.push_str(&format!("Expires: {expires}\n"));
+    if !c.disclosure.languages.is_empty() {
+        body.push_str(&format!(
+            "Preferred-Languages: {}\n",
+            c.disclosure.languages.join(", ")
+        ));
+    }
+    body.push_str(&format!(
+        "Canonical: {origin}/.well-known/security.txt\nPolicy: {origin}/security\n"
+    ));
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    r
 }
 
 /// Any other path: the HTML "nothing here" page (or locked, while sealed).
