@@ -16,7 +16,10 @@ WORK=$(mktemp -d)
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/out.log" 2>"$WORK/err.log" &
+# The per-account API rate limit (20/s by default) would turn most of the
+# fuzzer's calls into 429s; the limits are tested in tests/it/perimeter.rs.
+PIXELUNION_LIMITS__ACCOUNT_API_PER_SEC=100000 PIXELUNION_LIMITS__ACCOUNT_API_BURST=100000 \
+  "$BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/out.log" 2>"$WORK/err.log" &
 PID=$!
 for _ in $(seq 100); do grep -q "^Serving" "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
 BASE="https://127.0.0.1:$PORT"

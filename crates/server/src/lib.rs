@@ -27,6 +27,7 @@ mod layers;
 pub mod library;
 mod limiter;
 pub mod media_tools;
+pub mod ratelimit;
 pub mod redirect;
 pub mod tls;
 
@@ -87,6 +88,7 @@ struct Inner {
     jobs_wake: tokio::sync::Notify,
     /// SHA-256 fingerprint of the certificate served (empty if unreadable)
     certificate: std::sync::RwLock<String>,
+    limits: ratelimit::Limits,
 }
 
 /// Shared application state.
@@ -108,6 +110,10 @@ impl AppState {
     }
     /// The SHA-256 fingerprint of the TLS certificate being served, as
     /// `AB:CD:…` (what people compare with their browser's view of it).
+    pub fn limits(&self) -> &ratelimit::Limits {
+        &self.0.limits
+    }
+    /// The SHA-256 fingerprint (see [`AppState::set_certificate_fingerprint`]).
     pub fn certificate_fingerprint(&self) -> String {
         self.0
             .certificate
@@ -225,6 +231,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
     tls::ensure_self_signed(&config)?;
     tighten_existing_files(&config.data_dir);
     let fingerprint = tls::fingerprint(&tls::paths(&config).0).unwrap_or_default();
+    let limits = ratelimit::Limits::new(&config.limits);
     let state = AppState(Arc::new(Inner {
         config,
         catalog,
@@ -234,6 +241,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         unseal_limiter: limiter::UnsealLimiter::default(),
         jobs_wake: tokio::sync::Notify::new(),
         certificate: std::sync::RwLock::new(fingerprint),
+        limits,
     }));
     Ok((state, init))
 }
@@ -324,6 +332,7 @@ pub async fn serve(
     spawn_reload_on_sighup(rustls_config.clone(), cert, key);
     spawn_certificate_renewal(state.clone(), rustls_config.clone());
     spawn_usage_persister(state.clone());
+    spawn_limit_sweeper(state.clone());
     background::spawn(&state);
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -406,6 +415,16 @@ fn spawn_certificate_renewal(state: AppState, rustls: axum_server::tls_rustls::R
                 Ok(Err(e)) => tracing::error!(error = %e, "TLS certificate renewal failed"),
                 Err(e) => tracing::error!(error = %e, "TLS certificate renewal task failed"),
             }
+        }
+    });
+}
+
+fn spawn_limit_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            state.limits().sweep();
         }
     });
 }

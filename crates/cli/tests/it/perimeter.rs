@@ -314,3 +314,67 @@ fn headers_disclosure_cipher_order_and_private_files() {
     assert_eq!(st, 503);
     assert_headers("sealed 503", &headers);
 }
+
+#[test]
+fn authenticated_calls_are_rate_limited_per_account_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &[
+            ("PIXELUNION_LIMITS__ACCOUNT_API_PER_SEC", "5"),
+            ("PIXELUNION_LIMITS__ACCOUNT_API_BURST", "40"),
+        ],
+    );
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let (_, bob) = new_user(&s, &admin, "bob@example.org");
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+    ];
+    jpeg.extend((0..5_000u32).map(|i| (i * 13) as u8));
+    let id = upload(&s, &ann, "a.jpg", &jpeg);
+    // 300 listings as fast as they go (the outside scan's test): the burst
+    // passes, then 429 with Retry-After and the RateLimit fields.
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut refused = None;
+    for _ in 0..300 {
+        let r = s.call("GET", "/api/v1/assets").bearer(&ann).send();
+        *statuses.entry(r.status).or_insert(0) += 1;
+        if r.status == 429 && refused.is_none() {
+            refused = Some(r);
+        }
+    }
+    eprintln!("300 listings: {statuses:?}");
+    let r = refused.expect("some listings refused");
+    assert_eq!(r.error_code().as_deref(), Some("rate-limited"));
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    assert_eq!(
+        r.header("ratelimit-policy"),
+        Some("\"account-api\";q=5;w=1")
+    );
+    assert!(
+        r.header("ratelimit")
+            .is_some_and(|v| v.starts_with("\"account-api\";r=0;t="))
+    );
+    assert!(
+        statuses[&200] >= 40 && statuses[&429] >= 100,
+        "{statuses:?}"
+    );
+    // other accounts, and the same account's file reads, are not affected
+    assert_eq!(
+        s.call("GET", "/api/v1/assets").bearer(&bob).send().status,
+        200
+    );
+    let r = s
+        .call("GET", &format!("/api/v1/assets/{id}/original"))
+        .bearer(&ann)
+        .send();
+    assert_eq!(r.status, 200, "file reads have their own limit");
+    // and after the wait, the account may call again
+    std::thread::sleep(std::time::Duration::from_secs(retry));
+    assert_eq!(
+        s.call("GET", "/api/v1/assets").bearer(&ann).send().status,
+        200
+    );
+}

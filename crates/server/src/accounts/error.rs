@@ -45,6 +45,9 @@ pub enum Error {
     /// Too many failures; retry after this many seconds.
     #[error("too many failed attempts; try again in {0} s")]
     Throttled(u64),
+    /// Over a request rate limit.
+    #[error("too many requests; try again in {} s", .0.retry_secs())]
+    RateLimited(crate::ratelimit::Limited),
     /// A wrong authenticator code at enrolment.
     #[error("that code is not right; check the time on your device and try the next one")]
     InvalidCode,

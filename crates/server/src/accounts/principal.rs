@@ -160,6 +160,8 @@ pub struct Credentials {
     pub host: Option<String>,
     /// what the method means
     pub verb: Verb,
+    /// which of the account's rate limits the request counts against
+    pub class: crate::ratelimit::Class,
 }
 
 /// The CSRF token that goes with a session token (derived, not stored).
@@ -193,6 +195,16 @@ fn check_csrf(c: &Credentials, token: &str) -> Result<()> {
 
 /// Authenticates a request (no gate): session lookup, timeouts, CSRF.
 pub async fn authenticate(state: &AppState, c: &Credentials) -> Result<Principal> {
+    let p = identify(state, c).await?;
+    state
+        .limits()
+        .check_account(&p.user.id, c.class)
+        .map_err(Error::RateLimited)?;
+    Ok(p)
+}
+
+/// Who `c` is (no rate limit applied).
+async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     if state.keys().is_sealed() {
         return Err(Error::Sealed);
     }

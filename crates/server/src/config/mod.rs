@@ -50,6 +50,90 @@ pub struct Config {
     pub backups: BackupConfig,
     /// Responsible disclosure: `/.well-known/security.txt` and `/security`.
     pub disclosure: DisclosureConfig,
+    /// Request rate limits.
+    pub limits: LimitsConfig,
+}
+
+/// Request rate limits (GCRA): sustained requests per second and the burst
+/// allowed above it, per client address, globally and per account by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// off only for benchmarks and load tests
+    pub enabled: bool,
+    /// every request, all clients together
+    pub global_per_sec: u32,
+    /// burst of the global cap
+    pub global_burst: u32,
+    /// every request of one client address
+    pub client_per_sec: u32,
+    /// burst of one client address
+    pub client_burst: u32,
+    /// JSON API calls and pages of one account
+    pub account_api_per_sec: u32,
+    /// burst of an account's API calls
+    pub account_api_burst: u32,
+    /// file reads (thumbnails, previews, originals) of one account
+    pub account_files_per_sec: u32,
+    /// burst of an account's file reads (a screen of thumbnails)
+    pub account_files_burst: u32,
+    /// uploads (and resumable pieces) of one account
+    pub account_upload_per_sec: u32,
+    /// burst of an account's uploads
+    pub account_upload_burst: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            enabled: true,
+            global_per_sec: 5000,
+            global_burst: 20000,
+            client_per_sec: 300,
+            client_burst: 3000,
+            account_api_per_sec: 20,
+            account_api_burst: 200,
+            account_files_per_sec: 200,
+            account_files_burst: 2000,
+            account_upload_per_sec: 30,
+            account_upload_burst: 600,
+        }
+    }
+}
+
+impl LimitsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let pairs = [
+            ("global", self.global_per_sec, self.global_burst),
+            ("client", self.client_per_sec, self.client_burst),
+            (
+                "account_api",
+                self.account_api_per_sec,
+                self.account_api_burst,
+            ),
+            (
+                "account_files",
+                self.account_files_per_sec,
+                self.account_files_burst,
+            ),
+            (
+                "account_upload",
+                self.account_upload_per_sec,
+                self.account_upload_burst,
+            ),
+        ];
+        for (name, per_sec, burst) in pairs {
+            if per_sec == 0 || burst < per_sec {
+                return Err(invalid(
+                    "limits",
+                    format!(
+                        "limits.{name}: per_sec must be at least 1 and burst at least per_sec ({per_sec}/s, burst {burst})"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What `/.well-known/security.txt` (RFC 9116) and the disclosure page say.
@@ -367,6 +451,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             backups: BackupConfig::default(),
             disclosure: DisclosureConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -461,6 +546,7 @@ impl Config {
         self.library.validate()?;
         self.tls.validate()?;
         self.disclosure.validate()?;
+        self.limits.validate()?;
         if let Some(u) = &self.public_url {
             let rest = u.strip_prefix("https://").unwrap_or("");
             let host = rest.trim_end_matches('/');

@@ -57,6 +57,8 @@ error_codes! {
     RangeNotSatisfiable = "range-not-satisfiable", RANGE_NOT_SATISFIABLE;
     /// Too many failed attempts from this client or for this account; retry later.
     TooManyAttempts = "too-many-attempts", TOO_MANY_REQUESTS;
+    /// Too many requests from this client or account in a short time; wait `Retry-After` seconds.
+    RateLimited = "rate-limited", TOO_MANY_REQUESTS;
     // --- authentication and access
     /// Not signed in, or the session or token ended.
     Unauthenticated = "unauthenticated", UNAUTHORIZED;

@@ -67,6 +67,26 @@ impl ApiError {
     }
 
     /// Adds a response header (`Tus-Version`, `Retry-After`, `Allow`).
+    /// 429 `rate-limited` with `Retry-After` and the IETF `RateLimit` and
+    /// `RateLimit-Policy` fields naming the limit.
+    pub fn rate_limited(l: &crate::ratelimit::Limited) -> Self {
+        let secs = l.retry_secs();
+        Self::new(
+            ErrorCode::RateLimited,
+            format!(
+                "too many requests ({} limit: {} per second, bursts of {}); try again in {secs} s",
+                l.name, l.per_sec, l.burst
+            ),
+        )
+        .with_header("retry-after", secs.to_string())
+        .with_header(
+            "ratelimit-policy",
+            format!("\"{}\";q={};w=1", l.name, l.per_sec),
+        )
+        .with_header("ratelimit", format!("\"{}\";r=0;t={secs}", l.name))
+    }
+
+    /// Adds a header to the answer.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -179,6 +199,7 @@ impl From<accounts::Error> for ApiError {
                 return ApiError::new(ErrorCode::TooManyAttempts, e.to_string())
                     .with_header("retry-after", secs.to_string());
             }
+            E::RateLimited(l) => return ApiError::rate_limited(l),
             E::InvalidCode => ErrorCode::InvalidCode,
             E::InvalidName => ErrorCode::InvalidName,
             E::InvalidScope => ErrorCode::InvalidScope,

@@ -137,7 +137,25 @@ pub fn credentials(parts: &Parts) -> Credentials {
         host: header_text(parts, header::HOST)
             .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string())),
         verb: verb(&parts.method),
+        class: rate_class(parts),
     }
+}
+
+/// Which of an account's rate limits a request counts against.
+fn rate_class(parts: &Parts) -> crate::ratelimit::Class {
+    use crate::ratelimit::Class;
+    // (inside the nested /api/v1 router the prefix is already stripped)
+    let full = parts.uri.path();
+    let path = full.strip_prefix("/api/v1").unwrap_or(full);
+    let file_read = ["/thumbnail", "/preview", "/original", "/playback", "/zip"]
+        .iter()
+        .any(|end| path.ends_with(end));
+    if parts.method == axum::http::Method::GET && path.starts_with("/assets/") && file_read {
+        return Class::Files;
+    }
+    let upload = (parts.method == axum::http::Method::POST && path == "/assets")
+        || path.starts_with("/uploads");
+    if upload { Class::Upload } else { Class::Api }
 }
 
 /// The CSRF token of the session cookie a page request carries (pages put

@@ -137,8 +137,23 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
-        .layer(middleware::from_fn(drain::drain_unread_bodies));
+        .layer(middleware::from_fn(drain::drain_unread_bodies))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_clients));
     headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
+}
+
+/// The global cap and the client address's own limit, before anything else.
+async fn limit_clients(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = peer
+        && let Err(limited) = state.limits().check_client(ip)
+    {
+        return ApiError::rate_limited(&limited).into_response();
+    }
+    next.run(req).await
 }
 
 /// Every data route answers 503 `sealed` while no key is in memory.

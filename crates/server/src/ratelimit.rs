@@ -1,0 +1,245 @@
+//! Request rate limits (GCRA, through `governor`): a global cap and one per
+//! client address, checked before anything else, and per account by kind of
+//! request — JSON API calls, file reads (thumbnails, previews, originals),
+//! uploads — checked where the account becomes known (`principal`). A
+//! refusal says which limit and when to come back (`Retry-After`, and the
+//! IETF `RateLimit`/`RateLimit-Policy` fields). Sign-in, MFA, unseal and
+//! invitation throttles are separate (failures back off exponentially).
+//!
+//! Owns no HTTP types: the HTTP layer turns a [`Limited`] into a 429.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+use crate::config::LimitsConfig;
+
+/// What kind of request an account makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// a JSON API call (and pages)
+    Api,
+    /// reading a file: thumbnail, preview, original, playable copy
+    Files,
+    /// sending a file: an upload or a piece of a resumable one
+    Upload,
+}
+
+impl Class {
+    /// The name of the limit, as the `RateLimit` fields say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Api => "account-api",
+            Class::Files => "account-files",
+            Class::Upload => "account-upload",
+        }
+    }
+}
+
+/// A refusal: which limit, its policy, and how long to wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limited {
+    /// the limit's name (`client`, `global`, `account-api`, …)
+    pub name: &'static str,
+    /// requests allowed in a burst
+    pub burst: u32,
+    /// requests per second sustained
+    pub per_sec: u32,
+    /// when the next request may come
+    pub retry_after: Duration,
+}
+
+impl Limited {
+    /// Whole seconds to wait (at least 1), for `Retry-After`.
+    pub fn retry_secs(&self) -> u64 {
+        self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0)
+    }
+}
+
+struct Rule<L> {
+    limiter: L,
+    name: &'static str,
+    per_sec: u32,
+    burst: u32,
+}
+
+fn quota(per_sec: u32, burst: u32) -> Quota {
+    let nz = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(nz(per_sec)).allow_burst(nz(burst.max(per_sec)))
+}
+
+fn keyed<K: Clone + std::hash::Hash + Eq>(
+    name: &'static str,
+    per_sec: u32,
+    burst: u32,
+) -> Rule<DefaultKeyedRateLimiter<K>> {
+    Rule {
+        limiter: DefaultKeyedRateLimiter::keyed(quota(per_sec, burst)),
+        name,
+        per_sec,
+        burst,
+    }
+}
+
+/// Every limit of the process.
+pub struct Limits {
+    enabled: bool,
+    global: Rule<DefaultDirectRateLimiter>,
+    client: Rule<DefaultKeyedRateLimiter<IpAddr>>,
+    api: Rule<DefaultKeyedRateLimiter<String>>,
+    files: Rule<DefaultKeyedRateLimiter<String>>,
+    upload: Rule<DefaultKeyedRateLimiter<String>>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("enabled", &self.enabled)
+            .field("clients", &self.client.limiter.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Limits {
+    /// The limits `c` sets.
+    pub fn new(c: &LimitsConfig) -> Self {
+        Limits {
+            enabled: c.enabled,
+            global: Rule {
+                limiter: DefaultDirectRateLimiter::direct(quota(c.global_per_sec, c.global_burst)),
+                name: "global",
+                per_sec: c.global_per_sec,
+                burst: c.global_burst,
+            },
+            client: keyed("client", c.client_per_sec, c.client_burst),
+            api: keyed("account-api", c.account_api_per_sec, c.account_api_burst),
+            files: keyed(
+                "account-files",
+                c.account_files_per_sec,
+                c.account_files_burst,
+            ),
+            upload: keyed(
+                "account-upload",
+                c.account_upload_per_sec,
+                c.account_upload_burst,
+            ),
+        }
+    }
+
+    fn refuse<L>(rule: &Rule<L>, wait: Duration) -> Limited {
+        Limited {
+            name: rule.name,
+            burst: rule.burst,
+            per_sec: rule.per_sec,
+            retry_after: wait,
+        }
+    }
+
+    /// A request from `ip`: the global cap, then the client's own.
+    pub fn check_client(&self, ip: IpAddr) -> Result<(), Limited> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let now = DefaultClock::default().now();
+        self.client
+            .limiter
+            .check_key(&ip)
+            .map_err(|n| Self::refuse(&self.client, n.wait_time_from(now)))?;
+        self.global
+            .limiter
+            .check()
+            .map_err(|n| Self::refuse(&self.global, n.wait_time_from(now)))
+    }
+
+    /// A request of `class` by account `user`.
+    pub fn check_account(&self, user: &str, class: Class) -> Result<(), Limited> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let rule = match class {
+            Class::Api => &self.api,
+            Class::Files => &self.files,
+            Class::Upload => &self.upload,
+        };
+        let now = DefaultClock::default().now();
+        rule.limiter
+            .check_key(&user.to_string())
+            .map_err(|n| Self::refuse(rule, n.wait_time_from(now)))
+    }
+
+    /// Forgets clients and accounts whose limits are full again (memory
+    /// stays proportional to recent callers).
+    pub fn sweep(&self) {
+        self.client.limiter.retain_recent();
+        self.client.limiter.shrink_to_fit();
+        for r in [&self.api, &self.files, &self.upload] {
+            r.limiter.retain_recent();
+            r.limiter.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> LimitsConfig {
+        LimitsConfig {
+            client_per_sec: 5,
+            client_burst: 10,
+            account_api_per_sec: 2,
+            account_api_burst: 4,
+            ..LimitsConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_burst_passes_then_the_limit_answers_with_a_wait() {
+        let l = Limits::new(&config());
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        for i in 0..10 {
+            assert!(l.check_client(ip).is_ok(), "request {i} of the burst");
+        }
+        let refused = l.check_client(ip).unwrap_err();
+        assert_eq!(
+            (refused.name, refused.burst, refused.per_sec),
+            ("client", 10, 5)
+        );
+        assert!(
+            refused.retry_after <= Duration::from_millis(200),
+            "{refused:?}"
+        );
+        assert_eq!(refused.retry_secs(), 1);
+        // another client is not affected
+        assert!(l.check_client("192.0.2.8".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn accounts_are_limited_per_kind_of_request() {
+        let l = Limits::new(&config());
+        for _ in 0..4 {
+            l.check_account("ann", Class::Api).unwrap();
+        }
+        let refused = l.check_account("ann", Class::Api).unwrap_err();
+        assert_eq!(refused.name, "account-api");
+        assert!(
+            l.check_account("ann", Class::Files).is_ok(),
+            "file reads have their own limit"
+        );
+        assert!(
+            l.check_account("bob", Class::Api).is_ok(),
+            "and so has every account"
+        );
+        let off = Limits::new(&LimitsConfig {
+            enabled: false,
+            ..config()
+        });
+        for _ in 0..100 {
+            off.check_account("ann", Class::Api).unwrap();
+        }
+        l.sweep();
+    }
+}
