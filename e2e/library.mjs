@@ -272,6 +272,7 @@ try {
   check(page.url() !== photoUrl && page.url().includes('?photo='), 'stepping changes the address to the next photo');
   await page.keyboard.press('Escape');
   await page.waitForSelector('#viewer:not([open])', { state: 'attached' });
+  await page.waitForFunction(() => !location.search.includes('photo='));
   check(!page.url().includes('photo='), 'closing removes the photo from the address');
   await openByName(page, 'IMG_0.jpg');
   await page.click('#view-info-toggle');

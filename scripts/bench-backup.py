@@ -53,7 +53,7 @@ def blobs_in(root):
 def start(data, port):
     out = open(os.path.join(data, "..", os.path.basename(data) + ".out"), "w+")
     p = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
-                         stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn"})
+                         stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
     for _ in range(200):
         out.seek(0)
         text = out.read()

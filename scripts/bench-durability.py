@@ -52,7 +52,7 @@ def run(prefix, port):
     data = os.path.join(work, "data")
     out = open(os.path.join(work, "out"), "w+")
     server = subprocess.Popen(prefix + [BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
-                              stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn"})
+                              stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
     try:
         for _ in range(200):
             out.seek(0)

@@ -12,7 +12,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/pixelunion
 DIR=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 PORT=$((20000 + RANDOM % 20000))
-PIXELUNION_ACCOUNTS__OPEN_SIGNUP=true "$BIN" serve --data-dir "$DIR/data" --listen 127.0.0.1:$PORT > "$DIR/out" 2>/dev/null &
+PIXELUNION_LIMITS__ENABLED=false PIXELUNION_ACCOUNTS__OPEN_SIGNUP=true "$BIN" serve --data-dir "$DIR/data" --listen 127.0.0.1:$PORT > "$DIR/out" 2>/dev/null &
 PID=$!
 for _ in $(seq 50); do grep -q "^Serving" "$DIR/out" 2>/dev/null && break; sleep 0.2; done
 URL=https://127.0.0.1:$PORT

@@ -343,8 +343,27 @@ pub async fn serve(
     });
     listener.set_nonblocking(true)?;
     let app = router(state.clone());
-    let res = axum_server::from_tcp_rustls(listener, rustls_config)?
-        .handle(handle)
+    let limits = &state.config().limits;
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config)
+        .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs));
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .handle(handle);
+    // Slow clients are cut off: the head of a request (and the start of the
+    // next one on a kept-alive connection) must arrive in time, within a
+    // bounded size and header count.
+    let http = server.http_builder();
+    http.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs))
+        .max_headers(limits.max_headers);
+    http.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+        .max_concurrent_streams(200)
+        .keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20));
+    let res = server
         .serve(app.into_make_service_with_connect_info::<SocketAddr>())
         .await;
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {

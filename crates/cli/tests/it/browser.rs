@@ -135,7 +135,7 @@ fn web_app_in_chromium() {
         many.push(p.display().to_string());
     }
 
-    let s = Server::start(&data);
+    let s = Server::start_with(&data, &[("PIXELUNION_LIMITS__ENABLED", "true")]);
     let share = s
         .stdout
         .iter()
@@ -194,7 +194,7 @@ fn web_app_in_chromium() {
     // Restarted: sealed. The browser shows the locked page; once the share
     // is given at the command line, the page reloads into the sign-in page.
     drop(s);
-    let s = Server::start(&data);
+    let s = Server::start_with(&data, &[("PIXELUNION_LIMITS__ENABLED", "true")]);
     let mut node = std::process::Command::new("node")
         .arg(root().join("e2e/library.mjs"))
         .current_dir(root())

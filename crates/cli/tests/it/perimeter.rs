@@ -378,3 +378,141 @@ fn authenticated_calls_are_rate_limited_per_account_with_retry_after() {
         200
     );
 }
+
+/// A TLS client over a plain socket that trusts the server's certificate.
+fn tls_stream(
+    addr: &str,
+    cert_pem: &[u8],
+) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(cert_pem) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    rustls::StreamOwned::new(conn, sock)
+}
+
+#[test]
+fn slow_clients_are_cut_off_while_others_are_served() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Barrier};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start_with(
+        &data,
+        &[
+            ("PIXELUNION_LIMITS__HEADER_READ_TIMEOUT_SECS", "3"),
+            ("PIXELUNION_LIMITS__HANDSHAKE_TIMEOUT_SECS", "3"),
+        ],
+    );
+    let addr = s.url.trim_start_matches("https://").to_string();
+    let cert = std::fs::read(data.join("tls/cert.pem")).unwrap();
+
+    // 500 slowloris connections: half never start TLS, half finish the
+    // handshake and then send one header line a second, never the end.
+    const SLOW: usize = 500;
+    let cut = Arc::new(AtomicUsize::new(0));
+    let ready = Arc::new(Barrier::new(SLOW + 1));
+    let mut threads = Vec::new();
+    for i in 0..SLOW {
+        let (addr, cert, cut, ready) = (addr.clone(), cert.clone(), cut.clone(), ready.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    if i % 2 == 0 {
+                        let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+                        sock.set_read_timeout(Some(Duration::from_secs(20)))
+                            .unwrap();
+                        ready.wait();
+                        let mut b = [0u8; 1];
+                        // the server closes the silent socket: EOF or reset
+                        if matches!(sock.read(&mut b), Ok(0) | Err(_)) && Instant::now() < deadline
+                        {
+                            cut.fetch_add(1, Ordering::SeqCst);
+                        }
+                    } else {
+                        let mut tls = tls_stream(&addr, &cert);
+                        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                            .unwrap();
+                        tls.flush().unwrap();
+                        ready.wait();
+                        // after the server closes, a write fails (reset)
+                        for n in 0..20 {
+                            std::thread::sleep(Duration::from_secs(1));
+                            if tls
+                                .write_all(format!("X-Slow-{n}: still here\r\n").as_bytes())
+                                .and_then(|()| tls.flush())
+                                .is_err()
+                            {
+                                cut.fetch_add(1, Ordering::SeqCst);
+                                return;
+                            }
+                        }
+                    }
+                })
+                .unwrap(),
+        );
+    }
+    ready.wait();
+    // With all of them hanging on, a normal request is answered at once.
+    let t = Instant::now();
+    assert_eq!(s.get("/healthz").0, 200);
+    let took = t.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "a normal request took {took:?} beside {SLOW} slow ones"
+    );
+    for t in threads {
+        t.join().unwrap();
+    }
+    let cut = cut.load(Ordering::SeqCst);
+    eprintln!("{cut} of {SLOW} slow connections cut off; a normal request took {took:?}");
+    assert_eq!(
+        cut, SLOW,
+        "every slow connection is cut off (header and handshake timeouts of 3 s)"
+    );
+
+    // Oversized heads are refused with JSON errors.
+    let long = format!("/api/v1/assets?q={}", "a".repeat(40 << 10));
+    let r = s.call("GET", &long).send();
+    assert_eq!(
+        (r.status, r.error_code().as_deref()),
+        (414, Some("uri-too-long"))
+    );
+    let mut c = s.call("GET", "/api/v1/sys/status");
+    for i in 0..8 {
+        c = c.header(&format!("x-big-{i}"), &"b".repeat(9000));
+    }
+    let r = c.send();
+    assert_eq!(
+        (r.status, r.error_code().as_deref()),
+        (431, Some("headers-too-large"))
+    );
+    let mut c = s.call("GET", "/api/v1/sys/status");
+    for i in 0..150 {
+        c = c.header(&format!("x-many-{i}"), "1");
+    }
+    let r = c.send();
+    assert!(
+        r.status == 431 || r.status == 0,
+        "150 headers: {}",
+        r.status
+    );
+    assert_eq!(s.get("/healthz").0, 200, "and the server is fine");
+}

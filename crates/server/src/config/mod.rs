@@ -81,6 +81,17 @@ pub struct LimitsConfig {
     pub account_upload_per_sec: u32,
     /// burst of an account's uploads
     pub account_upload_burst: u32,
+    /// seconds a client may take to send a request's headers (and, on an
+    /// idle kept-alive HTTP/1.1 connection, to start the next request)
+    pub header_read_timeout_secs: u64,
+    /// seconds a client may take for the TLS handshake
+    pub handshake_timeout_secs: u64,
+    /// headers per request, at most
+    pub max_headers: usize,
+    /// bytes of a request's headers (names and values), at most
+    pub max_header_bytes: usize,
+    /// bytes of a request's URL (path and query), at most
+    pub max_url_bytes: usize,
 }
 
 impl Default for LimitsConfig {
@@ -97,6 +108,11 @@ impl Default for LimitsConfig {
             account_files_burst: 2000,
             account_upload_per_sec: 30,
             account_upload_burst: 600,
+            header_read_timeout_secs: 10,
+            handshake_timeout_secs: 10,
+            max_headers: 100,
+            max_header_bytes: 64 << 10,
+            max_url_bytes: 32 << 10,
         }
     }
 }
@@ -122,6 +138,23 @@ impl LimitsConfig {
                 self.account_upload_burst,
             ),
         ];
+        if !(1..=300).contains(&self.header_read_timeout_secs)
+            || !(1..=300).contains(&self.handshake_timeout_secs)
+        {
+            return Err(invalid(
+                "limits",
+                "limits.header_read_timeout_secs and limits.handshake_timeout_secs must be 1 to 300",
+            ));
+        }
+        if !(16..=1000).contains(&self.max_headers)
+            || !(8192..=1 << 20).contains(&self.max_header_bytes)
+            || !(2048..=1 << 20).contains(&self.max_url_bytes)
+        {
+            return Err(invalid(
+                "limits",
+                "limits.max_headers must be 16 to 1000, limits.max_header_bytes 8192 to 1048576 and limits.max_url_bytes 2048 to 1048576",
+            ));
+        }
         for (name, per_sec, burst) in pairs {
             if per_sec == 0 || burst < per_sec {
                 return Err(invalid(

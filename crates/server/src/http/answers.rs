@@ -121,7 +121,12 @@ pub fn document_errors(doc: &mut OpenApi) {
             _ => None,
         };
         let Some(op) = op else { continue };
-        let mut codes = vec![ErrorCode::Internal, ErrorCode::RateLimited];
+        let mut codes = vec![
+            ErrorCode::Internal,
+            ErrorCode::RateLimited,
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
+        ];
         if route.path.starts_with("/api/v1/") {
             codes.push(ErrorCode::Sealed);
         }

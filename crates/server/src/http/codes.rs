@@ -47,6 +47,10 @@ error_codes! {
     BadRequest = "bad-request", BAD_REQUEST;
     /// The path exists but not with this method.
     MethodNotAllowed = "method-not-allowed", METHOD_NOT_ALLOWED;
+    /// The URL is longer than the server accepts.
+    UriTooLong = "uri-too-long", URI_TOO_LONG;
+    /// The request's headers are larger than the server accepts.
+    HeadersTooLarge = "headers-too-large", REQUEST_HEADER_FIELDS_TOO_LARGE;
     /// The request body is larger than this route accepts.
     BodyTooLarge = "body-too-large", PAYLOAD_TOO_LARGE;
     /// The request was not sent in time.

@@ -138,8 +138,42 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(drain::drain_unread_bodies))
-        .layer(middleware::from_fn_with_state(state.clone(), limit_clients));
+        .layer(middleware::from_fn_with_state(state.clone(), limit_clients))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_request_heads,
+        ));
     headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
+}
+
+/// URL and header sizes (hyper already bounds the header count and the
+/// time to send them): 414 and 431 with JSON errors.
+async fn limit_request_heads(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limits = &state.config().limits;
+    let url = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if url > limits.max_url_bytes {
+        return ApiError::new(
+            codes::ErrorCode::UriTooLong,
+            format!("URLs may be at most {} bytes", limits.max_url_bytes),
+        )
+        .into_response();
+    }
+    let head: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if head > limits.max_header_bytes {
+        return ApiError::new(
+            codes::ErrorCode::HeadersTooLarge,
+            format!(
+                "request headers may be at most {} bytes together",
+                limits.max_header_bytes
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// The global cap and the client address's own limit, before anything else.
