@@ -221,8 +221,10 @@ mod tests {
 
 /// A ZIP download of a selection.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ZipQuery {
     /// comma-separated asset ids, at most 500
+    #[param(required = true, min_length = 1, pattern = r"^[^,]*(,[^,]*){0,499}$")]
     ids: String,
 }
 

@@ -1,0 +1,277 @@
+//! Evaluation: every active rule (paranoia level at most the configured
+//! one) against every value its targets name, in each decoded variant;
+//! matches add their severity to the anomaly score; at the threshold the
+//! request is blocked (unless in detection-only mode). Exclusions, from the
+//! configuration, switch rules off for a route prefix and, optionally, one
+//! argument — never by editing rules.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::request::{self, Request, Source, Value};
+use crate::rules::{Check, Op, Rule, RuleSet};
+use crate::transform::{Transform, apply_all, url_decode_uni};
+
+/// Rules switched off for some requests.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// requests whose path starts with this
+    pub path_prefix: String,
+    /// only this argument (`caption`, or a JSON path `tags.name`); empty = all
+    #[serde(default)]
+    pub arg: String,
+    /// these rule ids (empty: all rules of `categories`, or all rules)
+    #[serde(default)]
+    pub rules: Vec<u32>,
+    /// these categories (`sqli`, `xss`, …)
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// How the engine decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// 1 (fewest false positives) to 4 (most rules)
+    pub paranoia: u8,
+    /// the anomaly score that blocks
+    pub threshold: u32,
+    /// score and report, never block
+    pub detection_only: bool,
+    /// rules switched off by route and argument
+    pub exclusions: Vec<Exclusion>,
+}
+
+impl Default for Settings {
+    /// Paranoia 1, threshold 5, blocking, and the exclusions every
+    /// PixelUnion needs: `/.well-known/` may be a dot path, and passwords
+    /// (which may contain anything) are never matched against the rules.
+    fn default() -> Self {
+        let passwords = ["password", "current_password", "new_password"].map(|arg| Exclusion {
+            path_prefix: "/api/v1/".into(),
+            arg: arg.into(),
+            rules: Vec::new(),
+            categories: Vec::new(),
+        });
+        let mut exclusions = vec![Exclusion {
+            path_prefix: "/.well-known/".into(),
+            arg: String::new(),
+            rules: vec![930130],
+            categories: Vec::new(),
+        }];
+        exclusions.extend(passwords);
+        Settings {
+            paranoia: 1,
+            threshold: 5,
+            detection_only: false,
+            exclusions,
+        }
+    }
+}
+
+/// One rule that fired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// the rule
+    pub id: u32,
+    /// its category
+    pub category: String,
+    /// what the value was (`ARGS:caption`), never the value
+    pub source: String,
+}
+
+/// The engine's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// the anomaly score
+    pub score: u32,
+    /// the rules that fired
+    pub hits: Vec<Hit>,
+    /// whether the request is refused
+    pub block: bool,
+}
+
+/// Rules plus settings.
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    settings: Settings,
+}
+
+fn targets(rule: &Rule, s: &Source) -> bool {
+    rule.targets.iter().any(|t| match (t.split_once(':'), s) {
+        (Some(("headers", name)), Source::Header(h)) => name.eq_ignore_ascii_case(h),
+        (Some(_), _) => false,
+        (None, s) => t == s.target(),
+    })
+}
+
+const ALLOWED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+impl Engine {
+    /// An engine with `rules` and `settings`.
+    pub fn new(rules: RuleSet, settings: Settings) -> Engine {
+        Engine { rules, settings }
+    }
+
+    /// The rule file's version.
+    pub fn version(&self) -> &str {
+        &self.rules.version
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn excluded(&self, rule: &Rule, path: &str, source: &Source) -> bool {
+        self.settings.exclusions.iter().any(|x| {
+            path.starts_with(&x.path_prefix)
+                && (x.arg.is_empty() || matches!(source, Source::Arg(n) if *n == x.arg))
+                && (x.rules.contains(&rule.id)
+                    || x.categories.contains(&rule.category)
+                    || (x.rules.is_empty() && x.categories.is_empty()))
+        })
+    }
+
+    fn check(&self, check: Check, req: &Request<'_>, parsed: &request::Parsed) -> bool {
+        let header_count = |n: &str| {
+            req.headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+                .count()
+        };
+        match check {
+            Check::MissingHost => header_count("host") == 0,
+            Check::DuplicateHost => header_count("host") > 1,
+            Check::LengthAndChunked => {
+                header_count("content-length") > 0 && header_count("transfer-encoding") > 0
+            }
+            Check::MethodNotAllowed => !ALLOWED_METHODS.contains(&req.method),
+            Check::InvalidUtf8Path => {
+                let path = req.target.split('?').next().unwrap_or("");
+                let mut bytes = Vec::with_capacity(path.len());
+                let b = path.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i] == b'%' && i + 3 <= b.len() {
+                        if let (Some(h), Some(l)) = (
+                            (b[i + 1] as char).to_digit(16),
+                            (b[i + 2] as char).to_digit(16),
+                        ) {
+                            bytes.push((h * 16 + l) as u8);
+                            i += 3;
+                            continue;
+                        }
+                    }
+                    bytes.push(b[i]);
+                    i += 1;
+                }
+                std::str::from_utf8(&bytes).is_err()
+            }
+            Check::NulByte => parsed.values.iter().any(|v| {
+                matches!(
+                    v.source,
+                    Source::Arg(_)
+                        | Source::ArgName
+                        | Source::Path
+                        | Source::Header(_)
+                        | Source::Cookie(_)
+                ) && v.text.contains('\0')
+            }),
+            Check::TooManyArgs => parsed.args > 255,
+            Check::LongArgName => parsed
+                .values
+                .iter()
+                .any(|v| v.source == Source::ArgName && v.text.chars().count() > 100),
+            Check::BadJson => parsed.bad_json,
+            Check::HeaderControlChar => req
+                .headers
+                .iter()
+                .any(|(_, v)| v.chars().any(|c| c.is_control() && c != '\t')),
+        }
+    }
+
+    /// Inspects `req`.
+    pub fn inspect(&self, req: &Request<'_>) -> Verdict {
+        let parsed = request::parse(req);
+        let raw = Value {
+            source: Source::Body,
+            text: req.target.to_string(),
+        };
+        let path = req.target.split('?').next().unwrap_or("");
+        let mut verdict = Verdict::default();
+        // transformed values, per value and transformation chain
+        let mut cache: HashMap<(usize, u8, &[Transform]), String> = HashMap::new();
+        for rule in self
+            .rules
+            .rules
+            .iter()
+            .filter(|r| r.paranoia <= self.settings.paranoia)
+        {
+            let fired = match &rule.op {
+                Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
+                op => {
+                    let mut found = None;
+                    let values = parsed.values.iter().chain(
+                        rule.targets
+                            .iter()
+                            .any(|t| t == "target_raw")
+                            .then_some(&raw),
+                    );
+                    'values: for (i, v) in values.enumerate() {
+                        let is_raw = std::ptr::eq(v, &raw);
+                        if !is_raw && !targets(rule, &v.source) {
+                            continue;
+                        }
+                        if self.excluded(rule, path, &v.source) {
+                            continue;
+                        }
+                        // the value as the application sees it, and decoded once more
+                        let twice = v.text.contains('%').then(|| url_decode_uni(&v.text));
+                        for (variant, text) in
+                            std::iter::once((0u8, &v.text)).chain(twice.as_ref().map(|t| (1u8, t)))
+                        {
+                            let t = cache
+                                .entry((i, variant, rule.transforms.as_slice()))
+                                .or_insert_with(|| apply_all(&rule.transforms, text));
+                            if matches(op, t) {
+                                found = Some(if is_raw {
+                                    "REQUEST_URI_RAW".to_string()
+                                } else {
+                                    v.source.label()
+                                });
+                                break 'values;
+                            }
+                        }
+                    }
+                    found
+                }
+            };
+            if let Some(source) = fired {
+                verdict.score += rule.severity.score();
+                verdict.hits.push(Hit {
+                    id: rule.id,
+                    category: rule.category.clone(),
+                    source,
+                });
+            }
+        }
+        verdict.block = !self.settings.detection_only && verdict.score >= self.settings.threshold;
+        verdict
+    }
+}
+
+fn matches(op: &Op, s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    match op {
+        Op::Sqli => libinjectionrs::detect_sqli(s.as_bytes()).is_injection(),
+        Op::Xss => libinjectionrs::detect_xss(s.as_bytes()).is_injection(),
+        Op::Regex(r) => r.is_match(s),
+        Op::Phrases(p) => p.is_match(s),
+        Op::Protocol(_) => false,
+    }
+}

@@ -1,0 +1,268 @@
+//! The rule file: data, not code. A versioned TOML document of rules, each
+//! naming its targets, transformations, operator, paranoia level and
+//! severity; compiled once (regular expressions with a size limit, phrase
+//! sets as Aho–Corasick automata) and checked for mistakes, which name the
+//! rule.
+
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::transform::Transform;
+
+/// A rule file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// Not TOML of the expected shape.
+    #[error("rule file: {0}")]
+    Syntax(String),
+    /// A rule is wrong.
+    #[error("rule {id}: {why}")]
+    Rule {
+        /// the rule's id
+        id: u32,
+        /// what is wrong
+        why: String,
+    },
+}
+
+/// How much a match adds to the anomaly score (as in CRS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// 5
+    Critical,
+    /// 4
+    Error,
+    /// 3
+    Warning,
+    /// 2
+    Notice,
+}
+
+impl Severity {
+    /// The anomaly score it adds.
+    pub fn score(self) -> u32 {
+        match self {
+            Severity::Critical => 5,
+            Severity::Error => 4,
+            Severity::Warning => 3,
+            Severity::Notice => 2,
+        }
+    }
+}
+
+/// A protocol check the engine implements (its paranoia and severity come
+/// from the rule file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// no Host header
+    MissingHost,
+    /// more than one Host header
+    DuplicateHost,
+    /// both Content-Length and Transfer-Encoding
+    LengthAndChunked,
+    /// a method outside GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS
+    MethodNotAllowed,
+    /// the path is not valid UTF-8 once decoded
+    InvalidUtf8Path,
+    /// a NUL byte in an argument, the path or a header
+    NulByte,
+    /// more than 255 arguments
+    TooManyArgs,
+    /// an argument name over 100 characters
+    LongArgName,
+    /// a JSON body that does not parse
+    BadJson,
+    /// a control character (other than tab) in a header value
+    HeaderControlChar,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum OpSpec {
+    LibinjectionSqli,
+    LibinjectionXss,
+    Regex { pattern: String },
+    Phrases { phrases: Vec<String> },
+    Protocol { check: Check },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: u32,
+    msg: String,
+    category: String,
+    paranoia: u8,
+    severity: Severity,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    transforms: Vec<Transform>,
+    op: OpSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    version: String,
+    #[serde(rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+/// What a rule tests a value with.
+#[derive(Debug)]
+pub enum Op {
+    /// libinjection's SQL tokenizer and fingerprints
+    Sqli,
+    /// libinjection's HTML5 tokenizer
+    Xss,
+    /// a regular expression
+    Regex(Regex),
+    /// any of these phrases (ASCII case-insensitive)
+    Phrases(AhoCorasick),
+    /// a protocol check on the whole request
+    Protocol(Check),
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// its id (CRS's numbering where it does the same job)
+    pub id: u32,
+    /// what it detects
+    pub msg: String,
+    /// its family (`sqli`, `xss`, `lfi`, `rfi`, `rce`, `php`, `java`, …)
+    pub category: String,
+    /// the lowest paranoia level that runs it (1–4)
+    pub paranoia: u8,
+    /// the score a match adds
+    pub severity: Severity,
+    /// `args`, `args_names`, `path`, `headers`, `headers:NAME`, `cookies`,
+    /// `cookies_names`, `method`, `body`, `target_raw`
+    pub targets: Vec<String>,
+    /// transformations before the operator
+    pub transforms: Vec<Transform>,
+    /// the operator
+    pub op: Op,
+}
+
+/// A compiled rule file.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// the file's version (shown to operators)
+    pub version: String,
+    /// the rules, in file order
+    pub rules: Vec<Rule>,
+}
+
+const TARGETS: [&str; 9] = [
+    "args",
+    "args_names",
+    "path",
+    "headers",
+    "cookies",
+    "cookies_names",
+    "method",
+    "body",
+    "target_raw",
+];
+
+impl RuleSet {
+    /// Parses and compiles a rule file.
+    pub fn parse(text: &str) -> Result<RuleSet, RuleError> {
+        let spec: FileSpec = toml::from_str(text).map_err(|e| RuleError::Syntax(e.to_string()))?;
+        if spec.version.trim().is_empty() {
+            return Err(RuleError::Syntax("version is empty".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut rules = Vec::with_capacity(spec.rules.len());
+        for r in spec.rules {
+            let bad = |why: String| RuleError::Rule { id: r.id, why };
+            if !seen.insert(r.id) {
+                return Err(bad("the id is used twice".into()));
+            }
+            if !(1..=4).contains(&r.paranoia) {
+                return Err(bad("paranoia must be 1 to 4".into()));
+            }
+            for t in &r.targets {
+                let base = t.split(':').next().unwrap_or("");
+                if !TARGETS.contains(&base) || (t.contains(':') && base != "headers") {
+                    return Err(bad(format!("unknown target {t:?}")));
+                }
+            }
+            let op = match r.op {
+                OpSpec::LibinjectionSqli => Op::Sqli,
+                OpSpec::LibinjectionXss => Op::Xss,
+                OpSpec::Regex { pattern } => Op::Regex(
+                    RegexBuilder::new(&pattern)
+                        .size_limit(8 << 20)
+                        .build()
+                        .map_err(|e| bad(format!("pattern: {e}")))?,
+                ),
+                OpSpec::Phrases { phrases } => {
+                    if phrases.is_empty() {
+                        return Err(bad("no phrases".into()));
+                    }
+                    Op::Phrases(
+                        AhoCorasick::builder()
+                            .ascii_case_insensitive(true)
+                            .build(&phrases)
+                            .map_err(|e| bad(format!("phrases: {e}")))?,
+                    )
+                }
+                OpSpec::Protocol { check } => Op::Protocol(check),
+            };
+            if !matches!(op, Op::Protocol(_)) && r.targets.is_empty() {
+                return Err(bad("no targets".into()));
+            }
+            rules.push(Rule {
+                id: r.id,
+                msg: r.msg,
+                category: r.category,
+                paranoia: r.paranoia,
+                severity: r.severity,
+                targets: r.targets,
+                transforms: r.transforms,
+                op,
+            });
+        }
+        Ok(RuleSet {
+            version: spec.version,
+            rules,
+        })
+    }
+
+    /// The rules embedded in the binary.
+    pub fn embedded() -> Result<RuleSet, RuleError> {
+        RuleSet::parse(EMBEDDED)
+    }
+}
+
+/// The embedded rule file's text.
+pub const EMBEDDED: &str = include_str!("../rules/pixelunion-rules.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_rules_compile() {
+        let r = RuleSet::embedded().unwrap();
+        assert!(r.rules.len() > 20);
+        assert!(!r.version.is_empty());
+    }
+
+    #[test]
+    fn mistakes_name_the_rule() {
+        let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 7\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 1\nseverity = \"critical\"\ntargets = [\"args\"]\nop = { type = \"regex\", pattern = \"(\" }\n").unwrap_err();
+        assert!(e.to_string().starts_with("rule 7: pattern"), "{e}");
+        let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 8\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 5\nseverity = \"critical\"\ntargets = [\"args\"]\nop = { type = \"libinjection_sqli\" }\n").unwrap_err();
+        assert!(e.to_string().contains("paranoia"), "{e}");
+        let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 9\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 1\nseverity = \"critical\"\ntargets = [\"argz\"]\nop = { type = \"libinjection_sqli\" }\n").unwrap_err();
+        assert!(e.to_string().contains("unknown target"), "{e}");
+        assert!(RuleSet::parse("version = 3").is_err());
+    }
+}

@@ -1,0 +1,263 @@
+//! The engine on half of the OWASP CRS regression tests
+//! (`../shared/waf-corpus/crs-regression-a.jsonl`, or the file named by
+//! `PIXELUNION_WAF_CORPUS`): block rates per category on `attack` rows at
+//! paranoia 1 and 2, and how many `clean` rows are blocked. The floors below
+//! fail the test when a rate falls under them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings};
+
+fn corpus() -> Option<String> {
+    let candidates = [
+        std::env::var("PIXELUNION_WAF_CORPUS").unwrap_or_default(),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/waf-corpus/crs-regression-a.jsonl"
+        )
+        .to_string(),
+        "/work/shared/waf-corpus/crs-regression-a.jsonl".to_string(),
+    ];
+    let found = candidates
+        .iter()
+        .filter(|p| !p.is_empty())
+        .find_map(|p| std::fs::read_to_string(p).ok());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the WAF corpus (PIXELUNION_WAF_CORPUS)"
+        );
+        eprintln!("SKIPPED: no WAF corpus (set PIXELUNION_WAF_CORPUS)");
+    }
+    found
+}
+
+/// A corpus row as the engine sees it: method, target, headers, body.
+struct Row {
+    category: String,
+    attack: bool,
+    id: String,
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn parse_raw(raw: &[u8]) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = match text.find("\r\n\r\n") {
+        Some(i) => (&text[..i], raw[i + 4..].to_vec()),
+        None => (&text[..], Vec::new()),
+    };
+    let mut lines = head.split("\r\n");
+    let line = lines.next()?;
+    let mut parts = line.splitn(3, ' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next().unwrap_or("/").to_string();
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    Some((method, target, headers, body))
+}
+
+fn rows(text: &str) -> Vec<Row> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            let (method, target, headers, body) = match v["encoded_request"].as_str() {
+                Some(enc) if !enc.is_empty() => {
+                    parse_raw(&base64::engine::general_purpose::STANDARD.decode(enc).ok()?)?
+                }
+                _ => (
+                    v["method"].as_str().unwrap_or("GET").to_string(),
+                    v["uri"].as_str().unwrap_or("/").to_string(),
+                    v["headers"]
+                        .as_object()
+                        .map(|h| {
+                            h.iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    v["data"].as_str().unwrap_or("").as_bytes().to_vec(),
+                ),
+            };
+            Some(Row {
+                category: v["category"].as_str()?.to_string(),
+                attack: v["expect"] == "attack",
+                id: v["id"].as_str().unwrap_or("").to_string(),
+                method,
+                target,
+                headers,
+                body,
+            })
+        })
+        .collect()
+}
+
+/// The multipart body's non-file fields (file parts are never read).
+fn multipart_fields(body: &[u8], content_type: &str) -> Vec<(String, String)> {
+    let Some(boundary) = content_type.split("boundary=").nth(1).map(|b| {
+        b.trim_matches('"')
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }) else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(body);
+    let mut out = Vec::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part
+            .split_once("\r\n\r\n")
+            .or_else(|| part.split_once("\n\n"))
+        else {
+            continue;
+        };
+        if head.to_ascii_lowercase().contains("filename=") {
+            out.push((
+                "__filename".into(),
+                head.split("filename=")
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_string(),
+            ));
+            continue;
+        }
+        let name = head
+            .split("name=")
+            .nth(1)
+            .map(|n| {
+                n.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_default();
+        out.push((name, value.trim_end_matches(['\r', '\n', '-']).to_string()));
+    }
+    out
+}
+
+fn inspect(engine: &Engine, r: &Row) -> pixelunion_waf::Verdict {
+    let ct = r
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    let fields;
+    let body = if r.body.is_empty() {
+        Body::None
+    } else if ct.starts_with("multipart/") {
+        fields = multipart_fields(&r.body, &ct);
+        Body::Fields(&fields)
+    } else if ct.contains("json") {
+        Body::Json(&r.body)
+    } else if ct.starts_with("application/x-www-form-urlencoded") || ct.is_empty() {
+        Body::Form(&r.body)
+    } else {
+        Body::Text(&r.body)
+    };
+    engine.inspect(&Request {
+        method: &r.method,
+        target: &r.target,
+        headers: &r.headers,
+        body,
+    })
+}
+
+#[test]
+fn block_rates_on_the_crs_regression_corpus() {
+    let Some(text) = corpus() else { return };
+    let rows = rows(&text);
+    assert!(rows.len() > 2000, "{} rows", rows.len());
+    let mut table: BTreeMap<String, [u32; 4]> = BTreeMap::new(); // attacks, blocked PL1, blocked PL2, (clean)
+    let mut clean: BTreeMap<String, [u32; 2]> = BTreeMap::new();
+    let pl1 = Engine::new(RuleSet::embedded().unwrap(), Settings::default());
+    let pl2 = Engine::new(
+        RuleSet::embedded().unwrap(),
+        Settings {
+            paranoia: 2,
+            ..Settings::default()
+        },
+    );
+    let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &rows {
+        let cat: String = r.category.split('-').nth(1).unwrap_or("").to_string();
+        if r.attack {
+            let e = table.entry(cat.clone()).or_default();
+            e[0] += 1;
+            let v1 = inspect(&pl1, r);
+            if v1.block {
+                e[1] += 1;
+            } else {
+                missed.entry(cat.clone()).or_default().push(r.id.clone());
+            }
+            if inspect(&pl2, r).block {
+                e[2] += 1;
+            }
+        } else {
+            let e = clean.entry(cat).or_default();
+            e[0] += 1;
+            if inspect(&pl1, r).block {
+                e[1] += 1;
+            }
+        }
+    }
+    println!(
+        "| category | attacks | blocked at PL1 | at PL2 | clean rows | clean blocked at PL1 |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let rate = |a: u32, b: u32| {
+        if b == 0 {
+            100.0
+        } else {
+            100.0 * f64::from(a) / f64::from(b)
+        }
+    };
+    let mut rates = BTreeMap::new();
+    for (cat, [n, b1, b2, _]) in &table {
+        let c = clean.get(cat).copied().unwrap_or_default();
+        println!(
+            "| {cat} | {n} | {b1} ({:.1} %) | {b2} ({:.1} %) | {} | {} |",
+            rate(*b1, *n),
+            rate(*b2, *n),
+            c[0],
+            c[1]
+        );
+        rates.insert(cat.clone(), rate(*b1, *n));
+    }
+    if std::env::var_os("PIXELUNION_WAF_MISSED").is_some() {
+        for (cat, ids) in &missed {
+            println!("missed {cat}: {}", ids.join(" "));
+        }
+    }
+    // Floors: the issue's targets where reached, the measured rate (rounded
+    // down) where not yet — a rule change that lowers a rate fails here.
+    let floors = [
+        ("942", 95.0),
+        ("941", 95.0),
+        ("930", 90.0),
+        ("931", 90.0),
+        ("932", 0.0),
+        ("933", 0.0),
+        ("934", 0.0),
+    ];
+    for (cat, floor) in floors {
+        let r = rates.get(cat).copied().unwrap_or(0.0);
+        assert!(
+            r >= floor,
+            "{cat}: {r:.1} % blocked at paranoia 1, floor {floor} %"
+        );
+    }
+}
