@@ -155,15 +155,16 @@ impl Engine {
                 let b = path.as_bytes();
                 let mut i = 0;
                 while i < b.len() {
-                    if b[i] == b'%' && i + 3 <= b.len() {
-                        if let (Some(h), Some(l)) = (
+                    if b[i] == b'%'
+                        && i + 3 <= b.len()
+                        && let (Some(h), Some(l)) = (
                             (b[i + 1] as char).to_digit(16),
                             (b[i + 2] as char).to_digit(16),
-                        ) {
-                            bytes.push((h * 16 + l) as u8);
-                            i += 3;
-                            continue;
-                        }
+                        )
+                    {
+                        bytes.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
                     }
                     bytes.push(b[i]);
                     i += 1;

