@@ -211,6 +211,17 @@ pub fn parse(req: &Request<'_>) -> Parsed {
         Body::None | Body::Opaque => {}
     }
     p.args = args.len();
+    // `a%3Db` decodes to a name holding `=`: an encoded separator (an
+    // evasion); the part after it is inspected as that argument's value too.
+    let hidden: Vec<(String, String)> = args
+        .iter()
+        .filter(|(k, v)| v.is_empty() && k.contains('='))
+        .filter_map(|(k, _)| {
+            k.split_once('=')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .collect();
+    args.extend(hidden);
     for (k, v) in args.into_iter().take(MAX_ARGS) {
         p.values.push(Value {
             source: Source::ArgName,

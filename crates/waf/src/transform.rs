@@ -35,6 +35,9 @@ pub enum Transform {
     CmdLine,
     /// `\` becomes `/`, `/./` and repeated slashes collapse, `a/../` resolves
     NormalizePath,
+    /// `\`, `'`, `"` and `^` removed and lower case, separators kept (the
+    /// shell's quoting tricks undone: `w'h'o"am"i` is `whoami`)
+    ShellUnquote,
 }
 
 /// Applies `t` to `s`.
@@ -59,6 +62,11 @@ pub fn apply(t: Transform, s: &str) -> String {
             .collect(),
         Transform::CmdLine => cmd_line(s),
         Transform::NormalizePath => normalize_path(s),
+        Transform::ShellUnquote => s
+            .chars()
+            .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
+            .flat_map(char::to_lowercase)
+            .collect(),
     }
 }
 
@@ -389,7 +397,7 @@ mod tests {
             for t in [Transform::Lowercase, Transform::UrlDecodeUni, Transform::HtmlEntityDecode, Transform::JsDecode,
                       Transform::RemoveNulls, Transform::CompressWhitespace, Transform::RemoveWhitespace,
                       Transform::RemoveComments, Transform::ReplaceComments, Transform::NormalizeWidth,
-                      Transform::CmdLine, Transform::NormalizePath] {
+                      Transform::CmdLine, Transform::NormalizePath, Transform::ShellUnquote] {
                 let out = apply(t, &s);
                 // lower-casing can grow a few characters (e.g. 'İ'); decoders only shrink
                 proptest::prop_assert!(out.len() <= s.len() * 3 + 8, "{t:?}");
