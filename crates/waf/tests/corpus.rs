@@ -1,6 +1,6 @@
 //! The engine on half of the OWASP CRS regression tests
 //! (`../shared/waf-corpus/crs-regression-a.jsonl`, or the file named by
-//! `PIXELUNION_WAF_CORPUS`): block rates per category on `attack` rows at
+//! `PIXELUNION_TEST_WAF_CORPUS`): block rates per category on `attack` rows at
 //! paranoia 1 and 2, and how many `clean` rows are blocked. The floors below
 //! fail the test when a rate falls under them.
 #![allow(
@@ -19,7 +19,7 @@ use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings};
 
 fn corpus() -> Option<String> {
     let candidates = [
-        std::env::var("PIXELUNION_WAF_CORPUS").unwrap_or_default(),
+        std::env::var("PIXELUNION_TEST_WAF_CORPUS").unwrap_or_default(),
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/waf-corpus/crs-regression-a.jsonl"
@@ -34,9 +34,9 @@ fn corpus() -> Option<String> {
     if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI needs the WAF corpus (PIXELUNION_WAF_CORPUS)"
+            "CI needs the WAF corpus (PIXELUNION_TEST_WAF_CORPUS)"
         );
-        eprintln!("SKIPPED: no WAF corpus (set PIXELUNION_WAF_CORPUS)");
+        eprintln!("SKIPPED: no WAF corpus (set PIXELUNION_TEST_WAF_CORPUS)");
     }
     found
 }
@@ -244,7 +244,7 @@ fn block_rates_on_the_crs_regression_corpus() {
         );
         rates.insert(cat.clone(), rate(*b1, *n));
     }
-    if std::env::var_os("PIXELUNION_WAF_MISSED").is_some() {
+    if std::env::var_os("PIXELUNION_TEST_WAF_MISSED").is_some() {
         for (cat, ids) in &missed {
             println!("missed {cat}: {}", ids.join(" "));
         }
