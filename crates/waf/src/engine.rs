@@ -269,7 +269,10 @@ fn matches(op: &Op, s: &str) -> bool {
         return false;
     }
     match op {
-        Op::Sqli => libinjectionrs::detect_sqli(s.as_bytes()).is_injection(),
+        Op::Sqli(requires) => {
+            requires.as_ref().is_none_or(|r| r.is_match(s))
+                && libinjectionrs::detect_sqli(s.as_bytes()).is_injection()
+        }
         Op::Xss => libinjectionrs::detect_xss(s.as_bytes()).is_injection(),
         Op::Regex(r) => r.is_match(s),
         Op::Phrases(p) => p.is_match(s),

@@ -82,11 +82,20 @@ pub enum Check {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum OpSpec {
-    LibinjectionSqli,
+    LibinjectionSqli {
+        #[serde(default)]
+        requires: Option<String>,
+    },
     LibinjectionXss,
-    Regex { pattern: String },
-    Phrases { phrases: Vec<String> },
-    Protocol { check: Check },
+    Regex {
+        pattern: String,
+    },
+    Phrases {
+        phrases: Vec<String>,
+    },
+    Protocol {
+        check: Check,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,8 +124,10 @@ struct FileSpec {
 /// What a rule tests a value with.
 #[derive(Debug)]
 pub enum Op {
-    /// libinjection's SQL tokenizer and fingerprints
-    Sqli,
+    /// libinjection's SQL tokenizer and fingerprints, on values that also
+    /// match the optional pre-condition (plain words are left alone: the
+    /// tokenizer calls some English sentences SQL)
+    Sqli(Option<Regex>),
     /// libinjection's HTML5 tokenizer
     Xss,
     /// a regular expression
@@ -194,7 +205,12 @@ impl RuleSet {
                 }
             }
             let op = match r.op {
-                OpSpec::LibinjectionSqli => Op::Sqli,
+                OpSpec::LibinjectionSqli { requires } => Op::Sqli(
+                    requires
+                        .map(|p| RegexBuilder::new(&p).size_limit(1 << 20).build())
+                        .transpose()
+                        .map_err(|e| bad(format!("requires: {e}")))?,
+                ),
                 OpSpec::LibinjectionXss => Op::Xss,
                 OpSpec::Regex { pattern } => Op::Regex(
                     RegexBuilder::new(&pattern)
