@@ -5,13 +5,11 @@
 //! configuration, switch rules off for a route prefix and, optionally, one
 //! argument — never by editing rules.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
 use crate::request::{self, Request, Source, Value};
 use crate::rules::{Check, Op, Rule, RuleSet};
-use crate::transform::{Transform, apply_all, url_decode_uni};
+use crate::transform::{apply_all, url_decode_uni};
 
 /// Rules switched off for some requests.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -203,8 +201,15 @@ impl Engine {
         };
         let path = req.target.split('?').next().unwrap_or("");
         let mut verdict = Verdict::default();
-        // transformed values, per value and transformation chain
-        let mut cache: HashMap<(usize, u8, &[Transform]), String> = HashMap::new();
+        let values: Vec<&Value> = parsed.values.iter().chain(std::iter::once(&raw)).collect();
+        // each value decoded once more (double encoding), computed once
+        let twice: Vec<Option<String>> = values
+            .iter()
+            .map(|v| v.text.contains('%').then(|| url_decode_uni(&v.text)))
+            .collect();
+        // transformed values, per value, variant and chain, computed once
+        let chains = self.rules.chains.len();
+        let mut cache: Vec<Option<String>> = vec![None; values.len() * 2 * chains];
         for rule in self
             .rules
             .rules
@@ -215,28 +220,26 @@ impl Engine {
                 Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
                 op => {
                     let mut found = None;
-                    let values = parsed.values.iter().chain(
-                        rule.targets
-                            .iter()
-                            .any(|t| t == "target_raw")
-                            .then_some(&raw),
-                    );
-                    'values: for (i, v) in values.enumerate() {
-                        let is_raw = std::ptr::eq(v, &raw);
-                        if !is_raw && !targets(rule, &v.source) {
+                    let wants_raw = rule.targets.iter().any(|t| t == "target_raw");
+                    'values: for (i, v) in values.iter().enumerate() {
+                        let is_raw = i + 1 == values.len();
+                        if is_raw {
+                            if !wants_raw {
+                                continue;
+                            }
+                        } else if !targets(rule, &v.source) {
                             continue;
                         }
                         if self.excluded(rule, path, &v.source) {
                             continue;
                         }
                         // the value as the application sees it, and decoded once more
-                        let twice = v.text.contains('%').then(|| url_decode_uni(&v.text));
-                        for (variant, text) in
-                            std::iter::once((0u8, &v.text)).chain(twice.as_ref().map(|t| (1u8, t)))
+                        for (variant, text) in std::iter::once((0usize, &v.text))
+                            .chain(twice[i].as_ref().map(|t| (1usize, t)))
                         {
-                            let t = cache
-                                .entry((i, variant, rule.transforms.as_slice()))
-                                .or_insert_with(|| apply_all(&rule.transforms, text));
+                            let slot = (i * 2 + variant) * chains + rule.chain;
+                            let t: &String = cache[slot]
+                                .get_or_insert_with(|| apply_all(&rule.transforms, text));
                             if matches(op, t) {
                                 found = Some(if is_raw {
                                     "REQUEST_URI_RAW".to_string()

@@ -156,6 +156,8 @@ pub struct Rule {
     pub targets: Vec<String>,
     /// transformations before the operator
     pub transforms: Vec<Transform>,
+    /// the index of `transforms` among the file's distinct chains
+    pub chain: usize,
     /// the operator
     pub op: Op,
 }
@@ -167,6 +169,8 @@ pub struct RuleSet {
     pub version: String,
     /// the rules, in file order
     pub rules: Vec<Rule>,
+    /// the distinct transformation chains (a value is transformed once per chain)
+    pub chains: Vec<Vec<Transform>>,
 }
 
 const TARGETS: [&str; 9] = [
@@ -190,6 +194,7 @@ impl RuleSet {
         }
         let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::with_capacity(spec.rules.len());
+        let mut chains: Vec<Vec<Transform>> = Vec::new();
         for r in spec.rules {
             let bad = |why: String| RuleError::Rule { id: r.id, why };
             if !seen.insert(r.id) {
@@ -234,6 +239,13 @@ impl RuleSet {
             if !matches!(op, Op::Protocol(_)) && r.targets.is_empty() {
                 return Err(bad("no targets".into()));
             }
+            let chain = match chains.iter().position(|c| *c == r.transforms) {
+                Some(i) => i,
+                None => {
+                    chains.push(r.transforms.clone());
+                    chains.len() - 1
+                }
+            };
             rules.push(Rule {
                 id: r.id,
                 msg: r.msg,
@@ -242,12 +254,14 @@ impl RuleSet {
                 severity: r.severity,
                 targets: r.targets,
                 transforms: r.transforms,
+                chain,
                 op,
             });
         }
         Ok(RuleSet {
             version: spec.version,
             rules,
+            chains,
         })
     }
 
