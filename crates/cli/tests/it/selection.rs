@@ -122,5 +122,25 @@ fn a_selection_downloads_as_one_zip_and_trashed_items_can_be_deleted_for_good() 
         .send()
         .json();
     assert_eq!(trash["items"].as_array().unwrap().len(), 0);
+
+    // Length limits count what was sent, as the API document says (a name
+    // padded with a non-breaking space is one character too long).
+    let long_token = format!("\u{a0}{}", "*".repeat(100));
+    let r = s
+        .call("POST", "/api/v1/auth/tokens")
+        .bearer(&bob)
+        .json(&json!({"name": long_token, "scope": "read"}))
+        .send();
+    assert_eq!(
+        (r.status, r.error_code().as_deref()),
+        (422, Some("invalid-name"))
+    );
+    let long_album = format!("\u{a0}{}", "a".repeat(200));
+    let r = s
+        .call("POST", "/api/v1/albums")
+        .bearer(&bob)
+        .json(&json!({"name": long_album}))
+        .send();
+    assert_eq!(r.status, 422, "{}", r.text());
     let _ = s.stop();
 }

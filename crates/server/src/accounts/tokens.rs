@@ -52,10 +52,12 @@ pub async fn create(
     scope: &str,
     days: Option<u32>,
 ) -> Result<NewToken> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME {
+    // the limit applies to what was sent (as the API document says), the
+    // emptiness test to what is left once trimmed
+    if name.chars().count() > MAX_NAME || name.trim().is_empty() {
         return Err(Error::InvalidName);
     }
+    let name = name.trim();
     if TokenScope::parse(scope).is_none() {
         return Err(Error::InvalidScope);
     }

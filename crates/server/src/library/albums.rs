@@ -46,9 +46,11 @@ impl AlbumView {
     }
 }
 
+/// The name trimmed; the length limit applies to what was sent (as the API
+/// document says), emptiness to what is left.
 fn checked_name(name: &str) -> Result<&str> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > MAX_NAME {
+    if n.is_empty() || name.chars().count() > MAX_NAME {
         return Err(Error::BadAlbumName);
     }
     Ok(n)
