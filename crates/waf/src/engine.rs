@@ -98,11 +98,17 @@ pub struct Engine {
 }
 
 fn targets(rule: &Rule, s: &Source) -> bool {
-    rule.targets.iter().any(|t| match (t.split_once(':'), s) {
-        (Some(("headers", name)), Source::Header(h)) => name.eq_ignore_ascii_case(h),
-        (Some(_), _) => false,
-        (None, s) => t == s.target(),
-    })
+    if rule.sources & s.bit() == 0 {
+        return false;
+    }
+    match s {
+        Source::Header(h) => rule.targets.iter().any(|t| match t.split_once(':') {
+            Some(("headers", name)) => name.eq_ignore_ascii_case(h),
+            Some(_) => false,
+            None => t == "headers",
+        }),
+        _ => true,
+    }
 }
 
 const ALLOWED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -123,10 +129,9 @@ impl Engine {
         &self.settings
     }
 
-    fn excluded(&self, rule: &Rule, path: &str, source: &Source) -> bool {
-        self.settings.exclusions.iter().any(|x| {
-            path.starts_with(&x.path_prefix)
-                && (x.arg.is_empty() || matches!(source, Source::Arg(n) if *n == x.arg))
+    fn excluded(active: &[&Exclusion], rule: &Rule, source: &Source) -> bool {
+        active.iter().any(|x| {
+            (x.arg.is_empty() || matches!(source, Source::Arg(n) if *n == x.arg))
                 && (x.rules.contains(&rule.id)
                     || x.categories.contains(&rule.category)
                     || (x.rules.is_empty() && x.categories.is_empty()))
@@ -200,6 +205,13 @@ impl Engine {
             text: req.target.to_string(),
         };
         let path = req.target.split('?').next().unwrap_or("");
+        // the exclusions of this request's path, found once
+        let active: Vec<&Exclusion> = self
+            .settings
+            .exclusions
+            .iter()
+            .filter(|x| path.starts_with(&x.path_prefix))
+            .collect();
         let mut verdict = Verdict::default();
         let values: Vec<&Value> = parsed.values.iter().chain(std::iter::once(&raw)).collect();
         // each value decoded once more (double encoding), computed once
@@ -230,7 +242,7 @@ impl Engine {
                         } else if !targets(rule, &v.source) {
                             continue;
                         }
-                        if self.excluded(rule, path, &v.source) {
+                        if !active.is_empty() && Self::excluded(&active, rule, &v.source) {
                             continue;
                         }
                         // the value as the application sees it, and decoded once more

@@ -71,6 +71,11 @@ impl Source {
         }
     }
 
+    /// A bit for this kind of source (rules keep a mask of the kinds they read).
+    pub fn bit(&self) -> u16 {
+        source_bit(self.target())
+    }
+
     /// How an audit line names it (`ARGS:caption`), never with its value.
     pub fn label(&self) -> String {
         match self {
@@ -83,6 +88,22 @@ impl Source {
             Source::Method => "REQUEST_METHOD".into(),
             Source::Body => "REQUEST_BODY".into(),
         }
+    }
+}
+
+/// The bit of a target name's kind (`headers:user-agent` is `headers`).
+pub fn source_bit(target: &str) -> u16 {
+    match target.split(':').next().unwrap_or("") {
+        "path" => 1,
+        "args" => 1 << 1,
+        "args_names" => 1 << 2,
+        "headers" => 1 << 3,
+        "cookies" => 1 << 4,
+        "cookies_names" => 1 << 5,
+        "method" => 1 << 6,
+        "body" => 1 << 7,
+        "target_raw" => 1 << 8,
+        _ => 0,
     }
 }
 

@@ -158,6 +158,8 @@ pub struct Rule {
     pub transforms: Vec<Transform>,
     /// the index of `transforms` among the file's distinct chains
     pub chain: usize,
+    /// the kinds of value `targets` names, as bits (`request::source_bit`)
+    pub sources: u16,
     /// the operator
     pub op: Op,
 }
@@ -246,6 +248,10 @@ impl RuleSet {
                     chains.len() - 1
                 }
             };
+            let sources = r
+                .targets
+                .iter()
+                .fold(0, |m, t| m | crate::request::source_bit(t));
             rules.push(Rule {
                 id: r.id,
                 msg: r.msg,
@@ -255,6 +261,7 @@ impl RuleSet {
                 targets: r.targets,
                 transforms: r.transforms,
                 chain,
+                sources,
                 op,
             });
         }

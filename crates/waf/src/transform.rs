@@ -70,11 +70,41 @@ pub fn apply(t: Transform, s: &str) -> String {
     }
 }
 
-/// Applies `ts` in order.
+/// Whether `t` could change `s` (a cheap scan; false means `apply` would
+/// return `s` unchanged, so it is skipped).
+fn changes(t: Transform, s: &str) -> bool {
+    let has = |c: char| s.contains(c);
+    let upper = || s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii();
+    match t {
+        Transform::Lowercase => upper(),
+        Transform::UrlDecodeUni => has('%') || has('+'),
+        Transform::HtmlEntityDecode => has('&'),
+        Transform::JsDecode => has('\\'),
+        Transform::RemoveNulls => has('\0'),
+        Transform::CompressWhitespace | Transform::RemoveWhitespace => {
+            s.chars().any(|c| c.is_whitespace() || c == '\u{b}')
+        }
+        Transform::RemoveComments | Transform::ReplaceComments => s.contains("/*"),
+        Transform::NormalizeWidth => !s.is_ascii(),
+        Transform::ShellUnquote => upper() || s.contains(['\\', '\'', '"', '^']),
+        Transform::CmdLine => true,
+        Transform::NormalizePath => {
+            has('\\')
+                || s.contains("/.")
+                || s.contains("//")
+                || s.starts_with('.')
+                || (s.ends_with('/') && s != "/")
+        }
+    }
+}
+
+/// Applies `ts` in order (skipping those that would change nothing).
 pub fn apply_all(ts: &[Transform], s: &str) -> String {
     let mut out = s.to_string();
     for t in ts {
-        out = apply(*t, &out);
+        if changes(*t, &out) {
+            out = apply(*t, &out);
+        }
     }
     out
 }
@@ -392,6 +422,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn skipping_is_only_for_transforms_that_change_nothing(s in ".{0,80}") {
+            for t in [Transform::Lowercase, Transform::UrlDecodeUni, Transform::HtmlEntityDecode, Transform::JsDecode,
+                      Transform::RemoveNulls, Transform::CompressWhitespace, Transform::RemoveWhitespace,
+                      Transform::RemoveComments, Transform::ReplaceComments, Transform::NormalizeWidth,
+                      Transform::CmdLine, Transform::NormalizePath, Transform::ShellUnquote] {
+                if !changes(t, &s) {
+                    proptest::prop_assert_eq!(apply(t, &s), s.clone(), "{:?}", t);
+                }
+            }
+        }
+
         #[test]
         fn transforms_are_total_and_bounded(s in ".{0,200}") {
             for t in [Transform::Lowercase, Transform::UrlDecodeUni, Transform::HtmlEntityDecode, Transform::JsDecode,
