@@ -2,6 +2,7 @@
 //! environment (`PIXELUNION_SECTION__KEY`) → command-line flags. Every key and
 //! its default is listed in `docs/configuration.md`.
 
+mod perimeter;
 mod store;
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use perimeter::{DisclosureConfig, LimitsConfig, TlsConfig};
 pub use store::{S3Section, StoreSection};
 
 /// Complete configuration. Its `Debug` never shows a secret (the S3
@@ -52,203 +54,6 @@ pub struct Config {
     pub disclosure: DisclosureConfig,
     /// Request rate limits.
     pub limits: LimitsConfig,
-}
-
-/// Request rate limits (GCRA): sustained requests per second and the burst
-/// allowed above it, per client address, globally and per account by kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsConfig {
-    /// off only for benchmarks and load tests
-    pub enabled: bool,
-    /// every request, all clients together
-    pub global_per_sec: u32,
-    /// burst of the global cap
-    pub global_burst: u32,
-    /// every request of one client address
-    pub client_per_sec: u32,
-    /// burst of one client address
-    pub client_burst: u32,
-    /// JSON API calls and pages of one account
-    pub account_api_per_sec: u32,
-    /// burst of an account's API calls
-    pub account_api_burst: u32,
-    /// file reads (thumbnails, previews, originals) of one account
-    pub account_files_per_sec: u32,
-    /// burst of an account's file reads (a screen of thumbnails)
-    pub account_files_burst: u32,
-    /// uploads (and resumable pieces) of one account
-    pub account_upload_per_sec: u32,
-    /// burst of an account's uploads
-    pub account_upload_burst: u32,
-    /// seconds a client may take to send a request's headers (and, on an
-    /// idle kept-alive HTTP/1.1 connection, to start the next request)
-    pub header_read_timeout_secs: u64,
-    /// seconds a client may take for the TLS handshake
-    pub handshake_timeout_secs: u64,
-    /// headers per request, at most
-    pub max_headers: usize,
-    /// bytes of a request's headers (names and values), at most
-    pub max_header_bytes: usize,
-    /// bytes of a request's URL (path and query), at most
-    pub max_url_bytes: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            enabled: true,
-            global_per_sec: 5000,
-            global_burst: 20000,
-            client_per_sec: 300,
-            client_burst: 3000,
-            account_api_per_sec: 20,
-            account_api_burst: 200,
-            account_files_per_sec: 200,
-            account_files_burst: 2000,
-            account_upload_per_sec: 30,
-            account_upload_burst: 600,
-            header_read_timeout_secs: 10,
-            handshake_timeout_secs: 10,
-            max_headers: 100,
-            max_header_bytes: 64 << 10,
-            max_url_bytes: 32 << 10,
-        }
-    }
-}
-
-impl LimitsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        let pairs = [
-            ("global", self.global_per_sec, self.global_burst),
-            ("client", self.client_per_sec, self.client_burst),
-            (
-                "account_api",
-                self.account_api_per_sec,
-                self.account_api_burst,
-            ),
-            (
-                "account_files",
-                self.account_files_per_sec,
-                self.account_files_burst,
-            ),
-            (
-                "account_upload",
-                self.account_upload_per_sec,
-                self.account_upload_burst,
-            ),
-        ];
-        if !(1..=300).contains(&self.header_read_timeout_secs)
-            || !(1..=300).contains(&self.handshake_timeout_secs)
-        {
-            return Err(invalid(
-                "limits",
-                "limits.header_read_timeout_secs and limits.handshake_timeout_secs must be 1 to 300",
-            ));
-        }
-        if !(16..=1000).contains(&self.max_headers)
-            || !(8192..=1 << 20).contains(&self.max_header_bytes)
-            || !(2048..=1 << 20).contains(&self.max_url_bytes)
-        {
-            return Err(invalid(
-                "limits",
-                "limits.max_headers must be 16 to 1000, limits.max_header_bytes 8192 to 1048576 and limits.max_url_bytes 2048 to 1048576",
-            ));
-        }
-        for (name, per_sec, burst) in pairs {
-            if per_sec == 0 || burst < per_sec {
-                return Err(invalid(
-                    "limits",
-                    format!(
-                        "limits.{name}: per_sec must be at least 1 and burst at least per_sec ({per_sec}/s, burst {burst})"
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What `/.well-known/security.txt` (RFC 9116) and the disclosure page say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DisclosureConfig {
-    /// where to report (`mailto:`, `https:` or `tel:` URIs); empty =
-    /// `mailto:security@PUBLIC_HOST`
-    pub contacts: Vec<String>,
-    /// languages reports may be written in
-    pub languages: Vec<String>,
-    /// days a served security.txt stays valid (1–365; its `Expires` is
-    /// computed at each request)
-    pub expires_days: u32,
-    /// people thanked on the disclosure page for reports
-    pub acknowledgements: Vec<String>,
-}
-
-impl Default for DisclosureConfig {
-    fn default() -> Self {
-        DisclosureConfig {
-            contacts: Vec::new(),
-            languages: vec!["en".into()],
-            expires_days: 180,
-            acknowledgements: Vec::new(),
-        }
-    }
-}
-
-impl DisclosureConfig {
-    /// The contacts to publish (the configured ones, else the default).
-    pub fn contacts_for(&self, public_host: &str) -> Vec<String> {
-        if self.contacts.is_empty() {
-            vec![format!("mailto:security@{public_host}")]
-        } else {
-            self.contacts.clone()
-        }
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        for c in &self.contacts {
-            let ok = ["mailto:", "https://", "tel:"]
-                .iter()
-                .any(|p| c.starts_with(p))
-                && c.len() <= 300
-                && c.chars().all(|ch| ch.is_ascii_graphic());
-            if !ok {
-                return Err(invalid(
-                    "disclosure",
-                    format!("disclosure.contacts: {c:?} must be a mailto:, https: or tel: URI"),
-                ));
-            }
-        }
-        for l in &self.languages {
-            if l.is_empty()
-                || l.len() > 35
-                || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                return Err(invalid(
-                    "disclosure",
-                    format!("disclosure.languages: {l:?} is not a language tag"),
-                ));
-            }
-        }
-        if !(1..=365).contains(&self.expires_days) {
-            return Err(invalid(
-                "disclosure",
-                "disclosure.expires_days must be 1 to 365 (RFC 9116 advises less than a year)",
-            ));
-        }
-        if self
-            .acknowledgements
-            .iter()
-            .any(|a| a.len() > 200 || a.chars().any(char::is_control))
-        {
-            return Err(invalid(
-                "disclosure",
-                "disclosure.acknowledgements: at most 200 characters each, no control characters",
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Backups of the catalog and the scrubbing of the primary store.
@@ -427,21 +232,6 @@ impl AccountsConfig {
             absolute: std::time::Duration::from_secs(u64::from(abs_h) * 3600),
         }
     }
-}
-
-/// TLS certificate and key paths; empty = self-signed in `DATA_DIR/tls/`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TlsConfig {
-    /// PEM certificate chain.
-    pub cert_path: Option<PathBuf>,
-    /// PEM private key.
-    pub key_path: Option<PathBuf>,
-    /// Extra host names and IP addresses the self-signed certificate names
-    /// (besides `localhost`, `127.0.0.1`, `::1` and `public_host`).
-    pub names: Vec<String>,
-    /// Adds `preload` to HSTS (only for a name submitted to hstspreload.org).
-    pub hsts_preload: bool,
 }
 
 /// Shamir parameters used when the server initialises itself.
@@ -694,35 +484,6 @@ impl LibraryConfig {
                 "library.resumable_expiry_hours",
                 "between 1 and 168",
             ));
-        }
-        Ok(())
-    }
-}
-
-impl TlsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        if self.cert_path.is_some() != self.key_path.is_some() {
-            return Err(invalid(
-                "tls",
-                "tls.cert_path and tls.key_path must be given together",
-            ));
-        }
-        for n in &self.names {
-            let ok = !n.is_empty()
-                && n.len() <= 253
-                && (n.parse::<std::net::IpAddr>().is_ok()
-                    || n.split('.').all(|l| {
-                        !l.is_empty()
-                            && l.len() <= 63
-                            && l.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
-                    }));
-            if !ok {
-                return Err(invalid(
-                    "tls",
-                    format!("tls.names: {n:?} is neither a host name nor an IP address"),
-                ));
-            }
         }
         Ok(())
     }
