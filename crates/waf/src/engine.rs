@@ -232,7 +232,7 @@ impl Engine {
                 Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
                 op => {
                     let mut found = None;
-                    let wants_raw = rule.targets.iter().any(|t| t == "target_raw");
+                    let wants_raw = rule.sources & request::source_bit("target_raw") != 0;
                     'values: for (i, v) in values.iter().enumerate() {
                         let is_raw = i + 1 == values.len();
                         if is_raw {

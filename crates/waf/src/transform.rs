@@ -387,6 +387,22 @@ fn normalize_path(s: &str) -> String {
 mod tests {
     use super::*;
 
+    const ALL: [Transform; 13] = [
+        Transform::Lowercase,
+        Transform::UrlDecodeUni,
+        Transform::HtmlEntityDecode,
+        Transform::JsDecode,
+        Transform::RemoveNulls,
+        Transform::CompressWhitespace,
+        Transform::RemoveWhitespace,
+        Transform::RemoveComments,
+        Transform::ReplaceComments,
+        Transform::NormalizeWidth,
+        Transform::CmdLine,
+        Transform::NormalizePath,
+        Transform::ShellUnquote,
+    ];
+
     #[test]
     fn decoders() {
         assert_eq!(url_decode_uni("a%27+or%201%3D1"), "a' or 1=1");
@@ -424,10 +440,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn skipping_is_only_for_transforms_that_change_nothing(s in ".{0,80}") {
-            for t in [Transform::Lowercase, Transform::UrlDecodeUni, Transform::HtmlEntityDecode, Transform::JsDecode,
-                      Transform::RemoveNulls, Transform::CompressWhitespace, Transform::RemoveWhitespace,
-                      Transform::RemoveComments, Transform::ReplaceComments, Transform::NormalizeWidth,
-                      Transform::CmdLine, Transform::NormalizePath, Transform::ShellUnquote] {
+            for t in ALL {
                 if !changes(t, &s) {
                     proptest::prop_assert_eq!(apply(t, &s), s.clone(), "{:?}", t);
                 }
@@ -436,10 +449,7 @@ mod tests {
 
         #[test]
         fn transforms_are_total_and_bounded(s in ".{0,200}") {
-            for t in [Transform::Lowercase, Transform::UrlDecodeUni, Transform::HtmlEntityDecode, Transform::JsDecode,
-                      Transform::RemoveNulls, Transform::CompressWhitespace, Transform::RemoveWhitespace,
-                      Transform::RemoveComments, Transform::ReplaceComments, Transform::NormalizeWidth,
-                      Transform::CmdLine, Transform::NormalizePath, Transform::ShellUnquote] {
+            for t in ALL {
                 let out = apply(t, &s);
                 // lower-casing can grow a few characters (e.g. 'İ'); decoders only shrink
                 proptest::prop_assert!(out.len() <= s.len() * 3 + 8, "{t:?}");

@@ -24,16 +24,19 @@ fn fetch(
     (r.status, r.headers.clone(), r.text())
 }
 
+/// A header's value as text ("" when absent).
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// What the MDN HTTP Observatory's scoring gives a response (its tests and
 /// modifiers as published: start at 100; the grade A+ needs 100 or more).
 fn observatory(headers: &reqwest::header::HeaderMap, cookies: &[String]) -> (i32, Vec<String>) {
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
+    let h = |n: &str| header(headers, n);
     let mut score = 100;
     let mut notes = Vec::new();
     // Content Security Policy
@@ -123,13 +126,7 @@ fn observatory(headers: &reqwest::header::HeaderMap, cookies: &[String]) -> (i32
 }
 
 fn assert_headers(what: &str, headers: &reqwest::header::HeaderMap) {
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
+    let h = |n: &str| header(headers, n);
     let hsts = h("strict-transport-security");
     assert!(
         hsts.starts_with("max-age=63072000") && hsts.contains("includeSubDomains"),

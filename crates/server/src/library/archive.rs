@@ -124,7 +124,7 @@ pub fn stream(
     state: &AppState,
     files: Vec<(String, Readable)>,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + Send + use<> {
-    let (tx, rx) = mpsc::channel(QUEUED);
+    let (tx, mut rx) = mpsc::channel(QUEUED);
     let state = state.clone();
     let runtime = tokio::runtime::Handle::current();
     let err_tx = tx.clone();
@@ -138,12 +138,6 @@ pub fn stream(
             let _ = err_tx.blocking_send(Err(e));
         }
     });
-    tokio_stream_from(rx)
-}
-
-fn tokio_stream_from(
-    mut rx: mpsc::Receiver<std::io::Result<Bytes>>,
-) -> impl Stream<Item = std::io::Result<Bytes>> + Send + use<> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
