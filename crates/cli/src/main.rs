@@ -164,8 +164,22 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup(cmd) => backup::run(cmd).await,
         Command::Status(args) => {
-            let status = client::Client::new(&args)?.status().await?;
+            let client = client::Client::new(&args)?;
+            let status = client.status().await?;
             report(&status);
+            // operators (and the server's own machine) also see the firewall
+            if let Ok(fw) = client.get("/api/v1/sys/firewall").await {
+                println!(
+                    "firewall: {} ({} rules, paranoia {}, threshold {}, {}); {} refused and {} flagged since start",
+                    fw["rules_version"].as_str().unwrap_or("?"),
+                    fw["rules"],
+                    fw["paranoia"],
+                    fw["threshold"],
+                    fw["mode"].as_str().unwrap_or("?"),
+                    fw["blocked"],
+                    fw["flagged"],
+                );
+            }
             Ok(())
         }
     }

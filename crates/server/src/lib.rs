@@ -20,6 +20,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod fields;
+pub mod firewall;
 pub mod http;
 mod keystate;
 #[cfg(test)]
@@ -73,6 +74,9 @@ pub enum ServerError {
     /// Accounts (first administrator, hashing).
     #[error("accounts: {0}")]
     Accounts(#[from] accounts::Error),
+    /// Request firewall rules or exclusions.
+    #[error(transparent)]
+    Firewall(#[from] firewall::FirewallError),
     /// Listener / serving.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -89,6 +93,7 @@ struct Inner {
     /// SHA-256 fingerprint of the certificate served (empty if unreadable)
     certificate: std::sync::RwLock<String>,
     limits: ratelimit::Limits,
+    firewall: firewall::Firewall,
 }
 
 /// Shared application state.
@@ -108,12 +113,16 @@ impl AppState {
     pub fn config(&self) -> &Config {
         &self.0.config
     }
-    /// The SHA-256 fingerprint of the TLS certificate being served, as
-    /// `AB:CD:…` (what people compare with their browser's view of it).
+    /// The request rate limits.
     pub fn limits(&self) -> &ratelimit::Limits {
         &self.0.limits
     }
-    /// The SHA-256 fingerprint (see [`AppState::set_certificate_fingerprint`]).
+    /// The request firewall.
+    pub fn firewall(&self) -> &firewall::Firewall {
+        &self.0.firewall
+    }
+    /// The SHA-256 fingerprint of the TLS certificate being served, as
+    /// `AB:CD:…` (what people compare with their browser's view of it).
     pub fn certificate_fingerprint(&self) -> String {
         self.0
             .certificate
@@ -205,6 +214,8 @@ async fn initialize_with(
 /// initialized here (shares and first administrator, returned to print once);
 /// the server is then unsealed. Otherwise it starts sealed.
 pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>), ServerError> {
+    // the rule file is checked before anything is created or initialized
+    let firewall = firewall::Firewall::load(&config.waf)?;
     create_private_dir(&config.data_dir)?;
     let catalog = Catalog::connect(&config.database_url()).await?;
     let stores = Stores {
@@ -232,6 +243,12 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
     tighten_existing_files(&config.data_dir);
     let fingerprint = tls::fingerprint(&tls::paths(&config).0).unwrap_or_default();
     let limits = ratelimit::Limits::new(&config.limits);
+    tracing::info!(
+        rules = %firewall.status().rules_version,
+        paranoia = config.waf.paranoia,
+        detection_only = config.waf.detection_only,
+        "request firewall loaded"
+    );
     let state = AppState(Arc::new(Inner {
         config,
         catalog,
@@ -242,6 +259,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         jobs_wake: tokio::sync::Notify::new(),
         certificate: std::sync::RwLock::new(fingerprint),
         limits,
+        firewall,
     }));
     Ok((state, init))
 }
@@ -315,7 +333,8 @@ pub fn router(state: AppState) -> axum::Router {
 }
 
 /// Serves HTTPS on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish (up to 30 s). SIGHUP reloads the certificate.
+/// requests finish (up to 30 s). SIGHUP reloads the certificate and the
+/// firewall's rules.
 pub async fn serve(
     state: AppState,
     listener: std::net::TcpListener,
@@ -329,7 +348,7 @@ pub async fn serve(
         cert = %cert.display(),
         "TLS certificate fingerprint"
     );
-    spawn_reload_on_sighup(rustls_config.clone(), cert, key);
+    spawn_reload_on_sighup(state.clone(), rustls_config.clone(), cert, key);
     spawn_certificate_renewal(state.clone(), rustls_config.clone());
     spawn_usage_persister(state.clone());
     spawn_limit_sweeper(state.clone());
@@ -375,7 +394,10 @@ pub async fn serve(
     res.map_err(ServerError::Io)
 }
 
+/// SIGHUP reloads the certificate and the firewall's rule file; either
+/// failing keeps what was in force.
 fn spawn_reload_on_sighup(
+    state: AppState,
     config: axum_server::tls_rustls::RustlsConfig,
     cert: std::path::PathBuf,
     key: std::path::PathBuf,
@@ -395,6 +417,12 @@ fn spawn_reload_on_sighup(
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one")
+                }
+            }
+            match state.firewall().reload() {
+                Ok(version) => tracing::info!(rules = %version, "firewall rules reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %e, "firewall rule reload failed; keeping the rules in force")
                 }
             }
         }

@@ -28,6 +28,34 @@ pub struct Exclusion {
     pub categories: Vec<String>,
 }
 
+impl Exclusion {
+    /// Whether this exclusion makes sense with `rules`: a path prefix that
+    /// starts with `/`, and only rule ids and categories the file has.
+    pub fn check(&self, rules: &RuleSet) -> Result<(), String> {
+        if !self.path_prefix.starts_with('/') {
+            return Err(format!(
+                "path_prefix {:?} must start with /",
+                self.path_prefix
+            ));
+        }
+        if let Some(id) = self
+            .rules
+            .iter()
+            .find(|id| !rules.rules.iter().any(|r| r.id == **id))
+        {
+            return Err(format!("rule {id} is not in the rule file"));
+        }
+        if let Some(c) = self
+            .categories
+            .iter()
+            .find(|c| !rules.rules.iter().any(|r| &r.category == *c))
+        {
+            return Err(format!("category {c:?} is not in the rule file"));
+        }
+        Ok(())
+    }
+}
+
 /// How the engine decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -43,8 +71,10 @@ pub struct Settings {
 
 impl Default for Settings {
     /// Paranoia 1, threshold 5, blocking, and the exclusions every
-    /// PixelUnion needs: `/.well-known/` may be a dot path, and passwords
-    /// (which may contain anything) are never matched against the rules.
+    /// PixelUnion needs: `/.well-known/` may be a dot path, passwords and
+    /// unseal shares (which may contain anything) are never matched against
+    /// the rules, and free text (captions, names, search) is not matched
+    /// against the SQL-injection rules.
     fn default() -> Self {
         let passwords = ["password", "current_password", "new_password"].map(|arg| Exclusion {
             path_prefix: "/api/v1/".into(),
@@ -59,6 +89,24 @@ impl Default for Settings {
             categories: Vec::new(),
         }];
         exclusions.extend(passwords);
+        // Free text (captions, album and token names, search text) is prose
+        // in which quotes next to "or", "select" or "union" are ordinary; the
+        // service binds every value as a query parameter and stores these
+        // encrypted, so SQL-injection rules are off for them (every other
+        // category still applies).
+        exclusions.extend(["caption", "name", "q"].map(|arg| Exclusion {
+            path_prefix: "/api/v1/".into(),
+            arg: arg.into(),
+            rules: Vec::new(),
+            categories: vec!["sqli".into()],
+        }));
+        // unseal shares are random text of our own encoding, parsed strictly
+        exclusions.push(Exclusion {
+            path_prefix: "/api/v1/sys/unseal".into(),
+            arg: "share".into(),
+            rules: Vec::new(),
+            categories: Vec::new(),
+        });
         Settings {
             paranoia: 1,
             threshold: 5,
@@ -122,6 +170,11 @@ impl Engine {
     /// The rule file's version.
     pub fn version(&self) -> &str {
         &self.rules.version
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
     }
 
     /// The settings.

@@ -17,8 +17,10 @@ pub enum RuleError {
     #[error("rule file: {0}")]
     Syntax(String),
     /// A rule is wrong.
-    #[error("rule {id}: {why}")]
+    #[error("line {line}: rule {id}: {why}")]
     Rule {
+        /// the line of the rule's `id = …` (1-based; 0 when not found)
+        line: usize,
         /// the rule's id
         id: u32,
         /// what is wrong
@@ -198,7 +200,11 @@ impl RuleSet {
         let mut rules = Vec::with_capacity(spec.rules.len());
         let mut chains: Vec<Vec<Transform>> = Vec::new();
         for r in spec.rules {
-            let bad = |why: String| RuleError::Rule { id: r.id, why };
+            let bad = |why: String| RuleError::Rule {
+                line: line_of_id(text, r.id),
+                id: r.id,
+                why,
+            };
             if !seen.insert(r.id) {
                 return Err(bad("the id is used twice".into()));
             }
@@ -278,6 +284,18 @@ impl RuleSet {
     }
 }
 
+/// The line (1-based) where rule `id` is declared (`id = 942100`), 0 if
+/// it cannot be found.
+fn line_of_id(text: &str, id: u32) -> usize {
+    text.lines()
+        .position(|l| {
+            l.split_once('=').is_some_and(|(k, v)| {
+                k.trim() == "id" && v.split('#').next().unwrap_or("").trim() == id.to_string()
+            })
+        })
+        .map_or(0, |i| i + 1)
+}
+
 /// The embedded rule file's text.
 pub const EMBEDDED: &str = include_str!("../rules/pixelunion-rules.toml");
 
@@ -295,11 +313,14 @@ mod tests {
     #[test]
     fn mistakes_name_the_rule() {
         let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 7\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 1\nseverity = \"critical\"\ntargets = [\"args\"]\nop = { type = \"regex\", pattern = \"(\" }\n").unwrap_err();
-        assert!(e.to_string().starts_with("rule 7: pattern"), "{e}");
+        assert!(e.to_string().starts_with("line 3: rule 7: pattern"), "{e}");
         let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 8\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 5\nseverity = \"critical\"\ntargets = [\"args\"]\nop = { type = \"libinjection_sqli\" }\n").unwrap_err();
         assert!(e.to_string().contains("paranoia"), "{e}");
         let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 9\nmsg = \"m\"\ncategory = \"x\"\nparanoia = 1\nseverity = \"critical\"\ntargets = [\"argz\"]\nop = { type = \"libinjection_sqli\" }\n").unwrap_err();
         assert!(e.to_string().contains("unknown target"), "{e}");
         assert!(RuleSet::parse("version = 3").is_err());
+        // TOML mistakes name their line too
+        let e = RuleSet::parse("version = \"1\"\n[[rule]]\nid = 10\nmsg = oops\n").unwrap_err();
+        assert!(e.to_string().contains("line 4"), "{e}");
     }
 }

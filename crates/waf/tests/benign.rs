@@ -8,6 +8,18 @@ use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings};
 
 const CAPTIONS: &[&str] = &[
     "It's my mom's birthday!",
+    "\"Select\" the best ones from Mum & Dad's trip; drop the blurry ones",
+    "Ölüdeniz 'Blue Lagoon' – 海 – пляж 1=1 fun",
+    "Anna's 30th birthday <3 (2019) — l'été à Montréal 🎂",
+    "Update: we're 'officially' engaged! (and yes, \"or\" was the answer)",
+    "Don't delete these -- Mum's favourites",
+    "\"Union\" jack at O'Neill's pub; order by size",
+    "we said 'or' and 'and' a lot",
+    "Kids' table: 'cake' or 'pie'?",
+    "Room 101 -- the \"insert\" coin game",
+    "Grandma's 'secret' recipe; don't tell anyone!",
+    "Me & Sam's 'first' trip (2nd time really) -- \"where\" next?",
+    "L'Auberge d'Olt, 'chez nous'; dîner à 20h",
     "Tom & Jerry <3",
     "I <3 New York",
     "Sunset at Union Square",
@@ -265,12 +277,26 @@ fn ordinary_traffic_passes_at_paranoia_1() {
             ("Upload-Length", "12345678"),
             ("Upload-Metadata", &meta),
         ]);
+        // the server inspects tus metadata decoded, as fields
+        let decoded = vec![
+            ("filename".to_string(), f.to_string()),
+            ("filetype".to_string(), "image/jpeg".to_string()),
+        ];
         check(
             format!("tus {f:?}"),
             "POST",
             "/api/v1/uploads",
             &tus,
-            Body::None,
+            Body::Fields(&decoded),
+        );
+        // a multipart upload's file name, as the upload handler checks it
+        let named = vec![("file".to_string(), f.to_string())];
+        check(
+            format!("multipart name {f:?}"),
+            "POST",
+            "/api/v1/assets",
+            &[("host".to_string(), "upload".to_string())],
+            Body::Fields(&named),
         );
         let fields = vec![("note".to_string(), format!("from {f}"))];
         check(

@@ -16,6 +16,11 @@ async function system() {
     ['Key shares needed', String(s.threshold)],
     ['Version', s.version ?? '—'],
   ];
+  if (may('backup')) {
+    const f = await api('GET', '/sys/firewall');
+    facts.push(['Firewall rules', `${f.rules_version} (${f.rules} rules, paranoia ${f.paranoia}, ${f.mode})`],
+      ['Requests refused', `${f.blocked} refused, ${f.flagged} flagged since start`]);
+  }
   $('#system').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
 }
 

@@ -177,7 +177,12 @@ fn sealed_lifecycle_and_no_key_material_at_rest() {
     assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":false"));
     assert_eq!(s.get("/api/v1/assets").0, 401);
     let out = s.cli(&data, "status", "");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("unsealed"), "{said}");
+    assert!(
+        said.contains("firewall: pixelunion-rules ") && said.contains("paranoia 1"),
+        "status names the firewall's rules: {said}"
+    );
 
     // `pixelunion seal` wipes the key.
     let out = s.cli(&data, "seal", "");

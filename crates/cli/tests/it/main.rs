@@ -21,6 +21,7 @@ mod browser;
 mod crash;
 mod durability;
 mod errors;
+mod firewall;
 mod formats;
 mod import;
 mod library;

@@ -2,6 +2,7 @@
 //! environment (`PIXELUNION_SECTION__KEY`) → command-line flags. Every key and
 //! its default is listed in `docs/configuration.md`.
 
+mod firewall;
 mod perimeter;
 mod store;
 
@@ -12,6 +13,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use firewall::WafConfig;
 pub use perimeter::{DisclosureConfig, LimitsConfig, TlsConfig};
 pub use store::{S3Section, StoreSection};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub disclosure: DisclosureConfig,
     /// Request rate limits.
     pub limits: LimitsConfig,
+    /// Request inspection (the web application firewall).
+    pub waf: WafConfig,
 }
 
 /// Backups of the catalog and the scrubbing of the primary store.
@@ -275,6 +279,7 @@ impl Default for Config {
             backups: BackupConfig::default(),
             disclosure: DisclosureConfig::default(),
             limits: LimitsConfig::default(),
+            waf: WafConfig::default(),
         }
     }
 }
@@ -370,6 +375,7 @@ impl Config {
         self.tls.validate()?;
         self.disclosure.validate()?;
         self.limits.validate()?;
+        self.waf.validate()?;
         if let Some(u) = &self.public_url {
             let rest = u.strip_prefix("https://").unwrap_or("");
             let host = rest.trim_end_matches('/');

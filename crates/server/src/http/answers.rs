@@ -124,6 +124,7 @@ pub fn document_errors(doc: &mut OpenApi) {
         let mut codes = vec![
             ErrorCode::Internal,
             ErrorCode::RateLimited,
+            ErrorCode::RequestBlocked,
             ErrorCode::UriTooLong,
             ErrorCode::HeadersTooLarge,
         ];

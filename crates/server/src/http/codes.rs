@@ -61,6 +61,8 @@ error_codes! {
     RangeNotSatisfiable = "range-not-satisfiable", RANGE_NOT_SATISFIABLE;
     /// Too many failed attempts from this client or for this account; retry later.
     TooManyAttempts = "too-many-attempts", TOO_MANY_REQUESTS;
+    /// The web application firewall refused the request as an attack pattern; the answer carries a `request_id` to quote to an operator.
+    RequestBlocked = "request-blocked", FORBIDDEN;
     /// Too many requests from this client or account in a short time; wait `Retry-After` seconds.
     RateLimited = "rate-limited", TOO_MANY_REQUESTS;
     // --- authentication and access

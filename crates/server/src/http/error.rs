@@ -23,6 +23,9 @@ pub struct ErrorDetail {
     pub code: &'static str,
     /// human message
     pub message: String,
+    /// the request's id in the server's log and audit trail (firewall refusals)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The registry as an OpenAPI string enum.
@@ -54,6 +57,7 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     headers: Vec<(&'static str, String)>,
+    request_id: Option<String>,
 }
 
 impl ApiError {
@@ -63,6 +67,7 @@ impl ApiError {
             code,
             message: message.into(),
             headers: Vec::new(),
+            request_id: None,
         }
     }
 
@@ -84,6 +89,13 @@ impl ApiError {
             format!("\"{}\";q={};w=1", l.name, l.per_sec),
         )
         .with_header("ratelimit", format!("\"{}\";r=0;t={secs}", l.name))
+    }
+
+    /// Names the request (in the body and the `X-Request-Id` header).
+    pub fn with_request_id(mut self, id: String) -> Self {
+        self.headers.push(("x-request-id", id.clone()));
+        self.request_id = Some(id);
+        self
     }
 
     /// Adds a header to the answer.
@@ -128,6 +140,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.as_str(),
                 message: self.message,
+                request_id: self.request_id,
             },
         };
         let mut r = (self.code.status(), Json(body)).into_response();

@@ -22,6 +22,12 @@ use crate::accounts::principal::{
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonBody<T>(pub T);
 
+/// Whether a (lower-case, parameter-free) media type is JSON: the one rule
+/// both the JSON extractor and the firewall's body reader follow.
+pub fn is_json_media(m: &str) -> bool {
+    m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+}
+
 impl<T, S> FromRequest<S> for JsonBody<T>
 where
     T: serde::de::DeserializeOwned,
@@ -35,10 +41,7 @@ where
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim().to_ascii_lowercase();
-                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-            });
+            .is_some_and(|m| is_json_media(&m.trim().to_ascii_lowercase()));
         if !is_json {
             return Err(ApiError::bad_request(
                 "send the body as JSON (Content-Type: application/json)",

@@ -17,6 +17,7 @@ mod drain;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub(crate) mod inspect;
 pub(crate) mod library;
 mod origin;
 mod pages;
@@ -137,6 +138,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
+        // the firewall sees every request before any handler; what it
+        // refuses unread is drained (drain is outside it)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            inspect::inspect_requests,
+        ))
         .layer(middleware::from_fn(drain::drain_unread_bodies))
         .layer(middleware::from_fn_with_state(state.clone(), limit_clients))
         .layer(middleware::from_fn_with_state(

@@ -67,6 +67,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/sys/unseal", Public),
     r("GET", "/api/openapi.json", Public),
     r("POST", "/api/v1/sys/seal", LoopbackOrOperator),
+    r("GET", "/api/v1/sys/firewall", LoopbackOrOperator),
     r("GET", "/api/v1/sys/backup", LoopbackOrOperator),
     r("GET", "/api/v1/sys/backup/snapshots", LoopbackOrOperator),
     r("POST", "/api/v1/sys/backup/snapshots", LoopbackOrOperator),

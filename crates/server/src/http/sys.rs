@@ -25,6 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(status))
         .routes(routes!(unseal))
         .routes(routes!(seal))
+        .routes(routes!(firewall))
         .routes(routes!(openapi))
 }
 
@@ -226,6 +227,15 @@ pub(super) async fn seal(
     state.keys().seal();
     tracing::info!(peer = %peer.ip(), "server sealed");
     Ok(Json(status_of(&state)))
+}
+
+#[utoipa::path(get, path = "/api/v1/sys/firewall", tag = "system", summary = "The request firewall: rule file version, paranoia level, threshold, mode, requests refused and flagged since start (from the server's machine, or as a signed-in operator)",
+    responses((status = 200, description = "the firewall", body = crate::firewall::FirewallStatus)))]
+pub(super) async fn firewall(
+    State(state): State<AppState>,
+    _caller: LoopbackOrOperator,
+) -> Json<crate::firewall::FirewallStatus> {
+    Json(state.firewall().status())
 }
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system", summary = "This OpenAPI 3 document",

@@ -116,6 +116,13 @@ pub(crate) async fn upload(
             ));
         }
         let name = field.file_name().map(str::to_string);
+        crate::http::inspect::check_upload_names(
+            &state,
+            "POST",
+            "/api/v1/assets",
+            "file",
+            name.as_deref(),
+        )?;
         ingest::ingest(&state, &a.user, name, left, field).await?
     } else {
         let name = req

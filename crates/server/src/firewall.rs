@@ -1,0 +1,232 @@
+//! The request firewall's state: the engine built from the rule file (the
+//! embedded one, or `waf.rules_path`) and the `[waf]` settings, swapped
+//! whole on reload (SIGHUP) — a rule file that fails to load leaves the
+//! previous rules in force — and counts of what it refused since start.
+//!
+//! Owns no HTTP types: the perimeter layer (`http::inspect`) builds the
+//! request view, asks [`Firewall::engine`] and answers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use pixelunion_waf::{Engine, RuleSet, Settings};
+
+use crate::config::WafConfig;
+
+/// The rule file or the exclusions cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FirewallError {
+    /// The rule file cannot be read.
+    #[error("waf rule file {path}: {source}")]
+    Read {
+        /// the file
+        path: String,
+        /// why
+        source: std::io::Error,
+    },
+    /// The rule file is wrong (the message names the line).
+    #[error("waf rule file {path}: {source}")]
+    Rules {
+        /// the file (`embedded` for the built-in one)
+        path: String,
+        /// what is wrong
+        source: pixelunion_waf::RuleError,
+    },
+    /// An exclusion names a rule or category the file does not have.
+    #[error("waf.exclusions[{index}]: {why}")]
+    Exclusion {
+        /// its position in the configuration
+        index: usize,
+        /// what is wrong
+        why: String,
+    },
+}
+
+/// What operators see of the firewall.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FirewallStatus {
+    /// the rule file's version
+    pub rules_version: String,
+    /// rules in the file
+    pub rules: usize,
+    /// `embedded` or the rule file's path
+    pub rules_source: String,
+    /// paranoia level (1–4)
+    pub paranoia: u8,
+    /// anomaly score that refuses a request
+    pub threshold: u32,
+    /// `blocking` or `detection-only`
+    pub mode: &'static str,
+    /// requests refused since start
+    pub blocked: u64,
+    /// requests that scored but were let through (detection-only mode, or
+    /// below the threshold) since start
+    pub flagged: u64,
+}
+
+/// The engine in force and its counters.
+#[derive(Debug)]
+pub struct Firewall {
+    engine: RwLock<Arc<Engine>>,
+    config: WafConfig,
+    blocked: AtomicU64,
+    flagged: AtomicU64,
+}
+
+impl Firewall {
+    /// Loads the rules `config` names and checks its exclusions.
+    pub fn load(config: &WafConfig) -> Result<Self, FirewallError> {
+        Ok(Firewall {
+            engine: RwLock::new(Arc::new(build(config)?)),
+            config: config.clone(),
+            blocked: AtomicU64::new(0),
+            flagged: AtomicU64::new(0),
+        })
+    }
+
+    /// Loads the rule file again; on failure the previous rules stay in
+    /// force. Returns the new version.
+    pub fn reload(&self) -> Result<String, FirewallError> {
+        let engine = Arc::new(build(&self.config)?);
+        let version = engine.version().to_string();
+        if let Ok(mut e) = self.engine.write() {
+            *e = engine;
+        }
+        Ok(version)
+    }
+
+    /// The engine in force (cheap: a shared pointer).
+    pub fn engine(&self) -> Arc<Engine> {
+        match self.engine.read() {
+            Ok(e) => e.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WafConfig {
+        &self.config
+    }
+
+    /// Counts a refused request.
+    pub fn count_blocked(&self) {
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request that scored but went through.
+    pub fn count_flagged(&self) {
+        self.flagged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What operators see.
+    pub fn status(&self) -> FirewallStatus {
+        let e = self.engine();
+        FirewallStatus {
+            rules_version: e.version().to_string(),
+            rules: e.rules().rules.len(),
+            rules_source: self
+                .config
+                .rules_path
+                .as_ref()
+                .map_or_else(|| "embedded".to_string(), |p| p.display().to_string()),
+            paranoia: self.config.paranoia,
+            threshold: self.config.threshold,
+            mode: if self.config.detection_only {
+                "detection-only"
+            } else {
+                "blocking"
+            },
+            blocked: self.blocked.load(Ordering::Relaxed),
+            flagged: self.flagged.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
+    let (rules, path) = match &config.rules_path {
+        Some(p) => {
+            let path = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|source| FirewallError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            (RuleSet::parse(&text), path)
+        }
+        None => (RuleSet::embedded(), "embedded".to_string()),
+    };
+    let rules = rules.map_err(|source| FirewallError::Rules { path, source })?;
+    for (index, x) in config.exclusions.iter().enumerate() {
+        x.check(&rules)
+            .map_err(|why| FirewallError::Exclusion { index, why })?;
+    }
+    let mut settings = Settings {
+        paranoia: config.paranoia,
+        threshold: config.threshold,
+        detection_only: config.detection_only,
+        ..Settings::default()
+    };
+    settings
+        .exclusions
+        .extend(config.exclusions.iter().cloned());
+    Ok(Engine::new(rules, settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_file(dir: &std::path::Path, version: &str, pattern: &str) -> std::path::PathBuf {
+        let p = dir.join("rules.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "version = \"{version}\"\n\n[[rule]]\nid = 999001\nmsg = \"m\"\ncategory = \"test\"\nparanoia = 1\nseverity = \"critical\"\ntargets = [\"args\"]\nop = {{ type = \"regex\", pattern = \"{pattern}\" }}\n"
+            ),
+        )
+        .unwrap();
+        p
+    }
+
+    #[test]
+    fn a_broken_reload_keeps_the_rules_in_force_and_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = rule_file(dir.path(), "t1", "forbidden");
+        let config = WafConfig {
+            rules_path: Some(path.clone()),
+            ..WafConfig::default()
+        };
+        let fw = Firewall::load(&config).unwrap();
+        assert_eq!(fw.status().rules_version, "t1");
+        rule_file(dir.path(), "t2", "(");
+        let e = fw.reload().unwrap_err().to_string();
+        assert!(e.contains("line 4: rule 999001: pattern"), "{e}");
+        assert_eq!(fw.status().rules_version, "t1", "old rules stay");
+        rule_file(dir.path(), "t3", "other");
+        assert_eq!(fw.reload().unwrap(), "t3");
+        assert_eq!(fw.status().rules, 1);
+    }
+
+    #[test]
+    fn exclusions_must_name_known_rules_and_categories() {
+        let mut config = WafConfig::default();
+        config.exclusions.push(pixelunion_waf::Exclusion {
+            path_prefix: "/api/v1/assets".into(),
+            arg: "caption".into(),
+            rules: vec![942100],
+            categories: vec!["sqli".into()],
+        });
+        assert!(Firewall::load(&config).is_ok());
+        config.exclusions.push(pixelunion_waf::Exclusion {
+            path_prefix: "/api/v1/".into(),
+            arg: String::new(),
+            rules: vec![1],
+            categories: Vec::new(),
+        });
+        let e = Firewall::load(&config).unwrap_err().to_string();
+        assert_eq!(e, "waf.exclusions[1]: rule 1 is not in the rule file");
+        config.exclusions[1].rules.clear();
+        config.exclusions[1].categories = vec!["sqlx".into()];
+        let e = Firewall::load(&config).unwrap_err().to_string();
+        assert!(e.contains("category \"sqlx\""), "{e}");
+    }
+}

@@ -1,0 +1,309 @@
+//! The request firewall in front of every handler: each request's method,
+//! target, headers and cookies, the decoded tus `Upload-Metadata`, and the
+//! body when it is JSON, a form or text (read here up to
+//! `waf.max_body_bytes`, then handed on) go through the rules. Files being
+//! uploaded are never read here (multipart bodies, raw and tus uploads are
+//! opaque; the upload handler has the multipart field and file names
+//! checked with [`check_upload_names`]).
+//!
+//! A refused request gets 403 `request-blocked` with a request id that the
+//! log line and the audit event also carry; the audit event names the rules
+//! that fired and where (`942100@ARGS:caption`), never a value (the log line
+//! adds the path, at most 120 characters).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use pixelunion_waf::{Body as Inspected, Verdict};
+
+use super::codes::ErrorCode;
+use super::error::ApiError;
+use super::extract::is_json_media;
+use crate::AppState;
+
+/// How a body is treated.
+enum Kind {
+    Json,
+    Form,
+    Text,
+    /// never read: a file, or a type no handler parses
+    Opaque,
+}
+
+fn kind_of(headers: &HeaderMap) -> Kind {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Kind::Opaque;
+    };
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if is_json_media(&media) {
+        Kind::Json
+    } else if media == "application/x-www-form-urlencoded" {
+        Kind::Form
+    } else if media.starts_with("text/") || media == "application/xml" {
+        Kind::Text
+    } else {
+        Kind::Opaque
+    }
+}
+
+/// The header list the engine reads (an HTTP/2 request's authority counts
+/// as its Host).
+fn header_list(method_uri: &axum::http::Uri, headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if !headers.contains_key(header::HOST)
+        && let Some(a) = method_uri.authority()
+    {
+        out.push(("host".into(), a.as_str().to_string()));
+    }
+    out
+}
+
+/// The tus `Upload-Metadata` pairs (`key base64,key base64`), decoded.
+fn upload_metadata(headers: &HeaderMap) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    let Some(m) = headers.get("upload-metadata").and_then(|v| v.to_str().ok()) else {
+        return Vec::new();
+    };
+    m.split(',')
+        .filter_map(|pair| {
+            let mut it = pair.trim().splitn(2, ' ');
+            let key = it.next()?.to_string();
+            let value = it
+                .next()
+                .and_then(|v| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v.trim())
+                        .ok()
+                })
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            Some((key, value))
+        })
+        .collect()
+}
+
+/// The firewall layer.
+pub(super) async fn inspect_requests(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let max = state.config().waf.max_body_bytes;
+    let kind = if parts.method == Method::GET || parts.method == Method::HEAD {
+        Kind::Opaque
+    } else {
+        kind_of(&parts.headers)
+    };
+    let mut unread = None;
+    let read = match kind {
+        Kind::Opaque => {
+            unread = Some(body);
+            None
+        }
+        _ => {
+            let declared = parts
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > max as u64) {
+                return too_large(max);
+            }
+            match axum::body::to_bytes(body, max).await {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    let over = std::error::Error::source(&e)
+                        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                    return if over {
+                        too_large(max)
+                    } else {
+                        ApiError::bad_request("the request body could not be read").into_response()
+                    };
+                }
+            }
+        }
+    };
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers = header_list(&parts.uri, &parts.headers);
+    let metadata = upload_metadata(&parts.headers);
+    let inspected = match (&kind, &read) {
+        (Kind::Json, Some(b)) => Inspected::Json(b),
+        (Kind::Form, Some(b)) => Inspected::Form(b),
+        (Kind::Text, Some(b)) => Inspected::Text(b),
+        _ if !metadata.is_empty() => Inspected::Fields(&metadata),
+        _ => Inspected::Opaque,
+    };
+    let engine = state.firewall().engine();
+    let verdict = engine.inspect(&pixelunion_waf::Request {
+        method: parts.method.as_str(),
+        target,
+        headers: &headers,
+        body: inspected,
+    });
+    if let Some(refusal) = act(&state, parts.method.as_str(), parts.uri.path(), &verdict) {
+        return refusal.into_response();
+    }
+    let body = match (read, unread) {
+        (Some(b), _) => Body::from(b),
+        (None, Some(b)) => b,
+        (None, None) => Body::empty(),
+    };
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn too_large(max: usize) -> Response {
+    ApiError::new(
+        ErrorCode::BodyTooLarge,
+        format!("JSON, form and text bodies may be at most {max} bytes"),
+    )
+    .into_response()
+}
+
+/// Checks the names of a multipart upload (the field's name and the file
+/// name it declares); the file's bytes are never inspected.
+pub(crate) fn check_upload_names(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    field: &str,
+    file_name: Option<&str>,
+) -> Result<(), ApiError> {
+    let fields = [(field.to_string(), file_name.unwrap_or("").to_string())];
+    let engine = state.firewall().engine();
+    let verdict = engine.inspect(&pixelunion_waf::Request {
+        method,
+        target: path,
+        headers: &[("host".to_string(), "upload".to_string())],
+        body: Inspected::Fields(&fields),
+    });
+    act(state, method, path, &verdict).map_or(Ok(()), Err)
+}
+
+/// Logs and audits a verdict that scored; the refusal if it blocks.
+fn act(state: &AppState, method: &str, path: &str, verdict: &Verdict) -> Option<ApiError> {
+    if verdict.hits.is_empty() {
+        return None;
+    }
+    let id = request_id();
+    let rules = verdict
+        .hits
+        .iter()
+        .map(|h| format!("{}@{}", h.id, h.source))
+        .collect::<Vec<_>>()
+        .join(",");
+    let path: String = path.chars().filter(|c| !c.is_control()).take(120).collect();
+    if verdict.block {
+        state.firewall().count_blocked();
+        tracing::warn!(request_id = %id, %method, %path, score = verdict.score, %rules, "request refused by the firewall");
+    } else {
+        state.firewall().count_flagged();
+        tracing::info!(request_id = %id, %method, %path, score = verdict.score, %rules, "request flagged by the firewall");
+    }
+    let (action, outcome) = if verdict.block {
+        ("waf.block", "denied")
+    } else {
+        ("waf.flag", "allowed")
+    };
+    // the path can be the payload itself: it goes to the log line (with
+    // the same request id), not into the audit trail
+    let target = format!(
+        "request {id}: {method} score {} rules {rules}",
+        verdict.score
+    );
+    let s = state.clone();
+    tokio::spawn(async move {
+        crate::accounts::audit(&s, None, action, Some(&target), outcome).await;
+    });
+    verdict.block.then(|| {
+        ApiError::new(
+            ErrorCode::RequestBlocked,
+            format!(
+                "the request was refused by the web application firewall; if it was legitimate, give an operator the request id {id}"
+            ),
+        )
+        .with_request_id(id)
+    })
+}
+
+/// 16 random hex digits.
+fn request_id() -> String {
+    let mut b = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        b = t.to_be_bytes();
+    }
+    hex::encode(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tus_metadata_is_decoded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "upload-metadata",
+            "filename QW5uYSdzIDwzLmpwZw==,is_confidential"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            upload_metadata(&h),
+            vec![
+                ("filename".to_string(), "Anna's <3.jpg".to_string()),
+                ("is_confidential".to_string(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn bodies_are_read_only_when_a_handler_parses_them() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+            kind_of(&h)
+        };
+        assert!(matches!(
+            with("application/json; charset=utf-8"),
+            Kind::Json
+        ));
+        assert!(matches!(with("application/merge-patch+json"), Kind::Json));
+        assert!(matches!(
+            with("application/x-www-form-urlencoded"),
+            Kind::Form
+        ));
+        assert!(matches!(with("text/plain"), Kind::Text));
+        assert!(matches!(
+            with("multipart/form-data; boundary=x"),
+            Kind::Opaque
+        ));
+        assert!(matches!(
+            with("application/offset+octet-stream"),
+            Kind::Opaque
+        ));
+        assert!(matches!(with("image/jpeg"), Kind::Opaque));
+        assert!(matches!(kind_of(&HeaderMap::new()), Kind::Opaque));
+    }
+}
