@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
     };
     let attack = Request {
         method: "GET",
-        target: "/api/v1/assets?q=1%27%20UNION%20SELECT%20password%20FROM%20users--",
+        target: "/api/v1/assets?sort=1%27%20UNION%20SELECT%20password%20FROM%20users--",
         headers: &h,
         body: Body::None,
     };

@@ -56,6 +56,9 @@ impl Exclusion {
     }
 }
 
+/// The arguments of PixelUnion's API that hold free text.
+pub const FREE_TEXT: [&str; 5] = ["caption", "name", "q", "filename", "file"];
+
 /// How the engine decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -89,16 +92,17 @@ impl Default for Settings {
             categories: Vec::new(),
         }];
         exclusions.extend(passwords);
-        // Free text (captions, album and token names, search text) is prose
-        // in which quotes next to "or", "select" or "union" are ordinary; the
-        // service binds every value as a query parameter and stores these
-        // encrypted, so SQL-injection rules are off for them (every other
-        // category still applies).
-        exclusions.extend(["caption", "name", "q"].map(|arg| Exclusion {
+        // Free text (captions, album and token names, search text, file
+        // names) is prose in which quotes next to "or", "select" or "union",
+        // and links, are ordinary; the service binds every value as a query
+        // parameter, stores these encrypted and never fetches a URL, so the
+        // SQL-injection and remote-inclusion rules are off for them (every
+        // other category still applies).
+        exclusions.extend(FREE_TEXT.map(|arg| Exclusion {
             path_prefix: "/api/v1/".into(),
             arg: arg.into(),
             rules: Vec::new(),
-            categories: vec!["sqli".into()],
+            categories: vec!["sqli".into(), "rfi".into()],
         }));
         // unseal shares are random text of our own encoding, parsed strictly
         exclusions.push(Exclusion {
@@ -145,19 +149,19 @@ pub struct Engine {
     settings: Settings,
 }
 
-fn targets(rule: &Rule, s: &Source) -> bool {
-    if rule.sources & s.bit() == 0 {
+/// Whether `rule` reads a value of `source` (whose kind bit is `bit`).
+fn targets(rule: &Rule, source: &Source, bit: u16) -> bool {
+    if rule.sources & bit == 0 {
         return false;
     }
-    match s {
-        Source::Header(h) => rule.targets.iter().any(|t| match t.split_once(':') {
-            Some(("headers", name)) => name.eq_ignore_ascii_case(h),
-            Some(_) => false,
-            None => t == "headers",
-        }),
+    match source {
+        Source::Header(h) => rule.all_headers || rule.header_names.iter().any(|n| n == h),
         _ => true,
     }
 }
+
+/// The bit of the raw request target (`target_raw`).
+const RAW_BIT: u16 = 1 << 8;
 
 const ALLOWED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -182,12 +186,13 @@ impl Engine {
         &self.settings
     }
 
-    fn excluded(active: &[&Exclusion], rule: &Rule, source: &Source) -> bool {
-        active.iter().any(|x| {
-            (x.arg.is_empty() || matches!(source, Source::Arg(n) if *n == x.arg))
-                && (x.rules.contains(&rule.id)
-                    || x.categories.contains(&rule.category)
-                    || (x.rules.is_empty() && x.categories.is_empty()))
+    /// Whether one of `applying` (the exclusions of this path and value)
+    /// switches `rule` off.
+    fn excluded(applying: &[&Exclusion], rule: &Rule) -> bool {
+        applying.iter().any(|x| {
+            x.rules.contains(&rule.id)
+                || x.categories.contains(&rule.category)
+                || (x.rules.is_empty() && x.categories.is_empty())
         })
     }
 
@@ -267,6 +272,20 @@ impl Engine {
             .collect();
         let mut verdict = Verdict::default();
         let values: Vec<&Value> = parsed.values.iter().chain(std::iter::once(&raw)).collect();
+        let bits: Vec<u16> = values.iter().map(|v| v.source.bit()).collect();
+        // per value, the exclusions that apply to it (usually none)
+        let applying: Vec<Vec<&Exclusion>> = values
+            .iter()
+            .map(|v| {
+                active
+                    .iter()
+                    .copied()
+                    .filter(|x| {
+                        x.arg.is_empty() || matches!(&v.source, Source::Arg(n) if *n == x.arg)
+                    })
+                    .collect()
+            })
+            .collect();
         // each value decoded once more (double encoding), computed once
         let twice: Vec<Option<String>> = values
             .iter()
@@ -274,7 +293,8 @@ impl Engine {
             .collect();
         // transformed values, per value, variant and chain, computed once
         let chains = self.rules.chains.len();
-        let mut cache: Vec<Option<String>> = vec![None; values.len() * 2 * chains];
+        let mut cache: Vec<Option<std::borrow::Cow<'_, str>>> =
+            vec![None; values.len() * 2 * chains];
         for rule in self
             .rules
             .rules
@@ -285,17 +305,17 @@ impl Engine {
                 Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
                 op => {
                     let mut found = None;
-                    let wants_raw = rule.sources & request::source_bit("target_raw") != 0;
+                    let wants_raw = rule.sources & RAW_BIT != 0;
                     'values: for (i, v) in values.iter().enumerate() {
                         let is_raw = i + 1 == values.len();
                         if is_raw {
                             if !wants_raw {
                                 continue;
                             }
-                        } else if !targets(rule, &v.source) {
+                        } else if !targets(rule, &v.source, bits[i]) {
                             continue;
                         }
-                        if !active.is_empty() && Self::excluded(&active, rule, &v.source) {
+                        if !applying[i].is_empty() && Self::excluded(&applying[i], rule) {
                             continue;
                         }
                         // the value as the application sees it, and decoded once more
@@ -303,7 +323,7 @@ impl Engine {
                             .chain(twice[i].as_ref().map(|t| (1usize, t)))
                         {
                             let slot = (i * 2 + variant) * chains + rule.chain;
-                            let t: &String = cache[slot]
+                            let t: &str = cache[slot]
                                 .get_or_insert_with(|| apply_all(&rule.transforms, text));
                             if matches(op, t) {
                                 found = Some(if is_raw {

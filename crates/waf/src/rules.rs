@@ -162,6 +162,10 @@ pub struct Rule {
     pub chain: usize,
     /// the kinds of value `targets` names, as bits (`request::source_bit`)
     pub sources: u16,
+    /// `headers` is a target: every header is read
+    pub all_headers: bool,
+    /// the headers `headers:NAME` targets name, in lower case
+    pub header_names: Vec<String>,
     /// the operator
     pub op: Op,
 }
@@ -258,7 +262,16 @@ impl RuleSet {
                 .targets
                 .iter()
                 .fold(0, |m, t| m | crate::request::source_bit(t));
+            let all_headers = r.targets.iter().any(|t| t == "headers");
+            let header_names = r
+                .targets
+                .iter()
+                .filter_map(|t| t.strip_prefix("headers:"))
+                .map(str::to_ascii_lowercase)
+                .collect();
             rules.push(Rule {
+                all_headers,
+                header_names,
                 id: r.id,
                 msg: r.msg,
                 category: r.category,

@@ -98,12 +98,13 @@ fn changes(t: Transform, s: &str) -> bool {
     }
 }
 
-/// Applies `ts` in order (skipping those that would change nothing).
-pub fn apply_all(ts: &[Transform], s: &str) -> String {
-    let mut out = s.to_string();
+/// Applies `ts` in order (skipping those that would change nothing); the
+/// value itself, borrowed, when none changes it.
+pub fn apply_all<'a>(ts: &[Transform], s: &'a str) -> std::borrow::Cow<'a, str> {
+    let mut out = std::borrow::Cow::Borrowed(s);
     for t in ts {
         if changes(*t, &out) {
-            out = apply(*t, &out);
+            out = std::borrow::Cow::Owned(apply(*t, &out));
         }
     }
     out
