@@ -30,7 +30,8 @@ impl Client {
         let base = match &args.addr {
             Some(a) => a.trim_end_matches('/').to_string(),
             None => {
-                let l = config.listen;
+                // the operator listener, where there is one
+                let l = config.operator.listen.unwrap_or(config.listen);
                 let host = if l.ip().is_unspecified() {
                     "127.0.0.1".to_string()
                 } else {

@@ -41,7 +41,7 @@ struct Common {
 struct ClientArgs {
     #[command(flatten)]
     common: Common,
-    /// Server URL (default: https://<listen address from the configuration>).
+    /// Server URL (default: https://<operator.listen, else listen, from the configuration>).
     #[arg(long, value_name = "URL")]
     addr: Option<String>,
     /// CA certificate to trust (default: the server's certificate in DATA_DIR/tls/).
@@ -262,10 +262,28 @@ fn print_initialization(
     writeln!(out)
 }
 
+/// `host:port` to reach a listener on `addr` from this machine.
+fn https_host_port(addr: std::net::SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    format!("{host}:{}", addr.port())
+}
+
 async fn serve(config: Config) -> Result<()> {
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let operator = match config.operator.listen {
+        Some(a) => Some(
+            std::net::TcpListener::bind(a)
+                .with_context(|| format!("cannot listen on {a} (operator.listen)"))?,
+        ),
+        None => None,
+    };
+    let operator_addr = operator.as_ref().map(|l| l.local_addr()).transpose()?;
     let (state, init) = pixelunion_server::prepare(config.clone()).await?;
     let mut out = std::io::stdout().lock();
     if let Some(init) = &init {
@@ -293,12 +311,7 @@ async fn serve(config: Config) -> Result<()> {
     }
     let status = state.keys().status();
     let (cert, _) = pixelunion_server::tls::paths(&config);
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
-    };
-    let url = format!("https://{host}:{}", addr.port());
+    let url = format!("https://{}", https_host_port(addr));
     writeln!(out, "Serving {url}/  (certificate: {})", cert.display())?;
     let fp = state.certificate_fingerprint();
     if !fp.is_empty() {
@@ -310,8 +323,19 @@ async fn serve(config: Config) -> Result<()> {
             )?;
         }
     }
+    let control_url = match operator_addr {
+        Some(o) => {
+            let ou = format!("https://{}", https_host_port(o));
+            writeln!(
+                out,
+                "Operator listener {ou}/  (unseal, seal, backups, administration and the audit trail are served here only)"
+            )?;
+            ou
+        }
+        None => url.clone(),
+    };
     let unseal_cmd = format!(
-        "pixelunion unseal --data-dir {} --addr {url}",
+        "pixelunion unseal --data-dir {} --addr {control_url}",
         config.data_dir.display()
     );
     if status.sealed {
@@ -332,7 +356,7 @@ async fn serve(config: Config) -> Result<()> {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    pixelunion_server::serve(state, listener, stopped(stop_rx)).await?;
+    pixelunion_server::serve(state, listener, operator, stopped(stop_rx)).await?;
     Ok(())
 }
 

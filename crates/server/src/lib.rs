@@ -333,11 +333,13 @@ pub fn router(state: AppState) -> axum::Router {
 }
 
 /// Serves HTTPS on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish (up to 30 s). SIGHUP reloads the certificate and the
-/// firewall's rules.
+/// requests finish (up to 30 s). With an `operator` listener, the system and
+/// operator routes are served there only (404 on `listener`). SIGHUP
+/// reloads the certificate and the firewall's rules.
 pub async fn serve(
     state: AppState,
     listener: std::net::TcpListener,
+    operator: Option<std::net::TcpListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let (cert, key) = tls::paths(state.config());
@@ -355,15 +357,61 @@ pub async fn serve(
     background::spawn(&state);
     let handle = axum_server::Handle::new();
     let h = handle.clone();
+    let operator_handle = axum_server::Handle::new();
+    let oh = operator_handle.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
+        oh.graceful_shutdown(Some(Duration::from_secs(30)));
         h.graceful_shutdown(Some(Duration::from_secs(30)));
     });
+    let exposure = if operator.is_some() {
+        http::Exposure::Public
+    } else {
+        http::Exposure::All
+    };
+    if let Some(op) = operator {
+        let c = &state.config().operator;
+        let op_tls = match (&c.cert_path, &c.key_path) {
+            (Some(cert), Some(key)) => {
+                axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(cert, key)?)
+            }
+            _ => rustls_config.clone(),
+        };
+        let server = https_server(&state, op, op_tls, operator_handle)?;
+        let app = http::router_for(state.clone(), http::Exposure::All);
+        tokio::spawn(async move {
+            if let Err(e) = server
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+            {
+                tracing::error!(error = %e, "operator listener failed");
+            }
+        });
+    }
+    let app = http::router_for(state.clone(), exposure);
+    let res = https_server(&state, listener, rustls_config, handle)?
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await;
+    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
+        tracing::warn!(error = %e, "could not persist key usage at shutdown");
+    }
+    backup::snapshot::take_if_unsealed(&state, "shutdown").await;
+    state.keys().seal();
+    state.catalog().close().await;
+    res.map_err(ServerError::Io)
+}
+
+/// An HTTPS server on `listener` with the perimeter's connection limits.
+fn https_server(
+    state: &AppState,
+    listener: std::net::TcpListener,
+    rustls: axum_server::tls_rustls::RustlsConfig,
+    handle: axum_server::Handle<SocketAddr>,
+) -> Result<axum_server::Server<SocketAddr, axum_server::tls_rustls::RustlsAcceptor>, ServerError> {
     listener.set_nonblocking(true)?;
-    let app = router(state.clone());
     let limits = &state.config().limits;
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config)
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
         .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs));
     let mut server = axum_server::from_tcp(listener)?
         .acceptor(acceptor)
@@ -382,16 +430,7 @@ pub async fn serve(
         .max_concurrent_streams(200)
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20));
-    let res = server
-        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
-        .await;
-    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
-        tracing::warn!(error = %e, "could not persist key usage at shutdown");
-    }
-    backup::snapshot::take_if_unsealed(&state, "shutdown").await;
-    state.keys().seal();
-    state.catalog().close().await;
-    res.map_err(ServerError::Io)
+    Ok(server)
 }
 
 /// SIGHUP reloads the certificate and the firewall's rule file; either

@@ -27,6 +27,7 @@ mod import;
 mod library;
 mod lifecycle;
 mod media;
+mod operator;
 mod organise;
 mod pages;
 mod perimeter;

@@ -14,7 +14,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use firewall::WafConfig;
-pub use perimeter::{DisclosureConfig, LimitsConfig, TlsConfig};
+pub use perimeter::{DisclosureConfig, LimitsConfig, OperatorConfig, TlsConfig};
 pub use store::{S3Section, StoreSection};
 
 /// Complete configuration. Its `Debug` never shows a secret (the S3
@@ -58,6 +58,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Request inspection (the web application firewall).
     pub waf: WafConfig,
+    /// The separate listener for system and operator routes.
+    pub operator: OperatorConfig,
 }
 
 /// Backups of the catalog and the scrubbing of the primary store.
@@ -280,6 +282,7 @@ impl Default for Config {
             disclosure: DisclosureConfig::default(),
             limits: LimitsConfig::default(),
             waf: WafConfig::default(),
+            operator: OperatorConfig::default(),
         }
     }
 }
@@ -376,6 +379,7 @@ impl Config {
         self.disclosure.validate()?;
         self.limits.validate()?;
         self.waf.validate()?;
+        self.operator.validate(self.listen)?;
         if let Some(u) = &self.public_url {
             let rest = u.strip_prefix("https://").unwrap_or("");
             let host = rest.trim_end_matches('/');

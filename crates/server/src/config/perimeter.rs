@@ -1,6 +1,7 @@
 //! The perimeter's settings: TLS (certificate paths, the self-signed
-//! certificate's names, HSTS preload), request rate and size limits, and
-//! what the responsible-disclosure files say.
+//! certificate's names, HSTS preload), the separate operator listener,
+//! request rate and size limits, and what the responsible-disclosure files
+//! say.
 
 use std::path::PathBuf;
 
@@ -47,6 +48,50 @@ impl TlsConfig {
                     format!("tls.names: {n:?} is neither a host name nor an IP address"),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+/// `[operator]`: a separate HTTPS listener (a private address) for the
+/// system and operator routes — unseal, seal, backups, the firewall's
+/// state, account administration, the audit trail and the admin page. When
+/// it is set those routes answer 404 on the public listener; the CLI talks
+/// to this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperatorConfig {
+    /// address to listen on (e.g. `10.0.0.5:9443` or `127.0.0.1:9443`);
+    /// empty = the operator routes are served on the public listener
+    pub listen: Option<std::net::SocketAddr>,
+    /// its own PEM certificate chain (default: the public listener's)
+    pub cert_path: Option<PathBuf>,
+    /// its own PEM private key
+    pub key_path: Option<PathBuf>,
+}
+
+impl OperatorConfig {
+    pub(super) fn validate(&self, public: std::net::SocketAddr) -> Result<(), ConfigError> {
+        if self.cert_path.is_some() != self.key_path.is_some() {
+            return Err(invalid(
+                "operator",
+                "operator.cert_path and operator.key_path must be given together",
+            ));
+        }
+        if self.cert_path.is_some() && self.listen.is_none() {
+            return Err(invalid(
+                "operator",
+                "operator.cert_path is set but operator.listen is not",
+            ));
+        }
+        if let Some(l) = self.listen
+            && l.port() != 0
+            && l == public
+        {
+            return Err(invalid(
+                "operator",
+                "operator.listen must differ from listen",
+            ));
         }
         Ok(())
     }

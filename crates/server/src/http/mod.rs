@@ -118,8 +118,23 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     })
 }
 
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// every route (the only listener, or the operator listener)
+    All,
+    /// all but the system and operator routes, which answer 404 (the public
+    /// listener when a separate operator listener is configured)
+    Public,
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    router_for(state, Exposure::All)
+}
+
+/// The application router of a listener with `exposure`.
+pub fn router_for(state: AppState, exposure: Exposure) -> Router {
     let (sys, data) = documented();
     let (sys, _) = sys.split_for_parts();
     let (data, _) = data.split_for_parts();
@@ -150,7 +165,25 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limit_request_heads,
         ));
+    let app = match exposure {
+        Exposure::All => app,
+        Exposure::Public => app.layer(middleware::from_fn(hide_operator_routes)),
+    };
     headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
+}
+
+/// On the public listener of a deployment with an operator listener, the
+/// system and operator routes do not exist.
+async fn hide_operator_routes(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if routes::is_operator_path(path) {
+        return if path.starts_with("/api/") {
+            ApiError::not_found().into_response()
+        } else {
+            pages::not_found_page()
+        };
+    }
+    next.run(req).await
 }
 
 /// URL and header sizes (hyper already bounds the header count and the

@@ -319,6 +319,11 @@ pub(super) async fn not_found(State(s): State<AppState>) -> Response {
     if s.keys().is_sealed() {
         return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
     }
+    not_found_page()
+}
+
+/// The 404 page.
+pub(super) fn not_found_page() -> Response {
     html(StatusCode::NOT_FOUND, pages::not_found())
 }
 

@@ -59,6 +59,18 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpe
 use Access::{Gated, LoopbackOrOperator, Public};
 use Permission as P;
 
+/// Whether `path` is a system or operator route (unseal, seal, backups,
+/// the firewall, account administration, the audit trail, the admin page):
+/// with a separate operator listener these answer 404 on the public one.
+/// The seal status stays public (the web app shows the sealed page from it).
+pub fn is_operator_path(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    under("/admin")
+        || under("/api/v1/admin")
+        || under("/api/v1/audit")
+        || (under("/api/v1/sys") && path != "/api/v1/sys/status")
+}
+
 /// Every route of the service.
 pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/healthz", Public),
@@ -320,6 +332,31 @@ mod tests {
         }
         out.sort();
         out
+    }
+
+    #[test]
+    fn operator_routes_are_exactly_the_system_and_staff_routes() {
+        use pixelunion_auth::Permission as P;
+        for r in ROUTES {
+            let staff = match r.access {
+                Access::LoopbackOrOperator => true,
+                Access::Gated(p, _) => matches!(
+                    p,
+                    P::ViewAccounts
+                        | P::ManageUsers
+                        | P::ManageRoles
+                        | P::ReadAudit
+                        | P::OperateSystem
+                        | P::ManageIncidents
+                ),
+                Access::Public => r.path == "/api/v1/sys/unseal",
+            };
+            assert_eq!(is_operator_path(r.path), staff, "{} {}", r.method, r.path);
+        }
+        assert!(is_operator_path("/admin"));
+        assert!(!is_operator_path("/administrator"));
+        assert!(!is_operator_path("/api/v1/sys/status"));
+        assert!(!is_operator_path("/api/v1/assets"));
     }
 
     #[test]
