@@ -169,7 +169,8 @@ async fn run(cli: Cli) -> Result<()> {
             report(&status);
             // operators (and the server's own machine) also see the firewall
             if let Ok(fw) = client.get("/api/v1/sys/firewall").await {
-                println!(
+                let _ = writeln!(
+                    std::io::stdout().lock(),
                     "firewall: {} ({} rules, paranoia {}, threshold {}, {}); {} refused and {} flagged since start",
                     fw["rules_version"].as_str().unwrap_or("?"),
                     fw["rules"],

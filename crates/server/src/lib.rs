@@ -18,7 +18,9 @@ pub mod accounts;
 pub mod background;
 pub mod backup;
 pub mod clock;
+pub mod concurrency;
 pub mod config;
+pub mod connections;
 pub mod fields;
 pub mod firewall;
 pub mod http;
@@ -408,11 +410,20 @@ fn https_server(
     listener: std::net::TcpListener,
     rustls: axum_server::tls_rustls::RustlsConfig,
     handle: axum_server::Handle<SocketAddr>,
-) -> Result<axum_server::Server<SocketAddr, axum_server::tls_rustls::RustlsAcceptor>, ServerError> {
+) -> Result<
+    axum_server::Server<
+        SocketAddr,
+        axum_server::tls_rustls::RustlsAcceptor<connections::CountingAcceptor>,
+    >,
+    ServerError,
+> {
     listener.set_nonblocking(true)?;
     let limits = &state.config().limits;
+    let counting =
+        connections::CountingAcceptor::new(limits.enabled.then_some(limits.connections_per_client));
     let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
-        .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs));
+        .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs))
+        .acceptor(counting);
     let mut server = axum_server::from_tcp(listener)?
         .acceptor(acceptor)
         .handle(handle);

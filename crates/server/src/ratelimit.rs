@@ -87,6 +87,7 @@ fn keyed<K: Clone + std::hash::Hash + Eq>(
 /// Every limit of the process.
 pub struct Limits {
     enabled: bool,
+    uploads: std::sync::Arc<crate::concurrency::Counter<String>>,
     global: Rule<DefaultDirectRateLimiter>,
     client: Rule<DefaultKeyedRateLimiter<IpAddr>>,
     api: Rule<DefaultKeyedRateLimiter<String>>,
@@ -108,6 +109,7 @@ impl Limits {
     pub fn new(c: &LimitsConfig) -> Self {
         Limits {
             enabled: c.enabled,
+            uploads: crate::concurrency::Counter::new(c.uploads_per_account),
             global: Rule {
                 limiter: DefaultDirectRateLimiter::direct(quota(c.global_per_sec, c.global_burst)),
                 name: "global",
@@ -168,6 +170,22 @@ impl Limits {
         rule.limiter
             .check_key(&user.to_string())
             .map_err(|n| Self::refuse(rule, n.wait_time_from(now)))
+    }
+
+    /// A place for one more upload in progress of account `user`, held
+    /// until dropped (`None` when limits are off); `Err(max)` when the
+    /// account already sends `max` at once.
+    pub fn begin_upload(
+        &self,
+        user: &str,
+    ) -> Result<Option<crate::concurrency::Slot<String>>, u32> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        self.uploads
+            .try_acquire(user.to_string())
+            .map(Some)
+            .ok_or(self.uploads.max())
     }
 
     /// Forgets clients and accounts whose limits are full again (memory
@@ -241,5 +259,22 @@ mod tests {
             off.check_account("ann", Class::Api).unwrap();
         }
         l.sweep();
+    }
+
+    #[test]
+    fn uploads_at_once_are_limited_per_account() {
+        let l = Limits::new(&LimitsConfig {
+            uploads_per_account: 2,
+            ..config()
+        });
+        let a = l.begin_upload("ann").unwrap();
+        let _b = l.begin_upload("ann").unwrap();
+        assert_eq!(l.begin_upload("ann").unwrap_err(), 2);
+        assert!(l.begin_upload("bob").is_ok());
+        drop(a);
+        assert!(
+            l.begin_upload("ann").is_ok(),
+            "a finished upload frees its place"
+        );
     }
 }

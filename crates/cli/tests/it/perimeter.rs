@@ -414,6 +414,8 @@ fn slow_clients_are_cut_off_while_others_are_served() {
         &[
             ("PIXELUNION_LIMITS__HEADER_READ_TIMEOUT_SECS", "3"),
             ("PIXELUNION_LIMITS__HANDSHAKE_TIMEOUT_SECS", "3"),
+            // this test is about time limits, not the per-address cap
+            ("PIXELUNION_LIMITS__CONNECTIONS_PER_CLIENT", "2000"),
         ],
     );
     let addr = s.url.trim_start_matches("https://").to_string();
@@ -520,4 +522,123 @@ fn slow_clients_are_cut_off_while_others_are_served() {
         r.status
     );
     assert_eq!(s.get("/healthz").0, 200, "and the server is fine");
+}
+
+#[test]
+fn connections_per_address_and_uploads_per_account_are_capped() {
+    use std::io::Read;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &[
+            ("PIXELUNION_LIMITS__CONNECTIONS_PER_CLIENT", "20"),
+            ("PIXELUNION_LIMITS__UPLOADS_PER_ACCOUNT", "2"),
+            ("PIXELUNION_LIMITS__CLIENT_PER_SEC", "100000"),
+            ("PIXELUNION_LIMITS__CLIENT_BURST", "100000"),
+            ("PIXELUNION_LIMITS__ACCOUNT_API_PER_SEC", "100000"),
+            ("PIXELUNION_LIMITS__ACCOUNT_API_BURST", "100000"),
+        ],
+    );
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+
+    // Two slow uploads of one account are in progress: a third is refused
+    // with 429 and Retry-After, another account's goes through.
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+    ];
+    jpeg.extend((0..60_000u32).map(|i| (i * 31 + 7) as u8));
+    let slow: Vec<_> = (0..2u8)
+        .map(|n| {
+            let (url, cert, ann, mut body) = (
+                s.url.clone(),
+                std::fs::read(dir.path().join("data/tls/cert.pem")).unwrap(),
+                ann.clone(),
+                jpeg.clone(),
+            );
+            body.push(n);
+            std::thread::spawn(move || {
+                let (c, _) = crate::harness::client::clients(&cert);
+                let len = body.len() as u64;
+                c.post(format!("{url}/api/v1/assets"))
+                    .bearer_auth(&ann)
+                    .header("x-file-name", "slow.jpg")
+                    .header("content-length", len.to_string())
+                    .body(reqwest::blocking::Body::sized(
+                        crate::harness::client::throttled(body, 20_000),
+                        len,
+                    ))
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let mut third = jpeg.clone();
+    third.push(9);
+    let r = s
+        .call("POST", "/api/v1/assets")
+        .bearer(&ann)
+        .header("x-file-name", "third.jpg")
+        .bytes(third.clone())
+        .send();
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.error_code().as_deref(), Some("rate-limited"));
+    assert_eq!(r.header("retry-after"), Some("1"));
+    let (_, bob) = new_user(&s, &admin, "bob@example.org");
+    assert_eq!(upload_status(&s, &bob, jpeg.clone()), 201);
+    for t in slow {
+        assert_eq!(t.join().unwrap(), 201, "the slow uploads finish");
+    }
+    assert_eq!(
+        upload_status(&s, &ann, third),
+        201,
+        "places were given back"
+    );
+
+    // Connections: at most 20 open from one address; more are closed at once.
+    let addr = s.url.trim_start_matches("https://").to_string();
+    let (mut held, mut refused) = (Vec::new(), 0);
+    for _ in 0..30 {
+        let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(400)))
+            .unwrap();
+        let mut b = [0u8; 1];
+        match sock.read(&mut b) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                held.push(sock)
+            }
+            _ => refused += 1,
+        }
+    }
+    assert!(
+        (10..=20).contains(&held.len()) && refused >= 10,
+        "held {}, refused {refused}",
+        held.len()
+    );
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        s.get("/healthz").0,
+        200,
+        "closed connections free their places"
+    );
+}
+
+fn upload_status(s: &Server, token: &str, body: Vec<u8>) -> u16 {
+    s.call("POST", "/api/v1/assets")
+        .bearer(token)
+        .header("x-file-name", "a.jpg")
+        .bytes(body)
+        .send()
+        .status
 }

@@ -27,7 +27,9 @@ fn a_selection_downloads_as_one_zip_and_trashed_items_can_be_deleted_for_good() 
     let files = [
         ("IMG_1.jpg", jpeg(3, 300_000)),
         ("img_1.JPG", jpeg(5, 1000)),
-        ("../../etc/x.jpg", jpeg(7, 70_000)),
+        // a path (the firewall refuses "../" in names; archive.rs's unit
+        // tests cover those): the entry is flat
+        ("photos/trip/x.jpg", jpeg(7, 70_000)),
     ];
     let ids: Vec<String> = files
         .iter()

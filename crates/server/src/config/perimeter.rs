@@ -135,6 +135,12 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// bytes of a request's URL (path and query), at most
     pub max_url_bytes: usize,
+    /// connections open at once from one client address (more are closed
+    /// at once, before the TLS handshake)
+    pub connections_per_client: u32,
+    /// uploads (one-request, or pieces of resumable ones) one account sends
+    /// at once (more: 429)
+    pub uploads_per_account: u32,
 }
 
 impl Default for LimitsConfig {
@@ -156,6 +162,8 @@ impl Default for LimitsConfig {
             max_headers: 100,
             max_header_bytes: 64 << 10,
             max_url_bytes: 32 << 10,
+            connections_per_client: 256,
+            uploads_per_account: 8,
         }
     }
 }
@@ -196,6 +204,14 @@ impl LimitsConfig {
             return Err(invalid(
                 "limits",
                 "limits.max_headers must be 16 to 1000, limits.max_header_bytes 8192 to 1048576 and limits.max_url_bytes 2048 to 1048576",
+            ));
+        }
+        if !(1..=100_000).contains(&self.connections_per_client)
+            || !(1..=1000).contains(&self.uploads_per_account)
+        {
+            return Err(invalid(
+                "limits",
+                "limits.connections_per_client must be 1 to 100000 and limits.uploads_per_account 1 to 1000",
             ));
         }
         for (name, per_sec, burst) in pairs {

@@ -108,7 +108,10 @@ pub(super) async fn inspect_requests(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let max = state.config().waf.max_body_bytes;
-    let kind = if parts.method == Method::GET || parts.method == Method::HEAD {
+    let kind = if parts.method == Method::GET
+        || parts.method == Method::HEAD
+        || super::routes::is_upload_route(parts.method.as_str(), parts.uri.path())
+    {
         Kind::Opaque
     } else {
         kind_of(&parts.headers)

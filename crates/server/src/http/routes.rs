@@ -71,6 +71,19 @@ pub fn is_operator_path(path: &str) -> bool {
         || (under("/api/v1/sys") && path != "/api/v1/sys/status")
 }
 
+/// Whether `method path` streams a file into the library (a one-request
+/// upload, or a piece of a resumable one): its body is never read by the
+/// firewall, whatever its declared type.
+pub fn is_upload_route(method: &str, path: &str) -> bool {
+    match method {
+        "POST" => path == "/api/v1/assets",
+        "PATCH" => path
+            .strip_prefix("/api/v1/uploads/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
+        _ => false,
+    }
+}
+
 /// Every route of the service.
 pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/healthz", Public),
@@ -353,6 +366,10 @@ mod tests {
             };
             assert_eq!(is_operator_path(r.path), staff, "{} {}", r.method, r.path);
         }
+        assert!(is_upload_route("POST", "/api/v1/assets"));
+        assert!(is_upload_route("PATCH", "/api/v1/uploads/abc"));
+        assert!(!is_upload_route("PATCH", "/api/v1/assets/abc"));
+        assert!(!is_upload_route("POST", "/api/v1/uploads"));
         assert!(is_operator_path("/admin"));
         assert!(!is_operator_path("/administrator"));
         assert!(!is_operator_path("/api/v1/sys/status"));

@@ -54,6 +54,8 @@ impl Server {
                 ("PIXELUNION_LIMITS__ACCOUNT_FILES_BURST", "1000000"),
                 ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_PER_SEC", "1000000"),
                 ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_BURST", "1000000"),
+                ("PIXELUNION_LIMITS__CONNECTIONS_PER_CLIENT", "100000"),
+                ("PIXELUNION_LIMITS__UPLOADS_PER_ACCOUNT", "1000"),
             ]
         };
         let mut child = Command::new(BIN)

@@ -72,6 +72,7 @@ pub(crate) async fn upload(
     a: Authed<gate::Upload>,
     req: Request,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    let _sending = ApiError::upload_slot(&state, &a.user.id)?;
     // A declared length past the limit or the quota is refused before any byte is stored.
     let left = quota::left(&state, &a.user).await?;
     if let Some(len) = req

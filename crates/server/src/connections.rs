@@ -1,0 +1,109 @@
+//! Open connections per client address: the acceptor under TLS takes a
+//! [`concurrency::Slot`] for the peer's address before the handshake and
+//! closes the connection at once when the address already holds
+//! `limits.connections_per_client`; the slot travels with the stream and is
+//! given back when the connection closes. It also sets `TCP_NODELAY`
+//! (answers are written whole; Nagle's delay only adds latency).
+
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::concurrency::{Counter, Slot};
+
+/// The acceptor (inside the TLS acceptor).
+#[derive(Debug, Clone)]
+pub struct CountingAcceptor {
+    /// `None`: no limit (limits disabled)
+    counter: Option<Arc<Counter<IpAddr>>>,
+}
+
+impl CountingAcceptor {
+    /// At most `max` connections per client address (`None`: unlimited).
+    pub fn new(max: Option<u32>) -> Self {
+        CountingAcceptor {
+            counter: max.map(Counter::new),
+        }
+    }
+}
+
+/// A connection holding its place.
+#[derive(Debug)]
+pub struct Counted {
+    stream: TcpStream,
+    _slot: Option<Slot<IpAddr>>,
+}
+
+impl<S> axum_server::accept::Accept<TcpStream, S> for CountingAcceptor {
+    type Stream = Counted;
+    type Service = S;
+    type Future = std::future::Ready<io::Result<(Counted, S)>>;
+
+    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        let _ = stream.set_nodelay(true);
+        let slot = match (&self.counter, stream.peer_addr()) {
+            (Some(c), Ok(peer)) => match c.try_acquire(peer.ip()) {
+                Some(s) => Some(s),
+                None => {
+                    tracing::debug!(peer = %peer.ip(), max = c.max(), "connection refused: too many from this address");
+                    return std::future::ready(Err(io::Error::other(
+                        "too many connections from this address",
+                    )));
+                }
+            },
+            _ => None,
+        };
+        std::future::ready(Ok((
+            Counted {
+                stream,
+                _slot: slot,
+            },
+            service,
+        )))
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
