@@ -5,6 +5,8 @@
 //! configuration, switch rules off for a route prefix and, optionally, one
 //! argument — never by editing rules.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use crate::request::{self, Request, Source, Value};
@@ -147,6 +149,7 @@ pub struct Verdict {
 pub struct Engine {
     rules: RuleSet,
     settings: Settings,
+    memo: crate::memo::Memo,
 }
 
 /// Whether `rule` reads a value of `source` (whose kind bit is `bit`).
@@ -168,12 +171,22 @@ const ALLOWED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELE
 impl Engine {
     /// An engine with `rules` and `settings`.
     pub fn new(rules: RuleSet, settings: Settings) -> Engine {
-        Engine { rules, settings }
+        Engine {
+            rules,
+            settings,
+            memo: crate::memo::Memo::default(),
+        }
     }
 
     /// The rule file's version.
     pub fn version(&self) -> &str {
         &self.rules.version
+    }
+
+    /// Forgets the remembered verdicts of header and cookie values (to
+    /// measure a cold start).
+    pub fn forget(&self) {
+        self.memo.clear();
     }
 
     /// The rules.
@@ -293,20 +306,47 @@ impl Engine {
             .collect();
         // transformed values, per value, variant and chain, computed once
         let chains = self.rules.chains.len();
-        let mut cache: Vec<Option<std::borrow::Cow<'_, str>>> =
-            vec![None; values.len() * 2 * chains];
-        for rule in self
-            .rules
-            .rules
-            .iter()
-            .filter(|r| r.paranoia <= self.settings.paranoia)
-        {
+        let mut cache: Vec<Option<Cow<'_, str>>> = vec![None; values.len() * 2 * chains];
+        let active_rules = || {
+            self.rules
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.paranoia <= self.settings.paranoia)
+        };
+        // header and cookie values: the rules they match, remembered
+        let memoized: Vec<Option<std::sync::Arc<[u64]>>> = (0..values.len())
+            .map(|i| {
+                let (kind, name) = match &values[i].source {
+                    Source::Header(n) | Source::Cookie(n) => (bits[i], n.as_str()),
+                    Source::CookieName => (bits[i], ""),
+                    _ => return None,
+                };
+                let key = self.memo.key(kind, name, &values[i].text);
+                if let Some(set) = self.memo.get(key) {
+                    return Some(set);
+                }
+                let mut set = vec![0u64; self.rules.rules.len().div_ceil(64)];
+                for (ri, rule) in active_rules() {
+                    if !matches!(rule.op, Op::Protocol(_))
+                        && targets(rule, &values[i].source, bits[i])
+                        && evaluate(rule, i, &values, &twice, chains, &mut cache)
+                    {
+                        set[ri / 64] |= 1 << (ri % 64);
+                    }
+                }
+                let set: std::sync::Arc<[u64]> = set.into();
+                self.memo.put(key, set.clone());
+                Some(set)
+            })
+            .collect();
+        for (ri, rule) in active_rules() {
             let fired = match &rule.op {
                 Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
-                op => {
+                _ => {
                     let mut found = None;
                     let wants_raw = rule.sources & RAW_BIT != 0;
-                    'values: for (i, v) in values.iter().enumerate() {
+                    for (i, v) in values.iter().enumerate() {
                         let is_raw = i + 1 == values.len();
                         if is_raw {
                             if !wants_raw {
@@ -318,21 +358,17 @@ impl Engine {
                         if !applying[i].is_empty() && Self::excluded(&applying[i], rule) {
                             continue;
                         }
-                        // the value as the application sees it, and decoded once more
-                        for (variant, text) in std::iter::once((0usize, &v.text))
-                            .chain(twice[i].as_ref().map(|t| (1usize, t)))
-                        {
-                            let slot = (i * 2 + variant) * chains + rule.chain;
-                            let t: &str = cache[slot]
-                                .get_or_insert_with(|| apply_all(&rule.transforms, text));
-                            if matches(op, t) {
-                                found = Some(if is_raw {
-                                    "REQUEST_URI_RAW".to_string()
-                                } else {
-                                    v.source.label()
-                                });
-                                break 'values;
-                            }
+                        let hit = match &memoized[i] {
+                            Some(set) => crate::memo::has(set, ri),
+                            None => evaluate(rule, i, &values, &twice, chains, &mut cache),
+                        };
+                        if hit {
+                            found = Some(if is_raw {
+                                "REQUEST_URI_RAW".to_string()
+                            } else {
+                                v.source.label()
+                            });
+                            break;
                         }
                     }
                     found
@@ -350,6 +386,26 @@ impl Engine {
         verdict.block = !self.settings.detection_only && verdict.score >= self.settings.threshold;
         verdict
     }
+}
+
+/// Whether `rule` matches value `i` in either variant (as the application
+/// sees it, and decoded once more), ignoring exclusions; transformed texts
+/// are kept in `cache` (per value, variant and transformation chain).
+fn evaluate<'v>(
+    rule: &Rule,
+    i: usize,
+    values: &[&'v Value],
+    twice: &'v [Option<String>],
+    chains: usize,
+    cache: &mut [Option<Cow<'v, str>>],
+) -> bool {
+    std::iter::once((0usize, values[i].text.as_str()))
+        .chain(twice[i].as_deref().map(|t| (1usize, t)))
+        .any(|(variant, text)| {
+            let slot = (i * 2 + variant) * chains + rule.chain;
+            let t: &str = cache[slot].get_or_insert_with(|| apply_all(&rule.transforms, text));
+            matches(&rule.op, t)
+        })
 }
 
 fn matches(op: &Op, s: &str) -> bool {

@@ -12,6 +12,7 @@
 //! [`Verdict`].
 
 pub mod engine;
+pub mod memo;
 pub mod request;
 pub mod rules;
 pub mod transform;
