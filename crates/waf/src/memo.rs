@@ -17,10 +17,16 @@ use std::sync::{Arc, Mutex};
 /// Most values remembered.
 pub const CAPACITY: usize = 4096;
 
+/// A value's key: a 128-bit keyed hash.
+pub type Key = (u64, u64);
+
+/// The rules a value matched, as a bit set of rule indices.
+pub type RuleBits = Arc<[u64]>;
+
 /// The memo of one engine.
 pub struct Memo {
     keys: (RandomState, RandomState),
-    map: Mutex<HashMap<(u64, u64), Arc<[u64]>>>,
+    map: Mutex<HashMap<Key, RuleBits>>,
 }
 
 impl std::fmt::Debug for Memo {
