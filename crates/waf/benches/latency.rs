@@ -8,24 +8,9 @@
 
 use std::time::Instant;
 
-use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings};
+use pixelunion_waf::{Engine, RuleSet, Settings};
 
-fn headers() -> Vec<(String, String)> {
-    [
-        ("Host", "photos.example.org"),
-        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
-        ("Accept", "application/json, text/plain, */*"),
-        ("Accept-Language", "fr-CH,fr;q=0.9,en;q=0.8"),
-        ("Accept-Encoding", "gzip, deflate, br, zstd"),
-        ("Cookie", "__Host-pixelunion=pus_3f9a8c7d6e5b4a39281706f5e4d3c2b1a0"),
-        ("X-CSRF-Token", "9f86d081884c7d659a2feaa0c55ad015"),
-        ("Referer", "https://photos.example.org/albums/01934a2b-7c3d-7e4f-8a9b-0c1d2e3f4a5b"),
-        ("Sec-Fetch-Site", "same-origin"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-    .collect()
-}
+mod common;
 
 fn percentiles(name: &str, mut f: impl FnMut()) {
     for _ in 0..2_000 {
@@ -50,26 +35,8 @@ fn percentiles(name: &str, mut f: impl FnMut()) {
 
 fn main() {
     let e = Engine::new(RuleSet::embedded().unwrap(), Settings::default());
-    let h = headers();
-    let listing = Request {
-        method: "GET",
-        target: "/api/v1/assets?limit=120&cursor=MTcxNDU2MDAwMDAwMHwwMTkzNGEyYi03YzNk",
-        headers: &h,
-        body: Body::None,
-    };
-    let caption = br#"{"caption": "Grandma's 80th birthday, at the lake <3"}"#;
-    let edit = Request {
-        method: "PATCH",
-        target: "/api/v1/assets/01934a2b-7c3d-7e4f-8a9b-0c1d2e3f4a5b",
-        headers: &h,
-        body: Body::Json(caption),
-    };
-    let upload = Request {
-        method: "POST",
-        target: "/api/v1/assets",
-        headers: &h,
-        body: Body::Opaque,
-    };
+    let h = common::headers();
+    let [listing, edit, upload, _] = common::requests(&h);
     let parse = || {
         std::hint::black_box(pixelunion_waf::request::parse(std::hint::black_box(
             &listing,

@@ -137,61 +137,45 @@ fn attacks_are_refused_before_any_handler_and_ordinary_requests_pass() {
     }
 
     // a multipart upload's file name is inspected, its bytes never
-    let before = s.api("GET", "/api/v1/assets", Some(&ann), None).1["items"]
-        .as_array()
-        .unwrap()
-        .len();
-    let r = s
-        .call("POST", "/api/v1/assets")
-        .bearer(&ann)
-        .multipart_file("file", "../../../../etc/passwd", "image/jpeg", {
-            let mut j = a_jpeg();
-            j.push(1);
-            j
-        })
-        .send();
+    let count = || {
+        s.api("GET", "/api/v1/assets", Some(&ann), None).1["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let multipart = |name: &str, tail: &[u8]| {
+        let mut j = a_jpeg();
+        j.extend(tail);
+        s.call("POST", "/api/v1/assets")
+            .bearer(&ann)
+            .multipart_file("file", name, "image/jpeg", j)
+            .send()
+    };
+    let before = count();
+    let r = multipart("../../../../etc/passwd", &[1]);
     refused.push(assert_refused("traversal in a file name", &r));
-    let r = s
-        .call("POST", "/api/v1/assets")
-        .bearer(&ann)
-        .multipart_file("file", "Anna's photo (1) [edited].jpg", "image/jpeg", {
-            let mut j = a_jpeg();
-            j.extend(ATTACK_XSS.as_bytes()); // file bytes are never inspected
-            j.extend(ATTACK_SQLI.as_bytes());
-            j
-        })
-        .send();
+    // file bytes are never inspected
+    let r = multipart(
+        "Anna's photo (1) [edited].jpg",
+        format!("{ATTACK_XSS}{ATTACK_SQLI}").as_bytes(),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
-    let after = s.api("GET", "/api/v1/assets", Some(&ann), None).1["items"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(after, before + 1, "only the ordinary upload was stored");
+    assert_eq!(count(), before + 1, "only the ordinary upload was stored");
 
     // tus metadata is decoded and inspected
-    use base64::Engine as _;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let r = s
-        .call("POST", "/api/v1/uploads")
-        .bearer(&ann)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", "100")
-        .header(
-            "upload-metadata",
-            &format!("filename {}", b64(&format!("{ATTACK_XSS}.jpg"))),
-        )
-        .send();
+    let tus = |file_name: &str| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(file_name);
+        s.call("POST", "/api/v1/uploads")
+            .bearer(&ann)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "100")
+            .header("upload-metadata", &format!("filename {b64}"))
+            .send()
+    };
+    let r = tus(&format!("{ATTACK_XSS}.jpg"));
     refused.push(assert_refused("xss in tus metadata", &r));
-    let r = s
-        .call("POST", "/api/v1/uploads")
-        .bearer(&ann)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", "100")
-        .header(
-            "upload-metadata",
-            &format!("filename {}", b64("Anna's <3 (2).jpg")),
-        )
-        .send();
+    let r = tus("Anna's <3 (2).jpg");
     assert_eq!(r.status, 201, "{}", r.text());
 
     // a JSON body past the inspection limit is refused, not passed unread
