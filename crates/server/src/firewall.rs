@@ -32,6 +32,11 @@ pub enum FirewallError {
         /// what is wrong
         source: pixelunion_waf::RuleError,
     },
+    /// `waf.engine = "crs"` in a build without the `modsecurity` feature.
+    #[error(
+        "waf.engine = \"crs\" needs a build with the modsecurity feature (cargo build --release --features modsecurity)"
+    )]
+    NoCrs,
     /// An exclusion names a rule or category the file does not have.
     #[error("waf.exclusions[{index}]: {why}")]
     Exclusion {
@@ -68,6 +73,9 @@ pub struct FirewallStatus {
 #[derive(Debug)]
 pub struct Firewall {
     engine: RwLock<Arc<Engine>>,
+    /// the real CRS, when `waf.engine = "crs"` (it then decides alone)
+    #[cfg(feature = "modsecurity")]
+    crs: Option<Arc<pixelunion_waf::crs::Crs>>,
     config: WafConfig,
     blocked: AtomicU64,
     flagged: AtomicU64,
@@ -76,8 +84,14 @@ pub struct Firewall {
 impl Firewall {
     /// Loads the rules `config` names and checks its exclusions.
     pub fn load(config: &WafConfig) -> Result<Self, FirewallError> {
+        #[cfg(not(feature = "modsecurity"))]
+        if config.engine == "crs" {
+            return Err(FirewallError::NoCrs);
+        }
         Ok(Firewall {
             engine: RwLock::new(Arc::new(build(config)?)),
+            #[cfg(feature = "modsecurity")]
+            crs: load_crs(config)?,
             config: config.clone(),
             blocked: AtomicU64::new(0),
             flagged: AtomicU64::new(0),
@@ -103,6 +117,16 @@ impl Firewall {
         }
     }
 
+    /// The verdict on `req` from the engine in force (the CRS evaluates
+    /// in its worker threads; this waits for it in a blocking section).
+    pub fn verdict(&self, req: &pixelunion_waf::Request<'_>) -> pixelunion_waf::Verdict {
+        #[cfg(feature = "modsecurity")]
+        if let Some(crs) = &self.crs {
+            return tokio::task::block_in_place(|| crs.inspect(req));
+        }
+        self.engine().inspect(req)
+    }
+
     /// The settings.
     pub fn config(&self) -> &WafConfig {
         &self.config
@@ -121,6 +145,19 @@ impl Firewall {
     /// What operators see.
     pub fn status(&self) -> FirewallStatus {
         let e = self.engine();
+        #[cfg(feature = "modsecurity")]
+        if let Some(crs) = &self.crs {
+            return FirewallStatus {
+                rules_version: crs.version().to_string(),
+                rules: 0,
+                rules_source: self.config.crs_rules_dir.display().to_string(),
+                ..self.counts(&e)
+            };
+        }
+        self.counts(&e)
+    }
+
+    fn counts(&self, e: &Engine) -> FirewallStatus {
         FirewallStatus {
             rules_version: e.version().to_string(),
             rules: e.rules().rules.len(),
@@ -140,6 +177,26 @@ impl Firewall {
             flagged: self.flagged.load(Ordering::Relaxed),
         }
     }
+}
+
+#[cfg(feature = "modsecurity")]
+fn load_crs(config: &WafConfig) -> Result<Option<Arc<pixelunion_waf::crs::Crs>>, FirewallError> {
+    if config.engine != "crs" {
+        return Ok(None);
+    }
+    let crs = pixelunion_waf::crs::Crs::load(pixelunion_waf::crs::CrsSettings {
+        setup: config.crs_setup.clone(),
+        rules_dir: config.crs_rules_dir.clone(),
+        paranoia: config.paranoia,
+        threshold: config.threshold,
+        detection_only: config.detection_only,
+        workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    })
+    .map_err(|source| FirewallError::Rules {
+        path: config.crs_rules_dir.display().to_string(),
+        source,
+    })?;
+    Ok(Some(Arc::new(crs)))
 }
 
 fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
@@ -204,6 +261,38 @@ mod tests {
         rule_file(dir.path(), "t3", "other");
         assert_eq!(fw.reload().unwrap(), "t3");
         assert_eq!(fw.status().rules, 1);
+    }
+
+    #[cfg(not(feature = "modsecurity"))]
+    #[test]
+    fn the_crs_engine_needs_the_feature() {
+        let config = WafConfig {
+            engine: "crs".into(),
+            ..WafConfig::default()
+        };
+        assert!(matches!(Firewall::load(&config), Err(FirewallError::NoCrs)));
+    }
+
+    #[cfg(feature = "modsecurity")]
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_real_crs_decides_when_configured() {
+        let fw = Firewall::load(&WafConfig {
+            engine: "crs".into(),
+            ..WafConfig::default()
+        })
+        .unwrap();
+        let h = vec![("Host".to_string(), "localhost".to_string())];
+        let ask = |target: &str| {
+            fw.verdict(&pixelunion_waf::Request {
+                method: "GET",
+                target,
+                headers: &h,
+                body: pixelunion_waf::Body::None,
+            })
+        };
+        assert!(ask("/api/v1/assets?sort=%27%20OR%201%3D1--").block);
+        assert!(!ask("/api/v1/assets?limit=120").block);
+        assert!(fw.status().rules_version.starts_with("OWASP_CRS/"));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! the server's perimeter layer builds a [`Request`] and acts on the
 //! [`Verdict`].
 
+#[cfg(feature = "modsecurity")]
+pub mod crs;
 pub mod engine;
 pub mod memo;
 pub mod request;

@@ -433,13 +433,14 @@ fn slow_clients_are_cut_off_while_others_are_served() {
             std::thread::Builder::new()
                 .stack_size(256 << 10)
                 .spawn(move || {
-                    // generous: on a loaded machine the server may accept late
-                    let deadline = Instant::now() + Duration::from_secs(45);
                     if i % 2 == 0 {
                         let mut sock = std::net::TcpStream::connect(&addr).unwrap();
                         sock.set_read_timeout(Some(Duration::from_secs(45)))
                             .unwrap();
                         ready.wait();
+                        // generous, and counted from when all 500 are set up
+                        // (on a loaded machine that takes a while)
+                        let deadline = Instant::now() + Duration::from_secs(45);
                         let mut b = [0u8; 1];
                         // the server closes the silent socket: EOF or reset
                         // (not our own read timeout)

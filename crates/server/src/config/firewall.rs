@@ -13,6 +13,13 @@ use super::{ConfigError, invalid};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WafConfig {
+    /// `builtin` (PixelUnion's rules) or `crs` (the real OWASP CRS through
+    /// libmodsecurity: only in a build with the `modsecurity` feature)
+    pub engine: String,
+    /// with `engine = "crs"`: the CRS setup file
+    pub crs_setup: PathBuf,
+    /// with `engine = "crs"`: the folder of the CRS `REQUEST-*.conf` files
+    pub crs_rules_dir: PathBuf,
     /// 1 (fewest false positives) to 4 (most rules), as in the OWASP CRS
     pub paranoia: u8,
     /// the anomaly score at which a request is refused (a critical match
@@ -35,6 +42,9 @@ pub struct WafConfig {
 impl Default for WafConfig {
     fn default() -> Self {
         WafConfig {
+            engine: "builtin".into(),
+            crs_setup: "/etc/modsecurity/crs/crs-setup.conf".into(),
+            crs_rules_dir: "/usr/share/modsecurity-crs/rules".into(),
             paranoia: 1,
             threshold: 5,
             detection_only: false,
@@ -47,6 +57,9 @@ impl Default for WafConfig {
 
 impl WafConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !["builtin", "crs"].contains(&self.engine.as_str()) {
+            return Err(invalid("waf", "waf.engine must be \"builtin\" or \"crs\""));
+        }
         if !(1..=4).contains(&self.paranoia) {
             return Err(invalid("waf", "waf.paranoia must be 1 to 4"));
         }

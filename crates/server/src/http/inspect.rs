@@ -155,8 +155,7 @@ pub(super) async fn inspect_requests(
         _ if !metadata.is_empty() => Inspected::Fields(&metadata),
         _ => Inspected::Opaque,
     };
-    let engine = state.firewall().engine();
-    let verdict = engine.inspect(&pixelunion_waf::Request {
+    let verdict = state.firewall().verdict(&pixelunion_waf::Request {
         method: parts.method.as_str(),
         target,
         headers: &headers,
@@ -191,8 +190,7 @@ pub(crate) fn check_upload_names(
     file_name: Option<&str>,
 ) -> Result<(), ApiError> {
     let fields = [(field.to_string(), file_name.unwrap_or("").to_string())];
-    let engine = state.firewall().engine();
-    let verdict = engine.inspect(&pixelunion_waf::Request {
+    let verdict = state.firewall().verdict(&pixelunion_waf::Request {
         method,
         target: path,
         headers: &[("host".to_string(), "upload".to_string())],

@@ -1,0 +1,370 @@
+//! The real OWASP Core Rule Set through libmodsecurity (cargo feature
+//! `modsecurity`; Debian: `libmodsecurity-dev`, `modsecurity-crs`). The
+//! default build never needs it.
+//!
+//! libmodsecurity's objects may not cross threads, so each of a few worker
+//! threads loads its own copy of the rules and evaluates the requests sent
+//! to it over a channel; a caller blocks until its verdict comes back (the
+//! server calls from a blocking section). Which rules fired is read from
+//! libmodsecurity's log messages (`[id "942100"]`); the messages themselves,
+//! which quote matched data, are dropped, never logged.
+//!
+//! The rules run in anomaly-scoring mode with the configured paranoia level
+//! and inbound threshold; the verdict's score is CRS's own inbound anomaly
+//! score as reported by rule 949110, else the sum of the fired rules'
+//! critical scores.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use modsecurity::{ModSecurity, Rules};
+
+use crate::engine::{Hit, Verdict};
+use crate::request::{Body, Request};
+use crate::rules::RuleError;
+
+/// Where the CRS is and how it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrsSettings {
+    /// `crs-setup.conf`
+    pub setup: PathBuf,
+    /// the folder of `REQUEST-9xx-*.conf` rule files
+    pub rules_dir: PathBuf,
+    /// 1–4
+    pub paranoia: u8,
+    /// inbound anomaly score threshold
+    pub threshold: u32,
+    /// score but never block
+    pub detection_only: bool,
+    /// worker threads (each holds a copy of the rules)
+    pub workers: usize,
+}
+
+impl Default for CrsSettings {
+    /// Debian's paths, paranoia 1, threshold 5, two workers.
+    fn default() -> Self {
+        CrsSettings {
+            setup: "/etc/modsecurity/crs/crs-setup.conf".into(),
+            rules_dir: "/usr/share/modsecurity-crs/rules".into(),
+            paranoia: 1,
+            threshold: 5,
+            detection_only: false,
+            workers: 2,
+        }
+    }
+}
+
+/// A request owned, to send to a worker.
+struct Job {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    reply: SyncSender<Verdict>,
+}
+
+/// The CRS engine: a pool of libmodsecurity workers.
+#[derive(Debug)]
+pub struct Crs {
+    jobs: Mutex<Sender<Job>>,
+    version: String,
+    settings: CrsSettings,
+}
+
+fn load_rules(s: &CrsSettings) -> Result<Rules, RuleError> {
+    let bad = |why: String| RuleError::Syntax(format!("CRS: {why}"));
+    let mut rules = Rules::new();
+    // anomaly scoring: every rule only scores; 949110 denies at the threshold
+    let engine = if s.detection_only {
+        "DetectionOnly"
+    } else {
+        "On"
+    };
+    rules
+        .add_plain(&format!(
+            "SecRuleEngine {engine}\nSecRequestBodyAccess On\nSecDefaultAction \"phase:1,log,auditlog,pass\"\nSecDefaultAction \"phase:2,log,auditlog,pass\"\n"
+        ))
+        .map_err(|e| bad(e.to_string()))?;
+    rules
+        .add_file(&s.setup)
+        .map_err(|e| bad(format!("{}: {e}", s.setup.display())))?;
+    rules
+        .add_plain(&format!(
+            "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level={}\"\nSecAction \"id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold={},setvar:tx.outbound_anomaly_score_threshold=4\"\n",
+            s.paranoia, s.threshold
+        ))
+        .map_err(|e| bad(e.to_string()))?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&s.rules_dir)
+        .map_err(|e| bad(format!("{}: {e}", s.rules_dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "conf")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("REQUEST-"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(bad(format!(
+            "no REQUEST-*.conf in {}",
+            s.rules_dir.display()
+        )));
+    }
+    for f in files {
+        rules
+            .add_file(&f)
+            .map_err(|e| bad(format!("{}: {e}", f.display())))?;
+    }
+    Ok(rules)
+}
+
+/// The rule id in a libmodsecurity log message (`[id "942100"]`).
+fn rule_id(msg: &str) -> Option<u32> {
+    let rest = &msg[msg.find("[id \"")? + 5..];
+    rest[..rest.find('"')?].parse().ok()
+}
+
+/// CRS's inbound anomaly score in 949110's message (`Total Score: 10`).
+fn total_score(msg: &str) -> Option<u32> {
+    let rest = &msg[msg.find("Total Score: ")? + 13..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn category(id: u32) -> &'static str {
+    match id / 1000 {
+        941 => "xss",
+        942 => "sqli",
+        930 => "lfi",
+        931 => "rfi",
+        932 => "rce",
+        933 => "php",
+        934 => "generic",
+        944 => "java",
+        913 => "scanner",
+        943 => "fixation",
+        _ => "protocol",
+    }
+}
+
+fn evaluate(ms: &ModSecurity, rules: &Rules, job: &Job, settings: &CrsSettings) -> Verdict {
+    let messages = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = messages.clone();
+    let built = ms
+        .transaction_builder()
+        .with_rules(rules)
+        .with_logging(move |m: Option<&str>| {
+            if let (Some(m), Ok(mut v)) = (m, sink.lock()) {
+                v.push(m.to_string());
+            }
+        })
+        .build();
+    let Ok(mut t) = built else {
+        // cannot evaluate: refuse rather than pass
+        return Verdict {
+            score: settings.threshold,
+            hits: Vec::new(),
+            block: !settings.detection_only,
+        };
+    };
+    let mut status = None;
+    let mut step = |t: &mut modsecurity::Transaction<'_>| {
+        if status.is_none() {
+            status = t.intervention().map(|i| i.status());
+        }
+    };
+    let _ = t.process_connection("127.0.0.1", 40000, "127.0.0.1", 443);
+    let _ = t.process_uri(&job.target, &job.method, "1.1");
+    for (k, v) in &job.headers {
+        let _ = t.add_request_header(k, v);
+    }
+    let _ = t.process_request_headers();
+    step(&mut t);
+    if !job.body.is_empty() {
+        let _ = t.append_request_body(&job.body);
+    }
+    let _ = t.process_request_body();
+    step(&mut t);
+    let _ = t.process_logging();
+    drop(t);
+    let messages = messages.lock().map(|m| m.clone()).unwrap_or_default();
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut score = None;
+    for m in &messages {
+        if let Some(id) = rule_id(m) {
+            if (949000..950000).contains(&id) || (980000..990000).contains(&id) {
+                score = score.or(total_score(m));
+                continue;
+            }
+            if !hits.iter().any(|h| h.id == id) {
+                hits.push(Hit {
+                    id,
+                    category: category(id).to_string(),
+                    source: "CRS".to_string(),
+                });
+            }
+        }
+    }
+    let block = status.is_some_and(|s| s >= 400) && !settings.detection_only;
+    let score = score.unwrap_or_else(|| 5 * u32::try_from(hits.len()).unwrap_or(u32::MAX));
+    Verdict {
+        score,
+        block: block || (!settings.detection_only && score >= settings.threshold),
+        hits,
+    }
+}
+
+fn worker(
+    settings: CrsSettings,
+    jobs: Arc<Mutex<Receiver<Job>>>,
+    ready: SyncSender<Result<(), RuleError>>,
+) {
+    let ms = ModSecurity::builder().with_log_callbacks().build();
+    let rules = match load_rules(&settings) {
+        Ok(r) => {
+            let _ = ready.send(Ok(()));
+            r
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let v = evaluate(&ms, &rules, &job, &settings);
+        let _ = job.reply.send(v);
+    }
+}
+
+impl Crs {
+    /// Loads the CRS into `settings.workers` threads (each its own copy).
+    pub fn load(settings: CrsSettings) -> Result<Crs, RuleError> {
+        let (tx, rx) = channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..settings.workers.max(1) {
+            let (ready_tx, ready_rx) = sync_channel(1);
+            let (s, r) = (settings.clone(), rx.clone());
+            std::thread::Builder::new()
+                .name(format!("crs-{n}"))
+                .spawn(move || worker(s, r, ready_tx))
+                .map_err(|e| RuleError::Syntax(format!("CRS worker: {e}")))?;
+            ready_rx
+                .recv()
+                .map_err(|_| RuleError::Syntax("CRS worker stopped".into()))??;
+        }
+        let version =
+            crs_version(&settings.setup, &settings.rules_dir).unwrap_or_else(|| "OWASP CRS".into());
+        Ok(Crs {
+            jobs: Mutex::new(tx),
+            version,
+            settings,
+        })
+    }
+
+    /// `OWASP_CRS/3.3.4`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &CrsSettings {
+        &self.settings
+    }
+
+    /// Inspects `req` (blocks until a worker has answered). Files being
+    /// uploaded (`Body::Opaque`) are not sent.
+    pub fn inspect(&self, req: &Request<'_>) -> Verdict {
+        let (reply, answer) = sync_channel(1);
+        let mut headers = req.headers.to_vec();
+        let body = match req.body {
+            Body::None | Body::Opaque => Vec::new(),
+            Body::Form(b) | Body::Json(b) | Body::Text(b) => b.to_vec(),
+            Body::Fields(f) => {
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+                headers.push((
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ));
+                f.iter()
+                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                    .collect::<Vec<_>>()
+                    .join("&")
+                    .into_bytes()
+            }
+        };
+        let job = Job {
+            method: req.method.to_string(),
+            target: req.target.to_string(),
+            headers,
+            body,
+            reply,
+        };
+        let sent = self
+            .jobs
+            .lock()
+            .map(|tx| tx.send(job).is_ok())
+            .unwrap_or(false);
+        let refused = Verdict {
+            score: self.settings.threshold,
+            hits: Vec::new(),
+            block: !self.settings.detection_only,
+        };
+        if !sent {
+            return refused;
+        }
+        answer.recv().unwrap_or(refused)
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `OWASP_CRS/3.3.4`, from the setup file or the initialization rules.
+fn crs_version(setup: &Path, rules_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(setup)
+        .ok()
+        .filter(|t| t.contains("OWASP_CRS/"))
+        .or_else(|| {
+            std::fs::read_to_string(rules_dir.join("REQUEST-901-INITIALIZATION.conf")).ok()
+        })?;
+    let at = text.find("OWASP_CRS/")?;
+    Some(
+        text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',')
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_and_scores_are_read_from_messages() {
+        let m = r#"ModSecurity: Warning. detected SQLi using libinjection. [file "/x.conf"] [line "46"] [id "942100"] [msg "SQL Injection"]"#;
+        assert_eq!(rule_id(m), Some(942100));
+        assert_eq!(
+            total_score("Inbound Anomaly Score Exceeded (Total Score: 10)"),
+            Some(10)
+        );
+        assert_eq!(rule_id("no id here"), None);
+        assert_eq!(category(942100), "sqli");
+    }
+}
