@@ -199,6 +199,10 @@ fn load_crs(config: &WafConfig) -> Result<Option<Arc<pixelunion_waf::crs::Crs>>,
     Ok(Some(Arc::new(crs)))
 }
 
+/// The rule refusing methods outside GET, HEAD, POST, PUT, PATCH, DELETE
+/// and OPTIONS.
+const METHOD_RULE: u32 = 911100;
+
 fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
     let (rules, path) = match &config.rules_path {
         Some(p) => {
@@ -222,6 +226,16 @@ fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
         detection_only: config.detection_only,
         ..Settings::default()
     };
+    // Methods are the router's to refuse: 405 with the methods a path
+    // allows (what clients and API checkers expect), not a 403.
+    if rules.rules.iter().any(|r| r.id == METHOD_RULE) {
+        settings.exclusions.push(pixelunion_waf::Exclusion {
+            path_prefix: "/".into(),
+            arg: String::new(),
+            rules: vec![METHOD_RULE],
+            categories: Vec::new(),
+        });
+    }
     settings
         .exclusions
         .extend(config.exclusions.iter().cloned());

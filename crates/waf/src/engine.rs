@@ -283,6 +283,13 @@ impl Engine {
             .iter()
             .filter(|x| path.starts_with(&x.path_prefix))
             .collect();
+        // exclusions of a whole path (no argument): they also switch off
+        // the protocol checks
+        let whole_request: Vec<&Exclusion> = active
+            .iter()
+            .copied()
+            .filter(|x| x.arg.is_empty())
+            .collect();
         let mut verdict = Verdict::default();
         let values: Vec<&Value> = parsed.values.iter().chain(std::iter::once(&raw)).collect();
         let bits: Vec<u16> = values.iter().map(|v| v.source.bit()).collect();
@@ -342,7 +349,9 @@ impl Engine {
             .collect();
         for (ri, rule) in active_rules() {
             let fired = match &rule.op {
-                Op::Protocol(c) => self.check(*c, req, &parsed).then(|| "REQUEST".to_string()),
+                Op::Protocol(c) => (!Self::excluded(&whole_request, rule)
+                    && self.check(*c, req, &parsed))
+                .then(|| "REQUEST".to_string()),
                 _ => {
                     let mut found = None;
                     let wants_raw = rule.sources & RAW_BIT != 0;
@@ -421,5 +430,36 @@ fn matches(op: &Op, s: &str) -> bool {
         Op::Regex(r) => r.is_match(s),
         Op::Phrases(p) => p.is_match(s),
         Op::Protocol(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Body;
+
+    #[test]
+    fn a_path_exclusion_also_switches_off_a_protocol_check() {
+        let h = vec![("Host".to_string(), "x".to_string())];
+        let trace = |target: &'static str| Request {
+            method: "TRACE",
+            target,
+            headers: &h,
+            body: Body::None,
+        };
+        let mut settings = Settings::default();
+        settings.exclusions.push(Exclusion {
+            path_prefix: "/api/".into(),
+            arg: String::new(),
+            rules: vec![911100],
+            categories: Vec::new(),
+        });
+        let e = Engine::new(
+            RuleSet::embedded().unwrap_or_else(|e| panic!("{e}")),
+            settings,
+        );
+        assert!(!e.inspect(&trace("/api/v1/assets")).block);
+        let v = e.inspect(&trace("/other"));
+        assert!(v.block && v.hits.iter().any(|h| h.id == 911100), "{v:?}");
     }
 }

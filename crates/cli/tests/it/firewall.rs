@@ -106,6 +106,10 @@ fn attacks_are_refused_before_any_handler_and_ordinary_requests_pass() {
         .send();
     refused.push(assert_refused("path traversal", &r));
 
+    // an unsupported method is the router's: 405 with Allow, not a refusal
+    let r = s.call("TRACE", "/api/v1/assets").bearer(&ann).send();
+    assert_eq!(r.status, 405, "{}", r.text());
+
     // XSS in a JSON caption: refused, and the caption did not change
     let r = s
         .call("PATCH", &format!("/api/v1/assets/{id}"))
