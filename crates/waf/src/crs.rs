@@ -335,21 +335,24 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
-/// `OWASP_CRS/3.3.4`, from the setup file or the initialization rules.
+/// `OWASP_CRS/3.3.4`: the `ver:` of the rules themselves (the setup
+/// file's comments may name an older release).
 fn crs_version(setup: &Path, rules_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(setup)
-        .ok()
-        .filter(|t| t.contains("OWASP_CRS/"))
-        .or_else(|| {
-            std::fs::read_to_string(rules_dir.join("REQUEST-901-INITIALIZATION.conf")).ok()
-        })?;
-    let at = text.find("OWASP_CRS/")?;
-    Some(
-        text[at..]
+    let find = |text: &str, marker: &str| {
+        let at = text.find(marker)? + marker.len() - "OWASP_CRS/".len();
+        let v: String = text[at..]
             .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',')
-            .collect(),
-    )
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.' | '-'))
+            .collect();
+        Some(v.trim_end_matches('.').to_string())
+    };
+    std::fs::read_to_string(rules_dir.join("REQUEST-901-INITIALIZATION.conf"))
+        .ok()
+        .and_then(|t| find(&t, "ver:'OWASP_CRS/").or_else(|| find(&t, "ver:\"OWASP_CRS/")))
+        .or_else(|| {
+            let t = std::fs::read_to_string(setup).ok()?;
+            find(&t, "OWASP_CRS/")
+        })
 }
 
 #[cfg(test)]
@@ -366,5 +369,28 @@ mod tests {
         );
         assert_eq!(rule_id("no id here"), None);
         assert_eq!(category(942100), "sqli");
+    }
+
+    #[test]
+    fn the_version_comes_from_the_rules_not_the_setup_comments() {
+        let dir = std::env::temp_dir().join(format!("pu-crs-version-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let setup = dir.join("crs-setup.conf");
+        std::fs::write(&setup, "# upgraded from OWASP_CRS/3.1.0.\n").unwrap();
+        std::fs::write(
+            dir.join("REQUEST-901-INITIALIZATION.conf"),
+            "SecRule ... \"id:901001,ver:'OWASP_CRS/3.3.4',pass\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            crs_version(&setup, &dir).as_deref(),
+            Some("OWASP_CRS/3.3.4")
+        );
+        std::fs::remove_file(dir.join("REQUEST-901-INITIALIZATION.conf")).unwrap();
+        assert_eq!(
+            crs_version(&setup, &dir).as_deref(),
+            Some("OWASP_CRS/3.1.0")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
