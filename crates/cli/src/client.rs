@@ -29,16 +29,11 @@ impl Client {
         builder = builder.https_only(true);
         let base = match &args.addr {
             Some(a) => a.trim_end_matches('/').to_string(),
-            None => {
-                // the operator listener, where there is one
-                let l = config.operator.listen.unwrap_or(config.listen);
-                let host = if l.ip().is_unspecified() {
-                    "127.0.0.1".to_string()
-                } else {
-                    l.ip().to_string()
-                };
-                format!("https://{host}:{}", l.port())
-            }
+            // the operator listener, where there is one
+            None => format!(
+                "https://{}",
+                crate::https_host_port(config.operator.listen.unwrap_or(config.listen))
+            ),
         };
         Ok(Client {
             http: builder.build()?,

@@ -67,15 +67,28 @@ pub fn parse_range(value: &str, len: u64) -> RangeRequest {
     RangeRequest::Part(start..end)
 }
 
-/// The `filename` (or `name`) entry of a tus `Upload-Metadata` value:
-/// comma-separated `key base64(value)` pairs. None if absent or not UTF-8.
+/// The entries of a tus `Upload-Metadata` value: comma-separated
+/// `key base64(value)` pairs, each value decoded; `None` for a key alone
+/// or a value that is not base64.
+pub fn tus_metadata(metadata: &str) -> impl Iterator<Item = (&str, Option<Vec<u8>>)> {
+    metadata
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once(' ') {
+            Some((k, v)) => (k, STANDARD.decode(v.trim()).ok()),
+            None => (pair, None),
+        })
+}
+
+/// The `filename` (or `name`) entry of a tus `Upload-Metadata` value. None
+/// if absent, without a value, or not UTF-8.
 pub fn tus_file_name(metadata: &str) -> Option<String> {
-    metadata.split(',').find_map(|pair| {
-        let (k, v) = pair.trim().split_once(' ')?;
+    tus_metadata(metadata).find_map(|(k, v)| {
         if k != "filename" && k != "name" {
             return None;
         }
-        String::from_utf8(STANDARD.decode(v.trim()).ok()?).ok()
+        String::from_utf8(v?).ok()
     })
 }
 
@@ -141,6 +154,15 @@ mod tests {
             Some("été.jpg")
         );
         assert_eq!(tus_file_name("filename !!!"), None);
+        let all: Vec<_> = tus_metadata("filename QW5uYQ==, flag ,bad !!").collect();
+        assert_eq!(
+            all,
+            vec![
+                ("filename", Some(b"Anna".to_vec())),
+                ("flag", None),
+                ("bad", None)
+            ]
+        );
         assert_eq!(tus_file_name("filename"), None);
         assert_eq!(tus_file_name(""), None);
     }

@@ -98,21 +98,6 @@ impl ApiError {
         self
     }
 
-    /// A place for one more upload of `user` in progress, or 429 when the
-    /// account already sends the most at once.
-    pub fn upload_slot(
-        state: &crate::AppState,
-        user: &str,
-    ) -> Result<Option<crate::concurrency::Slot<String>>, Self> {
-        state.limits().begin_upload(user).map_err(|max| {
-            Self::new(
-                ErrorCode::RateLimited,
-                format!("at most {max} uploads of one account at a time; send this one when another has finished"),
-            )
-            .with_header("retry-after", "1")
-        })
-    }
-
     /// Adds a header to the answer.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));

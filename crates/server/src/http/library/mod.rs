@@ -12,7 +12,22 @@ mod upload;
 
 use utoipa_axum::router::OpenApiRouter;
 
+use super::codes::ErrorCode;
+use super::error::ApiError;
 use crate::AppState;
+use crate::concurrency::Slot;
+
+/// A place for one more upload of `user` in progress, held until dropped,
+/// or 429 when the account already sends the most at once.
+fn upload_slot(state: &AppState, user: &str) -> Result<Option<Slot<String>>, ApiError> {
+    state.limits().begin_upload(user).map_err(|max| {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            format!("at most {max} uploads of one account at a time; send this one when another has finished"),
+        )
+        .with_header("retry-after", "1")
+    })
+}
 
 /// Routes whose bodies are JSON (at most [`super::JSON_LIMIT`]).
 pub(super) fn json_router() -> OpenApiRouter<AppState> {

@@ -167,7 +167,7 @@ pub(crate) async fn append(
     req: Request,
 ) -> Result<Response, ApiError> {
     let up = uploads::get(&state, &a.user.id, &id).await?;
-    let _sending = ApiError::upload_slot(&state, &a.user.id)?;
+    let _sending = super::upload_slot(&state, &a.user.id)?;
     let headers = req.headers();
     check_version(headers)?;
     if headers

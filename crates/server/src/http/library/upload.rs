@@ -72,7 +72,7 @@ pub(crate) async fn upload(
     a: Authed<gate::Upload>,
     req: Request,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
-    let _sending = ApiError::upload_slot(&state, &a.user.id)?;
+    let _sending = super::upload_slot(&state, &a.user.id)?;
     // A declared length past the limit or the quota is refused before any byte is stored.
     let left = quota::left(&state, &a.user).await?;
     if let Some(len) = req
@@ -97,6 +97,7 @@ pub(crate) async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let done = if is_multipart {
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let mut mp = Multipart::from_request(req, &state)
             .await
             .map_err(|_| malformed())?;
@@ -119,8 +120,8 @@ pub(crate) async fn upload(
         let name = field.file_name().map(str::to_string);
         crate::http::inspect::check_upload_names(
             &state,
-            "POST",
-            "/api/v1/assets",
+            method.as_str(),
+            &path,
             "file",
             name.as_deref(),
         )?;
