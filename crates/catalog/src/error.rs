@@ -21,6 +21,9 @@ pub enum CatalogError {
     /// Database driver error (connection, constraint, I/O).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The audit chain's MAC could not be made (the append is not stored).
+    #[error("audit entry not chained: {0}")]
+    Audit(String),
     /// Migration failure.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

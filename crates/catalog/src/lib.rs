@@ -46,7 +46,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use accounts::{ApiTokenRow, AuditRow, InviteRow, SessionRow, UserRow};
+pub use accounts::{
+    ApiTokenRow, AuditCheckpointRow, AuditRow, InviteRow, MacFn, SessionRow, UserRow,
+};
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
 pub use backups::{Backlog, BackupRun, BlobOwner, ReferencedBlob};

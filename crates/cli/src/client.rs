@@ -95,6 +95,43 @@ impl Client {
         .await
     }
 
+    /// `GET path`, waiting up to `wait`.
+    pub(crate) async fn get_waiting(&self, path: &str, wait: std::time::Duration) -> Result<Value> {
+        self.call(self.http.get(format!("{}{path}", self.base)).timeout(wait))
+            .await
+    }
+
+    /// `GET path?query` with an optional bearer token, for a streamed
+    /// answer (no time limit on the body); a JSON error answer is an error.
+    pub(crate) async fn get_raw(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        bearer: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .timeout(std::time::Duration::from_secs(24 * 3600));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            let msg = body["error"]["message"]
+                .as_str()
+                .unwrap_or("request failed");
+            bail!("{msg} ({status})");
+        }
+        Ok(resp)
+    }
+
     pub(crate) async fn status(&self) -> Result<Value> {
         self.call(self.http.get(format!("{}/api/v1/sys/status", self.base)))
             .await

@@ -1,10 +1,12 @@
 //! `pixelunion` — the command line: `serve`, `init`, `unseal`, `seal`,
-//! `status` and `backup` (`status`, `run`, `list`, `verify`, `restore`).
+//! `status`, `backup` (`status`, `run`, `list`, `verify`, `restore`) and
+//! `audit` (`verify`, `checkpoint`, `export`).
 //!
 //! Shares are read from the terminal without echo, or from stdin when stdin is
 //! not a terminal — never from argv or the environment — and printed only at
 //! initialisation, to stdout, once. Logs go to stderr and never contain them.
 
+mod audit;
 mod backup;
 mod client;
 
@@ -82,6 +84,9 @@ enum Command {
     /// Backups: status, run, list, verify, restore.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// The audit trail: verify, checkpoint, export.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
@@ -143,6 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "shares": shares,
                     "threshold": k,
                     "admin": {"email": init.admin_email, "password": init.admin_password.as_str()},
+                    "audit_public_key": init.audit_public_key,
                 });
                 writeln!(out, "{v}")?;
             } else {
@@ -163,10 +169,14 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Backup(cmd) => backup::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
         Command::Status(args) => {
             let client = client::Client::new(&args)?;
             let status = client.status().await?;
             report(&status);
+            if let Some(pk) = status["audit_public_key"].as_str() {
+                let _ = writeln!(std::io::stdout().lock(), "audit public key: {pk}");
+            }
             // operators (and the server's own machine) also see the firewall
             if let Ok(fw) = client.get("/api/v1/sys/firewall").await {
                 let _ = writeln!(
@@ -260,6 +270,16 @@ fn print_initialization(
     writeln!(out, "  authentication at first sign-in):")?;
     writeln!(out, "    e-mail:   {}", init.admin_email)?;
     writeln!(out, "    password: {}", init.admin_password.as_str())?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  Audit public key (Ed25519; keep a copy away from this server to check the"
+    )?;
+    writeln!(
+        out,
+        "  audit trail's signed checkpoints with, see docs/audit-format.md):"
+    )?;
+    writeln!(out, "    {}", init.audit_public_key)?;
     writeln!(out)
 }
 

@@ -30,11 +30,13 @@ pub enum Column {
     SessionClient,
     /// `api_tokens.name`
     ApiTokenName,
+    /// `audit_events.client`: "ip · user agent" (system key)
+    AuditClient,
 }
 
 impl Column {
     /// Every column (for tests).
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::AssetFileName,
         Column::AssetCaption,
         Column::AssetMetadata,
@@ -45,6 +47,7 @@ impl Column {
         Column::UserTotpEnrolment,
         Column::SessionClient,
         Column::ApiTokenName,
+        Column::AuditClient,
     ];
 
     /// `(table, column)` as bound into the ciphertext. These names are part
@@ -61,6 +64,7 @@ impl Column {
             Column::UserTotpEnrolment => ("users", "totp_enrolment"),
             Column::SessionClient => ("sessions", "client"),
             Column::ApiTokenName => ("api_tokens", "name"),
+            Column::AuditClient => ("audit_events", "client"),
         }
     }
 

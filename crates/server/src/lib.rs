@@ -15,6 +15,7 @@
 //! serve a data route while sealed.
 
 pub mod accounts;
+pub mod audit;
 pub mod background;
 pub mod backup;
 pub mod clock;
@@ -177,6 +178,8 @@ pub struct Initialization {
     pub admin_email: String,
     /// first administrator's one-time password
     pub admin_password: zeroize::Zeroizing<String>,
+    /// the public key that verifies the audit trail's checkpoints (hex)
+    pub audit_public_key: String,
 }
 
 impl std::fmt::Debug for Initialization {
@@ -204,11 +207,16 @@ async fn initialize_with(
     let texts = keys.initialize(catalog, threshold, shares).await?;
     let admin_password =
         accounts::create_initial_admin(catalog, keys, accounts, &config.init.admin_email).await?;
+    let audit_public_key = keys
+        .with_keyring(|k| k.audit_signer().ok().map(|s| hex::encode(s.public_key())))
+        .flatten()
+        .unwrap_or_default();
     Ok(Initialization {
         shares: texts,
         threshold,
         admin_email: config.init.admin_email.clone(),
         admin_password,
+        audit_public_key,
     })
 }
 
@@ -398,6 +406,7 @@ pub async fn serve(
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
         tracing::warn!(error = %e, "could not persist key usage at shutdown");
     }
+    audit::checkpoint::tick(&state).await;
     backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
     state.catalog().close().await;

@@ -12,6 +12,7 @@
 //! store. It must never hold keys beyond a call, log object contents, or
 //! write plaintext anywhere.
 
+mod checkpoints;
 mod config;
 mod durable;
 mod encrypted;
@@ -27,6 +28,7 @@ use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
+pub use checkpoints::CheckpointName;
 pub use config::StoreConfig;
 pub use encrypted::{EncryptedObject, StoredBlob, WINDOW};
 pub use error::{Result, StoreError};

@@ -21,6 +21,7 @@
 //! returns (sealed records, wrapped keys, ciphertext); it only transforms bytes.
 //! All cryptography goes through one provider, aws-lc-rs.
 
+pub mod audit;
 pub mod blind_index;
 pub mod blob;
 mod error;

@@ -216,3 +216,42 @@ impl Sha256Stream {
         out
     }
 }
+
+/// Ed25519 signature length.
+pub const SIGNATURE_LEN: usize = 64;
+/// Ed25519 public key length.
+pub const PUBLIC_KEY_LEN: usize = 32;
+
+/// An Ed25519 key pair made from a 32-byte seed (the seed stays in locked
+/// memory with the caller; aws-lc-rs keeps its own copy and cleanses it).
+pub(crate) fn ed25519_from_seed(
+    seed: &[u8; KEY_LEN],
+) -> Result<aws_lc_rs::signature::Ed25519KeyPair> {
+    aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed).map_err(|_| VaultError::Crypto)
+}
+
+/// Signs `msg`.
+pub(crate) fn ed25519_sign(
+    pair: &aws_lc_rs::signature::Ed25519KeyPair,
+    msg: &[u8],
+) -> [u8; SIGNATURE_LEN] {
+    let sig = pair.sign(msg);
+    let mut out = [0u8; SIGNATURE_LEN];
+    out.copy_from_slice(sig.as_ref());
+    out
+}
+
+/// The public half of `pair`.
+pub(crate) fn ed25519_public(pair: &aws_lc_rs::signature::Ed25519KeyPair) -> [u8; PUBLIC_KEY_LEN] {
+    use aws_lc_rs::signature::KeyPair;
+    let mut out = [0u8; PUBLIC_KEY_LEN];
+    out.copy_from_slice(pair.public_key().as_ref());
+    out
+}
+
+/// Checks an Ed25519 signature.
+pub fn ed25519_verify(public: &[u8], msg: &[u8], signature: &[u8]) -> bool {
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, public)
+        .verify(msg, signature)
+        .is_ok()
+}

@@ -9,7 +9,7 @@ mod tokens;
 
 use pixelunion_auth::Role;
 
-pub use audit::AuditRow;
+pub use audit::{AuditCheckpointRow, AuditRow, MacFn};
 pub use invites::InviteRow;
 pub use sessions::SessionRow;
 pub use tokens::ApiTokenRow;

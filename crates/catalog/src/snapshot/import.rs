@@ -170,6 +170,10 @@ impl Catalog {
                     .execute(&mut *txn)
                     .await
                     .map_err(crate::CatalogError::from)?;
+                sqlx::query("SELECT setval(pg_get_serial_sequence('audit_pending', 'id'), COALESCE((SELECT MAX(id) FROM audit_pending), 0) + 1, false)")
+                    .execute(&mut *txn)
+                    .await
+                    .map_err(crate::CatalogError::from)?;
             }
             txn.commit().await.map_err(crate::CatalogError::from)?;
         });

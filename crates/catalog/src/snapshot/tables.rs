@@ -3,6 +3,7 @@
 //!
 //! Left out on purpose: `user_usage` and `asset_months` (kept by triggers:
 //! inserting the assets rebuilds them), `blob_intents` (writes in progress),
+//! `audit_lock` (one row the migration makes, only ever counted up),
 //! `uploads` and `upload_parts` (unfinished resumable uploads: their parts
 //! are never copied to the backup store; a client starts over), and the
 //! database-made timestamps of `vault_seal` and `keyring` (informational,
@@ -157,8 +158,34 @@ pub const TABLES: &[Table] = &[
             text("target"),
             text("outcome"),
             bytes("details"),
+            int("key_version"),
+            bytes("mac"),
+            bytes("client"),
         ],
         order_by: "seq",
+    },
+    Table {
+        name: "audit_checkpoints",
+        columns: &[
+            int("seq"),
+            int("first_seq"),
+            int("at"),
+            bytes("mac"),
+            bytes("signature"),
+        ],
+        order_by: "seq",
+    },
+    Table {
+        name: "audit_pending",
+        columns: &[
+            int("id"),
+            int("at"),
+            text("actor"),
+            text("action"),
+            text("target"),
+            text("outcome"),
+        ],
+        order_by: "id",
     },
     Table {
         name: "assets",

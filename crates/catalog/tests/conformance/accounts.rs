@@ -240,7 +240,7 @@ pub async fn accounts(c: &Catalog) {
     );
 
     for (i, action) in ["login", "login", "session.revoke"].iter().enumerate() {
-        c.append_audit(&AuditRow {
+        let row = AuditRow {
             seq: 0,
             at: i as i64,
             actor: Some("u1".into()),
@@ -248,14 +248,64 @@ pub async fn accounts(c: &Catalog) {
             target: None,
             outcome: "success".into(),
             details: None,
-        })
-        .await
-        .expect("audit");
+            key_version: None,
+            mac: None,
+            client: None,
+        };
+        let mut mac = |r: &mut AuditRow, prev: &[u8]| {
+            // A stand-in chain: the previous MAC followed by this seq.
+            let mut m = prev.to_vec();
+            m.extend_from_slice(&r.seq.to_be_bytes());
+            r.key_version = Some(1);
+            r.mac = Some(m);
+            Ok(())
+        };
+        let seq = c.append_audit_chained(&row, &mut mac).await.expect("audit");
+        assert_eq!(seq, i as i64 + 1);
     }
+    // The closure saw each previous MAC: entry 3's holds entry 2's, which holds entry 1's.
+    let all = c.audit_after(0, 10).await.expect("audit");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].mac.as_deref().map(<[u8]>::len), Some(32 + 24));
+    assert_eq!(
+        &all[2].mac.as_deref().expect("mac")[..48],
+        all[1].mac.as_deref().expect("mac")
+    );
+    // A failing MAC stores nothing.
+    let mut fail = |_: &mut AuditRow, _: &[u8]| Err("no key".to_string());
+    assert!(c.append_audit_chained(&all[0], &mut fail).await.is_err());
+    // Events raised while sealed wait, then join the chain in order.
+    c.append_audit_pending(&AuditRow {
+        action: "waf.block".into(),
+        ..all[0].clone()
+    })
+    .await
+    .expect("pending");
+    c.append_audit_pending(&AuditRow {
+        action: "sys.unseal".into(),
+        ..all[0].clone()
+    })
+    .await
+    .expect("pending");
+    assert_eq!(c.pending_audit_count().await.expect("count"), 2);
+    let mut mac = |r: &mut AuditRow, _: &[u8]| {
+        r.key_version = Some(1);
+        r.mac = Some(vec![9; 32]);
+        Ok(())
+    };
+    assert_eq!(c.chain_pending_audit(&mut mac).await.expect("chain"), 2);
+    assert_eq!(c.pending_audit_count().await.expect("count"), 0);
+    let tail = c.audit_after(3, 10).await.expect("audit");
+    assert_eq!(
+        tail.iter()
+            .map(|e| (e.seq, e.action.as_str()))
+            .collect::<Vec<_>>(),
+        [(4, "waf.block"), (5, "sys.unseal")]
+    );
     let recent = c.recent_audit(2).await.expect("audit");
     assert_eq!(
         recent.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-        ["session.revoke", "login"]
+        ["sys.unseal", "waf.block"]
     );
     assert!(recent[0].seq > recent[1].seq);
     // Append-only: the database itself refuses changes.
@@ -271,5 +321,5 @@ pub async fn accounts(c: &Catalog) {
             assert!(sqlx::query(del).execute(p).await.is_err());
         }
     }
-    assert_eq!(c.recent_audit(10).await.expect("audit").len(), 3);
+    assert_eq!(c.recent_audit(10).await.expect("audit").len(), 5);
 }

@@ -180,6 +180,30 @@ async fn populated(c: &Catalog) {
     accounts::accounts(c).await;
     assets::assets(c).await;
     jobs::jobs(c).await;
+    c.add_audit_checkpoint(&pixelunion_catalog::AuditCheckpointRow {
+        seq: 3,
+        first_seq: 1,
+        at: 9,
+        mac: vec![1; 32],
+        signature: vec![2; 64],
+    })
+    .await
+    .expect("checkpoint");
+    assert_eq!(c.audit_checkpoints().await.expect("checkpoints").len(), 1);
+    c.append_audit_pending(&pixelunion_catalog::AuditRow {
+        seq: 0,
+        at: 10,
+        actor: None,
+        action: "waf.block".into(),
+        target: None,
+        outcome: "denied".into(),
+        details: None,
+        key_version: None,
+        mac: None,
+        client: None,
+    })
+    .await
+    .expect("pending");
     // The library cases end by purging: one more asset with its files, in an album.
     use pixelunion_catalog::{
         AssetFileRow, AssetKind, AssetRow, FileKind, MediaResult, MediaState,

@@ -113,6 +113,8 @@ pub async fn update(
     if let Some(role) = edit.role {
         // Role changes are their own permission (admin holds both today).
         admit::<gate::ManageRoles>(actor, Verb::Write)?;
+        let action = format!("admin.users.role:{}", role.as_str());
+        required(state, &actor.user.id, &action, id).await?;
         c.set_role(id, role).await?;
         c.delete_other_sessions(id, None).await?;
         audit(
@@ -125,18 +127,20 @@ pub async fn update(
         .await;
     }
     if let Some(d) = edit.disabled {
-        c.set_disabled(id, d).await?;
-        if d {
-            c.delete_other_sessions(id, None).await?;
-        }
         let action = if d {
             "admin.users.disable"
         } else {
             "admin.users.enable"
         };
+        required(state, &actor.user.id, action, id).await?;
+        c.set_disabled(id, d).await?;
+        if d {
+            c.delete_other_sessions(id, None).await?;
+        }
         audit(state, Some(&actor.user.id), action, Some(id), "success").await;
     }
     if let Some(bytes) = edit.quota_bytes {
+        required(state, &actor.user.id, "admin.users.quota", id).await?;
         c.set_user_quota(id, bytes).await?;
         audit(
             state,
@@ -149,6 +153,21 @@ pub async fn update(
     }
     let user = c.user_by_id(id).await?.ok_or(Error::NotFound)?;
     Ok(AccountView::new(state, &user))
+}
+
+/// Writes "`actor` asks for `action` on `target`" to the audit trail before
+/// a privileged change; if that fails the change is not made.
+pub async fn required(state: &AppState, actor: &str, action: &str, target: &str) -> Result<()> {
+    crate::audit::require(
+        state,
+        crate::audit::Event::new(Some(actor), action, Some(target), "request"),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| match e {
+        crate::audit::Error::Sealed => Error::Sealed,
+        _ => Error::AuditUnavailable,
+    })
 }
 
 /// The latest audit events (reading them is audited too).

@@ -90,6 +90,10 @@ pub enum Error {
     /// A TOTP enrolment ticket that is not one we made for this account.
     #[error("the enrolment ticket is malformed or not valid for this account")]
     InvalidEnrolment,
+    /// A privileged action could not be written to the audit trail first,
+    /// so it was not done.
+    #[error("the audit trail cannot record this action, so it was not done; try again later")]
+    AuditUnavailable,
     /// The metadata database failed.
     #[error("catalog: {0}")]
     Catalog(#[from] CatalogError),

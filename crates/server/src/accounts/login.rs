@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use super::{Error, Result, audit, email_candidates, normalize_email, start_session};
 use crate::AppState;
+use crate::audit::{Event, record};
 use crate::clock::now_secs;
 use crate::fields::{self, Column};
 
@@ -59,9 +60,15 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
             .unwrap_or_default()
     );
     let keys = [ip_key.as_str(), acct_key.as_str()];
+    let agent = a.user_agent.as_deref().unwrap_or("unknown client");
+    let client = format!("{} · {}", a.ip, agent.chars().take(200).collect::<String>());
     let throttle = &state.accounts().throttle;
     if let Some(secs) = throttle.retry_after(&keys) {
-        audit(state, None, "login.throttled", None, "denied").await;
+        record(
+            state,
+            Event::new(None, "login.throttled", None, "denied").from_client(&client),
+        )
+        .await;
         return Err(Error::Throttled(secs));
     }
     let idx: Vec<Vec<u8>> = indexes.iter().map(|i| i.to_bytes().to_vec()).collect();
@@ -77,12 +84,10 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
         (Some(u), Verified::Yes | Verified::YesRehash) if !u.disabled => u,
         (u, _) => {
             throttle.failure(&keys);
-            audit(
+            let target = u.as_ref().map(|u| u.id.as_str());
+            record(
                 state,
-                None,
-                "login",
-                u.as_ref().map(|u| u.id.as_str()),
-                "failure",
+                Event::new(None, "login", target, "failure").from_client(&client),
             )
             .await;
             return Err(Error::InvalidCredentials);
@@ -100,11 +105,14 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
             .set_password(&user.id, &h, user.must_change_password)
             .await;
     }
-    let agent = a.user_agent.as_deref().unwrap_or("unknown client");
-    let client = format!("{} · {}", a.ip, agent.chars().take(200).collect::<String>());
     let token = start_session(state, &user, &client).await?;
     let _ = state.catalog().touch_login(&user.id, now_secs()).await;
-    audit(state, Some(&user.id), "login", Some(&user.id), "success").await;
+    let me = Some(user.id.as_str());
+    record(
+        state,
+        Event::new(me, "login", me, "success").from_client(&client),
+    )
+    .await;
     // The cookie lives as long as the session may: the role's absolute timeout.
     let max_age_secs = i64::try_from(
         state

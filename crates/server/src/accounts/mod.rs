@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use pixelunion_auth::Role;
 use pixelunion_auth::password::{HashParams, Hasher, Verified};
-use pixelunion_catalog::{AuditRow, SessionRow, UserRow};
+use pixelunion_catalog::{SessionRow, UserRow};
 use pixelunion_vault::keyring::Keyring;
 use pixelunion_vault::{DataKey, VaultError};
 use tokio::sync::Semaphore;
@@ -252,7 +252,8 @@ pub async fn start_session(
     Ok(token.secret)
 }
 
-/// Appends an audit event; failures are logged, never shown to the client.
+/// Appends an audit event (the chained trail; see [`crate::audit`]);
+/// failures are logged, never shown to the client.
 pub async fn audit(
     state: &AppState,
     actor: Option<&str>,
@@ -260,18 +261,11 @@ pub async fn audit(
     target: Option<&str>,
     outcome: &str,
 ) {
-    let row = AuditRow {
-        seq: 0,
-        at: now_secs(),
-        actor: actor.map(str::to_string),
-        action: action.to_string(),
-        target: target.map(str::to_string),
-        outcome: outcome.to_string(),
-        details: None,
-    };
-    if let Err(e) = state.catalog().append_audit(&row).await {
-        tracing::error!(error = %e, action, "could not write audit event");
-    }
+    crate::audit::record(
+        state,
+        crate::audit::Event::new(actor, action, target, outcome),
+    )
+    .await;
 }
 
 #[cfg(test)]

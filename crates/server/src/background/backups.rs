@@ -16,6 +16,16 @@ pub(super) async fn snapshots(state: AppState) {
     }
 }
 
+/// A signed checkpoint of the audit chain every `audit.checkpoint_secs`
+/// (the events raised while sealed are chained first).
+pub(super) async fn audit_checkpoints(state: AppState) {
+    let every = Duration::from_secs(state.config().audit.checkpoint_secs);
+    loop {
+        tokio::time::sleep(every).await;
+        crate::audit::checkpoint::tick(&state).await;
+    }
+}
+
 pub(super) async fn scrubs(state: AppState) {
     let cfg = &state.config().backups;
     if cfg.scrub_mib_per_sec == 0 {

@@ -34,6 +34,7 @@ pub fn spawn(state: &AppState) {
     tokio::spawn(sweeper::run(state.clone()));
     tokio::spawn(backups::snapshots(state.clone()));
     tokio::spawn(backups::scrubs(state.clone()));
+    tokio::spawn(backups::audit_checkpoints(state.clone()));
     tokio::spawn(check_tools(state.clone()));
 }
 

@@ -272,7 +272,7 @@ pub async fn restore(
         .finish_backup_run(&run, missing == 0, &details, done)
         .await?;
     catalog
-        .append_audit(&pixelunion_catalog::AuditRow {
+        .append_audit_pending(&pixelunion_catalog::AuditRow {
             seq: 0,
             at: done / 1000,
             actor: None,
@@ -280,6 +280,9 @@ pub async fn restore(
             target: Some(id.to_string()),
             outcome: if missing == 0 { "success" } else { "failure" }.into(),
             details: None,
+            key_version: None,
+            mac: None,
+            client: None,
         })
         .await?;
     catalog.close().await;

@@ -2,8 +2,10 @@
 //! environment (`PIXELUNION_SECTION__KEY`) → command-line flags. Every key and
 //! its default is listed in `docs/configuration.md`.
 
+mod backups;
 mod firewall;
 mod perimeter;
+mod rights;
 mod store;
 
 use std::net::SocketAddr;
@@ -13,8 +15,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use backups::BackupConfig;
 pub use firewall::WafConfig;
 pub use perimeter::{DisclosureConfig, LimitsConfig, OperatorConfig, TlsConfig};
+pub use rights::{AuditConfig, ContactsConfig, SmtpConfig};
 pub use store::{S3Section, StoreSection};
 
 /// Complete configuration. Its `Debug` never shows a secret (the S3
@@ -60,63 +64,12 @@ pub struct Config {
     pub waf: WafConfig,
     /// The separate listener for system and operator routes.
     pub operator: OperatorConfig,
-}
-
-/// Backups of the catalog and the scrubbing of the primary store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BackupConfig {
-    /// Minutes between catalog snapshots (also taken at seal and shutdown).
-    pub snapshot_interval_minutes: u64,
-    /// Every snapshot younger than this many hours is kept.
-    pub keep_all_hours: u64,
-    /// After that, one snapshot a day is kept for this many days (at most
-    /// 30: a deleted account must be gone from every backup within 30 days).
-    pub keep_days: u64,
-    /// The scrubber reads the primary store at most this fast, in MiB/s
-    /// (0 turns it off).
-    pub scrub_mib_per_sec: u64,
-    /// Hours between two complete scrubs of the primary store.
-    pub scrub_every_hours: u64,
-}
-
-impl Default for BackupConfig {
-    fn default() -> Self {
-        BackupConfig {
-            snapshot_interval_minutes: 15,
-            keep_all_hours: 48,
-            keep_days: 30,
-            scrub_mib_per_sec: 16,
-            scrub_every_hours: 24,
-        }
-    }
-}
-
-impl BackupConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        if self.snapshot_interval_minutes == 0 || self.snapshot_interval_minutes > 24 * 60 {
-            return Err(invalid(
-                "backups.snapshot_interval_minutes",
-                "between 1 and 1440",
-            ));
-        }
-        if self.keep_days == 0 || self.keep_days > 30 {
-            return Err(invalid(
-                "backups.keep_days",
-                "between 1 and 30 (deletion must reach every backup within 30 days)",
-            ));
-        }
-        if self.keep_all_hours > self.keep_days * 24 {
-            return Err(invalid(
-                "backups.keep_all_hours",
-                "cannot be longer than backups.keep_days",
-            ));
-        }
-        if self.scrub_every_hours == 0 {
-            return Err(invalid("backups.scrub_every_hours", "must be at least 1"));
-        }
-        Ok(())
-    }
+    /// The tamper-evident audit trail.
+    pub audit: AuditConfig,
+    /// The DPO and the security team.
+    pub contacts: ContactsConfig,
+    /// Outgoing e-mail.
+    pub smtp: SmtpConfig,
 }
 
 /// Media pipeline settings.
@@ -206,6 +159,9 @@ pub struct AccountsConfig {
     pub staff_idle_minutes: u32,
     /// Privileged sessions: absolute hours.
     pub staff_absolute_hours: u32,
+    /// Days between an account's deletion and its purge (0–30; an admin
+    /// can cancel until then).
+    pub deletion_grace_days: u32,
 }
 
 impl Default for AccountsConfig {
@@ -221,6 +177,7 @@ impl Default for AccountsConfig {
             user_absolute_hours: hours(user.absolute),
             staff_idle_minutes: minutes(staff.idle),
             staff_absolute_hours: hours(staff.absolute),
+            deletion_grace_days: 7,
         }
     }
 }
@@ -283,6 +240,9 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             waf: WafConfig::default(),
             operator: OperatorConfig::default(),
+            audit: AuditConfig::default(),
+            contacts: ContactsConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -380,6 +340,9 @@ impl Config {
         self.limits.validate()?;
         self.waf.validate()?;
         self.operator.validate(self.listen)?;
+        self.audit.validate()?;
+        self.contacts.validate()?;
+        self.smtp.validate()?;
         if let Some(u) = &self.public_url {
             let rest = u.strip_prefix("https://").unwrap_or("");
             let host = rest.trim_end_matches('/');
@@ -469,6 +432,12 @@ impl AccountsConfig {
             return Err(invalid(
                 "accounts.staff_absolute_hours",
                 "privileged sessions may last at most 12 hours",
+            ));
+        }
+        if self.deletion_grace_days > 30 {
+            return Err(invalid(
+                "accounts.deletion_grace_days",
+                "at most 30 (a deleted account is purged within 30 days)",
             ));
         }
         Ok(())

@@ -66,6 +66,8 @@ error_codes! {
     /// Too many requests from this client or account in a short time; wait `Retry-After` seconds.
     RateLimited = "rate-limited", TOO_MANY_REQUESTS;
     // --- authentication and access
+    /// A privileged action could not be written to the audit trail first, so it was not done (it fails closed); retry later.
+    AuditUnavailable = "audit-unavailable", SERVICE_UNAVAILABLE;
     /// Not signed in, or the session or token ended.
     Unauthenticated = "unauthenticated", UNAUTHORIZED;
     /// A cookie-authenticated change without the session's CSRF token, or from another origin.

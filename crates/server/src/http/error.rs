@@ -227,6 +227,7 @@ impl From<accounts::Error> for ApiError {
             E::SelfChange => ErrorCode::SelfChange,
             E::BadQuota => ErrorCode::BadQuota,
             E::InvalidEnrolment => ErrorCode::InvalidEnrolment,
+            E::AuditUnavailable => ErrorCode::AuditUnavailable,
             E::Catalog(_)
             | E::Vault(_)
             | E::Hash(_)
@@ -255,6 +256,15 @@ impl From<crate::backup::Error> for ApiError {
                 )
             }
             _ => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<crate::audit::Error> for ApiError {
+    fn from(e: crate::audit::Error) -> Self {
+        match e {
+            crate::audit::Error::Sealed => ApiError::sealed(),
+            e => ApiError::internal(&e),
         }
     }
 }

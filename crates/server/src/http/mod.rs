@@ -10,6 +10,7 @@
 
 mod admin;
 mod answers;
+mod audit;
 mod auth;
 mod backup;
 pub mod codes;
@@ -92,6 +93,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
     let json = OpenApiRouter::new()
         .merge(auth::router())
         .merge(admin::router())
+        .merge(audit::router())
         .merge(library::json_router())
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     let data = OpenApiRouter::new()
@@ -99,6 +101,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(library::streaming_router().layer(DefaultBodyLimit::disable()));
     let sys = sys::router()
         .merge(backup::router())
+        .merge(audit::sys_router())
         .layer(DefaultBodyLimit::max(SYS_LIMIT));
     (sys, data)
 }

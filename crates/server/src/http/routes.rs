@@ -93,6 +93,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/openapi.json", Public),
     r("POST", "/api/v1/sys/seal", LoopbackOrOperator),
     r("GET", "/api/v1/sys/firewall", LoopbackOrOperator),
+    r("GET", "/api/v1/sys/audit/verify", LoopbackOrOperator),
+    r("POST", "/api/v1/sys/audit/checkpoints", LoopbackOrOperator),
     r("GET", "/api/v1/sys/backup", LoopbackOrOperator),
     r("GET", "/api/v1/sys/backup/snapshots", LoopbackOrOperator),
     r("POST", "/api/v1/sys/backup/snapshots", LoopbackOrOperator),
@@ -195,6 +197,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "GET",
         "/api/v1/audit/events",
+        Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/audit/export",
         Gated(P::ReadAudit, Target::None),
     ),
     r("GET", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),

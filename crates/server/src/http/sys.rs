@@ -112,6 +112,9 @@ pub(crate) struct SysStatus {
     database: &'static str,
     /// the key pages are locked in memory (never swapped)
     key_memory_locked: bool,
+    /// the public key that verifies the audit trail's checkpoints (hex;
+    /// only while unsealed)
+    audit_public_key: Option<String>,
 }
 
 fn status_of(state: &AppState) -> SysStatus {
@@ -126,6 +129,7 @@ fn status_of(state: &AppState) -> SysStatus {
         version: env!("CARGO_PKG_VERSION"),
         database: state.catalog().backend(),
         key_memory_locked: mem.pages_unlocked == 0,
+        audit_public_key: crate::audit::checkpoint::public_key(state),
     }
 }
 
@@ -195,11 +199,14 @@ pub(super) async fn unseal(
         Ok(UnsealOutcome::Unsealed) => {
             state.unseal_limiter().success(peer.ip());
             tracing::info!(peer = %peer.ip(), "server unsealed");
+            crate::audit::on_unseal(&state, &peer.ip().to_string()).await;
         }
         Ok(UnsealOutcome::Progress | UnsealOutcome::AlreadyUnsealed) => {}
         Err(e) => {
             state.unseal_limiter().failure(peer.ip());
             tracing::warn!(peer = %peer.ip(), error = %e, "unseal attempt rejected");
+            let event = crate::audit::Event::new(None, "sys.unseal", None, "failure");
+            crate::audit::record(&state, event).await;
             return Err(unseal_error(e));
         }
     }
@@ -220,6 +227,7 @@ pub(super) async fn seal(
         LoopbackOrOperator::admit(&state, &parts).await?.0
     };
     crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
+    crate::audit::checkpoint::tick(&state).await;
     if let Err(e) = state.keys().persist_usage(state.catalog()).await {
         tracing::warn!(error = %e, "could not persist key usage before sealing");
     }
