@@ -47,7 +47,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{
-    ApiTokenRow, AuditCheckpointRow, AuditRow, InviteRow, MacFn, SessionRow, UserRow,
+    ApiTokenRow, AuditCheckpointRow, AuditRow, DeletionRow, InviteRow, MacFn, SessionRow, UserRow,
 };
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
@@ -102,6 +102,9 @@ impl Catalog {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted rows are overwritten with zeros, not left in free
+            // pages: a purged account's wrapped key must not survive on disk.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         // An in-process database needs no liveness ping before each use (the
         // default would add a round trip to the driver's worker thread per query).

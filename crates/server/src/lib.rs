@@ -30,6 +30,7 @@ mod keystate;
 mod layers;
 pub mod library;
 mod limiter;
+pub mod mail;
 pub mod media_tools;
 pub mod ratelimit;
 pub mod redirect;

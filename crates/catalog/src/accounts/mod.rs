@@ -3,6 +3,7 @@
 //! encrypted or hashed; these modules only store them.
 
 mod audit;
+mod deletion;
 mod invites;
 mod sessions;
 mod tokens;
@@ -10,6 +11,7 @@ mod tokens;
 use pixelunion_auth::Role;
 
 pub use audit::{AuditCheckpointRow, AuditRow, MacFn};
+pub use deletion::DeletionRow;
 pub use invites::InviteRow;
 pub use sessions::SessionRow;
 pub use tokens::ApiTokenRow;

@@ -51,7 +51,28 @@ impl Catalog {
         now_ms: i64,
         limit: i64,
     ) -> Result<u64> {
-        self.purge_where(owner, "", trashed_before, now_ms, limit)
+        self.purge_where(
+            owner,
+            "",
+            trashed_before,
+            now_ms,
+            jobs::BACKUP_DROP_DELAY_MS,
+            limit,
+        )
+        .await
+    }
+
+    /// Purges up to `limit` of `owner`'s assets, trashed or not (account
+    /// deletion), as [`Catalog::purge_trashed`] does; the backup copies go
+    /// `backup_delay_ms` after the primary ones. Returns how many went.
+    pub async fn purge_owner_assets(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        backup_delay_ms: i64,
+        limit: i64,
+    ) -> Result<u64> {
+        self.purge_where(Some(owner), ALL, i64::MAX, now_ms, backup_delay_ms, limit)
             .await
     }
 
@@ -59,20 +80,32 @@ impl Catalog {
     /// does — only if it is theirs and in the trash. Returns whether it went.
     pub async fn purge_trashed_asset(&self, owner: &str, id: &str, now_ms: i64) -> Result<bool> {
         Ok(self
-            .purge_where(Some(owner), id, i64::MAX, now_ms, 1)
+            .purge_where(
+                Some(owner),
+                id,
+                i64::MAX,
+                now_ms,
+                jobs::BACKUP_DROP_DELAY_MS,
+                1,
+            )
             .await?
             == 1)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn purge_where(
         &self,
         owner: Option<&str>,
         only_id: &str,
         trashed_before: i64,
         now_ms: i64,
+        backup_delay_ms: i64,
         limit: i64,
     ) -> Result<u64> {
         let select = match owner {
+            Some(_) if only_id == ALL => {
+                "SELECT id, blob_name FROM assets WHERE owner_id = $1 AND $2 = $2 AND $4 = $4 ORDER BY id LIMIT $3"
+            }
             Some(_) => {
                 "SELECT id, blob_name FROM assets WHERE owner_id = $1 AND trashed_at IS NOT NULL AND trashed_at < $2 AND ($4 = '' OR id = $4) ORDER BY trashed_at LIMIT $3"
             }
@@ -92,7 +125,7 @@ impl Catalog {
                 sqlx::query(jobs::CANCEL).bind(JobKind::Media.as_str()).bind(id).execute(&mut *tx).await?;
                 for blob in std::iter::once(original).chain(files.iter().map(|f| &f.0)) {
                     sqlx::query(jobs::CANCEL).bind(JobKind::Replicate.as_str()).bind(blob).execute(&mut *tx).await?;
-                    for (kind, delay) in [(JobKind::DropPrimary, 0), (JobKind::DropBackup, jobs::BACKUP_DROP_DELAY_MS)] {
+                    for (kind, delay) in [(JobKind::DropPrimary, 0), (JobKind::DropBackup, backup_delay_ms)] {
                         sqlx::query(jobs::ENQUEUE)
                             .bind(jobs::new_id()).bind(kind.as_str()).bind(blob).bind(now_ms + delay)
                             .execute(&mut *tx).await?;
@@ -105,6 +138,10 @@ impl Catalog {
         Ok(n?)
     }
 }
+
+/// `only_id` of [`Catalog::purge_where`] meaning "every asset of the owner,
+/// trashed or not" (never a valid id).
+const ALL: &str = "*";
 
 /// A change to an asset's flags or caption; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

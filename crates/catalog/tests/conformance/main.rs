@@ -7,6 +7,7 @@
 
 mod accounts;
 mod assets;
+mod deletion;
 mod jobs;
 mod support;
 mod uploads;
@@ -47,6 +48,7 @@ macro_rules! cases {
 cases! {
     vault: [records],
     accounts: [accounts],
+    deletion: [deletion],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],

@@ -13,36 +13,6 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-/// The server's catalog, opened beside it (as its owner could).
-struct Db {
-    rt: tokio::runtime::Runtime,
-    pool: sqlx::SqlitePool,
-}
-
-impl Db {
-    fn open(data: &std::path::Path) -> Db {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let url = format!("sqlite://{}", data.join("catalog.sqlite").display());
-        let pool = rt.block_on(sqlx::SqlitePool::connect(&url)).unwrap();
-        Db { rt, pool }
-    }
-
-    fn exec(&self, sql: &str) {
-        self.rt
-            .block_on(sqlx::query(sql).execute(&self.pool))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-
-    fn int(&self, sql: &str) -> i64 {
-        self.rt
-            .block_on(sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    }
-}
-
 fn verify(s: &Server, data: &std::path::Path) -> (bool, Value) {
     let out = s.cli(data, "audit verify --json", "");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {

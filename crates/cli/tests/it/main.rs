@@ -20,6 +20,7 @@ mod audit;
 mod backup;
 mod browser;
 mod crash;
+mod deletion;
 mod durability;
 mod errors;
 mod firewall;

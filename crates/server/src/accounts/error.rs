@@ -90,6 +90,14 @@ pub enum Error {
     /// A TOTP enrolment ticket that is not one we made for this account.
     #[error("the enrolment ticket is malformed or not valid for this account")]
     InvalidEnrolment,
+    /// The typed confirmation of an account deletion is not the expected text.
+    #[error(
+        "type \"delete my account\" (or, for an administrator, \"delete this account\") to confirm"
+    )]
+    ConfirmationMismatch,
+    /// The account's deletion was asked for already.
+    #[error("this account's deletion is already pending")]
+    DeletionPending,
     /// A privileged action could not be written to the audit trail first,
     /// so it was not done.
     #[error("the audit trail cannot record this action, so it was not done; try again later")]

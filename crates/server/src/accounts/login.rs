@@ -133,12 +133,53 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
 /// One of the enrolled second factors (TOTP or a recovery code today; a
 /// WebAuthn assertion becomes one more `Factor` variant).
 async fn second_factor(state: &AppState, user: &UserRow, a: &Attempt, keys: &[&str]) -> Result<()> {
-    let factor = match (&a.totp, &a.recovery_code) {
+    let ok = check_second_factor(
+        state,
+        user,
+        a.totp.as_deref().map(String::as_str),
+        a.recovery_code.as_deref().map(String::as_str),
+    )
+    .await?;
+    if !ok {
+        state.accounts().throttle.failure(keys);
+        audit(
+            state,
+            Some(&user.id),
+            "login.mfa",
+            Some(&user.id),
+            "failure",
+        )
+        .await;
+        return Err(Error::InvalidCredentials);
+    }
+    if a.totp.is_none() {
+        audit(
+            state,
+            Some(&user.id),
+            "login.recovery-code",
+            Some(&user.id),
+            "success",
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// Checks a TOTP code (used once: its step is claimed) or else a recovery
+/// code (used up) against `user`'s enrolment; [`Error::MfaRequired`] when
+/// neither is given.
+pub(crate) async fn check_second_factor(
+    state: &AppState,
+    user: &UserRow,
+    totp: Option<&str>,
+    recovery: Option<&str>,
+) -> Result<bool> {
+    let factor = match (totp, recovery) {
         (Some(code), _) => mfa::Factor::Totp(code.to_string()),
         (None, Some(code)) => mfa::Factor::Recovery(code.to_string()),
         (None, None) => return Err(Error::MfaRequired),
     };
-    let ok = match &factor {
+    Ok(match &factor {
         mfa::Factor::Totp(code) => {
             let key = state.keys().user_key(user)?;
             let secret_ct = user
@@ -167,28 +208,5 @@ async fn second_factor(state: &AppState, user: &UserRow, a: &Attempt, keys: &[&s
                 .use_recovery_code(&user.id, &mfa::recovery_hash(code), now_secs())
                 .await?
         }
-    };
-    if !ok {
-        state.accounts().throttle.failure(keys);
-        audit(
-            state,
-            Some(&user.id),
-            "login.mfa",
-            Some(&user.id),
-            "failure",
-        )
-        .await;
-        return Err(Error::InvalidCredentials);
-    }
-    if matches!(factor, mfa::Factor::Recovery(_)) {
-        audit(
-            state,
-            Some(&user.id),
-            "login.recovery-code",
-            Some(&user.id),
-            "success",
-        )
-        .await;
-    }
-    Ok(())
+    })
 }

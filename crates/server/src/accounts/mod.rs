@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod credentials;
+pub mod deletion;
 mod error;
 pub mod invites;
 pub mod login;

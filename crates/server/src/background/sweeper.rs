@@ -23,6 +23,7 @@ pub(super) async fn run(state: AppState) {
                     crashed_writes = s.crashed_writes,
                     abandoned_uploads = s.abandoned_uploads,
                     snapshots_pruned = s.snapshots_pruned,
+                    accounts_purged = s.accounts_purged,
                     "sweep"
                 );
                 state.wake_jobs();
@@ -45,6 +46,8 @@ pub struct Swept {
     pub abandoned_uploads: u64,
     /// catalog snapshots past their retention deleted
     pub snapshots_pruned: u64,
+    /// deleted accounts purged (grace period over)
+    pub accounts_purged: u64,
 }
 
 /// One sweep.
@@ -70,6 +73,10 @@ pub async fn sweep_once(
             s.abandoned_uploads += 1;
         }
     }
+    s.accounts_purged = crate::accounts::deletion::purge_due(state).await?;
+    // Pages of rows deleted since the last round (purged assets' job rows,
+    // ended sessions) leave the write-ahead log.
+    c.shred_deleted_rows().await?;
     // The backup store being down must not stop the rest of the sweep.
     match crate::backup::retention::prune(state).await {
         Ok(n) => s.snapshots_pruned = n as u64,

@@ -21,6 +21,10 @@ pub struct BackupConfig {
     pub scrub_mib_per_sec: u64,
     /// Hours between two complete scrubs of the primary store.
     pub scrub_every_hours: u64,
+    /// Seconds between a purged blob's deletion from the primary store and
+    /// from the backup store of a deleted account (longer than any one
+    /// blob's replication, so a copy in flight cannot come back); 5–86400.
+    pub drop_delay_secs: u64,
 }
 
 impl Default for BackupConfig {
@@ -31,6 +35,7 @@ impl Default for BackupConfig {
             keep_days: 30,
             scrub_mib_per_sec: 16,
             scrub_every_hours: 24,
+            drop_delay_secs: 900,
         }
     }
 }
@@ -54,6 +59,9 @@ impl BackupConfig {
                 "backups.keep_all_hours",
                 "cannot be longer than backups.keep_days",
             ));
+        }
+        if !(5..=86_400).contains(&self.drop_delay_secs) {
+            return Err(invalid("backups.drop_delay_secs", "between 5 and 86400"));
         }
         if self.scrub_every_hours == 0 {
             return Err(invalid("backups.scrub_every_hours", "must be at least 1"));

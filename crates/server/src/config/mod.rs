@@ -5,7 +5,7 @@
 mod backups;
 mod firewall;
 mod perimeter;
-mod rights;
+pub mod rights;
 mod store;
 
 use std::net::SocketAddr;

@@ -66,6 +66,10 @@ error_codes! {
     /// Too many requests from this client or account in a short time; wait `Retry-After` seconds.
     RateLimited = "rate-limited", TOO_MANY_REQUESTS;
     // --- authentication and access
+    /// The typed confirmation of an account deletion is missing or wrong.
+    ConfirmationMismatch = "confirmation-mismatch", BAD_REQUEST;
+    /// The account's deletion was asked for already (an administrator can cancel it).
+    DeletionPending = "deletion-pending", CONFLICT;
     /// A privileged action could not be written to the audit trail first, so it was not done (it fails closed); retry later.
     AuditUnavailable = "audit-unavailable", SERVICE_UNAVAILABLE;
     /// Not signed in, or the session or token ended.

@@ -228,6 +228,8 @@ impl From<accounts::Error> for ApiError {
             E::BadQuota => ErrorCode::BadQuota,
             E::InvalidEnrolment => ErrorCode::InvalidEnrolment,
             E::AuditUnavailable => ErrorCode::AuditUnavailable,
+            E::ConfirmationMismatch => ErrorCode::ConfirmationMismatch,
+            E::DeletionPending => ErrorCode::DeletionPending,
             E::Catalog(_)
             | E::Vault(_)
             | E::Hash(_)

@@ -131,6 +131,11 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "POST",
+        "/api/v1/auth/account/delete",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "POST",
         "/api/v1/auth/mfa/totp",
         Gated(P::OwnAccount, Target::None),
     ),
@@ -168,6 +173,21 @@ pub const ROUTES: &[RouteSpec] = &[
         "PATCH",
         "/api/v1/admin/users/{id}",
         Gated(P::ManageUsers, Target::Account),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/users/{id}/deletion",
+        Gated(P::ManageUsers, Target::Account),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/admin/users/{id}/deletion",
+        Gated(P::ManageUsers, Target::Account),
+    ),
+    r(
+        "GET",
+        "/api/v1/admin/deletions",
+        Gated(P::ManageUsers, Target::None),
     ),
     r(
         "GET",

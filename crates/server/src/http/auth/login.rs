@@ -92,7 +92,7 @@ pub(crate) struct SignedIn {
     token: Option<String>,
 }
 
-fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+pub(super) fn session_cookie(token: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(&format!(
         "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
     ))

@@ -2,6 +2,7 @@
 //! the password, MFA enrolment, API tokens, invitations and sign-up. Thin
 //! adapters over `crate::accounts`.
 
+mod deletion;
 mod login;
 mod mfa;
 mod password;
@@ -18,6 +19,7 @@ pub(super) use sessions::Revoked;
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(login::router())
+        .merge(deletion::router())
         .merge(sessions::router())
         .merge(password::router())
         .merge(mfa::router())
