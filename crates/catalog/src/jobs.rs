@@ -36,17 +36,21 @@ pub enum JobKind {
     /// rewrite a blob of the primary store from its backup copy (found
     /// missing or damaged by a read or the scrubber)
     Repair,
+    /// prepare a library export (read every original once for its CRC-32,
+    /// write the metadata document; needs the key; long)
+    Export,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::Replicate,
         JobKind::DropPrimary,
         JobKind::DropBackup,
         JobKind::Media,
         JobKind::Transcode,
         JobKind::Repair,
+        JobKind::Export,
     ];
 
     /// Name stored in the database.
@@ -58,6 +62,7 @@ impl JobKind {
             JobKind::Media => "media",
             JobKind::Transcode => "transcode",
             JobKind::Repair => "repair",
+            JobKind::Export => "export",
         }
     }
 
@@ -224,7 +229,8 @@ mod tests {
             | JobKind::DropBackup
             | JobKind::Media
             | JobKind::Transcode
-            | JobKind::Repair => JobKind::ALL.contains(&k),
+            | JobKind::Repair
+            | JobKind::Export => JobKind::ALL.contains(&k),
         };
         for k in [
             JobKind::Replicate,
@@ -233,6 +239,7 @@ mod tests {
             JobKind::Media,
             JobKind::Transcode,
             JobKind::Repair,
+            JobKind::Export,
         ] {
             assert!(listed(k), "{k:?} missing from ALL");
         }

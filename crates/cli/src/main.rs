@@ -9,6 +9,7 @@
 mod audit;
 mod backup;
 mod client;
+mod export;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -87,6 +88,8 @@ enum Command {
     /// The audit trail: verify, checkpoint, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Download your whole library as one ZIP (resumes an interrupted download).
+    Export(export::ExportArgs),
 }
 
 fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
@@ -170,6 +173,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup(cmd) => backup::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Export(args) => export::run(args).await,
         Command::Status(args) => {
             let client = client::Client::new(&args)?;
             let status = client.status().await?;

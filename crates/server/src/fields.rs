@@ -32,11 +32,15 @@ pub enum Column {
     ApiTokenName,
     /// `audit_events.client`: "ip · user agent" (system key)
     AuditClient,
+    /// `export_entries.entry`: an archive entry's CRC-32, time and path
+    ExportEntry,
+    /// `exports.metadata_entry`: the metadata document's CRC-32, time and length
+    ExportMetadata,
 }
 
 impl Column {
     /// Every column (for tests).
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 13] = [
         Column::AssetFileName,
         Column::AssetCaption,
         Column::AssetMetadata,
@@ -48,6 +52,8 @@ impl Column {
         Column::SessionClient,
         Column::ApiTokenName,
         Column::AuditClient,
+        Column::ExportEntry,
+        Column::ExportMetadata,
     ];
 
     /// `(table, column)` as bound into the ciphertext. These names are part
@@ -65,6 +71,8 @@ impl Column {
             Column::SessionClient => ("sessions", "client"),
             Column::ApiTokenName => ("api_tokens", "name"),
             Column::AuditClient => ("audit_events", "client"),
+            Column::ExportEntry => ("export_entries", "entry"),
+            Column::ExportMetadata => ("exports", "metadata_entry"),
         }
     }
 

@@ -4,6 +4,8 @@
 //! Left out on purpose: `user_usage` and `asset_months` (kept by triggers:
 //! inserting the assets rebuilds them), `blob_intents` (writes in progress),
 //! `audit_lock` (one row the migration makes, only ever counted up),
+//! `exports` and `export_entries` (a few days' downloads, made again on
+//! request; their metadata blobs are not replicated),
 //! `uploads` and `upload_parts` (unfinished resumable uploads: their parts
 //! are never copied to the backup store; a client starts over), and the
 //! database-made timestamps of `vault_seal` and `keyring` (informational,

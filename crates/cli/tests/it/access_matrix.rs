@@ -110,6 +110,10 @@ fn every_route_for_every_role_against_another_users_data() {
     assert_eq!(st, 201, "{v}");
     let invite_id = v["id"].as_str().unwrap().to_string();
 
+    let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);
+    assert_eq!(st, 202, "{v}");
+    let victim_export = v["id"].as_str().unwrap().to_string();
+
     // Destructive-for-the-caller routes go last.
     let mut routes: Vec<_> = ROUTES.iter().collect();
     routes.sort_by_key(|r| {
@@ -129,6 +133,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnAsset => victim_asset.clone(),
             Target::OwnAlbum => victim_album.clone(),
             Target::OwnUpload => victim_upload.clone(),
+            Target::OwnExport => victim_export.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = !matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS");
@@ -170,6 +175,7 @@ fn every_route_for_every_role_against_another_users_data() {
                     | Target::OwnAsset
                     | Target::OwnAlbum
                     | Target::OwnUpload
+                    | Target::OwnExport
             ) {
                 assert_eq!(st, 404, "another user's object must look absent: {what}");
             } else {

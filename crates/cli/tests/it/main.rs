@@ -23,6 +23,7 @@ mod crash;
 mod deletion;
 mod durability;
 mod errors;
+mod export;
 mod firewall;
 mod formats;
 mod import;

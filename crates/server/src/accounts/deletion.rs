@@ -206,6 +206,9 @@ async fn purge(state: &AppState, id: &str) -> Result<()> {
         }
     }
     let uploads = c.purge_owner_uploads(id, now_ms()).await?;
+    for x in c.expired_exports(i64::MIN, Some(id)).await? {
+        c.delete_export(None, &x, now_ms()).await?;
+    }
     c.delete_user(id).await?;
     state.wake_jobs();
     if let Err(e) = c.shred_deleted_rows().await {

@@ -9,6 +9,7 @@
 //! never depend on `http` or axum, log a password, token, code or e-mail, or
 //! tell "exists but not yours" from "does not exist".
 
+pub mod access;
 pub mod admin;
 pub mod credentials;
 pub mod deletion;

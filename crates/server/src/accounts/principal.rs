@@ -63,6 +63,9 @@ pub enum TokenUse {
     Library,
     /// upload routes: `upload` or `full`
     Upload,
+    /// routes that read the whole library (exports): `read` or `full`,
+    /// whatever the method
+    Reading,
 }
 
 fn scope_allows(scope: TokenScope, use_: TokenUse, method: Verb) -> bool {
@@ -70,6 +73,7 @@ fn scope_allows(scope: TokenScope, use_: TokenUse, method: Verb) -> bool {
         TokenUse::Never => false,
         TokenUse::Identity => true,
         TokenUse::Upload => matches!(scope, TokenScope::Upload | TokenScope::Full),
+        TokenUse::Reading => matches!(scope, TokenScope::Read | TokenScope::Full),
         TokenUse::Library => {
             scope == TokenScope::Full || (scope == TokenScope::Read && method == Verb::Read)
         }
@@ -119,6 +123,8 @@ pub mod gate {
         OwnAccount => OwnAccount, setup: false, tokens: Never;
         /// Own library (API tokens by scope).
         OwnLibrary => OwnLibrary, setup: false, tokens: Library;
+        /// Exporting one's own library (API tokens with `read` or `full`).
+        Export => OwnLibrary, setup: false, tokens: Reading;
         /// Uploading into one's own library (API tokens with `upload` or `full`).
         Upload => OwnLibrary, setup: false, tokens: Upload;
         /// Account state and usage (support, admin).

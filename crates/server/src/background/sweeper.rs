@@ -24,6 +24,7 @@ pub(super) async fn run(state: AppState) {
                     abandoned_uploads = s.abandoned_uploads,
                     snapshots_pruned = s.snapshots_pruned,
                     accounts_purged = s.accounts_purged,
+                    exports_expired = s.exports_expired,
                     "sweep"
                 );
                 state.wake_jobs();
@@ -48,6 +49,8 @@ pub struct Swept {
     pub snapshots_pruned: u64,
     /// deleted accounts purged (grace period over)
     pub accounts_purged: u64,
+    /// exports past their time deleted
+    pub exports_expired: u64,
 }
 
 /// One sweep.
@@ -73,6 +76,7 @@ pub async fn sweep_once(
             s.abandoned_uploads += 1;
         }
     }
+    s.exports_expired = crate::library::export::sweep(state, None).await?;
     s.accounts_purged = crate::accounts::deletion::purge_due(state).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.

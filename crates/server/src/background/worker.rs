@@ -29,8 +29,8 @@ pub(super) const GENERAL: [JobKind; 5] = [
     JobKind::Media,
     JobKind::Repair,
 ];
-/// The transcode worker's kinds.
-pub(super) const TRANSCODE: [JobKind; 1] = [JobKind::Transcode];
+/// The long jobs' worker: transcoding and export preparation.
+pub(super) const TRANSCODE: [JobKind; 2] = [JobKind::Transcode, JobKind::Export];
 /// How often a long job renews its lease.
 const RENEW_EVERY: Duration = Duration::from_secs(60);
 
@@ -115,6 +115,25 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
             };
             tokio::select! {
                 r = media::transcode(state, &job.subject) => outcome(r),
+                () = renew => Err("lost the job's lease".into()),
+            }
+        }
+        JobKind::Export => {
+            let renew = async {
+                loop {
+                    tokio::time::sleep(RENEW_EVERY).await;
+                    let until = now_ms() + LEASE_MS;
+                    if !matches!(state.catalog().renew_job(job, until).await, Ok(true)) {
+                        return;
+                    }
+                }
+            };
+            tokio::select! {
+                r = crate::library::export::prepare(state, &job.subject) => match r {
+                    Ok(crate::library::export::Outcome::Done) => Ok(Ran::Done),
+                    Ok(crate::library::export::Outcome::NeedsKey) => Ok(Ran::NeedsKey),
+                    Err(e) => Err(e.to_string()),
+                },
                 () = renew => Err("lost the job's lease".into()),
             }
         }

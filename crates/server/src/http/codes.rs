@@ -70,6 +70,10 @@ error_codes! {
     ConfirmationMismatch = "confirmation-mismatch", BAD_REQUEST;
     /// The account's deletion was asked for already (an administrator can cancel it).
     DeletionPending = "deletion-pending", CONFLICT;
+    /// An export of the library is being prepared already.
+    ExportInProgress = "export-in-progress", CONFLICT;
+    /// The export is still being prepared (or failed): see its `state`.
+    ExportNotReady = "export-not-ready", CONFLICT;
     /// A privileged action could not be written to the audit trail first, so it was not done (it fails closed); retry later.
     AuditUnavailable = "audit-unavailable", SERVICE_UNAVAILABLE;
     /// Not signed in, or the session or token ended.

@@ -185,6 +185,8 @@ impl From<library::Error> for ApiError {
             E::OffsetMismatch => ErrorCode::OffsetMismatch,
             E::Busy => ErrorCode::Busy,
             E::LengthExceeded => ErrorCode::UploadLengthExceeded,
+            E::ExportInProgress => ErrorCode::ExportInProgress,
+            E::NotReady => ErrorCode::ExportNotReady,
             E::Catalog(_) | E::Store(_) | E::Vault(_) | E::Task(_) | E::Corrupt(_) => {
                 return ApiError::internal(&e);
             }

@@ -36,55 +36,54 @@ pub fn not_modified_response(etag: &str) -> Response {
     (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.to_string())]).into_response()
 }
 
-/// Answers a request for `file` with the whole file or the range asked for.
-pub async fn serve(
-    state: &AppState,
+/// What to answer a request for a representation of `len` bytes with
+/// validator `etag`: the span to send and its status, or a finished answer
+/// (304 for a matching `If-None-Match`, 416 for a range outside it). An
+/// `If-Range` naming another validator gets the whole representation.
+pub fn decide(
     headers: &HeaderMap,
-    file: &Readable,
-    how: Presentation<'_>,
-) -> Result<Response, ApiError> {
-    let (len, etag) = (file.len, file.etag.as_str());
+    len: u64,
+    etag: &str,
+) -> Result<(StatusCode, std::ops::Range<u64>, bool), Box<Response>> {
     if not_modified(headers, etag) {
-        return Ok(not_modified_response(etag));
+        return Err(Box::new(not_modified_response(etag)));
     }
     let if_range_ok = headers
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.trim() == etag);
-    let range = match headers
+    match headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .filter(|_| if_range_ok)
         .map_or(RangeRequest::Whole, |v| parse_range(v, len))
     {
-        RangeRequest::Whole => None,
-        RangeRequest::Part(r) => Some(r),
-        RangeRequest::Unsatisfiable => {
-            return Ok((
+        RangeRequest::Whole => Ok((StatusCode::OK, 0..len, false)),
+        RangeRequest::Part(r) => Ok((StatusCode::PARTIAL_CONTENT, r, true)),
+        RangeRequest::Unsatisfiable => Err(Box::new(
+            (
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 [(header::CONTENT_RANGE, format!("bytes */{len}"))],
             )
-                .into_response());
-        }
-    };
-    let (status, span) = match &range {
-        Some(r) => (StatusCode::PARTIAL_CONTENT, r.clone()),
-        None => (StatusCode::OK, 0..len),
-    };
-    // Size and header are read once; each window then fetches only its segments.
-    let opened = file.open(state).await?;
-    let stream = file.stream(state, opened, span.clone()).map(|r| {
-        r.map_err(|e| {
-            tracing::error!(error = %e, "blob stream failed; aborting the response");
-            std::io::Error::other("blob read failed")
-        })
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    *resp.status_mut() = status;
+                .into_response(),
+        )),
+    }
+}
+
+/// The answer's headers for `span` of a representation of `len` bytes.
+pub fn describe(
+    resp: &mut Response,
+    mime: &str,
+    len: u64,
+    span: &std::ops::Range<u64>,
+    partial: bool,
+    etag: &str,
+    how: Presentation<'_>,
+) -> Result<(), ApiError> {
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&file.mime).or_internal()?,
+        HeaderValue::from_str(mime).or_internal()?,
     );
     h.insert(
         header::CONTENT_LENGTH,
@@ -99,12 +98,38 @@ pub async fn serve(
     if let Some(d) = how.disposition {
         h.insert(header::CONTENT_DISPOSITION, d.clone());
     }
-    if let Some(r) = &range {
+    if partial {
         h.insert(
             header::CONTENT_RANGE,
-            HeaderValue::from_str(&format!("bytes {}-{}/{len}", r.start, r.end - 1))
+            HeaderValue::from_str(&format!("bytes {}-{}/{len}", span.start, span.end - 1))
                 .or_internal()?,
         );
     }
+    Ok(())
+}
+
+/// Answers a request for `file` with the whole file or the range asked for.
+pub async fn serve(
+    state: &AppState,
+    headers: &HeaderMap,
+    file: &Readable,
+    how: Presentation<'_>,
+) -> Result<Response, ApiError> {
+    let (len, etag) = (file.len, file.etag.as_str());
+    let (status, span, partial) = match decide(headers, len, etag) {
+        Ok(d) => d,
+        Err(done) => return Ok(*done),
+    };
+    // Size and header are read once; each window then fetches only its segments.
+    let opened = file.open(state).await?;
+    let stream = file.stream(state, opened, span.clone()).map(|r| {
+        r.map_err(|e| {
+            tracing::error!(error = %e, "blob stream failed; aborting the response");
+            std::io::Error::other("blob read failed")
+        })
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = status;
+    describe(&mut resp, &file.mime, len, &span, partial, etag, how)?;
     Ok(resp)
 }

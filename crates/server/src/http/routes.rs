@@ -24,6 +24,8 @@ pub enum Target {
     OwnAlbum,
     /// one of the caller's own resumable uploads (another user's id must give 404)
     OwnUpload,
+    /// one of the caller's own exports (another user's id must give 404)
+    OwnExport,
 }
 
 /// Who may call a route.
@@ -132,6 +134,16 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "POST",
         "/api/v1/auth/account/delete",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/auth/account/data",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/auth/security-events",
         Gated(P::OwnAccount, Target::None),
     ),
     r(
@@ -275,6 +287,27 @@ pub const ROUTES: &[RouteSpec] = &[
         "GET",
         "/api/v1/assets/{id}/playback",
         Gated(P::OwnLibrary, Target::OwnAsset),
+    ),
+    r("GET", "/api/v1/exports", Gated(P::OwnLibrary, Target::None)),
+    r(
+        "POST",
+        "/api/v1/exports",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/exports/{id}",
+        Gated(P::OwnLibrary, Target::OwnExport),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/exports/{id}",
+        Gated(P::OwnLibrary, Target::OwnExport),
+    ),
+    r(
+        "GET",
+        "/api/v1/exports/{id}/archive",
+        Gated(P::OwnLibrary, Target::OwnExport),
     ),
     // ids in the query: another user's id answers 404 (tests/it/library.rs)
     r(

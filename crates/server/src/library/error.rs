@@ -69,6 +69,12 @@ pub enum Error {
     /// Another request holds the resumable upload.
     #[error("another request is writing this upload; ask HEAD for the offset and retry shortly")]
     Busy,
+    /// An export of this library is being prepared already.
+    #[error("an export of your library is being prepared; wait until it is ready")]
+    ExportInProgress,
+    /// The export is not ready (still preparing, or failed).
+    #[error("this export is not ready to download yet")]
+    NotReady,
     /// More bytes than the resumable upload's declared length.
     #[error("more bytes than Upload-Length; the bytes up to it were kept")]
     LengthExceeded,

@@ -14,6 +14,7 @@ pub mod albums;
 pub mod archive;
 pub mod assets;
 mod error;
+pub mod export;
 pub mod files;
 pub mod ingest;
 pub mod lease;

@@ -2,6 +2,7 @@
 //! the password, MFA enrolment, API tokens, invitations and sign-up. Thin
 //! adapters over `crate::accounts`.
 
+mod access;
 mod deletion;
 mod login;
 mod mfa;
@@ -20,6 +21,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(login::router())
         .merge(deletion::router())
+        .merge(access::router())
         .merge(sessions::router())
         .merge(password::router())
         .merge(mfa::router())

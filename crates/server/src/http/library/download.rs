@@ -108,7 +108,7 @@ pub(crate) async fn preview(
 
 /// `Content-Disposition: attachment` with an ASCII fallback name and the
 /// UTF-8 one (RFC 6266).
-fn content_disposition(name: Option<&str>) -> HeaderValue {
+pub(super) fn content_disposition(name: Option<&str>) -> HeaderValue {
     let name = name.unwrap_or("original");
     let ascii: String = name
         .chars()

@@ -6,6 +6,7 @@
 mod albums;
 mod assets;
 mod download;
+mod export;
 mod timeline;
 mod tus;
 mod upload;
@@ -36,6 +37,7 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
         .merge(timeline::json_router())
         .merge(assets::json_router())
         .merge(albums::json_router())
+        .merge(export::json_router())
 }
 
 /// Routes that stream bodies (uploads count their own limit) or answers.
@@ -44,4 +46,5 @@ pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
         .merge(upload::streaming_router())
         .merge(tus::streaming_router())
         .merge(download::streaming_router())
+        .merge(export::streaming_router())
 }
