@@ -167,13 +167,14 @@ impl Catalog {
     pub async fn delete_export(&self, owner: Option<&str>, id: &str, now_ms: i64) -> Result<bool> {
         let r: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
-            let blob: Option<(Option<String>,)> = sqlx::query_as("SELECT metadata_blob FROM exports WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)")
+            // A write first: SQLite takes the write lock at once (a read
+            // first could meet another writer's commit and fail).
+            let blob: Option<(Option<String>,)> = sqlx::query_as("DELETE FROM exports WHERE id = $1 AND ($2 IS NULL OR owner_id = $2) RETURNING metadata_blob")
                 .bind(id).bind(owner).fetch_optional(&mut *tx).await?;
             let Some((blob,)) = blob else {
                 tx.rollback().await?;
                 return Ok(false);
             };
-            sqlx::query("DELETE FROM exports WHERE id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query(jobs::CANCEL).bind(JobKind::Export.as_str()).bind(id).execute(&mut *tx).await?;
             if let Some(b) = blob {
                 sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::DropPrimary.as_str())

@@ -36,11 +36,21 @@ pub enum Column {
     ExportEntry,
     /// `exports.metadata_entry`: the metadata document's CRC-32, time and length
     ExportMetadata,
+    /// `incidents.details`: an incident's description as JSON (system key)
+    IncidentDetails,
+    /// `incident_events.note` (system key)
+    IncidentNote,
+    /// `incident_messages.recipient` (system key)
+    IncidentRecipient,
+    /// `incident_messages.subject` (system key)
+    IncidentSubject,
+    /// `incident_messages.body` (system key)
+    IncidentBody,
 }
 
 impl Column {
     /// Every column (for tests).
-    pub const ALL: [Column; 13] = [
+    pub const ALL: [Column; 18] = [
         Column::AssetFileName,
         Column::AssetCaption,
         Column::AssetMetadata,
@@ -54,6 +64,11 @@ impl Column {
         Column::AuditClient,
         Column::ExportEntry,
         Column::ExportMetadata,
+        Column::IncidentDetails,
+        Column::IncidentNote,
+        Column::IncidentRecipient,
+        Column::IncidentSubject,
+        Column::IncidentBody,
     ];
 
     /// `(table, column)` as bound into the ciphertext. These names are part
@@ -73,6 +88,11 @@ impl Column {
             Column::AuditClient => ("audit_events", "client"),
             Column::ExportEntry => ("export_entries", "entry"),
             Column::ExportMetadata => ("exports", "metadata_entry"),
+            Column::IncidentDetails => ("incidents", "details"),
+            Column::IncidentNote => ("incident_events", "note"),
+            Column::IncidentRecipient => ("incident_messages", "recipient"),
+            Column::IncidentSubject => ("incident_messages", "subject"),
+            Column::IncidentBody => ("incident_messages", "body"),
         }
     }
 

@@ -24,6 +24,9 @@ pub enum KeyStateError {
     /// Not initialized yet.
     #[error("the server is not initialized")]
     NotInitialized,
+    /// Sealed: no key to work with.
+    #[error("the server is sealed")]
+    Sealed,
 }
 
 /// Why a user's key is not available.
@@ -207,6 +210,24 @@ impl KeyVault {
             catalog.record_key_usage(u.version, u.encryptions).await?;
         }
         Ok(())
+    }
+
+    /// Rotates the keyring: a new version is stored in the catalog first,
+    /// then becomes the active one (new data is encrypted under it; older
+    /// versions stay readable). Returns the new version.
+    pub async fn rotate(&self, catalog: &Catalog) -> Result<u32, KeyStateError> {
+        let next = match &*self.lock_state() {
+            State::Unsealed { _root, keyring } => keyring.next_version(_root)?,
+            State::Sealed(_) => return Err(KeyStateError::Sealed),
+        };
+        catalog
+            .add_keyring_version(next.version(), &next.to_bytes())
+            .await?;
+        match &mut *self.lock_state() {
+            State::Unsealed { _root, keyring } => keyring.adopt(_root, &next)?,
+            State::Sealed(_) => return Err(KeyStateError::Sealed),
+        }
+        Ok(next.version())
     }
 
     /// Wipes the keys from memory.

@@ -23,6 +23,10 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     ("background", &["crate::http", "axum", "tower_http"]),
     (
+        "incidents",
+        &["crate::http", "axum", "crate::background", "tower_http"],
+    ),
+    (
         "audit",
         &["crate::http", "axum", "crate::background", "tower_http"],
     ),

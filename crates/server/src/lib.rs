@@ -25,6 +25,7 @@ pub mod connections;
 pub mod fields;
 pub mod firewall;
 pub mod http;
+pub mod incidents;
 mod keystate;
 #[cfg(test)]
 mod layers;
@@ -219,6 +220,17 @@ async fn initialize_with(
         admin_password,
         audit_public_key,
     })
+}
+
+/// Seals now: a last audit checkpoint, the key usage counts and a catalog
+/// snapshot are written while the keys are there, then the keys leave memory.
+pub async fn seal_now(state: &AppState) {
+    audit::checkpoint::tick(state).await;
+    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
+        tracing::warn!(error = %e, "could not persist key usage before sealing");
+    }
+    backup::snapshot::take_if_unsealed(state, "seal").await;
+    state.keys().seal();
 }
 
 /// Opens everything the service needs. If the catalog is empty it is

@@ -283,6 +283,40 @@ impl Keyring {
         self.add_version(root, next)
     }
 
+    /// A new version's key, wrapped by the root key, **without** adding it:
+    /// store it first, then [`Keyring::adopt`] it, so that nothing is ever
+    /// encrypted under a version the catalog does not hold.
+    pub fn next_version(&self, root: &RootKey) -> Result<WrappedKeyringKey> {
+        let version = self
+            .active
+            .checked_add(1)
+            .ok_or(VaultError::InvalidFormat("keyring version overflow"))?;
+        let base = LockedKey::random()?;
+        let wrapped = wrap_key(
+            root.secret(),
+            &WrappedKeyringKey::aad(version),
+            base.expose(),
+        )?;
+        Ok(WrappedKeyringKey { version, wrapped })
+    }
+
+    /// Adds a stored version made by [`Keyring::next_version`] and makes it
+    /// active (it must be the next one).
+    pub fn adopt(&mut self, root: &RootKey, w: &WrappedKeyringKey) -> Result<()> {
+        if Some(w.version) != self.active.checked_add(1) {
+            return Err(VaultError::InvalidFormat("not the next keyring version"));
+        }
+        let base = unwrap_key(
+            root.secret(),
+            &WrappedKeyringKey::aad(w.version),
+            &w.wrapped,
+        )?;
+        self.entries
+            .insert(w.version, Entry::derive(w.version, base)?);
+        self.active = w.version;
+        Ok(())
+    }
+
     /// Replaces the usage limits (operators may lower them).
     pub fn set_limits(&mut self, limits: UsageLimits) {
         self.limits = limits;

@@ -79,7 +79,8 @@ impl Catalog {
     /// Drops every unfinished upload of `owner`, queueing its part blobs'
     /// deletion (parts never reach the backup store). Returns how many.
     pub async fn purge_owner_uploads(&self, owner: &str, now_ms: i64) -> Result<u64> {
-        let parts = "SELECT p.blob_name FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.owner_id = $1";
+        // A write first (SQLite: the write lock at once).
+        let parts = "DELETE FROM upload_parts WHERE upload_id IN (SELECT id FROM uploads WHERE owner_id = $1) RETURNING blob_name";
         let r: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin().await?;
             let blobs: Vec<(String,)> = sqlx::query_as(parts).bind(owner).fetch_all(&mut *tx).await?;

@@ -192,6 +192,7 @@ async fn populated(c: &Catalog) {
     .await
     .expect("checkpoint");
     assert_eq!(c.audit_checkpoints().await.expect("checkpoints").len(), 1);
+    incidents(c).await;
     c.append_audit_pending(&pixelunion_catalog::AuditRow {
         seq: 0,
         at: 10,
@@ -373,4 +374,61 @@ async fn snapshots_round_trip_between_backends() {
         empty.finish().await;
     }
     source.finish().await;
+}
+
+/// The incident register's rows (each table gets one to carry).
+async fn incidents(c: &Catalog) {
+    use pixelunion_catalog::{IncidentMessageRow, IncidentRow};
+    let mut r = IncidentRow {
+        id: "inc1".into(),
+        severity: "high".into(),
+        status: "open".into(),
+        details: b"ct-details".to_vec(),
+        detected_at: 10,
+        confirmed_at: None,
+        notified_at: None,
+        reminders: 0,
+        created_by: "u1".into(),
+        created_at: 11,
+        updated_at: 11,
+    };
+    c.create_incident(&r).await.expect("incident");
+    assert!(c.unnotified_breaches().await.expect("breaches").is_empty());
+    r.confirmed_at = Some(20);
+    r.status = "contained".into();
+    assert!(c.update_incident(&r).await.expect("update"));
+    assert_eq!(c.unnotified_breaches().await.expect("breaches").len(), 1);
+    assert_eq!(c.incident("inc1").await.expect("get").expect("some"), r);
+    c.add_incident_event("inc1", 12, Some("u1"), "opened", None)
+        .await
+        .expect("event");
+    c.add_incident_event("inc1", 13, None, "note", Some(b"ct-note"))
+        .await
+        .expect("event");
+    let ev = c.incident_events("inc1").await.expect("events");
+    assert_eq!(ev.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    c.add_incident_affected("inc1", &["u2".into(), "u2".into()])
+        .await
+        .expect("affected");
+    assert_eq!(c.incident_affected("inc1").await.expect("affected"), ["u2"]);
+    c.add_incident_message(
+        "inc1",
+        &IncidentMessageRow {
+            id: "m1".into(),
+            audience: "users".into(),
+            recipient: b"ct-to".to_vec(),
+            subject: b"ct-subject".to_vec(),
+            body: b"ct-body".to_vec(),
+            state: "not-configured".into(),
+            detail: None,
+            at: 14,
+        },
+    )
+    .await
+    .expect("message");
+    assert_eq!(
+        c.incident_messages("inc1").await.expect("messages").len(),
+        1
+    );
+    assert_eq!(c.incidents().await.expect("list").len(), 1);
 }

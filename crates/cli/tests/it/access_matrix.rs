@@ -110,6 +110,19 @@ fn every_route_for_every_role_against_another_users_data() {
     assert_eq!(st, 201, "{v}");
     let invite_id = v["id"].as_str().unwrap().to_string();
 
+    let security = &sessions
+        .iter()
+        .find(|(r, _)| *r == Role::Security)
+        .unwrap()
+        .1;
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/incidents",
+        Some(security),
+        Some(json!({"severity": "low", "title": "matrix"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let incident = v["id"].as_str().unwrap().to_string();
     let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);
     assert_eq!(st, 202, "{v}");
     let victim_export = v["id"].as_str().unwrap().to_string();
@@ -134,6 +147,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnAlbum => victim_album.clone(),
             Target::OwnUpload => victim_upload.clone(),
             Target::OwnExport => victim_export.clone(),
+            Target::Incident => incident.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = !matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS");

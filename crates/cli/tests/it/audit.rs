@@ -205,34 +205,6 @@ fn verify_detects_every_kind_of_tampering() {
     );
 }
 
-/// Signs in and enrols TOTP (a privileged role needs it); the session token.
-fn enrol_totp(s: &Server, email: &str, password: &str) -> String {
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": password, "bearer": true})),
-    );
-    assert_eq!(st, 200, "{v}");
-    let t = v["token"].as_str().unwrap().to_string();
-    let (_, v) = s.api(
-        "POST",
-        "/api/v1/auth/mfa/totp",
-        Some(&t),
-        Some(json!({"password": password})),
-    );
-    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
-    let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/auth/mfa/totp/confirm",
-        Some(&t),
-        Some(json!({"enrolment": v["enrolment"], "code": code})),
-    );
-    assert_eq!(st, 200, "{v}");
-    t
-}
-
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -251,14 +223,6 @@ fn clients_are_encrypted_sealed_events_are_chained_and_privileged_actions_fail_c
         .find_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
         .unwrap();
     let admin = first_admin(&s);
-    let (officer_id, _) = new_user(&s, &admin, "officer@example.org");
-    let (st, v) = s.api(
-        "PATCH",
-        &format!("/api/v1/admin/users/{officer_id}"),
-        Some(&admin),
-        Some(json!({"role": "security"})),
-    );
-    assert_eq!(st, 200, "{v}");
     let (ann_id, _) = new_user(&s, &admin, "ann@example.org");
 
     // A sign-in with a recognisable agent: stored encrypted, exported in clear.
@@ -269,7 +233,7 @@ fn clients_are_encrypted_sealed_events_are_chained_and_privileged_actions_fail_c
         .json(&json!({"email": "ann@example.org", "password": "a very long library passphrase", "bearer": true}))
         .send();
     assert_eq!(r.status, 200);
-    let officer = enrol_totp(&s, "officer@example.org", "a very long library passphrase");
+    let (_, officer, _) = security_officer(&s, &admin, "officer@example.org");
 
     // Events raised while sealed wait, then join the chain at unseal.
     assert!(s.cli(&data, "seal", "").status.success());

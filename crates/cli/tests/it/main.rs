@@ -27,6 +27,7 @@ mod export;
 mod firewall;
 mod formats;
 mod import;
+mod incidents;
 mod library;
 mod lifecycle;
 mod media;

@@ -137,6 +137,8 @@ pub mod gate {
         OperateSystem => OperateSystem, setup: false, tokens: Never;
         /// Audit trail (security).
         ReadAudit => ReadAudit, setup: false, tokens: Never;
+        /// Incident register (security).
+        ManageIncidents => ManageIncidents, setup: false, tokens: Never;
     }
 }
 

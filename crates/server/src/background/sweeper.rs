@@ -25,6 +25,7 @@ pub(super) async fn run(state: AppState) {
                     snapshots_pruned = s.snapshots_pruned,
                     accounts_purged = s.accounts_purged,
                     exports_expired = s.exports_expired,
+                    breach_reminders = s.breach_reminders,
                     "sweep"
                 );
                 state.wake_jobs();
@@ -51,6 +52,8 @@ pub struct Swept {
     pub accounts_purged: u64,
     /// exports past their time deleted
     pub exports_expired: u64,
+    /// confirmed breaches whose security officers were reminded
+    pub breach_reminders: u64,
 }
 
 /// One sweep.
@@ -78,6 +81,7 @@ pub async fn sweep_once(
     }
     s.exports_expired = crate::library::export::sweep(state, None).await?;
     s.accounts_purged = crate::accounts::deletion::purge_due(state).await?;
+    s.breach_reminders = crate::incidents::notify::reminders(state).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.
     c.shred_deleted_rows().await?;

@@ -74,6 +74,10 @@ error_codes! {
     ExportInProgress = "export-in-progress", CONFLICT;
     /// The export is still being prepared (or failed): see its `state`.
     ExportNotReady = "export-not-ready", CONFLICT;
+    /// An incident field does not fit (the message says which).
+    InvalidIncident = "invalid-incident", BAD_REQUEST;
+    /// A notification with no one to send it to (record affected accounts or configure authority/partner addresses).
+    NoRecipients = "no-recipients", BAD_REQUEST;
     /// A privileged action could not be written to the audit trail first, so it was not done (it fails closed); retry later.
     AuditUnavailable = "audit-unavailable", SERVICE_UNAVAILABLE;
     /// Not signed in, or the session or token ended.

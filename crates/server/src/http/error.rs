@@ -264,6 +264,21 @@ impl From<crate::backup::Error> for ApiError {
     }
 }
 
+impl From<crate::incidents::Error> for ApiError {
+    fn from(e: crate::incidents::Error) -> Self {
+        use crate::incidents::Error as E;
+        match &e {
+            E::Sealed => ApiError::sealed(),
+            E::NotFound => ApiError::not_found(),
+            E::Invalid(_) => ApiError::new(ErrorCode::InvalidIncident, e.to_string()),
+            E::NoRecipients => ApiError::new(ErrorCode::NoRecipients, e.to_string()),
+            E::AuditUnavailable => ApiError::new(ErrorCode::AuditUnavailable, e.to_string()),
+            E::Keys(crate::keystate::KeyStateError::Sealed) => ApiError::sealed(),
+            E::Catalog(_) | E::Vault(_) | E::Keys(_) => ApiError::internal(&e),
+        }
+    }
+}
+
 impl From<crate::audit::Error> for ApiError {
     fn from(e: crate::audit::Error) -> Self {
         match e {

@@ -18,6 +18,7 @@ mod drain;
 pub mod error;
 pub mod extract;
 pub mod headers;
+mod incidents;
 pub(crate) mod inspect;
 pub(crate) mod library;
 mod origin;
@@ -94,6 +95,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(auth::router())
         .merge(admin::router())
         .merge(audit::router())
+        .merge(incidents::router())
         .merge(library::json_router())
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     let data = OpenApiRouter::new()

@@ -26,6 +26,8 @@ pub enum Target {
     OwnUpload,
     /// one of the caller's own exports (another user's id must give 404)
     OwnExport,
+    /// an incident (security role)
+    Incident,
 }
 
 /// Who may call a route.
@@ -70,6 +72,7 @@ pub fn is_operator_path(path: &str) -> bool {
     under("/admin")
         || under("/api/v1/admin")
         || under("/api/v1/audit")
+        || under("/api/v1/incidents")
         || (under("/api/v1/sys") && path != "/api/v1/sys/status")
 }
 
@@ -235,6 +238,51 @@ pub const ROUTES: &[RouteSpec] = &[
         "GET",
         "/api/v1/audit/export",
         Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/incidents",
+        Gated(P::ManageIncidents, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents",
+        Gated(P::ManageIncidents, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "PATCH",
+        "/api/v1/incidents/{id}",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/breach",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/affected",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/containment",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}/notifications",
+        Gated(P::ManageIncidents, Target::Incident),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/notifications",
+        Gated(P::ManageIncidents, Target::Incident),
     ),
     r("GET", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
     r("POST", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),

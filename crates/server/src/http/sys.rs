@@ -227,12 +227,7 @@ pub(super) async fn seal(
         LoopbackOrOperator::admit(&state, &parts).await?.0
     };
     crate::accounts::audit(&state, actor.as_deref(), "sys.seal", None, "success").await;
-    crate::audit::checkpoint::tick(&state).await;
-    if let Err(e) = state.keys().persist_usage(state.catalog()).await {
-        tracing::warn!(error = %e, "could not persist key usage before sealing");
-    }
-    crate::backup::snapshot::take_if_unsealed(&state, "seal").await;
-    state.keys().seal();
+    crate::seal_now(&state).await;
     tracing::info!(peer = %peer.ip(), "server sealed");
     Ok(Json(status_of(&state)))
 }

@@ -278,3 +278,47 @@ pub fn backup_status(s: &Server) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("status JSON")
 }
+
+/// A security officer: a new account given the `security` role by `admin`,
+/// signed in with TOTP enrolled; returns `(user id, session token, recovery codes)`.
+pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String, Vec<String>) {
+    let (id, _) = new_user(s, admin, email);
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{id}"),
+        Some(admin),
+        Some(json!({"role": "security"})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let password = "a very long library passphrase";
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": password, "bearer": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let t = v["token"].as_str().unwrap().to_string();
+    let (_, v) = s.api(
+        "POST",
+        "/api/v1/auth/mfa/totp",
+        Some(&t),
+        Some(json!({"password": password})),
+    );
+    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
+    let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&t),
+        Some(json!({"enrolment": v["enrolment"], "code": code})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let codes = v["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (id, t, codes)
+}
