@@ -301,13 +301,17 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
 
     // Wait until every blob has been replicated to the backup store.
     // Blobs only: the backup store also gets the catalog snapshot taken at
-    // shutdown (`snapshots/`), which the canary scan below covers too.
+    // shutdown (`snapshots/`) and the audit checkpoints (`audit/checkpoints/`),
+    // which the canary scan below covers too.
     let count = |store: &str| {
         let d = data.join("blobs").join(store);
         if d.exists() {
             files_under(&d)
                 .iter()
-                .filter(|p| !p.to_string_lossy().contains("/snapshots/"))
+                .filter(|p| {
+                    let p = p.to_string_lossy();
+                    !p.contains("/snapshots/") && !p.contains("/audit/checkpoints/")
+                })
                 .count()
         } else {
             0
