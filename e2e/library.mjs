@@ -110,6 +110,100 @@ const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
+if (MODE === 'rights') {
+  // Data rights and incidents, with sessions the harness made through the
+  // API (PU_USER_TOKEN, PU_ADMIN_TOKEN, PU_SECURITY_TOKEN): the export and
+  // its download, the access report, the security activity, deleting one's
+  // own account, an administrator stopping the deletion, and an incident
+  // from its opening to its notifications.
+  const as = async (token) => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
+    await ctx.addCookies([{ name: '__Host-pixelunion', value: token, url: `${URL}/`, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    return [ctx, p];
+  };
+  const shotOf = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  try {
+    // 1. The user: export, access report, security activity.
+    const [uctx, u] = await as(env('PU_USER_TOKEN'));
+    await u.goto(`${URL}/settings`);
+    await u.waitForSelector('#security-events li');
+    check((await u.textContent('#security-events')).includes('Signed in'), 'the security activity lists the sign-in');
+    check((await u.textContent('#dpo')).includes('Data Protection Officer'), 'the DPO contact is shown');
+    await u.click('#export-start');
+    const link = await u.waitForSelector('#export-list a:has-text("Download")', { timeout: 60000 });
+    const [dl] = await Promise.all([u.waitForEvent('download'), link.click()]);
+    const zip = readFileSync(await dl.path());
+    check(zip.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) && zip.length > 1000, `the export downloads as a ZIP (${zip.length} bytes)`);
+    check(zip.includes(Buffer.from('metadata.json')), 'with its metadata.json');
+    const [report] = await Promise.all([u.waitForEvent('download'), u.click('#access-report')]);
+    const data = JSON.parse(readFileSync(await report.path(), 'utf8'));
+    check(data.format === 'pixelunion-access-v1' && data.profile.email === env('PU_USER_EMAIL'), 'the access report downloads as JSON');
+    await shotOf(u, '22-settings-data');
+    // 2. Deleting one's own account.
+    await u.fill('#del-password', env('PU_USER_PASSWORD'));
+    await u.fill('#del-confirm', 'delete my acount');
+    await u.click('#delete-form button[type=submit]');
+    await u.waitForFunction(() => document.querySelector('#delete-form .error').textContent.includes('to confirm'));
+    check(u.url().endsWith('/settings'), 'a mistyped confirmation deletes nothing');
+    await u.fill('#del-confirm', 'delete my account');
+    await Promise.all([u.waitForURL(/\/login\?deleted=1/), u.click('#delete-form button[type=submit]')]);
+    check((await u.textContent('#login-error')).includes('closed'), 'the account is closed and the page says so');
+    await uctx.close();
+
+    // 3. The administrator stops the deletion.
+    const [actx, a] = await as(env('PU_ADMIN_TOKEN'));
+    await a.goto(`${URL}/admin`);
+    await a.waitForSelector('#deletions li button');
+    check((await a.textContent('#deletions')).includes(env('PU_USER_EMAIL')), 'the pending deletion is listed');
+    await shotOf(a, '23-admin-deletions');
+    await a.click('#deletions li button');
+    await a.waitForFunction(() => document.querySelector('#deletions').textContent.includes('None pending'));
+    check(true, 'the deletion was stopped');
+    await actx.close();
+
+    // 4. The security officer: an incident from opening to notification.
+    const [sctx, sp] = await as(env('PU_SECURITY_TOKEN'));
+    sp.on('dialog', (d) => d.accept(d.type() === 'prompt' ? '127.0.0.0/8' : undefined));
+    await sp.goto(`${URL}/admin`);
+    await sp.waitForSelector('#incident-form');
+    await sp.fill('#inc-title', 'Leaked proxy log');
+    await sp.fill('#inc-summary', "Cookies and probes like ' OR 1=1 -- were in a proxy log.");
+    await sp.click('#incident-form button[type=submit]');
+    await sp.waitForFunction(() => document.querySelector('#incident-title').textContent === 'Leaked proxy log');
+    await sp.click('#inc-breach');
+    await sp.waitForFunction(() => document.querySelector('#incident-facts').textContent.includes('left to notify'));
+    await sp.waitForFunction(() => document.querySelector('#breach-clocks').textContent.includes('left to notify'));
+    check(true, 'the 72-hour clock shows on the incident and above the register');
+    await sp.fill('#br-nature', 'Session cookies were written to a proxy log.');
+    await sp.fill('#br-categories', 'session identifiers, IP addresses');
+    await sp.fill('#br-records', '3');
+    await sp.fill('#br-consequences', 'Someone could have signed in as you.');
+    await sp.fill('#br-measures', 'Sessions ended, tokens revoked.');
+    await sp.click('#breach-form button[type=submit]');
+    await sp.waitForFunction(() => !document.querySelector('#inc-draft').textContent.includes('Still missing'));
+    await sp.click('#inc-affected');
+    await sp.waitForFunction(() => /Affected accounts recorded[^]*[1-9]/.test(document.querySelector('#incident-facts').textContent));
+    await sp.click('#inc-revoke');
+    await sp.waitForFunction(() => document.querySelector('#inc-timeline').textContent.includes('API tokens revoked'));
+    check(true, 'containment is on the timeline');
+    check((await sp.textContent('#inc-draft')).includes('Session cookies were written'), 'the draft carries the breach facts');
+    await sp.click('#inc-notify');
+    await sp.waitForSelector('#inc-messages li');
+    const msgs = await sp.textContent('#inc-messages');
+    check(msgs.includes('not-configured') && msgs.includes('users'), 'every message is recorded (no e-mail server here: not sent, and it says so)');
+    check((await sp.textContent('#inc-timeline')).includes('NOT SENT'), 'the timeline says nothing was sent');
+    await shotOf(sp, '24-incident');
+    await sctx.close();
+    check(pageErrors.length === 0, `no script errors ${pageErrors.join(' | ')}`);
+    console.log('all checks passed');
+  } finally {
+    await browser.close();
+  }
+  process.exit(0);
+}
+
 if (MODE === 'locked') {
   // A restarted (sealed) server: the locked page, not an error; it reloads
   // by itself once an operator unseals (the harness does, after a moment).

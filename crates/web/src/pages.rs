@@ -470,9 +470,43 @@ pub fn settings(who: Viewer<'_>) -> Markup {
                     progress #usage-bar max="100" value="0" hidden aria-label="Share of your storage quota used" {}
                 }
             }
-            section.card {
+            section.card #security-card {
+                h2 { "Security activity" }
+                p { "Recent sign-ins, password and authenticator changes, and anything staff did to your account." }
+                ul.rows #security-events {}
+            }
+            section.card #data-card {
                 h2 { "Your data" }
-                p { "Export and account deletion arrive in a later version." }
+                p {
+                    "Download everything: every original, byte for byte, in a folder per month, with "
+                    code { "metadata.json" } " holding captions, albums, favourites and the details read from each file. "
+                    "A large library takes a while to prepare; the download can be resumed."
+                }
+                div.actions {
+                    @if who.library {
+                        button.primary #export-start type="button" { "Export my library" }
+                    }
+                    button #access-report type="button" { "Download what is stored about my account" }
+                }
+                ul.rows #export-list {}
+                p.hint #dpo {}
+            }
+            section.card #delete-card {
+                h2 { "Delete my account" }
+                p {
+                    "Your account is closed at once and, after a grace period, deleted for good with every photo, "
+                    "video and album — from this service and its backups. Export first if you want a copy."
+                }
+                form #delete-form {
+                    label for="del-password" { "Password" }
+                    input #del-password type="password" autocomplete="current-password" required;
+                    label for="del-code" { "Authenticator code (if you use one)" }
+                    input #del-code inputmode="numeric" autocomplete="one-time-code" maxlength="8";
+                    label for="del-confirm" { "Type " strong { "delete my account" } " to confirm" }
+                    input #del-confirm required autocomplete="off";
+                    p.error role="alert" {}
+                    button.danger type="submit" { "Delete my account" }
+                }
             }
         },
     )
@@ -493,6 +527,8 @@ pub struct AdminView<'a> {
     pub operate: bool,
     /// the backup card (operators, or anyone on the server's own machine)
     pub backup: bool,
+    /// the incident register (security officers)
+    pub incidents: bool,
 }
 
 /// Administration: accounts and roles, invitations, system status and jobs.
@@ -503,7 +539,8 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
         (!can.backup).then_some("backups to operators (and on the server's own machine)"),
         (!can.accounts).then_some("accounts to admins and support"),
         (!can.manage).then_some("invitations and role changes to admins"),
-        Some("the audit trail to security officers"),
+        (!can.incidents)
+            .then_some("the audit trail and the incident register to security officers"),
     ]
     .into_iter()
     .flatten()
@@ -515,7 +552,7 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
         "admin.js",
         html! {
             h1 { "Administration" }
-            div #admin data-accounts=(can.accounts) data-manage=(can.manage) data-operate=(can.operate) data-backup=(can.backup) {
+            div #admin data-accounts=(can.accounts) data-manage=(can.manage) data-operate=(can.operate) data-backup=(can.backup) data-incidents=(can.incidents) {
                 p.hint #duties {
                     "Signed in as " strong { (can.role) } ". Duties are separated: " (elsewhere.join("; ")) "."
                 }
@@ -571,6 +608,69 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                                 code #invite-link {}
                                 button type="button" #invite-copy { "Copy link" }
                             }
+                        }
+                    }
+                }
+                @if can.manage {
+                    section.card #deletions-card {
+                        h2 { "Account deletions" }
+                        p { "Closed accounts waiting for their purge. Until then a deletion can be stopped." }
+                        ul.rows #deletions {}
+                    }
+                }
+                @if can.incidents {
+                    section.card #incidents-card {
+                        h2 { "Incidents" }
+                        p #breach-clocks role="status" {}
+                        form #incident-form {
+                            label for="inc-title" { "Title" }
+                            input #inc-title required maxlength="200";
+                            label for="inc-severity" { "Severity" }
+                            select #inc-severity {
+                                option value="low" { "Low" }
+                                option value="medium" { "Medium" }
+                                option value="high" selected { "High" }
+                                option value="critical" { "Critical" }
+                            }
+                            label for="inc-summary" { "What is known" }
+                            textarea #inc-summary rows="3" maxlength="20000" {}
+                            button.primary type="submit" { "Open an incident" }
+                        }
+                        ul.rows #incidents {}
+                        div #incident hidden {
+                            h3 #incident-title {}
+                            dl.facts #incident-facts {}
+                            div.actions {
+                                button #inc-breach type="button" { "Confirm a personal-data breach" }
+                                button #inc-affected type="button" { "Find affected accounts…" }
+                                button #inc-revoke type="button" { "Revoke all API tokens" }
+                                button #inc-sessions type="button" { "End all sessions" }
+                                button #inc-rotate type="button" { "Rotate the keyring" }
+                                button.danger #inc-seal type="button" { "Seal the server" }
+                            }
+                            form #breach-form {
+                                h3 { "Breach facts (for the notifications)" }
+                                label for="br-nature" { "Nature of the breach" }
+                                textarea #br-nature rows="2" {}
+                                label for="br-categories" { "Categories of data (comma-separated)" }
+                                input #br-categories;
+                                label for="br-records" { "Approximate number of records" }
+                                input #br-records type="number" min="0";
+                                label for="br-consequences" { "Likely consequences" }
+                                textarea #br-consequences rows="2" {}
+                                label for="br-measures" { "Measures taken" }
+                                textarea #br-measures rows="2" {}
+                                button type="submit" { "Save the facts" }
+                            }
+                            h3 { "Notifications" }
+                            pre #inc-draft {}
+                            div.actions {
+                                button.primary #inc-notify type="button" { "Send to the affected users and the authority" }
+                            }
+                            h3 { "Timeline" }
+                            ul.rows #inc-timeline {}
+                            h3 { "Messages" }
+                            ul.rows #inc-messages {}
                         }
                     }
                 }
@@ -731,6 +831,7 @@ mod tests {
                     manage: true,
                     operate: true,
                     backup: true,
+                    incidents: true,
                 },
             ),
             locked(),
@@ -797,6 +898,18 @@ mod tests {
         assert!(s.contains("id=\"jobs\"") && s.contains("id=\"backup-card\""));
         assert!(!s.contains("id=\"users\"") && !s.contains("id=\"invite-form\""));
         assert!(s.contains("accounts to admins and support"));
+        assert!(
+            !s.contains("id=\"incidents-card\""),
+            "incidents are the security role's"
+        );
+        let security = AdminView {
+            role: "security",
+            incidents: true,
+            ..AdminView::default()
+        };
+        let s = admin(who(), security).into_string();
+        assert!(s.contains("id=\"incidents-card\""));
+        assert!(!s.contains("id=\"deletions-card\"") && !s.contains("id=\"users\""));
     }
 
     #[test]

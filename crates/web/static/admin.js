@@ -101,13 +101,123 @@ function roleCell(u) {
   return el('td', {}, select);
 }
 
+function deleteButton(u) {
+  return el('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete ${u.email ?? 'this account'}`, onclick: async () => {
+    const typed = prompt(`Delete ${u.email ?? 'this account'}? It is closed at once and purged after the grace period. Type "delete this account" to confirm.`);
+    if (typed === null) return;
+    try {
+      await api('POST', `/admin/users/${u.id}/deletion`, { confirm: typed });
+      toast('Account closed; it will be purged after the grace period');
+      users().catch(err);
+      deletions().catch(err);
+    } catch (e) { toast(e.message); }
+  } });
+}
+
 async function users() {
   const { items } = await api('GET', '/admin/users');
   $('#users tbody').replaceChildren(...items.map((u) => el('tr', {},
     el('td', { text: u.email ?? '—' }),
     may('manage') ? roleCell(u) : el('td', { text: u.role }),
     el('td', { text: u.mfa_enrolled ? 'Yes' : 'No' }),
-    el('td', { text: u.disabled ? 'Disabled' : (u.last_login_at ? `Last sign-in ${dateTime(u.last_login_at * 1000)}` : 'Never signed in') }))));
+    el('td', {}, u.disabled ? 'Disabled' : (u.last_login_at ? `Last sign-in ${dateTime(u.last_login_at * 1000)}` : 'Never signed in'),
+      may('manage') && !u.disabled ? deleteButton(u) : null))));
+}
+
+async function deletions() {
+  const [{ items }, { items: accounts }] = await Promise.all([api('GET', '/admin/deletions'), api('GET', '/admin/users')]);
+  const email = (id) => accounts.find((a) => a.id === id)?.email ?? id;
+  $('#deletions').replaceChildren(...items.map((d) => el('li', {},
+    el('span', { text: `${email(d.user_id)} — ${d.by_owner ? 'asked by the owner' : 'by an administrator'}; purged ${dateTime(d.purge_after * 1000)}` }),
+    el('button', { type: 'button', text: 'Stop the deletion', onclick: async () => {
+      try { await api('DELETE', `/admin/users/${d.user_id}/deletion`); toast('Deletion stopped; the account is enabled again'); deletions().catch(err); users().catch(err); } catch (e) { toast(e.message); }
+    } }))));
+  if (!items.length) $('#deletions').replaceChildren(el('li', {}, 'None pending.'));
+}
+
+// --- incidents (security officers)
+let current = null;
+const hours = (s) => `${Math.floor(Math.abs(s) / 3600)} h ${Math.floor((Math.abs(s) % 3600) / 60)} min`;
+function clockLine(c) {
+  if (!c) return 'No breach confirmed';
+  if (c.notified_at) return `Notified ${dateTime(c.notified_at * 1000)}`;
+  return c.overdue ? `OVERDUE by ${hours(c.seconds_left)} — notify now` : `${hours(c.seconds_left)} left to notify (72-hour deadline ${dateTime(c.deadline_at * 1000)})`;
+}
+
+async function incidents() {
+  const { items } = await api('GET', '/incidents');
+  const running = items.filter((i) => i.clock && !i.clock.notified_at);
+  $('#breach-clocks').textContent = running.length
+    ? running.map((i) => `${i.details.title}: ${clockLine(i.clock)}`).join(' · ')
+    : 'No breach notification is due.';
+  $('#incidents').replaceChildren(...items.map((i) => el('li', { 'data-id': i.id },
+    el('span', { text: `${i.details.title} — ${i.severity}, ${i.status}; ${clockLine(i.clock)}` }),
+    el('button', { type: 'button', text: 'Open', onclick: () => incident(i.id).catch(err) }))));
+}
+
+async function incident(id) {
+  current = id;
+  const v = await api('GET', `/incidents/${id}`);
+  $('#incident').hidden = false;
+  $('#incident-title').textContent = v.details.title;
+  const facts = [
+    ['Severity', v.severity], ['Status', v.status], ['Detected', dateTime(v.detected_at * 1000)],
+    ['Summary', v.details.summary || '—'], ['Breach', clockLine(v.clock)],
+    ['Affected accounts recorded', String(v.affected_accounts)],
+    ['E-mail', v.email_configured ? 'configured' : 'NOT configured: notifications are recorded but not sent'],
+  ];
+  $('#incident-facts').replaceChildren(...facts.flatMap(([k, x]) => [el('dt', { text: k }), el('dd', { text: x })]));
+  const b = v.details.breach;
+  $('#br-nature').value = b.nature; $('#br-categories').value = b.categories.join(', ');
+  $('#br-records').value = b.records ?? ''; $('#br-consequences').value = b.consequences; $('#br-measures').value = b.measures;
+  $('#inc-timeline').replaceChildren(...v.timeline.map((t) => el('li', {}, el('span', { text: `${t.kind}${t.note ? ': ' + t.note : ''}` }), el('time', { text: dateTime(t.at * 1000) }))));
+  $('#inc-messages').replaceChildren(...v.messages.map((m) => el('li', { 'data-state': m.state },
+    el('span', { text: `${m.audience} → ${m.recipient}: ${m.state}${m.detail ? ' (' + m.detail + ')' : ''}` }))));
+  const d = await api('GET', `/incidents/${id}/notifications`);
+  $('#inc-draft').textContent = `${d.missing.length ? 'Still missing: ' + d.missing.join(', ') + '\n\n' : ''}To ${d.users.recipients} user(s) and ${d.authority.recipients} authority address(es):\n\n${d.users.subject}\n\n${d.users.body}`;
+}
+
+async function incidentAction(run, done) {
+  if (!current) return;
+  try { const r = await run(current); toast(done(r)); await incident(current); await incidents(); } catch (e) { toast(e.message); }
+}
+
+if (may('incidents')) {
+  $('#incident-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const v = await api('POST', '/incidents', { title: $('#inc-title').value.trim(), severity: $('#inc-severity').value, summary: $('#inc-summary').value });
+      ev.target.reset();
+      await incidents();
+      await incident(v.id);
+    } catch (e) { toast(e.message); }
+  });
+  $('#inc-breach').addEventListener('click', () => incidentAction((id) => api('POST', `/incidents/${id}/breach`), () => 'Breach confirmed: the 72-hour clock runs'));
+  $('#inc-affected').addEventListener('click', () => {
+    const network = prompt('Address range of the accounts affected (e.g. 203.0.113.0/24); they are recorded for the notifications');
+    if (!network) return;
+    incidentAction((id) => api('POST', `/incidents/${id}/affected`, { network, record: true }), (r) => `${r.items.length} account(s) found and recorded`);
+  });
+  const contain = (action, label) => () => {
+    if (!confirm(`${label}? This is recorded on the incident and the audit trail.`)) return;
+    incidentAction((id) => api('POST', `/incidents/${id}/containment`, { action }), (r) => r.done);
+  };
+  $('#inc-revoke').addEventListener('click', contain('revoke-tokens', 'Revoke every API token'));
+  $('#inc-sessions').addEventListener('click', contain('end-sessions', 'End every session (yours too)'));
+  $('#inc-rotate').addEventListener('click', contain('rotate-keyring', 'Rotate the keyring'));
+  $('#inc-seal').addEventListener('click', contain('seal', 'Seal the server (it stops serving until unsealed with the shares)'));
+  $('#breach-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const records = $('#br-records').value;
+    incidentAction((id) => api('PATCH', `/incidents/${id}`, { breach: {
+      nature: $('#br-nature').value, categories: $('#br-categories').value.split(',').map((c) => c.trim()).filter(Boolean),
+      records: records === '' ? null : Number(records), consequences: $('#br-consequences').value, measures: $('#br-measures').value,
+    } }), () => 'Breach facts saved');
+  });
+  $('#inc-notify').addEventListener('click', () => incidentAction(
+    (id) => api('POST', `/incidents/${id}/notifications`, { audiences: ['users', 'authority'] }),
+    (r) => `Notifications: ${r.sent} sent, ${r.failed} failed${r.not_configured ? `, ${r.not_configured} not sent (no e-mail server configured)` : ''}`,
+  ));
 }
 
 if (may('manage')) {
@@ -128,3 +238,5 @@ system().catch(err).then(() => (may('operate') ? storage().catch(err) : null));
 if (may('operate')) jobs().catch(err);
 if (may('backup')) backup().catch(err);
 if (may('accounts')) users().catch(err);
+if (may('manage')) deletions().catch(err);
+if (may('incidents')) incidents().catch(err);

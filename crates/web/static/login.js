@@ -7,6 +7,11 @@ const form = $('#login');
 const err = $('#login-error');
 let needCode = false;
 
+if (new URLSearchParams(location.search).get('deleted') === '1') {
+  const until = Number(sessionStorage.getItem('pu-deleted'));
+  err.textContent = `Your account is closed${until ? ` and will be deleted for good on ${new Date(until * 1000).toLocaleString()}` : ''}. An administrator can still stop it until then.`;
+}
+
 /** Where to go after signing in: only a path on this site. */
 export function nextPage(search) {
   const next = new URLSearchParams(search).get('next') ?? '/';

@@ -87,7 +87,78 @@ async function usage() {
   }
 }
 
+const EVENT_NAMES = {
+  login: 'Signed in', 'login.mfa': 'Authenticator code', 'login.recovery-code': 'Signed in with a recovery code',
+  'password.change': 'Password changed', 'session.revoke': 'Session ended', 'token.revoke': 'API token revoked',
+  'account.access-report': 'Account data downloaded', 'export.create': 'Export asked for', 'export.ready': 'Export ready',
+  'export.download': 'Export downloaded', reauth: 'Password confirmation', signup: 'Account created',
+};
+
+async function securityEvents() {
+  const { items } = await api('GET', '/auth/security-events');
+  $('#security-events').replaceChildren(...items.slice(0, 30).map((e) => el('li', {},
+    el('span', { title: e.client ?? '' },
+      `${EVENT_NAMES[e.action] ?? e.action}${e.outcome === 'success' ? '' : ` (${e.outcome})`}`,
+      e.by === 'staff' ? ' — by an administrator' : '',
+      e.client ? ` — ${device(e.client.split(' · ')[1] ?? '')}, ${e.client.split(' · ')[0]}` : ''),
+    el('time', {}, dateTime(e.at * 1000)))));
+  if (!items.length) $('#security-events').replaceChildren(el('li', {}, 'Nothing yet.'));
+}
+
+let exportTimer = null;
+async function exports() {
+  const list = $('#export-list');
+  if (!list) return;
+  const { items } = await api('GET', '/exports');
+  list.replaceChildren(...items.map((x) => el('li', { 'data-state': x.state },
+    el('span', {}, x.state === 'ready'
+      ? `Export of ${dateTime(x.created_at)} — ${x.entries} items, ${bytes(x.archive_bytes)}; kept until ${dateTime(x.expires_at, { dateStyle: 'medium' })}`
+      : x.state === 'preparing'
+        ? `Preparing… ${x.done} of ${x.entries} items read`
+        : `Failed: ${x.error ?? 'unknown reason'}`),
+    x.download ? el('a', { class: 'button', href: x.download, download: '', text: 'Download' }) : null,
+    el('button', { type: 'button', text: 'Delete', onclick: async () => {
+      try { await api('DELETE', `/exports/${x.id}`); exports(); } catch (e) { toast(e.message); }
+    } }))));
+  clearTimeout(exportTimer);
+  if (items.some((x) => x.state === 'preparing')) exportTimer = setTimeout(() => exports().catch(() => {}), 1000);
+}
+$('#export-start')?.addEventListener('click', async () => {
+  try { await api('POST', '/exports'); toast('Preparing your export'); exports(); } catch (e) { toast(e.message); }
+});
+
+$('#access-report').addEventListener('click', async () => {
+  try {
+    const r = await api('GET', '/auth/account/data');
+    const a = el('a', { href: URL.createObjectURL(new Blob([JSON.stringify(r, null, 2)], { type: 'application/json' })), download: 'pixelunion-account-data.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } catch (e) { toast(e.message); }
+});
+
+async function dpo() {
+  const r = await api('GET', '/auth/account/data');
+  $('#dpo').textContent = `Questions about your data: ${r.data_protection_officer}.`;
+}
+
+$('#delete-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  formError(ev.target);
+  const code = $('#del-code').value.trim();
+  try {
+    const r = await api('POST', '/auth/account/delete', {
+      password: $('#del-password').value, confirm: $('#del-confirm').value, ...(code ? { totp: code } : {}),
+    });
+    sessionStorage.setItem('pu-deleted', String(r.purge_after));
+    location.assign('/login?deleted=1');
+  } catch (e) { formError(ev.target, e); }
+});
+
 me().catch((e) => toast(e.message));
+securityEvents().catch(() => {});
+exports().catch(() => {});
+dpo().catch(() => {});
 usage().catch((e) => { $('#usage').textContent = e.message; });
 sessions().catch(() => {});
 tokens().catch(() => {});

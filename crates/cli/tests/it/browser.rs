@@ -226,3 +226,58 @@ fn web_app_in_chromium() {
     );
     assert!(shots.join("12-locked.png").exists());
 }
+
+/// Data rights and incidents in the browser (`PU_MODE=rights`): a user
+/// exports the library and downloads it, downloads the access report, sees
+/// the security activity and deletes the account; the administrator stops
+/// the deletion; a security officer takes an incident from opening through
+/// the breach clock, affected accounts and containment to notification.
+#[test]
+fn data_rights_and_incidents_in_chromium() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    upload(&s, &ann, "beach.jpg", &fixtures::plain_jpeg(320, 240, 5));
+    let (_, security, _) = security_officer(&s, &admin, "officer@example.org");
+    let shots = root().join("target/e2e-screenshots");
+    let out = std::process::Command::new("node")
+        .arg(root().join("e2e/library.mjs"))
+        .current_dir(root())
+        .env("PU_MODE", "rights")
+        .env("PU_URL", s.url.trim_end_matches('/'))
+        .env("PU_SHOTS", &shots)
+        .env("PU_USER_TOKEN", &ann)
+        .env("PU_USER_EMAIL", "ann@example.org")
+        .env("PU_USER_PASSWORD", "a very long library passphrase")
+        .env("PU_ADMIN_TOKEN", &admin)
+        .env("PU_SECURITY_TOKEN", &security)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+    for name in ["22-settings-data", "23-admin-deletions", "24-incident"] {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "{name} screenshot"
+        );
+    }
+    // The deletion was stopped: Ann signs in again.
+    let (st, _) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(serde_json::json!({"email": "ann@example.org", "password": "a very long library passphrase"})),
+    );
+    assert_eq!(st, 200);
+}

@@ -229,6 +229,7 @@ async fn admin(State(s): State<AppState>, parts: Parts) -> Response {
                 manage: roles::allows(p.role, Permission::ManageUsers),
                 operate,
                 backup: operate || local,
+                incidents: roles::allows(p.role, Permission::ManageIncidents),
             },
         )
     })
