@@ -155,7 +155,19 @@ $('#delete-form').addEventListener('submit', async (ev) => {
   } catch (e) { formError(ev.target, e); }
 });
 
+async function alerts() {
+  const box = $('#alerts');
+  box.checked = (await api('GET', '/auth/sign-in-alerts')).enabled;
+  box.addEventListener('change', async () => {
+    try {
+      await api('PUT', '/auth/sign-in-alerts', { enabled: box.checked });
+      toast(box.checked ? 'You will get an e-mail when a new device signs in' : 'No more e-mails about new devices');
+    } catch (e) { box.checked = !box.checked; toast(e.message); }
+  });
+}
+
 me().catch((e) => toast(e.message));
+alerts().catch(() => {});
 securityEvents().catch(() => {});
 exports().catch(() => {});
 dpo().catch(() => {});

@@ -4,6 +4,7 @@
 
 mod audit;
 mod deletion;
+mod devices;
 mod invites;
 mod sessions;
 mod tokens;

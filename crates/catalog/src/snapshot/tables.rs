@@ -219,6 +219,21 @@ pub const TABLES: &[Table] = &[
         order_by: "id",
     },
     Table {
+        name: "known_devices",
+        columns: &[
+            text("user_id"),
+            bytes("device"),
+            int("first_seen"),
+            int("last_seen"),
+        ],
+        order_by: "user_id, device",
+    },
+    Table {
+        name: "sign_in_alerts",
+        columns: &[text("user_id"), int("enabled_at")],
+        order_by: "user_id",
+    },
+    Table {
         name: "audit_checkpoints",
         columns: &[
             int("seq"),

@@ -193,6 +193,24 @@ async fn populated(c: &Catalog) {
     .expect("checkpoint");
     assert_eq!(c.audit_checkpoints().await.expect("checkpoints").len(), 1);
     incidents(c).await;
+    assert_eq!(
+        c.see_device("u1", b"dev-a", 1).await.expect("device"),
+        (true, false),
+        "the first device"
+    );
+    assert_eq!(
+        c.see_device("u1", b"dev-a", 2).await.expect("device"),
+        (false, true)
+    );
+    assert_eq!(
+        c.see_device("u1", b"dev-b", 3).await.expect("device"),
+        (true, true),
+        "a new one"
+    );
+    assert!(!c.sign_in_alerts("u1").await.expect("alerts"));
+    c.set_sign_in_alerts("u1", true, 4).await.expect("on");
+    c.set_sign_in_alerts("u1", true, 5).await.expect("on again");
+    assert!(c.sign_in_alerts("u1").await.expect("alerts"));
     c.append_audit_pending(&pixelunion_catalog::AuditRow {
         seq: 0,
         at: 10,

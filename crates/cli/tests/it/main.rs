@@ -16,6 +16,7 @@ mod harness;
 
 mod access_matrix;
 mod accounts;
+mod alerts;
 mod audit;
 mod backup;
 mod browser;

@@ -113,6 +113,9 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
         Event::new(me, "login", me, "success").from_client(&client),
     )
     .await;
+    if let Err(e) = super::devices::on_sign_in(state, &user, agent, &a.ip.to_string()).await {
+        tracing::warn!(error = %e, "could not record the sign-in's device");
+    }
     // The cookie lives as long as the session may: the role's absolute timeout.
     let max_age_secs = i64::try_from(
         state

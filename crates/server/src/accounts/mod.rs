@@ -13,6 +13,7 @@ pub mod access;
 pub mod admin;
 pub mod credentials;
 pub mod deletion;
+pub mod devices;
 mod error;
 pub mod invites;
 pub mod login;

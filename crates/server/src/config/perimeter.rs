@@ -258,10 +258,18 @@ impl Default for DisclosureConfig {
 impl DisclosureConfig {
     /// The contacts to publish (the configured ones, else the default).
     pub fn contacts_for(&self, public_host: &str) -> Vec<String> {
-        if self.contacts.is_empty() {
-            vec![format!("mailto:security@{public_host}")]
-        } else {
+        self.contacts_with(public_host, "")
+    }
+
+    /// The contacts to publish: the configured ones, else the security
+    /// team's address from `[contacts]`, else `security@PUBLIC_HOST`.
+    pub fn contacts_with(&self, public_host: &str, security_email: &str) -> Vec<String> {
+        if !self.contacts.is_empty() {
             self.contacts.clone()
+        } else if !security_email.is_empty() {
+            vec![format!("mailto:{security_email}")]
+        } else {
+            vec![format!("mailto:security@{public_host}")]
         }
     }
 

@@ -199,3 +199,91 @@ impl SmtpConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_txt_contacts_fall_back_to_the_security_team() {
+        let d = crate::config::DisclosureConfig::default();
+        assert_eq!(
+            d.contacts_with("photos.example.org", ""),
+            ["mailto:security@photos.example.org"]
+        );
+        assert_eq!(
+            d.contacts_with("h", "sec@example.org"),
+            ["mailto:sec@example.org"]
+        );
+        let set = crate::config::DisclosureConfig {
+            contacts: vec!["https://example.org/report".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            set.contacts_with("h", "sec@example.org"),
+            ["https://example.org/report"]
+        );
+        let c = ContactsConfig::default();
+        assert_eq!(c.dpo_email_for("h"), "dpo@h");
+        assert!(
+            ContactsConfig {
+                dpo_email: "nope".into(),
+                ..c.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            ContactsConfig {
+                authority_emails: vec!["a@b".into()],
+                ..c
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn smtp_without_tls_only_to_this_machine() {
+        let base = SmtpConfig {
+            host: "mail.example.org".into(),
+            from: "photos@example.org".into(),
+            ..SmtpConfig::default()
+        };
+        assert!(base.validate().is_ok());
+        assert!(
+            SmtpConfig {
+                security: SmtpSecurity::None,
+                ..base.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SmtpConfig {
+                security: SmtpSecurity::None,
+                host: "127.0.0.1".into(),
+                ..base.clone()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            SmtpConfig {
+                from: String::new(),
+                ..base.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(SmtpConfig::default().validate().is_ok(), "off is fine");
+        let shown = format!(
+            "{:?}",
+            SmtpConfig {
+                password: Some("hunter2-secret".to_string().into()),
+                ..base
+            }
+        );
+        assert!(!shown.contains("hunter2-secret"));
+    }
+}

@@ -270,7 +270,7 @@ async fn disclosure(State(s): State<AppState>) -> Response {
     html(
         StatusCode::OK,
         pages::disclosure(
-            &d.contacts_for(&s.config().public_host),
+            &d.contacts_with(&s.config().public_host, &s.config().contacts.security_email),
             &d.acknowledgements,
         ),
     )
@@ -290,7 +290,10 @@ async fn security_txt(State(s): State<AppState>, parts: Parts) -> Response {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let mut body = String::new();
-    for contact in c.disclosure.contacts_for(&c.public_host) {
+    for contact in c
+        .disclosure
+        .contacts_with(&c.public_host, &c.contacts.security_email)
+    {
         body.push_str(&format!("Contact: {contact}\n"));
     }
     body.push_str(&format!("Expires: {expires}\n"));

@@ -150,6 +150,16 @@ pub const ROUTES: &[RouteSpec] = &[
         Gated(P::OwnAccount, Target::None),
     ),
     r(
+        "GET",
+        "/api/v1/auth/sign-in-alerts",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "PUT",
+        "/api/v1/auth/sign-in-alerts",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
         "POST",
         "/api/v1/auth/mfa/totp",
         Gated(P::OwnAccount, Target::None),
