@@ -132,6 +132,25 @@ impl Client {
         Ok(resp)
     }
 
+    /// `METHOD path` with an optional JSON body and bearer token.
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        bearer: Option<&str>,
+    ) -> Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        self.call(req).await
+    }
+
     pub(crate) async fn status(&self) -> Result<Value> {
         self.call(self.http.get(format!("{}/api/v1/sys/status", self.base)))
             .await

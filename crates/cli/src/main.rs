@@ -1,6 +1,7 @@
 //! `pixelunion` — the command line: `serve`, `init`, `unseal`, `seal`,
 //! `status`, `backup` (`status`, `run`, `list`, `verify`, `restore`) and
-//! `audit` (`verify`, `checkpoint`, `export`).
+//! `audit` (`verify`, `checkpoint`, `export`), `export` (the library) and
+//! `incident` (the register).
 //!
 //! Shares are read from the terminal without echo, or from stdin when stdin is
 //! not a terminal — never from argv or the environment — and printed only at
@@ -10,6 +11,7 @@ mod audit;
 mod backup;
 mod client;
 mod export;
+mod incident;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -90,6 +92,9 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Download your whole library as one ZIP (resumes an interrupted download).
     Export(export::ExportArgs),
+    /// The incident register (security officers): list, show, open, breach,
+    /// contain, notify.
+    Incident(incident::IncidentArgs),
 }
 
 fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
@@ -174,6 +179,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup(cmd) => backup::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Export(args) => export::run(args).await,
+        Command::Incident(args) => incident::run(args).await,
         Command::Status(args) => {
             let client = client::Client::new(&args)?;
             let status = client.status().await?;

@@ -15,6 +15,7 @@ async function system() {
     ['State', s.sealed ? 'Sealed (locked)' : 'Unsealed'],
     ['Key shares needed', String(s.threshold)],
     ['Version', s.version ?? '—'],
+    ['Audit public key', s.audit_public_key ?? '—'],
   ];
   if (may('backup')) {
     const f = await api('GET', '/sys/firewall');

@@ -470,22 +470,41 @@ fn reminders_overdue_alarm_no_recipients_and_no_smtp() {
     let s = start(&data2, &env_with(None));
     let admin = first_admin(&s);
     let (_, sec, _) = security_officer(&s, &admin, "officer@example.org");
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/incidents",
-        Some(&sec),
-        Some(json!({"severity": "low", "title": "t"})),
-    );
-    assert_eq!(st, 201);
-    let id = v["id"].as_str().unwrap();
+    // (through the command line this time)
+    let token_file = dir2.path().join("token");
+    std::fs::write(&token_file, &sec).unwrap();
+    let cli = |rest: &[&str]| -> Value {
+        let (d, t) = (
+            data2.display().to_string(),
+            token_file.display().to_string(),
+        );
+        let mut args = vec![
+            "incident",
+            "--data-dir",
+            &d,
+            "--addr",
+            &s.url,
+            "--token-file",
+            &t,
+        ];
+        args.extend_from_slice(rest);
+        let out = pixelunion(&args, "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let v = cli(&["open", "--severity", "low", "--title", "Lost laptop"]);
+    let id = v["id"].as_str().unwrap().to_string();
+    let id = id.as_str();
     assert_eq!(v["email_configured"], false);
-    let (st, v) = s.api(
-        "POST",
-        &format!("/api/v1/incidents/{id}/notifications"),
-        Some(&sec),
-        Some(json!({"audiences": ["authority"]})),
+    assert_eq!(
+        cli(&["list"])["items"][0]["details"]["title"],
+        "Lost laptop"
     );
-    assert_eq!(st, 200, "{v}");
+    let v = cli(&["notify", id, "--audience", "authority"]);
     assert_eq!(
         (v["sent"].as_u64(), v["not_configured"].as_u64()),
         (Some(0), Some(1))

@@ -92,13 +92,11 @@ fn client_row(at: i64, action: &str) -> String {
 /// Owner of system-key fields.
 const SYSTEM: &str = "system";
 
-/// Records `e` in the chain (or, while sealed, in the pending list);
-/// returns its sequence number (0 when pending).
-async fn write(state: &AppState, e: Event<'_>) -> Result<i64> {
-    let at = now_secs();
-    let mut row = AuditRow {
+/// The row of `e` as it is before chaining (no MAC, no client).
+fn unchained(e: &Event<'_>) -> AuditRow {
+    AuditRow {
         seq: 0,
-        at,
+        at: now_secs(),
         actor: e.actor.map(str::to_string),
         action: e.action.to_string(),
         target: e.target.map(str::to_string),
@@ -107,7 +105,14 @@ async fn write(state: &AppState, e: Event<'_>) -> Result<i64> {
         key_version: None,
         mac: None,
         client: None,
-    };
+    }
+}
+
+/// Records `e` in the chain (or, while sealed, in the pending list);
+/// returns its sequence number (0 when pending).
+async fn write(state: &AppState, e: Event<'_>) -> Result<i64> {
+    let mut row = unchained(&e);
+    let at = row.at;
     if state.keys().is_sealed() {
         state.catalog().append_audit_pending(&row).await?;
         return Ok(0);
@@ -176,18 +181,7 @@ pub async fn record(state: &AppState, e: Event<'_>) {
         Err(err) => {
             // Not chained (e.g. sealed between the check and the write):
             // keep the event unchained rather than lose it.
-            let fallback = AuditRow {
-                seq: 0,
-                at: now_secs(),
-                actor: e.actor.map(str::to_string),
-                action: e.action.to_string(),
-                target: e.target.map(str::to_string),
-                outcome: e.outcome.to_string(),
-                details: None,
-                key_version: None,
-                mac: None,
-                client: None,
-            };
+            let fallback = unchained(&e);
             if let Err(e2) = state.catalog().append_audit_pending(&fallback).await {
                 tracing::error!(error = %err, again = %e2, action = e.action, "could not write audit event");
             } else {

@@ -102,40 +102,20 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
     match job.kind {
         JobKind::Media => outcome(media::run(state, &job.subject).await),
         JobKind::Transcode => {
-            // Renews the lease while the conversion runs; losing it (another
-            // process took the job) stops this run.
-            let renew = async {
-                loop {
-                    tokio::time::sleep(RENEW_EVERY).await;
-                    let until = now_ms() + LEASE_MS;
-                    if !matches!(state.catalog().renew_job(job, until).await, Ok(true)) {
-                        return;
-                    }
-                }
-            };
-            tokio::select! {
-                r = media::transcode(state, &job.subject) => outcome(r),
-                () = renew => Err("lost the job's lease".into()),
-            }
+            renewing(state, job, async {
+                outcome(media::transcode(state, &job.subject).await)
+            })
+            .await
         }
         JobKind::Export => {
-            let renew = async {
-                loop {
-                    tokio::time::sleep(RENEW_EVERY).await;
-                    let until = now_ms() + LEASE_MS;
-                    if !matches!(state.catalog().renew_job(job, until).await, Ok(true)) {
-                        return;
-                    }
-                }
-            };
-            tokio::select! {
-                r = crate::library::export::prepare(state, &job.subject) => match r {
+            renewing(state, job, async {
+                match crate::library::export::prepare(state, &job.subject).await {
                     Ok(crate::library::export::Outcome::Done) => Ok(Ran::Done),
                     Ok(crate::library::export::Outcome::NeedsKey) => Ok(Ran::NeedsKey),
                     Err(e) => Err(e.to_string()),
-                },
-                () = renew => Err("lost the job's lease".into()),
-            }
+                }
+            })
+            .await
         }
         JobKind::Replicate => done(
             match stores.primary.replicate_to(&name()?, &stores.backup).await {
@@ -153,6 +133,28 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
             Ok(_) => Ok(Ran::Done),
             Err(e) => Err(e.to_string()),
         },
+    }
+}
+
+/// Runs a long job while renewing its lease; losing the lease (another
+/// process took the job) stops this run.
+async fn renewing(
+    state: &AppState,
+    job: &Job,
+    work: impl std::future::Future<Output = Result<Ran, String>>,
+) -> Result<Ran, String> {
+    let renew = async {
+        loop {
+            tokio::time::sleep(RENEW_EVERY).await;
+            let until = now_ms() + LEASE_MS;
+            if !matches!(state.catalog().renew_job(job, until).await, Ok(true)) {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        r = work => r,
+        () = renew => Err("lost the job's lease".into()),
     }
 }
 

@@ -57,22 +57,8 @@ pub fn setup_account(
     if !enrol_totp {
         return (t, None);
     }
-    let (_, v) = s.api(
-        "POST",
-        "/api/v1/auth/mfa/totp",
-        Some(&t),
-        Some(json!({"password": password})),
-    );
-    let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
-    let code = pixelunion_auth::mfa::code_at(&secret, now_secs()).unwrap();
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/auth/mfa/totp/confirm",
-        Some(&t),
-        Some(json!({"enrolment": v["enrolment"], "code": code})),
-    );
-    assert_eq!(st, 200, "{v}");
-    (t, Some(secret.to_vec()))
+    let (secret, _) = enrol_authenticator(s, &t, password);
+    (t, Some(secret))
 }
 
 /// Signs the first administrator in (with the credentials the first start
@@ -299,10 +285,17 @@ pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String
     );
     assert_eq!(st, 200, "{v}");
     let t = v["token"].as_str().unwrap().to_string();
+    let (_, codes) = enrol_authenticator(s, &t, password);
+    (id, t, codes)
+}
+
+/// Enrols TOTP on session `t` (after `password`); the secret and the
+/// recovery codes.
+pub fn enrol_authenticator(s: &Server, t: &str, password: &str) -> (Vec<u8>, Vec<String>) {
     let (_, v) = s.api(
         "POST",
         "/api/v1/auth/mfa/totp",
-        Some(&t),
+        Some(t),
         Some(json!({"password": password})),
     );
     let secret = pixelunion_auth::mfa::secret_from_base32(v["secret"].as_str().unwrap()).unwrap();
@@ -310,7 +303,7 @@ pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String
     let (st, v) = s.api(
         "POST",
         "/api/v1/auth/mfa/totp/confirm",
-        Some(&t),
+        Some(t),
         Some(json!({"enrolment": v["enrolment"], "code": code})),
     );
     assert_eq!(st, 200, "{v}");
@@ -320,5 +313,5 @@ pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String
         .iter()
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
-    (id, t, codes)
+    (secret.to_vec(), codes)
 }

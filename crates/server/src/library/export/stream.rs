@@ -190,6 +190,19 @@ impl Archive {
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
     }
 
+    /// One of the archive's files, to read through the store.
+    fn readable(&self, object: pixelunion_vault::ObjectId, blob: BlobName, len: u64) -> Readable {
+        Readable {
+            key: self.key.clone(),
+            object,
+            blob,
+            len,
+            mime: String::new(),
+            etag: String::new(),
+            file_name: None,
+        }
+    }
+
     async fn walk(&self, w: &mut Walk<'_>) -> Result<()> {
         let layout = Layout::default();
         let c = w.state.catalog();
@@ -203,16 +216,9 @@ impl Archive {
             for row in &rows {
                 let e = open_entry(&self.key, &self.owner, &self.id, row)?;
                 w.bytes(&layout.local_header(&e)).await?;
-                let file = Readable {
-                    key: self.key.clone(),
-                    object: asset_object_id(&row.asset_id)?,
-                    blob: BlobName::parse(&row.blob_name)?,
-                    len: e.size,
-                    mime: String::new(),
-                    etag: String::new(),
-                    file_name: None,
-                };
-                w.file(&file).await?;
+                let blob = BlobName::parse(&row.blob_name)?;
+                w.file(&self.readable(asset_object_id(&row.asset_id)?, blob, e.size))
+                    .await?;
                 count += 1;
                 if w.done() {
                     return Ok(());
@@ -221,16 +227,8 @@ impl Archive {
         }
         let (blob, meta) = &self.metadata;
         w.bytes(&layout.local_header(meta)).await?;
-        let file = Readable {
-            key: self.key.clone(),
-            object: blob.object_id(),
-            blob: blob.clone(),
-            len: meta.size,
-            mime: String::new(),
-            etag: String::new(),
-            file_name: None,
-        };
-        w.file(&file).await?;
+        w.file(&self.readable(blob.object_id(), blob.clone(), meta.size))
+            .await?;
         count += 1;
         if w.done() {
             return Ok(());
