@@ -717,7 +717,11 @@ try {
     await page.goto(`${URL}/`);
     await page.waitForSelector('#grid .tile');
     await page.click('#grid .tile >> nth=0 >> .check');
+    const before = await page.$$eval('#grid .tile', (t) => t.length);
     await page.click('#selection [data-action="trash"]');
+    // (the move must be done before leaving the page, or the navigation
+    // cancels its request)
+    await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length < n, before);
     await page.goto(`${URL}/trash`);
     await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1);
     page.once('dialog', (d) => d.accept());

@@ -233,7 +233,7 @@ pub fn setup(who: Viewer<'_>, password: bool, mfa: bool) -> Markup {
                         button type="button" #codes-download { "Download" }
                         button type="button" #codes-print { "Print" }
                     }
-                    label.toggle {
+                    label.check {
                         input #codes-saved type="checkbox";
                         " I have saved my recovery codes somewhere safe"
                     }
@@ -473,7 +473,7 @@ pub fn settings(who: Viewer<'_>) -> Markup {
             section.card #security-card {
                 h2 { "Security activity" }
                 p { "Recent sign-ins, password and authenticator changes, and anything staff did to your account." }
-                label.toggle {
+                label.check {
                     input #alerts type="checkbox";
                     " E-mail me when my account is signed in to from a new device"
                 }
