@@ -191,7 +191,7 @@ fn deletion_closes_at_once_and_the_purge_shreds_every_copy() {
     let (st, v) = del(json!({"password": PASS, "confirm": "delete my acount"}));
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("confirmation-mismatch")),
+        (422, Some("confirmation-mismatch")),
         "{v}"
     );
     let (st, v) =
@@ -396,7 +396,7 @@ fn an_administrator_deletes_and_cancels_within_the_grace_period() {
     let (st, v) = s.api("POST", &path, Some(&admin), Some(json!({"confirm": "yes"})));
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("confirmation-mismatch"))
+        (422, Some("confirmation-mismatch"))
     );
     let (st, v) = s.api(
         "POST",

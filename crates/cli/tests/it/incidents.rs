@@ -88,7 +88,7 @@ fn an_incident_from_opening_to_notification() {
     );
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("invalid-incident"))
+        (422, Some("invalid-incident"))
     );
     assert_eq!(
         s.api("GET", "/api/v1/incidents", Some(&sec), None).1["items"],
@@ -120,7 +120,7 @@ fn an_incident_from_opening_to_notification() {
     );
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("invalid-incident"))
+        (422, Some("invalid-incident"))
     );
     let (st, v) = s.api(
         "POST",
@@ -248,7 +248,11 @@ fn an_incident_from_opening_to_notification() {
         Some(&sec),
         Some(json!({"audiences": []})),
     );
-    assert_eq!(st, 400, "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (422, Some("invalid-incident")),
+        "{v}"
+    );
     let (st, v) = s.api(
         "POST",
         &format!("{url}/notifications"),
@@ -384,7 +388,7 @@ fn reminders_overdue_alarm_no_recipients_and_no_smtp() {
     );
     assert_eq!(
         (st, v["error"]["code"].as_str()),
-        (400, Some("no-recipients")),
+        (422, Some("no-recipients")),
         "{v}"
     );
     assert_eq!(

@@ -35,7 +35,7 @@ pub struct Problem {
 
 /// The verification's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Report {
+pub struct AuditReport {
     /// no problem found
     pub ok: bool,
     /// entries read
@@ -64,7 +64,7 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-impl Report {
+impl AuditReport {
     fn problem(&mut self, seq: i64, kind: &str, detail: String) {
         self.problem_count += 1;
         if self.problems.len() < MAX_LISTED {
@@ -79,10 +79,10 @@ impl Report {
 
 /// Verifies the whole trail (the server must be unsealed: the MAC keys
 /// come from the keyring).
-pub async fn verify(state: &AppState) -> Result<Report> {
+pub async fn verify(state: &AppState) -> Result<AuditReport> {
     let public_key = checkpoint::public_key(state).ok_or(Error::Sealed)?;
     let c = state.catalog();
-    let mut r = Report {
+    let mut r = AuditReport {
         ok: false,
         entries: 0,
         verified: 0,

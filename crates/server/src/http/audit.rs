@@ -17,7 +17,7 @@ use super::extract::{Authed, LoopbackOrOperator};
 use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::audit::checkpoint::{self, Signed};
-use crate::audit::verify::{self, Report};
+use crate::audit::verify::{self, AuditReport};
 use crate::audit::{Event, export};
 
 /// The system routes (`/api/v1/sys/audit…`).
@@ -33,11 +33,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/sys/audit/verify", tag = "audit", summary = "Verify the audit trail: every entry's MAC chain, the sequence numbers, and every signed checkpoint (backup store and catalog) — reports changed, removed, inserted, reordered and cut-off entries; writes nothing (the server must be unsealed)",
-    responses((status = 200, description = "the report (`ok` false when anything is wrong)", body = Report)))]
+    responses((status = 200, description = "the report (`ok` false when anything is wrong)", body = AuditReport)))]
 pub(super) async fn run_verify(
     State(state): State<AppState>,
     _caller: LoopbackOrOperator,
-) -> Result<Json<Report>, ApiError> {
+) -> Result<Json<AuditReport>, ApiError> {
     Ok(Json(verify::verify(&state).await?))
 }
 

@@ -67,7 +67,7 @@ error_codes! {
     RateLimited = "rate-limited", TOO_MANY_REQUESTS;
     // --- authentication and access
     /// The typed confirmation of an account deletion is missing or wrong.
-    ConfirmationMismatch = "confirmation-mismatch", BAD_REQUEST;
+    ConfirmationMismatch = "confirmation-mismatch", UNPROCESSABLE_ENTITY;
     /// The account's deletion was asked for already (an administrator can cancel it).
     DeletionPending = "deletion-pending", CONFLICT;
     /// An export of the library is being prepared already.
@@ -75,9 +75,9 @@ error_codes! {
     /// The export is still being prepared (or failed): see its `state`.
     ExportNotReady = "export-not-ready", CONFLICT;
     /// An incident field does not fit (the message says which).
-    InvalidIncident = "invalid-incident", BAD_REQUEST;
+    InvalidIncident = "invalid-incident", UNPROCESSABLE_ENTITY;
     /// A notification with no one to send it to (record affected accounts or configure authority/partner addresses).
-    NoRecipients = "no-recipients", BAD_REQUEST;
+    NoRecipients = "no-recipients", UNPROCESSABLE_ENTITY;
     /// A privileged action could not be written to the audit trail first, so it was not done (it fails closed); retry later.
     AuditUnavailable = "audit-unavailable", SERVICE_UNAVAILABLE;
     /// Not signed in, or the session or token ended.

@@ -50,7 +50,7 @@ pub(crate) async fn list_incidents(
     request_body = NewIncident,
     responses(
         (status = 201, description = "opened", body = IncidentView),
-        (status = 400, description = "`invalid-incident`", body = ErrorBody),
+        (status = 422, description = "`invalid-incident`", body = ErrorBody),
     ))]
 pub(crate) async fn open_incident(
     State(state): State<AppState>,
@@ -171,7 +171,7 @@ pub(crate) async fn notification_drafts(
     request_body = SendRequest,
     responses(
         (status = 200, description = "what was sent", body = SendReport),
-        (status = 400, description = "`no-recipients` or `invalid-incident`", body = ErrorBody),
+        (status = 422, description = "`no-recipients` or `invalid-incident`", body = ErrorBody),
     ))]
 pub(crate) async fn send_notifications(
     State(state): State<AppState>,

@@ -46,7 +46,7 @@ pub(crate) struct DeleteOwn {
     request_body = DeleteOwn,
     responses(
         (status = 202, description = "closed; purged after `purge_after`", body = Pending),
-        (status = 400, description = "`confirmation-mismatch`", body = ErrorBody),
+        (status = 422, description = "`confirmation-mismatch`", body = ErrorBody),
         (status = 401, description = "`reauthentication-failed` or `mfa-required`", body = ErrorBody),
         (status = 429, description = "`too-many-attempts`", body = ErrorBody),
         (status = 503, description = "`audit-unavailable`", body = ErrorBody),
@@ -83,7 +83,7 @@ pub(crate) struct DeleteOther {
     params(("id" = String, Path, description = "account id")),
     request_body = DeleteOther,
     responses(
-        (status = 400, description = "`confirmation-mismatch`", body = ErrorBody),
+        (status = 422, description = "`confirmation-mismatch`", body = ErrorBody),
         (status = 202, description = "closed; purged after `purge_after`", body = Pending),
         (status = 409, description = "`deletion-pending`", body = ErrorBody),
         (status = 503, description = "`audit-unavailable`", body = ErrorBody),

@@ -77,21 +77,21 @@ pub(crate) async fn get_export(
 
 /// Deleted.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Deleted {
+pub(crate) struct ExportDeleted {
     /// always true
     deleted: bool,
 }
 
 #[utoipa::path(delete, path = "/exports/{id}", tag = "export", summary = "Delete one of your exports",
     params(("id" = String, Path, description = "export id")),
-    responses((status = 200, description = "deleted", body = Deleted)))]
+    responses((status = 200, description = "deleted", body = ExportDeleted)))]
 pub(crate) async fn delete_export(
     State(state): State<AppState>,
     a: Authed<gate::Export>,
     Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
+) -> Result<Json<ExportDeleted>, ApiError> {
     export::delete(&state, &a.user, &id).await?;
-    Ok(Json(Deleted { deleted: true }))
+    Ok(Json(ExportDeleted { deleted: true }))
 }
 
 #[utoipa::path(get, path = "/exports/{id}/archive", tag = "export", summary = "Download a ready export as one ZIP (HTTP Range and If-Range: resume where a dropped download stopped)",
