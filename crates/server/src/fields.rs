@@ -140,6 +140,21 @@ pub fn open(
     field::decrypt(key, &column.context(owner, row), ciphertext)
 }
 
+/// The owner of system-key fields (audit clients, the incident register).
+pub const SYSTEM: &str = "system";
+
+/// Decrypts a field sealed under a system key of any keyring version (the
+/// ciphertext names it).
+pub fn open_system(
+    keyring: &pixelunion_vault::keyring::Keyring,
+    column: Column,
+    row: &str,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let key = keyring.key_for(field::key_id(ciphertext)?)?;
+    open(key, column, SYSTEM, row, ciphertext)
+}
+
 /// Decrypts a text value; `None` when absent or unreadable (a value that
 /// does not open is shown as missing, never as an error page).
 pub fn open_text(

@@ -38,6 +38,17 @@ pub enum Delivery {
     Failed(String),
 }
 
+impl Delivery {
+    /// The audit trail's outcome for it.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Delivery::Sent => "success",
+            Delivery::NotConfigured => "not-configured",
+            Delivery::Failed(_) => "failure",
+        }
+    }
+}
+
 fn transport(c: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match c.security {
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host),

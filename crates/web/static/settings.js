@@ -20,6 +20,7 @@ async function me() {
     ? 'An authenticator app is set up. Setting up a new one replaces it and gives new recovery codes.'
     : 'No authenticator yet: your account is protected by its password only.';
   $('#mfa-enrol').textContent = m.mfa_enrolled ? 'Replace the authenticator' : 'Set up an authenticator';
+  $('#dpo').textContent = `Questions about your data: ${m.data_protection_officer}.`;
 }
 
 /** "Chrome on Linux" from a user-agent string (the raw one is kept as a
@@ -137,11 +138,6 @@ $('#access-report').addEventListener('click', async () => {
   } catch (e) { toast(e.message); }
 });
 
-async function dpo() {
-  const r = await api('GET', '/auth/account/data');
-  $('#dpo').textContent = `Questions about your data: ${r.data_protection_officer}.`;
-}
-
 $('#delete-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   formError(ev.target);
@@ -170,7 +166,6 @@ me().catch((e) => toast(e.message));
 alerts().catch(() => {});
 securityEvents().catch(() => {});
 exports().catch(() => {});
-dpo().catch(() => {});
 usage().catch((e) => { $('#usage').textContent = e.message; });
 sessions().catch(() => {});
 tokens().catch(() => {});

@@ -139,11 +139,7 @@ pub async fn report(state: &AppState, p: &Principal) -> Result<AccessReport> {
             bytes,
             albums,
         },
-        data_protection_officer: format!(
-            "{} <{}>",
-            contacts.dpo_name,
-            contacts.dpo_email_for(&state.config().public_host)
-        ),
+        data_protection_officer: contacts.dpo_for(&state.config().public_host),
         notes: vec![
             "Photos, videos, file names, captions, EXIF/XMP details and album names are stored encrypted under a key of this account; an export (POST /api/v1/exports) gives all of them back.".into(),
             "The password is kept only as an Argon2id hash; recovery codes and API tokens only as hashes.".into(),

@@ -124,11 +124,9 @@ async fn start(state: &AppState, id: &str, by: &str) -> Result<Pending> {
             body,
         };
         let sent = crate::mail::send(&state.config().smtp, &out, "account deletion").await;
-        let outcome = match sent.first() {
-            Some(crate::mail::Delivery::Sent) => "success",
-            Some(crate::mail::Delivery::NotConfigured) => "not-configured",
-            _ => "failure",
-        };
+        let outcome = sent
+            .first()
+            .map_or("failure", crate::mail::Delivery::outcome);
         record(
             state,
             Event::new(None, "mail.account-delete", Some(id), outcome),

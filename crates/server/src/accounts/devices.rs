@@ -63,11 +63,9 @@ pub async fn on_sign_in(state: &AppState, user: &UserRow, agent: &str, ip: &str)
             body,
         };
         let sent = crate::mail::send(&state.config().smtp, &out, "new-device alert").await;
-        let outcome = match sent.first() {
-            Some(crate::mail::Delivery::Sent) => "success",
-            Some(crate::mail::Delivery::NotConfigured) => "not-configured",
-            _ => "failure",
-        };
+        let outcome = sent
+            .first()
+            .map_or("failure", crate::mail::Delivery::outcome);
         super::audit(&state, None, "mail.new-device", Some(&id), outcome).await;
     });
     Ok(())

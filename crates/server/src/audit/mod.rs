@@ -20,7 +20,7 @@ use pixelunion_vault::audit::Entry;
 
 use crate::AppState;
 use crate::clock::now_secs;
-use crate::fields::{self, Column};
+use crate::fields::{self, Column, SYSTEM};
 
 /// What the trail could not do.
 #[derive(Debug, thiserror::Error)]
@@ -88,9 +88,6 @@ impl<'a> Event<'a> {
 fn client_row(at: i64, action: &str) -> String {
     format!("{at}:{action}")
 }
-
-/// Owner of system-key fields.
-const SYSTEM: &str = "system";
 
 /// The row of `e` as it is before chaining (no MAC, no client).
 fn unchained(e: &Event<'_>) -> AuditRow {
@@ -222,17 +219,10 @@ pub fn client_of(state: &AppState, r: &AuditRow) -> Option<String> {
     state
         .keys()
         .with_keyring(|k| {
-            let id = pixelunion_vault::field::key_id(ct).ok()?;
-            let key = k.key_for(id).ok()?;
-            fields::open_text(
-                key,
-                Column::AuditClient,
-                SYSTEM,
-                &client_row(r.at, &r.action),
-                Some(ct),
-            )
+            fields::open_system(k, Column::AuditClient, &client_row(r.at, &r.action), ct).ok()
         })
         .flatten()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
 }
 
 /// At unseal: the events raised while sealed join the chain, the unseal is

@@ -68,6 +68,11 @@ impl ContactsConfig {
         or_default(&self.dpo_email, "dpo", public_host)
     }
 
+    /// "Name <address>" of the Data Protection Officer.
+    pub fn dpo_for(&self, public_host: &str) -> String {
+        format!("{} <{}>", self.dpo_name, self.dpo_email_for(public_host))
+    }
+
     /// The security team's address (configured, else `security@host`).
     pub fn security_email_for(&self, public_host: &str) -> String {
         or_default(&self.security_email, "security", public_host)

@@ -21,11 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::audit::{Event, record};
 use crate::clock::now_secs;
-use crate::fields::{self, Column};
+use crate::fields::{self, Column, SYSTEM};
 
 /// Hours between a breach's confirmation and the notification deadline.
 pub const DEADLINE_HOURS: i64 = 72;
-const SYSTEM: &str = "system";
 
 /// What incident operations fail with.
 #[derive(Debug, thiserror::Error)]
@@ -128,10 +127,7 @@ fn seal_details(state: &AppState, id: &str, d: &Details) -> Result<Vec<u8>> {
 fn open_details(state: &AppState, r: &IncidentRow) -> Result<Details> {
     let plain = state
         .keys()
-        .with_keyring(|k| -> Result<Vec<u8>> {
-            let key = k.key_for(pixelunion_vault::field::key_id(&r.details)?)?;
-            Ok(fields::open(key, Column::IncidentDetails, SYSTEM, &r.id, &r.details)?.to_vec())
-        })
+        .with_keyring(|k| fields::open_system(k, Column::IncidentDetails, &r.id, &r.details))
         .ok_or(Error::Sealed)??;
     serde_json::from_slice(&plain)
         .map_err(|_| Error::Invalid("stored incident details do not parse".into()))
@@ -148,11 +144,9 @@ pub(crate) fn seal_text(state: &AppState, column: Column, id: &str, text: &str) 
 pub(crate) fn open_text(state: &AppState, column: Column, id: &str, ct: &[u8]) -> Option<String> {
     state
         .keys()
-        .with_keyring(|k| {
-            let key = k.key_for(pixelunion_vault::field::key_id(ct).ok()?).ok()?;
-            fields::open_text(key, column, SYSTEM, id, Some(ct))
-        })
+        .with_keyring(|k| fields::open_system(k, column, id, ct).ok())
         .flatten()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
 }
 
 /// One step of the timeline.

@@ -61,6 +61,8 @@ pub(crate) struct Profile {
     mfa_enrolled: bool,
     /// the role requires MFA
     mfa_required: bool,
+    /// the Data Protection Officer to write to about one's data
+    data_protection_officer: String,
     /// the session (or API token) in use; only from `/auth/me`
     #[serde(skip_serializing_if = "Option::is_none")]
     session_id: Option<String>,
@@ -75,6 +77,7 @@ impl Profile {
             must_change_password: u.must_change_password,
             mfa_enrolled: u.totp_secret.is_some(),
             mfa_required: u.role.requires_mfa(),
+            data_protection_officer: state.config().contacts.dpo_for(&state.config().public_host),
             session_id: None,
         }
     }
