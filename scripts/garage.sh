@@ -70,6 +70,14 @@ TOML
     sleep 0.5
   done
   [ -n "$node" ] || { log "garage did not start:"; cat "$dir/garage.log" >&2; exit 1; }
+  # `node id` reads the key file the server writes first; its RPC listener may
+  # come up a moment later. Wait until the server itself answers.
+  local up=""
+  for _ in $(seq 60); do
+    g "$dir" status >/dev/null 2>&1 && up=1 && break
+    sleep 0.5
+  done
+  [ -n "$up" ] || { log "garage RPC did not come up:"; cat "$dir/garage.log" >&2; exit 1; }
   g "$dir" layout assign -z dc1 -c 1G "$node" >/dev/null
   g "$dir" layout apply --version 1 >/dev/null
   g "$dir" key import --yes -n pixelunion-test "$KEY_ID" "$SECRET" >/dev/null
