@@ -195,6 +195,19 @@ if (MODE === 'rights') {
     check(msgs.includes('not-configured') && msgs.includes('users'), 'every message is recorded (no e-mail server here: not sent, and it says so)');
     check((await sp.textContent('#inc-timeline')).includes('NOT SENT'), 'the timeline says nothing was sent');
     await shotOf(sp, '24-incident');
+    // 5. The security officer: the audit trail's integrity, a checkpoint and
+    // the SIEM export.
+    await sp.reload();
+    await sp.waitForFunction(() => document.querySelector('#audit-report').textContent.includes('Intact'));
+    await sp.waitForSelector('#audit-events tbody tr');
+    check((await sp.textContent('#audit-events')).includes('incident.open'), 'the latest events list the incident');
+    await sp.click('#audit-checkpoint');
+    await sp.waitForFunction(() => /Newest checkpoint\s*entry \d+ \(0 newer/.test(document.querySelector('#audit-report').textContent));
+    check((await sp.textContent('#audit-report')).includes('Intact'), 'a checkpoint signed from the page covers the whole trail, which verifies');
+    const [lines] = await Promise.all([sp.waitForEvent('download'), sp.click('#audit-export button[type=submit]')]);
+    const entries = readFileSync(await lines.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    check(entries.length > 5 && entries.some((e) => e.action === 'incident.breach-confirmed'), `the SIEM export downloads as JSON lines (${entries.length} entries)`);
+    await shotOf(sp, '25-audit');
     await sctx.close();
     check(pageErrors.length === 0, `no script errors ${pageErrors.join(' | ')}`);
     console.log('all checks passed');

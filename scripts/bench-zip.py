@@ -5,6 +5,11 @@ server (same decryption, same TLS, one curl on one connection), so the ratio is 
 CRC-32 cost. Also the server's peak RSS growth during the ZIP (VmHWM, reset
 through /proc/PID/clear_refs), which must not follow the archive's size.
 
+Then the whole-library export (issue 17) on the same files: the time to
+prepare it (every original read once for its CRC-32), the download of the
+archive beside the same baseline, its peak RSS growth, and random 1 MiB
+`Range` reads into the archive beside the same reads of the originals.
+
     scripts/bench-zip.py [BINARY] [FILES] [MIB] [RUNS]
 
 Defaults: target/release/pixelunion, 32 files of 16 MiB (512 MiB), 5 runs;
@@ -89,6 +94,7 @@ def main():
                 zips.append(time.perf_counter() - t)
                 growth.append(hwm_kib(p.pid) - before)
                 assert n > total, (n, total)
+            exp = export(base, token, p.pid, total, ids)
         finally:
             p.terminate()
             p.wait()
@@ -98,6 +104,66 @@ def main():
     print(f"  originals one by one: {s:.2f} s ({mib / s:.0f} MiB/s)")
     print(f"  one ZIP:              {z:.2f} s ({mib / z:.0f} MiB/s), server peak RSS +{statistics.median(growth) / 1024:.1f} MiB")
     print(f"| ZIP of {FILES} × {MIB} MiB | {z:.2f} s ({mib / z:.0f} MiB/s) | originals one by one {s:.2f} s ({mib / s:.0f} MiB/s) | {z / s:.2f}× | +{statistics.median(growth) / 1024:.1f} MiB RSS |")
+    prep, dl, eg, er, orr = exp
+    print(f"  export: prepared in {prep:.2f} s ({mib / prep:.0f} MiB/s); download {dl:.2f} s ({mib / dl:.0f} MiB/s), server peak RSS +{eg / 1024:.1f} MiB")
+    print(f"  random 1 MiB Range, p50 / p90 of {len(er)}: export {pct(er, 50) * 1000:.1f} / {pct(er, 90) * 1000:.1f} ms, originals {pct(orr, 50) * 1000:.1f} / {pct(orr, 90) * 1000:.1f} ms")
+    print(f"| export of {FILES} × {MIB} MiB, download | {dl:.2f} s ({mib / dl:.0f} MiB/s) | originals one by one {s:.2f} s | {dl / s:.2f}× | +{eg / 1024:.1f} MiB RSS |")
+    print(f"| export, preparing (reads every original once) | {prep:.2f} s ({mib / prep:.0f} MiB/s) | originals one by one {s:.2f} s | {prep / s:.2f}× | |")
+    print(f"| random 1 MiB Range of the export, p50 | {pct(er, 50) * 1000:.1f} ms | the same of the originals {pct(orr, 50) * 1000:.1f} ms | {pct(er, 50) / pct(orr, 50):.2f}× | |")
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q / 100))]
+
+
+def ranges(base, token, paths_and_sizes, n=60):
+    """`n` random 1 MiB ranges, one curl each (a new connection each time, as
+    a resuming client would), returning their times."""
+    import random
+    rnd = random.Random(7)
+    out = []
+    for _ in range(n):
+        path, size = rnd.choice(paths_and_sizes)
+        start = rnd.randrange(0, max(1, size - (1 << 20)))
+        t = time.perf_counter()
+        got = subprocess.run(["curl", "-sk", "--fail", "-H", f"authorization: Bearer {token}", "-r", f"{start}-{start + (1 << 20) - 1}",
+                              "-o", "/dev/null", "-w", "%{size_download}", base + path], capture_output=True, text=True, check=True).stdout
+        out.append(time.perf_counter() - t)
+        assert int(got) == min(1 << 20, size - start), got
+    return out
+
+
+def export(base, token, pid, total, ids):
+    """The library export: (prepare s, median download s, median RSS growth KiB,
+    Range times of the export, Range times of the originals)."""
+    import json
+    req = urllib.request.Request(base + "/api/v1/exports", data=b"", method="POST")
+    req.add_header("authorization", "Bearer " + token)
+    t = time.perf_counter()
+    with urllib.request.urlopen(req, context=CTX, timeout=60) as r:
+        v = json.loads(r.read())
+    while v["state"] == "preparing":
+        time.sleep(0.05)
+        req = urllib.request.Request(base + f"/api/v1/exports/{v['id']}")
+        req.add_header("authorization", "Bearer " + token)
+        with urllib.request.urlopen(req, context=CTX, timeout=60) as r:
+            v = json.loads(r.read())
+    prep = time.perf_counter() - t
+    assert v["state"] == "ready", v
+    dls, growth = [], []
+    for _ in range(RUNS):
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        before = hwm_kib(pid)
+        t = time.perf_counter()
+        n = get(base, token, [v["download"]])
+        dls.append(time.perf_counter() - t)
+        growth.append(hwm_kib(pid) - before)
+        assert n == v["archive_bytes"] and n > total, (n, v)
+    er = ranges(base, token, [(v["download"], v["archive_bytes"])])
+    orr = ranges(base, token, [(f"/api/v1/assets/{i}/original", (MIB << 20) + 24) for i in ids])
+    return prep, statistics.median(dls), statistics.median(growth), er, orr
 
 
 if __name__ == "__main__":

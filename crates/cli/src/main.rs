@@ -304,12 +304,12 @@ fn https_host_port(addr: std::net::SocketAddr) -> String {
 }
 
 async fn serve(config: Config) -> Result<()> {
-    let listener = std::net::TcpListener::bind(config.listen)
+    let listener = pixelunion_server::connections::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let operator = match config.operator.listen {
         Some(a) => Some(
-            std::net::TcpListener::bind(a)
+            pixelunion_server::connections::listen(a)
                 .with_context(|| format!("cannot listen on {a} (operator.listen)"))?,
         ),
         None => None,

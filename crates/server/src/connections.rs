@@ -12,9 +12,30 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::concurrency::{Counter, Slot};
+
+/// Connections the kernel holds for the server before it accepts them. The
+/// standard library's 128 is too few under a burst (or a slowloris attack):
+/// once the queue is full, the kernel drops the handshake's last ACK, and a
+/// client that never sends a byte keeps a connection the server never saw
+/// and so cannot time out. The kernel caps it at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr` with [`LISTEN_BACKLOG`] (address reuse on,
+/// as the standard library does), for the servers to take over. Must be
+/// called inside the Tokio runtime.
+pub fn listen(addr: std::net::SocketAddr) -> io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)?.into_std()
+}
 
 /// The acceptor (inside the TLS acceptor).
 #[derive(Debug, Clone)]

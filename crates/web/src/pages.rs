@@ -623,6 +623,26 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                     }
                 }
                 @if can.incidents {
+                    section.card #audit-card {
+                        h2 { "Audit trail" }
+                        p { "Every sign-in and privileged action is chained with a MAC keyed from the keyring; checkpoints are signed with the audit key (public key above) and kept in the backup store, so a changed, removed, inserted, reordered or cut-off entry is found — here, or outside the server with the public key." }
+                        dl.facts #audit-report {}
+                        div.actions {
+                            button #audit-verify type="button" { "Verify the trail" }
+                            button #audit-checkpoint type="button" { "Sign a checkpoint now" }
+                        }
+                        ul.rows #audit-problems {}
+                        form #audit-export {
+                            h3 { "Export for a SIEM (JSON lines)" }
+                            label for="audit-since" { "From (optional)" }
+                            input #audit-since type="date";
+                            label for="audit-until" { "Until (optional)" }
+                            input #audit-until type="date";
+                            button type="submit" { "Download" }
+                        }
+                        h3 { "Latest events" }
+                        table #audit-events { thead { tr { th { "When" } th { "Action" } th { "Outcome" } th { "By" } th { "On" } } } tbody {} }
+                    }
                     section.card #incidents-card {
                         h2 { "Incidents" }
                         p #breach-clocks role="status" {}
@@ -906,6 +926,7 @@ mod tests {
             !s.contains("id=\"incidents-card\""),
             "incidents are the security role's"
         );
+        assert!(!s.contains("id=\"audit-card\""), "the audit trail too");
         let security = AdminView {
             role: "security",
             incidents: true,
@@ -913,6 +934,10 @@ mod tests {
         };
         let s = admin(who(), security).into_string();
         assert!(s.contains("id=\"incidents-card\""));
+        assert!(
+            s.contains("id=\"audit-card\""),
+            "the security role sees the audit trail"
+        );
         assert!(!s.contains("id=\"deletions-card\"") && !s.contains("id=\"users\""));
     }
 

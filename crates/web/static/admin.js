@@ -136,6 +136,50 @@ async function deletions() {
   if (!items.length) $('#deletions').replaceChildren(el('li', {}, 'None pending.'));
 }
 
+// --- the audit trail (security officers): integrity, checkpoints, export
+function auditReport(r) {
+  const facts = [
+    ['Integrity', r.ok ? 'Intact: every MAC and checkpoint holds' : `${r.problem_count} PROBLEM(S) FOUND`],
+    ['Entries', `${r.entries} (${r.verified} verified${r.before_chain ? `, ${r.before_chain} from before the chain` : ''})`],
+    ['Sequence', r.first_seq == null ? '—' : `${r.first_seq} … ${r.last_seq}`],
+    ['Checkpoints checked', String(r.checkpoints)],
+    ['Newest checkpoint', r.latest_checkpoint == null ? 'none yet' : `entry ${r.latest_checkpoint} (${r.after_checkpoint} newer entries not covered yet)`],
+    ['Waiting to be chained', String(r.pending)],
+  ];
+  $('#audit-report').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  $('#audit-problems').replaceChildren(...r.problems.map((p) => el('li', { text: `entry ${p.seq}: ${p.kind} — ${p.detail}` })));
+}
+
+async function auditEvents() {
+  const { items } = await api('GET', '/audit/events');
+  $('#audit-events tbody').replaceChildren(...items.slice(0, 50).map((e) => el('tr', {},
+    el('td', { text: dateTime(e.at * 1000) }), el('td', { text: e.action }), el('td', { text: e.outcome }),
+    el('td', { text: e.actor ?? '—' }), el('td', { text: e.target ?? '—' }))));
+}
+
+if (may('incidents')) {
+  $('#audit-verify').addEventListener('click', async () => {
+    try { auditReport(await api('GET', '/audit/verify')); await auditEvents(); } catch (e) { err(e); }
+  });
+  $('#audit-checkpoint').addEventListener('click', async () => {
+    try {
+      const r = await api('POST', '/audit/checkpoints');
+      toast(r.checkpoint ? `Checkpoint signed at entry ${r.checkpoint.seq}` : 'Nothing new since the last checkpoint');
+      auditReport(await api('GET', '/audit/verify'));
+    } catch (e) { err(e); }
+  });
+  $('#audit-export').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    if ($('#audit-since').value) q.set('since', $('#audit-since').value);
+    if ($('#audit-until').value) q.set('until', $('#audit-until').value);
+    const a = el('a', { href: `/api/v1/audit/export?${q}`, download: 'pixelunion-audit.jsonl' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  });
+}
+
 // --- incidents (security officers)
 let current = null;
 const hours = (s) => `${Math.floor(Math.abs(s) / 3600)} h ${Math.floor((Math.abs(s) % 3600) / 60)} min`;
@@ -240,4 +284,8 @@ if (may('operate')) jobs().catch(err);
 if (may('backup')) backup().catch(err);
 if (may('accounts')) users().catch(err);
 if (may('manage')) deletions().catch(err);
-if (may('incidents')) incidents().catch(err);
+if (may('incidents')) {
+  incidents().catch(err);
+  api('GET', '/audit/verify').then(auditReport).catch(err);
+  auditEvents().catch(err);
+}

@@ -304,6 +304,26 @@ fn clients_are_encrypted_sealed_events_are_chained_and_privileged_actions_fail_c
     // Only the admin's token would work for staff pages; the export is the security role's.
     let r = s.call("GET", "/api/v1/audit/export").bearer(&admin).send();
     assert_eq!(r.status, 403);
+    // The security role verifies and signs from the web app's routes; others may not.
+    let (st, v) = s.api("POST", "/api/v1/audit/checkpoints", Some(&officer), None);
+    assert_eq!(st, 200, "{v}");
+    let head = v["checkpoint"]["seq"]
+        .as_i64()
+        .expect("the head moved: a new checkpoint");
+    let (st, v) = s.api("GET", "/api/v1/audit/verify", Some(&officer), None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["ok"].as_bool(), v["latest_checkpoint"].as_i64()),
+        (Some(true), Some(head)),
+        "{v}"
+    );
+    for (method, path) in [
+        ("GET", "/api/v1/audit/verify"),
+        ("POST", "/api/v1/audit/checkpoints"),
+    ] {
+        let (st, _) = s.api(method, path, Some(&admin), None);
+        assert_eq!(st, 403, "{method} {path} is the security role's");
+    }
     // Nothing of the agent in the database files.
     for f in files_under(&data) {
         let bytes = std::fs::read(&f).unwrap();

@@ -453,6 +453,8 @@ fn slow_clients_are_cut_off_while_others_are_served() {
                         };
                         if closed && Instant::now() < deadline {
                             cut.fetch_add(1, Ordering::SeqCst);
+                        } else {
+                            eprintln!("silent connection {i} still open (closed: {closed})");
                         }
                     } else {
                         let mut tls = tls_stream(&addr, &cert);
@@ -472,6 +474,7 @@ fn slow_clients_are_cut_off_while_others_are_served() {
                                 return;
                             }
                         }
+                        eprintln!("trickling connection {i} still open after 45 s");
                     }
                 })
                 .unwrap(),

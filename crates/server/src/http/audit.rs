@@ -29,7 +29,10 @@ pub(super) fn sys_router() -> OpenApiRouter<AppState> {
 
 /// The security role's routes (under `/api/v1`).
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export_lines))
+    OpenApiRouter::new()
+        .routes(routes!(export_lines))
+        .routes(routes!(security_verify))
+        .routes(routes!(security_checkpoint))
 }
 
 #[utoipa::path(get, path = "/api/v1/sys/audit/verify", tag = "audit", summary = "Verify the audit trail: every entry's MAC chain, the sequence numbers, and every signed checkpoint (backup store and catalog) — reports changed, removed, inserted, reordered and cut-off entries; writes nothing (the server must be unsealed)",
@@ -55,6 +58,28 @@ pub(crate) struct CheckpointMade {
 pub(super) async fn make_checkpoint(
     State(state): State<AppState>,
     _caller: LoopbackOrOperator,
+) -> Result<Json<CheckpointMade>, ApiError> {
+    let made = checkpoint::make(&state).await?;
+    Ok(Json(CheckpointMade {
+        checkpoint: made,
+        public_key: checkpoint::public_key(&state),
+    }))
+}
+
+#[utoipa::path(get, path = "/audit/verify", tag = "audit", summary = "Verify the audit trail (security role): the same report as the operators' `/sys/audit/verify` — counts, sequence numbers and what is wrong, never an event's content",
+    responses((status = 200, description = "the report (`ok` false when anything is wrong)", body = AuditReport)))]
+pub(super) async fn security_verify(
+    State(state): State<AppState>,
+    _a: Authed<gate::ReadAudit>,
+) -> Result<Json<AuditReport>, ApiError> {
+    Ok(Json(verify::verify(&state).await?))
+}
+
+#[utoipa::path(post, path = "/audit/checkpoints", tag = "audit", summary = "Sign the audit chain's head now and write the checkpoint to the backup store (security role)",
+    responses((status = 200, description = "the checkpoint (null when the head has not moved)", body = CheckpointMade)))]
+pub(super) async fn security_checkpoint(
+    State(state): State<AppState>,
+    _a: Authed<gate::ReadAudit>,
 ) -> Result<Json<CheckpointMade>, ApiError> {
     let made = checkpoint::make(&state).await?;
     Ok(Json(CheckpointMade {

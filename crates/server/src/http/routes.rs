@@ -251,6 +251,16 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
+        "/api/v1/audit/verify",
+        Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/audit/checkpoints",
+        Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "GET",
         "/api/v1/incidents",
         Gated(P::ManageIncidents, Target::None),
     ),
