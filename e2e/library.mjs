@@ -194,6 +194,23 @@ if (MODE === 'rights') {
     const msgs = await sp.textContent('#inc-messages');
     check(msgs.includes('not-configured') && msgs.includes('users'), 'every message is recorded (no e-mail server here: not sent, and it says so)');
     check((await sp.textContent('#inc-timeline')).includes('NOT SENT'), 'the timeline says nothing was sent');
+    // Handling and the post-incident review.
+    await sp.selectOption('#inc-status', 'contained');
+    await sp.fill('#inc-systems', 'reverse proxy, sign-in');
+    await sp.fill('#inc-note', 'Proxy logging of cookies switched off.');
+    await sp.click('#handling-form button[type=submit]');
+    await sp.waitForFunction(() => document.querySelector('#inc-timeline').textContent.includes('open → contained'));
+    check((await sp.textContent('#inc-timeline')).includes('Proxy logging of cookies switched off.'), 'status, systems and a note go on the timeline');
+    check(await sp.inputValue('#inc-systems') === 'reverse proxy, sign-in', 'the affected systems are kept');
+    await sp.fill('#rv-cause', 'Debug logging left on in the proxy.');
+    await sp.fill('#rv-lessons', 'The breach clock helped.');
+    await sp.fill('#rv-actions', 'Lint the proxy configuration in CI.');
+    await sp.click('#review-form button[type=submit]');
+    await sp.waitForFunction(() => /review/i.test(document.querySelector('#inc-timeline').textContent));
+    await sp.reload();
+    await sp.click('#incidents li button');
+    await sp.waitForFunction(() => document.querySelector('#rv-cause').value === 'Debug logging left on in the proxy.');
+    check(true, 'the post-incident review is saved and shown again');
     await shotOf(sp, '24-incident');
     // 5. The security officer: the audit trail's integrity, a checkpoint and
     // the SIEM export.

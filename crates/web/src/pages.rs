@@ -686,6 +686,31 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                                 textarea #br-measures rows="2" {}
                                 button type="submit" { "Save the facts" }
                             }
+                            form #handling-form {
+                                h3 { "Handling" }
+                                label for="inc-status" { "Status" }
+                                select #inc-status {
+                                    option value="open" { "Open" }
+                                    option value="contained" { "Contained" }
+                                    option value="resolved" { "Resolved" }
+                                    option value="closed" { "Closed" }
+                                }
+                                label for="inc-systems" { "Affected systems (comma-separated)" }
+                                input #inc-systems;
+                                label for="inc-note" { "A note for the timeline (optional)" }
+                                textarea #inc-note rows="2" maxlength="20000" {}
+                                button type="submit" { "Save" }
+                            }
+                            form #review-form {
+                                h3 { "Post-incident review" }
+                                label for="rv-cause" { "What happened and why (root cause)" }
+                                textarea #rv-cause rows="2" maxlength="20000" {}
+                                label for="rv-lessons" { "What went well, what did not" }
+                                textarea #rv-lessons rows="2" maxlength="20000" {}
+                                label for="rv-actions" { "Follow-up actions" }
+                                textarea #rv-actions rows="2" maxlength="20000" {}
+                                button type="submit" { "Save the review" }
+                            }
                             h3 { "Notifications" }
                             pre #inc-draft {}
                             div.actions {

@@ -215,6 +215,11 @@ async function incident(id) {
   const b = v.details.breach;
   $('#br-nature').value = b.nature; $('#br-categories').value = b.categories.join(', ');
   $('#br-records').value = b.records ?? ''; $('#br-consequences').value = b.consequences; $('#br-measures').value = b.measures;
+  $('#inc-status').value = v.status;
+  $('#inc-systems').value = v.details.affected_systems.join(', ');
+  $('#inc-note').value = '';
+  const rv = v.details.review;
+  $('#rv-cause').value = rv.cause; $('#rv-lessons').value = rv.lessons; $('#rv-actions').value = rv.actions;
   $('#inc-timeline').replaceChildren(...v.timeline.map((t) => el('li', {}, el('span', { text: `${t.kind}${t.note ? ': ' + t.note : ''}` }), el('time', { text: dateTime(t.at * 1000) }))));
   $('#inc-messages').replaceChildren(...v.messages.map((m) => el('li', { 'data-state': m.state },
     el('span', { text: `${m.audience} → ${m.recipient}: ${m.state}${m.detail ? ' (' + m.detail + ')' : ''}` }))));
@@ -258,6 +263,21 @@ if (may('incidents')) {
       nature: $('#br-nature').value, categories: $('#br-categories').value.split(',').map((c) => c.trim()).filter(Boolean),
       records: records === '' ? null : Number(records), consequences: $('#br-consequences').value, measures: $('#br-measures').value,
     } }), () => 'Breach facts saved');
+  });
+  $('#handling-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const note = $('#inc-note').value.trim();
+    incidentAction((id) => api('PATCH', `/incidents/${id}`, {
+      status: $('#inc-status').value,
+      affected_systems: $('#inc-systems').value.split(',').map((x) => x.trim()).filter(Boolean),
+      ...(note ? { note } : {}),
+    }), () => 'Incident saved');
+  });
+  $('#review-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    incidentAction((id) => api('PATCH', `/incidents/${id}`, { review: {
+      cause: $('#rv-cause').value, lessons: $('#rv-lessons').value, actions: $('#rv-actions').value,
+    } }), () => 'Review saved');
   });
   $('#inc-notify').addEventListener('click', () => incidentAction(
     (id) => api('POST', `/incidents/${id}/notifications`, { audiences: ['users', 'authority'] }),
