@@ -2,7 +2,9 @@
 //! unsealed (root key and keyring in locked memory). Sealing drops both, which
 //! zeroes them.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pixelunion_catalog::Catalog;
 use pixelunion_catalog::UserRow;
@@ -50,7 +52,26 @@ pub fn user_key(keyring: &Keyring, user: &UserRow) -> Result<DataKey, VaultError
 
 enum State {
     Sealed(UnsealProgress),
-    Unsealed { _root: RootKey, keyring: Keyring },
+    Unsealed {
+        _root: RootKey,
+        keyring: Keyring,
+        /// unwrapped user keys, by user id (dropped with the keyring)
+        user_keys: HashMap<String, CachedKey>,
+    },
+}
+
+/// How long an unwrapped user key is kept for the next requests.
+const USER_KEY_TTL: Duration = Duration::from_secs(60);
+/// Unwrapped user keys kept at most.
+const USER_KEYS_KEPT: usize = 4096;
+
+/// An unwrapped user key (in locked memory, zeroed when the last holder
+/// drops it) and the wrapped form it came from: a row whose wrapped key
+/// changed (re-wrapped, replaced) never gets the old key back.
+struct CachedKey {
+    wrapped: Vec<u8>,
+    key: Arc<DataKey>,
+    until: Instant,
 }
 
 /// Public view of the key state.
@@ -138,6 +159,7 @@ impl KeyVault {
         *self.lock_state() = State::Unsealed {
             _root: init.root,
             keyring,
+            user_keys: HashMap::new(),
         };
         Ok(init.shares)
     }
@@ -195,6 +217,7 @@ impl KeyVault {
             *st = State::Unsealed {
                 _root: root,
                 keyring,
+                user_keys: HashMap::new(),
             };
         }
         Ok(UnsealOutcome::Unsealed)
@@ -217,14 +240,14 @@ impl KeyVault {
     /// versions stay readable). Returns the new version.
     pub async fn rotate(&self, catalog: &Catalog) -> Result<u32, KeyStateError> {
         let next = match &*self.lock_state() {
-            State::Unsealed { _root, keyring } => keyring.next_version(_root)?,
+            State::Unsealed { _root, keyring, .. } => keyring.next_version(_root)?,
             State::Sealed(_) => return Err(KeyStateError::Sealed),
         };
         catalog
             .add_keyring_version(next.version(), &next.to_bytes())
             .await?;
         match &mut *self.lock_state() {
-            State::Unsealed { _root, keyring } => keyring.adopt(_root, &next)?,
+            State::Unsealed { _root, keyring, .. } => keyring.adopt(_root, &next)?,
             State::Sealed(_) => return Err(KeyStateError::Sealed),
         }
         Ok(next.version())
@@ -243,10 +266,48 @@ impl KeyVault {
         }
     }
 
-    /// `user`'s key, while unsealed.
-    pub fn user_key(&self, user: &UserRow) -> Result<DataKey, KeyError> {
-        self.with_keyring(|k| user_key(k, user))
-            .ok_or(KeyError::Sealed)?
-            .map_err(KeyError::Vault)
+    /// `user`'s key, while unsealed. Unwrapped keys are kept for
+    /// [`USER_KEY_TTL`] (a thumbnail grid asks for the same key hundreds of
+    /// times a second), only in locked memory, and only while the row's
+    /// wrapped key is the one they came from; sealing drops them all.
+    pub fn user_key(&self, user: &UserRow) -> Result<Arc<DataKey>, KeyError> {
+        let mut st = self.lock_state();
+        let State::Unsealed {
+            keyring, user_keys, ..
+        } = &mut *st
+        else {
+            return Err(KeyError::Sealed);
+        };
+        let now = Instant::now();
+        if let Some(c) = user_keys.get(&user.id)
+            && c.until > now
+            && c.wrapped == user.user_key
+        {
+            return Ok(c.key.clone());
+        }
+        let key = Arc::new(user_key(keyring, user)?);
+        if user_keys.len() >= USER_KEYS_KEPT {
+            user_keys.retain(|_, c| c.until > now);
+            if user_keys.len() >= USER_KEYS_KEPT {
+                user_keys.clear();
+            }
+        }
+        user_keys.insert(
+            user.id.clone(),
+            CachedKey {
+                wrapped: user.user_key.clone(),
+                key: key.clone(),
+                until: now + USER_KEY_TTL,
+            },
+        );
+        Ok(key)
+    }
+
+    /// Drops the kept key of `user_id` (its account was purged: its key
+    /// must not outlive the wrapped one).
+    pub fn forget_user_key(&self, user_id: &str) {
+        if let State::Unsealed { user_keys, .. } = &mut *self.lock_state() {
+            user_keys.remove(user_id);
+        }
     }
 }

@@ -208,6 +208,9 @@ async fn purge(state: &AppState, id: &str) -> Result<()> {
         c.delete_export(None, &x, now_ms()).await?;
     }
     c.delete_user(id).await?;
+    // The wrapped key is gone: so is the unwrapped one this node kept (other
+    // nodes drop theirs within a minute, and no row leads to it meanwhile).
+    state.keys().forget_user_key(id);
     state.wake_jobs();
     if let Err(e) = c.shred_deleted_rows().await {
         tracing::warn!(error = %e, "could not checkpoint the catalog after a purge");

@@ -28,7 +28,7 @@ use pixelunion_auth::Role;
 use pixelunion_auth::password::{HashParams, Hasher, Verified};
 use pixelunion_catalog::{SessionRow, UserRow};
 use pixelunion_vault::keyring::Keyring;
-use pixelunion_vault::{DataKey, VaultError};
+use pixelunion_vault::VaultError;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
@@ -236,7 +236,7 @@ pub async fn start_session(
     let t = state.config().accounts.timeouts(user.role);
     let token = pixelunion_auth::token::mint(pixelunion_auth::token::TokenKind::Session)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let key: DataKey = state.keys().user_key(user)?;
+    let key = state.keys().user_key(user)?;
     let client_ct = fields::seal_text(&key, Column::SessionClient, &user.id, &id, client)?;
     let now = now_secs();
     state

@@ -108,7 +108,7 @@ fn classify(e: VideoError) -> Result<Unusable, MediaJobError> {
 async fn owner_key(
     state: &AppState,
     asset: &AssetRow,
-) -> Result<Option<Option<DataKey>>, MediaJobError> {
+) -> Result<Option<Option<Arc<DataKey>>>, MediaJobError> {
     let Some(user) = state.catalog().user_by_id(&asset.owner_id).await? else {
         return Ok(Some(None));
     };
@@ -156,7 +156,7 @@ const HEIF: [&str; 3] = ["image/heic", "image/heif", "image/avif"];
 async fn photo_media(
     state: &AppState,
     asset: &AssetRow,
-    key: DataKey,
+    key: Arc<DataKey>,
 ) -> Result<Result<(), Unusable>, MediaJobError> {
     let object = asset_object_id(&asset.id)?;
     // One original in memory at a time per process: take the permit first.
@@ -211,7 +211,7 @@ async fn photo_media(
 async fn video_media(
     state: &AppState,
     asset: &AssetRow,
-    key: DataKey,
+    key: Arc<DataKey>,
 ) -> Result<Result<(), Unusable>, MediaJobError> {
     let Some(format) = video::demuxer(&asset.mime) else {
         return Ok(Err(Unusable::Nothing(format!(
@@ -223,7 +223,6 @@ async fn video_media(
         .acquire()
         .await
         .map_err(|e| MediaJobError::Tool(e.to_string()))?;
-    let key = Arc::new(key);
     let (tools, feed) = feed_original(state, asset, key.clone()).await?;
     let info = match video::probe(&tools, feed.url(), format).await {
         Ok(i) => i,
@@ -345,7 +344,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
     let key = match owner_key(state, &asset).await? {
         None => return Ok(Outcome::Sealed),
         Some(None) => return Ok(Outcome::Done),
-        Some(Some(k)) => Arc::new(k),
+        Some(Some(k)) => k,
     };
     let (tools, feed) = feed_original(state, &asset, key.clone()).await?;
     let (mut child, stdout) = video::transcode(&tools, feed.url(), format)

@@ -25,7 +25,7 @@ pub static REPAIRS: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug)]
 pub struct Owner {
     /// the owner's key
-    pub key: DataKey,
+    pub key: std::sync::Arc<DataKey>,
     /// the object id it is bound to
     pub object: ObjectId,
 }

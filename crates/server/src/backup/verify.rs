@@ -164,7 +164,7 @@ async fn authenticate(state: &AppState, name: &BlobName) -> Result<bool> {
     };
     let len = opened.plaintext_len();
     let mut stream = Box::pin(backup.decrypted_stream(
-        Arc::new(owner.key),
+        owner.key,
         owner.object,
         Arc::new(opened),
         0..len,

@@ -85,7 +85,8 @@ pub async fn list(state: &AppState, user: &UserRow) -> Result<Vec<AlbumView>> {
 /// One of the caller's albums.
 pub async fn get(state: &AppState, user: &UserRow, id: &str) -> Result<AlbumView> {
     let al = owned(state, &user.id, id).await?;
-    Ok(AlbumView::new(&state.keys().user_key(user)?, &al))
+    let key = state.keys().user_key(user)?;
+    Ok(AlbumView::new(&key, &al))
 }
 
 /// Creates an album, optionally with some of the caller's assets in it.

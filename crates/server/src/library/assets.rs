@@ -120,7 +120,8 @@ pub async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<AssetRo
 /// The caller's asset `id`, decrypted.
 pub async fn get(state: &AppState, user: &UserRow, id: &str) -> Result<AssetView> {
     let asset = owned(state, user, id).await?;
-    Ok(AssetView::new(&state.keys().user_key(user)?, &asset))
+    let key = state.keys().user_key(user)?;
+    Ok(AssetView::new(&key, &asset))
 }
 
 /// A change to one asset; `None` leaves a field alone.

@@ -143,7 +143,7 @@ pub async fn original(state: &AppState, user: &UserRow, id: &str) -> Result<Read
     let key = state.keys().user_key(user)?;
     Ok(Readable {
         file_name: assets::file_name(&key, &asset),
-        key: Arc::new(key),
+        key,
         object: asset_object_id(&asset.id)?,
         blob: BlobName::parse(&asset.blob_name)?,
         len: u64::try_from(asset.size).unwrap_or(0),
@@ -163,7 +163,7 @@ pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Read
         .catalog()
         .asset_file(&user.id, id, FileKind::Playback)
         .await?;
-    let key = Arc::new(state.keys().user_key(user)?);
+    let key = state.keys().user_key(user)?;
     Ok(match file {
         Some(f) => {
             let blob = BlobName::parse(&f.blob_name)?;

@@ -304,11 +304,10 @@ where
 /// The parts read back in order, decrypted window by window.
 fn parts_stream(
     state: &AppState,
-    key: DataKey,
+    key: Arc<DataKey>,
     parts: Vec<(BlobName, u64)>,
 ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + Unpin + 'static {
     let store = state.stores().primary.clone();
-    let key = Arc::new(key);
     Box::pin(
         futures::stream::iter(parts)
             .then(move |(name, len)| {

@@ -156,7 +156,7 @@ pub async fn open(state: &AppState, user: &UserRow, id: &str) -> Result<Archive>
             day.get(..10).unwrap_or("library")
         ),
         owner: user.id.clone(),
-        key: Arc::new(key),
+        key,
         metadata: (BlobName::parse(&blob)?, meta),
     })
 }

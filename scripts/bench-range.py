@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Uploads, Range reads and whole downloads of one large encrypted file, end
+to end on the release binary, each beside its baseline in the same run:
+
+- upload of SIZE MiB (one request, `curl -T`, HTTP/1.1 and HTTP/2) beside
+  `dd bs=8M conv=fdatasync` of the same bytes onto the same disk, with the
+  server's peak RSS growth during the upload;
+- random 1 MiB `Range` reads of the encrypted file (keep-alive, and a new
+  connection each; HTTP/1.1 and HTTP/2): p50 / p99 of the first body byte
+  and of the whole response, beside nginx over TLS serving the plaintext
+  copy with the same certificate;
+- the whole file downloaded, beside nginx.
+
+    scripts/bench-range.py [BINARY] [SIZE_MIB] [RANGES]
+
+Defaults: target/release/pixelunion, 1024 MiB, 200 ranges. Needs curl,
+nginx (Debian's nginx-light; installed when missing) and a curl with HTTP/2.
+The source bytes live in /dev/shm (never on the disk under test).
+"""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
+SIZE = (int(sys.argv[2]) if len(sys.argv) > 2 else 1024) << 20
+RANGES = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+MIB = 1 << 20
+HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
+
+
+def need(tool, package):
+    if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q / 100))]
+
+
+def hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def curl_times(args):
+    """Runs curl and returns [(first byte s, total s, bytes)] per transfer."""
+    out = subprocess.run(["curl", "-sk", "--fail", *args], capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), int(c)) for a, b, c in (line.split() for line in out.split("\n") if line.strip())]
+
+
+W = "%{time_starttransfer} %{time_total} %{size_download}\\n"
+
+
+def ranges(url, auth, version, keepalive, starts):
+    """Times of 1 MiB ranges at `starts`: one curl reusing its connection,
+    or one curl per range (a new connection each)."""
+    per = lambda s: [*auth, "-r", f"{s}-{s + MIB - 1}", "-o", "/dev/null", "-w", W, url]
+    if keepalive:
+        args = [version]
+        for i, s in enumerate(starts):
+            # (options reset at --next)
+            args += per(s) + (["--next", "-sk", "--fail", version] if i + 1 < len(starts) else [])
+        got = curl_times(args)
+    else:
+        got = [t for s in starts for t in curl_times([version, *per(s)])]
+    assert all(n == MIB for _, _, n in got), got[:3]
+    return [f for f, _, _ in got], [t for _, t, _ in got]
+
+
+def main():
+    need("nginx", "nginx-light")
+    shm = tempfile.mkdtemp(dir="/dev/shm", prefix="pu-bench-")
+    work = tempfile.mkdtemp(dir=os.path.join(HERE, "..", "target"), prefix="bench-range-")
+    server = nginx = None
+    try:
+        src = os.path.join(shm, "clip.mp4")
+        with open(src, "wb") as f:
+            f.write(HEAD)
+            left = SIZE - len(HEAD)
+            while left > 0:
+                f.write(os.urandom(min(left, 64 * MIB)))
+                left -= 64 * MIB
+        # Baseline for uploads: the same bytes onto the same disk, durable.
+        dd = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(["dd", f"if={src}", f"of={work}/dd.out", "bs=8M", "conv=fdatasync"], check=True, capture_output=True)
+            dd.append(time.perf_counter() - t)
+            os.remove(f"{work}/dd.out")
+        dd_s = statistics.median(dd)
+
+        data = os.path.join(work, "data")
+        out = open(os.path.join(work, "out.txt"), "w+")
+        port = 19000 + os.getpid() % 500
+        server = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
+        for _ in range(600):
+            out.seek(0)
+            text = out.read()
+            if "pixelunion unseal" in text:
+                break
+            time.sleep(0.05)
+        password = next(l.split("password:", 1)[1].strip() for l in text.splitlines() if "password:" in l)
+        base = f"https://127.0.0.1:{port}"
+        token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        auth = ["-H", f"authorization: Bearer {token}"]
+
+        uploads = {}
+        asset = None
+        for version in ("--http1.1", "--http2"):
+            with open(f"/proc/{server.pid}/clear_refs", "w") as f:
+                f.write("5")
+            before = hwm_kib(server.pid)
+            t = time.perf_counter()
+            r = subprocess.run(["curl", "-sk", "--fail", version, *auth, "-H", "x-file-name: clip.mp4", "-H", "content-type: application/octet-stream",
+                                "-T", src, "-X", "POST", base + "/api/v1/assets"], capture_output=True, text=True, check=True)
+            uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
+            asset = json.loads(r.stdout)["asset"]["id"]
+            time.sleep(1)
+
+        # nginx over TLS with the server's certificate, on the plaintext copy.
+        tls = os.path.join(data, "tls")
+        ngx = os.path.join(work, "nginx")
+        os.makedirs(os.path.join(ngx, "www"))
+        shutil.copy(src, os.path.join(ngx, "www", "clip.mp4"))
+        nport = port + 1
+        with open(os.path.join(ngx, "nginx.conf"), "w") as f:
+            f.write(f"""user root; worker_processes 2; pid {ngx}/nginx.pid; error_log {ngx}/error.log; daemon off;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; keepalive_requests 100000;
+  server {{ listen 127.0.0.1:{nport} ssl http2; ssl_certificate {tls}/cert.pem; ssl_certificate_key {tls}/key.pem;
+    root {ngx}/www; }} }}
+""")
+        nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{ngx}/nginx.conf", "-p", ngx])
+        time.sleep(0.5)
+        ours = f"{base}/api/v1/assets/{asset}/original"
+        theirs = f"https://127.0.0.1:{nport}/clip.mp4"
+        rnd = random.Random(11)
+        starts = [rnd.randrange(0, SIZE - MIB) for _ in range(RANGES)]
+        # warm both (page cache, connections)
+        ranges(ours, auth, "--http1.1", True, starts[:20])
+        ranges(theirs, [], "--http1.1", True, starts[:20])
+        rows = []
+        for version in ("--http1.1", "--http2"):
+            for keep in (True, False):
+                n = starts if keep else starts[: max(20, RANGES // 4)]
+                of, ot = ranges(ours, auth, version, keep, n)
+                nf, nt = ranges(theirs, [], version, keep, n)
+                rows.append((version[2:], "keep-alive" if keep else "new connection", len(n), of, ot, nf, nt))
+        whole = {}
+        for version in ("--http1.1", "--http2"):
+            o = statistics.median([curl_times([version, *auth, "-o", "/dev/null", "-w", W, ours])[0][1] for _ in range(3)])
+            n = statistics.median([curl_times([version, "-o", "/dev/null", "-w", W, theirs])[0][1] for _ in range(3)])
+            whole[version] = (o, n)
+    finally:
+        for p in (nginx, server):
+            if p:
+                p.terminate()
+                p.wait()
+        shutil.rmtree(shm, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    mib = SIZE / MIB
+    print(f"### {mib:.0f} MiB file, {time.strftime('%Y-%m-%d')}; dd conv=fdatasync median of 3: {dd_s:.2f} s ({mib / dd_s:.0f} MiB/s)")
+    print("| upload (one request, durable) | PixelUnion | dd conv=fdatasync | ratio (≥ 0.8 wanted) | server peak RSS growth |")
+    print("|---|---|---|---|---|")
+    for v, (s, g) in uploads.items():
+        print(f"| {v[2:]} | {s:.2f} s ({mib / s:.0f} MiB/s) | {dd_s:.2f} s | {dd_s / s:.2f}× | +{g:.1f} MiB |")
+    print()
+    print("| random 1 MiB Range | n | first byte p50 / p99 (ms) | nginx | whole response p50 / p99 (ms) | nginx | ratio p50 first / whole |")
+    print("|---|---|---|---|---|---|---|")
+    for v, k, n, of, ot, nf, nt in rows:
+        ms = lambda xs, q: pct(xs, q) * 1000
+        print(f"| {v}, {k} | {n} | {ms(of, 50):.2f} / {ms(of, 99):.2f} | {ms(nf, 50):.2f} / {ms(nf, 99):.2f} | {ms(ot, 50):.2f} / {ms(ot, 99):.2f} | {ms(nt, 50):.2f} / {ms(nt, 99):.2f} | {pct(of, 50) / pct(nf, 50):.1f}× / {pct(ot, 50) / pct(nt, 50):.1f}× |")
+    print()
+    print("| whole download, warm cache | PixelUnion | nginx | ratio (≥ 0.8 wanted) |")
+    print("|---|---|---|---|")
+    for v, (o, n) in whole.items():
+        print(f"| {v[2:]} | {o:.2f} s ({mib / o:.0f} MiB/s) | {n:.2f} s ({mib / n:.0f} MiB/s) | {n / o:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
