@@ -18,6 +18,9 @@ use crate::{BlobName, BlobStore, ObjectKey};
 /// part size × [`MAX_PARTS_IN_FLIGHT`].
 const PART_SIZE: usize = 8 << 20;
 const MAX_PARTS_IN_FLIGHT: usize = 2;
+/// Ciphertext gathered before it is handed to the writer and the hasher
+/// (the request body arrives in pieces of a TLS record or an HTTP/2 frame).
+const OUT_BATCH: usize = 1 << 20;
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -80,26 +83,41 @@ impl BlobStore {
             .map_err(|e| StoreError::backend(self.label, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut enc = BlobEncryptor::new(key, object)?;
-        let mut digest = pixelunion_vault::Sha256Stream::default();
-        writer.write(enc.header().as_bytes());
-        digest.update(enc.header().as_bytes());
-        let mut out = Vec::with_capacity(1 << 20);
+        // The checksum of the copies is computed on another thread, in
+        // batches of ciphertext handed over as they are written.
+        let mut digest = crate::hashing::Sha256Offload::start();
+        let stopped = |e: crate::hashing::HashStopped| StoreError::Source(e.to_string());
+        let header = Bytes::copy_from_slice(enc.header().as_bytes());
+        writer.write(&header);
+        let mut out = Vec::with_capacity(OUT_BATCH + (64 << 10));
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
         let result: Result<()> = async {
+            digest.update(header).await.map_err(stopped)?;
             while let Some(chunk) = source.next().await {
                 let chunk = chunk.map_err(|e| StoreError::Source(e.to_string()))?;
                 plaintext_len += chunk.len() as u64;
                 enc.push(&chunk, &mut out)?;
+                if out.len() < OUT_BATCH {
+                    continue;
+                }
                 writer
                     .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
                     .await
                     .map_err(|e| StoreError::backend(self.label, e))?;
-                writer.write(&out);
-                digest.update(&out);
-                ciphertext_len += out.len() as u64;
-                out.clear();
+                let sealed = Bytes::from(std::mem::replace(
+                    &mut out,
+                    Vec::with_capacity(OUT_BATCH + (64 << 10)),
+                ));
+                writer.write(&sealed);
+                ciphertext_len += sealed.len() as u64;
+                digest.update(sealed).await.map_err(stopped)?;
             }
+            enc.finish(&mut out)?;
+            let sealed = Bytes::from(std::mem::take(&mut out));
+            writer.write(&sealed);
+            ciphertext_len += sealed.len() as u64;
+            digest.update(sealed).await.map_err(stopped)?;
             Ok(())
         }
         .await;
@@ -107,10 +125,6 @@ impl BlobStore {
             let _ = writer.abort().await;
             return Err(e);
         }
-        enc.finish(&mut out)?;
-        writer.write(&out);
-        digest.update(&out);
-        ciphertext_len += out.len() as u64;
         writer
             .finish()
             .await
@@ -120,7 +134,7 @@ impl BlobStore {
             name,
             plaintext_len,
             ciphertext_len,
-            ciphertext_sha256: digest.finish(),
+            ciphertext_sha256: digest.finish().await.map_err(stopped)?,
         })
     }
 

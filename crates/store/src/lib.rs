@@ -17,6 +17,7 @@ mod config;
 mod durable;
 mod encrypted;
 mod error;
+pub mod hashing;
 mod replica;
 mod snapshots;
 

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use pixelunion_auth::Role;
 use pixelunion_auth::password::{HashParams, Hasher, Verified};
 use pixelunion_catalog::{SessionRow, UserRow};
-use pixelunion_vault::keyring::Keyring;
 use pixelunion_vault::VaultError;
+use pixelunion_vault::keyring::Keyring;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 

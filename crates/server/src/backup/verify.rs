@@ -163,12 +163,8 @@ async fn authenticate(state: &AppState, name: &BlobName) -> Result<bool> {
         Err(e) => return Err(e.into()),
     };
     let len = opened.plaintext_len();
-    let mut stream = Box::pin(backup.decrypted_stream(
-        owner.key,
-        owner.object,
-        Arc::new(opened),
-        0..len,
-    ));
+    let mut stream =
+        Box::pin(backup.decrypted_stream(owner.key, owner.object, Arc::new(opened), 0..len));
     while let Some(piece) = stream.next().await {
         match piece {
             Ok(_) => {}

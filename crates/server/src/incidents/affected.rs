@@ -141,7 +141,8 @@ pub async fn find(state: &AppState, actor: &str, id: &str, q: Query) -> Result<V
             }
         }
         // Sessions used in the window.
-        let mut users: BTreeMap<String, Option<std::sync::Arc<pixelunion_vault::DataKey>>> = BTreeMap::new();
+        let mut users: BTreeMap<String, Option<std::sync::Arc<pixelunion_vault::DataKey>>> =
+            BTreeMap::new();
         for (user, session, client) in c.sessions_active_since(from).await? {
             let Some(ct) = client else { continue };
             if !users.contains_key(&user) {

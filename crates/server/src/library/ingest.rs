@@ -111,29 +111,40 @@ where
     let id_text = id.to_string();
     let blob = BlobName::random();
     let lease = WriteLease::begin(state, &blob).await?;
-    let hasher = Arc::new(Mutex::new(pixelunion_vault::Sha256Stream::default()));
+    // The content hash runs on its own thread beside the encryption.
+    let hasher = Arc::new(tokio::sync::Mutex::new(
+        pixelunion_store::hashing::Sha256Offload::start(),
+    ));
     let count = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(Mutex::new(None::<Cut>));
     let (h, c, l, k) = (hasher.clone(), count.clone(), lease.clone(), cut.clone());
     let stream = futures::stream::once(async move { Ok::<Bytes, String>(head.freeze()) })
         .chain(src.map(|r| r.map_err(|e| e.to_string())))
-        .map(move |r| {
-            let b = r?;
-            let total = c.fetch_add(b.len() as u64, Ordering::Relaxed) + b.len() as u64;
-            let over = if total > max {
-                Some(Cut::TooLarge)
-            } else if total > quota_left {
-                Some(Cut::OverQuota)
-            } else {
-                None
-            };
-            if let Some(why) = over {
-                *k.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-                return Err("cut by a limit".to_string());
+        .then(move |r| {
+            let h = h.clone();
+            let (c, l, k) = (c.clone(), l.clone(), k.clone());
+            async move {
+                let b = r?;
+                let total = c.fetch_add(b.len() as u64, Ordering::Relaxed) + b.len() as u64;
+                let over = if total > max {
+                    Some(Cut::TooLarge)
+                } else if total > quota_left {
+                    Some(Cut::OverQuota)
+                } else {
+                    None
+                };
+                if let Some(why) = over {
+                    *k.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                    return Err("cut by a limit".to_string());
+                }
+                h.lock()
+                    .await
+                    .update(b.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                l.touch();
+                Ok(b)
             }
-            h.lock().unwrap_or_else(|e| e.into_inner()).update(&b);
-            l.touch();
-            Ok(b)
         });
     let put = state
         .stores()
@@ -163,8 +174,9 @@ where
     let digest = Arc::try_unwrap(hasher)
         .map_err(|_| Error::Corrupt("hasher still shared after the upload"))?
         .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .finish();
+        .finish()
+        .await
+        .map_err(|_| Error::Corrupt("the content hash stopped"))?;
     let index = content_index(&key, &digest)?;
     let catalog = state.catalog();
     if let Some(existing) = catalog.asset_by_content(&user.id, &index).await? {
