@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import hwm_kib, reset_hwm, start_server
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
 SIZE = (int(sys.argv[2]) if len(sys.argv) > 2 else 1024) << 20
@@ -45,14 +47,6 @@ def need(tool, package):
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * q / 100))]
-
-
-def hwm_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def curl_times(args):
@@ -102,28 +96,15 @@ def main():
             os.remove(f"{work}/dd.out")
         dd_s = statistics.median(dd)
 
-        data = os.path.join(work, "data")
-        out = open(os.path.join(work, "out.txt"), "w+")
         port = 19000 + os.getpid() % 500
-        server = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.DEVNULL,
-                                  env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
-        for _ in range(600):
-            out.seek(0)
-            text = out.read()
-            if "pixelunion unseal" in text:
-                break
-            time.sleep(0.05)
-        password = next(l.split("password:", 1)[1].strip() for l in text.splitlines() if "password:" in l)
-        base = f"https://127.0.0.1:{port}"
-        token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        server, base, token = start_server(BIN, os.path.join(work, "data"), port, os.path.join(work, "out.txt"))
+        data = os.path.join(work, "data")
         auth = ["-H", f"authorization: Bearer {token}"]
 
         uploads = {}
         asset = None
         for version in ("--http1.1", "--http2"):
-            with open(f"/proc/{server.pid}/clear_refs", "w") as f:
-                f.write("5")
+            reset_hwm(server.pid)
             before = hwm_kib(server.pid)
             t = time.perf_counter()
             r = subprocess.run(["curl", "-sk", "--fail", version, *auth, "-H", "x-file-name: clip.mp4", "-H", "content-type: application/octet-stream",

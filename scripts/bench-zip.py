@@ -25,6 +25,8 @@ import tempfile
 import time
 import urllib.request
 
+from benchlib import hwm_kib, reset_hwm, start_server
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
 FILES = int(sys.argv[2]) if len(sys.argv) > 2 else 32
@@ -44,32 +46,11 @@ def get(base, token, paths):
     return sum(int(x) for x in out.split())
 
 
-def hwm_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "data")
-        out = open(os.path.join(tmp, "out.txt"), "w+")
         port = 18000 + os.getpid() % 1000
-        p = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
-                             stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
+        p, base, token = start_server(BIN, os.path.join(tmp, "data"), port, os.path.join(tmp, "out.txt"))
         try:
-            for _ in range(400):
-                out.seek(0)
-                text = out.read()
-                if "pixelunion unseal" in text:
-                    break
-                time.sleep(0.05)
-            password = next(l.split("password:", 1)[1].strip() for l in text.splitlines() if "password:" in l)
-            base = f"https://127.0.0.1:{port}"
-            token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
-                                   capture_output=True, text=True, check=True).stdout.strip()
             ids = []
             for i in range(FILES):
                 body = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + os.urandom(MIB << 20)
@@ -86,8 +67,7 @@ def main():
                 n = get(base, token, [f"/api/v1/assets/{i}/original" for i in ids])
                 singles.append(time.perf_counter() - t)
                 assert n == total, (n, total)
-                with open(f"/proc/{p.pid}/clear_refs", "w") as f:
-                    f.write("5")
+                reset_hwm(p.pid)
                 before = hwm_kib(p.pid)
                 t = time.perf_counter()
                 n = get(base, token, ["/api/v1/assets/zip?ids=" + ",".join(ids)])
@@ -153,8 +133,7 @@ def export(base, token, pid, total, ids):
     assert v["state"] == "ready", v
     dls, growth = [], []
     for _ in range(RUNS):
-        with open(f"/proc/{pid}/clear_refs", "w") as f:
-            f.write("5")
+        reset_hwm(pid)
         before = hwm_kib(pid)
         t = time.perf_counter()
         n = get(base, token, [v["download"]])

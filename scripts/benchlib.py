@@ -1,0 +1,44 @@
+"""What the end-to-end bench scripts share: starting the release binary on a
+fresh data directory with rate limits off, signing in as the first admin,
+and reading a process's peak resident memory."""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def start_server(binary, data, port, out_path):
+    """Starts `binary serve` on 127.0.0.1:`port` with its data in `data`;
+    returns (process, base URL, API token of the first admin)."""
+    out = open(out_path, "w+")
+    p = subprocess.Popen([binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.DEVNULL,
+                         env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
+    text = ""
+    for _ in range(600):
+        out.seek(0)
+        text = out.read()
+        if "pixelunion unseal" in text:
+            break
+        time.sleep(0.05)
+    password = next(l.split("password:", 1)[1].strip() for l in text.splitlines() if "password:" in l)
+    base = f"https://127.0.0.1:{port}"
+    token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return p, base, token
+
+
+def hwm_kib(pid):
+    """Peak resident memory of `pid` (KiB) since the last reset."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_hwm(pid):
+    """Resets the peak to the current resident memory."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
