@@ -311,3 +311,57 @@ impl KeyVault {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, wrapped: &WrappedUserKey) -> UserRow {
+        UserRow {
+            id: id.to_string(),
+            email_index: vec![1],
+            email: vec![2],
+            user_key: wrapped.to_bytes().to_vec(),
+            password_hash: String::new(),
+            role: pixelunion_auth::Role::User,
+            disabled: false,
+            must_change_password: false,
+            totp_secret: None,
+            totp_last_step: None,
+            created_at: 0,
+            last_login_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn kept_user_keys_follow_the_wrapped_key_and_go_with_the_seal() {
+        let dir = tempfile::tempdir().expect("dir");
+        let c = Catalog::open_sqlite(&dir.path().join("c.db"))
+            .await
+            .expect("catalog");
+        let v = KeyVault::load(&c).await.expect("load");
+        v.initialize(&c, 1, 1).await.expect("init");
+        let wrap = || {
+            v.with_keyring(|k| k.new_user_key(b"u1"))
+                .expect("unsealed")
+                .expect("new key")
+                .1
+        };
+        let first = user("u1", &wrap());
+        let a = v.user_key(&first).expect("key");
+        let b = v.user_key(&first).expect("key");
+        assert!(Arc::ptr_eq(&a, &b), "the second request gets the kept key");
+        // A row whose wrapped key changed never gets the old key back.
+        let second = user("u1", &wrap());
+        let c2 = v.user_key(&second).expect("key");
+        assert!(!Arc::ptr_eq(&a, &c2));
+        assert!(Arc::ptr_eq(&c2, &v.user_key(&second).expect("key")));
+        // A purge forgets it; a seal drops them all.
+        v.forget_user_key("u1");
+        let d = v.user_key(&second).expect("key");
+        assert!(!Arc::ptr_eq(&c2, &d));
+        v.seal();
+        assert!(matches!(v.user_key(&second), Err(KeyError::Sealed)));
+        assert!(matches!(v.user_key(&first), Err(KeyError::Sealed)));
+    }
+}
