@@ -84,11 +84,12 @@ impl BlobStore {
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut enc = BlobEncryptor::new(key, object)?;
         // The checksum of the copies is computed on another thread, in
-        // batches of ciphertext handed over as they are written.
+        // batches of ciphertext handed over as they are written; the writer
+        // takes the same pieces without copying them.
         let mut digest = crate::hashing::Sha256Offload::start();
         let stopped = |e: crate::hashing::HashStopped| StoreError::Source(e.to_string());
         let header = Bytes::copy_from_slice(enc.header().as_bytes());
-        writer.write(&header);
+        writer.put(header.clone());
         let mut out = Vec::with_capacity(OUT_BATCH + (64 << 10));
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
@@ -109,13 +110,13 @@ impl BlobStore {
                     &mut out,
                     Vec::with_capacity(OUT_BATCH + (64 << 10)),
                 ));
-                writer.write(&sealed);
+                writer.put(sealed.clone());
                 ciphertext_len += sealed.len() as u64;
                 digest.update(sealed).await.map_err(stopped)?;
             }
             enc.finish(&mut out)?;
             let sealed = Bytes::from(std::mem::take(&mut out));
-            writer.write(&sealed);
+            writer.put(sealed.clone());
             ciphertext_len += sealed.len() as u64;
             digest.update(sealed).await.map_err(stopped)?;
             Ok(())
