@@ -21,6 +21,8 @@ const MAX_PARTS_IN_FLIGHT: usize = 2;
 /// Ciphertext gathered before it is handed to the writer and the hasher
 /// (the request body arrives in pieces of a TLS record or an HTTP/2 frame).
 const OUT_BATCH: usize = 1 << 20;
+/// Opened objects whose header and size are kept for serving.
+const OPENED_KEPT: usize = 4096;
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -184,6 +186,42 @@ impl BlobStore {
             header,
             layout,
         })
+    }
+
+    /// [`BlobStore::open_encrypted`] for serving reads: an object never
+    /// changes once written (names are never reused), so its header and size
+    /// are kept (up to [`OPENED_KEPT`] objects) and a repeated Range request
+    /// skips two store round trips. Not for verification: a damaged header
+    /// on disk must be found by reading it, which `open_encrypted` does.
+    pub async fn open_encrypted_for_serving<N: ObjectKey + ?Sized>(
+        &self,
+        name: &N,
+    ) -> Result<EncryptedObject> {
+        let key = name.path().to_string();
+        let kept = self
+            .opened
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(o) = kept {
+            return Ok(o);
+        }
+        let o = self.open_encrypted(name).await?;
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if opened.len() >= OPENED_KEPT {
+            opened.clear();
+        }
+        opened.insert(key, o.clone());
+        Ok(o)
+    }
+
+    /// Forgets a kept header (the object was found missing or damaged).
+    pub fn forget_opened<N: ObjectKey + ?Sized>(&self, name: &N) {
+        self.opened
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&name.path().to_string());
     }
 
     /// Reads and decrypts plaintext bytes `range` of an opened object,

@@ -99,6 +99,9 @@ pub struct BlobStore {
     label: &'static str,
     /// the directory of a local store (for cleaning interrupted writes)
     local_root: Option<std::path::PathBuf>,
+    /// headers and sizes of objects opened for serving (see
+    /// [`BlobStore::open_encrypted_for_serving`])
+    opened: Arc<std::sync::Mutex<std::collections::HashMap<String, EncryptedObject>>>,
 }
 
 impl BlobStore {
@@ -112,6 +115,7 @@ impl BlobStore {
                 StoreConfig::Local { root } => Some(root.clone()),
                 StoreConfig::S3 { .. } => None,
             },
+            opened: Arc::default(),
         })
     }
 

@@ -55,7 +55,12 @@ impl Readable {
     /// Reads the header and size once, for any number of range reads; falls
     /// back to the backup copy if the primary one is missing or damaged.
     pub async fn open(&self, state: &AppState) -> Result<Opened> {
-        match state.stores().primary.open_encrypted(&self.blob).await {
+        match state
+            .stores()
+            .primary
+            .open_encrypted_for_serving(&self.blob)
+            .await
+        {
             Ok(o) => Ok(Opened::Primary(Arc::new(o))),
             Err(e) if damaged(&e) => match open_backup(state, &self.blob).await {
                 Some(o) => Ok(Opened::Backup(o)),
@@ -101,6 +106,7 @@ impl Readable {
                 };
                 let got = match read(opened.clone()).await {
                     Err(e) if damaged(&e) && matches!(opened, Opened::Primary(_)) => {
+                        state.stores().primary.forget_opened(&blob);
                         match open_backup(&state, &blob).await {
                             Some(b) => {
                                 let b = Opened::Backup(b);
