@@ -2,9 +2,9 @@
 """Uploads, Range reads and whole downloads of one large encrypted file, end
 to end on the release binary, each beside its baseline in the same run:
 
-- upload of SIZE MiB (one request, `curl -T`, HTTP/1.1 and HTTP/2) beside
-  `dd bs=8M conv=fdatasync` of the same bytes onto the same disk, with the
-  server's peak RSS growth during the upload;
+- upload of SIZE MiB (one request, `curl -T`, HTTP/1.1 and HTTP/2), and four
+  uploads of SIZE/4 at once, beside `dd bs=8M conv=fdatasync` of the same
+  bytes onto the same disk, with the server's peak RSS growth;
 - random 1 MiB `Range` reads of the encrypted file (keep-alive, and a new
   connection each; HTTP/1.1 and HTTP/2): p50 / p99 of the first body byte
   and of the whole response, beside nginx over TLS serving the plaintext
@@ -113,6 +113,29 @@ def main():
             asset = json.loads(r.stdout)["asset"]["id"]
             time.sleep(1)
 
+        # Four uploads at once, a quarter of the size each (distinct bytes).
+        parts = []
+        for i in range(4):
+            part = os.path.join(shm, f"part-{i}.mp4")
+            with open(part, "wb") as f:
+                f.write(HEAD + os.urandom(SIZE // 4 - len(HEAD)))
+            parts.append(part)
+        for version in ("--http1.1", "--http2"):
+            reset_hwm(server.pid)
+            before = hwm_kib(server.pid)
+            t = time.perf_counter()
+            procs = [subprocess.Popen(["curl", "-sk", "--fail", version, *auth, "-H", f"x-file-name: part-{i}-{version}.mp4",
+                                       "-H", "content-type: application/octet-stream", "-T", part, "-X", "POST", base + "/api/v1/assets"],
+                                      stdout=subprocess.DEVNULL) for i, part in enumerate(parts)]
+            assert all(p.wait() == 0 for p in procs)
+            uploads[f"{version} ×4"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
+            # the same bytes again would be duplicates: new ones for the next round
+            for part in parts:
+                with open(part, "r+b") as f:
+                    f.seek(len(HEAD))
+                    f.write(os.urandom(64))
+            time.sleep(1)
+
         # nginx over TLS with the server's certificate, on the plaintext copy.
         tls = os.path.join(data, "tls")
         ngx = os.path.join(work, "nginx")
@@ -160,7 +183,8 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
     print("| upload (one request, durable) | PixelUnion | dd conv=fdatasync | ratio (≥ 0.8 wanted) | server peak RSS growth |")
     print("|---|---|---|---|---|")
     for v, (s, g) in uploads.items():
-        print(f"| {v[2:]} | {s:.2f} s ({mib / s:.0f} MiB/s) | {dd_s:.2f} s | {dd_s / s:.2f}× | +{g:.1f} MiB |")
+        note = " (4 at once, 1/4 each; RSS for all)" if "×4" in v else ""
+        print(f"| {v[2:]}{note} | {s:.2f} s ({mib / s:.0f} MiB/s) | {dd_s:.2f} s | {dd_s / s:.2f}× | +{g:.1f} MiB |")
     print()
     print("| random 1 MiB Range | n | first byte p50 / p99 (ms) | nginx | whole response p50 / p99 (ms) | nginx | ratio p50 first / whole |")
     print("|---|---|---|---|---|---|---|")
