@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import hwm_kib, reset_hwm, start_server
+from benchlib import hwm_kib, reset_hwm, start_server, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -151,6 +151,8 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
 """)
         nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{ngx}/nginx.conf", "-p", ngx])
         time.sleep(0.5)
+        # the uploads' backup copies and media jobs run first
+        wait_idle(server.pid)
         ours = f"{base}/api/v1/assets/{asset}/original"
         theirs = f"https://127.0.0.1:{nport}/clip.mp4"
         rnd = random.Random(11)

@@ -42,3 +42,21 @@ def reset_hwm(pid):
     """Resets the peak to the current resident memory."""
     with open(f"/proc/{pid}/clear_refs", "w") as f:
         f.write("5")
+
+
+def wait_idle(pid, limit_s=120, busy=0.05):
+    """Waits until `pid` uses less than `busy` of a core over a second (its
+    background jobs — backup copies, media — done), at most `limit_s`."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    end = time.time() + limit_s
+    while time.time() < end:
+        before = cpu()
+        time.sleep(1)
+        if cpu() - before < busy:
+            return
