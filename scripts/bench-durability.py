@@ -14,7 +14,6 @@ table (docs/benchmarks.md). The disk under the temporary directory decides
 the figures; quote the ratio.
 """
 import os
-import re
 import shutil
 import ssl
 import statistics
@@ -23,7 +22,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-import json
+
+from benchlib import start_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -49,21 +49,8 @@ def body(size, i):
 
 def run(prefix, port):
     work = tempfile.mkdtemp(prefix="pu-bench-durable-")
-    data = os.path.join(work, "data")
-    out = open(os.path.join(work, "out"), "w+")
-    server = subprocess.Popen(prefix + [BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
-                              stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
+    server, base, token = start_server(BIN, os.path.join(work, "data"), port, os.path.join(work, "out"), prefix)
     try:
-        for _ in range(200):
-            out.seek(0)
-            printed = out.read()
-            if "pixelunion unseal" in printed:
-                break
-            time.sleep(0.05)
-        base = f"https://127.0.0.1:{port}"
-        otp = re.search(r"password:\s*(\S+)", printed).group(1)
-        email = re.search(r"e-mail:\s*(\S+)", printed).group(1)
-        user = json.loads(subprocess.check_output([sys.executable, os.path.join(HERE, "api-user.py"), base, email, otp, "--json"]))
         result = {}
         for label, size, count in (("small", 256 * 1024, SMALL), ("large", 16 * 1048576, LARGE)):
             times = []
@@ -71,7 +58,7 @@ def run(prefix, port):
             t0 = time.monotonic()
             for i, b in enumerate(bodies):
                 req = urllib.request.Request(base + "/api/v1/assets", data=b, method="POST")
-                req.add_header("authorization", "Bearer " + user["token"])
+                req.add_header("authorization", "Bearer " + token)
                 req.add_header("x-file-name", f"{label}-{i}.mp4")
                 t = time.monotonic()
                 with urllib.request.urlopen(req, context=CTX, timeout=120) as r:

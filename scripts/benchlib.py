@@ -9,11 +9,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def start_server(binary, data, port, out_path):
-    """Starts `binary serve` on 127.0.0.1:`port` with its data in `data`;
-    returns (process, base URL, API token of the first admin)."""
+def start_server(binary, data, port, out_path, prefix=()):
+    """Starts `binary serve` on 127.0.0.1:`port` with its data in `data`
+    (behind the command `prefix`, e.g. `eatmydata`); returns (process, base
+    URL, API token of the first admin)."""
     out = open(out_path, "w+")
-    p = subprocess.Popen([binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.DEVNULL,
+    p = subprocess.Popen([*prefix, binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.DEVNULL,
                          env={**os.environ, "PIXELUNION_LOG": "warn", "PIXELUNION_LIMITS__ENABLED": "false"})
     text = ""
     for _ in range(600):

@@ -59,10 +59,14 @@ pub(super) async fn make_checkpoint(
     State(state): State<AppState>,
     _caller: LoopbackOrOperator,
 ) -> Result<Json<CheckpointMade>, ApiError> {
-    let made = checkpoint::make(&state).await?;
+    checkpoint_now(&state).await
+}
+
+/// Signs the head now (both callers' routes answer the same).
+async fn checkpoint_now(state: &AppState) -> Result<Json<CheckpointMade>, ApiError> {
     Ok(Json(CheckpointMade {
-        checkpoint: made,
-        public_key: checkpoint::public_key(&state),
+        checkpoint: checkpoint::make(state).await?,
+        public_key: checkpoint::public_key(state),
     }))
 }
 
@@ -81,11 +85,7 @@ pub(super) async fn security_checkpoint(
     State(state): State<AppState>,
     _a: Authed<gate::ReadAudit>,
 ) -> Result<Json<CheckpointMade>, ApiError> {
-    let made = checkpoint::make(&state).await?;
-    Ok(Json(CheckpointMade {
-        checkpoint: made,
-        public_key: checkpoint::public_key(&state),
-    }))
+    checkpoint_now(&state).await
 }
 
 /// Which entries to export.
