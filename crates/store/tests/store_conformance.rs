@@ -38,6 +38,43 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
         "store holds ciphertext only"
     );
 
+    // Headers kept for serving: the same as a fresh open; a removed object
+    // still opens from memory but its bytes cannot be read (so serving falls
+    // back), and once forgotten it no longer opens.
+    let kept = store
+        .open_encrypted_for_serving(&small.name)
+        .await
+        .expect("open for serving");
+    let fresh = store.open_encrypted(&small.name).await.expect("open");
+    assert_eq!(kept.plaintext_len(), fresh.plaintext_len());
+    let gone = store
+        .put_encrypted(&k, obj, BlobName::random(), b"soon removed")
+        .await
+        .expect("put");
+    let opened = store
+        .open_encrypted_for_serving(&gone.name)
+        .await
+        .expect("open for serving");
+    store.delete(&gone.name).await.expect("delete");
+    assert!(matches!(
+        store.open_encrypted(&gone.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let again = store
+        .open_encrypted_for_serving(&gone.name)
+        .await
+        .expect("kept");
+    assert!(matches!(
+        store.read_decrypted(&k, obj, &again, 0..4).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(again.plaintext_len(), opened.plaintext_len());
+    store.forget_opened(&gone.name);
+    assert!(matches!(
+        store.open_encrypted_for_serving(&gone.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+
     // Streamed object across several segments and multipart parts.
     let pt = plaintext(9 * (1 << 20) + 12345);
     let chunks: Vec<Result<Bytes, std::io::Error>> = pt
