@@ -4,6 +4,7 @@
 //! replication; an asset purged meanwhile records nothing.
 
 use crate::jobs::{self, JobKind};
+use crate::reader::Bind;
 use crate::{AssetRow, Catalog, FileKind, MediaState, Result};
 
 /// A derived file of an asset.
@@ -137,6 +138,28 @@ impl Catalog {
         kind: FileKind,
     ) -> Result<Option<AssetFileRow>> {
         let q = "SELECT f.asset_id, f.kind, f.blob_name, f.mime, f.size, f.width, f.height, f.sha256 FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = $1 AND f.asset_id = $2 AND f.kind = $3";
+        if let Catalog::Sqlite(_, reader) = self {
+            let binds = [
+                Bind::Text(owner.to_string()),
+                Bind::Text(asset.to_string()),
+                Bind::Text(kind.as_str().to_string()),
+            ];
+            let now = reader.lookup_now(q, &binds, |r| {
+                Ok(AssetFileRow {
+                    asset_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    blob_name: r.get(2)?,
+                    mime: r.get(3)?,
+                    size: r.get(4)?,
+                    width: r.get(5)?,
+                    height: r.get(6)?,
+                    sha256: r.get(7)?,
+                })
+            });
+            if let Some(rows) = now {
+                return Ok(rows?.into_iter().next());
+            }
+        }
         Ok(
             with_pool!(self, p => sqlx::query_as(q).bind(owner).bind(asset).bind(kind).fetch_optional(p).await?),
         )

@@ -23,6 +23,7 @@ const KEEP: usize = 8;
 pub(crate) enum Bind {
     Int(i64),
     Text(String),
+    Blob(Vec<u8>),
 }
 
 impl rusqlite::ToSql for Bind {
@@ -30,6 +31,7 @@ impl rusqlite::ToSql for Bind {
         match self {
             Bind::Int(i) => i.to_sql(),
             Bind::Text(t) => t.to_sql(),
+            Bind::Blob(b) => b.to_sql(),
         }
     }
 }
@@ -39,6 +41,8 @@ impl rusqlite::ToSql for Bind {
 pub struct SqliteReader {
     path: PathBuf,
     idle: Arc<Mutex<Vec<Connection>>>,
+    /// connections for [`SqliteReader::lookup_now`] (they never wait for a lock)
+    idle_now: Arc<Mutex<Vec<Connection>>>,
 }
 
 impl std::fmt::Debug for SqliteReader {
@@ -58,6 +62,7 @@ impl SqliteReader {
         SqliteReader {
             path: path.to_path_buf(),
             idle: Arc::new(Mutex::new(Vec::new())),
+            idle_now: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -69,6 +74,58 @@ impl SqliteReader {
         .map_err(driver)?;
         c.busy_timeout(Duration::from_secs(10)).map_err(driver)?;
         Ok(c)
+    }
+
+    /// Runs a point lookup (at most a row or two, by key) on the calling
+    /// thread: every authenticated request makes one or two, and handing
+    /// each to another thread and back cost more than the query. It never
+    /// waits: if the database is locked (a checkpoint, a recovery) it gives
+    /// `None` and the caller takes its usual path.
+    pub(crate) fn lookup_now<T, F>(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+        map: F,
+    ) -> Option<Result<Vec<T>>>
+    where
+        F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        let idle = self
+            .idle_now
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => match self.open().and_then(|c| {
+                c.busy_timeout(Duration::ZERO).map_err(driver)?;
+                Ok(c)
+            }) {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let out = (|| {
+            let mut st = conn.prepare_cached(sql)?;
+            let rows = st.query_map(rusqlite::params_from_iter(binds.iter()), |r| map(r))?;
+            rows.collect::<rusqlite::Result<Vec<T>>>()
+        })();
+        let mut idle = self.idle_now.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < KEEP {
+            idle.push(conn);
+        }
+        match out {
+            Ok(rows) => Some(Ok(rows)),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                None
+            }
+            Err(e) => Some(Err(driver(e))),
+        }
     }
 
     /// Runs `sql` with `binds` on a blocking thread and maps each row.

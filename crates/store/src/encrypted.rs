@@ -21,8 +21,6 @@ const MAX_PARTS_IN_FLIGHT: usize = 2;
 /// Ciphertext gathered before it is handed to the writer and the hasher
 /// (the request body arrives in pieces of a TLS record or an HTTP/2 frame).
 const OUT_BATCH: usize = 1 << 20;
-/// Opened objects whose header and size are kept for serving.
-const OPENED_KEPT: usize = 4096;
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -190,38 +188,52 @@ impl BlobStore {
 
     /// [`BlobStore::open_encrypted`] for serving reads: an object never
     /// changes once written (names are never reused), so its header and size
-    /// are kept (up to [`OPENED_KEPT`] objects) and a repeated Range request
+    /// are kept (a bounded number of objects) and a repeated Range request
     /// skips two store round trips. Not for verification: a damaged header
     /// on disk must be found by reading it, which `open_encrypted` does.
     pub async fn open_encrypted_for_serving<N: ObjectKey + ?Sized>(
         &self,
         name: &N,
     ) -> Result<EncryptedObject> {
-        let key = name.path().to_string();
-        let kept = self
-            .opened
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(o) = kept {
+        let path = name.path();
+        if let Some(o) = self.kept.header(path.as_ref()) {
             return Ok(o);
         }
         let o = self.open_encrypted(name).await?;
-        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
-        if opened.len() >= OPENED_KEPT {
-            opened.clear();
-        }
-        opened.insert(key, o.clone());
+        self.kept.keep_header(path.to_string(), o.clone());
         Ok(o)
     }
 
-    /// Forgets a kept header (the object was found missing or damaged).
+    /// [`BlobStore::get_decrypted`] for serving small objects (thumbnails,
+    /// previews): the ciphertext of objects up to 1 MiB is kept (64 MiB in
+    /// all) and decrypted — authenticated — on every read; the plaintext is
+    /// never kept. Not for verification, like
+    /// [`BlobStore::open_encrypted_for_serving`].
+    pub async fn get_decrypted_for_serving(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: &BlobName,
+    ) -> Result<Vec<u8>> {
+        let path = name.path();
+        let blob = match self.kept.small(path.as_ref()) {
+            Some(b) => b,
+            None => {
+                let b = self.get(name).await?;
+                self.kept.keep_small(path.to_string(), b.clone());
+                b
+            }
+        };
+        pixelunion_vault::blob::decrypt_to_vec(key, object, &blob).map_err(|e| {
+            self.kept.forget(path.as_ref());
+            e.into()
+        })
+    }
+
+    /// Forgets what serving kept of an object (it was found missing or
+    /// damaged).
     pub fn forget_opened<N: ObjectKey + ?Sized>(&self, name: &N) {
-        self.opened
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&name.path().to_string());
+        self.kept.forget(name.path().as_ref());
     }
 
     /// Reads and decrypts plaintext bytes `range` of an opened object,

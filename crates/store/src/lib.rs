@@ -18,6 +18,7 @@ mod durable;
 mod encrypted;
 mod error;
 pub mod hashing;
+mod kept;
 mod replica;
 mod snapshots;
 
@@ -99,9 +100,10 @@ pub struct BlobStore {
     label: &'static str,
     /// the directory of a local store (for cleaning interrupted writes)
     local_root: Option<std::path::PathBuf>,
-    /// headers and sizes of objects opened for serving (see
-    /// [`BlobStore::open_encrypted_for_serving`])
-    opened: Arc<std::sync::Mutex<std::collections::HashMap<String, EncryptedObject>>>,
+    /// what serving keeps between requests (see
+    /// [`BlobStore::open_encrypted_for_serving`] and
+    /// [`BlobStore::get_decrypted_for_serving`])
+    kept: Arc<kept::Kept>,
 }
 
 impl BlobStore {
@@ -115,7 +117,7 @@ impl BlobStore {
                 StoreConfig::Local { root } => Some(root.clone()),
                 StoreConfig::S3 { .. } => None,
             },
-            opened: Arc::default(),
+            kept: Arc::default(),
         })
     }
 
@@ -168,8 +170,9 @@ impl BlobStore {
         Ok(m.size)
     }
 
-    /// Deletes an object (absent is fine).
+    /// Deletes an object (absent is fine) and forgets what serving kept of it.
     pub async fn delete<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<()> {
+        self.kept.forget(name.path().as_ref());
         match self.inner.delete(&name.path()).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(StoreError::backend(self.label, e)),

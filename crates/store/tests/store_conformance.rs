@@ -15,7 +15,9 @@ fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
-async fn suite(store: &BlobStore, backup: &BlobStore) {
+async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
+    // Another compute node on the same store (with nothing kept of its own).
+    let elsewhere = BlobStore::open(config, "primary").expect("open");
     store.ping().await.expect("ping");
     let k = key(1);
     let obj = ObjectId([5; 16]);
@@ -38,9 +40,9 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
         "store holds ciphertext only"
     );
 
-    // Headers kept for serving: the same as a fresh open; a removed object
-    // still opens from memory but its bytes cannot be read (so serving falls
-    // back), and once forgotten it no longer opens.
+    // Headers kept for serving: the same as a fresh open; an object removed
+    // behind this node's back still opens from memory but its bytes cannot
+    // be read (so serving falls back), and once forgotten it no longer opens.
     let kept = store
         .open_encrypted_for_serving(&small.name)
         .await
@@ -55,7 +57,7 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
         .open_encrypted_for_serving(&gone.name)
         .await
         .expect("open for serving");
-    store.delete(&gone.name).await.expect("delete");
+    elsewhere.delete(&gone.name).await.expect("delete");
     assert!(matches!(
         store.open_encrypted(&gone.name).await,
         Err(StoreError::NotFound(_))
@@ -72,6 +74,41 @@ async fn suite(store: &BlobStore, backup: &BlobStore) {
     store.forget_opened(&gone.name);
     assert!(matches!(
         store.open_encrypted_for_serving(&gone.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Small ciphertexts kept for serving: decrypted (and authenticated) on
+    // every read, never with the wrong key; an object deleted through this
+    // store is forgotten at once.
+    let thumb = store
+        .put_encrypted(&k, obj, BlobName::random(), b"kept thumbnail")
+        .await
+        .expect("put");
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .get_decrypted_for_serving(&k, obj, &thumb.name)
+                .await
+                .expect("serve"),
+            b"kept thumbnail"
+        );
+    }
+    assert!(matches!(
+        store
+            .get_decrypted_for_serving(&key(2), obj, &thumb.name)
+            .await,
+        Err(StoreError::Vault(VaultError::DecryptionFailed))
+    ));
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &thumb.name)
+            .await
+            .expect("still served after a failed read"),
+        b"kept thumbnail"
+    );
+    store.delete(&thumb.name).await.expect("delete");
+    assert!(matches!(
+        store.get_decrypted_for_serving(&k, obj, &thumb.name).await,
         Err(StoreError::NotFound(_))
     ));
 
@@ -218,7 +255,10 @@ async fn local_directory_store() {
         "backup",
     )
     .expect("open");
-    suite(&store, &backup).await;
+    let config = StoreConfig::Local {
+        root: dir.path().join("primary"),
+    };
+    suite(&config, &store, &backup).await;
     // The aborted upload left no file behind, not even a temp file.
     let left = files_under(&dir.path().join("primary"));
     assert!(left.is_empty(), "left behind: {left:?}");
@@ -295,7 +335,7 @@ async fn s3_store() {
         StoreConfig::Local { .. } => unreachable!(),
     };
     let backup = BlobStore::open(&backup_config, "backup").expect("open");
-    suite(&store, &backup).await;
+    suite(&config, &store, &backup).await;
     assert_eq!(
         store.remove_partial(&BlobName::random()).await.expect("s3"),
         0

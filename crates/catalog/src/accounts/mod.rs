@@ -51,6 +51,44 @@ pub struct UserRow {
 
 pub(crate) const USER_COLS: &str = "id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at";
 
+/// A [`UserRow`] from a rusqlite row holding [`USER_COLS`] from column `at`.
+pub(crate) fn user_from_sqlite(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
+    let role: String = r.get(at + 5)?;
+    Ok(UserRow {
+        id: r.get(at)?,
+        email_index: r.get(at + 1)?,
+        email: r.get(at + 2)?,
+        user_key: r.get(at + 3)?,
+        password_hash: r.get(at + 4)?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + 5,
+                rusqlite::types::Type::Text,
+                format!(
+                    "unknown role {:?}",
+                    role.chars().take(40).collect::<String>()
+                )
+                .into(),
+            )
+        })?,
+        disabled: r.get(at + 6)?,
+        must_change_password: r.get(at + 7)?,
+        totp_secret: r.get(at + 8)?,
+        totp_last_step: r.get(at + 9)?,
+        created_at: r.get(at + 10)?,
+        last_login_at: r.get(at + 11)?,
+    })
+}
+
+/// [`USER_COLS`], each qualified by table alias `t` (for joins).
+pub(crate) fn qualified_user_cols(t: &str) -> String {
+    USER_COLS
+        .split(", ")
+        .map(|c| format!("{t}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Catalog {
     /// Inserts a user; [`CatalogError::AlreadyExists`] if the e-mail index is taken.
     pub async fn create_user(&self, u: &UserRow) -> Result<()> {

@@ -1,7 +1,24 @@
 //! Sessions: stored by the hash of their token, with idle and absolute
 //! limits; listed and revoked by their public id.
 
+use super::{UserRow, qualified_user_cols, user_from_sqlite};
+use crate::reader::Bind;
 use crate::{Catalog, Result};
+
+/// A session row joined with its user's (session columns prefixed `s_`).
+#[derive(sqlx::FromRow)]
+struct SessionAndUser {
+    s_token_hash: Vec<u8>,
+    s_id: String,
+    s_user_id: String,
+    s_created_at: i64,
+    s_last_seen_at: i64,
+    s_idle_secs: i64,
+    s_expires_at: i64,
+    s_client: Option<Vec<u8>>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
 
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -24,6 +41,17 @@ pub struct SessionRow {
     pub client: Option<Vec<u8>>,
 }
 
+/// A session and its user by token hash (session columns first, prefixed `s_`).
+static SESSION_WITH_USER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT s.token_hash AS s_token_hash, s.id AS s_id, s.user_id AS s_user_id, \
+         s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
+         s.idle_secs AS s_idle_secs, s.expires_at AS s_expires_at, s.client AS s_client, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        qualified_user_cols("u")
+    )
+});
+
 const SESSION_COLS: &str =
     "token_hash, id, user_id, created_at, last_seen_at, idle_secs, expires_at, client";
 
@@ -42,6 +70,48 @@ impl Catalog {
     pub async fn session_by_token_hash(&self, hash: &[u8]) -> Result<Option<SessionRow>> {
         let q = format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1");
         Ok(with_pool!(self, p => sqlx::query_as(&q).bind(hash).fetch_optional(p).await?))
+    }
+
+    /// The session with this token hash and its user, in one query (every
+    /// authenticated request asks for both).
+    pub async fn session_with_user(&self, hash: &[u8]) -> Result<Option<(SessionRow, UserRow)>> {
+        let q = SESSION_WITH_USER.as_str();
+        if let Catalog::Sqlite(_, reader) = self
+            && let Some(rows) = reader.lookup_now(q, &[Bind::Blob(hash.to_vec())], |r| {
+                Ok((
+                    SessionRow {
+                        token_hash: r.get(0)?,
+                        id: r.get(1)?,
+                        user_id: r.get(2)?,
+                        created_at: r.get(3)?,
+                        last_seen_at: r.get(4)?,
+                        idle_secs: r.get(5)?,
+                        expires_at: r.get(6)?,
+                        client: r.get(7)?,
+                    },
+                    user_from_sqlite(r, 8)?,
+                ))
+            })
+        {
+            return Ok(rows?.into_iter().next());
+        }
+        let row: Option<SessionAndUser> =
+            with_pool!(self, p => sqlx::query_as(q).bind(hash).fetch_optional(p).await?);
+        Ok(row.map(|r| {
+            (
+                SessionRow {
+                    token_hash: r.s_token_hash,
+                    id: r.s_id,
+                    user_id: r.s_user_id,
+                    created_at: r.s_created_at,
+                    last_seen_at: r.s_last_seen_at,
+                    idle_secs: r.s_idle_secs,
+                    expires_at: r.s_expires_at,
+                    client: r.s_client,
+                },
+                r.user,
+            )
+        }))
     }
 
     /// Marks a session as used now.

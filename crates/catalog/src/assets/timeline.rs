@@ -74,6 +74,7 @@ impl Catalog {
                     q = match b {
                         Bind::Int(i) => q.bind(*i),
                         Bind::Text(t) => q.bind(t.as_str()),
+                        Bind::Blob(b) => q.bind(b.as_slice()),
                     };
                 }
                 q.fetch_all(p).await?

@@ -110,6 +110,25 @@ pub async fn accounts(c: &Catalog) {
         c.session_by_token_hash(b"h1").await.expect("get"),
         Some(session(b"h1", "s1", "u1", 10))
     );
+    for (hash, id, user) in [(b"h1", "s1", "u1"), (b"h3", "s3", "u2")] {
+        let (got_session, got_user) = c
+            .session_with_user(hash)
+            .await
+            .expect("joined")
+            .expect("found");
+        assert_eq!(got_session.id, id);
+        assert_eq!(
+            Some(got_session),
+            c.session_by_token_hash(hash).await.expect("get")
+        );
+        assert_eq!(Some(got_user), c.user_by_id(user).await.expect("user"));
+    }
+    assert!(
+        c.session_with_user(b"nope")
+            .await
+            .expect("joined")
+            .is_none()
+    );
     c.touch_session(b"h1", 50).await.expect("touch");
     let list = c.list_sessions("u1").await.expect("list");
     assert_eq!(
@@ -133,6 +152,7 @@ pub async fn accounts(c: &Catalog) {
     assert_eq!(c.list_sessions("u1").await.expect("list").len(), 1);
     c.delete_session_by_hash(b"h1").await.expect("logout");
     assert!(c.session_by_token_hash(b"h1").await.expect("get").is_none());
+    assert!(c.session_with_user(b"h1").await.expect("joined").is_none());
     assert_eq!(c.list_sessions("u2").await.expect("list").len(), 1);
 
     let tok = |id: &str, user: &str, hash: &[u8]| pixelunion_catalog::ApiTokenRow {

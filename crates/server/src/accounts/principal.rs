@@ -231,8 +231,8 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     }
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
-    let session = catalog
-        .session_by_token_hash(&hash)
+    let (session, user) = catalog
+        .session_with_user(&hash)
         .await?
         .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
     let now = now();
@@ -243,10 +243,6 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     if via_cookie {
         check_csrf(c, token)?;
     }
-    let user = catalog
-        .user_by_id(&session.user_id)
-        .await?
-        .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
     if user.disabled {
         return Err(Error::Unauthenticated("this account is disabled"));
     }
