@@ -97,7 +97,8 @@ fn main() {
         let bytes = std::fs::read(path).unwrap();
         let meta = pixelunion_media::metadata::extract(&bytes);
         // HEIC and video go through the same tools and steps as the server
-        // (heif-info + heif-thumbnailer; ffprobe + one ffmpeg frame).
+        // (the size from the container + heif-thumbnailer; ffprobe + one
+        // ffmpeg frame).
         let (decoded, mime, orientation) =
             match mime.as_str() {
                 "image/heic" => {
@@ -110,7 +111,7 @@ fn main() {
                         assert!(out.status.success(), "{cmd}");
                         out.stdout
                     };
-                    tool("heif-info", &["/dev/stdin"]);
+                    pixelunion_media::heif::size(&bytes).unwrap();
                     (
                         tool(
                             "heif-thumbnailer",

@@ -15,6 +15,7 @@
 pub mod colour;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod heif;
 pub mod metadata;
 pub mod raw;
 pub mod render;

@@ -45,13 +45,12 @@ async fn check_tools(state: AppState) {
     for (name, arg) in [
         ("ffprobe", "-version"),
         ("ffmpeg", "-version"),
-        ("heif-info", "--help"),
         ("heif-thumbnailer", "-h"),
     ] {
         if !t.available(name, arg).await {
             tracing::warn!(
                 tool = name,
-                "media tool not found: install ffmpeg and libheif-examples + heif-thumbnailer (scripts/install-media-tools.sh) for video posters and HEIC/AVIF"
+                "media tool not found: install ffmpeg and heif-thumbnailer (scripts/install-media-tools.sh) for video posters and HEIC/AVIF"
             );
         }
     }

@@ -76,7 +76,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaConfig {
-    /// Directory holding ffmpeg, ffprobe, heif-info and heif-thumbnailer;
+    /// Directory holding ffmpeg, ffprobe and heif-thumbnailer;
     /// empty = found on `PATH`.
     pub tools_dir: String,
     /// Convert videos browsers cannot play (HEVC, …) into an H.264/AAC MP4

@@ -1,4 +1,4 @@
-//! External media tools (ffprobe, ffmpeg, heif-info, heif-thumbnailer) run
+//! External media tools (ffprobe, ffmpeg, heif-thumbnailer) run
 //! as subprocesses so that a decoder crash or hang on a hostile file costs
 //! one job, never the server. Plaintext reaches them only through memory: a
 //! memfd (an anonymous file in RAM, gone when the last descriptor closes) as

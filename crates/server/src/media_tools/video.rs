@@ -3,8 +3,9 @@
 //! - [`poster`]: one frame (at most 1440 px, rotation applied) as JPEG;
 //! - [`transcode`]: an H.264/AAC fragmented MP4 streamed out of ffmpeg's
 //!   stdout (for videos browsers cannot play), at most 1920 px;
-//! - [`heif`]: a HEIC/AVIF picture's size (`heif-info`) and a ≤ 1440 px PNG
-//!   rendering (`heif-thumbnailer`), the file handed over as a memfd.
+//! - [`heif`]: a HEIC/AVIF picture's size (read from its container) and a
+//!   ≤ 1440 px PNG rendering (`heif-thumbnailer`), the file handed over as a
+//!   memfd.
 //!
 //! ffmpeg may only speak HTTP (`-protocol_whitelist tcp,http`) and reads
 //! with the demuxer the sniffed type names ([`demuxer`]): a hostile "video"
@@ -176,24 +177,14 @@ pub fn transcode(
 }
 
 /// A HEIF/AVIF picture rendered by libheif's tools: (full width, full
-/// height, PNG of at most 1440 px a side). The size is read first and
+/// height, PNG of at most 1440 px a side). The size is read from the
+/// container first ([`pixelunion_media::heif::size`], no decoding) and
 /// checked against the pixel budget, so a forged header never reaches the
-/// decoder.
+/// decoder; the picture is then decoded once.
 pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), VideoError> {
+    let (w, h) = pixelunion_media::heif::size(bytes)?;
     let io = |e: std::io::Error| VideoError::Tool(ToolError::Io("memfd".into(), e));
     let fd = memory_file(bytes).map_err(io)?;
-    let info = tools
-        .output(
-            "heif-info",
-            &["/dev/stdin"],
-            Some(fd.try_clone().map_err(io)?),
-            64 << 10,
-            QUICK,
-        )
-        .await?;
-    let (w, h) = heif_primary_size(&String::from_utf8_lossy(&info))
-        .ok_or_else(|| MediaError::Decode("no primary image in the HEIF file".into()))?;
-    pixelunion_media::render::check_size(u64::from(w), u64::from(h))?;
     let png = tools
         .output(
             "heif-thumbnailer",
@@ -206,30 +197,9 @@ pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), Vi
     Ok((w, h, png))
 }
 
-/// "image: 4032x3024 (id=1), primary" → (4032, 3024).
-fn heif_primary_size(info: &str) -> Option<(u32, u32)> {
-    info.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("image: ")?;
-        if !rest.contains("primary") {
-            return None;
-        }
-        let dims = rest.split_whitespace().next()?;
-        let (w, h) = dims.split_once('x')?;
-        Some((w.parse().ok()?, h.parse().ok()?))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn heif_info_lines() {
-        let info = "MIME type: image/heic\nimage: 64x48 (id=2)\nimage: 4032x3024 (id=1), primary\n";
-        assert_eq!(heif_primary_size(info), Some((4032, 3024)));
-        assert_eq!(heif_primary_size("image: axb (id=1), primary"), None);
-        assert_eq!(heif_primary_size(""), None);
-    }
 
     #[test]
     fn demuxers_are_pinned() {

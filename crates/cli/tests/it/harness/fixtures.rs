@@ -165,7 +165,6 @@ pub fn media_tools(test: &str) -> bool {
         "ffmpeg",
         "ffprobe",
         "heif-enc",
-        "heif-info",
         "heif-thumbnailer",
     ]
     .iter()
