@@ -346,3 +346,60 @@ fn a_mixed_import_of_hundreds_of_files() {
         .sum();
     assert_eq!(total, ids.len() as i64, "{months}");
 }
+
+/// Writes the photos of this generator (no videos, nothing hostile) into
+/// `PIXELUNION_BENCH_IMPORT_DIR`, `PIXELUNION_BENCH_IMPORT_COUNT` of them
+/// (default 1,000): after the first round, copies of the JPEG, PNG, GIF,
+/// TIFF and DNG files made distinct by trailing bytes (which decoders
+/// ignore), so that none is a duplicate. For `scripts/bench-import.py`.
+#[test]
+#[ignore = "writes the corpus of scripts/bench-import.py"]
+fn write_bench_corpus() {
+    let Some(out) = std::env::var_os("PIXELUNION_BENCH_IMPORT_DIR") else {
+        eprintln!("SKIPPED write_bench_corpus: set PIXELUNION_BENCH_IMPORT_DIR");
+        return;
+    };
+    let out = std::path::PathBuf::from(out);
+    let count: usize = std::env::var("PIXELUNION_BENCH_IMPORT_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let tools = media_tools("write_bench_corpus (HEIC part)");
+    let made = tempfile::tempdir().unwrap();
+    let photos: Vec<Item> = items(tools, made.path())
+        .into_iter()
+        .filter(|i| !i.hostile && !i.name.ends_with(".mp4"))
+        .collect();
+    std::fs::create_dir_all(&out).unwrap();
+    let mut written = 0;
+    for item in &photos {
+        if written == count {
+            break;
+        }
+        std::fs::write(out.join(&item.name), &item.bytes).unwrap();
+        written += 1;
+    }
+    let copyable: Vec<&Item> = photos
+        .iter()
+        .filter(|i| {
+            let n = i.name.to_ascii_lowercase();
+            [".jpg", ".png", ".gif", ".tif", ".dng"]
+                .iter()
+                .any(|e| n.ends_with(e))
+        })
+        .collect();
+    let mut round = 1u32;
+    while written < count {
+        for item in &copyable {
+            if written == count {
+                break;
+            }
+            let mut bytes = item.bytes.clone();
+            bytes.extend_from_slice(format!("copy {round}").as_bytes());
+            std::fs::write(out.join(format!("c{round}-{}", item.name)), bytes).unwrap();
+            written += 1;
+        }
+        round += 1;
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), count);
+}

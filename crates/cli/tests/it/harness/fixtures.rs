@@ -161,21 +161,16 @@ pub fn settled(s: &Server, token: &str, id: &str) -> Value {
 /// Whether the external media tools run here. Missing: a skip outside CI
 /// (with the reason printed), a failure in CI.
 pub fn media_tools(test: &str) -> bool {
-    let ok = [
-        "ffmpeg",
-        "ffprobe",
-        "heif-enc",
-        "heif-thumbnailer",
-    ]
-    .iter()
-    .all(|t| {
-        Command::new(t)
-            .arg("-h")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    });
+    let ok = ["ffmpeg", "ffprobe", "heif-enc", "heif-thumbnailer"]
+        .iter()
+        .all(|t| {
+            Command::new(t)
+                .arg("-h")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok()
+        });
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
