@@ -17,6 +17,7 @@ pub mod colour;
 pub mod fixtures;
 pub mod heif;
 pub mod metadata;
+mod png_rows;
 pub mod raw;
 pub mod render;
 pub mod video;

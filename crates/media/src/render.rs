@@ -142,11 +142,25 @@ fn decode_other(bytes: &[u8]) -> Result<(RgbImage, u32, u32), MediaError> {
     decoder.set_limits(limits).map_err(bad)?;
     let icc = decoder.icc_profile().ok().flatten();
     let img = DynamicImage::from_decoder(decoder).map_err(bad)?;
-    let mut rgb = img.to_rgb8();
+    let mut rgb = img.into_rgb8();
     if let Some(icc) = icc {
         crate::colour::to_srgb(&mut rgb, &icc);
     }
     Ok((rgb, w, h))
+}
+
+/// A PNG, shrunk by a whole factor as its rows are read (see
+/// [`crate::png_rows`]); interlaced files are decoded whole.
+fn decode_png(bytes: &[u8]) -> Result<(RgbImage, u32, u32), MediaError> {
+    match crate::png_rows::decode_reduced(bytes, PREVIEW_LONG_SIDE)? {
+        Some((mut img, w, h, icc)) => {
+            if let Some(icc) = icc {
+                crate::colour::to_srgb(&mut img, &icc);
+            }
+            Ok((img, w, h))
+        }
+        None => decode_other(bytes),
+    }
 }
 
 /// A raw file's embedded JPEG preview (its sensor data is not developed).
@@ -214,7 +228,8 @@ fn fit(w: u32, h: u32, limit: u32, side: fn(u32, u32) -> u32) -> (u32, u32) {
 pub fn render(bytes: &[u8], mime: &str, orientation: u16) -> Result<Rendered, MediaError> {
     let (img, fw, fh) = match mime {
         "image/jpeg" => decode_jpeg(bytes, PREVIEW_LONG_SIDE)?,
-        "image/png" | "image/gif" | "image/webp" => decode_other(bytes)?,
+        "image/png" => decode_png(bytes)?,
+        "image/gif" | "image/webp" => decode_other(bytes)?,
         "image/tiff"
         | "image/x-adobe-dng"
         | "image/x-canon-cr2"

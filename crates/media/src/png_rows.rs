@@ -1,0 +1,184 @@
+//! PNG decoded row by row and shrunk as it is read: PNG has no
+//! shrink-on-load like JPEG's DCT scaling, so a whole 12 MP picture would be
+//! held as RGB (36 MiB) plus a converted copy. Here each row is expanded to
+//! 8-bit RGB and summed into a box of `factor × factor` pixels, so memory
+//! holds one row and the reduced picture — still at least the size the
+//! preview needs, which the Lanczos resize then makes exact. Interlaced
+//! (Adam7) files come in passes and are decoded whole instead.
+
+use image::RgbImage;
+
+use crate::MediaError;
+
+/// The largest whole factor that keeps the longer side at least `want`.
+pub(crate) fn factor(w: u32, h: u32, want: u32) -> u32 {
+    (w.max(h) / want.max(1)).max(1)
+}
+
+/// Decodes a non-interlaced PNG reduced by [`factor`] (a box filter), with
+/// its full size and ICC profile; `Ok(None)` for an interlaced file.
+#[allow(clippy::type_complexity)]
+pub(crate) fn decode_reduced(
+    bytes: &[u8],
+    want: u32,
+) -> Result<Option<(RgbImage, u32, u32, Option<Vec<u8>>)>, MediaError> {
+    let bad = |e: png::DecodingError| MediaError::Decode(e.to_string());
+    let mut d =
+        png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 64 << 20 });
+    d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut r = d.read_info().map_err(bad)?;
+    let info = r.info();
+    let (w, h) = (info.width, info.height);
+    crate::render::check_size(u64::from(w), u64::from(h))?;
+    if info.interlaced {
+        return Ok(None);
+    }
+    let icc = info.icc_profile.as_ref().map(|p| p.to_vec());
+    let (ct, _) = r.output_color_type();
+    let channels = match ct {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => {
+            return Err(MediaError::Decode("palette not expanded".into()));
+        }
+    };
+    let f = factor(w, h, want);
+    let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut sums = vec![0u32; ow as usize * 3];
+    let mut counts = vec![0u32; ow as usize];
+    let mut out = Vec::with_capacity(ow as usize * oh as usize * 3);
+    let mut rows_in_box = 0;
+    let flush = |sums: &mut [u32], counts: &mut [u32], out: &mut Vec<u8>| {
+        for (px, n) in sums.chunks_exact_mut(3).zip(counts.iter_mut()) {
+            let n1 = (*n).max(1);
+            out.extend(px.iter().map(|s| ((*s + n1 / 2) / n1) as u8));
+            px.fill(0);
+            *n = 0;
+        }
+    };
+    let mut y = 0;
+    while let Some(row) = r.next_row().map_err(bad)? {
+        let data = row.data();
+        if data.len() < w as usize * channels {
+            return Err(MediaError::Decode("short PNG row".into()));
+        }
+        for (x, px) in data.chunks_exact(channels).take(w as usize).enumerate() {
+            let (rr, gg, bb) = match channels {
+                1 | 2 => (px[0], px[0], px[0]),
+                _ => (px[0], px[1], px[2]),
+            };
+            let o = x / f as usize;
+            sums[o * 3] += u32::from(rr);
+            sums[o * 3 + 1] += u32::from(gg);
+            sums[o * 3 + 2] += u32::from(bb);
+            counts[o] += 1;
+        }
+        rows_in_box += 1;
+        y += 1;
+        if rows_in_box == f || y == h {
+            flush(&mut sums, &mut counts, &mut out);
+            rows_in_box = 0;
+        }
+    }
+    if y != h {
+        return Err(MediaError::Decode("truncated PNG".into()));
+    }
+    let img = RgbImage::from_raw(ow, oh, out)
+        .ok_or_else(|| MediaError::Decode("unexpected PNG pixel data".into()))?;
+    Ok(Some((img, w, h, icc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_of(img: &image::DynamicImage) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn the_factor_keeps_the_wanted_size() {
+        assert_eq!(factor(4032, 3024, 1440), 2);
+        assert_eq!(factor(6000, 4000, 1440), 4);
+        assert_eq!(factor(1000, 800, 1440), 1);
+        assert!(4032 / factor(4032, 3024, 1440) >= 1440);
+    }
+
+    #[test]
+    fn reduced_rows_average_the_full_picture() {
+        let full = image::RgbImage::from_fn(3001, 2001, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+        });
+        let bytes = png_of(&image::DynamicImage::ImageRgb8(full.clone()));
+        let (img, w, h, icc) = decode_reduced(&bytes, 1440)
+            .expect("ok")
+            .expect("not interlaced");
+        assert_eq!((w, h, icc), (3001, 2001, None));
+        assert_eq!(img.dimensions(), (1501, 1001), "factor 2, edges kept");
+        // Each reduced pixel is the rounded mean of its 2×2 box.
+        for (x, y) in [(0u32, 0u32), (10, 20), (700, 500), (1499, 999)] {
+            let mut s = [0u32; 3];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let p = full.get_pixel(2 * x + dx, 2 * y + dy).0;
+                for c in 0..3 {
+                    s[c] += u32::from(p[c]);
+                }
+            }
+            let want: Vec<u8> = s.iter().map(|v| ((v + 2) / 4) as u8).collect();
+            assert_eq!(img.get_pixel(x, y).0.to_vec(), want, "({x}, {y})");
+        }
+        // The last column and row (a box of one pixel wide / high).
+        assert_eq!(img.get_pixel(1500, 1000).0, full.get_pixel(3000, 2000).0);
+    }
+
+    #[test]
+    fn grey_alpha_sixteen_bit_and_palette_files_decode() {
+        let grey = image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(
+            3000,
+            10,
+            image::Luma([77]),
+        ));
+        let (img, ..) = decode_reduced(&png_of(&grey), 1440)
+            .expect("ok")
+            .expect("rows");
+        assert_eq!(img.get_pixel(5, 2).0, [77, 77, 77]);
+        let rgba = image::DynamicImage::ImageRgba16(image::ImageBuffer::from_pixel(
+            20,
+            10,
+            image::Rgba([0xffff, 0x8000, 0, 0x1234]),
+        ));
+        let (img, ..) = decode_reduced(&png_of(&rgba), 1440)
+            .expect("ok")
+            .expect("rows");
+        assert_eq!(img.get_pixel(3, 3).0, [255, 128, 0]);
+        let mut indexed = Vec::new();
+        {
+            let mut e = png::Encoder::new(&mut indexed, 4, 2);
+            e.set_color(png::ColorType::Indexed);
+            e.set_depth(png::BitDepth::Eight);
+            e.set_palette(vec![10, 20, 30, 200, 100, 50]);
+            let mut w = e.write_header().expect("header");
+            w.write_image_data(&[0, 1, 0, 1, 1, 1, 0, 0]).expect("data");
+        }
+        let (img, ..) = decode_reduced(&indexed, 1440).expect("ok").expect("rows");
+        assert_eq!(img.get_pixel(1, 0).0, [200, 100, 50]);
+        assert_eq!(img.get_pixel(3, 1).0, [10, 20, 30]);
+        assert_eq!(
+            decode_reduced(&crate::fixtures::png_bomb(100_000), 1440).map(|_| ()),
+            Err(MediaError::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+                limit_mp: 150
+            })
+        );
+        let whole = png_of(&grey);
+        for cut in [0, 8, 40, whole.len() / 2, whole.len() - 13] {
+            assert!(decode_reduced(&whole[..cut], 1440).is_err(), "cut at {cut}");
+        }
+    }
+}
