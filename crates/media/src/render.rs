@@ -5,7 +5,7 @@
 //! before any pixel is decoded. Raw files (DNG, CR2, NEF, ARW, ORF, RW2,
 //! RAF) give their embedded JPEG preview. Embedded ICC profiles are
 //! converted to sRGB. Resizing is `fast_image_resize` (SIMD, Lanczos3);
-//! output is baseline JPEG. HEIC/AVIF are decoded by the caller (a
+//! output is baseline JPEG (`jpeg-encoder`, SIMD). HEIC/AVIF are decoded by the caller (a
 //! subprocess) and handed over as PNG.
 
 use fast_image_resize as fr;
@@ -195,13 +195,12 @@ fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, MediaError> {
 
 fn encode(img: &RgbImage) -> Result<Rendition, MediaError> {
     let mut out = Vec::with_capacity(64 << 10);
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY)
-        .encode(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+    let (w, h) = (
+        u16::try_from(img.width()).map_err(|_| MediaError::Encode("too wide".into()))?,
+        u16::try_from(img.height()).map_err(|_| MediaError::Encode("too high".into()))?,
+    );
+    jpeg_encoder::Encoder::new(&mut out, QUALITY)
+        .encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| MediaError::Encode(e.to_string()))?;
     Ok(Rendition {
         jpeg: out,
