@@ -1,4 +1,6 @@
-//! A read-only fast path for the timeline's hot queries on SQLite.
+//! A read-only fast path for hot queries on SQLite: the timeline's pages
+//! (on blocking threads) and the point lookups of every authenticated
+//! request (on the calling thread, [`SqliteReader::lookup_now`]).
 //!
 //! sqlx runs each SQLite connection on a worker thread and hands every
 //! command and row across a channel; for a 200-row page that hand-off cost

@@ -9,8 +9,10 @@
 //! file name or content hash); a write is atomic (an object is visible whole
 //! or not at all: one PUT, or a multipart upload completed at the end, or a
 //! local temp file renamed into place); only ciphertext is ever handed to a
-//! store. It must never hold keys beyond a call, log object contents, or
-//! write plaintext anywhere.
+//! store. What serving keeps between requests (headers, small objects) is
+//! ciphertext, bounded, and forgotten when the object is deleted. It must
+//! never hold keys beyond a call, log object contents, or write plaintext
+//! anywhere.
 
 mod checkpoints;
 mod config;
