@@ -4,6 +4,10 @@
 # Prints a markdown table of medians and ratios for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Absolute: cargo runs the bench in crates/vault, where criterion would
+# resolve a relative target directory.
+CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+export CARGO_TARGET_DIR
 command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
 
 # OpenSSL: 64 KiB blocks, one process (one core). Run it before and after the
@@ -26,7 +30,7 @@ est = json.load(open(sys.argv[1]))
 print(f"{(16 << 20) / est['median']['point_estimate']:.3f}")
 PY
 }
-dir=target/criterion/blob
+dir=$CARGO_TARGET_DIR/criterion/blob
 echo "| operation | GB/s (median) | ratio to openssl 64 KiB (${openssl_gbs} GB/s) |"
 echo "|---|---|---|"
 for op in stream-encrypt stream-decrypt encrypt decrypt; do

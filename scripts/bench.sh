@@ -32,7 +32,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${need[@]}" >&2
 fi
 scripts/install-media-tools.sh >&2
-TARGET=${CARGO_TARGET_DIR:-target}
+# Absolute: cargo runs benches in their crate's directory, and criterion
+# writes its results under CARGO_TARGET_DIR as it finds it.
+TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+export CARGO_TARGET_DIR=$TARGET
 OUT=$TARGET/bench
 mkdir -p "$OUT"
 cargo build --release -p pixelunion >&2
