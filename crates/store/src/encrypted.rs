@@ -204,32 +204,6 @@ impl BlobStore {
         Ok(o)
     }
 
-    /// [`BlobStore::get_decrypted`] for serving small objects (thumbnails,
-    /// previews): the ciphertext of objects up to 1 MiB is kept (64 MiB in
-    /// all) and decrypted — authenticated — on every read; the plaintext is
-    /// never kept. Not for verification, like
-    /// [`BlobStore::open_encrypted_for_serving`].
-    pub async fn get_decrypted_for_serving(
-        &self,
-        key: &DataKey,
-        object: ObjectId,
-        name: &BlobName,
-    ) -> Result<Vec<u8>> {
-        let path = name.path();
-        let blob = match self.kept.small(path.as_ref()) {
-            Some(b) => b,
-            None => {
-                let b = self.get(name).await?;
-                self.kept.keep_small(path.to_string(), b.clone());
-                b
-            }
-        };
-        pixelunion_vault::blob::decrypt_to_vec(key, object, &blob).map_err(|e| {
-            self.kept.forget(path.as_ref());
-            e.into()
-        })
-    }
-
     /// Forgets what serving kept of an object (it was found missing or
     /// damaged).
     pub fn forget_opened<N: ObjectKey + ?Sized>(&self, name: &N) {

@@ -9,7 +9,7 @@
 //! file name or content hash); a write is atomic (an object is visible whole
 //! or not at all: one PUT, or a multipart upload completed at the end, or a
 //! local temp file renamed into place); only ciphertext is ever handed to a
-//! store. What serving keeps between requests (headers, small objects) is
+//! store. What serving keeps between requests (object headers) is
 //! ciphertext, bounded, and forgotten when the object is deleted. It must
 //! never hold keys beyond a call, log object contents, or write plaintext
 //! anywhere.
@@ -103,8 +103,7 @@ pub struct BlobStore {
     /// the directory of a local store (for cleaning interrupted writes)
     local_root: Option<std::path::PathBuf>,
     /// what serving keeps between requests (see
-    /// [`BlobStore::open_encrypted_for_serving`] and
-    /// [`BlobStore::get_decrypted_for_serving`])
+    /// [`BlobStore::open_encrypted_for_serving`])
     kept: Arc<kept::Kept>,
 }
 

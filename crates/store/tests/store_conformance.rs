@@ -77,41 +77,6 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         Err(StoreError::NotFound(_))
     ));
 
-    // Small ciphertexts kept for serving: decrypted (and authenticated) on
-    // every read, never with the wrong key; an object deleted through this
-    // store is forgotten at once.
-    let thumb = store
-        .put_encrypted(&k, obj, BlobName::random(), b"kept thumbnail")
-        .await
-        .expect("put");
-    for _ in 0..2 {
-        assert_eq!(
-            store
-                .get_decrypted_for_serving(&k, obj, &thumb.name)
-                .await
-                .expect("serve"),
-            b"kept thumbnail"
-        );
-    }
-    assert!(matches!(
-        store
-            .get_decrypted_for_serving(&key(2), obj, &thumb.name)
-            .await,
-        Err(StoreError::Vault(VaultError::DecryptionFailed))
-    ));
-    assert_eq!(
-        store
-            .get_decrypted_for_serving(&k, obj, &thumb.name)
-            .await
-            .expect("still served after a failed read"),
-        b"kept thumbnail"
-    );
-    store.delete(&thumb.name).await.expect("delete");
-    assert!(matches!(
-        store.get_decrypted_for_serving(&k, obj, &thumb.name).await,
-        Err(StoreError::NotFound(_))
-    ));
-
     // Streamed object across several segments and multipart parts.
     let pt = plaintext(9 * (1 << 20) + 12345);
     let chunks: Vec<Result<Bytes, std::io::Error>> = pt
