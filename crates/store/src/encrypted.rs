@@ -21,6 +21,24 @@ const MAX_PARTS_IN_FLIGHT: usize = 2;
 /// Ciphertext gathered before it is handed to the writer and the hasher
 /// (the request body arrives in pieces of a TLS record or an HTTP/2 frame).
 const OUT_BATCH: usize = 1 << 20;
+/// Largest object [`BlobStore::get_decrypted_for_serving`] reads on the
+/// calling thread.
+const SMALL_NOW: u64 = 1 << 20;
+
+/// The bytes of a local store's object if it is at most [`SMALL_NOW`] long
+/// (`None` if longer), read with blocking calls.
+fn read_small_now(root: &std::path::Path, name: &BlobName) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(root.join(name.path().as_ref()))?;
+    let len = f.metadata()?.len();
+    if len > SMALL_NOW {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    f.read_to_end(&mut out)?;
+    Ok(Some(out))
+}
+
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -202,6 +220,40 @@ impl BlobStore {
         let o = self.open_encrypted(name).await?;
         self.kept.keep_header(path.to_string(), o.clone());
         Ok(o)
+    }
+
+    /// [`BlobStore::get_decrypted`] for serving small objects (thumbnails,
+    /// previews). On a local store the file is read on the calling thread:
+    /// a page-cache read of tens of KiB costs microseconds, less than
+    /// handing it to a blocking thread and back (objects over
+    /// [`SMALL_NOW`] take the usual path). Nothing is kept between reads, so
+    /// a damaged or missing copy is found here and the caller can heal it.
+    pub async fn get_decrypted_for_serving(
+        &self,
+        key: &DataKey,
+        object: ObjectId,
+        name: &BlobName,
+    ) -> Result<Vec<u8>> {
+        let blob = match self.local_root.as_deref().map(|r| read_small_now(r, name)) {
+            Some(Ok(Some(b))) => Bytes::from(b),
+            Some(Err(e)) => return Err(self.local_error(e)),
+            Some(Ok(None)) | None => self.get(name).await?,
+        };
+        Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?)
+    }
+
+    fn local_error(&self, e: std::io::Error) -> StoreError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            StoreError::NotFound(self.label)
+        } else {
+            StoreError::Backend {
+                store: self.label,
+                source: object_store::Error::Generic {
+                    store: "LocalFileSystem",
+                    source: Box::new(e),
+                },
+            }
+        }
     }
 
     /// Forgets what serving kept of an object (it was found missing or

@@ -77,6 +77,31 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         Err(StoreError::NotFound(_))
     ));
 
+    // Small objects read for serving: the stored bytes every time (nothing
+    // kept, so a removal or damage is seen), never with the wrong key.
+    let thumb = store
+        .put_encrypted(&k, obj, BlobName::random(), b"a thumbnail")
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &thumb.name)
+            .await
+            .expect("serve"),
+        b"a thumbnail"
+    );
+    assert!(matches!(
+        store
+            .get_decrypted_for_serving(&key(2), obj, &thumb.name)
+            .await,
+        Err(StoreError::Vault(VaultError::DecryptionFailed))
+    ));
+    elsewhere.delete(&thumb.name).await.expect("delete");
+    assert!(matches!(
+        store.get_decrypted_for_serving(&k, obj, &thumb.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+
     // Streamed object across several segments and multipart parts.
     let pt = plaintext(9 * (1 << 20) + 12345);
     let chunks: Vec<Result<Bytes, std::io::Error>> = pt
@@ -88,6 +113,13 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         .await
         .expect("stream put");
     assert_eq!(big.plaintext_len, pt.len() as u64);
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &big.name)
+            .await
+            .expect("a large object through the usual path"),
+        pt
+    );
     assert_eq!(
         store.size(&big.name).await.expect("size"),
         big.ciphertext_len

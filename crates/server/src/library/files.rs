@@ -238,7 +238,7 @@ pub async fn read_rendition(
     let stores = state.stores();
     match stores
         .primary
-        .get_decrypted(&key, name.object_id(), &name)
+        .get_decrypted_for_serving(&key, name.object_id(), &name)
         .await
     {
         Err(e) if damaged(&e) => {
