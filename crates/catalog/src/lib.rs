@@ -144,8 +144,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// Closes every connection.
+    /// Closes every connection (SQLite: the read-only ones first, so that
+    /// the writer's close checkpoints and removes the write-ahead log).
     pub async fn close(&self) {
+        if let Catalog::Sqlite(_, reader) = self {
+            reader.close();
+        }
         with_pool!(self, p => p.close().await)
     }
 }

@@ -45,6 +45,8 @@ pub struct SqliteReader {
     idle: Arc<Mutex<Vec<Connection>>>,
     /// connections for [`SqliteReader::lookup_now`] (they never wait for a lock)
     idle_now: Arc<Mutex<Vec<Connection>>>,
+    /// set by [`SqliteReader::close`]: connections are no longer kept
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for SqliteReader {
@@ -65,6 +67,30 @@ impl SqliteReader {
             path: path.to_path_buf(),
             idle: Arc::new(Mutex::new(Vec::new())),
             idle_now: Arc::new(Mutex::new(Vec::new())),
+            closed: Arc::default(),
+        }
+    }
+
+    /// Closes the kept connections, and any returned later. The writer's
+    /// connection must be the last to close: only the last connection to a
+    /// database checkpoints the write-ahead log into the file and removes
+    /// it, so that rows deleted (and zeroed) in the file do not live on in
+    /// the log's old pages.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        for pool in [&self.idle, &self.idle_now] {
+            pool.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// Puts a connection back into `pool` for reuse, unless closed or full.
+    fn give_back(&self, pool: &Mutex<Vec<Connection>>, conn: Connection) {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let mut idle = pool.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < KEEP {
+            idle.push(conn);
         }
     }
 
@@ -112,10 +138,7 @@ impl SqliteReader {
             let rows = st.query_map(rusqlite::params_from_iter(binds.iter()), |r| map(r))?;
             rows.collect::<rusqlite::Result<Vec<T>>>()
         })();
-        let mut idle = self.idle_now.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < KEEP {
-            idle.push(conn);
-        }
+        self.give_back(&self.idle_now, conn);
         match out {
             Ok(rows) => Some(Ok(rows)),
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -149,10 +172,7 @@ impl SqliteReader {
                 rows.collect::<rusqlite::Result<Vec<T>>>()
             })()
             .map_err(driver);
-            let mut idle = this.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < KEEP {
-                idle.push(conn);
-            }
+            this.give_back(&this.idle, conn);
             out
         })
         .await

@@ -86,6 +86,38 @@ async fn sqlite_reopens_with_wal_and_foreign_keys() {
     }
 }
 
+/// Closing a SQLite catalog after the calling-thread lookups have opened
+/// read-only connections still checkpoints and removes the write-ahead log:
+/// a deleted session's token hash is left in no file.
+#[tokio::test]
+async fn sqlite_close_removes_the_log_after_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("catalog.sqlite");
+    let c = Catalog::open_sqlite(&path).await.expect("open");
+    c.create_user(&support::user("u1", b"idx-1"))
+        .await
+        .expect("user");
+    let marker = b"a-token-hash-marker-0123456789ab";
+    c.create_session(&support::session(marker, "s1", "u1", 10))
+        .await
+        .expect("session");
+    assert!(c.session_with_user(marker).await.expect("read").is_some());
+    c.delete_session_by_hash(marker).await.expect("delete");
+    assert!(c.session_with_user(marker).await.expect("read").is_none());
+    c.close().await;
+    let wal = dir.path().join("catalog.sqlite-wal");
+    assert!(!wal.exists(), "the write-ahead log outlived the close");
+    for f in std::fs::read_dir(dir.path()).expect("list") {
+        let f = f.expect("entry").path();
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker),
+            "{} still holds the deleted session",
+            f.display()
+        );
+    }
+}
+
 /// 300 jobs, three workers on each of two catalogs (as two processes would
 /// have): every job is run exactly once and none by two workers at once.
 async fn racing_workers(a: &Catalog, b: &Catalog) {
