@@ -144,11 +144,20 @@ impl Catalog {
         Ok(())
     }
 
-    /// Closes every connection (SQLite: the read-only ones first, so that
-    /// the writer's close checkpoints and removes the write-ahead log).
+    /// Closes every connection. SQLite: the read-only ones first, then the
+    /// write-ahead log is checkpointed into the file and truncated, so that
+    /// no old page image (a purged account's rows) outlives the close —
+    /// SQLite's own checkpoint-on-close only runs when the closing
+    /// connection is the last, which several closing at once can all miss.
     pub async fn close(&self) {
-        if let Catalog::Sqlite(_, reader) = self {
+        if let Catalog::Sqlite(pool, reader) = self {
             reader.close();
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "could not checkpoint the write-ahead log at close");
+            }
         }
         with_pool!(self, p => p.close().await)
     }

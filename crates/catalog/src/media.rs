@@ -157,7 +157,7 @@ impl Catalog {
                 })
             });
             if let Some(rows) = now {
-                return Ok(rows?.into_iter().next());
+                return Ok(rows.into_iter().next());
             }
         }
         Ok(

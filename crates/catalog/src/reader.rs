@@ -107,14 +107,10 @@ impl SqliteReader {
     /// Runs a point lookup (at most a row or two, by key) on the calling
     /// thread: every authenticated request makes one or two, and handing
     /// each to another thread and back cost more than the query. It never
-    /// waits: if the database is locked (a checkpoint, a recovery) it gives
-    /// `None` and the caller takes its usual path.
-    pub(crate) fn lookup_now<T, F>(
-        &self,
-        sql: &str,
-        binds: &[Bind],
-        map: F,
-    ) -> Option<Result<Vec<T>>>
+    /// waits: if the database is locked (a checkpoint, a recovery) or the
+    /// read fails in any way it gives `None` and the caller takes its usual
+    /// path.
+    pub(crate) fn lookup_now<T, F>(&self, sql: &str, binds: &[Bind], map: F) -> Option<Vec<T>>
     where
         F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     {
@@ -125,13 +121,11 @@ impl SqliteReader {
             .pop();
         let conn = match idle {
             Some(c) => c,
-            None => match self.open().and_then(|c| {
-                c.busy_timeout(Duration::ZERO).map_err(driver)?;
-                Ok(c)
-            }) {
-                Ok(c) => c,
-                Err(e) => return Some(Err(e)),
-            },
+            None => {
+                let c = self.open().ok()?;
+                c.busy_timeout(Duration::ZERO).ok()?;
+                c
+            }
         };
         let out = (|| {
             let mut st = conn.prepare_cached(sql)?;
@@ -139,18 +133,9 @@ impl SqliteReader {
             rows.collect::<rusqlite::Result<Vec<T>>>()
         })();
         self.give_back(&self.idle_now, conn);
-        match out {
-            Ok(rows) => Some(Ok(rows)),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                None
-            }
-            Err(e) => Some(Err(driver(e))),
-        }
+        // Any failure here (a lock, a recovery, a schema change) leaves the
+        // answer to the usual path, which waits and reports errors properly.
+        out.ok()
     }
 
     /// Runs `sql` with `binds` on a blocking thread and maps each row.

@@ -93,7 +93,7 @@ impl Catalog {
                 ))
             })
         {
-            return Ok(rows?.into_iter().next());
+            return Ok(rows.into_iter().next());
         }
         let row: Option<SessionAndUser> =
             with_pool!(self, p => sqlx::query_as(q).bind(hash).fetch_optional(p).await?);
