@@ -71,11 +71,10 @@ impl SqliteReader {
         }
     }
 
-    /// Closes the kept connections, and any returned later. The writer's
-    /// connection must be the last to close: only the last connection to a
-    /// database checkpoints the write-ahead log into the file and removes
-    /// it, so that rows deleted (and zeroed) in the file do not live on in
-    /// the log's old pages.
+    /// Closes the kept connections, and any returned later, so that the
+    /// write-ahead log can then be checkpointed and truncated
+    /// ([`crate::Catalog::close`]): rows deleted (and zeroed) in the file
+    /// must not live on in the log's old pages.
     pub(crate) fn close(&self) {
         self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         for pool in [&self.idle, &self.idle_now] {

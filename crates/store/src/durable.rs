@@ -17,13 +17,9 @@ impl BlobStore {
     /// Puts the object at `path` and its directory entry on stable storage
     /// (local stores; nothing to do on S3).
     pub(crate) async fn make_durable(&self, path: &ObjectPath) -> Result<()> {
-        let Some(root) = &self.local_root else {
+        let (Some(root), Some(file)) = (self.local_root.clone(), self.local_file(path)) else {
             return Ok(());
         };
-        let root = root.clone();
-        let file = path
-            .parts()
-            .fold(root.clone(), |p, part| p.join(part.as_ref()));
         let label = self.label;
         tokio::task::spawn_blocking(move || {
             let sync = |p: &std::path::Path| {

@@ -27,9 +27,9 @@ const SMALL_NOW: u64 = 1 << 20;
 
 /// The bytes of a local store's object if it is at most [`SMALL_NOW`] long
 /// (`None` if longer), read with blocking calls.
-fn read_small_now(root: &std::path::Path, name: &BlobName) -> std::io::Result<Option<Vec<u8>>> {
+fn read_small_now(file: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut f = std::fs::File::open(root.join(name.path().as_ref()))?;
+    let mut f = std::fs::File::open(file)?;
     let len = f.metadata()?.len();
     if len > SMALL_NOW {
         return Ok(None);
@@ -234,7 +234,7 @@ impl BlobStore {
         object: ObjectId,
         name: &BlobName,
     ) -> Result<Vec<u8>> {
-        let blob = match self.local_root.as_deref().map(|r| read_small_now(r, name)) {
+        let blob = match self.local_file(&name.path()).map(|f| read_small_now(&f)) {
             Some(Ok(Some(b))) => Bytes::from(b),
             Some(Err(e)) => return Err(self.local_error(e)),
             Some(Ok(None)) | None => self.get(name).await?,

@@ -127,6 +127,15 @@ impl BlobStore {
         self.label
     }
 
+    /// The file holding the object at `path` in a local store (`None` on S3).
+    pub(crate) fn local_file(&self, path: &ObjectPath) -> Option<std::path::PathBuf> {
+        let root = self.local_root.as_ref()?;
+        Some(
+            path.parts()
+                .fold(root.clone(), |p, part| p.join(part.as_ref())),
+        )
+    }
+
     /// Writes a whole object atomically and durably (on stable storage when
     /// this returns).
     pub async fn put<N: ObjectKey + ?Sized>(&self, name: &N, data: Bytes) -> Result<()> {
