@@ -79,6 +79,10 @@ impl Catalog {
     /// Purges one of the owner's assets for good, as [`Catalog::purge_trashed`]
     /// does — only if it is theirs and in the trash. Returns whether it went.
     pub async fn purge_trashed_asset(&self, owner: &str, id: &str, now_ms: i64) -> Result<bool> {
+        // "" and ALL mean "any" to `purge_where`: never an asset id here.
+        if id.is_empty() || id == ALL {
+            return Ok(false);
+        }
         Ok(self
             .purge_where(
                 Some(owner),

@@ -490,6 +490,12 @@ pub async fn assets(c: &Catalog) {
     );
     assert!(c.asset("u1", "a1").await.expect("get").is_none());
     assert!(c.asset("u1", "a4").await.expect("get").is_some());
+    // An empty or wildcard id names no asset: nothing is purged, neither the
+    // trashed a4 nor anything outside the trash.
+    for id in ["", "*"] {
+        assert!(!c.purge_trashed_asset("u1", id, 300).await.expect("purge"));
+    }
+    assert!(c.asset("u1", "a4").await.expect("get").is_some());
     assert_eq!(c.usage("u1").await.expect("usage"), (30, 3));
     assert_eq!(
         c.purge_trashed(Some("u2"), i64::MAX, 1_000, 100)
