@@ -2,6 +2,7 @@
 //! the same statement that each asset belongs to the album's owner, so an
 //! album can never reference someone else's asset.
 
+use crate::BeginWrite as _;
 use crate::{Catalog, Result};
 
 /// An album with its size.
@@ -105,7 +106,7 @@ impl Catalog {
         let q = "INSERT INTO album_assets (album_id, asset_id, added_at) SELECT al.id, a.id, $1 FROM albums al JOIN assets a ON a.owner_id = al.owner_id WHERE al.owner_id = $2 AND al.id = $3 AND a.id = $4 ON CONFLICT (album_id, asset_id) DO NOTHING";
         let touch = "UPDATE albums SET updated_at = $1 WHERE owner_id = $2 AND id = $3";
         let n: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut n = 0;
             for a in assets {
                 n += sqlx::query(q).bind(now_ms).bind(owner).bind(id).bind(a).execute(&mut *tx).await?.rows_affected();
@@ -129,7 +130,7 @@ impl Catalog {
         let q = "DELETE FROM album_assets WHERE album_id = $1 AND asset_id = $2 AND EXISTS (SELECT 1 FROM albums WHERE id = $1 AND owner_id = $3)";
         let uncover = "UPDATE albums SET cover_asset_id = NULL, updated_at = $1 WHERE id = $2 AND owner_id = $3 AND cover_asset_id = $4";
         let n: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut n = 0;
             for a in assets {
                 n += sqlx::query(q).bind(id).bind(a).bind(owner).execute(&mut *tx).await?.rows_affected();

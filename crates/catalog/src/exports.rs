@@ -3,6 +3,7 @@
 //! Each entry's path and CRC-32 arrive sealed under the owner's key; the
 //! catalog never sees either.
 
+use crate::BeginWrite as _;
 use crate::assets::COLS;
 use crate::jobs::{self, JobKind};
 use crate::{AssetRow, Catalog, Result};
@@ -64,7 +65,7 @@ impl Catalog {
     ) -> Result<()> {
         let q = "INSERT INTO exports (id, owner_id, state, created_at, expires_at) VALUES ($1, $2, 'preparing', $3, $4)";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(q).bind(id).bind(owner).bind(now_ms).bind(expires_at).execute(&mut *tx).await?;
             sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::Export.as_str()).bind(id).bind(now_ms)
                 .execute(&mut *tx).await?;
@@ -93,7 +94,7 @@ impl Catalog {
     /// Starts (or restarts) a preparation: entries of an earlier attempt go.
     pub async fn reset_export(&self, id: &str) -> Result<()> {
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM export_entries WHERE export_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("UPDATE exports SET done = 0, entries = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await
@@ -104,7 +105,7 @@ impl Catalog {
     /// Adds an entry and counts it done.
     pub async fn add_export_entry(&self, id: &str, e: &ExportEntryRow) -> Result<()> {
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO export_entries (export_id, position, asset_id, blob_name, size, entry) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(id).bind(e.position).bind(&e.asset_id).bind(&e.blob_name).bind(e.size).bind(&e.entry)
                 .execute(&mut *tx).await?;
@@ -132,7 +133,7 @@ impl Catalog {
     ) -> Result<()> {
         let q = "UPDATE exports SET state = 'ready', ready_at = $2, archive_bytes = $3, metadata_blob = $4, metadata_entry = $5 WHERE id = $1";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(q).bind(id).bind(now_ms).bind(archive_bytes).bind(metadata_blob).bind(metadata_entry)
                 .execute(&mut *tx).await?;
             // The blob is referenced now: its write intent goes in the same transaction.
@@ -166,7 +167,7 @@ impl Catalog {
     /// queues its metadata blob's deletion. False if absent.
     pub async fn delete_export(&self, owner: Option<&str>, id: &str, now_ms: i64) -> Result<bool> {
         let r: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // A write first: SQLite takes the write lock at once (a read
             // first could meet another writer's commit and fail).
             let blob: Option<(Option<String>,)> = sqlx::query_as("DELETE FROM exports WHERE id = $1 AND ($2 IS NULL OR owner_id = $2) RETURNING metadata_blob")

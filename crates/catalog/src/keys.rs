@@ -1,5 +1,6 @@
 //! Key custody records: the sealed root key and the keyring.
 
+use crate::BeginWrite as _;
 use sqlx::Row;
 
 use crate::{Catalog, CatalogError, Result};
@@ -56,7 +57,7 @@ impl Catalog {
     ) -> Result<()> {
         let version = i32::try_from(version).map_err(|_| CatalogError::NotFound)?;
         let res: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO vault_seal (id, sealed_root) VALUES (1, $1)")
                 .bind(sealed_root)
                 .execute(&mut *tx)

@@ -22,6 +22,42 @@ macro_rules! with_pool {
     };
 }
 
+/// Opens a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`:
+/// the write lock is taken at the start, waiting out other writers within
+/// the busy timeout. A deferred transaction that reads first holds a
+/// snapshot, and when another connection commits before its first write,
+/// that write fails at once with `SQLITE_BUSY` (no wait, no retry) — an
+/// error answered as a 500 under concurrent writes (emptying the trash
+/// while media jobs ran). PostgreSQL's plain `BEGIN` has no such trap.
+pub(crate) trait BeginWrite {
+    /// the pool's database
+    type Db: sqlx::Database;
+    /// Begins a writing transaction.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
+    {
+        self.begin()
+    }
+}
+
 mod accounts;
 mod albums;
 mod assets;

@@ -3,6 +3,7 @@
 //! that also clears the derived blobs' write intents and queues their
 //! replication; an asset purged meanwhile records nothing.
 
+use crate::BeginWrite as _;
 use crate::jobs::{self, JobKind};
 use crate::reader::Bind;
 use crate::{AssetRow, Catalog, FileKind, MediaState, Result};
@@ -82,7 +83,7 @@ impl Catalog {
     pub async fn record_media(&self, asset: &str, r: &MediaResult, now_ms: i64) -> Result<bool> {
         let update = "UPDATE assets SET taken_at = COALESCE($1, taken_at), sort_at = COALESCE($1, taken_at, uploaded_at), width = $2, height = $3, metadata = $4, media_state = 'ready', media_error = NULL WHERE id = $5";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(update).bind(r.taken_at).bind(r.width).bind(r.height).bind(&r.metadata).bind(asset)
                 .execute(&mut *tx).await?.rows_affected();
             if n != 1 {
@@ -105,7 +106,7 @@ impl Catalog {
         // Touching the row locks it (PostgreSQL) against a concurrent purge.
         let lock = "UPDATE assets SET media_state = media_state WHERE id = $1";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             if sqlx::query(lock).bind(&f.asset_id).execute(&mut *tx).await?.rows_affected() != 1 {
                 tx.rollback().await?;
                 return Ok(false);

@@ -4,6 +4,7 @@
 //! only if `received` still equals the part's offset, so two writers can
 //! never both append at one offset.
 
+use crate::BeginWrite as _;
 use crate::jobs::{self, JobKind};
 use crate::{Catalog, CatalogError, Result};
 
@@ -32,6 +33,11 @@ pub struct UploadRow {
 
 const COLS: &str =
     "id, owner_id, length, received, file_name, created_at, expires_at, busy_until, asset_id";
+
+/// The blobs of an upload's parts to delete with it: every part but one an
+/// asset references (a one-part upload's part is adopted as the asset's
+/// original, and the upload is marked complete after the asset is written).
+const PARTS_TO_DROP: &str = "SELECT p.blob_name FROM upload_parts p WHERE p.upload_id = $1 AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_name = p.blob_name)";
 
 impl Catalog {
     /// Starts an upload.
@@ -101,7 +107,7 @@ impl Catalog {
         let advance = "UPDATE uploads SET received = received + $1, expires_at = $2 WHERE id = $3 AND received = $4 AND asset_id IS NULL";
         let insert = "INSERT INTO upload_parts (upload_id, seq, blob_name, len) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM upload_parts WHERE upload_id = $1), $2, $3)";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(advance).bind(len).bind(expires_at_ms).bind(id).bind(offset).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 tx.rollback().await?;
@@ -138,9 +144,9 @@ impl Catalog {
     ) -> Result<()> {
         let q =
             "UPDATE uploads SET asset_id = $1, busy_until = NULL, expires_at = $2 WHERE id = $3";
-        let parts = "SELECT blob_name FROM upload_parts WHERE upload_id = $1";
+        let parts = PARTS_TO_DROP;
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(q).bind(asset).bind(expires_at_ms).bind(id).execute(&mut *tx).await?;
             let blobs: Vec<(String,)> = sqlx::query_as(parts).bind(id).fetch_all(&mut *tx).await?;
             for (b,) in &blobs {
@@ -156,10 +162,10 @@ impl Catalog {
     /// Deletes an upload (the owner's, or any when `owner` is None) and queues
     /// its part blobs' deletion in the same transaction. False if absent.
     pub async fn delete_upload(&self, owner: Option<&str>, id: &str, now_ms: i64) -> Result<bool> {
-        let parts = "SELECT blob_name FROM upload_parts WHERE upload_id = $1";
+        let parts = PARTS_TO_DROP;
         let del = "DELETE FROM uploads WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let blobs: Vec<(String,)> = sqlx::query_as(parts).bind(id).fetch_all(&mut *tx).await?;
             let n = sqlx::query(del).bind(id).bind(owner).execute(&mut *tx).await?.rows_affected();
             if n != 1 {

@@ -4,6 +4,7 @@
 //! no key ever reaches this crate. Events raised while sealed wait in
 //! `audit_pending` until they can be chained.
 
+use crate::BeginWrite as _;
 use crate::{Catalog, CatalogError, Result};
 
 /// One audit event.
@@ -91,7 +92,7 @@ impl Catalog {
         mac: &mut MacFn<'_>,
     ) -> Result<Option<i64>> {
         let r: std::result::Result<Option<i64>, CatalogError> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(LOCK).execute(&mut *tx).await?;
             let last: Option<(i64, Option<Vec<u8>>)> = sqlx::query_as(LAST).fetch_optional(&mut *tx).await?;
             let (mut seq, mut prev) = match last {

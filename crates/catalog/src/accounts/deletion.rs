@@ -4,6 +4,7 @@
 //! it the wrapped user key, which is what makes every copy of the account's
 //! data unreadable).
 
+use crate::BeginWrite as _;
 use crate::jobs::{self, JobKind};
 use crate::{Catalog, Result};
 
@@ -34,7 +35,7 @@ impl Catalog {
     ) -> Result<bool> {
         let mark = "UPDATE users SET disabled = TRUE, deletion_requested_at = $2, purge_after = $3, deletion_requested_by = $4 WHERE id = $1 AND purge_after IS NULL";
         let r: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(mark).bind(id).bind(at).bind(purge_after).bind(by).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 tx.rollback().await?;
@@ -82,7 +83,7 @@ impl Catalog {
         // A write first (SQLite: the write lock at once).
         let parts = "DELETE FROM upload_parts WHERE upload_id IN (SELECT id FROM uploads WHERE owner_id = $1) RETURNING blob_name";
         let r: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let blobs: Vec<(String,)> = sqlx::query_as(parts).bind(owner).fetch_all(&mut *tx).await?;
             for (b,) in &blobs {
                 sqlx::query(jobs::ENQUEUE).bind(jobs::new_id()).bind(JobKind::DropPrimary.as_str())

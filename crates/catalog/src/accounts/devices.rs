@@ -1,5 +1,6 @@
 //! Known devices (keyed hashes) and the sign-in alert setting.
 
+use crate::BeginWrite as _;
 use crate::{Catalog, Result};
 
 impl Catalog {
@@ -7,7 +8,7 @@ impl Catalog {
     /// was known before)`.
     pub async fn see_device(&self, user: &str, device: &[u8], now: i64) -> Result<(bool, bool)> {
         let r: std::result::Result<(bool, bool), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE known_devices SET last_seen = $3 WHERE user_id = $1 AND device = $2")
                 .bind(user).bind(device).bind(now).execute(&mut *tx).await?.rows_affected();
             if n == 1 {

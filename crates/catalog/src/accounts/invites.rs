@@ -1,6 +1,7 @@
 //! Invitations: single use, expiring, optionally bound to an e-mail's
 //! blind index; accepting one creates the user in the same transaction.
 
+use crate::BeginWrite as _;
 use pixelunion_auth::Role;
 
 use super::UserRow;
@@ -67,7 +68,7 @@ impl Catalog {
         let insert = "INSERT INTO users (id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let u = user;
         let res: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query(claim).bind(now).bind(hash).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 tx.rollback().await?;

@@ -9,6 +9,7 @@ mod invites;
 mod sessions;
 mod tokens;
 
+use crate::BeginWrite as _;
 use pixelunion_auth::Role;
 
 pub use audit::{AuditCheckpointRow, AuditRow, MacFn};
@@ -194,7 +195,7 @@ impl Catalog {
     /// Replaces all recovery codes of a user.
     pub async fn replace_recovery_codes(&self, user: &str, hashes: &[[u8; 32]]) -> Result<()> {
         with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
             for h in hashes {
                 sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")

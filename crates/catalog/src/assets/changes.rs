@@ -1,6 +1,7 @@
 //! Changes to assets: flags and caption, trash and restore, and the purge
 //! that deletes rows and queues their blobs' deletion in one transaction.
 
+use crate::BeginWrite as _;
 use crate::jobs::{self, JobKind};
 use crate::{Catalog, Result};
 
@@ -119,7 +120,7 @@ impl Catalog {
         };
         let owner = owner.unwrap_or("");
         let n: std::result::Result<u64, sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let rows: Vec<(String, String)> = sqlx::query_as(select)
                 .bind(owner).bind(trashed_before).bind(limit).bind(only_id).fetch_all(&mut *tx).await?;
             for (id, original) in &rows {

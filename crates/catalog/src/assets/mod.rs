@@ -10,7 +10,9 @@ mod usage;
 pub use changes::AssetChange;
 pub use timeline::{MonthFacets, TimelineFilter};
 
+use crate::BeginWrite as _;
 use crate::jobs::{self, JobKind};
+use crate::reader::Bind;
 use crate::{AssetKind, Catalog, CatalogError, MediaState, Result};
 
 /// A stored asset.
@@ -71,7 +73,7 @@ impl Catalog {
     pub async fn insert_asset(&self, a: &AssetRow, now_ms: i64) -> Result<()> {
         let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error, blob_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(q)
                 .bind(&a.id).bind(&a.owner_id).bind(&a.blob_name).bind(a.kind).bind(&a.mime).bind(a.size)
                 .bind(&a.content_index).bind(&a.file_name).bind(a.taken_at).bind(a.uploaded_at).bind(a.sort_at)
@@ -102,8 +104,19 @@ impl Catalog {
 
     /// The owner's asset `id` (None for anyone else's).
     pub async fn asset(&self, owner: &str, id: &str) -> Result<Option<AssetRow>> {
-        let q = format!("SELECT {COLS} FROM assets WHERE owner_id = $1 AND id = $2");
-        Ok(with_pool!(self, p => sqlx::query_as(&q).bind(owner).bind(id).fetch_optional(p).await?))
+        static Q: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {COLS} FROM assets WHERE owner_id = $1 AND id = $2")
+        });
+        let q = Q.as_str();
+        // Every read of a file asks for its asset first: on SQLite a point
+        // lookup on the calling thread (no hand-off to the pool's thread).
+        if let Catalog::Sqlite(_, reader) = self {
+            let binds = [Bind::Text(owner.to_string()), Bind::Text(id.to_string())];
+            if let Some(rows) = reader.lookup_now(q, &binds, row_from_sqlite) {
+                return Ok(rows.into_iter().next());
+            }
+        }
+        Ok(with_pool!(self, p => sqlx::query_as(q).bind(owner).bind(id).fetch_optional(p).await?))
     }
 }
 

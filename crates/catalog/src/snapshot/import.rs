@@ -1,6 +1,7 @@
 //! Restoring a snapshot into an empty catalog (either backend), in one
 //! transaction: a failure anywhere leaves the catalog as empty as it was.
 
+use crate::BeginWrite as _;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
@@ -57,7 +58,7 @@ impl Catalog {
         let pg = matches!(self, Catalog::Postgres(_));
         let mut imported = Imported::default();
         with_pool!(self, p => {
-            let mut txn = p.begin().await.map_err(crate::CatalogError::from)?;
+            let mut txn = p.begin_write().await.map_err(crate::CatalogError::from)?;
             let mut dec = Decoder::new();
             let mut current: Option<(&'static Table, Vec<usize>)> = None;
             // Rows go in as multi-row INSERTs (far fewer round trips than

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod assets;
+mod concurrency;
 mod deletion;
 mod jobs;
 mod support;
@@ -52,6 +53,7 @@ cases! {
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],
+    concurrency: [purges_beside_inserts],
 }
 
 /// SQLite only: reopening runs the migrations again without harm and keeps

@@ -94,4 +94,74 @@ pub async fn uploads(c: &Catalog) {
         ["p1", "p2"],
         "the parts' blobs are queued for deletion"
     );
+    adopted_parts_are_never_dropped(c).await;
+}
+
+/// A one-part upload's part becomes the asset's original; until the upload
+/// is marked complete its row still names that blob. Neither completing nor
+/// ending the upload may queue the deletion of a blob an asset references.
+async fn adopted_parts_are_never_dropped(c: &Catalog) {
+    use pixelunion_catalog::{AssetKind, AssetRow, JobKind, MediaState, UploadRow};
+    for (up, end_it) in [("up-a", false), ("up-b", true)] {
+        let blob = format!("{up}-part");
+        let u = UploadRow {
+            id: up.into(),
+            owner_id: "u1".into(),
+            length: 10,
+            received: 0,
+            file_name: None,
+            created_at: 1,
+            expires_at: 1_000,
+            busy_until: None,
+            asset_id: None,
+        };
+        c.create_upload(&u).await.expect("create");
+        c.add_intent(&blob, 99).await.expect("intent");
+        c.add_upload_part(up, 0, &blob, 10, 2_000)
+            .await
+            .expect("part");
+        let row = AssetRow {
+            id: format!("{up}-asset"),
+            owner_id: "u1".into(),
+            blob_name: blob.clone(),
+            kind: AssetKind::Photo,
+            mime: "image/jpeg".into(),
+            size: 10,
+            content_index: up.as_bytes().to_vec(),
+            file_name: None,
+            taken_at: None,
+            uploaded_at: 5,
+            sort_at: 5,
+            trashed_at: None,
+            favorite: false,
+            archived: false,
+            caption: None,
+            width: None,
+            height: None,
+            metadata: None,
+            media_state: MediaState::Pending,
+            media_error: None,
+            blob_sha256: Some(vec![3; 32]),
+        };
+        c.insert_asset(&row, 5).await.expect("insert");
+        if end_it {
+            // a crash between the asset and the completion, then the
+            // upload is ended (by its owner or by expiry)
+            assert!(c.delete_upload(None, up, 6).await.expect("delete"));
+        } else {
+            c.complete_upload(up, &row.id, 6, 2_000)
+                .await
+                .expect("complete");
+            assert!(c.upload_parts(up).await.expect("parts").is_empty());
+        }
+        let drops = drain(c, JobKind::DropPrimary, 10, 20).await;
+        assert!(
+            !drops.contains(&blob),
+            "the asset's original was queued for deletion ({up}): {drops:?}"
+        );
+        assert!(
+            c.asset("u1", &row.id).await.expect("asset").is_some(),
+            "{up}"
+        );
+    }
 }

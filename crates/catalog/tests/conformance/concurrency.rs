@@ -1,0 +1,90 @@
+//! Transactions that read before they write, run while other connections
+//! commit: none may fail. (A deferred SQLite transaction holds a snapshot
+//! from its first read; if another connection commits before its first
+//! write, that write fails with `SQLITE_BUSY` at once — the server answered
+//! such a trash purge with a 500.)
+
+use pixelunion_catalog::{AssetKind, AssetRow, Catalog, MediaState};
+
+use crate::support::*;
+
+fn asset(id: &str, trashed: Option<i64>) -> AssetRow {
+    AssetRow {
+        id: id.into(),
+        owner_id: "u1".into(),
+        blob_name: format!("blob-{id}"),
+        kind: AssetKind::Photo,
+        mime: "image/jpeg".into(),
+        size: 10,
+        content_index: id.as_bytes().to_vec(),
+        file_name: None,
+        taken_at: None,
+        uploaded_at: 5,
+        sort_at: 5,
+        trashed_at: trashed,
+        favorite: false,
+        archived: false,
+        caption: None,
+        width: None,
+        height: None,
+        metadata: None,
+        media_state: MediaState::Pending,
+        media_error: None,
+        blob_sha256: Some(vec![3; 32]),
+    }
+}
+
+pub async fn purges_beside_inserts(c: &Catalog) {
+    two_users(c).await;
+    const N: usize = 60;
+    for i in 0..N {
+        c.insert_asset(&asset(&format!("old-{i:03}"), Some(1)), 5)
+            .await
+            .expect("insert");
+    }
+    let purge = async {
+        for i in 0..N {
+            let purged = c
+                .purge_trashed_asset("u1", &format!("old-{i:03}"), 10)
+                .await
+                .expect("a purge beside other writers");
+            assert!(purged, "old-{i:03}");
+        }
+    };
+    let insert = async {
+        for i in 0..N {
+            c.insert_asset(&asset(&format!("new-{i:03}"), None), 5)
+                .await
+                .expect("an insert beside a purge");
+            tokio::task::yield_now().await;
+        }
+    };
+    let trash = async {
+        for i in 0..N {
+            c.insert_asset(&asset(&format!("bin-{i:03}"), None), 5)
+                .await
+                .expect("insert");
+            assert!(
+                c.trash_asset("u1", &format!("bin-{i:03}"), 7)
+                    .await
+                    .expect("a trash beside a purge")
+            );
+        }
+    };
+    tokio::join!(purge, insert, trash);
+    // the whole trash at once, while new assets keep arriving
+    let more = async {
+        for i in 0..N {
+            c.insert_asset(&asset(&format!("late-{i:03}"), None), 5)
+                .await
+                .expect("an insert beside emptying the trash");
+        }
+    };
+    let empty = async {
+        c.purge_trashed(Some("u1"), i64::MAX, 20, 1_000)
+            .await
+            .expect("emptying the trash beside other writers")
+    };
+    let ((), emptied) = tokio::join!(more, empty);
+    assert_eq!(emptied, N as u64);
+}
