@@ -39,6 +39,22 @@ fn read_small_now(file: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
+/// Largest range of a local store's object [`BlobStore::read_decrypted`]
+/// reads on the calling thread (the first window of an answer: its first
+/// bytes then leave without a hand-off to a blocking thread and back).
+const SMALL_RANGE_NOW: u64 = 256 << 10;
+
+/// Bytes `range` of a local store's file, read with a blocking call; a
+/// file shorter than the range is an error (as a store's ranged get).
+fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt as _;
+    let f = std::fs::File::open(file)?;
+    let mut out =
+        vec![0u8; usize::try_from(range.end - range.start).map_err(std::io::Error::other)?];
+    f.read_exact_at(&mut out, range.start)?;
+    Ok(out)
+}
+
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -76,6 +92,65 @@ pub struct StoredBlob<N = BlobName> {
     pub ciphertext_sha256: [u8; 32],
 }
 
+/// Where a streamed write goes: a local store's own writer (which keeps
+/// the disk busy while the bytes arrive, see [`crate::local_write`]) or
+/// object_store's multipart upload (S3).
+enum Sink {
+    Local(crate::local_write::LocalSink),
+    Multipart(WriteMultipart),
+}
+
+impl Sink {
+    async fn put(&mut self, store: &BlobStore, b: Bytes) -> Result<()> {
+        match self {
+            Sink::Local(w) => w.put(b).await.map_err(|e| store.local_error(e)),
+            Sink::Multipart(w) => {
+                w.wait_for_capacity(MAX_PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| StoreError::backend(store.label, e))?;
+                w.put(b);
+                Ok(())
+            }
+        }
+    }
+
+    async fn finish(self, store: &BlobStore) -> Result<()> {
+        match self {
+            Sink::Local(w) => w.finish().await.map_err(|e| store.local_error(e)),
+            Sink::Multipart(w) => w
+                .finish()
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError::backend(store.label, e)),
+        }
+    }
+
+    async fn abort(self) {
+        match self {
+            Sink::Local(w) => w.abort().await,
+            Sink::Multipart(w) => {
+                let _ = w.abort().await;
+            }
+        }
+    }
+}
+
+impl BlobStore {
+    async fn sink(&self, path: &object_store::path::Path) -> Result<Sink> {
+        if let Some(file) = self.local_file(path) {
+            return Ok(Sink::Local(crate::local_write::LocalSink::start(file)));
+        }
+        let upload = self
+            .inner()
+            .put_multipart(path)
+            .await
+            .map_err(|e| StoreError::backend(self.label, e))?;
+        Ok(Sink::Multipart(WriteMultipart::new_with_chunk_size(
+            upload, PART_SIZE,
+        )))
+    }
+}
+
 impl BlobStore {
     /// Encrypts a plaintext stream into a new object named `name` (the caller
     /// picks it, usually [`BlobName::random`], so that it can record an
@@ -94,12 +169,7 @@ impl BlobStore {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let upload = self
-            .inner()
-            .put_multipart(&name.path())
-            .await
-            .map_err(|e| StoreError::backend(self.label, e))?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut writer = self.sink(&name.path()).await?;
         let mut enc = BlobEncryptor::new(key, object)?;
         // The checksum of the copies is computed on another thread, in
         // batches of ciphertext handed over as they are written; the writer
@@ -107,11 +177,11 @@ impl BlobStore {
         let mut digest = crate::hashing::Sha256Offload::start();
         let stopped = |e: crate::hashing::HashStopped| StoreError::Source(e.to_string());
         let header = Bytes::copy_from_slice(enc.header().as_bytes());
-        writer.put(header.clone());
         let mut out = Vec::with_capacity(OUT_BATCH + (64 << 10));
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
         let result: Result<()> = async {
+            writer.put(self, header.clone()).await?;
             digest.update(header).await.map_err(stopped)?;
             while let Some(chunk) = source.next().await {
                 let chunk = chunk.map_err(|e| StoreError::Source(e.to_string()))?;
@@ -120,34 +190,27 @@ impl BlobStore {
                 if out.len() < OUT_BATCH {
                     continue;
                 }
-                writer
-                    .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
-                    .await
-                    .map_err(|e| StoreError::backend(self.label, e))?;
                 let sealed = Bytes::from(std::mem::replace(
                     &mut out,
                     Vec::with_capacity(OUT_BATCH + (64 << 10)),
                 ));
-                writer.put(sealed.clone());
                 ciphertext_len += sealed.len() as u64;
+                writer.put(self, sealed.clone()).await?;
                 digest.update(sealed).await.map_err(stopped)?;
             }
             enc.finish(&mut out)?;
             let sealed = Bytes::from(std::mem::take(&mut out));
-            writer.put(sealed.clone());
             ciphertext_len += sealed.len() as u64;
+            writer.put(self, sealed.clone()).await?;
             digest.update(sealed).await.map_err(stopped)?;
             Ok(())
         }
         .await;
         if let Err(e) = result {
-            let _ = writer.abort().await;
+            writer.abort().await;
             return Err(e);
         }
-        writer
-            .finish()
-            .await
-            .map_err(|e| StoreError::backend(self.label, e))?;
+        writer.finish(self).await?;
         self.make_durable(&name.path()).await?;
         Ok(StoredBlob {
             name,
@@ -242,7 +305,7 @@ impl BlobStore {
         Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?)
     }
 
-    fn local_error(&self, e: std::io::Error) -> StoreError {
+    pub(crate) fn local_error(&self, e: std::io::Error) -> StoreError {
         if e.kind() == std::io::ErrorKind::NotFound {
             StoreError::NotFound(self.label)
         } else {
@@ -279,11 +342,21 @@ impl BlobStore {
         // get hands out 8 KiB pieces, each a trip to the blocking pool,
         // which made a 1 MiB window cost milliseconds; S3 answers a ranged
         // GET in one response either way.
-        let sealed = self
-            .inner()
-            .get_range(&opened.path, span.ciphertext.clone())
-            .await
-            .map_err(|e| StoreError::backend(self.label, e))?;
+        let wanted = span.ciphertext.end - span.ciphertext.start;
+        let now = match self.local_file(&opened.path) {
+            Some(file) if wanted <= SMALL_RANGE_NOW => Some(
+                read_range_now(&file, span.ciphertext.clone()).map_err(|e| self.local_error(e))?,
+            ),
+            _ => None,
+        };
+        let sealed = match now {
+            Some(b) => Bytes::from(b),
+            None => self
+                .inner()
+                .get_range(&opened.path, span.ciphertext.clone())
+                .await
+                .map_err(|e| StoreError::backend(self.label, e))?,
+        };
         let mut out = Vec::with_capacity((span.plaintext.end - span.plaintext.start) as usize);
         dec.push(&sealed, &mut out)?;
         dec.finish()?;
@@ -291,9 +364,12 @@ impl BlobStore {
     }
 
     /// The plaintext bytes `span` of an opened object as a stream of
-    /// windows of [`WINDOW`] bytes, each fetched and decrypted when the
-    /// reader asks for it (constant memory, any size). The one decrypting
-    /// reader for downloads, resumable-upload reassembly and the media feed.
+    /// windows of [`WINDOW`] bytes (constant memory, any size). The windows
+    /// are read and decrypted by a task of their own, one window ahead of
+    /// the reader, so that reading overlaps with what the reader does with
+    /// the previous one; the task ends when the reader goes away. The one
+    /// decrypting reader for resumable-upload reassembly, backup
+    /// verification and restore.
     pub fn decrypted_stream(
         &self,
         key: Arc<DataKey>,
@@ -302,20 +378,23 @@ impl BlobStore {
         span: Range<u64>,
     ) -> impl Stream<Item = Result<Bytes>> + Send + use<> {
         let store = self.clone();
-        futures::stream::unfold(span.start, move |pos| {
-            let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
-            let end = span.end;
-            async move {
-                if pos >= end {
-                    return None;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let mut pos = span.start;
+            while pos < span.end {
+                let to = (pos + WINDOW).min(span.end);
+                let got = store.read_decrypted(&key, object, &opened, pos..to).await;
+                let failed = got.is_err();
+                // One error ends the stream; so does a reader gone away.
+                if tx.send(got.map(Bytes::from)).await.is_err() || failed {
+                    return;
                 }
-                let to = (pos + WINDOW).min(end);
-                match store.read_decrypted(&key, object, &opened, pos..to).await {
-                    Ok(v) => Some((Ok(Bytes::from(v)), to)),
-                    // One error ends the stream.
-                    Err(e) => Some((Err(e), end)),
-                }
+                pos = to;
             }
+        });
+        futures::stream::unfold(rx, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item, rx))
         })
     }
 
