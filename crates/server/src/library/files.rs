@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, StreamExt as _};
 use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
 use pixelunion_store::{BlobName, EncryptedObject, StoreError, WINDOW};
 use pixelunion_vault::{DataKey, ObjectId};
@@ -73,57 +73,114 @@ impl Readable {
     /// The plaintext bytes `span`, fetched and decrypted window by window.
     /// A window the primary copy cannot give (missing, damaged) is read from
     /// the backup copy, and so is the rest of the stream.
+    ///
+    /// The first window is small ([`FIRST_WINDOW`]) so that the first bytes
+    /// leave before a whole window has been read; a longer span is read by a
+    /// task of its own, [`READ_AHEAD`] windows ahead of the one being sent,
+    /// so that reading and decrypting overlap with sending. Memory stays
+    /// within a few windows; the task ends when the reader goes away.
     pub fn stream(
         &self,
         state: &AppState,
         opened: Opened,
         span: Range<u64>,
     ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
-        let (state, key, object, blob) = (
-            state.clone(),
-            self.key.clone(),
-            self.object,
-            self.blob.clone(),
-        );
-        let end = span.end;
-        futures::stream::unfold(Some((span.start, opened)), move |at| {
-            let (state, key, blob) = (state.clone(), key.clone(), blob.clone());
-            async move {
-                let (pos, opened) = at?;
-                if pos >= end {
-                    return None;
+        let windows = Windows {
+            state: state.clone(),
+            key: self.key.clone(),
+            object: self.object,
+            blob: self.blob.clone(),
+        };
+        if span.end.saturating_sub(span.start) <= FIRST_WINDOW {
+            let one = async move {
+                windows
+                    .read(opened, span)
+                    .await
+                    .map(|(bytes, _)| Bytes::from(bytes))
+            };
+            return futures::stream::once(one).left_stream();
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::spawn(async move {
+            let (mut pos, mut opened) = (span.start, opened);
+            let mut len = FIRST_WINDOW;
+            while pos < span.end {
+                let to = (pos + len).min(span.end);
+                len = WINDOW;
+                let got = windows.read(opened.clone(), pos..to).await;
+                let failed = got.is_err();
+                let sent = match got {
+                    Ok((bytes, o)) => {
+                        opened = o;
+                        tx.send(Ok(Bytes::from(bytes))).await
+                    }
+                    Err(e) => tx.send(Err(e)).await,
+                };
+                // One error ends the stream; so does a reader gone away.
+                if failed || sent.is_err() {
+                    return;
                 }
-                let to = (pos + WINDOW).min(end);
-                let read = |o: Opened| {
-                    let (state, key) = (state.clone(), key.clone());
-                    async move {
-                        let (store, obj) = match &o {
-                            Opened::Primary(x) => (&state.stores().primary, x),
-                            Opened::Backup(x) => (&state.stores().backup, x),
-                        };
-                        store.read_decrypted(&key, object, obj, pos..to).await
+                pos = to;
+            }
+        });
+        futures::stream::unfold(rx, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item, rx))
+        })
+        .right_stream()
+    }
+}
+
+/// The plaintext bytes of a stream's first window (see [`Readable::stream`]).
+const FIRST_WINDOW: u64 = 128 << 10;
+/// Windows a stream reads ahead of the one being sent.
+const READ_AHEAD: usize = 1;
+
+/// What reading one window of a file needs.
+struct Windows {
+    state: AppState,
+    key: Arc<DataKey>,
+    object: ObjectId,
+    blob: BlobName,
+}
+
+impl Windows {
+    /// Plaintext bytes `range` from `opened`, falling back to the backup
+    /// copy when the primary one is missing or damaged; returns the copy the
+    /// next window should be read from.
+    async fn read(
+        &self,
+        opened: Opened,
+        range: Range<u64>,
+    ) -> std::result::Result<(Vec<u8>, Opened), StoreError> {
+        match self.read_from(&opened, range.clone()).await {
+            Err(e) if damaged(&e) && matches!(opened, Opened::Primary(_)) => {
+                self.state.stores().primary.forget_opened(&self.blob);
+                match open_backup(&self.state, &self.blob).await {
+                    Some(b) => {
+                        let b = Opened::Backup(b);
+                        self.read_from(&b, range).await.map(|v| (v, b))
                     }
-                };
-                let got = match read(opened.clone()).await {
-                    Err(e) if damaged(&e) && matches!(opened, Opened::Primary(_)) => {
-                        state.stores().primary.forget_opened(&blob);
-                        match open_backup(&state, &blob).await {
-                            Some(b) => {
-                                let b = Opened::Backup(b);
-                                read(b.clone()).await.map(|v| (v, b))
-                            }
-                            None => Err(e),
-                        }
-                    }
-                    other => other.map(|v| (v, opened)),
-                };
-                match got {
-                    Ok((v, o)) => Some((Ok(Bytes::from(v)), Some((to, o)))),
-                    // One error ends the stream.
-                    Err(e) => Some((Err(e), None)),
+                    None => Err(e),
                 }
             }
-        })
+            other => other.map(|v| (v, opened)),
+        }
+    }
+
+    async fn read_from(
+        &self,
+        opened: &Opened,
+        range: Range<u64>,
+    ) -> std::result::Result<Vec<u8>, StoreError> {
+        let stores = self.state.stores();
+        let (store, obj) = match opened {
+            Opened::Primary(x) => (&stores.primary, x),
+            Opened::Backup(x) => (&stores.backup, x),
+        };
+        store
+            .read_decrypted(&self.key, self.object, obj, range)
+            .await
     }
 }
 
