@@ -267,3 +267,63 @@ fn tus_upload_survives_a_dropped_connection() {
     }
     let _ = s.stop();
 }
+
+/// An upload sent in one PATCH is stored once: its part, named and
+/// encrypted for the asset it becomes, is adopted as the original (no
+/// second pass over the bytes); one sent in several PATCHes is assembled
+/// into a new blob. Both download byte for byte and leave no part behind.
+#[test]
+fn a_one_patch_upload_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let db = Db::open(&data);
+
+    let mut ids = Vec::new();
+    for (seed, pieces) in [(1u32, 1usize), (2, 3)] {
+        let file = noise_video(3 << 20, seed);
+        let loc = create(&s, &ann, file.len(), "clip.mp4");
+        let step = file.len().div_ceil(pieces);
+        let mut h = String::new();
+        for at in (0..file.len()).step_by(step) {
+            let (st, hh) = patch(&s, &ann, &loc, at, &file[at..(at + step).min(file.len())]);
+            assert_eq!(st, 204, "{hh}");
+            h = hh;
+        }
+        let asset = header(&h, "pixelunion-asset-id").expect("asset id");
+        let blob = db.texts(&format!(
+            "SELECT blob_name FROM assets WHERE id = '{asset}'"
+        ));
+        assert_eq!(blob.len(), 1);
+        assert_eq!(
+            blob[0] == asset.replace('-', ""),
+            pieces == 1,
+            "one PATCH: the part is the original ({pieces} pieces, blob {}, asset {asset})",
+            blob[0]
+        );
+        let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
+        assert!(original == file, "byte-exact ({pieces} pieces)");
+        ids.push((asset, blob[0].clone()));
+    }
+    // The completed uploads keep no parts, and the originals stay.
+    assert_eq!(db.int("SELECT COUNT(*) FROM upload_parts"), 0);
+    let primary = data.join("blobs/primary");
+    for _ in 0..100 {
+        if db.int("SELECT COUNT(*) FROM jobs WHERE kind = 'drop-primary'") == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let names: Vec<String> = files_under(&primary)
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for (asset, blob) in &ids {
+        assert!(names.contains(blob), "the original of {asset} is kept");
+        let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
+        assert_eq!(original.len(), 3 << 20);
+    }
+    let _ = s.stop();
+}

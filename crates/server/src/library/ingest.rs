@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use pixelunion_catalog::{AssetKind, AssetRow, CatalogError, MediaState, UserRow};
-use pixelunion_store::{BlobName, StoreError};
+use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::{DataKey, ObjectId};
 
 use super::lease::WriteLease;
@@ -22,7 +22,7 @@ use crate::clock::now_ms;
 use crate::fields::{self, Column};
 
 /// Bytes read before the type is decided.
-const SNIFF_BYTES: usize = 512;
+pub(super) const SNIFF_BYTES: usize = 512;
 /// Longest file name kept (characters).
 pub const MAX_FILE_NAME: usize = 255;
 
@@ -108,7 +108,6 @@ where
     let key = state.keys().user_key(user)?;
     let max = quota::max_upload_bytes(state);
     let id = uuid::Uuid::now_v7();
-    let id_text = id.to_string();
     let blob = BlobName::random();
     let lease = WriteLease::begin(state, &blob).await?;
     // The content hash runs on its own thread beside the encryption.
@@ -177,10 +176,61 @@ where
         .finish()
         .await
         .map_err(|_| Error::Corrupt("the content hash stopped"))?;
-    let index = content_index(&key, &digest)?;
+    let new = NewAsset {
+        id,
+        stored,
+        kind,
+        mime,
+        digest,
+    };
+    record(state, user, &key, file_name, new, Some(&lease)).await
+}
+
+/// A file stored in the primary store whose asset row is not written yet.
+#[derive(Debug)]
+pub(super) struct NewAsset {
+    /// the asset's id (its original's AEAD is bound to it)
+    pub id: uuid::Uuid,
+    /// the encrypted original
+    pub stored: StoredBlob,
+    /// photo or video, from the first bytes
+    pub kind: AssetKind,
+    /// media type, from the first bytes
+    pub mime: &'static str,
+    /// SHA-256 of the plaintext
+    pub digest: [u8; 32],
+}
+
+/// Records a stored file as the owner's asset — or returns the existing
+/// asset when the owner already has identical bytes. The write `lease` of
+/// the blob, when there is one, is abandoned (the blob deleted) for a
+/// duplicate or a failure; without one (an upload part adopted as the
+/// blob) the blob stays with whatever references it.
+pub(super) async fn record(
+    state: &AppState,
+    user: &UserRow,
+    key: &DataKey,
+    file_name: Option<String>,
+    new: NewAsset,
+    lease: Option<&WriteLease>,
+) -> Result<Ingested> {
+    let abandon = || async {
+        if let Some(l) = lease {
+            l.abandon().await;
+        }
+    };
+    let NewAsset {
+        id,
+        stored,
+        kind,
+        mime,
+        digest,
+    } = new;
+    let id_text = id.to_string();
+    let index = content_index(key, &digest)?;
     let catalog = state.catalog();
     if let Some(existing) = catalog.asset_by_content(&user.id, &index).await? {
-        lease.abandon().await;
+        abandon().await;
         return Ok(Ingested {
             asset: existing,
             duplicate: true,
@@ -192,7 +242,7 @@ where
         .filter(|n| !n.is_empty())
     {
         Some(n) => Some(fields::seal_text(
-            &key,
+            key,
             Column::AssetFileName,
             &user.id,
             &id_text,
@@ -233,7 +283,7 @@ where
             })
         }
         Err(CatalogError::AlreadyExists) => {
-            lease.abandon().await;
+            abandon().await;
             let existing = catalog
                 .asset_by_content(&user.id, &index)
                 .await?
@@ -244,7 +294,7 @@ where
             })
         }
         Err(e) => {
-            lease.abandon().await;
+            abandon().await;
             Err(e.into())
         }
     }

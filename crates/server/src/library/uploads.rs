@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
-use pixelunion_store::{BlobName, StoreError};
+use pixelunion_store::hashing::Sha256Offload;
+use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::DataKey;
 
-use super::ingest::{MAX_FILE_NAME, ingest};
+use super::ingest::{MAX_FILE_NAME, NewAsset, SNIFF_BYTES, ingest, record, sniff};
 use super::lease::WriteLease;
 use super::{Error, Result, quota};
 use crate::AppState;
@@ -221,15 +222,22 @@ where
 {
     let key = state.keys().user_key(user)?;
     let room = u64::try_from(up.length - offset).unwrap_or(0);
-    let blob = BlobName::random();
+    // The first part is named and encrypted for the asset it may become:
+    // when it holds every byte it is adopted as the original (see
+    // `adopt`), hashed and sniffed on the way in.
+    let first = (offset == 0).then(|| Adoptable::start(uuid::Uuid::now_v7()));
+    let blob = match &first {
+        Some(a) => BlobName::from_uuid(a.id),
+        None => BlobName::random(),
+    };
     let lease = WriteLease::begin(state, &blob).await?;
     let got = Arc::new(AtomicU64::new(0));
     let overflow = Arc::new(AtomicBool::new(false));
-    let (g, o, l) = (got.clone(), overflow.clone(), lease.clone());
+    let (g, o, l, f) = (got.clone(), overflow.clone(), lease.clone(), first.clone());
     // Ends quietly at a dropped connection (keeping what arrived) or at the
     // declared length (flagging anything beyond it).
     let stream = futures::stream::unfold((body, false), move |(mut src, stop)| {
-        let (g, o, l) = (g.clone(), o.clone(), l.clone());
+        let (g, o, l, f) = (g.clone(), o.clone(), l.clone(), f.clone());
         async move {
             if stop {
                 return None;
@@ -243,6 +251,9 @@ where
                     }
                     g.fetch_add(b.len() as u64, Ordering::Relaxed);
                     l.touch();
+                    if let Some(f) = &f {
+                        f.feed(&b).await;
+                    }
                     let stop = o.load(Ordering::Relaxed);
                     Some((Ok::<Bytes, String>(b), (src, stop)))
                 }
@@ -294,11 +305,112 @@ where
     if new_offset < up.length {
         return Ok(Appended::Progress(new_offset));
     }
-    let asset_id = finish(state, user, up).await?;
+    let asset_id = match first {
+        Some(a) => match a.into_parts().await {
+            Some((id, head, digest)) => adopt(state, user, up, id, head, digest, stored).await?,
+            None => finish(state, user, up).await?,
+        },
+        None => finish(state, user, up).await?,
+    };
     Ok(Appended::Complete {
         offset: new_offset,
         asset_id,
     })
+}
+
+/// What the first part of an upload gathers on the way in, in case it
+/// turns out to hold every byte: the asset id it was encrypted for, the
+/// first bytes (the type) and the content hash (on a thread of its own).
+#[derive(Debug, Clone)]
+struct Adoptable {
+    id: uuid::Uuid,
+    seen: Arc<tokio::sync::Mutex<(Vec<u8>, Option<Sha256Offload>)>>,
+}
+
+impl Adoptable {
+    fn start(id: uuid::Uuid) -> Self {
+        Adoptable {
+            id,
+            seen: Arc::new(tokio::sync::Mutex::new((
+                Vec::new(),
+                Some(Sha256Offload::start()),
+            ))),
+        }
+    }
+
+    async fn feed(&self, b: &Bytes) {
+        let mut seen = self.seen.lock().await;
+        let (head, hasher) = &mut *seen;
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(b.len());
+            head.extend_from_slice(&b[..take]);
+        }
+        // A hashing thread that stopped only costs the adoption: the part
+        // is then assembled the usual way.
+        if let Some(h) = hasher
+            && h.update(b.clone()).await.is_err()
+        {
+            *hasher = None;
+        }
+    }
+
+    /// (asset id, first bytes, content hash), or `None` if the hash is lost.
+    async fn into_parts(self) -> Option<(uuid::Uuid, Vec<u8>, [u8; 32])> {
+        let mut seen = self.seen.lock().await;
+        let head = std::mem::take(&mut seen.0);
+        let digest = seen.1.take()?.finish().await.ok()?;
+        Some((self.id, head, digest))
+    }
+}
+
+/// Completes an upload whose one part holds every byte: the part, named
+/// and encrypted for asset `id`, becomes the asset's original as it is —
+/// no second pass over the bytes. The part's row stays until the upload is
+/// marked complete, and the catalog never queues the deletion of a part an
+/// asset references, so a crash in between loses nothing (the stalled
+/// upload is then assembled the usual way and found to be a duplicate).
+async fn adopt(
+    state: &AppState,
+    user: &UserRow,
+    up: &UploadRow,
+    id: uuid::Uuid,
+    head: Vec<u8>,
+    digest: [u8; 32],
+    stored: StoredBlob,
+) -> Result<String> {
+    let key = state.keys().user_key(user)?;
+    let c = state.catalog();
+    let Some((kind, mime)) = sniff(&head) else {
+        c.delete_upload(None, &up.id, now_ms()).await?;
+        state.wake_jobs();
+        return Err(Error::Unsupported);
+    };
+    let name = fields::open_text(
+        &key,
+        Column::UploadFileName,
+        &up.owner_id,
+        &up.id,
+        up.file_name.as_deref(),
+    );
+    let new = NewAsset {
+        id,
+        stored,
+        kind,
+        mime,
+        digest,
+    };
+    let ingested = match record(state, user, &key, name, new, None).await {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = c.release_upload(&up.id).await;
+            return Err(e);
+        }
+    };
+    let now = now_ms();
+    c.complete_upload(&up.id, &ingested.asset.id, now, now + expiry_ms(state))
+        .await?;
+    state.wake_jobs();
+    Ok(ingested.asset.id)
 }
 
 /// The parts read back in order, decrypted window by window.
