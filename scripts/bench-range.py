@@ -74,6 +74,28 @@ def ranges(url, auth, version, keepalive, starts):
     return [f for f, _, _ in got], [t for _, t, _ in got]
 
 
+def tus_upload(base, auth, path, chunk):
+    """A tus upload of `path` over HTTP/1.1 in PATCHes of `chunk` bytes."""
+    tus = ["-H", "tus-resumable: 1.0.0"]
+    size = os.path.getsize(path)
+    r = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", f"upload-length: {size}",
+                        "-H", "upload-metadata: filename Y2xpcC5tcDQ=", "-X", "POST", "-D", "-", "-o", "/dev/null",
+                        base + "/api/v1/uploads"], capture_output=True, text=True, check=True).stdout
+    loc = next(l.split(":", 1)[1].strip() for l in r.splitlines() if l.lower().startswith("location:"))
+    at = 0
+    while at < size:
+        n = min(chunk, size - at)
+        # curl reads the piece from stdin (the source lives in /dev/shm)
+        with open(path, "rb") as f:
+            f.seek(at)
+            piece = subprocess.Popen(["head", "-c", str(n)], stdin=f, stdout=subprocess.PIPE)
+            subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
+                            "-H", f"upload-offset: {at}", "-H", f"content-length: {n}", "-X", "PATCH", "-T", "-",
+                            "-o", "/dev/null", base + loc], stdin=piece.stdout, check=True)
+            piece.wait()
+        at += n
+
+
 def main():
     need("nginx", "nginx-light")
     shm = tempfile.mkdtemp(dir="/dev/shm", prefix="pu-bench-")
@@ -111,6 +133,19 @@ def main():
                                 "-T", src, "-X", "POST", base + "/api/v1/assets"], capture_output=True, text=True, check=True)
             uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
             asset = json.loads(r.stdout)["asset"]["id"]
+            time.sleep(1)
+
+        # tus: creation, then the bytes in one PATCH, and in 64 MiB PATCHes
+        # (a client with a chunk size); new bytes each time (no duplicate).
+        for chunk, label in ((SIZE, "tus, one PATCH"), (64 * MIB, "tus, 64 MiB PATCHes")):
+            with open(src, "r+b") as f:
+                f.seek(len(HEAD))
+                f.write(os.urandom(64))
+            reset_hwm(server.pid)
+            before = hwm_kib(server.pid)
+            t = time.perf_counter()
+            tus_upload(base, auth, src, chunk)
+            uploads[f"--http1.1 {label}"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
             time.sleep(1)
 
         # Four uploads at once, a quarter of the size each (distinct bytes).
@@ -157,7 +192,9 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
         theirs = f"https://127.0.0.1:{nport}/clip.mp4"
         rnd = random.Random(11)
         starts = [rnd.randrange(0, SIZE - MIB) for _ in range(RANGES)]
-        # warm both (page cache, connections)
+        # warm both: the whole files once (page cache), then connections
+        curl_times(["--http1.1", *auth, "-o", "/dev/null", "-w", W, ours])
+        curl_times(["--http1.1", "-o", "/dev/null", "-w", W, theirs])
         ranges(ours, auth, "--http1.1", True, starts[:20])
         ranges(theirs, [], "--http1.1", True, starts[:20])
         rows = []
