@@ -88,8 +88,9 @@ pub struct StoredBlob<N = BlobName> {
     pub plaintext_len: u64,
     /// bytes in the store
     pub ciphertext_len: u64,
-    /// SHA-256 of the bytes in the store (what a backup copy must match)
-    pub ciphertext_sha256: [u8; 32],
+    /// checksum of the bytes in the store, as recorded (what every copy
+    /// must match; see [`crate::checksum`])
+    pub checksum: Vec<u8>,
 }
 
 /// Where a streamed write goes: a local store's own writer (which keeps
@@ -171,18 +172,16 @@ impl BlobStore {
     {
         let mut writer = self.sink(&name.path()).await?;
         let mut enc = BlobEncryptor::new(key, object)?;
-        // The checksum of the copies is computed on another thread, in
-        // batches of ciphertext handed over as they are written; the writer
-        // takes the same pieces without copying them.
-        let mut digest = crate::hashing::Sha256Offload::start();
-        let stopped = |e: crate::hashing::HashStopped| StoreError::Source(e.to_string());
+        // The copies' checksum (BLAKE3: ≈ 0.1 ms per 1 MiB batch, on this
+        // task) over the same pieces the writer takes without copying.
+        let mut digest = crate::checksum::ChecksumKind::NEW.hasher();
         let header = Bytes::copy_from_slice(enc.header().as_bytes());
         let mut out = Vec::with_capacity(OUT_BATCH + (64 << 10));
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
         let result: Result<()> = async {
-            writer.put(self, header.clone()).await?;
-            digest.update(header).await.map_err(stopped)?;
+            digest.update(&header);
+            writer.put(self, header).await?;
             while let Some(chunk) = source.next().await {
                 let chunk = chunk.map_err(|e| StoreError::Source(e.to_string()))?;
                 plaintext_len += chunk.len() as u64;
@@ -195,14 +194,14 @@ impl BlobStore {
                     Vec::with_capacity(OUT_BATCH + (64 << 10)),
                 ));
                 ciphertext_len += sealed.len() as u64;
-                writer.put(self, sealed.clone()).await?;
-                digest.update(sealed).await.map_err(stopped)?;
+                digest.update(&sealed);
+                writer.put(self, sealed).await?;
             }
             enc.finish(&mut out)?;
             let sealed = Bytes::from(std::mem::take(&mut out));
             ciphertext_len += sealed.len() as u64;
-            writer.put(self, sealed.clone()).await?;
-            digest.update(sealed).await.map_err(stopped)?;
+            digest.update(&sealed);
+            writer.put(self, sealed).await?;
             Ok(())
         }
         .await;
@@ -216,7 +215,7 @@ impl BlobStore {
             name,
             plaintext_len,
             ciphertext_len,
-            ciphertext_sha256: digest.finish().await.map_err(stopped)?,
+            checksum: digest.finish(),
         })
     }
 
@@ -232,13 +231,13 @@ impl BlobStore {
     ) -> Result<StoredBlob> {
         let blob = pixelunion_vault::blob::encrypt_to_vec(key, object, plaintext)?;
         let ciphertext_len = blob.len() as u64;
-        let ciphertext_sha256 = pixelunion_vault::sha256(&blob);
+        let checksum = crate::checksum::ChecksumKind::NEW.of_bytes(&blob);
         self.put(&name, Bytes::from(blob)).await?;
         Ok(StoredBlob {
             name,
             plaintext_len: plaintext.len() as u64,
             ciphertext_len,
-            ciphertext_sha256,
+            checksum,
         })
     }
 

@@ -1,9 +1,10 @@
 //! SHA-256 of a stream on its own thread: an upload hashes its plaintext
-//! (the content index) and its ciphertext (the copies' checksum), 2 GiB of
-//! SHA-256 for a 1 GiB file — at ≈ 1.9 GB/s that alone would hold the
-//! request's task for over a second. Batches of at least [`BATCH`] bytes go
-//! through a short bounded channel (back-pressure, bounded memory) to a
-//! blocking thread that hashes while the task encrypts and writes.
+//! for the content index, and at ≈ 1.9 GB/s a 1 GiB file would hold the
+//! request's task for over half a second. Batches of at least [`BATCH`]
+//! bytes go through a short bounded channel (back-pressure, bounded memory)
+//! to a blocking thread that hashes while the task encrypts and writes.
+//! (The ciphertext's checksum is BLAKE3, cheap enough to run inline: see
+//! [`crate::checksum`].)
 
 use bytes::Bytes;
 use pixelunion_vault::Sha256Stream;

@@ -15,6 +15,7 @@
 //! anywhere.
 
 mod checkpoints;
+pub mod checksum;
 mod config;
 mod durable;
 mod encrypted;
@@ -34,6 +35,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
 pub use checkpoints::CheckpointName;
+pub use checksum::ChecksumKind;
 pub use config::StoreConfig;
 pub use encrypted::{EncryptedObject, StoredBlob, WINDOW};
 pub use error::{Result, StoreError};

@@ -1,12 +1,12 @@
 //! Copying ciphertext between stores (primary → backup) in bounded memory,
-//! verified by content: the SHA-256 of the bytes written must equal the
-//! SHA-256 of the bytes read back from the destination. No key is involved:
-//! the backup receives exactly the encrypted object.
+//! verified by content: the checksum of the bytes written must equal the
+//! checksum of the bytes read back from the destination. No key is
+//! involved: the backup receives exactly the encrypted object.
 
+use crate::checksum::ChecksumKind;
 use futures::StreamExt;
 use object_store::ObjectStoreExt as _;
 use object_store::WriteMultipart;
-use pixelunion_vault::Sha256Stream;
 
 use crate::error::{Result, StoreError};
 use crate::{BlobName, BlobStore, ObjectKey};
@@ -14,15 +14,19 @@ use crate::{BlobName, BlobStore, ObjectKey};
 const COPY_PART: usize = 8 << 20;
 
 impl BlobStore {
-    /// SHA-256 of an object's stored bytes, streamed.
-    pub async fn sha256_of<N: ObjectKey + ?Sized>(&self, name: &N) -> Result<[u8; 32]> {
+    /// The checksum of `kind` of an object's stored bytes, streamed.
+    pub async fn checksum_of<N: ObjectKey + ?Sized>(
+        &self,
+        name: &N,
+        kind: ChecksumKind,
+    ) -> Result<Vec<u8>> {
         let mut stream = self
             .inner()
             .get(&name.path())
             .await
             .map_err(|e| StoreError::backend(self.label, e))?
             .into_stream();
-        let mut h = Sha256Stream::default();
+        let mut h = kind.hasher();
         while let Some(chunk) = stream.next().await {
             h.update(&chunk.map_err(|e| StoreError::backend(self.label, e))?);
         }
@@ -31,13 +35,15 @@ impl BlobStore {
 
     /// Copies object `name` unchanged into `dest` (streamed, at most two
     /// 8 MiB parts in flight), makes it durable there, then reads the copy
-    /// back and compares SHA-256 digests. Returns the digest; a mismatch is
-    /// [`StoreError::ReplicaMismatch`].
+    /// back and compares checksums of `kind` (the kind of the recorded
+    /// checksum the caller compares the result with). Returns the checksum;
+    /// a mismatch is [`StoreError::ReplicaMismatch`].
     pub async fn replicate_to<N: ObjectKey + ?Sized>(
         &self,
         name: &N,
         dest: &BlobStore,
-    ) -> Result<[u8; 32]> {
+        kind: ChecksumKind,
+    ) -> Result<Vec<u8>> {
         let mut stream = self
             .inner()
             .get(&name.path())
@@ -50,7 +56,7 @@ impl BlobStore {
             .await
             .map_err(|e| StoreError::backend(dest.label, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, COPY_PART);
-        let mut h = Sha256Stream::default();
+        let mut h = kind.hasher();
         let copied: Result<()> = async {
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| StoreError::backend(self.label, e))?;
@@ -74,7 +80,7 @@ impl BlobStore {
             .map_err(|e| StoreError::backend(dest.label, e))?;
         dest.make_durable(&name.path()).await?;
         let sent = h.finish();
-        if dest.sha256_of(name).await? != sent {
+        if dest.checksum_of(name, kind).await? != sent {
             let _ = dest.delete(name).await;
             return Err(StoreError::ReplicaMismatch(dest.label));
         }

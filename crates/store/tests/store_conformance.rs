@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use bytes::Bytes;
-use pixelunion_store::{BlobName, BlobStore, StoreConfig, StoreError};
+use pixelunion_store::{BlobName, BlobStore, ChecksumKind, StoreConfig, StoreError};
 use pixelunion_vault::{DataKey, KeyId, ObjectId, VaultError};
 
 fn key(b: u8) -> DataKey {
@@ -170,12 +170,36 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
     );
 
     // Replication copies the ciphertext unchanged and verifies it by content.
+    // The checksum recorded at the write is the one of the stored bytes and
+    // of the copy; a checksum recorded before (bare SHA-256) still matches.
+    let new = ChecksumKind::of(Some(&big.checksum));
+    assert_eq!(new, ChecksumKind::NEW);
     let digest = store
-        .replicate_to(&big.name, backup)
+        .replicate_to(&big.name, backup, new)
         .await
         .expect("replicate");
-    assert_eq!(digest, store.sha256_of(&big.name).await.expect("sha"));
-    assert_eq!(digest, backup.sha256_of(&big.name).await.expect("sha"));
+    assert_eq!(digest, big.checksum);
+    assert_eq!(
+        digest,
+        store.checksum_of(&big.name, new).await.expect("sum")
+    );
+    assert_eq!(
+        digest,
+        backup.checksum_of(&big.name, new).await.expect("sum")
+    );
+    let stored_bytes = store.get(&big.name).await.expect("get");
+    let old = ChecksumKind::Sha256;
+    assert_eq!(
+        backup.checksum_of(&big.name, old).await.expect("sha"),
+        pixelunion_vault::sha256(&stored_bytes).to_vec()
+    );
+    assert_eq!(
+        store
+            .replicate_to(&big.name, backup, old)
+            .await
+            .expect("again"),
+        pixelunion_vault::sha256(&stored_bytes).to_vec()
+    );
     assert_eq!(
         backup
             .get_decrypted_range(&k, obj, &big.name, 4_000_000..4_000_100)
@@ -184,7 +208,9 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         &pt[4_000_000..4_000_100]
     );
     assert!(matches!(
-        store.replicate_to(&BlobName::random(), backup).await,
+        store
+            .replicate_to(&BlobName::random(), backup, ChecksumKind::NEW)
+            .await,
         Err(StoreError::NotFound(_))
     ));
     backup.delete(&big.name).await.expect("drop replica");

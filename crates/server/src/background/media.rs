@@ -400,7 +400,7 @@ pub async fn transcode(state: &AppState, id: &str) -> Result<Outcome, MediaJobEr
         size: i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX),
         width: fit(asset.width, asset.height),
         height: fit(asset.height, asset.width),
-        sha256: Some(stored.ciphertext_sha256.to_vec()),
+        sha256: Some(stored.checksum.clone()),
     };
     if !c.record_derived_file(&row, now_ms()).await? {
         lease.abandon().await;
@@ -439,7 +439,7 @@ async fn store_file(
             size: r.jpeg.len() as i64,
             width: i32::try_from(r.width).unwrap_or(i32::MAX),
             height: i32::try_from(r.height).unwrap_or(i32::MAX),
-            sha256: Some(stored.ciphertext_sha256.to_vec()),
+            sha256: Some(stored.checksum.clone()),
         },
         lease,
     ))

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use pixelunion_catalog::{Job, JobKind};
-use pixelunion_store::{BlobName, StoreError};
+use pixelunion_store::{BlobName, ChecksumKind, StoreError};
 
 use crate::AppState;
 use crate::clock::now_ms;
@@ -118,7 +118,11 @@ async fn execute(state: &AppState, job: &Job) -> Result<Ran, String> {
             .await
         }
         JobKind::Replicate => done(
-            match stores.primary.replicate_to(&name()?, &stores.backup).await {
+            match stores
+                .primary
+                .replicate_to(&name()?, &stores.backup, ChecksumKind::NEW)
+                .await
+            {
                 // Purged before it could be copied: nothing left to replicate.
                 Err(StoreError::NotFound("primary")) => Ok(()),
                 r => r.map(|_| ()),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pixelunion_catalog::JobKind;
-use pixelunion_store::{BlobName, StoreError};
+use pixelunion_store::{BlobName, ChecksumKind, StoreError};
 use pixelunion_vault::{DataKey, ObjectId};
 use serde::Serialize;
 
@@ -53,7 +53,8 @@ pub async fn owner_of(state: &AppState, name: &BlobName) -> Result<Option<Owner>
 /// Whether the backup copy of `name` has the SHA-256 recorded for it
 /// (`None`: no digest kept for this row; the copy is taken on trust).
 async fn backup_matches(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<bool> {
-    match state.stores().backup.sha256_of(name).await {
+    let kind = ChecksumKind::of(want);
+    match state.stores().backup.checksum_of(name, kind).await {
         Ok(got) => Ok(want.is_none_or(|w| w == got)),
         Err(StoreError::NotFound(_)) => Ok(false),
         Err(e) => Err(e.into()),
@@ -106,7 +107,8 @@ pub async fn repair(state: &AppState, name: &BlobName) -> Result<Repair> {
 /// [`repair`] with the recorded digest already at hand.
 async fn repair_against(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<Repair> {
     let primary = &state.stores().primary;
-    let healthy = match primary.sha256_of(name).await {
+    let kind = ChecksumKind::of(want);
+    let healthy = match primary.checksum_of(name, kind).await {
         Ok(got) => want.is_none_or(|w| w == got),
         Err(StoreError::NotFound(_)) => false,
         Err(e) => return Err(e.into()),
@@ -118,7 +120,11 @@ async fn repair_against(state: &AppState, name: &BlobName, want: Option<&[u8]>) 
         crate::accounts::audit(state, None, "backup.repair", Some(name.as_str()), "failure").await;
         return Ok(Repair::Impossible);
     }
-    state.stores().backup.replicate_to(name, primary).await?;
+    state
+        .stores()
+        .backup
+        .replicate_to(name, primary, kind)
+        .await?;
     REPAIRS.fetch_add(1, Ordering::Relaxed);
     crate::accounts::audit(state, None, "backup.repair", Some(name.as_str()), "success").await;
     tracing::info!(blob = %name.as_str(), "primary copy repaired from the backup");

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::StreamExt;
 use pixelunion_catalog::Catalog;
 use pixelunion_catalog::snapshot::format::{Decoder, Event};
-use pixelunion_store::{BlobName, BlobStore, SnapshotId, SnapshotPart, StoreError};
+use pixelunion_store::{BlobName, BlobStore, ChecksumKind, SnapshotId, SnapshotPart, StoreError};
 use pixelunion_vault::keyring::{Keyring, WrappedKeyringKey};
 use pixelunion_vault::root::{SealedRootKey, UnsealProgress, UnsealStep};
 use pixelunion_vault::{DataKey, VaultError};
@@ -332,7 +332,10 @@ async fn copy_blobs(
             .for_each_concurrent(PARALLEL_COPIES, |b| async move {
                 let outcome = match BlobName::parse(&b.name) {
                     Err(_) => Err(()),
-                    Ok(name) => match backup.replicate_to(&name, primary).await {
+                    Ok(name) => match backup
+                        .replicate_to(&name, primary, ChecksumKind::of(b.sha256.as_deref()))
+                        .await
+                    {
                         Ok(digest) if b.sha256.as_deref().is_none_or(|want| want == digest) => {
                             Ok(primary.size(&name).await.unwrap_or(0))
                         }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use pixelunion_store::{BlobName, StoreError};
+use pixelunion_store::{BlobName, ChecksumKind, StoreError};
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -73,20 +73,15 @@ pub async fn verify(state: &AppState, depth: Depth, sample: usize) -> Result<Rep
                 report.missing += 1;
                 continue;
             };
-            match backup.sha256_of(&name).await {
+            let kind = ChecksumKind::of(b.sha256.as_deref());
+            match backup.checksum_of(&name, kind).await {
                 Err(StoreError::NotFound(_)) => report.missing += 1,
                 Err(e) => return Err(e.into()),
                 Ok(got) => {
                     let want = match &b.sha256 {
                         Some(w) => Some(w.clone()),
                         // Rows from before digests were kept: the primary copy decides.
-                        None => state
-                            .stores()
-                            .primary
-                            .sha256_of(&name)
-                            .await
-                            .ok()
-                            .map(|d| d.to_vec()),
+                        None => state.stores().primary.checksum_of(&name, kind).await.ok(),
                     };
                     if want.as_deref() == Some(&got[..]) {
                         report.intact += 1;

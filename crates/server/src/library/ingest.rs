@@ -272,7 +272,7 @@ pub(super) async fn record(
         metadata: None,
         media_state: MediaState::Pending,
         media_error: None,
-        blob_sha256: Some(stored.ciphertext_sha256.to_vec()),
+        blob_sha256: Some(stored.checksum),
     };
     match catalog.insert_asset(&row, now).await {
         Ok(()) => {
