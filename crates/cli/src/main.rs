@@ -107,6 +107,14 @@ fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<
     )?)
 }
 
+/// The allocator: request paths allocate and free buffers of about 1 MiB
+/// (upload batches, read windows) on different threads; glibc's malloc
+/// returned many of them to the kernel and took them back zeroed (page
+/// faults and page clearing were ≈ 13% of a 1 GiB upload's server time),
+/// mimalloc keeps them in its thread-local pages.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
     // Before any key exists: no core dumps, not dumpable.
     let hardening = pixelunion_vault::secure_memory::harden_process();
