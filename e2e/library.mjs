@@ -630,17 +630,23 @@ try {
   await page.waitForFunction(() => document.querySelector('#token-list').textContent.includes('My phone'));
   check(true, 'and listed by name and scope');
 
-  // 10. A resumable (tus) upload: files over 32 MiB go up in 8 MiB pieces.
+  // 10. A resumable (tus) upload: files over 32 MiB go up in one PATCH (so
+  // the server stores them once), resuming after a network error.
   const big = env('PU_BIG_FILE', '');
   if (big) {
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.goto(`${URL}/`);
     await page.waitForSelector('#grid .tile');
     const before = await page.$$eval('#grid .tile', (t) => t.length);
+    let patches = 0;
+    const countPatches = (r) => { if (r.method() === 'PATCH' && r.url().includes('/api/v1/uploads/')) patches += 1; };
+    page.on('request', countPatches);
     await page.setInputFiles('#file-input', [big]);
     await page.waitForFunction(() => document.querySelector('#upload-list li')?.dataset.state === 'done', null, { timeout: 120000 });
     await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n + 1, before, { timeout: 30000 });
+    page.off('request', countPatches);
     check(true, 'a 40 MiB file went up through the resumable protocol and joined the timeline');
+    check(patches === 1, `in one PATCH (${patches})`);
 
     // Cancel: on a slow link (2 MiB/s), stop a large upload midway.
     const cdp = await context.newCDPSession(page);
