@@ -20,6 +20,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+/// The server's allocator (`pixelunion serve` runs on mimalloc), so that
+/// the figures are the ones a media job sees.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RUNS: usize = 7;
 
 fn photo(w: u32, h: u32, seed: u32) -> image::RgbImage {
