@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 cargo build --release -p pixelunion >&2
 BIN=${CARGO_TARGET_DIR:-target}/release/pixelunion
 DIR=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR" || true' EXIT
 PORT=$((20000 + RANDOM % 20000))
 PIXELUNION_LIMITS__ENABLED=false PIXELUNION_ACCOUNTS__OPEN_SIGNUP=true "$BIN" serve --data-dir "$DIR/data" --listen 127.0.0.1:$PORT > "$DIR/out" 2>/dev/null &
 PID=$!

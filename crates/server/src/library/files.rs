@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, StreamExt as _};
 use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
 use pixelunion_store::{BlobName, EncryptedObject, StoreError, WINDOW};
 use pixelunion_vault::{DataKey, ObjectId};
@@ -74,12 +74,11 @@ impl Readable {
     /// A window the primary copy cannot give (missing, damaged) is read from
     /// the backup copy, and so is the rest of the stream.
     ///
-    /// The first window is small ([`FIRST_WINDOW`]) and read on the
-    /// request's task, so that the first bytes leave before a whole window
-    /// has been read; the rest is read by a task of its own, [`READ_AHEAD`]
-    /// windows ahead of the one being sent, so that reading and decrypting
-    /// overlap with sending. Memory stays within a few windows; the task
-    /// ends when the reader goes away.
+    /// The first window is small ([`FIRST_WINDOW`]) so that the first bytes
+    /// leave before a whole window has been read; a longer span is read by a
+    /// task of its own, [`READ_AHEAD`] windows ahead of the one being sent,
+    /// so that reading and decrypting overlap with sending. Memory stays
+    /// within a few windows; the task ends when the reader goes away.
     pub fn stream(
         &self,
         state: &AppState,
@@ -92,46 +91,44 @@ impl Readable {
             object: self.object,
             blob: self.blob.clone(),
         };
-        // The first window is read when the body is first polled, on the
-        // request's task (no hand-off before the first bytes); the rest, if
-        // any, by a task started right after it, which reads while the
-        // first window is being sent.
-        let first = Stage::First(windows, opened, span);
-        futures::stream::unfold(first, |stage| async move {
-            match stage {
-                Stage::First(windows, opened, span) => {
-                    let to = (span.start + FIRST_WINDOW).min(span.end);
-                    match windows.read(opened, span.start..to).await {
-                        Ok((bytes, opened)) => {
-                            let next = if to < span.end {
-                                Stage::Rest(windows.read_ahead(opened, to..span.end))
-                            } else {
-                                Stage::Done
-                            };
-                            Some((Ok(Bytes::from(bytes)), next))
-                        }
-                        // One error ends the stream.
-                        Err(e) => Some((Err(e), Stage::Done)),
+        if span.end.saturating_sub(span.start) <= FIRST_WINDOW {
+            let one = async move {
+                windows
+                    .read(opened, span)
+                    .await
+                    .map(|(bytes, _)| Bytes::from(bytes))
+            };
+            return futures::stream::once(one).left_stream();
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::spawn(async move {
+            let (mut pos, mut opened) = (span.start, opened);
+            let mut len = FIRST_WINDOW;
+            while pos < span.end {
+                let to = (pos + len).min(span.end);
+                len = WINDOW;
+                let got = windows.read(opened.clone(), pos..to).await;
+                let failed = got.is_err();
+                let sent = match got {
+                    Ok((bytes, o)) => {
+                        opened = o;
+                        tx.send(Ok(Bytes::from(bytes))).await
                     }
+                    Err(e) => tx.send(Err(e)).await,
+                };
+                // One error ends the stream; so does a reader gone away.
+                if failed || sent.is_err() {
+                    return;
                 }
-                Stage::Rest(mut rx) => {
-                    let item = rx.recv().await?;
-                    Some((item, Stage::Rest(rx)))
-                }
-                Stage::Done => None,
+                pos = to;
             }
+        });
+        futures::stream::unfold(rx, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item, rx))
         })
+        .right_stream()
     }
-}
-
-/// Where a [`Readable::stream`] stands.
-enum Stage {
-    /// nothing read yet
-    First(Windows, Opened, Range<u64>),
-    /// the rest arrives from the read-ahead task
-    Rest(tokio::sync::mpsc::Receiver<std::result::Result<Bytes, StoreError>>),
-    /// ended (after an error)
-    Done,
 }
 
 /// The plaintext bytes of a stream's first window (see [`Readable::stream`]).
@@ -148,37 +145,6 @@ struct Windows {
 }
 
 impl Windows {
-    /// Reads `span` window by window on a task of its own, [`READ_AHEAD`]
-    /// windows ahead of the reader; the task ends at the first error (which
-    /// it passes on) or when the reader goes away.
-    fn read_ahead(
-        self,
-        opened: Opened,
-        span: Range<u64>,
-    ) -> tokio::sync::mpsc::Receiver<std::result::Result<Bytes, StoreError>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-        tokio::spawn(async move {
-            let (mut pos, mut opened) = (span.start, opened);
-            while pos < span.end {
-                let to = (pos + WINDOW).min(span.end);
-                let got = self.read(opened.clone(), pos..to).await;
-                let failed = got.is_err();
-                let sent = match got {
-                    Ok((bytes, o)) => {
-                        opened = o;
-                        tx.send(Ok(Bytes::from(bytes))).await
-                    }
-                    Err(e) => tx.send(Err(e)).await,
-                };
-                if failed || sent.is_err() {
-                    return;
-                }
-                pos = to;
-            }
-        });
-        rx
-    }
-
     /// Plaintext bytes `range` from `opened`, falling back to the backup
     /// copy when the primary one is missing or damaged; returns the copy the
     /// next window should be read from.
