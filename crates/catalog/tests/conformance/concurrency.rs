@@ -4,34 +4,12 @@
 //! write, that write fails with `SQLITE_BUSY` at once — the server answered
 //! such a trash purge with a 500.)
 
-use pixelunion_catalog::{AssetKind, AssetRow, Catalog, MediaState};
+use pixelunion_catalog::{AssetRow, Catalog};
 
 use crate::support::*;
 
 fn asset(id: &str, trashed: Option<i64>) -> AssetRow {
-    AssetRow {
-        id: id.into(),
-        owner_id: "u1".into(),
-        blob_name: format!("blob-{id}"),
-        kind: AssetKind::Photo,
-        mime: "image/jpeg".into(),
-        size: 10,
-        content_index: id.as_bytes().to_vec(),
-        file_name: None,
-        taken_at: None,
-        uploaded_at: 5,
-        sort_at: 5,
-        trashed_at: trashed,
-        favorite: false,
-        archived: false,
-        caption: None,
-        width: None,
-        height: None,
-        metadata: None,
-        media_state: MediaState::Pending,
-        media_error: None,
-        blob_sha256: Some(vec![3; 32]),
-    }
+    photo_row(id, &format!("blob-{id}"), trashed)
 }
 
 pub async fn purges_beside_inserts(c: &Catalog) {

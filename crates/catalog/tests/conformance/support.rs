@@ -164,3 +164,31 @@ fn postgres_url(case: &str) -> Option<String> {
         }
     }
 }
+
+/// A plain photo row of `u1` (blob `blob`, content index from the id).
+pub fn photo_row(id: &str, blob: &str, trashed_at: Option<i64>) -> pixelunion_catalog::AssetRow {
+    use pixelunion_catalog::{AssetKind, AssetRow, MediaState};
+    AssetRow {
+        id: id.into(),
+        owner_id: "u1".into(),
+        blob_name: blob.into(),
+        kind: AssetKind::Photo,
+        mime: "image/jpeg".into(),
+        size: 10,
+        content_index: id.as_bytes().to_vec(),
+        file_name: None,
+        taken_at: None,
+        uploaded_at: 5,
+        sort_at: 5,
+        trashed_at,
+        favorite: false,
+        archived: false,
+        caption: None,
+        width: None,
+        height: None,
+        metadata: None,
+        media_state: MediaState::Pending,
+        media_error: None,
+        blob_sha256: Some(vec![3; 32]),
+    }
+}

@@ -101,7 +101,7 @@ pub async fn uploads(c: &Catalog) {
 /// is marked complete its row still names that blob. Neither completing nor
 /// ending the upload may queue the deletion of a blob an asset references.
 async fn adopted_parts_are_never_dropped(c: &Catalog) {
-    use pixelunion_catalog::{AssetKind, AssetRow, JobKind, MediaState, UploadRow};
+    use pixelunion_catalog::{JobKind, UploadRow};
     for (up, end_it) in [("up-a", false), ("up-b", true)] {
         let blob = format!("{up}-part");
         let u = UploadRow {
@@ -120,29 +120,7 @@ async fn adopted_parts_are_never_dropped(c: &Catalog) {
         c.add_upload_part(up, 0, &blob, 10, 2_000)
             .await
             .expect("part");
-        let row = AssetRow {
-            id: format!("{up}-asset"),
-            owner_id: "u1".into(),
-            blob_name: blob.clone(),
-            kind: AssetKind::Photo,
-            mime: "image/jpeg".into(),
-            size: 10,
-            content_index: up.as_bytes().to_vec(),
-            file_name: None,
-            taken_at: None,
-            uploaded_at: 5,
-            sort_at: 5,
-            trashed_at: None,
-            favorite: false,
-            archived: false,
-            caption: None,
-            width: None,
-            height: None,
-            metadata: None,
-            media_state: MediaState::Pending,
-            media_error: None,
-            blob_sha256: Some(vec![3; 32]),
-        };
+        let row = photo_row(&format!("{up}-asset"), &blob, None);
         c.insert_asset(&row, 5).await.expect("insert");
         if end_it {
             // a crash between the asset and the completion, then the

@@ -17,7 +17,7 @@ use pixelunion_store::hashing::Sha256Offload;
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::DataKey;
 
-use super::ingest::{MAX_FILE_NAME, NewAsset, SNIFF_BYTES, ingest, record, sniff};
+use super::ingest::{Ingested, MAX_FILE_NAME, NewAsset, SNIFF_BYTES, ingest, record, sniff};
 use super::lease::WriteLease;
 use super::{Error, Result, quota};
 use crate::AppState;
@@ -379,30 +379,48 @@ async fn adopt(
     stored: StoredBlob,
 ) -> Result<String> {
     let key = state.keys().user_key(user)?;
-    let c = state.catalog();
-    let Some((kind, mime)) = sniff(&head) else {
-        c.delete_upload(None, &up.id, now_ms()).await?;
-        state.wake_jobs();
-        return Err(Error::Unsupported);
+    let recorded = match sniff(&head) {
+        None => Err(Error::Unsupported),
+        Some((kind, mime)) => {
+            let new = NewAsset {
+                id,
+                stored,
+                kind,
+                mime,
+                digest,
+            };
+            record(state, user, &key, file_name(&key, up), new, None).await
+        }
     };
-    let name = fields::open_text(
-        &key,
+    conclude(state, up, recorded).await
+}
+
+/// The upload's file name, decrypted.
+fn file_name(key: &DataKey, up: &UploadRow) -> Option<String> {
+    fields::open_text(
+        key,
         Column::UploadFileName,
         &up.owner_id,
         &up.id,
         up.file_name.as_deref(),
-    );
-    let new = NewAsset {
-        id,
-        stored,
-        kind,
-        mime,
-        digest,
-    };
-    let ingested = match record(state, user, &key, name, new, None).await {
+    )
+}
+
+/// Ends a complete upload with what making its asset came to: marked
+/// complete with the asset; for a file that is not a photo or video (or
+/// over the limits) deleted with its parts; after trouble on our side
+/// released, kept for another try. Returns the asset id.
+async fn conclude(state: &AppState, up: &UploadRow, made: Result<Ingested>) -> Result<String> {
+    let c = state.catalog();
+    let ingested = match made {
         Ok(i) => i,
         Err(e) => {
-            let _ = c.release_upload(&up.id).await;
+            if e.is_the_files_fault() {
+                c.delete_upload(None, &up.id, now_ms()).await?;
+                state.wake_jobs();
+            } else {
+                let _ = c.release_upload(&up.id).await;
+            }
             return Err(e);
         }
     };
@@ -448,31 +466,10 @@ async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<Stri
         .into_iter()
         .map(|(n, l)| Ok((BlobName::parse(&n)?, u64::try_from(l).unwrap_or(0))))
         .collect::<std::result::Result<Vec<_>, StoreError>>()?;
-    let name = fields::open_text(
-        &key,
-        Column::UploadFileName,
-        &up.owner_id,
-        &up.id,
-        up.file_name.as_deref(),
-    );
+    let name = file_name(&key, up);
     let stream = parts_stream(state, key, parts);
-    let ingested = match ingest(state, user, name, u64::MAX, stream).await {
-        Ok(i) => i,
-        Err(e) => {
-            if e.is_the_files_fault() {
-                c.delete_upload(None, &up.id, now_ms()).await?;
-                state.wake_jobs();
-            } else {
-                let _ = c.release_upload(&up.id).await;
-            }
-            return Err(e);
-        }
-    };
-    let now = now_ms();
-    c.complete_upload(&up.id, &ingested.asset.id, now, now + expiry_ms(state))
-        .await?;
-    state.wake_jobs();
-    Ok(ingested.asset.id)
+    let made = ingest(state, user, name, u64::MAX, stream).await;
+    conclude(state, up, made).await
 }
 
 /// Abandons the caller's upload and deletes what was received.
