@@ -52,14 +52,6 @@ impl BlobName {
         BlobName(uuid::Uuid::new_v4().simple().to_string())
     }
 
-    /// The name whose [`BlobName::object_id`] is `id`'s 128 bits: an
-    /// upload part that may become an asset's original is named after the
-    /// asset id it would get (UUID v7: 74 random bits after a millisecond
-    /// timestamp, which the store sees anyway as the object's time).
-    pub fn from_uuid(id: uuid::Uuid) -> Self {
-        BlobName(id.simple().to_string())
-    }
-
     /// Parses a stored name (32 lowercase hex characters).
     pub fn parse(s: &str) -> Result<Self> {
         if s.len() == 32

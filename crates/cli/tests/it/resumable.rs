@@ -268,9 +268,9 @@ fn tus_upload_survives_a_dropped_connection() {
     let _ = s.stop();
 }
 
-/// An upload sent in one PATCH is stored once: its part, named and
-/// encrypted for the asset it becomes, is adopted as the original (no
-/// second pass over the bytes); one sent in several PATCHes is assembled
+/// An upload sent in one PATCH is stored once: its part, encrypted for the
+/// upload's id, is adopted as the original and the asset takes that id (no
+/// second pass over the bytes; the object's name stays random); one sent in several PATCHes is assembled
 /// into a new blob. Both download byte for byte and leave no part behind.
 #[test]
 fn a_one_patch_upload_is_stored_once() {
@@ -293,16 +293,23 @@ fn a_one_patch_upload_is_stored_once() {
             h = hh;
         }
         let asset = header(&h, "pixelunion-asset-id").expect("asset id");
+        let upload = loc.rsplit('/').next().expect("upload id").to_string();
+        assert_eq!(
+            asset == upload,
+            pieces == 1,
+            "one PATCH: the part, bound to the upload's id, is the original ({pieces} pieces)"
+        );
         let blob = db.texts(&format!(
             "SELECT blob_name FROM assets WHERE id = '{asset}'"
         ));
         assert_eq!(blob.len(), 1);
-        assert_eq!(
-            blob[0] == asset.replace('-', ""),
-            pieces == 1,
-            "one PATCH: the part is the original ({pieces} pieces, blob {}, asset {asset})",
-            blob[0]
-        );
+        for id in [&asset, &upload] {
+            assert_ne!(
+                blob[0],
+                id.replace('-', ""),
+                "an object name never repeats an id"
+            );
+        }
         let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
         assert!(original == file, "byte-exact ({pieces} pieces)");
         ids.push((asset, blob[0].clone()));

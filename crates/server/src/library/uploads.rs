@@ -15,7 +15,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
 use pixelunion_store::hashing::Sha256Offload;
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
-use pixelunion_vault::DataKey;
+use pixelunion_vault::{DataKey, ObjectId};
 
 use super::ingest::{Ingested, MAX_FILE_NAME, NewAsset, SNIFF_BYTES, ingest, record, sniff};
 use super::lease::WriteLease;
@@ -222,13 +222,19 @@ where
 {
     let key = state.keys().user_key(user)?;
     let room = u64::try_from(up.length - offset).unwrap_or(0);
-    // The first part is named and encrypted for the asset it may become:
+    // The first part is encrypted for the asset it may become — its AEAD
+    // bound to the upload's id, which the asset then takes (its name stays
+    // random: a store's object names never repeat an id the API shows):
     // when it holds every byte it is adopted as the original (see
     // `adopt`), hashed and sniffed on the way in.
-    let first = (offset == 0).then(|| Adoptable::start(uuid::Uuid::now_v7()));
-    let blob = match &first {
-        Some(a) => BlobName::from_uuid(a.id),
-        None => BlobName::random(),
+    let first = match (offset, uuid::Uuid::parse_str(&up.id)) {
+        (0, Ok(id)) => Some(Adoptable::start(id)),
+        _ => None,
+    };
+    let blob = BlobName::random();
+    let object = match &first {
+        Some(a) => ObjectId(*a.id.as_bytes()),
+        None => blob.object_id(),
     };
     let lease = WriteLease::begin(state, &blob).await?;
     let got = Arc::new(AtomicU64::new(0));
@@ -264,7 +270,7 @@ where
     let stored = match state
         .stores()
         .primary
-        .put_encrypted_stream(&key, blob.object_id(), blob.clone(), Box::pin(stream))
+        .put_encrypted_stream(&key, object, blob.clone(), Box::pin(stream))
         .await
     {
         Ok(s) => s,
@@ -319,8 +325,8 @@ where
 }
 
 /// What the first part of an upload gathers on the way in, in case it
-/// turns out to hold every byte: the asset id it was encrypted for, the
-/// first bytes (the type) and the content hash (on a thread of its own).
+/// turns out to hold every byte: the asset id it was encrypted for (the
+/// upload's id), the first bytes (the type) and the content hash (on a thread of its own).
 #[derive(Debug, Clone)]
 struct Adoptable {
     id: uuid::Uuid,
@@ -363,9 +369,9 @@ impl Adoptable {
     }
 }
 
-/// Completes an upload whose one part holds every byte: the part, named
-/// and encrypted for asset `id`, becomes the asset's original as it is —
-/// no second pass over the bytes. The part's row stays until the upload is
+/// Completes an upload whose one part holds every byte: the part,
+/// encrypted for asset `id` (the upload's id), becomes the asset's original
+/// as it is — no second pass over the bytes. The part's row stays until the upload is
 /// marked complete, and the catalog never queues the deletion of a part an
 /// asset references, so a crash in between loses nothing (the stalled
 /// upload is then assembled the usual way and found to be a duplicate).
@@ -432,22 +438,38 @@ async fn conclude(state: &AppState, up: &UploadRow, made: Result<Ingested>) -> R
 }
 
 /// The parts read back in order, decrypted window by window.
+/// The first part is bound to the upload's id (see `write_part`); one
+/// written before that was bound to its own name, which is tried when the
+/// upload's id does not authenticate its first bytes.
 fn parts_stream(
     state: &AppState,
     key: Arc<DataKey>,
+    upload: &UploadRow,
     parts: Vec<(BlobName, u64)>,
 ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + Unpin + 'static {
     let store = state.stores().primary.clone();
+    let upload_object = uuid::Uuid::parse_str(&upload.id)
+        .ok()
+        .map(|u| ObjectId(*u.as_bytes()));
     Box::pin(
-        futures::stream::iter(parts)
-            .then(move |(name, len)| {
+        futures::stream::iter(parts.into_iter().enumerate())
+            .then(move |(i, (name, len))| {
                 let (store, key) = (store.clone(), key.clone());
                 async move {
                     let opened = store.open_encrypted(&name).await?;
                     if opened.plaintext_len() != len {
                         return Err(StoreError::Source("part length mismatch".into()));
                     }
-                    Ok(store.decrypted_stream(key, name.object_id(), Arc::new(opened), 0..len))
+                    let mut object = name.object_id();
+                    if let (0, Some(u)) = (i, upload_object) {
+                        let probe = store.read_decrypted(&key, u, &opened, 0..len.min(1)).await;
+                        match probe {
+                            Ok(_) => object = u,
+                            Err(StoreError::Vault(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(store.decrypted_stream(key, object, Arc::new(opened), 0..len))
                 }
             })
             .try_flatten(),
@@ -467,7 +489,7 @@ async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<Stri
         .map(|(n, l)| Ok((BlobName::parse(&n)?, u64::try_from(l).unwrap_or(0))))
         .collect::<std::result::Result<Vec<_>, StoreError>>()?;
     let name = file_name(&key, up);
-    let stream = parts_stream(state, key, parts);
+    let stream = parts_stream(state, key, up, parts);
     let made = ingest(state, user, name, u64::MAX, stream).await;
     conclude(state, up, made).await
 }
