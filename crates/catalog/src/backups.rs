@@ -1,6 +1,6 @@
 //! The backup machinery's records: runs (snapshots, verifications, scrubs,
 //! restores) with their counts, every blob the catalog references with the
-//! SHA-256 of its ciphertext, and the replication backlog.
+//! checksum of its ciphertext (`pixelunion_store::checksum`), and the replication backlog.
 
 use crate::jobs::JobKind;
 use crate::{Catalog, Result};
@@ -27,7 +27,7 @@ pub struct BackupRun {
 pub struct ReferencedBlob {
     /// its name
     pub name: String,
-    /// SHA-256 of its ciphertext, when recorded
+    /// checksum of its ciphertext, when recorded
     pub sha256: Option<Vec<u8>>,
 }
 
@@ -93,7 +93,7 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(after).bind(limit).fetch_all(p).await?))
     }
 
-    /// The SHA-256 recorded for a blob's ciphertext, if a row references it.
+    /// The checksum recorded for a blob's ciphertext, if a row references it.
     pub async fn blob_sha256(&self, name: &str) -> Result<Option<Option<Vec<u8>>>> {
         let q = "SELECT sha256 FROM (SELECT blob_name AS name, blob_sha256 AS sha256 FROM assets UNION ALL SELECT blob_name AS name, sha256 FROM asset_files) b WHERE name = $1";
         let row: Option<(Option<Vec<u8>>,)> =

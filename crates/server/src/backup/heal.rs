@@ -1,6 +1,6 @@
 //! Self-healing of the primary store. A read that finds its primary object
 //! missing or failing authentication is served from the backup copy, once
-//! that copy matches its recorded SHA-256, and a repair job rewrites the
+//! that copy matches its recorded checksum, and a repair job rewrites the
 //! primary from it; the scrubber walks the primary store at a bounded rate
 //! and repairs what no longer matches. Every repair is audited and counted.
 
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pixelunion_catalog::JobKind;
-use pixelunion_store::{BlobName, ChecksumKind, StoreError};
+use pixelunion_store::{BlobName, BlobStore, ChecksumKind, StoreError};
 use pixelunion_vault::{DataKey, ObjectId};
 use serde::Serialize;
 
@@ -50,11 +50,11 @@ pub async fn owner_of(state: &AppState, name: &BlobName) -> Result<Option<Owner>
     Ok(Some(Owner { key, object }))
 }
 
-/// Whether the backup copy of `name` has the SHA-256 recorded for it
-/// (`None`: no digest kept for this row; the copy is taken on trust).
-async fn backup_matches(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<bool> {
-    let kind = ChecksumKind::of(want);
-    match state.stores().backup.checksum_of(name, kind).await {
+/// Whether `store`'s copy of `name` has the checksum recorded for it
+/// (`None`: no checksum kept for this row; a present copy is taken on
+/// trust); a missing copy does not.
+async fn copy_matches(store: &BlobStore, name: &BlobName, want: Option<&[u8]>) -> Result<bool> {
+    match store.checksum_of(name, ChecksumKind::of(want)).await {
         Ok(got) => Ok(want.is_none_or(|w| w == got)),
         Err(StoreError::NotFound(_)) => Ok(false),
         Err(e) => Err(e.into()),
@@ -96,7 +96,7 @@ pub enum Repair {
 }
 
 /// Rewrites the primary copy of `name` from the backup, if the primary does
-/// not match its recorded digest and the backup copy does.
+/// not match its recorded checksum and the backup copy does.
 pub async fn repair(state: &AppState, name: &BlobName) -> Result<Repair> {
     let Some(want) = state.catalog().blob_sha256(name.as_str()).await? else {
         return Ok(Repair::NotNeeded);
@@ -104,26 +104,18 @@ pub async fn repair(state: &AppState, name: &BlobName) -> Result<Repair> {
     repair_against(state, name, want.as_deref()).await
 }
 
-/// [`repair`] with the recorded digest already at hand.
+/// [`repair`] with the recorded checksum already at hand.
 async fn repair_against(state: &AppState, name: &BlobName, want: Option<&[u8]>) -> Result<Repair> {
-    let primary = &state.stores().primary;
-    let kind = ChecksumKind::of(want);
-    let healthy = match primary.checksum_of(name, kind).await {
-        Ok(got) => want.is_none_or(|w| w == got),
-        Err(StoreError::NotFound(_)) => false,
-        Err(e) => return Err(e.into()),
-    };
-    if healthy {
+    let (primary, backup) = (&state.stores().primary, &state.stores().backup);
+    if copy_matches(primary, name, want).await? {
         return Ok(Repair::NotNeeded);
     }
-    if !backup_matches(state, name, want).await? {
+    if !copy_matches(backup, name, want).await? {
         crate::accounts::audit(state, None, "backup.repair", Some(name.as_str()), "failure").await;
         return Ok(Repair::Impossible);
     }
-    state
-        .stores()
-        .backup
-        .replicate_to(name, primary, kind)
+    backup
+        .replicate_to(name, primary, ChecksumKind::of(want))
         .await?;
     REPAIRS.fetch_add(1, Ordering::Relaxed);
     crate::accounts::audit(state, None, "backup.repair", Some(name.as_str()), "success").await;

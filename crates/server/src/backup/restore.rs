@@ -3,7 +3,7 @@
 //! shares, its body decrypted and checked through to its end before
 //! anything is written, then its rows go into a new, empty catalog and every
 //! blob a row references is copied back from the backup store into the
-//! primary store, checked against the SHA-256 recorded for it. The server
+//! primary store, checked against the checksum recorded for it. The server
 //! then starts sealed and unseals with the same shares.
 //!
 //! Bad input changes nothing: an empty or foreign backup store, a truncated

@@ -1,5 +1,5 @@
 //! Checking the backup: every blob the catalog references must be in the
-//! backup store with the SHA-256 of its ciphertext that was recorded when it
+//! backup store with the checksum of its ciphertext that was recorded when it
 //! was written (no key needed). With the server unsealed a sample — or all
 //! of them — is also decrypted from the backup copy, which authenticates
 //! every segment. Objects in the backup store that no row references (and
@@ -31,7 +31,7 @@ pub enum Depth {
 pub struct Report {
     /// blobs the catalog references
     pub referenced: u64,
-    /// of those, found in the backup store with the recorded SHA-256
+    /// of those, found in the backup store with the recorded checksum
     pub intact: u64,
     /// not in the backup store
     pub missing: u64,
