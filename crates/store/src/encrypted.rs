@@ -55,6 +55,53 @@ fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<
     Ok(out)
 }
 
+/// Reads `span` window by window on a task of its own, one window ahead of
+/// the reader (reading overlaps with what the reader does with the previous
+/// window; memory stays within a few windows): a first window of at most
+/// `first` bytes, then windows of [`WINDOW`]. `read` gets the range and a
+/// state it hands on to the next window (which copy to read, say). The
+/// task ends at the first error, which the stream yields last, or when the
+/// reader goes away.
+pub fn read_ahead<S, F, Fut, E>(
+    state: S,
+    span: Range<u64>,
+    first: u64,
+    mut read: F,
+) -> impl Stream<Item = std::result::Result<Bytes, E>> + Send + use<S, F, Fut, E>
+where
+    S: Send + 'static,
+    F: FnMut(S, Range<u64>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::result::Result<(Bytes, S), E>> + Send,
+    E: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let (mut pos, mut state, mut len) = (span.start, state, first);
+        while pos < span.end {
+            let to = (pos + len).min(span.end);
+            len = WINDOW;
+            let sent = match read(state, pos..to).await {
+                Ok((bytes, next)) => {
+                    state = next;
+                    tx.send(Ok(bytes)).await
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+            pos = to;
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item, rx))
+    })
+}
+
 /// Plaintext bytes fetched and decrypted per step of a
 /// [`BlobStore::decrypted_stream`]: memory per reader stays near this.
 pub const WINDOW: u64 = 1 << 20;
@@ -377,23 +424,12 @@ impl BlobStore {
         span: Range<u64>,
     ) -> impl Stream<Item = Result<Bytes>> + Send + use<> {
         let store = self.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        tokio::spawn(async move {
-            let mut pos = span.start;
-            while pos < span.end {
-                let to = (pos + WINDOW).min(span.end);
-                let got = store.read_decrypted(&key, object, &opened, pos..to).await;
-                let failed = got.is_err();
-                // One error ends the stream; so does a reader gone away.
-                if tx.send(got.map(Bytes::from)).await.is_err() || failed {
-                    return;
-                }
-                pos = to;
+        read_ahead((), span, WINDOW, move |(), range| {
+            let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
+            async move {
+                let v = store.read_decrypted(&key, object, &opened, range).await?;
+                Ok((Bytes::from(v), ()))
             }
-        });
-        futures::stream::unfold(rx, |mut rx| async move {
-            let item = rx.recv().await?;
-            Some((item, rx))
         })
     }
 

@@ -37,7 +37,7 @@ use object_store::{ObjectStore, PutPayload};
 pub use checkpoints::CheckpointName;
 pub use checksum::ChecksumKind;
 pub use config::StoreConfig;
-pub use encrypted::{EncryptedObject, StoredBlob, WINDOW};
+pub use encrypted::{EncryptedObject, StoredBlob, WINDOW, read_ahead};
 pub use error::{Result, StoreError};
 pub use snapshots::{ListedSnapshot, SnapshotId, SnapshotObject, SnapshotPart};
 

@@ -6,9 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt as _};
+use futures::Stream;
 use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
-use pixelunion_store::{BlobName, EncryptedObject, StoreError, WINDOW};
+use pixelunion_store::{BlobName, EncryptedObject, StoreError};
 use pixelunion_vault::{DataKey, ObjectId};
 
 use super::{Error, Result, asset_object_id, assets};
@@ -74,67 +74,33 @@ impl Readable {
     /// A window the primary copy cannot give (missing, damaged) is read from
     /// the backup copy, and so is the rest of the stream.
     ///
-    /// The first window is small ([`FIRST_WINDOW`]) so that the first bytes
-    /// leave before a whole window has been read; a longer span is read by a
-    /// task of its own, [`READ_AHEAD`] windows ahead of the one being sent,
-    /// so that reading and decrypting overlap with sending. Memory stays
-    /// within a few windows; the task ends when the reader goes away.
+    /// Read by [`pixelunion_store::read_ahead`]: a small first window
+    /// ([`FIRST_WINDOW`]) so that the first bytes leave before a whole
+    /// window has been read, then one window ahead of the one being sent.
     pub fn stream(
         &self,
         state: &AppState,
         opened: Opened,
         span: Range<u64>,
     ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
-        let windows = Windows {
+        let windows = Arc::new(Windows {
             state: state.clone(),
             key: self.key.clone(),
             object: self.object,
             blob: self.blob.clone(),
-        };
-        if span.end.saturating_sub(span.start) <= FIRST_WINDOW {
-            let one = async move {
-                windows
-                    .read(opened, span)
-                    .await
-                    .map(|(bytes, _)| Bytes::from(bytes))
-            };
-            return futures::stream::once(one).left_stream();
-        }
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-        tokio::spawn(async move {
-            let (mut pos, mut opened) = (span.start, opened);
-            let mut len = FIRST_WINDOW;
-            while pos < span.end {
-                let to = (pos + len).min(span.end);
-                len = WINDOW;
-                let got = windows.read(opened.clone(), pos..to).await;
-                let failed = got.is_err();
-                let sent = match got {
-                    Ok((bytes, o)) => {
-                        opened = o;
-                        tx.send(Ok(Bytes::from(bytes))).await
-                    }
-                    Err(e) => tx.send(Err(e)).await,
-                };
-                // One error ends the stream; so does a reader gone away.
-                if failed || sent.is_err() {
-                    return;
-                }
-                pos = to;
-            }
         });
-        futures::stream::unfold(rx, |mut rx| async move {
-            let item = rx.recv().await?;
-            Some((item, rx))
+        pixelunion_store::read_ahead(opened, span, FIRST_WINDOW, move |opened, range| {
+            let windows = windows.clone();
+            async move {
+                let (v, next) = windows.read(opened, range).await?;
+                Ok((Bytes::from(v), next))
+            }
         })
-        .right_stream()
     }
 }
 
 /// The plaintext bytes of a stream's first window (see [`Readable::stream`]).
 const FIRST_WINDOW: u64 = 128 << 10;
-/// Windows a stream reads ahead of the one being sent.
-const READ_AHEAD: usize = 1;
 
 /// What reading one window of a file needs.
 struct Windows {
