@@ -103,8 +103,10 @@ fn main() {
         let meta = pixelunion_media::metadata::extract(&bytes);
         // HEIC and video go through the same tools and steps as the server
         // (the size from the container + heif-thumbnailer; ffprobe + one
-        // ffmpeg frame).
-        let (decoded, mime, orientation) =
+        // ffmpeg frame). Other files are rendered from the one copy read,
+        // as the server's media job does (a second copy would count the
+        // file twice in the peak memory).
+        let (decoded, mime, orientation): (std::borrow::Cow<[u8]>, _, _) =
             match mime.as_str() {
                 "image/heic" => {
                     let tool = |cmd: &str, args: &[&str]| {
@@ -118,10 +120,10 @@ fn main() {
                     };
                     pixelunion_media::heif::size(&bytes).unwrap();
                     (
-                        tool(
+                        std::borrow::Cow::Owned(tool(
                             "heif-thumbnailer",
                             &["-p", "-s", "1440", "/dev/stdin", "/dev/stdout"],
-                        ),
+                        )),
                         "image/png",
                         1,
                     )
@@ -148,9 +150,9 @@ fn main() {
                         "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "3", "pipe:1"])
                     .output()
                     .unwrap();
-                    (frame.stdout, "image/jpeg", 1)
+                    (std::borrow::Cow::Owned(frame.stdout), "image/jpeg", 1)
                 }
-                m => (bytes.clone(), m, meta.orientation),
+                m => (std::borrow::Cow::Borrowed(&bytes[..]), m, meta.orientation),
             };
         let r = pixelunion_media::render::render(&decoded, mime, orientation).unwrap();
         assert!(r.thumbnail.jpeg.len() > 100 && r.preview.jpeg.len() > 100);
