@@ -29,6 +29,14 @@ macro_rules! with_pool {
 /// that write fails at once with `SQLITE_BUSY` (no wait, no retry) — an
 /// error answered as a 500 under concurrent writes (emptying the trash
 /// while media jobs ran). PostgreSQL's plain `BEGIN` has no such trap.
+///
+/// The `BEGIN` runs in a task of its own ([`detached_begin`]): a caller
+/// dropped while it was under way (a client that hung up) would otherwise
+/// leave the transaction open on a pooled connection — on SQLite holding
+/// the write lock, so that every other writer waited out the busy timeout
+/// and failed (`concurrency::cancelled_writes_leave_no_lock` in the
+/// conformance suite). The task always runs to the end of the `BEGIN`, and
+/// rolls back a transaction its caller is no longer there to take.
 pub(crate) trait BeginWrite {
     /// the pool's database
     type Db: sqlx::Database;
@@ -44,7 +52,8 @@ impl BeginWrite for sqlx::SqlitePool {
         &self,
     ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
     {
-        self.begin_with("BEGIN IMMEDIATE")
+        let pool = self.clone();
+        detached_begin(async move { pool.begin_with("BEGIN IMMEDIATE").await })
     }
 }
 
@@ -54,8 +63,30 @@ impl BeginWrite for sqlx::PgPool {
         &self,
     ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
     {
-        self.begin()
+        let pool = self.clone();
+        detached_begin(async move { pool.begin().await })
     }
+}
+
+/// Runs `begin` to completion in its own task, whatever happens to the
+/// caller (see [`BeginWrite`]): a transaction the caller is no longer
+/// there to take is rolled back by the task.
+pub(crate) async fn detached_begin<DB: sqlx::Database>(
+    begin: impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, DB>>>
+    + Send
+    + 'static,
+) -> sqlx::Result<sqlx::Transaction<'static, DB>> {
+    let (give, take) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if let Err(Ok(orphan)) = give.send(begin.await) {
+            // Dropping it would roll back too; awaiting says when it is done.
+            if let Err(e) = orphan.rollback().await {
+                tracing::warn!(error = %e, "rolling back a transaction nobody took");
+            }
+        }
+    });
+    take.await
+        .map_err(|_| sqlx::Error::Protocol("the transaction's start was lost".into()))?
 }
 
 mod accounts;

@@ -51,7 +51,11 @@ impl Catalog {
         });
         let pg = matches!(self, Catalog::Postgres(_));
         with_pool!(self, p => {
-            let mut txn = p.begin().await?;
+            // started apart from the caller, like a writing transaction
+            // (see `BeginWrite`): a cancelled start must not leave a
+            // transaction open on a pooled connection
+            let pool = p.clone();
+            let mut txn = crate::detached_begin(async move { pool.begin().await }).await?;
             if pg {
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .execute(&mut *txn)

@@ -66,3 +66,36 @@ pub async fn purges_beside_inserts(c: &Catalog) {
     let ((), emptied) = tokio::join!(more, empty);
     assert_eq!(emptied, N as u64);
 }
+
+/// A writing call dropped at any point — a client that hung up, a
+/// deadline — leaves no transaction open behind it: the next writer gets
+/// through at once. (On SQLite a `BEGIN IMMEDIATE` whose caller was
+/// cancelled after the statement ran but before the transaction handle
+/// existed kept the write lock on a pooled connection: every other writer
+/// then waited out the busy timeout and failed.)
+pub async fn cancelled_writes_leave_no_lock(c: &Catalog) {
+    two_users(c).await;
+    for i in 0..240u64 {
+        c.insert_asset(&asset(&format!("c-{i:03}"), Some(1)), 5)
+            .await
+            .expect("insert");
+        // Poll the purge (a transaction) 1–8 times, 0–29 µs apart (the driver's thread
+        // works meanwhile), then drop it: before, during and after BEGIN.
+        let id = format!("c-{i:03}");
+        let mut purge = Box::pin(c.purge_trashed_asset("u1", &id, 10));
+        for _ in 0..=(i % 8) {
+            if futures::poll!(purge.as_mut()).is_ready() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(i / 8));
+        }
+        drop(purge);
+        tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            c.insert_asset(&asset(&format!("after-{i:03}"), None), 5),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("a writer waited on a cancelled one (round {i})"))
+        .unwrap_or_else(|e| panic!("a write after a cancelled one failed (round {i}): {e}"));
+    }
+}
