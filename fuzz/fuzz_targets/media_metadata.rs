@@ -1,7 +1,7 @@
 //! Untrusted photo bytes and tool reports: metadata extraction (EXIF, XMP),
-//! the raw-file walker, ICC profile parsing and ffprobe report parsing must
-//! never panic, and rendering must end in a picture or a typed error within
-//! its limits.
+//! the raw-file walker, the HEIF container and raw-frame readers, ICC
+//! profile parsing and ffprobe report parsing must never panic, and
+//! rendering must end in a picture or a typed error within its limits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +16,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(r.end <= data.len());
     }
     let _ = pixelunion_media::xmp::parse(data);
+    if let Ok(l) = pixelunion_media::heif::layout(data) {
+        assert!(l.images <= data.len());
+    }
+    let colour = pixelunion_media::heif::Colour::default();
+    if let Ok(r) = pixelunion_media::render::render_heif_frame(data, &colour, 64, 48) {
+        assert!(r.preview.width.max(r.preview.height) <= 1440);
+    }
     if let Ok(v) = pixelunion_media::video::parse_ffprobe(data) {
         assert!(v.rotation < 360);
     }

@@ -102,32 +102,39 @@ fn main() {
         let bytes = std::fs::read(path).unwrap();
         let meta = pixelunion_media::metadata::extract(&bytes);
         // HEIC and video go through the same tools and steps as the server
-        // (the size from the container + heif-thumbnailer; ffprobe + one
+        // (the container read, then heif-convert's raw frame through a
+        // link to its stdout in a private /dev/shm directory; ffprobe + one
         // ffmpeg frame). Other files are rendered from the one copy read,
         // as the server's media job does (a second copy would count the
         // file twice in the peak memory).
+        if mime == "image/heic" {
+            let (w, h) = pixelunion_media::heif::size(&bytes).unwrap();
+            let layout = pixelunion_media::heif::layout(&bytes).unwrap();
+            assert!(
+                layout.wants_raw_frame(),
+                "the bench's HEIC takes the raw path"
+            );
+            let dir = tempfile::Builder::new()
+                .prefix("pu-bench-heif-")
+                .tempdir_in("/dev/shm")
+                .unwrap();
+            let link = dir.path().join("frame.y4m");
+            std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+            let out = Command::new("heif-convert")
+                .args(["--quiet", "/dev/stdin"])
+                .arg(&link)
+                .stdin(std::fs::File::open(path).unwrap())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "heif-convert");
+            drop(bytes);
+            let r = pixelunion_media::render::render_heif_frame(&out.stdout, &layout.colour, w, h)
+                .unwrap();
+            assert!(r.thumbnail.jpeg.len() > 100 && r.preview.jpeg.len() > 100);
+            return;
+        }
         let (decoded, mime, orientation): (std::borrow::Cow<[u8]>, _, _) =
             match mime.as_str() {
-                "image/heic" => {
-                    let tool = |cmd: &str, args: &[&str]| {
-                        let out = Command::new(cmd)
-                            .args(args)
-                            .stdin(std::fs::File::open(path).unwrap())
-                            .output()
-                            .unwrap();
-                        assert!(out.status.success(), "{cmd}");
-                        out.stdout
-                    };
-                    pixelunion_media::heif::size(&bytes).unwrap();
-                    (
-                        std::borrow::Cow::Owned(tool(
-                            "heif-thumbnailer",
-                            &["-p", "-s", "1440", "/dev/stdin", "/dev/stdout"],
-                        )),
-                        "image/png",
-                        1,
-                    )
-                }
                 "video/mp4" => {
                     let probe = Command::new("ffprobe")
                         .args([

@@ -20,8 +20,10 @@ pub mod metadata;
 mod png_rows;
 pub mod raw;
 pub mod render;
+mod shrink;
 pub mod video;
 pub mod xmp;
+mod y4m;
 
 /// Why a file could not be read or rendered (stored as a job's reason: no
 /// user content in these messages).

@@ -1,21 +1,15 @@
-//! PNG decoded row by row and shrunk as it is read: PNG has no
-//! shrink-on-load like JPEG's DCT scaling, so a whole 12 MP picture would be
-//! held as RGB (36 MiB) plus a converted copy. Here each row is expanded to
-//! 8-bit RGB and summed into a box of `factor × factor` pixels, so memory
-//! holds one row and the reduced picture — still at least the size the
-//! preview needs, which the Lanczos resize then makes exact. Interlaced
-//! (Adam7) files come in passes and are decoded whole instead.
+//! PNG decoded row by row and shrunk as it is read ([`crate::shrink`]): PNG
+//! has no shrink-on-load like JPEG's DCT scaling, so a whole 12 MP picture
+//! would be held as RGB (36 MiB) plus a converted copy. Each row is
+//! expanded to 8-bit RGB on the way. Interlaced (Adam7) files come in
+//! passes and are decoded whole instead.
 
 use image::RgbImage;
 
 use crate::MediaError;
+use crate::shrink::Shrink;
 
-/// The largest whole factor that keeps the longer side at least `want`.
-pub(crate) fn factor(w: u32, h: u32, want: u32) -> u32 {
-    (w.max(h) / want.max(1)).max(1)
-}
-
-/// Decodes a non-interlaced PNG reduced by [`factor`] (a box filter), with
+/// Decodes a non-interlaced PNG reduced by [`crate::shrink::factor`] (a box filter), with
 /// its full size and ICC profile; `Ok(None)` for an interlaced file.
 #[allow(clippy::type_complexity)]
 pub(crate) fn decode_reduced(
@@ -44,49 +38,20 @@ pub(crate) fn decode_reduced(
             return Err(MediaError::Decode("palette not expanded".into()));
         }
     };
-    let f = factor(w, h, want);
-    let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
-    let mut sums = vec![0u32; ow as usize * 3];
-    let mut counts = vec![0u32; ow as usize];
-    let mut out = Vec::with_capacity(ow as usize * oh as usize * 3);
-    let mut rows_in_box = 0;
-    let flush = |sums: &mut [u32], counts: &mut [u32], out: &mut Vec<u8>| {
-        for (px, n) in sums.chunks_exact_mut(3).zip(counts.iter_mut()) {
-            let n1 = (*n).max(1);
-            out.extend(px.iter().map(|s| ((*s + n1 / 2) / n1) as u8));
-            px.fill(0);
-            *n = 0;
-        }
-    };
-    let mut y = 0;
+    let mut shrink = Shrink::new(w, h, want);
     while let Some(row) = r.next_row().map_err(bad)? {
         let data = row.data();
         if data.len() < w as usize * channels {
             return Err(MediaError::Decode("short PNG row".into()));
         }
-        for (x, px) in data.chunks_exact(channels).take(w as usize).enumerate() {
-            let (rr, gg, bb) = match channels {
-                1 | 2 => (px[0], px[0], px[0]),
-                _ => (px[0], px[1], px[2]),
-            };
-            let o = x / f as usize;
-            sums[o * 3] += u32::from(rr);
-            sums[o * 3 + 1] += u32::from(gg);
-            sums[o * 3 + 2] += u32::from(bb);
-            counts[o] += 1;
-        }
-        rows_in_box += 1;
-        y += 1;
-        if rows_in_box == f || y == h {
-            flush(&mut sums, &mut counts, &mut out);
-            rows_in_box = 0;
-        }
+        shrink.push(data.chunks_exact(channels).map(|px| match channels {
+            1 | 2 => [px[0], px[0], px[0]],
+            _ => [px[0], px[1], px[2]],
+        }));
     }
-    if y != h {
-        return Err(MediaError::Decode("truncated PNG".into()));
-    }
-    let img = RgbImage::from_raw(ow, oh, out)
-        .ok_or_else(|| MediaError::Decode("unexpected PNG pixel data".into()))?;
+    let img = shrink
+        .finish()
+        .map_err(|_| MediaError::Decode("truncated PNG".into()))?;
     Ok(Some((img, w, h, icc)))
 }
 
@@ -103,6 +68,7 @@ mod tests {
 
     #[test]
     fn the_factor_keeps_the_wanted_size() {
+        use crate::shrink::factor;
         assert_eq!(factor(4032, 3024, 1440), 2);
         assert_eq!(factor(6000, 4000, 1440), 4);
         assert_eq!(factor(1000, 800, 1440), 1);

@@ -6,7 +6,8 @@
 //! RAF) give their embedded JPEG preview. Embedded ICC profiles are
 //! converted to sRGB. Resizing is `fast_image_resize` (SIMD, Lanczos3);
 //! output is baseline JPEG (`jpeg-encoder`, SIMD). HEIC/AVIF are decoded by the caller (a
-//! subprocess) and handed over as PNG.
+//! subprocess) and handed over as a raw frame ([`render_heif_frame`]) or,
+//! where that path does not apply, as a PNG.
 
 use fast_image_resize as fr;
 use image::{DynamicImage, ImageDecoder, RgbImage};
@@ -244,6 +245,30 @@ pub fn render(bytes: &[u8], mime: &str, orientation: u16) -> Result<Rendered, Me
         "image/x-fujifilm-raf" => decode_preview(bytes, crate::raw::raf_preview(bytes))?,
         other => return Err(MediaError::Unsupported(other.to_string())),
     };
+    finish(img, fw, fh, orientation)
+}
+
+/// Makes both renditions of a HEIF/AVIF picture from the raw frame
+/// libheif's `heif-convert` wrote ([`crate::y4m`]), converted with the
+/// colour the container declares ([`crate::heif::layout`]). `(fw, fh)` is
+/// the size the container declares; libheif has applied the orientation.
+pub fn render_heif_frame(
+    y4m: &[u8],
+    colour: &crate::heif::Colour,
+    fw: u32,
+    fh: u32,
+) -> Result<Rendered, MediaError> {
+    let (mut img, ..) = crate::y4m::decode_reduced(y4m, colour.nclx, PREVIEW_LONG_SIDE)?;
+    if let Some(icc) = &colour.icc {
+        crate::colour::to_srgb(&mut img, icc);
+    }
+    let mut r = finish(img, fw, fh, 1)?;
+    (r.width, r.height) = (fw, fh);
+    Ok(r)
+}
+
+/// Orientation, then the preview and the thumbnail of a decoded picture.
+fn finish(img: RgbImage, fw: u32, fh: u32, orientation: u16) -> Result<Rendered, MediaError> {
     let mut img = DynamicImage::ImageRgb8(img);
     if let Some(o) = image::metadata::Orientation::from_exif(orientation.clamp(1, 8) as u8) {
         img.apply_orientation(o);

@@ -178,11 +178,16 @@ async fn photo_media(
         let decoded = video::heif(&tools, &original).await;
         drop(original);
         let rendered = match decoded {
-            Ok((w, h, png)) => tokio::task::spawn_blocking(move || {
-                pixelunion_media::render::render(&png, "image/png", 1).map(|mut r| {
-                    (r.width, r.height) = (w, h);
-                    r
-                })
+            Ok((w, h, pixels)) => tokio::task::spawn_blocking(move || match pixels {
+                video::HeifPixels::Frame(frame, colour) => {
+                    pixelunion_media::render::render_heif_frame(&frame, &colour, w, h)
+                }
+                video::HeifPixels::Png(png) => {
+                    pixelunion_media::render::render(&png, "image/png", 1).map(|mut r| {
+                        (r.width, r.height) = (w, h);
+                        r
+                    })
+                }
             })
             .await?
             .map_err(Unusable::from),

@@ -46,11 +46,12 @@ async fn check_tools(state: AppState) {
         ("ffprobe", "-version"),
         ("ffmpeg", "-version"),
         ("heif-thumbnailer", "-h"),
+        ("heif-convert", "-h"),
     ] {
         if !t.available(name, arg).await {
             tracing::warn!(
                 tool = name,
-                "media tool not found: install ffmpeg and heif-thumbnailer (scripts/install-media-tools.sh) for video posters and HEIC/AVIF"
+                "media tool not found: install ffmpeg and libheif's tools (scripts/install-media-tools.sh) for video posters and HEIC/AVIF"
             );
         }
     }

@@ -3,9 +3,9 @@
 //! - [`poster`]: one frame (at most 1440 px, rotation applied) as JPEG;
 //! - [`transcode`]: an H.264/AAC fragmented MP4 streamed out of ffmpeg's
 //!   stdout (for videos browsers cannot play), at most 1920 px;
-//! - [`heif`]: a HEIC/AVIF picture's size (read from its container) and a
-//!   ≤ 1440 px PNG rendering (`heif-thumbnailer`), the file handed over as a
-//!   memfd.
+//! - [`heif`]: a HEIC/AVIF picture's size (read from its container) and its
+//!   pixels, a raw frame (`heif-convert`) or a ≤ 1440 px PNG
+//!   (`heif-thumbnailer`), the file handed over as a memfd.
 //!
 //! ffmpeg may only speak HTTP (`-protocol_whitelist tcp,http`) and reads
 //! with the demuxer the sniffed type names ([`demuxer`]): a hostile "video"
@@ -176,14 +176,43 @@ pub fn transcode(
     Ok((child, out))
 }
 
-/// A HEIF/AVIF picture rendered by libheif's tools: (full width, full
-/// height, PNG of at most 1440 px a side). The size is read from the
-/// container first ([`pixelunion_media::heif::size`], no decoding) and
-/// checked against the pixel budget, so a forged header never reaches the
-/// decoder; the picture is then decoded once.
-pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), VideoError> {
+/// A HEIF/AVIF picture's pixels from libheif's tools.
+#[derive(Debug)]
+pub enum HeifPixels {
+    /// the raw frame `heif-convert` wrote (YUV4MPEG2) and the colour the
+    /// container declares: for [`pixelunion_media::render::render_heif_frame`]
+    Frame(Vec<u8>, pixelunion_media::heif::Colour),
+    /// a PNG of at most 1440 px a side from `heif-thumbnailer`
+    Png(Vec<u8>),
+}
+
+/// A HEIF/AVIF picture decoded by libheif's tools: (full width, full
+/// height, pixels). The size is read from the container first
+/// ([`pixelunion_media::heif::size`], no decoding) and checked against the
+/// pixel budget, so a forged header never reaches the decoder.
+///
+/// A file the container says holds one image, in a colour the conversion
+/// knows, is decoded by `heif-convert` into a raw frame: no RGB conversion,
+/// scaling and PNG compression in the tool and no PNG decoding here (the
+/// larger part of the work besides the HEVC decoding). `heif-convert`
+/// picks its output format from the file name, so it writes to a link
+/// named `….y4m` that points at its standard output, in a private
+/// directory on the memory file system (`/dev/shm`, removed after the
+/// run): were the count wrong, the extra images it writes as files would
+/// stay in memory. Anything else — more images, another colour, no
+/// `/dev/shm`, a failed run — takes `heif-thumbnailer` and a PNG.
+pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, HeifPixels), VideoError> {
     let (w, h) = pixelunion_media::heif::size(bytes)?;
     let io = |e: std::io::Error| VideoError::Tool(ToolError::Io("memfd".into(), e));
+    if let Ok(layout) = pixelunion_media::heif::layout(bytes)
+        && layout.wants_raw_frame()
+    {
+        match raw_frame(tools, bytes, w, h).await {
+            Ok(frame) => return Ok((w, h, HeifPixels::Frame(frame, layout.colour))),
+            Err(e @ ToolError::TimedOut(_)) => return Err(e.into()),
+            Err(e) => tracing::debug!(error = %e, "no raw HEIF frame; asking for a PNG"),
+        }
+    }
     let fd = memory_file(bytes).map_err(io)?;
     let png = tools
         .output(
@@ -194,7 +223,36 @@ pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), Vi
             QUICK,
         )
         .await?;
-    Ok((w, h, png))
+    Ok((w, h, HeifPixels::Png(png)))
+}
+
+/// `heif-convert`'s raw frame of a `w × h` picture (see [`heif`]).
+async fn raw_frame(tools: &Tools, bytes: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ToolError> {
+    let io = |e: std::io::Error| ToolError::Io("heif-convert".into(), e);
+    let dir = tempfile::Builder::new()
+        .prefix("pixelunion-heif-")
+        .tempdir_in("/dev/shm")
+        .map_err(io)?;
+    let link = dir.path().join("frame.y4m");
+    std::os::unix::fs::symlink("/dev/stdout", &link).map_err(io)?;
+    let link = link
+        .to_str()
+        .ok_or_else(|| io(std::io::Error::other("temporary path is not UTF-8")))?
+        .to_owned();
+    let fd = memory_file(bytes).map_err(io)?;
+    // 8-bit 4:2:0: 1.5 bytes a pixel, plus the two header lines
+    let cap = (u64::from(w) * u64::from(h) * 3 / 2 + 4096) as usize;
+    let out = tools
+        .output(
+            "heif-convert",
+            &["--quiet", "/dev/stdin", &link],
+            Some(fd),
+            cap,
+            QUICK,
+        )
+        .await;
+    drop(dir);
+    out
 }
 
 #[cfg(test)]
@@ -212,5 +270,134 @@ mod tests {
     fn seconds_are_exact() {
         assert_eq!(seconds(1500), "1.500");
         assert_eq!(seconds(0), "0.000");
+    }
+
+    /// libheif's tools, or `None` (a skip, said on stderr) when they are
+    /// missing outside CI.
+    #[allow(clippy::disallowed_methods, clippy::print_stderr)]
+    fn libheif(test: &str) -> Option<Tools> {
+        let t = Tools::new("");
+        let there = ["heif-enc", "heif-convert", "heif-thumbnailer"]
+            .iter()
+            .all(|n| {
+                std::process::Command::new(n)
+                    .arg("-h")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok()
+            });
+        if there {
+            return Some(t);
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: libheif's tools are missing in CI"
+        );
+        eprintln!(
+            "SKIP {test}: libheif's tools are not installed (scripts/install-media-tools.sh)"
+        );
+        None
+    }
+
+    /// A HEIC of saturated bars and a gradient (all of the test's own
+    /// making), or several images of it.
+    fn heic(images: usize) -> Vec<u8> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bars: [[u8; 3]; 8] = [
+            [255, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [255, 255, 0],
+            [0, 255, 255],
+            [255, 0, 255],
+            [255, 255, 255],
+            [0, 0, 0],
+        ];
+        let img = image::RgbImage::from_fn(960, 720, |x, y| {
+            if y < 360 {
+                image::Rgb(bars[(x / 120) as usize])
+            } else {
+                image::Rgb([(x / 4) as u8, (y / 3) as u8, (255 - x / 4) as u8])
+            }
+        });
+        let src = dir.path().join("src.png");
+        img.save(&src).expect("png");
+        let out = dir.path().join("pic.heic");
+        let src = src.to_string_lossy().into_owned();
+        let mut args = vec!["-q".to_string(), "90".into()];
+        args.extend(std::iter::repeat_n(src, images));
+        args.extend(["-o".into(), out.to_string_lossy().into_owned()]);
+        let ok = std::process::Command::new("heif-enc")
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("heif-enc");
+        assert!(ok.success());
+        std::fs::read(out).expect("heic")
+    }
+
+    fn pixels(jpeg: &[u8]) -> image::RgbImage {
+        image::load_from_memory(jpeg).expect("jpeg").into_rgb8()
+    }
+
+    #[tokio::test]
+    async fn a_raw_frame_renders_as_libheif_s_own_rgb() {
+        let Some(tools) = libheif("a_raw_frame_renders_as_libheif_s_own_rgb") else {
+            return;
+        };
+        let bytes = heic(1);
+        let (w, h, pixels_of) = heif(&tools, &bytes).await.expect("decodes");
+        assert_eq!((w, h), (960, 720));
+        let HeifPixels::Frame(frame, colour) = pixels_of else {
+            panic!("one image in the default colour takes the raw path");
+        };
+        let ours =
+            pixelunion_media::render::render_heif_frame(&frame, &colour, w, h).expect("renders");
+        assert_eq!((ours.width, ours.height), (960, 720));
+        let png = tools
+            .output(
+                "heif-thumbnailer",
+                &["-p", "-s", "1440", "/dev/stdin", "/dev/stdout"],
+                Some(memory_file(&bytes).expect("memfd")),
+                MAX_HEIF_PNG,
+                QUICK,
+            )
+            .await
+            .expect("png");
+        let theirs = pixelunion_media::render::render(&png, "image/png", 1).expect("renders");
+        let (a, b) = (pixels(&ours.preview.jpeg), pixels(&theirs.preview.jpeg));
+        assert_eq!(a.dimensions(), b.dimensions());
+        let diff: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        let mean = diff as f64 / a.as_raw().len() as f64;
+        // The same conversion (a wrong matrix or range is 5–10 levels off
+        // on these colours); what is left is the JPEG encoding of each.
+        assert!(mean < 1.5, "mean difference {mean:.2} levels");
+        let red = a.get_pixel(60, 90).0;
+        assert!(
+            red[0] > 235 && red[1] < 25 && red[2] < 25,
+            "red bar {red:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn several_images_take_the_png_path() {
+        let Some(tools) = libheif("several_images_take_the_png_path") else {
+            return;
+        };
+        let bytes = heic(2);
+        let layout = pixelunion_media::heif::layout(&bytes).expect("layout");
+        assert_eq!(layout.images, 2);
+        let (w, h, pixels_of) = heif(&tools, &bytes).await.expect("decodes");
+        assert_eq!((w, h), (960, 720));
+        assert!(
+            matches!(pixels_of, HeifPixels::Png(_)),
+            "two images took the raw path"
+        );
     }
 }
