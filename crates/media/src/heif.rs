@@ -141,121 +141,149 @@ pub fn layout(bytes: &[u8]) -> Result<Layout, MediaError> {
     let meta = meta
         .get(4..)
         .ok_or_else(|| MediaError::Decode("short meta box".into()))?;
-    let mut items: Vec<(u32, [u8; 4])> = Vec::new();
-    let mut hidden_refs: Vec<u32> = Vec::new();
+    let mut items = Vec::new();
+    let mut not_top_level = std::collections::HashSet::new();
     let mut primary = None;
-    let mut props: Vec<([u8; 4], &[u8])> = Vec::new();
-    let mut assoc: Vec<(u32, Vec<u16>)> = Vec::new();
+    let mut props = Properties::default();
     for b in boxes(meta) {
         let (kind, body) = b?;
-        let mut r = Be(body);
         match &kind {
             b"pitm" => {
+                let mut r = Be(body);
                 let (v, _) = r.full()?;
                 primary = Some(r.id(v > 0)?);
             }
-            b"iinf" => {
-                let (v, _) = r.full()?;
-                let _count = r.id(v > 0)?;
-                for e in boxes(r.0) {
-                    let (k, body) = e?;
-                    if &k != b"infe" {
-                        continue;
-                    }
-                    let mut e = Be(body);
-                    let (v, _) = e.full()?;
-                    let (id, kind) = if v >= 2 {
-                        let id = e.id(v > 2)?;
-                        e.u16()?;
-                        let t: [u8; 4] = e.take(4)?.try_into().unwrap_or(*b"????");
-                        (id, t)
-                    } else {
-                        (u32::from(e.u16()?), *b"????")
-                    };
-                    items.push((id, kind));
-                }
-            }
-            b"iref" => {
-                let (v, _) = r.full()?;
-                for e in boxes(r.0) {
-                    let (k, body) = e?;
-                    let mut e = Be(body);
-                    let from = e.id(v > 0)?;
-                    let n = e.u16()?;
-                    let mut to = Vec::with_capacity(usize::from(n).min(4096));
-                    for _ in 0..n {
-                        to.push(e.id(v > 0)?);
-                    }
-                    match &k {
-                        b"thmb" | b"auxl" => hidden_refs.push(from),
-                        b"dimg" => hidden_refs.extend(to),
-                        _ => {}
-                    }
-                }
-            }
-            b"iprp" => {
-                for e in boxes(body) {
-                    let (k, body) = e?;
-                    match &k {
-                        b"ipco" => {
-                            for p in boxes(body) {
-                                props.push(p?);
-                            }
-                        }
-                        b"ipma" => {
-                            let mut m = Be(body);
-                            let (v, flags) = m.full()?;
-                            let n = m.u32()?;
-                            for _ in 0..n {
-                                let id = m.id(v >= 1)?;
-                                let count = m.u8()?;
-                                let mut idx = Vec::with_capacity(usize::from(count));
-                                for _ in 0..count {
-                                    idx.push(if flags & 1 == 1 {
-                                        m.u16()? & 0x7FFF
-                                    } else {
-                                        u16::from(m.u8()? & 0x7F)
-                                    });
-                                }
-                                assoc.push((id, idx));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            b"iinf" => items = item_types(body)?,
+            b"iref" => not_top_level.extend(referenced_away(body)?),
+            b"iprp" => props = Properties::read(body)?,
             _ => {}
         }
     }
     let images = items
         .iter()
         .filter(|(id, kind)| {
-            !matches!(kind, b"Exif" | b"mime" | b"uri ") && !hidden_refs.contains(id)
+            !matches!(kind, b"Exif" | b"mime" | b"uri ") && !not_top_level.contains(id)
         })
         .count();
-    let mut colour = Colour::default();
-    if let Some(p) = primary {
-        for (_, idx) in assoc.iter().filter(|(id, _)| *id == p) {
-            for &i in idx {
-                let Some((kind, body)) = usize::from(i).checked_sub(1).and_then(|i| props.get(i))
-                else {
-                    continue;
-                };
-                if kind != b"colr" || body.len() < 4 {
-                    continue;
-                }
-                match &body[..4] {
-                    b"nclx" if body.len() >= 11 => {
-                        let matrix = u16::from_be_bytes([body[8], body[9]]);
-                        colour.nclx = Some((matrix, body[10] & 0x80 != 0));
-                    }
-                    b"prof" | b"rICC" => colour.icc = Some(body[4..].to_vec()),
-                    _ => {}
+    let colour = primary.map(|p| props.colour_of(p)).unwrap_or_default();
+    Ok(Layout { images, colour })
+}
+
+/// `iinf`: every item's (id, type); an old entry without a type reads as
+/// `????` (counted as an image).
+fn item_types(iinf: &[u8]) -> Result<Vec<(u32, [u8; 4])>, MediaError> {
+    let mut r = Be(iinf);
+    let (v, _) = r.full()?;
+    r.id(v > 0)?; // the entry count: the boxes themselves are read
+    let mut items = Vec::new();
+    for e in boxes(r.0) {
+        let (k, body) = e?;
+        if &k != b"infe" {
+            continue;
+        }
+        let mut e = Be(body);
+        let (v, _) = e.full()?;
+        items.push(if v >= 2 {
+            let id = e.id(v > 2)?;
+            e.u16()?; // protection index
+            (id, e.take(4)?.try_into().unwrap_or(*b"????"))
+        } else {
+            (u32::from(e.u16()?), *b"????")
+        });
+    }
+    Ok(items)
+}
+
+/// `iref`: the items that are not top-level images — thumbnails and
+/// auxiliary images (`thmb`, `auxl`: the referring item) and the inputs
+/// of derived images (`dimg`: the referred items, a grid's tiles).
+fn referenced_away(iref: &[u8]) -> Result<Vec<u32>, MediaError> {
+    let mut r = Be(iref);
+    let (v, _) = r.full()?;
+    let mut away = Vec::new();
+    for e in boxes(r.0) {
+        let (k, body) = e?;
+        let mut e = Be(body);
+        let from = e.id(v > 0)?;
+        let n = e.u16()?;
+        match &k {
+            b"thmb" | b"auxl" => away.push(from),
+            b"dimg" => {
+                for _ in 0..n {
+                    away.push(e.id(v > 0)?);
                 }
             }
+            _ => {}
         }
     }
-    Ok(Layout { images, colour })
+    Ok(away)
+}
+
+/// `iprp`: the properties (`ipco`, indexed from 1) and which items have
+/// which (`ipma`).
+#[derive(Default)]
+struct Properties<'a> {
+    all: Vec<([u8; 4], &'a [u8])>,
+    of_item: Vec<(u32, Vec<u16>)>,
+}
+
+impl<'a> Properties<'a> {
+    fn read(iprp: &'a [u8]) -> Result<Self, MediaError> {
+        let mut p = Properties::default();
+        for e in boxes(iprp) {
+            let (k, body) = e?;
+            match &k {
+                b"ipco" => {
+                    for b in boxes(body) {
+                        p.all.push(b?);
+                    }
+                }
+                b"ipma" => {
+                    let mut m = Be(body);
+                    let (v, flags) = m.full()?;
+                    for _ in 0..m.u32()? {
+                        let id = m.id(v >= 1)?;
+                        let count = m.u8()?;
+                        let mut idx = Vec::with_capacity(usize::from(count));
+                        for _ in 0..count {
+                            idx.push(if flags & 1 == 1 {
+                                m.u16()? & 0x7FFF
+                            } else {
+                                u16::from(m.u8()? & 0x7F)
+                            });
+                        }
+                        p.of_item.push((id, idx));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    /// The `colr` properties of item `id`.
+    fn colour_of(&self, id: u32) -> Colour {
+        let mut colour = Colour::default();
+        let indices = self.of_item.iter().filter(|(i, _)| *i == id);
+        for &i in indices.flat_map(|(_, idx)| idx) {
+            let Some((kind, body)) = usize::from(i).checked_sub(1).and_then(|i| self.all.get(i))
+            else {
+                continue;
+            };
+            if kind != b"colr" || body.len() < 4 {
+                continue;
+            }
+            match &body[..4] {
+                b"nclx" if body.len() >= 11 => {
+                    let matrix = u16::from_be_bytes([body[8], body[9]]);
+                    colour.nclx = Some((matrix, body[10] & 0x80 != 0));
+                }
+                b"prof" | b"rICC" => colour.icc = Some(body[4..].to_vec()),
+                _ => {}
+            }
+        }
+        colour
+    }
 }
 
 #[cfg(test)]

@@ -262,9 +262,7 @@ pub fn render_heif_frame(
     if let Some(icc) = &colour.icc {
         crate::colour::to_srgb(&mut img, icc);
     }
-    let mut r = finish(img, fw, fh, 1)?;
-    (r.width, r.height) = (fw, fh);
-    Ok(r)
+    finish(img, fw, fh, 1)
 }
 
 /// Orientation, then the preview and the thumbnail of a decoded picture.

@@ -12,6 +12,7 @@
 //! cannot be taken for a playlist or a concat script that would make it read
 //! local files or other hosts.
 
+use std::path::Path;
 use std::time::Duration;
 
 use pixelunion_media::MediaError;
@@ -207,7 +208,7 @@ pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, HeifPixels),
     if let Ok(layout) = pixelunion_media::heif::layout(bytes)
         && layout.wants_raw_frame()
     {
-        match raw_frame(tools, bytes, w, h).await {
+        match raw_frame(tools, Path::new(SCRATCH), bytes, w, h).await {
             Ok(frame) => return Ok((w, h, HeifPixels::Frame(frame, layout.colour))),
             Err(e @ ToolError::TimedOut(_)) => return Err(e.into()),
             Err(e) => tracing::debug!(error = %e, "no raw HEIF frame; asking for a PNG"),
@@ -226,12 +227,25 @@ pub async fn heif(tools: &Tools, bytes: &[u8]) -> Result<(u32, u32, HeifPixels),
     Ok((w, h, HeifPixels::Png(png)))
 }
 
-/// `heif-convert`'s raw frame of a `w × h` picture (see [`heif`]).
-async fn raw_frame(tools: &Tools, bytes: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ToolError> {
+/// Where `heif-convert`'s link to its stdout lives: the memory file system.
+const SCRATCH: &str = "/dev/shm";
+
+/// `heif-convert`'s raw frame of a `w × h` picture (see [`heif`]), its
+/// link in a private directory under `scratch`, which is removed with
+/// whatever the tool left in it. Output that is not a frame (a file the
+/// tool took for several images writes them as files, not to the link)
+/// is an error, so that the caller asks for a PNG instead.
+async fn raw_frame(
+    tools: &Tools,
+    scratch: &Path,
+    bytes: &[u8],
+    w: u32,
+    h: u32,
+) -> Result<Vec<u8>, ToolError> {
     let io = |e: std::io::Error| ToolError::Io("heif-convert".into(), e);
     let dir = tempfile::Builder::new()
         .prefix("pixelunion-heif-")
-        .tempdir_in("/dev/shm")
+        .tempdir_in(scratch)
         .map_err(io)?;
     let link = dir.path().join("frame.y4m");
     std::os::unix::fs::symlink("/dev/stdout", &link).map_err(io)?;
@@ -252,7 +266,10 @@ async fn raw_frame(tools: &Tools, bytes: &[u8], w: u32, h: u32) -> Result<Vec<u8
         )
         .await;
     drop(dir);
-    out
+    match out? {
+        frame if frame.starts_with(b"YUV4MPEG2 ") => Ok(frame),
+        _ => Err(io(std::io::Error::other("no raw frame on its output"))),
+    }
 }
 
 #[cfg(test)]
@@ -275,18 +292,12 @@ mod tests {
     /// libheif's tools, or `None` (a skip, said on stderr) when they are
     /// missing outside CI.
     #[allow(clippy::disallowed_methods, clippy::print_stderr)]
-    fn libheif(test: &str) -> Option<Tools> {
+    async fn libheif(test: &str) -> Option<Tools> {
         let t = Tools::new("");
-        let there = ["heif-enc", "heif-convert", "heif-thumbnailer"]
-            .iter()
-            .all(|n| {
-                std::process::Command::new(n)
-                    .arg("-h")
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .status()
-                    .is_ok()
-            });
+        let mut there = true;
+        for name in ["heif-enc", "heif-convert", "heif-thumbnailer"] {
+            there &= t.available(name, "-h").await;
+        }
         if there {
             return Some(t);
         }
@@ -343,7 +354,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_raw_frame_renders_as_libheif_s_own_rgb() {
-        let Some(tools) = libheif("a_raw_frame_renders_as_libheif_s_own_rgb") else {
+        let Some(tools) = libheif("a_raw_frame_renders_as_libheif_s_own_rgb").await else {
             return;
         };
         let bytes = heic(1);
@@ -387,7 +398,7 @@ mod tests {
 
     #[tokio::test]
     async fn several_images_take_the_png_path() {
-        let Some(tools) = libheif("several_images_take_the_png_path") else {
+        let Some(tools) = libheif("several_images_take_the_png_path").await else {
             return;
         };
         let bytes = heic(2);
@@ -399,5 +410,23 @@ mod tests {
             matches!(pixels_of, HeifPixels::Png(_)),
             "two images took the raw path"
         );
+    }
+
+    /// Were the container misread, `heif-convert` would write several
+    /// images as files beside its link: that is no frame (the caller takes
+    /// the PNG path), and nothing of them stays once the run is over.
+    #[tokio::test]
+    async fn images_written_beside_the_link_are_refused_and_removed() {
+        let Some(tools) = libheif("images_written_beside_the_link_are_refused_and_removed").await
+        else {
+            return;
+        };
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let got = raw_frame(&tools, scratch.path(), &heic(2), 960, 720).await;
+        assert!(got.is_err(), "two images are no raw frame");
+        let left: Vec<_> = std::fs::read_dir(scratch.path())
+            .expect("scratch")
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 }
