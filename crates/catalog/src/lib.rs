@@ -116,7 +116,8 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{
-    ApiTokenRow, AuditCheckpointRow, AuditRow, DeletionRow, InviteRow, MacFn, SessionRow, UserRow,
+    ApiTokenRow, AuditCheckpointRow, AuditRow, Decision, DeletionRow, InviteRow, MacFn,
+    RoleRequestRow, RoleTermRow, SessionRow, UserRow,
 };
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};

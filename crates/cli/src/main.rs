@@ -7,6 +7,7 @@
 //! not a terminal — never from argv or the environment — and printed only at
 //! initialisation, to stdout, once. Logs go to stderr and never contain them.
 
+mod admin;
 mod audit;
 mod backup;
 mod client;
@@ -95,6 +96,9 @@ enum Command {
     /// The incident register (security officers): list, show, open, breach,
     /// contain, notify.
     Incident(incident::IncidentArgs),
+    /// Administration from the server's machine: break-glass role grants.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 fn load_config(common: &Common, listen: Option<std::net::SocketAddr>) -> Result<Config> {
@@ -188,6 +192,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Export(args) => export::run(args).await,
         Command::Incident(args) => incident::run(args).await,
+        Command::Admin(cmd) => admin::run(cmd).await,
         Command::Status(args) => {
             let client = client::Client::new(&args)?;
             let status = client.status().await?;

@@ -46,11 +46,13 @@ pub enum Column {
     IncidentSubject,
     /// `incident_messages.body` (system key)
     IncidentBody,
+    /// `role_requests.reason` (system key)
+    RoleRequestReason,
 }
 
 impl Column {
     /// Every column (for tests).
-    pub const ALL: [Column; 18] = [
+    pub const ALL: [Column; 19] = [
         Column::AssetFileName,
         Column::AssetCaption,
         Column::AssetMetadata,
@@ -69,6 +71,7 @@ impl Column {
         Column::IncidentRecipient,
         Column::IncidentSubject,
         Column::IncidentBody,
+        Column::RoleRequestReason,
     ];
 
     /// `(table, column)` as bound into the ciphertext. These names are part
@@ -93,6 +96,7 @@ impl Column {
             Column::IncidentRecipient => ("incident_messages", "recipient"),
             Column::IncidentSubject => ("incident_messages", "subject"),
             Column::IncidentBody => ("incident_messages", "body"),
+            Column::RoleRequestReason => ("role_requests", "reason"),
         }
     }
 

@@ -223,6 +223,21 @@ impl KeyVault {
         Ok(UnsealOutcome::Unsealed)
     }
 
+    /// Checks that `shares` (at least the threshold of them) open this
+    /// vault's sealed root key, without touching the key state: the proof a
+    /// break-glass action asks for. The key they open is dropped (zeroed)
+    /// at once.
+    pub fn verify_shares(&self, shares: &[String]) -> Result<(), KeyStateError> {
+        let record = self.record().ok_or(KeyStateError::NotInitialized)?;
+        let mut progress = UnsealProgress::new();
+        for share in shares {
+            if let UnsealStep::Unsealed(_root) = progress.submit(share, &record)? {
+                return Ok(());
+            }
+        }
+        Err(KeyStateError::Vault(VaultError::InvalidShares))
+    }
+
     /// Persists key usage counts (call periodically and before sealing).
     pub async fn persist_usage(&self, catalog: &Catalog) -> Result<(), KeyStateError> {
         let usage = match &*self.lock_state() {
@@ -330,6 +345,7 @@ mod tests {
             totp_last_step: None,
             created_at: 0,
             last_login_at: None,
+            role_expires_at: None,
         }
     }
 

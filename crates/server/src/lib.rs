@@ -207,8 +207,14 @@ async fn initialize_with(
     shares: u8,
 ) -> Result<Initialization, ServerError> {
     let texts = keys.initialize(catalog, threshold, shares).await?;
-    let admin_password =
-        accounts::create_initial_admin(catalog, keys, accounts, &config.init.admin_email).await?;
+    let admin_password = accounts::create_initial_admin(
+        catalog,
+        keys,
+        accounts,
+        &config.init.admin_email,
+        config.accounts.role_grant_days,
+    )
+    .await?;
     let audit_public_key = keys
         .with_keyring(|k| k.audit_signer().ok().map(|s| hex::encode(s.public_key())))
         .flatten()

@@ -596,14 +596,7 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                         form #invite-form {
                             label for="invite-email" { "E-mail (optional: only this address may accept)" }
                             input #invite-email type="email" autocomplete="off" maxlength="254";
-                            label for="invite-role" { "Role" }
-                            select #invite-role {
-                                option value="user" { "User" }
-                                option value="support" { "Support" }
-                                option value="operator" { "Operator" }
-                                option value="security" { "Security officer" }
-                                option value="admin" { "Admin" }
-                            }
+                            p.hint { "Every new account starts as a user; a privileged role is then asked for below and approved by a second administrator." }
                             button.primary type="submit" { "Create invitation" }
                         }
                         div #invite-new hidden {
@@ -613,6 +606,13 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                                 button type="button" #invite-copy { "Copy link" }
                             }
                         }
+                    }
+                }
+                @if can.manage {
+                    section.card #grants-card {
+                        h2 { "Role requests" }
+                        p { "A privileged role is granted only when a second administrator approves a request — never the one who asked, never the person who would hold it — within 72 hours. Every grant ends (then the account is a user again); nobody is ever given access because of an e-mail or a phone call." }
+                        ul.rows #role-requests {}
                     }
                 }
                 @if can.manage {

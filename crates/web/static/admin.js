@@ -90,16 +90,51 @@ if (may('backup')) $('#backup-verify').addEventListener('click', (ev) => backupA
 }));
 
 const ROLES = ['user', 'support', 'operator', 'security', 'admin'];
+// Taking a role away (back to user) takes one administrator; giving one is
+// a request that a second administrator approves.
 function roleCell(u) {
   const select = el('select', { 'aria-label': `Role of ${u.email ?? 'this account'}` },
     ...ROLES.map((r) => el('option', { value: r, selected: r === u.role, text: r })));
   select.addEventListener('change', async () => {
+    const role = select.value;
+    select.value = u.role;
     try {
-      await api('PATCH', `/admin/users/${u.id}`, { role: select.value });
-      toast(`Role changed to ${select.value}; that account's sessions were ended`);
-    } catch (e) { select.value = u.role; toast(e.message); }
+      if (role === 'user') {
+        await api('PATCH', `/admin/users/${u.id}`, { role });
+        toast('Role taken away; that account\'s sessions were ended');
+        users().catch(err);
+        return;
+      }
+      const reason = prompt(`Why should ${u.email ?? 'this account'} hold the ${role} role? (A second administrator decides.)`);
+      if (!reason) return;
+      const days = prompt('For how many days? (1–365; empty for the default)');
+      if (days === null) return;
+      await api('POST', '/admin/role-requests', { user_id: u.id, role, reason, ...(days.trim() ? { days: Number(days) } : {}) });
+      toast('Request made: a second administrator must approve it');
+      roleRequests().catch(err);
+    } catch (e) { toast(e.message); }
   });
-  return el('td', {}, select);
+  const until = u.role !== 'user' && u.role_expires_at ? el('small', { text: ` until ${dateTime(u.role_expires_at * 1000)}` }) : null;
+  return el('td', {}, select, until);
+}
+
+async function roleRequests() {
+  const [{ items }, { items: accounts }, me] = await Promise.all([
+    api('GET', '/admin/role-requests'), api('GET', '/admin/users'), api('GET', '/auth/me')]);
+  const who = (id) => (id === 'break-glass' ? 'the key shares (break-glass)' : accounts.find((a) => a.id === id)?.email ?? id);
+  const span = (s) => (s >= 86400 ? `${Math.round(s / 86400)} days` : `${Math.round(s / 3600)} hours`);
+  const decide = (r, verb) => async () => {
+    try { await api('POST', `/admin/role-requests/${r.id}/${verb}`); toast(verb === 'approve' ? 'Approved: the role holds from their next sign-in' : 'Done'); roleRequests().catch(err); users().catch(err); } catch (e) { toast(e.message); }
+  };
+  const recent = items.filter((r) => r.state === 'pending' || Date.now() / 1000 - r.created_at < 30 * 86400);
+  $('#role-requests').replaceChildren(...recent.map((r) => {
+    const mine = r.requested_by === me.id || r.user_id === me.id;
+    return el('li', {},
+      el('span', { text: `${who(r.user_id)} → ${r.role} for ${span(r.duration_secs)}, asked by ${who(r.requested_by)}: “${r.reason ?? '—'}” — ${r.state}${r.state === 'pending' ? ` (lapses ${dateTime(r.expires_at * 1000)})` : ''}` }),
+      r.state === 'pending' && !mine ? el('button', { type: 'button', class: 'primary', text: 'Approve', onclick: decide(r, 'approve') }) : null,
+      r.state === 'pending' && r.user_id !== me.id ? el('button', { type: 'button', text: r.requested_by === me.id ? 'Withdraw' : 'Refuse', onclick: decide(r, 'reject') }) : null);
+  }));
+  if (!recent.length) $('#role-requests').replaceChildren(el('li', {}, 'No role requests.'));
 }
 
 function deleteButton(u) {
@@ -290,7 +325,7 @@ if (may('manage')) {
     ev.preventDefault();
     try {
       const email = $('#invite-email').value.trim();
-      const r = await api('POST', '/admin/invites', { role: $('#invite-role').value, ...(email ? { email } : {}) });
+      const r = await api('POST', '/admin/invites', { role: 'user', ...(email ? { email } : {}) });
       $('#invite-new').hidden = false;
       $('#invite-link').textContent = r.link;
       ev.target.reset();
@@ -304,6 +339,7 @@ if (may('operate')) jobs().catch(err);
 if (may('backup')) backup().catch(err);
 if (may('accounts')) users().catch(err);
 if (may('manage')) deletions().catch(err);
+if (may('manage')) roleRequests().catch(err);
 if (may('incidents')) {
   incidents().catch(err);
   api('GET', '/audit/verify').then(auditReport).catch(err);

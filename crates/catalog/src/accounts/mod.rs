@@ -5,6 +5,7 @@
 mod audit;
 mod deletion;
 mod devices;
+mod grants;
 mod invites;
 mod sessions;
 mod tokens;
@@ -14,6 +15,7 @@ use pixelunion_auth::Role;
 
 pub use audit::{AuditCheckpointRow, AuditRow, MacFn};
 pub use deletion::DeletionRow;
+pub use grants::{Decision, RoleRequestRow, RoleTermRow};
 pub use invites::InviteRow;
 pub use sessions::SessionRow;
 pub use tokens::ApiTokenRow;
@@ -48,9 +50,11 @@ pub struct UserRow {
     pub created_at: i64,
     /// unix seconds
     pub last_login_at: Option<i64>,
+    /// a privileged role ends at (unix s); `None` for `user`
+    pub role_expires_at: Option<i64>,
 }
 
-pub(crate) const USER_COLS: &str = "id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at";
+pub(crate) const USER_COLS: &str = "id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at, role_expires_at";
 
 /// A [`UserRow`] from a rusqlite row holding [`USER_COLS`] from column `at`.
 pub(crate) fn user_from_sqlite(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
@@ -78,6 +82,7 @@ pub(crate) fn user_from_sqlite(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Re
         totp_last_step: r.get(at + 9)?,
         created_at: r.get(at + 10)?,
         last_login_at: r.get(at + 11)?,
+        role_expires_at: r.get(at + 12)?,
     })
 }
 
@@ -93,11 +98,11 @@ pub(crate) fn qualified_user_cols(t: &str) -> String {
 impl Catalog {
     /// Inserts a user; [`CatalogError::AlreadyExists`] if the e-mail index is taken.
     pub async fn create_user(&self, u: &UserRow) -> Result<()> {
-        let q = "INSERT INTO users (id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let q = "INSERT INTO users (id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at, role_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         with_pool!(self, p => sqlx::query(q)
             .bind(&u.id).bind(&u.email_index).bind(&u.email).bind(&u.user_key).bind(&u.password_hash)
             .bind(u.role.as_str()).bind(u.disabled).bind(u.must_change_password).bind(&u.totp_secret)
-            .bind(u.totp_last_step).bind(u.created_at).bind(u.last_login_at)
+            .bind(u.totp_last_step).bind(u.created_at).bind(u.last_login_at).bind(u.role_expires_at)
             .execute(p).await.map(|_| ()))
         .map_err(|e| crate::dialect::unique_to(e, CatalogError::AlreadyExists))
     }
@@ -166,9 +171,17 @@ impl Catalog {
         )
     }
 
-    /// Changes the role.
-    pub async fn set_role(&self, id: &str, role: Role) -> Result<()> {
-        let n = with_pool!(self, p => sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str()).bind(id).execute(p).await?.rows_affected());
+    /// Changes the role, held until `expires_at` (unix s; `None` for `user`),
+    /// and ends every session of the account in the same transaction.
+    pub async fn set_role(&self, id: &str, role: Role, expires_at: Option<i64>) -> Result<()> {
+        let n = with_pool!(self, p => async {
+            let mut tx = p.begin_write().await?;
+            let n = sqlx::query("UPDATE users SET role = $1, role_expires_at = $2, role_reminded_at = NULL WHERE id = $3")
+                .bind(role.as_str()).bind(expires_at).bind(id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n)
+        }.await?);
         if n == 1 {
             Ok(())
         } else {

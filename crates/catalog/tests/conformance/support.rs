@@ -18,6 +18,7 @@ pub fn user(id: &str, idx: &[u8]) -> UserRow {
         totp_last_step: None,
         created_at: 1000,
         last_login_at: None,
+        role_expires_at: None,
     }
 }
 

@@ -35,17 +35,13 @@ fn every_route_for_every_role_against_another_users_data() {
     let mut sessions: Vec<(Role, String)> = vec![(Role::Admin, admin.clone())];
     for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
         let email = format!("{}@example.org", role.as_str());
-        let (st, v) = s.api(
-            "POST",
-            "/api/v1/admin/users",
-            Some(&admin),
-            Some(json!({"email": email, "role": role.as_str()})),
-        );
-        assert_eq!(st, 201, "{v}");
-        sessions.push((
-            role,
-            set_up(&s, &email, v["one_time_password"].as_str().unwrap(), role),
-        ));
+        let token = if role == Role::User {
+            new_user(&s, &admin, &email).1
+        } else {
+            // Privileged roles come through a grant (break-glass here).
+            staff_member(&s, &admin, &email, role.as_str()).1
+        };
+        sessions.push((role, token));
     }
     // The victim: a plain user with a session and an API token.
     let (_, v) = s.api(
@@ -123,15 +119,32 @@ fn every_route_for_every_role_against_another_users_data() {
     );
     assert_eq!(st, 201, "{v}");
     let incident = v["id"].as_str().unwrap().to_string();
+    // A role request: the security officer asks for an hour of operator.
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/elevation",
+        Some(security),
+        Some(json!({"role": "operator", "reason": "matrix", "hours": 1})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let role_request = v["id"].as_str().unwrap().to_string();
     let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);
     assert_eq!(st, 202, "{v}");
     let victim_export = v["id"].as_str().unwrap().to_string();
 
-    // Destructive-for-the-caller routes go last.
+    // Destructive-for-the-caller routes go last; a role request is refused
+    // before anyone can approve it (an approval would end the officer's
+    // sessions: the later calls then find it closed).
     let mut routes: Vec<_> = ROUTES.iter().collect();
     routes.sort_by_key(|r| {
-        u8::from(r.path.ends_with("/revoke-others")) + 2 * u8::from(r.path.ends_with("/logout"))
+        u8::from(r.path.ends_with("/approve"))
+            + 2 * u8::from(r.path.ends_with("/revoke-others"))
+            + 4 * u8::from(r.path.ends_with("/logout"))
     });
+    assert!(
+        routes.iter().position(|r| r.path.ends_with("/reject"))
+            < routes.iter().position(|r| r.path.ends_with("/approve"))
+    );
     let mut checked = 0;
     for route in &routes {
         let Access::Gated(permission, target) = route.access else {
@@ -148,6 +161,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnUpload => victim_upload.clone(),
             Target::OwnExport => victim_export.clone(),
             Target::Incident => incident.clone(),
+            Target::RoleRequest => role_request.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = !matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS");

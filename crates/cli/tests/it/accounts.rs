@@ -273,14 +273,25 @@ fn admin_setup_invite_user_and_sign_in_with_totp() {
     assert_eq!(st, 200, "{v}");
     let t2 = v["token"].as_str().unwrap().to_string();
 
-    // Role change by the admin ends Ann's sessions; disabling refuses sign-in.
+    // One admin cannot grant a privileged role (that takes a second one:
+    // tests/it/grants.rs); nothing changes. Setting `user` takes one admin
+    // and ends Ann's sessions; disabling refuses sign-in.
     let (st, v) = api.call(
         "PATCH",
         &format!("/api/v1/admin/users/{ann_id}"),
         Some(&t2),
         Some(json!({"role": "support"})),
     );
-    assert_eq!((st, v["role"].as_str()), (200, Some("support")), "{v}");
+    assert_eq!((st, code(&v)), (409, "four-eyes-required"), "{v}");
+    let (st, v) = api.call("GET", "/api/v1/auth/me", Some(&ta), None);
+    assert_eq!((st, v["role"].as_str()), (200, Some("user")), "{v}");
+    let (st, v) = api.call(
+        "PATCH",
+        &format!("/api/v1/admin/users/{ann_id}"),
+        Some(&t2),
+        Some(json!({"role": "user"})),
+    );
+    assert_eq!((st, v["role"].as_str()), (200, Some("user")), "{v}");
     assert_eq!(
         api.call("GET", "/api/v1/auth/me", Some(&ta), None).0,
         401,

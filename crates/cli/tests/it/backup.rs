@@ -47,14 +47,6 @@ struct People {
 const USER_PASSWORD: &str = "a very long library passphrase";
 const ADMIN_PASSWORD: &str = "a long passphrase for the first account";
 
-/// The shares `serve` printed at its first start (`pu-…` lines).
-fn shares_printed(s: &Server) -> Vec<String> {
-    s.stdout
-        .iter()
-        .filter_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
-        .collect()
-}
-
 fn text(out: &std::process::Output) -> String {
     format!(
         "exit {:?}\nstdout: {}\nstderr: {}",

@@ -55,20 +55,7 @@ fn assert_refused(what: &str, r: &Reply) -> String {
 
 /// A security officer's session (the only role that reads the audit trail).
 fn security_officer(s: &Server, admin: &str) -> String {
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(admin),
-        Some(json!({"email": "sec@example.org", "role": "security"})),
-    );
-    assert_eq!(st, 201, "{v}");
-    finish_setup(
-        s,
-        "sec@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "a security officer's long passphrase",
-        true,
-    )
+    staff_member(s, admin, "sec@example.org", "security").1
 }
 
 fn audit(s: &Server, officer: &str) -> Vec<Value> {

@@ -27,6 +27,7 @@ mod errors;
 mod export;
 mod firewall;
 mod formats;
+mod grants;
 mod import;
 mod incidents;
 mod library;

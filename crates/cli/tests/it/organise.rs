@@ -389,20 +389,7 @@ fn the_sweeper_purges_old_trash_from_every_store() {
     );
     let admin = first_admin(&s);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/admin/users",
-        Some(&admin),
-        Some(json!({"email": "ops@example.org", "role": "operator"})),
-    );
-    assert_eq!(st, 201, "{v}");
-    let ops = finish_setup(
-        &s,
-        "ops@example.org",
-        v["one_time_password"].as_str().unwrap(),
-        "the operator's long passphrase",
-        true,
-    );
+    let ops = staff_member(&s, &admin, "ops@example.org", "operator").1;
     let (st, v) = send(&s, &ann, "old.jpg", &jpeg(5, 3000));
     assert_eq!(st, 201, "{v}");
     let id = v["asset"]["id"].as_str().unwrap().to_string();

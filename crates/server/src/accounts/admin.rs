@@ -21,6 +21,8 @@ pub struct AccountView {
     /// role
     #[schema(value_type = String)]
     pub role: Role,
+    /// a privileged role ends at (unix s): the account is a `user` again
+    pub role_expires_at: Option<i64>,
     /// disabled accounts cannot sign in
     pub disabled: bool,
     /// TOTP enrolled
@@ -40,6 +42,7 @@ impl AccountView {
             id: u.id.clone(),
             email: email_for(state, u),
             role: u.role,
+            role_expires_at: u.role_expires_at,
             disabled: u.disabled,
             mfa_enrolled: u.totp_secret.is_some(),
             must_change_password: u.must_change_password,
@@ -72,6 +75,10 @@ pub async fn create(
     if !valid_email(email) {
         return Err(Error::InvalidEmail);
     }
+    if role != Role::User {
+        // An account starts as a user; a role is then asked for and approved.
+        return Err(Error::FourEyesRequired);
+    }
     let password = one_time_password()?;
     let row = create_user(state, email, password.clone(), role, true).await?;
     audit(
@@ -98,7 +105,9 @@ pub struct AccountEdit {
 
 /// Applies `edit` to account `id`. Administrators cannot change their own
 /// role or disable themselves; a role change or disabling ends the
-/// account's sessions.
+/// account's sessions. The only role set here is `user` (taking a
+/// privileged role away): a privileged role is granted through
+/// [`super::grants`], by two administrators.
 pub async fn update(
     state: &AppState,
     actor: &Principal,
@@ -113,10 +122,15 @@ pub async fn update(
     if let Some(role) = edit.role {
         // Role changes are their own permission (admin holds both today).
         admit::<gate::ManageRoles>(actor, Verb::Write)?;
+        // Taking a role away needs one administrator; giving one needs two
+        // (`grants`).
+        if role != Role::User {
+            return Err(Error::FourEyesRequired);
+        }
         let action = format!("admin.users.role:{}", role.as_str());
         required(state, &actor.user.id, &action, id).await?;
-        c.set_role(id, role).await?;
-        c.delete_other_sessions(id, None).await?;
+        c.set_role(id, role, None).await?;
+        state.keys().forget_user_key(id);
         audit(
             state,
             Some(&actor.user.id),

@@ -84,6 +84,46 @@ pub enum Error {
     /// An administrator changing their own role or disabling themselves.
     #[error("administrators cannot change their own role or disable themselves")]
     SelfChange,
+    /// A grant of the `user` role (which is set, not granted).
+    #[error(
+        "only support, operator, security and admin are granted; to take a role away, set the account's role to user"
+    )]
+    NotAGrant,
+    /// A privileged role asked for through a route that grants alone.
+    #[error(
+        "privileged roles are granted by a request that a second administrator approves: POST /api/v1/admin/role-requests"
+    )]
+    FourEyesRequired,
+    /// The requester or the grantee deciding a role request.
+    #[error(
+        "a role request is decided by a second administrator, never by the one who asked or the one who would hold the role"
+    )]
+    OwnRequest,
+    /// The grantee has no second factor enrolled.
+    #[error(
+        "the account must enrol two-factor authentication before it can hold a privileged role"
+    )]
+    GranteeWithoutMfa,
+    /// The grantee is disabled or being deleted.
+    #[error("this account is disabled or being deleted and cannot be given a role")]
+    GranteeUnavailable,
+    /// The account already has a role request waiting.
+    #[error("this account already has a role request waiting for a decision")]
+    RequestPending,
+    /// The request was decided, withdrawn or lapsed already.
+    #[error(
+        "this role request is no longer pending (decided, withdrawn or expired after 72 hours)"
+    )]
+    RequestClosed,
+    /// A reason missing or too long.
+    #[error("give a reason of 1 to 500 characters")]
+    InvalidReason,
+    /// A duration outside what may be granted.
+    #[error("{0}")]
+    InvalidDuration(&'static str),
+    /// The key shares given do not unseal this server's vault.
+    #[error("these key shares do not open this server's vault")]
+    InvalidShares,
     /// A quota that is not a whole number of MiB.
     #[error("quota_mib is a whole number of MiB, or null for the default")]
     BadQuota,

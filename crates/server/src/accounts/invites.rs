@@ -1,6 +1,7 @@
 //! How accounts come to be besides an administrator creating them:
 //! single-use, expiring invitations (optionally bound to one e-mail
-//! address, carrying the role to give) and, when configured, open sign-up.
+//! address) and, when configured, open sign-up. Every new account is a
+//! `user`: a privileged role is granted by two administrators (`grants`).
 
 use std::net::IpAddr;
 
@@ -66,7 +67,9 @@ pub async fn accept(
             return Err(Error::InviteEmailMismatch);
         }
     }
-    let role = invite.role;
+    // Invitations made before grants needed two administrators may carry a
+    // privileged role: the account starts as a user all the same.
+    let role = Role::User;
     let hash_pw = state.accounts().hash(password).await?;
     let row = state
         .keys()
@@ -81,7 +84,7 @@ pub async fn accept(
     audit(
         state,
         Some(&row.id),
-        &format!("invite.accept:{}", role.as_str()),
+        &format!("invite.accept:{}", invite.role.as_str()),
         Some(&invite.id),
         "success",
     )
@@ -138,6 +141,11 @@ pub async fn create(
         return Err(Error::InvalidExpiry(
             "expires_in_hours must be between 1 and 720",
         ));
+    }
+    if role != Role::User {
+        // An invited account starts as a user; a role is asked for and
+        // approved by two administrators once it exists (`grants`).
+        return Err(Error::FourEyesRequired);
     }
     let email_index = match email {
         None => None,

@@ -105,6 +105,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
             .set_password(&user.id, &h, user.must_change_password)
             .await;
     }
+    let user = super::grant_terms::settle(state, user).await?;
     let token = start_session(state, &user, &client).await?;
     let _ = state.catalog().touch_login(&user.id, now_secs()).await;
     let me = Some(user.id.as_str());

@@ -15,6 +15,8 @@ pub mod credentials;
 pub mod deletion;
 pub mod devices;
 mod error;
+pub mod grant_terms;
+pub mod grants;
 pub mod invites;
 pub mod login;
 pub mod principal;
@@ -185,6 +187,7 @@ pub fn new_user_row(
         totp_last_step: None,
         created_at: now_secs(),
         last_login_at: None,
+        role_expires_at: None,
     })
 }
 
@@ -217,12 +220,15 @@ pub async fn create_initial_admin(
     keys: &crate::KeyVault,
     accounts: &Accounts,
     email: &str,
+    term_days: u32,
 ) -> Result<Zeroizing<String>> {
     let password = one_time_password()?;
     let hash = accounts.hash(password.clone()).await?;
-    let row = keys
+    let mut row = keys
         .with_keyring(|k| new_user_row(k, email, hash, Role::Admin, true))
         .ok_or(Error::Sealed)??;
+    // Like every privileged role, the first administrator's has an end.
+    row.role_expires_at = Some(row.created_at + i64::from(term_days) * 86_400);
     catalog.create_user(&row).await?;
     Ok(password)
 }

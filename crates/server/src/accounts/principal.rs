@@ -246,6 +246,13 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     if user.disabled {
         return Err(Error::Unauthenticated("this account is disabled"));
     }
+    if role_ended(&user, now) {
+        // The sweep ends these sessions too; until it runs, none is honoured.
+        let _ = catalog.delete_session_by_hash(&hash).await;
+        return Err(Error::Unauthenticated(
+            "your privileged role has ended; sign in again",
+        ));
+    }
     let role = user.role;
     // The role's current timeouts apply even to sessions made before a role change.
     let t = state.config().accounts.timeouts(role);
@@ -263,6 +270,12 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
         session_id: session.id,
         api_scope: None,
     })
+}
+
+/// Whether `user`'s privileged role has reached its end (the sweep puts
+/// the account back to `user`; until then it is treated as ended).
+pub fn role_ended(user: &UserRow, now: i64) -> bool {
+    user.role != Role::User && user.role_expires_at.is_some_and(|end| now >= end)
 }
 
 fn secs(d: std::time::Duration) -> i64 {
@@ -287,7 +300,11 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
     if user.disabled {
         return Err(Error::Unauthenticated("this account is disabled"));
     }
-    let role = user.role;
+    let role = if role_ended(&user, now) {
+        Role::User
+    } else {
+        user.role
+    };
     let scope =
         TokenScope::parse(&row.scope).ok_or(Error::Corrupt("unknown token scope in database"))?;
     if row.last_used_at.is_none_or(|t| now - t >= 60) {

@@ -26,6 +26,9 @@ pub(super) async fn run(state: AppState) {
                     accounts_purged = s.accounts_purged,
                     exports_expired = s.exports_expired,
                     breach_reminders = s.breach_reminders,
+                    role_requests_expired = s.roles.requests_expired,
+                    roles_ended = s.roles.roles_ended,
+                    role_reminders = s.roles.reminders,
                     "sweep"
                 );
                 state.wake_jobs();
@@ -54,6 +57,8 @@ pub struct Swept {
     pub exports_expired: u64,
     /// confirmed breaches whose security officers were reminded
     pub breach_reminders: u64,
+    /// role requests lapsed, roles ended, bounded and reminded of
+    pub roles: crate::accounts::grant_terms::Swept,
 }
 
 /// One sweep.
@@ -82,6 +87,7 @@ pub async fn sweep_once(
     s.exports_expired = crate::library::export::sweep(state, None).await?;
     s.accounts_purged = crate::accounts::deletion::purge_due(state).await?;
     s.breach_reminders = crate::incidents::notify::reminders(state).await?;
+    s.roles = crate::accounts::grant_terms::sweep(state).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.
     c.shred_deleted_rows().await?;

@@ -162,6 +162,15 @@ pub struct AccountsConfig {
     /// Days between an account's deletion and its purge (0–30; an admin
     /// can cancel until then).
     pub deletion_grace_days: u32,
+    /// Days a privileged role is granted for when a request names no
+    /// duration (1–365); it then falls back to `user`.
+    pub role_grant_days: u32,
+    /// Days before a privileged role ends that its holder and the
+    /// administrators are reminded (a second reminder goes a day before).
+    pub role_reminder_days: u32,
+    /// Hours a just-in-time elevation (asked for by the grantee) lasts at
+    /// most (1–24).
+    pub elevation_max_hours: u32,
 }
 
 impl Default for AccountsConfig {
@@ -178,6 +187,9 @@ impl Default for AccountsConfig {
             staff_idle_minutes: minutes(staff.idle),
             staff_absolute_hours: hours(staff.absolute),
             deletion_grace_days: 7,
+            role_grant_days: 90,
+            role_reminder_days: 14,
+            elevation_max_hours: 8,
         }
     }
 }
@@ -438,6 +450,24 @@ impl AccountsConfig {
             return Err(invalid(
                 "accounts.deletion_grace_days",
                 "at most 30 (a deleted account is purged within 30 days)",
+            ));
+        }
+        if !(1..=365).contains(&self.role_grant_days) {
+            return Err(invalid(
+                "accounts.role_grant_days",
+                "between 1 and 365 (every privileged grant ends within a year)",
+            ));
+        }
+        if self.role_reminder_days == 0 || self.role_reminder_days >= self.role_grant_days.max(2) {
+            return Err(invalid(
+                "accounts.role_reminder_days",
+                "at least 1 and less than accounts.role_grant_days",
+            ));
+        }
+        if !(1..=24).contains(&self.elevation_max_hours) {
+            return Err(invalid(
+                "accounts.elevation_max_hours",
+                "between 1 and 24 (just-in-time access lasts hours, not days)",
             ));
         }
         Ok(())

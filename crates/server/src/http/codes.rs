@@ -124,6 +124,24 @@ error_codes! {
     SignupClosed = "signup-closed", FORBIDDEN;
     /// Administrators cannot change their own role or disable themselves.
     SelfChange = "self-change", CONFLICT;
+    /// A privileged role can only be granted by a request a second administrator approves.
+    FourEyesRequired = "four-eyes-required", CONFLICT;
+    /// The requester or the grantee tried to decide a role request.
+    OwnRoleRequest = "own-role-request", FORBIDDEN;
+    /// The grantee has not enrolled two-factor authentication.
+    GranteeWithoutMfa = "grantee-without-mfa", CONFLICT;
+    /// The grantee is disabled or being deleted.
+    GranteeUnavailable = "grantee-unavailable", CONFLICT;
+    /// The account has a role request waiting already.
+    RoleRequestPending = "role-request-pending", CONFLICT;
+    /// The role request was decided, withdrawn or expired.
+    RoleRequestClosed = "role-request-closed", CONFLICT;
+    /// A reason is missing or longer than 500 characters.
+    InvalidReason = "invalid-reason", UNPROCESSABLE_ENTITY;
+    /// A grant duration outside the allowed range.
+    InvalidDuration = "invalid-duration", UNPROCESSABLE_ENTITY;
+    /// Break-glass key shares that do not open this server's vault.
+    BreakGlassSharesInvalid = "break-glass-shares-invalid", FORBIDDEN;
     /// `quota_mib` is not a whole number of MiB (or null).
     BadQuota = "bad-quota", BAD_REQUEST;
     // --- key state

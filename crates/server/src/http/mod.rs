@@ -17,6 +17,7 @@ pub mod codes;
 mod drain;
 pub mod error;
 pub mod extract;
+mod grants;
 pub mod headers;
 mod incidents;
 pub(crate) mod inspect;
@@ -94,6 +95,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
     let json = OpenApiRouter::new()
         .merge(auth::router())
         .merge(admin::router())
+        .merge(grants::router())
         .merge(audit::router())
         .merge(incidents::router())
         .merge(library::json_router())
@@ -104,6 +106,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
     let sys = sys::router()
         .merge(backup::router())
         .merge(audit::sys_router())
+        .merge(grants::sys_router())
         .layer(DefaultBodyLimit::max(SYS_LIMIT));
     (sys, data)
 }

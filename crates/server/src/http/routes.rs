@@ -28,6 +28,8 @@ pub enum Target {
     OwnExport,
     /// an incident (security role)
     Incident,
+    /// a role request (administration)
+    RoleRequest,
 }
 
 /// Who may call a route.
@@ -97,6 +99,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/sys/unseal", Public),
     r("GET", "/api/openapi.json", Public),
     r("POST", "/api/v1/sys/seal", LoopbackOrOperator),
+    r("POST", "/api/v1/sys/break-glass", LoopbackOrOperator),
     r("GET", "/api/v1/sys/firewall", LoopbackOrOperator),
     r("GET", "/api/v1/sys/audit/verify", LoopbackOrOperator),
     r("POST", "/api/v1/sys/audit/checkpoints", LoopbackOrOperator),
@@ -228,6 +231,36 @@ pub const ROUTES: &[RouteSpec] = &[
         "DELETE",
         "/api/v1/admin/invites/{id}",
         Gated(P::ManageUsers, Target::Invite),
+    ),
+    r(
+        "GET",
+        "/api/v1/admin/role-requests",
+        Gated(P::ManageRoles, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/role-requests",
+        Gated(P::ManageRoles, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/role-requests/{id}/reject",
+        Gated(P::ManageRoles, Target::RoleRequest),
+    ),
+    r(
+        "POST",
+        "/api/v1/admin/role-requests/{id}/approve",
+        Gated(P::ManageRoles, Target::RoleRequest),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/elevation",
+        Gated(P::OwnAccount, Target::None),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/auth/elevation",
+        Gated(P::OwnAccount, Target::None),
     ),
     r(
         "GET",

@@ -259,27 +259,88 @@ pub fn backup_status(s: &Server) -> Value {
     serde_json::from_slice(&out.stdout).expect("status JSON")
 }
 
-/// A security officer: a new account given the `security` role by `admin`,
-/// signed in with TOTP enrolled; returns `(user id, session token, recovery codes)`.
-pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String, Vec<String>) {
-    let (id, _) = new_user(s, admin, email);
+/// The shares `serve` printed at its first start (`pu-…` lines).
+pub fn shares_printed(s: &Server) -> Vec<String> {
+    s.stdout
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("pu-").map(|r| format!("pu-{r}")))
+        .collect()
+}
+
+/// Grants `role` to the account `email` for `days` with the key shares
+/// (break-glass: what a deployment with one administrator does; the
+/// four-eyes path has tests of its own in `grants.rs`). The account needs
+/// TOTP; its sessions end.
+pub fn grant_role(s: &Server, email: &str, role: &str) {
     let (st, v) = s.api(
-        "PATCH",
-        &format!("/api/v1/admin/users/{id}"),
-        Some(admin),
-        Some(json!({"role": "security"})),
+        "POST",
+        "/api/v1/sys/break-glass",
+        None,
+        Some(json!({
+            "shares": shares_printed(s),
+            "email": email,
+            "role": role,
+            "reason": "test set-up",
+        })),
     );
-    assert_eq!(st, 200, "{v}");
-    let password = "a very long library passphrase";
+    assert_eq!(st, 201, "break-glass {role} for {email}: {v}");
+}
+
+/// Signs in with a password and the current TOTP code of `secret`; the
+/// session token.
+pub fn login_totp(s: &Server, email: &str, password: &str, secret: &[u8]) -> String {
+    // A code is accepted once: wait for the next step if this one was used.
+    for _ in 0..40 {
+        let code = pixelunion_auth::mfa::code_at(secret, now_secs()).unwrap();
+        let (st, v) = s.api(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password, "totp": code, "bearer": true})),
+        );
+        if st == 200 {
+            return v["token"].as_str().unwrap().to_string();
+        }
+        assert_eq!(st, 401, "{v}");
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    panic!("no TOTP sign-in for {email}");
+}
+
+/// Signs in with a password and a recovery code (used up); the session token.
+pub fn login_recovery(s: &Server, email: &str, password: &str, code: &str) -> String {
     let (st, v) = s.api(
         "POST",
         "/api/v1/auth/login",
         None,
-        Some(json!({"email": email, "password": password, "bearer": true})),
+        Some(json!({"email": email, "password": password, "recovery_code": code, "bearer": true})),
     );
     assert_eq!(st, 200, "{v}");
-    let t = v["token"].as_str().unwrap().to_string();
-    let (_, codes) = enrol_authenticator(s, &t, password);
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// A new account with TOTP enrolled, then granted `role` (break-glass) and
+/// signed in again (with a recovery code: the TOTP code of this step was
+/// used at enrolment); returns `(user id, session token, TOTP secret, the
+/// recovery codes left)`.
+pub fn staff_member(
+    s: &Server,
+    admin: &str,
+    email: &str,
+    role: &str,
+) -> (String, String, Vec<u8>, Vec<String>) {
+    let (id, t) = new_user(s, admin, email);
+    let password = "a very long library passphrase";
+    let (secret, mut codes) = enrol_authenticator(s, &t, password);
+    grant_role(s, email, role);
+    let t = login_recovery(s, email, password, &codes.remove(0));
+    (id, t, secret, codes)
+}
+
+/// A security officer (see [`staff_member`]); returns `(user id, session
+/// token, recovery codes)`.
+pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String, Vec<String>) {
+    let (id, t, _, codes) = staff_member(s, admin, email, "security");
     (id, t, codes)
 }
 

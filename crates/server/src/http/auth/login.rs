@@ -55,6 +55,8 @@ pub(crate) struct Profile {
     /// role
     #[schema(value_type = String)]
     role: Role,
+    /// a privileged role ends at (unix s)
+    role_expires_at: Option<i64>,
     /// must set a new password before anything else
     must_change_password: bool,
     /// TOTP enrolled
@@ -74,6 +76,7 @@ impl Profile {
             id: u.id.clone(),
             email: accounts::email_for(state, u),
             role: u.role,
+            role_expires_at: u.role_expires_at,
             must_change_password: u.must_change_password,
             mfa_enrolled: u.totp_secret.is_some(),
             mfa_required: u.role.requires_mfa(),

@@ -1,0 +1,375 @@
+//! Four-eyes role grants on the real binary: one administrator cannot give
+//! anyone a privileged role (not by editing, creating or inviting); a
+//! request needs a second administrator — never the requester, never the
+//! grantee — and a grantee with two-factor authentication; requests lapse
+//! after 72 hours; roles end (sessions with them) and fall back to `user`;
+//! just-in-time elevation for hours; break-glass with the key shares for a
+//! lone administrator (wrong shares refused); every step audited and the
+//! people concerned e-mailed.
+
+use serde_json::{Value, json};
+
+use crate::harness::smtp::Sink;
+use crate::harness::*;
+
+const PW: &str = "a very long library passphrase";
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+/// A user with TOTP enrolled; `(id, token, recovery codes)`.
+fn with_mfa(s: &Server, admin: &str, email: &str) -> (String, String, Vec<String>) {
+    let (id, t) = new_user(s, admin, email);
+    let (_, codes) = enrol_authenticator(s, &t, PW);
+    (id, t, codes)
+}
+
+fn me(s: &Server, t: &str) -> (u16, Value) {
+    s.api("GET", "/api/v1/auth/me", Some(t), None)
+}
+
+#[test]
+fn privileged_roles_need_two_people_and_end() {
+    let sink = Sink::start("privileged_roles_need_two_people_and_end");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut env: Vec<(String, String)> = sink.as_ref().map(Sink::env).unwrap_or_default();
+    env.push(("PIXELUNION_LIBRARY__SWEEP_INTERVAL_SECS".into(), "1".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = Server::start_with(&data, &env);
+    let admin_email = s.printed("e-mail:");
+    let admin = first_admin(&s);
+    let admin_id = me(&s, &admin).1["id"].as_str().unwrap().to_string();
+    let (_, v) = me(&s, &admin);
+    let end = v["role_expires_at"]
+        .as_i64()
+        .expect("the first admin's role ends");
+    let now = now_secs() as i64;
+    assert!(
+        (end - now - 90 * 86_400).abs() < 600,
+        "default term is 90 days: {v}"
+    );
+
+    // One administrator alone gives no privileged role, by any route.
+    let (carol_id, carol, carol_codes) = with_mfa(&s, &admin, "carol@example.org");
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{carol_id}"),
+        Some(&admin),
+        Some(json!({"role": "operator"})),
+    );
+    assert_eq!((st, code(&v)), (409, "four-eyes-required"), "{v}");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/admin/users",
+        Some(&admin),
+        Some(json!({"email": "eve@example.org", "role": "admin"})),
+    );
+    assert_eq!((st, code(&v)), (409, "four-eyes-required"), "{v}");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/admin/invites",
+        Some(&admin),
+        Some(json!({"role": "security"})),
+    );
+    assert_eq!((st, code(&v)), (409, "four-eyes-required"), "{v}");
+    assert_eq!(me(&s, &carol).1["role"], "user");
+
+    // Requests: bad input is refused and stores nothing.
+    let ask =
+        |t: &str, body: Value| s.api("POST", "/api/v1/admin/role-requests", Some(t), Some(body));
+    let (dan_id, _) = new_user(&s, &admin, "dan@example.org");
+    for (body, want) in [
+        (
+            json!({"user_id": dan_id, "role": "operator", "reason": "x"}),
+            (409, "grantee-without-mfa"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "user", "reason": "x"}),
+            (422, "invalid-role"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "root", "reason": "x"}),
+            (422, "invalid-role"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "operator", "reason": "  "}),
+            (422, "invalid-reason"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "operator", "reason": "x", "days": 366}),
+            (422, "invalid-duration"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "operator", "reason": "x", "days": 0}),
+            (422, "invalid-duration"),
+        ),
+        (
+            json!({"user_id": carol_id, "role": "operator", "reason": "x", "days": 2, "hours": 2}),
+            (422, "invalid-duration"),
+        ),
+        (
+            json!({"user_id": admin_id, "role": "security", "reason": "x"}),
+            (409, "self-change"),
+        ),
+    ] {
+        let (st, v) = ask(&admin, body.clone());
+        assert_eq!((st, code(&v)), want, "{body}: {v}");
+    }
+    let (st, v) = ask(
+        &admin,
+        json!({"user_id": "no-such-account", "role": "operator", "reason": "x"}),
+    );
+    assert_eq!(st, 404, "{v}");
+    let (_, v) = s.api("GET", "/api/v1/admin/role-requests", Some(&admin), None);
+    assert_eq!(
+        v["items"].as_array().unwrap().len(),
+        0,
+        "nothing stored: {v}"
+    );
+
+    let (st, v) = ask(
+        &admin,
+        json!({"user_id": carol_id, "role": "operator", "reason": "on call in December", "days": 30}),
+    );
+    assert_eq!((st, v["state"].as_str()), (201, Some("pending")), "{v}");
+    let carol_request = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["reason"], "on call in December");
+    let (st, v) = ask(
+        &admin,
+        json!({"user_id": carol_id, "role": "security", "reason": "x"}),
+    );
+    assert_eq!((st, code(&v)), (409, "role-request-pending"), "{v}");
+    // The requester cannot approve; the grantee is not an administrator.
+    let approve = |t: &str, id: &str| {
+        s.api(
+            "POST",
+            &format!("/api/v1/admin/role-requests/{id}/approve"),
+            Some(t),
+            None,
+        )
+    };
+    let (st, v) = approve(&admin, &carol_request);
+    assert_eq!((st, code(&v)), (403, "own-role-request"), "{v}");
+    let (st, v) = approve(&carol, &carol_request);
+    assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
+    assert_eq!(me(&s, &carol).1["role"], "user", "nothing changed");
+
+    // Break-glass, the lone administrator's way to a second one: wrong
+    // shares are refused; the right ones grant.
+    let (bob_id, bob_t, bob_codes) = with_mfa(&s, &admin, "bob@example.org");
+    let other = tempfile::tempdir().unwrap();
+    let other_server = Server::start(&other.path().join("data"));
+    let foreign = shares_printed(&other_server);
+    let _ = other_server.stop();
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/sys/break-glass",
+        None,
+        Some(json!({"shares": foreign, "email": "bob@example.org", "role": "admin", "reason": "second admin"})),
+    );
+    assert_eq!((st, code(&v)), (403, "break-glass-shares-invalid"), "{v}");
+    assert_eq!(me(&s, &bob_t).1["role"], "user");
+    // A failed attempt delays the next from the address, as for unsealing.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = s.cli(
+        &data,
+        "admin break-glass --email bob@example.org --role admin --reason second-admin --days 120",
+        &(shares_printed(&s).join("\n") + "\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("granted"));
+    assert_eq!(me(&s, &bob_t).0, 401, "the grant ended bob's sessions");
+    let bob = login_recovery(&s, "bob@example.org", PW, &bob_codes[0]);
+    let (_, v) = me(&s, &bob);
+    assert_eq!(v["role"], "admin", "{v}");
+    let end = v["role_expires_at"].as_i64().unwrap();
+    assert!((end - now_secs() as i64 - 120 * 86_400).abs() < 600, "{v}");
+
+    // The second administrator approves; carol's sessions end; she signs in
+    // again as an operator until the end asked for.
+    let (st, v) = approve(&bob, &carol_request);
+    assert_eq!((st, v["state"].as_str()), (200, Some("approved")), "{v}");
+    assert_eq!(v["decided_by"], bob_id.as_str());
+    let (st, v) = approve(&bob, &carol_request);
+    assert_eq!(
+        (st, code(&v)),
+        (409, "role-request-closed"),
+        "decided once: {v}"
+    );
+    assert_eq!(me(&s, &carol).0, 401, "approval ended carol's sessions");
+    let carol = login_recovery(&s, "carol@example.org", PW, &carol_codes[0]);
+    let (_, v) = me(&s, &carol);
+    assert_eq!(v["role"], "operator", "{v}");
+    let carol_end = v["role_expires_at"].as_i64().unwrap();
+    assert!(
+        (carol_end - now_secs() as i64 - 30 * 86_400).abs() < 600,
+        "{v}"
+    );
+    assert_eq!(
+        s.api("GET", "/api/v1/admin/jobs", Some(&carol), None).0,
+        200
+    );
+
+    // Just-in-time: dan asks for a few hours of support (after enrolling
+    // TOTP); too long is refused; an administrator other than dan approves.
+    let dan = login_recovery_less(&s, "dan@example.org");
+    let (_, dan_codes) = enrol_authenticator(&s, &dan, PW);
+    let elevate = |body: Value| s.api("POST", "/api/v1/auth/elevation", Some(&dan), Some(body));
+    let (st, v) = elevate(json!({"role": "support", "reason": "ticket 4711", "hours": 99}));
+    assert_eq!((st, code(&v)), (422, "invalid-duration"), "{v}");
+    let (st, v) = elevate(json!({"role": "support", "reason": "ticket 4711", "hours": 2}));
+    assert_eq!(
+        (st, v["requested_by"].as_str()),
+        (201, Some(dan_id.as_str())),
+        "{v}"
+    );
+    let jit = v["id"].as_str().unwrap().to_string();
+    let (st, v) = approve(&admin, &jit);
+    assert_eq!((st, v["state"].as_str()), (200, Some("approved")), "{v}");
+    let dan = login_recovery(&s, "dan@example.org", PW, &dan_codes[0]);
+    let (_, v) = me(&s, &dan);
+    assert_eq!(v["role"], "support", "{v}");
+    let dan_end = v["role_expires_at"].as_i64().unwrap();
+    assert!((dan_end - now_secs() as i64 - 2 * 3600).abs() < 120, "{v}");
+
+    // A request nobody answers lapses after 72 hours (moved back in time
+    // here) and cannot be approved then.
+    let (st, v) = ask(
+        &bob,
+        json!({"user_id": admin_id, "role": "security", "reason": "audit week"}),
+    );
+    assert_eq!(st, 201, "{v}");
+    let lapsing = v["id"].as_str().unwrap().to_string();
+    assert!((v["expires_at"].as_i64().unwrap() - v["created_at"].as_i64().unwrap()) == 72 * 3600);
+    let db = Db::open(&data);
+    db.exec(&format!(
+        "UPDATE role_requests SET expires_at = created_at - 1 WHERE id = '{lapsing}'"
+    ));
+    // (a lapsed request is closed to everyone, its grantee included)
+    let (st, v) = approve(&admin, &lapsing);
+    assert_eq!((st, code(&v)), (409, "role-request-closed"), "{v}");
+    wait_for("the sweep to mark the request expired", || {
+        let (_, v) = s.api("GET", "/api/v1/admin/role-requests", Some(&bob), None);
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == lapsing.as_str() && r["state"] == "expired")
+    });
+
+    // A role at its end: carol's session stops working at once, the sweep
+    // makes her a user again, and she signs in as one.
+    db.exec(&format!(
+        "UPDATE users SET role_expires_at = {} WHERE id = '{carol_id}'",
+        now_secs() as i64 - 1
+    ));
+    let (st, v) = me(&s, &carol);
+    assert_eq!(st, 401, "{v}");
+    wait_for("the sweep to end carol's role", || {
+        db.texts(&format!("SELECT role FROM users WHERE id = '{carol_id}'")) == ["user"]
+    });
+    let carol = login_recovery(&s, "carol@example.org", PW, &carol_codes[1]);
+    let (_, v) = me(&s, &carol);
+    assert_eq!(
+        (v["role"].as_str(), v["role_expires_at"].as_i64()),
+        (Some("user"), None),
+        "{v}"
+    );
+    assert_eq!(
+        s.api("GET", "/api/v1/admin/jobs", Some(&carol), None).0,
+        403
+    );
+
+    // Taking a role away takes one administrator.
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{dan_id}"),
+        Some(&admin),
+        Some(json!({"role": "user"})),
+    );
+    assert_eq!((st, v["role"].as_str()), (200, Some("user")), "{v}");
+    assert_eq!(me(&s, &dan).0, 401);
+
+    // Every step is in the audit trail (read by a security officer).
+    let (_, officer, _) = security_officer(&s, &admin, "officer@example.org");
+    let (st, v) = s.api("GET", "/api/v1/audit/events", Some(&officer), None);
+    assert_eq!(st, 200, "{v}");
+    let actions: Vec<(String, String, String)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_string(),
+                e["target"].as_str().unwrap_or("").to_string(),
+                e["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for (action, target, outcome) in [
+        ("role.request:operator", carol_id.as_str(), "success"),
+        ("role.approve", carol_id.as_str(), "denied"),
+        ("role.grant:operator", carol_id.as_str(), "success"),
+        ("break_glass.grant", "", "denied"),
+        ("break_glass.grant:admin", bob_id.as_str(), "success"),
+        ("role.request:support", dan_id.as_str(), "success"),
+        ("role.grant:support", dan_id.as_str(), "success"),
+        ("role.request.expired", admin_id.as_str(), "success"),
+        ("role.ended:operator", carol_id.as_str(), "success"),
+        ("admin.users.role:user", dan_id.as_str(), "success"),
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|(a, t, o)| a == action && t == target && o == outcome),
+            "audit lacks {action} {target} {outcome}: {actions:?}"
+        );
+    }
+
+    // E-mail: the other administrators hear of a request, both
+    // administrators and the grantee of an approval, everyone of a
+    // break-glass grant.
+    if let Some(sink) = &sink {
+        wait_for("role notices", || {
+            let bob_mail = sink.to("bob@example.org");
+            let carol_mail = sink.to("carol@example.org");
+            let admin_mail = sink.to(&admin_email);
+            bob_mail
+                .iter()
+                .any(|m| m.contains("a second administrator"))
+                && admin_mail.iter().any(|m| m.contains("break-glass"))
+                && admin_mail
+                    .iter()
+                    .any(|m| m.contains("privileged role was granted"))
+                && carol_mail
+                    .iter()
+                    .any(|m| m.contains("privileged role was granted"))
+                && carol_mail.iter().any(|m| m.contains("has ended"))
+        });
+        // No reason (internal) leaves the system by mail.
+        assert!(
+            sink.messages()
+                .iter()
+                .all(|m| !m.contains("on call in December"))
+        );
+    }
+    let _ = s.stop();
+}
+
+/// dan's session: he was created with a password and no second factor.
+fn login_recovery_less(s: &Server, email: &str) -> String {
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": PW, "bearer": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
