@@ -30,7 +30,9 @@ pub async fn accounts(c: &Catalog) {
     c.set_password("u1", "$argon2id$new", false)
         .await
         .expect("pw");
-    c.set_role("u1", Role::Admin).await.expect("role");
+    c.set_role("u1", Role::Admin, Some(5000))
+        .await
+        .expect("role");
     let q = "UPDATE users SET role = 'emperor' WHERE id = 'u1'";
     let refused = match c {
         Catalog::Sqlite(p, _) => sqlx::query(q).execute(p).await.is_err(),

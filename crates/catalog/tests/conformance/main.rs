@@ -9,6 +9,7 @@ mod accounts;
 mod assets;
 mod concurrency;
 mod deletion;
+mod grants;
 mod jobs;
 mod support;
 mod uploads;
@@ -50,6 +51,7 @@ cases! {
     vault: [records],
     accounts: [accounts],
     deletion: [deletion],
+    grants: [grants],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],
@@ -230,6 +232,23 @@ async fn populated(c: &Catalog) {
     .expect("checkpoint");
     assert_eq!(c.audit_checkpoints().await.expect("checkpoints").len(), 1);
     incidents(c).await;
+    c.create_role_request(&grants::request(
+        "rr1",
+        "u1",
+        pixelunion_auth::Role::Security,
+        20,
+    ))
+    .await
+    .expect("role request");
+    let approve = pixelunion_catalog::Decision::Approve {
+        until: 99_999,
+        reminded: true,
+    };
+    assert!(
+        c.decide_role_request("rr1", "u2", 21, approve)
+            .await
+            .expect("approve")
+    );
     assert_eq!(
         c.see_device("u1", b"dev-a", 1).await.expect("device"),
         (true, false),
