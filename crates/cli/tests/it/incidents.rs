@@ -455,10 +455,17 @@ fn reminders_overdue_alarm_no_recipients_and_no_smtp() {
         "one reminder for 24 and 48 h together, then the alarm"
     );
     if let Some(sink) = &sink {
+        // (the officer was also told of the role grant that made them one)
+        let incident_mails = || -> Vec<String> {
+            sink.to("officer@example.org")
+                .into_iter()
+                .filter(|m| !m.contains("privileged role"))
+                .collect()
+        };
         wait_secs("the reminder and alarm e-mails", 20, || {
-            sink.to("officer@example.org").len() == 2
+            incident_mails().len() == 2
         });
-        let mails = sink.to("officer@example.org");
+        let mails = incident_mails();
         assert!(
             mails
                 .iter()
