@@ -93,6 +93,7 @@ mod accounts;
 mod albums;
 mod assets;
 mod backups;
+pub mod classification;
 mod dialect;
 mod error;
 mod exports;

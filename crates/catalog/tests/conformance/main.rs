@@ -11,6 +11,7 @@ mod concurrency;
 mod deletion;
 mod grants;
 mod jobs;
+mod schema;
 mod support;
 mod uploads;
 mod vault;
@@ -52,6 +53,7 @@ cases! {
     accounts: [accounts],
     deletion: [deletion],
     grants: [grants],
+    schema: [registry_matches_the_live_schema],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],

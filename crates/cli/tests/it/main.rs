@@ -20,6 +20,7 @@ mod alerts;
 mod audit;
 mod backup;
 mod browser;
+mod classification;
 mod crash;
 mod deletion;
 mod durability;
