@@ -4,8 +4,16 @@
 # sources. The snapshot is ../shared/advisory-db beside the repository (or
 # PIXELUNION_ADVISORY_DB); cargo-deny wants it as a git repository under the
 # name it derives from the database URL, so it is copied there with one commit.
+#
+# `scripts/deny.sh --live` is the same check against the live RustSec
+# database (fetched from GitHub): what a deployment with network access runs
+# before building a release and weekly (see the README, "Checks").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--live" ]; then
+  command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --version 0.20.2
+  exec cargo deny check advisories licenses bans sources
+fi
 SNAPSHOT=${PIXELUNION_ADVISORY_DB:-}
 for candidate in "$SNAPSHOT" ../shared/advisory-db /work/shared/advisory-db; do
   if [ -n "$candidate" ] && [ -d "$candidate/crates" ]; then SNAPSHOT=$candidate; break; fi

@@ -257,7 +257,7 @@ async function incident(id) {
   $('#rv-cause').value = rv.cause; $('#rv-lessons').value = rv.lessons; $('#rv-actions').value = rv.actions;
   $('#inc-timeline').replaceChildren(...v.timeline.map((t) => el('li', {}, el('span', { text: `${t.kind}${t.note ? ': ' + t.note : ''}` }), el('time', { text: dateTime(t.at * 1000) }))));
   $('#inc-messages').replaceChildren(...v.messages.map((m) => el('li', { 'data-state': m.state },
-    el('span', { text: `${m.audience} → ${m.recipient}: ${m.state}${m.detail ? ' (' + m.detail + ')' : ''}` }))));
+    el('span', { text: `${m.audience} → ${m.recipient ?? 'the affected account'}: ${m.state}${m.detail ? ' (' + m.detail + ')' : ''}` }))));
   const d = await api('GET', `/incidents/${id}/notifications`);
   $('#inc-draft').textContent = `${d.missing.length ? 'Still missing: ' + d.missing.join(', ') + '\n\n' : ''}To ${d.users.recipients} user(s) and ${d.authority.recipients} authority address(es):\n\n${d.users.subject}\n\n${d.users.body}`;
 }

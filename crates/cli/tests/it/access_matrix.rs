@@ -193,6 +193,14 @@ fn every_route_for_every_role_against_another_users_data() {
         for (role, token) in &sessions {
             let (st, v) = s.api(route.method, &path, Some(token), body.clone());
             let what = format!("{} {path} as {}: {st} {v}", route.method, role.as_str());
+            // Only the roles that manage or view accounts ever see a
+            // user's e-mail address.
+            if !roles::allows(*role, pixelunion_auth::Permission::ViewAccounts) {
+                assert!(
+                    !v.to_string().contains("victim@example.org"),
+                    "a user's e-mail shown: {what}"
+                );
+            }
             if !roles::allows(*role, permission) {
                 assert_eq!(st, 403, "{what}");
                 assert_eq!(v["error"]["code"], "forbidden", "{what}");
@@ -219,6 +227,105 @@ fn every_route_for_every_role_against_another_users_data() {
         s.api("GET", "/api/v1/auth/me", Some(&victim_api_token), None)
             .0,
         200
+    );
+    let _ = s.stop();
+}
+
+/// Support and admin try every route they can call against another
+/// account, with bodies that would set its password, e-mail, second factor
+/// or role: afterwards the owner still signs in with their own password and
+/// TOTP, nobody signs in with the attacker's credentials, and no answer
+/// carried the account's recovery codes or TOTP secret.
+#[test]
+fn no_staff_route_takes_over_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let admin = first_admin(&s);
+    let support = staff_member(&s, &admin, "support@example.org", "support").1;
+    let (victim_id, victim) = new_user(&s, &admin, "victim@example.org");
+    let password = "a very long library passphrase";
+    let (secret, codes) = enrol_authenticator(&s, &victim, password);
+    let secret_b32 = pixelunion_auth::mfa::secret_base32(&secret).to_string();
+    let takeover = json!({
+        "password": "the attacker's long passphrase",
+        "new_password": "the attacker's long passphrase",
+        "current_password": "the attacker's long passphrase",
+        "email": "attacker@example.org",
+        "role": "admin",
+        "disabled": false,
+        "totp": null,
+        "enrolment": "x",
+        "code": "000000",
+        "user_id": victim_id,
+        "reason": "the user called and asked",
+        "days": 1,
+        "confirm": "no",
+    });
+    let mut tried = 0;
+    for (role, token) in [("admin", &admin), ("support", &support)] {
+        for route in ROUTES {
+            let Access::Gated(_, target) = route.access else {
+                continue;
+            };
+            if route.path.ends_with("/logout") || route.path.ends_with("/revoke-others") {
+                continue;
+            }
+            let id = if target == Target::None {
+                String::new()
+            } else {
+                victim_id.clone()
+            };
+            let path = route.path.replace("{id}", &id);
+            let body = (!matches!(route.method, "GET" | "DELETE")).then(|| takeover.clone());
+            let (st, v) = s.api(route.method, &path, Some(token), body);
+            let text = v.to_string();
+            assert!(
+                !text.contains(&secret_b32) && codes.iter().all(|c| !text.contains(c.as_str())),
+                "{} {path} as {role} gave away a second factor: {st}",
+                route.method
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > 100, "{tried} calls");
+    // The owner's credentials still work, the attacker's do not.
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "victim@example.org", "password": "the attacker's long passphrase"})),
+    );
+    assert_eq!(st, 401, "{v}");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(
+            json!({"email": "attacker@example.org", "password": "the attacker's long passphrase"}),
+        ),
+    );
+    assert_eq!(st, 401, "{v}");
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "victim@example.org", "password": password})),
+    );
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (401, Some("mfa-required")),
+        "the second factor is still required: {v}"
+    );
+    let t = login_recovery(&s, "victim@example.org", password, &codes[0]);
+    let (_, v) = s.api("GET", "/api/v1/auth/me", Some(&t), None);
+    assert_eq!(
+        (
+            v["email"].as_str(),
+            v["role"].as_str(),
+            v["mfa_enrolled"].as_bool()
+        ),
+        (Some("victim@example.org"), Some("user"), Some(true)),
+        "{v}"
     );
     let _ = s.stop();
 }

@@ -317,6 +317,11 @@ fn an_incident_from_opening_to_notification() {
         msgs.iter()
             .any(|m| m["recipient"] == "dpa@authority.test" && m["audience"] == "authority")
     );
+    // The officer sees that the user was written to, not the user's address.
+    let to_users: Vec<_> = msgs.iter().filter(|m| m["audience"] == "users").collect();
+    assert_eq!(to_users.len(), 1, "{v}");
+    assert!(to_users[0]["recipient"].is_null(), "{v}");
+    assert!(!v.to_string().contains("ann@example.org"), "{v}");
     let kinds = steps(&v);
     for k in [
         "opened",

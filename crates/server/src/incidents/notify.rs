@@ -26,7 +26,9 @@ pub struct MessageView {
     pub id: String,
     /// `users`, `authority`, `partner` or `security`
     pub audience: String,
-    /// to whom
+    /// to whom: the configured address of an authority, a partner or the
+    /// security team; never a user's address (security officers do not need
+    /// it — the message went to the affected account's owner)
     pub recipient: Option<String>,
     /// subject
     pub subject: Option<String>,
@@ -48,7 +50,9 @@ pub async fn messages(state: &AppState, id: &str) -> Result<Vec<MessageView>> {
         .await?
         .into_iter()
         .map(|m| MessageView {
-            recipient: open_text(state, Column::IncidentRecipient, &m.id, &m.recipient),
+            recipient: (m.audience != "users")
+                .then(|| open_text(state, Column::IncidentRecipient, &m.id, &m.recipient))
+                .flatten(),
             subject: open_text(state, Column::IncidentSubject, &m.id, &m.subject),
             body: open_text(state, Column::IncidentBody, &m.id, &m.body),
             id: m.id,
