@@ -82,6 +82,96 @@ use Protection::{BlindIndex, Hash, Mac, Plain, SystemKey, UserKey, Wrapped};
 /// same ones), by table.
 pub const REGISTRY: &[Entry] = &[
     e(
+        "access_review_lines",
+        "review_id",
+        Internal,
+        Plain("a random id (UUID): links rows, says nothing"),
+    ),
+    e(
+        "access_review_lines",
+        "user_id",
+        Internal,
+        Plain("the reviewed account's id"),
+    ),
+    e(
+        "access_review_lines",
+        "role",
+        Internal,
+        Plain("the role under review"),
+    ),
+    e(
+        "access_review_lines",
+        "last_login_at",
+        Internal,
+        Plain("the review shows it"),
+    ),
+    e(
+        "access_review_lines",
+        "mfa_enrolled",
+        Internal,
+        Plain("the review shows it"),
+    ),
+    e(
+        "access_review_lines",
+        "role_expires_at",
+        Internal,
+        Plain("the review shows it"),
+    ),
+    e(
+        "access_review_lines",
+        "last_used",
+        Internal,
+        Plain("when each permission was last used: the review shows it"),
+    ),
+    e(
+        "access_review_lines",
+        "decision",
+        Internal,
+        Plain("confirmed or revoked"),
+    ),
+    e(
+        "access_review_lines",
+        "decided_by",
+        Internal,
+        Plain("who decided (an account id)"),
+    ),
+    e(
+        "access_review_lines",
+        "decided_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "access_reviews",
+        "id",
+        Internal,
+        Plain("a random id (UUID): links rows, says nothing"),
+    ),
+    e(
+        "access_reviews",
+        "opened_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "access_reviews",
+        "due_at",
+        Internal,
+        Plain("when an open review becomes overdue"),
+    ),
+    e(
+        "access_reviews",
+        "closed_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "access_reviews",
+        "opened_by",
+        Internal,
+        Plain("who opened it (an account id)"),
+    ),
+    e(
         "album_assets",
         "album_id",
         Internal,

@@ -103,6 +103,7 @@ pub mod jobs;
 mod keys;
 mod media;
 mod reader;
+mod reviews;
 pub mod snapshot;
 mod uploads;
 mod values;
@@ -130,6 +131,7 @@ pub use jobs::{Job, JobKind};
 pub use keys::KeyringRow;
 pub use media::{AssetFileRow, MediaResult};
 pub use reader::SqliteReader;
+pub use reviews::{AccessReviewLineRow, AccessReviewRow};
 pub use uploads::UploadRow;
 pub use values::{AssetKind, FileKind, MediaState, UnknownValue};
 

@@ -611,6 +611,7 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                 @if can.manage {
                     section.card #grants-card {
                         h2 { "Role requests" }
+                        p.hint #review-flag role="status" {}
                         p { "A privileged role is granted only when a second administrator approves a request — never the one who asked, never the person who would hold it — within 72 hours. Every grant ends (then the account is a user again); nobody is ever given access because of an e-mail or a phone call." }
                         ul.rows #role-requests {}
                     }
@@ -642,6 +643,16 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                         }
                         h3 { "Latest events" }
                         table #audit-events { thead { tr { th { "When" } th { "Action" } th { "Outcome" } th { "By" } th { "On" } } } tbody {} }
+                    }
+                    section.card #reviews-card {
+                        h2 { "Access reviews" }
+                        p { "Each quarter every account holding a privileged role is reviewed: confirm what is still needed, revoke the rest (the role ends at once). A finished review can be downloaded." }
+                        div.actions {
+                            button #review-open type="button" { "Open a review now" }
+                        }
+                        p #review-summary role="status" {}
+                        table #review-lines { thead { tr { th { "Account" } th { "Role" } th { "Last sign-in" } th { "Two-step" } th { "Last used" } th { "Decision" } } } tbody {} }
+                        ul.rows #reviews {}
                     }
                     section.card #incidents-card {
                         h2 { "Incidents" }

@@ -224,6 +224,50 @@ function clockLine(c) {
   return c.overdue ? `OVERDUE by ${hours(c.seconds_left)} — notify now` : `${hours(c.seconds_left)} left to notify (72-hour deadline ${dateTime(c.deadline_at * 1000)})`;
 }
 
+// --- access reviews (security officers) and their flag (admins)
+async function reviewFlag() {
+  const st = await api('GET', '/admin/access-reviews/status');
+  $('#review-flag').textContent = st.overdue
+    ? `An access review is OVERDUE (was due ${dateTime(st.due_at * 1000)}): security officers must finish it.`
+    : st.open ? `An access review is open until ${dateTime(st.due_at * 1000)}.`
+      : st.next_at ? `Next access review: ${dateTime(st.next_at * 1000)}.` : '';
+  $('#review-flag').classList.toggle('danger', !!st.overdue);
+}
+
+async function reviews() {
+  const { items } = await api('GET', '/access-reviews');
+  const open = items.find((r) => !r.closed_at);
+  $('#review-open').disabled = !!open;
+  $('#reviews').replaceChildren(...items.filter((r) => r.closed_at).slice(0, 8).map((r) => el('li', {},
+    el('span', { text: `Finished ${dateTime(r.closed_at * 1000)} (opened ${dateTime(r.opened_at * 1000)})` }),
+    el('a', { href: `/api/v1/access-reviews/${r.id}/export?format=csv`, text: 'CSV' }),
+    el('a', { href: `/api/v1/access-reviews/${r.id}/export?format=json`, text: 'JSON' }))));
+  if (!open) {
+    $('#review-summary').textContent = 'No review is open.';
+    $('#review-lines tbody').replaceChildren();
+    return;
+  }
+  const r = await api('GET', `/access-reviews/${open.id}`);
+  $('#review-summary').textContent = `${r.overdue ? 'OVERDUE — ' : ''}${r.undecided} of ${r.lines.length} line(s) to decide by ${dateTime(r.due_at * 1000)}.`;
+  const used = (o) => Object.entries(o || {}).map(([p, t]) => `${p}: ${t ? dateTime(t * 1000) : 'never'}`).join('; ');
+  const decide = (l, decision) => async () => {
+    try { await api('POST', `/access-reviews/${r.id}/decisions`, { user_id: l.user_id, decision }); reviews().catch(err); } catch (e) { toast(e.message); }
+  };
+  $('#review-lines tbody').replaceChildren(...r.lines.map((l) => el('tr', {},
+    el('td', { text: l.email ?? l.user_id }),
+    el('td', { text: l.role_now === l.role ? l.role : `${l.role} (now ${l.role_now})` }),
+    el('td', { text: l.last_login_at ? dateTime(l.last_login_at * 1000) : 'never' }),
+    el('td', { text: l.mfa_enrolled ? 'Yes' : 'No' }),
+    el('td', { text: used(l.last_used) }),
+    el('td', {}, l.decision ? l.decision : l.role_now !== l.role ? 'no longer held' : el('span', {},
+      el('button', { type: 'button', text: 'Confirm', onclick: decide(l, 'confirm') }),
+      el('button', { type: 'button', class: 'danger', text: 'Revoke', onclick: decide(l, 'revoke') }))))));
+}
+
+if (may('incidents')) $('#review-open').addEventListener('click', async () => {
+  try { await api('POST', '/access-reviews'); reviews().catch(err); } catch (e) { toast(e.message); }
+});
+
 async function incidents() {
   const { items } = await api('GET', '/incidents');
   const running = items.filter((i) => i.clock && !i.clock.notified_at);
@@ -340,8 +384,10 @@ if (may('backup')) backup().catch(err);
 if (may('accounts')) users().catch(err);
 if (may('manage')) deletions().catch(err);
 if (may('manage')) roleRequests().catch(err);
+if (may('manage')) reviewFlag().catch(err);
 if (may('incidents')) {
   incidents().catch(err);
+  reviews().catch(err);
   api('GET', '/audit/verify').then(auditReport).catch(err);
   auditEvents().catch(err);
 }

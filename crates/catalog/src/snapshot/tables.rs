@@ -238,6 +238,33 @@ pub const TABLES: &[Table] = &[
         order_by: "id",
     },
     Table {
+        name: "access_reviews",
+        columns: &[
+            text("id"),
+            int("opened_at"),
+            int("due_at"),
+            int("closed_at"),
+            text("opened_by"),
+        ],
+        order_by: "id",
+    },
+    Table {
+        name: "access_review_lines",
+        columns: &[
+            text("review_id"),
+            text("user_id"),
+            text("role"),
+            int("last_login_at"),
+            boolean("mfa_enrolled"),
+            int("role_expires_at"),
+            text("last_used"),
+            text("decision"),
+            text("decided_by"),
+            int("decided_at"),
+        ],
+        order_by: "review_id, user_id",
+    },
+    Table {
         name: "known_devices",
         columns: &[
             text("user_id"),

@@ -11,6 +11,7 @@ mod concurrency;
 mod deletion;
 mod grants;
 mod jobs;
+mod reviews;
 mod schema;
 mod support;
 mod uploads;
@@ -54,6 +55,7 @@ cases! {
     deletion: [deletion],
     grants: [grants],
     schema: [registry_matches_the_live_schema],
+    reviews: [reviews],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],
@@ -251,6 +253,12 @@ async fn populated(c: &Catalog) {
             .await
             .expect("approve")
     );
+    c.open_access_review(
+        &reviews::review("ar1", 30),
+        &[reviews::line("ar1", "u1", pixelunion_auth::Role::Security)],
+    )
+    .await
+    .expect("access review");
     assert_eq!(
         c.see_device("u1", b"dev-a", 1).await.expect("device"),
         (true, false),

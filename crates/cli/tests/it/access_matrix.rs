@@ -128,6 +128,9 @@ fn every_route_for_every_role_against_another_users_data() {
     );
     assert_eq!(st, 201, "{v}");
     let role_request = v["id"].as_str().unwrap().to_string();
+    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(security), None);
+    assert_eq!(st, 201, "{v}");
+    let review = v["id"].as_str().unwrap().to_string();
     let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);
     assert_eq!(st, 202, "{v}");
     let victim_export = v["id"].as_str().unwrap().to_string();
@@ -162,6 +165,7 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::OwnExport => victim_export.clone(),
             Target::Incident => incident.clone(),
             Target::RoleRequest => role_request.clone(),
+            Target::AccessReview => review.clone(),
         };
         let path = route.path.replace("{id}", &id);
         let body = !matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS");

@@ -373,3 +373,235 @@ fn login_recovery_less(s: &Server, email: &str) -> String {
     assert_eq!(st, 200, "{v}");
     v["token"].as_str().unwrap().to_string()
 }
+
+/// Access reviews: a security officer opens one (one at a time), sees each
+/// privileged account with its last sign-in, MFA and when it last used its
+/// permissions, confirms or revokes each line (revoking ends the role and
+/// its sessions at once); a line whose account lost the role meanwhile is
+/// refused and then lapses; the finished review exports as CSV and JSON;
+/// administrators see an open, overdue or finished review's state.
+#[test]
+fn access_reviews_confirm_revoke_lapse_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start_with(&data, &[("PIXELUNION_LIBRARY__SWEEP_INTERVAL_SECS", "1")]);
+    let admin = first_admin(&s);
+    let admin_id = me(&s, &admin).1["id"].as_str().unwrap().to_string();
+    let (_, v) = s.api(
+        "GET",
+        "/api/v1/admin/access-reviews/status",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (v["open"].as_bool(), v["overdue"].as_bool()),
+        (Some(false), Some(false)),
+        "{v}"
+    );
+    let next = v["next_at"].as_i64().unwrap() - now_secs() as i64;
+    assert!(
+        (next - 91 * 86_400).abs() < 600,
+        "the first review a quarter after set-up: {v}"
+    );
+    // The admin uses a permission (listing accounts is audited).
+    assert_eq!(
+        s.api("GET", "/api/v1/admin/users", Some(&admin), None).0,
+        200
+    );
+    let (carol_id, _, _, _) = staff_member(&s, &admin, "carol@example.org", "operator");
+    let (dan_id, dan, _, _) = staff_member(&s, &admin, "dan@example.org", "support");
+    let (sec_id, sec, _) = security_officer(&s, &admin, "officer@example.org");
+
+    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let lines = v["lines"].as_array().unwrap().clone();
+    assert_eq!(lines.len(), 4, "admin, operator, support, security: {v}");
+    let line = |uid: &str| lines.iter().find(|l| l["user_id"] == uid).unwrap().clone();
+    let a = line(&admin_id);
+    assert_eq!(
+        (a["role"].as_str(), a["mfa_enrolled"].as_bool()),
+        (Some("admin"), Some(true)),
+        "{a}"
+    );
+    assert!(a["last_login_at"].is_i64(), "{a}");
+    assert!(
+        a["last_used"]["ViewAccounts"].is_i64(),
+        "listing accounts counted: {a}"
+    );
+    assert!(
+        a["last_used"]["ManageUsers"].is_i64(),
+        "creating accounts counted: {a}"
+    );
+    assert!(
+        a["last_used"].get("OperateSystem").is_none(),
+        "only the role's own permissions: {a}"
+    );
+    assert!(
+        line(&carol_id)["last_used"]["OperateSystem"].is_null(),
+        "never used: {v}"
+    );
+    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    assert_eq!((st, code(&v)), (409, "review-already-open"), "{v}");
+    let export = |fmt: &str| {
+        s.call(
+            "GET",
+            &format!("/api/v1/access-reviews/{id}/export?format={fmt}"),
+        )
+        .bearer(&sec)
+        .send()
+    };
+    assert_eq!(export("csv").status, 409, "not finished yet");
+
+    let decide = |uid: &str, decision: &str| {
+        s.api(
+            "POST",
+            &format!("/api/v1/access-reviews/{id}/decisions"),
+            Some(&sec),
+            Some(json!({"user_id": uid, "decision": decision})),
+        )
+    };
+    let (st, v) = decide(&admin_id, "maybe");
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = decide("no-such-account", "confirm");
+    assert_eq!(st, 404, "{v}");
+    // Carol loses her role before her line is decided: refused, unchanged.
+    let (st, _) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{carol_id}"),
+        Some(&admin),
+        Some(json!({"role": "user"})),
+    );
+    assert_eq!(st, 200);
+    let (st, v) = decide(&carol_id, "confirm");
+    assert_eq!((st, code(&v)), (409, "review-line-stale"), "{v}");
+    // Revoking dan's line takes his role away at once.
+    let (st, v) = decide(&dan_id, "revoke");
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(me(&s, &dan).0, 401, "dan's sessions ended");
+    let db = Db::open(&data);
+    assert_eq!(
+        db.texts(&format!("SELECT role FROM users WHERE id = '{dan_id}'")),
+        ["user"]
+    );
+    let (st, v) = decide(&dan_id, "confirm");
+    assert_eq!((st, code(&v)), (409, "review-closed"), "decided once: {v}");
+    let (st, _) = decide(&admin_id, "confirm");
+    assert_eq!(st, 200);
+    let (st, v) = decide(&sec_id, "confirm");
+    assert_eq!(st, 200, "{v}");
+    // Carol's line lapses (the last undecided one), which finishes the review.
+    wait_for("the review to close", || {
+        s.api(
+            "GET",
+            &format!("/api/v1/access-reviews/{id}"),
+            Some(&sec),
+            None,
+        )
+        .1["closed_at"]
+            .is_i64()
+    });
+    let (_, v) = s.api(
+        "GET",
+        &format!("/api/v1/access-reviews/{id}"),
+        Some(&sec),
+        None,
+    );
+    let decisions: Vec<(String, String)> = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["user_id"].as_str().unwrap().to_string(),
+                l["decision"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for (uid, want) in [
+        (&admin_id, "confirmed"),
+        (&carol_id, "lapsed"),
+        (&dan_id, "revoked"),
+        (&sec_id, "confirmed"),
+    ] {
+        assert!(
+            decisions.contains(&(uid.clone(), want.to_string())),
+            "{uid} {want}: {decisions:?}"
+        );
+    }
+
+    let r = export("csv");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    let csv = r.text();
+    assert!(
+        csv.starts_with("user_id,email,role,last_login_at,mfa_enrolled"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(
+        csv.contains(&format!("{dan_id},dan@example.org,support,")) && csv.contains(",revoked,"),
+        "{csv}"
+    );
+    let r = export("json");
+    assert_eq!(r.status, 200);
+    let j: serde_json::Value = serde_json::from_str(&r.text()).unwrap();
+    assert_eq!(j["lines"].as_array().unwrap().len(), 4);
+    assert_eq!(export("xml").status, 400);
+    let (_, v) = s.api(
+        "GET",
+        "/api/v1/admin/access-reviews/status",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (v["open"].as_bool(), v["last_closed_at"].is_i64()),
+        (Some(false), true),
+        "{v}"
+    );
+
+    // An open review past its due date is flagged for administrators.
+    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    assert_eq!(st, 201, "{v}");
+    let second = v["id"].as_str().unwrap().to_string();
+    db.exec(&format!(
+        "UPDATE access_reviews SET due_at = 1 WHERE id = '{second}'"
+    ));
+    let (_, v) = s.api(
+        "GET",
+        "/api/v1/admin/access-reviews/status",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (v["open"].as_bool(), v["overdue"].as_bool()),
+        (Some(true), Some(true)),
+        "{v}"
+    );
+    let (_, v) = s.api("GET", "/api/v1/access-reviews", Some(&sec), None);
+    assert_eq!(v["items"][0]["overdue"], true, "{v}");
+
+    // Every step is audited.
+    let (_, v) = s.api("GET", "/api/v1/audit/events", Some(&sec), None);
+    let actions: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in [
+        "access_review.open",
+        "access_review.revoke",
+        "access_review.confirm",
+        "access_review.lapse",
+        "access_review.close",
+        "access_review.export",
+    ] {
+        assert!(actions.contains(&a), "audit lacks {a}: {actions:?}");
+    }
+    let _ = s.stop();
+}

@@ -124,6 +124,18 @@ pub enum Error {
     /// The key shares given do not unseal this server's vault.
     #[error("these key shares do not open this server's vault")]
     InvalidShares,
+    /// An access review is open already.
+    #[error("an access review is open already: finish it first")]
+    ReviewAlreadyOpen,
+    /// The review is finished, or the line decided already.
+    #[error("this access review is finished, or this line was decided already")]
+    ReviewClosed,
+    /// The account no longer holds the role under review.
+    #[error("this account no longer holds the role under review; nothing to confirm or revoke")]
+    ReviewLineStale,
+    /// An export of a review still open.
+    #[error("only a finished access review is exported: decide every line first")]
+    ReviewNotFinished,
     /// A quota that is not a whole number of MiB.
     #[error("quota_mib is a whole number of MiB, or null for the default")]
     BadQuota,

@@ -20,6 +20,7 @@ pub mod grants;
 pub mod invites;
 pub mod login;
 pub mod principal;
+pub mod reviews;
 pub mod sessions;
 mod throttle;
 pub mod tokens;

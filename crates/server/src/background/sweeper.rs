@@ -59,6 +59,8 @@ pub struct Swept {
     pub breach_reminders: u64,
     /// role requests lapsed, roles ended, bounded and reminded of
     pub roles: crate::accounts::grant_terms::Swept,
+    /// a scheduled access review opened
+    pub review_opened: bool,
 }
 
 /// One sweep.
@@ -88,6 +90,7 @@ pub async fn sweep_once(
     s.accounts_purged = crate::accounts::deletion::purge_due(state).await?;
     s.breach_reminders = crate::incidents::notify::reminders(state).await?;
     s.roles = crate::accounts::grant_terms::sweep(state).await?;
+    s.review_opened = crate::accounts::reviews::sweep(state).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.
     c.shred_deleted_rows().await?;

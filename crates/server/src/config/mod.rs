@@ -171,6 +171,12 @@ pub struct AccountsConfig {
     /// Hours a just-in-time elevation (asked for by the grantee) lasts at
     /// most (1–24).
     pub elevation_max_hours: u32,
+    /// Days between access reviews of the privileged roles (7–366; a
+    /// quarter by default).
+    pub access_review_days: u32,
+    /// Days a security officer has to finish a review before it is flagged
+    /// overdue (1–60).
+    pub access_review_due_days: u32,
 }
 
 impl Default for AccountsConfig {
@@ -190,6 +196,8 @@ impl Default for AccountsConfig {
             role_grant_days: 90,
             role_reminder_days: 14,
             elevation_max_hours: 8,
+            access_review_days: 91,
+            access_review_due_days: 14,
         }
     }
 }
@@ -468,6 +476,18 @@ impl AccountsConfig {
             return Err(invalid(
                 "accounts.elevation_max_hours",
                 "between 1 and 24 (just-in-time access lasts hours, not days)",
+            ));
+        }
+        if !(7..=366).contains(&self.access_review_days) {
+            return Err(invalid(
+                "accounts.access_review_days",
+                "between 7 and 366 (access is reviewed at least once a year)",
+            ));
+        }
+        if !(1..=60).contains(&self.access_review_due_days) {
+            return Err(invalid(
+                "accounts.access_review_due_days",
+                "between 1 and 60",
             ));
         }
         Ok(())

@@ -140,6 +140,14 @@ error_codes! {
     InvalidReason = "invalid-reason", UNPROCESSABLE_ENTITY;
     /// A grant duration outside the allowed range.
     InvalidDuration = "invalid-duration", UNPROCESSABLE_ENTITY;
+    /// An access review is open already.
+    ReviewAlreadyOpen = "review-already-open", CONFLICT;
+    /// The access review is finished, or the line was decided already.
+    ReviewClosed = "review-closed", CONFLICT;
+    /// The account no longer holds the role under review.
+    ReviewLineStale = "review-line-stale", CONFLICT;
+    /// Only a finished access review can be exported.
+    ReviewNotFinished = "review-not-finished", CONFLICT;
     /// Break-glass key shares that do not open this server's vault.
     BreakGlassSharesInvalid = "break-glass-shares-invalid", FORBIDDEN;
     /// `quota_mib` is not a whole number of MiB (or null).

@@ -25,6 +25,7 @@ pub(crate) mod library;
 mod origin;
 mod pages;
 pub mod range;
+mod reviews;
 pub mod routes;
 mod sys;
 
@@ -96,6 +97,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(auth::router())
         .merge(admin::router())
         .merge(grants::router())
+        .merge(reviews::router())
         .merge(audit::router())
         .merge(incidents::router())
         .merge(library::json_router())

@@ -30,6 +30,8 @@ pub enum Target {
     Incident,
     /// a role request (administration)
     RoleRequest,
+    /// an access review (security role)
+    AccessReview,
 }
 
 /// Who may call a route.
@@ -251,6 +253,36 @@ pub const ROUTES: &[RouteSpec] = &[
         "POST",
         "/api/v1/admin/role-requests/{id}/approve",
         Gated(P::ManageRoles, Target::RoleRequest),
+    ),
+    r(
+        "GET",
+        "/api/v1/admin/access-reviews/status",
+        Gated(P::ManageRoles, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/access-reviews",
+        Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/access-reviews",
+        Gated(P::ReadAudit, Target::None),
+    ),
+    r(
+        "GET",
+        "/api/v1/access-reviews/{id}",
+        Gated(P::ReadAudit, Target::AccessReview),
+    ),
+    r(
+        "POST",
+        "/api/v1/access-reviews/{id}/decisions",
+        Gated(P::ReadAudit, Target::AccessReview),
+    ),
+    r(
+        "GET",
+        "/api/v1/access-reviews/{id}/export",
+        Gated(P::ReadAudit, Target::AccessReview),
     ),
     r(
         "POST",
