@@ -38,6 +38,7 @@ pub const ALL: &[Asset] = embed![
     "admin.js" => "text/javascript; charset=utf-8",
     "locked.js" => "text/javascript; charset=utf-8",
     "invite.js" => "text/javascript; charset=utf-8",
+    "policies.js" => "text/javascript; charset=utf-8",
     "icon.svg" => "image/svg+xml",
 ];
 

@@ -38,6 +38,8 @@ pub struct Viewer<'a> {
     pub library: bool,
     /// the CSRF token for this session's state changes
     pub csrf: &'a str,
+    /// policies (`privacy`, `security`) changed since the account read them
+    pub notices: &'a [&'a str],
 }
 
 fn layout(
@@ -95,6 +97,12 @@ fn layout(
                         }
                     }
                 }
+                @if let Some(w) = who.filter(|w| !w.notices.is_empty()) {
+                    div.notice #policy-notice role="status" {
+                        "Our " (w.notices.join(" and ")) " policy has changed. "
+                        a href="/policies" { "Read what changed" }
+                    }
+                }
                 main #main tabindex="-1" { (body) }
                 @if who.is_some() {
                     (shortcuts())
@@ -103,6 +111,46 @@ fn layout(
             }
         }
     }
+}
+
+/// A published policy, as the policies page shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyText<'a> {
+    /// `privacy` or `security`
+    pub kind: &'a str,
+    /// its version
+    pub version: i64,
+    /// when it was published (RFC 3339)
+    pub published: &'a str,
+    /// the text
+    pub text: &'a str,
+}
+
+/// The privacy and security policies in force; a signed-in reader records
+/// having read them.
+pub fn policies(who: Option<Viewer<'_>>, items: &[PolicyText<'_>]) -> Markup {
+    layout(
+        "Policies",
+        who,
+        Section::None,
+        "policies.js",
+        html! {
+            h1 { "Our policies" }
+            @if items.is_empty() {
+                p { "No policy has been published on this server yet." }
+            }
+            @for p in items {
+                section.card.policy data-kind=(p.kind) data-version=(p.version) {
+                    h2 { (if p.kind == "privacy" { "Privacy policy" } else { "Security policy" }) }
+                    p.hint { "Version " (p.version) ", published " (p.published) }
+                    div.policy-text { (p.text) }
+                }
+            }
+            @if who.is_some() && !items.is_empty() {
+                button.primary #policies-read type="button" { "I have read these" }
+            }
+        },
+    )
 }
 
 /// The keyboard shortcuts, opened with `?` on every signed-in page.
@@ -869,7 +917,20 @@ mod tests {
             staff: false,
             library: true,
             csrf: "abc123",
+            notices: &[],
         }
+    }
+
+    #[test]
+    fn a_changed_policy_is_announced_on_every_page() {
+        let v = Viewer {
+            notices: &["privacy"],
+            ..who()
+        };
+        let s = settings(v).into_string();
+        assert!(s.contains("Our privacy policy has changed"), "{s}");
+        assert!(s.contains("href=\"/policies\""));
+        assert!(!settings(who()).into_string().contains("policy-notice"));
     }
 
     #[test]

@@ -235,23 +235,23 @@ async function reviewFlag() {
 }
 
 async function reviews() {
-  const { items } = await api('GET', '/access-reviews');
+  const { items } = await api('GET', '/audit/access-reviews');
   const open = items.find((r) => !r.closed_at);
   $('#review-open').disabled = !!open;
   $('#reviews').replaceChildren(...items.filter((r) => r.closed_at).slice(0, 8).map((r) => el('li', {},
     el('span', { text: `Finished ${dateTime(r.closed_at * 1000)} (opened ${dateTime(r.opened_at * 1000)})` }),
-    el('a', { href: `/api/v1/access-reviews/${r.id}/export?format=csv`, text: 'CSV' }),
-    el('a', { href: `/api/v1/access-reviews/${r.id}/export?format=json`, text: 'JSON' }))));
+    el('a', { href: `/api/v1/audit/access-reviews/${r.id}/export?format=csv`, text: 'CSV' }),
+    el('a', { href: `/api/v1/audit/access-reviews/${r.id}/export?format=json`, text: 'JSON' }))));
   if (!open) {
     $('#review-summary').textContent = 'No review is open.';
     $('#review-lines tbody').replaceChildren();
     return;
   }
-  const r = await api('GET', `/access-reviews/${open.id}`);
+  const r = await api('GET', `/audit/access-reviews/${open.id}`);
   $('#review-summary').textContent = `${r.overdue ? 'OVERDUE — ' : ''}${r.undecided} of ${r.lines.length} line(s) to decide by ${dateTime(r.due_at * 1000)}.`;
   const used = (o) => Object.entries(o || {}).map(([p, t]) => `${p}: ${t ? dateTime(t * 1000) : 'never'}`).join('; ');
   const decide = (l, decision) => async () => {
-    try { await api('POST', `/access-reviews/${r.id}/decisions`, { user_id: l.user_id, decision }); reviews().catch(err); } catch (e) { toast(e.message); }
+    try { await api('POST', `/audit/access-reviews/${r.id}/decisions`, { user_id: l.user_id, decision }); reviews().catch(err); } catch (e) { toast(e.message); }
   };
   $('#review-lines tbody').replaceChildren(...r.lines.map((l) => el('tr', {},
     el('td', { text: l.email ?? l.user_id }),
@@ -265,7 +265,7 @@ async function reviews() {
 }
 
 if (may('incidents')) $('#review-open').addEventListener('click', async () => {
-  try { await api('POST', '/access-reviews'); reviews().catch(err); } catch (e) { toast(e.message); }
+  try { await api('POST', '/audit/access-reviews'); reviews().catch(err); } catch (e) { toast(e.message); }
 });
 
 async function incidents() {

@@ -265,6 +265,27 @@ pub const TABLES: &[Table] = &[
         order_by: "review_id, user_id",
     },
     Table {
+        name: "policies",
+        columns: &[
+            text("kind"),
+            int("version"),
+            text("body"),
+            int("published_at"),
+            text("published_by"),
+        ],
+        order_by: "kind, version",
+    },
+    Table {
+        name: "policy_views",
+        columns: &[
+            text("user_id"),
+            text("kind"),
+            int("version"),
+            int("seen_at"),
+        ],
+        order_by: "user_id, kind",
+    },
+    Table {
         name: "known_devices",
         columns: &[
             text("user_id"),

@@ -11,6 +11,7 @@ mod concurrency;
 mod deletion;
 mod grants;
 mod jobs;
+mod policies;
 mod reviews;
 mod schema;
 mod support;
@@ -56,6 +57,7 @@ cases! {
     grants: [grants],
     schema: [registry_matches_the_live_schema],
     reviews: [reviews],
+    policies: [policies],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],
@@ -259,6 +261,12 @@ async fn populated(c: &Catalog) {
     )
     .await
     .expect("access review");
+    c.publish_policy("privacy", "our policy", "u2", 40)
+        .await
+        .expect("policy");
+    c.record_policy_view("u1", "privacy", 1, 41)
+        .await
+        .expect("policy view");
     assert_eq!(
         c.see_device("u1", b"dev-a", 1).await.expect("device"),
         (true, false),

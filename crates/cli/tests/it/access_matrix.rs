@@ -128,7 +128,7 @@ fn every_route_for_every_role_against_another_users_data() {
     );
     assert_eq!(st, 201, "{v}");
     let role_request = v["id"].as_str().unwrap().to_string();
-    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(security), None);
+    let (st, v) = s.api("POST", "/api/v1/audit/access-reviews", Some(security), None);
     assert_eq!(st, 201, "{v}");
     let review = v["id"].as_str().unwrap().to_string();
     let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);

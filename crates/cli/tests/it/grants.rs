@@ -412,7 +412,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     let (dan_id, dan, _, _) = staff_member(&s, &admin, "dan@example.org", "support");
     let (sec_id, sec, _) = security_officer(&s, &admin, "officer@example.org");
 
-    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    let (st, v) = s.api("POST", "/api/v1/audit/access-reviews", Some(&sec), None);
     assert_eq!(st, 201, "{v}");
     let id = v["id"].as_str().unwrap().to_string();
     let lines = v["lines"].as_array().unwrap().clone();
@@ -441,12 +441,12 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
         line(&carol_id)["last_used"]["OperateSystem"].is_null(),
         "never used: {v}"
     );
-    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    let (st, v) = s.api("POST", "/api/v1/audit/access-reviews", Some(&sec), None);
     assert_eq!((st, code(&v)), (409, "review-already-open"), "{v}");
     let export = |fmt: &str| {
         s.call(
             "GET",
-            &format!("/api/v1/access-reviews/{id}/export?format={fmt}"),
+            &format!("/api/v1/audit/access-reviews/{id}/export?format={fmt}"),
         )
         .bearer(&sec)
         .send()
@@ -456,7 +456,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     let decide = |uid: &str, decision: &str| {
         s.api(
             "POST",
-            &format!("/api/v1/access-reviews/{id}/decisions"),
+            &format!("/api/v1/audit/access-reviews/{id}/decisions"),
             Some(&sec),
             Some(json!({"user_id": uid, "decision": decision})),
         )
@@ -494,7 +494,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     wait_for("the review to close", || {
         s.api(
             "GET",
-            &format!("/api/v1/access-reviews/{id}"),
+            &format!("/api/v1/audit/access-reviews/{id}"),
             Some(&sec),
             None,
         )
@@ -503,7 +503,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     });
     let (_, v) = s.api(
         "GET",
-        &format!("/api/v1/access-reviews/{id}"),
+        &format!("/api/v1/audit/access-reviews/{id}"),
         Some(&sec),
         None,
     );
@@ -565,7 +565,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     );
 
     // An open review past its due date is flagged for administrators.
-    let (st, v) = s.api("POST", "/api/v1/access-reviews", Some(&sec), None);
+    let (st, v) = s.api("POST", "/api/v1/audit/access-reviews", Some(&sec), None);
     assert_eq!(st, 201, "{v}");
     let second = v["id"].as_str().unwrap().to_string();
     db.exec(&format!(
@@ -582,7 +582,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
         (Some(true), Some(true)),
         "{v}"
     );
-    let (_, v) = s.api("GET", "/api/v1/access-reviews", Some(&sec), None);
+    let (_, v) = s.api("GET", "/api/v1/audit/access-reviews", Some(&sec), None);
     assert_eq!(v["items"][0]["overdue"], true, "{v}");
 
     // Every step is audited.

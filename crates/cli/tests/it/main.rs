@@ -38,5 +38,6 @@ mod operator;
 mod organise;
 mod pages;
 mod perimeter;
+mod policies;
 mod resumable;
 mod selection;

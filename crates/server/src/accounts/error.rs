@@ -124,6 +124,9 @@ pub enum Error {
     /// The key shares given do not unseal this server's vault.
     #[error("these key shares do not open this server's vault")]
     InvalidShares,
+    /// A policy publication or acknowledgement that is not right.
+    #[error("{0}")]
+    InvalidPolicy(&'static str),
     /// An access review is open already.
     #[error("an access review is open already: finish it first")]
     ReviewAlreadyOpen,

@@ -19,6 +19,7 @@ pub mod grant_terms;
 pub mod grants;
 pub mod invites;
 pub mod login;
+pub mod policies;
 pub mod principal;
 pub mod reviews;
 pub mod sessions;

@@ -140,6 +140,8 @@ error_codes! {
     InvalidReason = "invalid-reason", UNPROCESSABLE_ENTITY;
     /// A grant duration outside the allowed range.
     InvalidDuration = "invalid-duration", UNPROCESSABLE_ENTITY;
+    /// A policy kind, text or version that is not right.
+    InvalidPolicy = "invalid-policy", UNPROCESSABLE_ENTITY;
     /// An access review is open already.
     ReviewAlreadyOpen = "review-already-open", CONFLICT;
     /// The access review is finished, or the line was decided already.

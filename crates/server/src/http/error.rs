@@ -228,6 +228,7 @@ impl From<accounts::Error> for ApiError {
             E::SignupClosed => ErrorCode::SignupClosed,
             E::SelfChange => ErrorCode::SelfChange,
             E::NotAGrant => ErrorCode::InvalidRole,
+            E::InvalidPolicy(_) => ErrorCode::InvalidPolicy,
             E::ReviewAlreadyOpen => ErrorCode::ReviewAlreadyOpen,
             E::ReviewClosed => ErrorCode::ReviewClosed,
             E::ReviewLineStale => ErrorCode::ReviewLineStale,

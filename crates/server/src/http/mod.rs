@@ -24,6 +24,7 @@ pub(crate) mod inspect;
 pub(crate) mod library;
 mod origin;
 mod pages;
+mod policies;
 pub mod range;
 mod reviews;
 pub mod routes;
@@ -98,6 +99,7 @@ fn documented() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(admin::router())
         .merge(grants::router())
         .merge(reviews::router())
+        .merge(policies::router())
         .merge(audit::router())
         .merge(incidents::router())
         .merge(library::json_router())

@@ -35,6 +35,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin", get(admin))
         .route("/static/{version}/{file}", get(asset))
         .route("/security", get(disclosure))
+        .route("/policies", get(policies_page))
         .route("/.well-known/security.txt", get(security_txt))
 }
 
@@ -138,6 +139,7 @@ fn viewer<'a>(
     p: &'a Principal,
     csrf: &'a str,
     email: &'a mut String,
+    notices: &'a [&'a str],
 ) -> Viewer<'a> {
     *email = crate::accounts::email_for(state, &p.user).unwrap_or_default();
     Viewer {
@@ -145,6 +147,7 @@ fn viewer<'a>(
         staff: is_staff(p.role),
         library: roles::allows(p.role, Permission::OwnLibrary),
         csrf,
+        notices,
     }
 }
 
@@ -157,8 +160,17 @@ async fn page(
     match gate(&state, &parts, needs).await {
         Gate::Elsewhere(r) => r,
         Gate::Show(p, csrf) => {
+            // Policies changed since the account read them are announced on
+            // every page (a failure to read them must not hide the page).
+            let kinds: Vec<String> = crate::accounts::policies::unseen(&state, &p.user.id)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|n| n.kind)
+                .collect();
+            let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
             let mut email = String::new();
-            let v = viewer(&state, &p, &csrf, &mut email);
+            let v = viewer(&state, &p, &csrf, &mut email, &kinds);
             html(StatusCode::OK, render(v, &p))
         }
     }
@@ -265,6 +277,30 @@ async fn invite(State(s): State<AppState>) -> Response {
 }
 
 /// The responsible-disclosure page (also while sealed: it needs no key).
+async fn policies_page(State(s): State<AppState>, parts: Parts) -> Response {
+    let items = crate::accounts::policies::latest(&s)
+        .await
+        .unwrap_or_default();
+    let published: Vec<String> = items
+        .iter()
+        .map(|p| crate::audit::export::rfc3339(p.published_at))
+        .collect();
+    page(s, parts, Needs::Account, move |v, _| {
+        let texts: Vec<pages::PolicyText<'_>> = items
+            .iter()
+            .zip(&published)
+            .map(|(p, when)| pages::PolicyText {
+                kind: &p.kind,
+                version: p.version,
+                published: when,
+                text: &p.text,
+            })
+            .collect();
+        pages::policies(Some(v), &texts)
+    })
+    .await
+}
+
 async fn disclosure(State(s): State<AppState>) -> Response {
     let d = &s.config().disclosure;
     html(

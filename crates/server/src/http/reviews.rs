@@ -33,7 +33,7 @@ pub(crate) struct ReviewList {
     items: Vec<ReviewView>,
 }
 
-#[utoipa::path(get, path = "/access-reviews", tag = "audit", summary = "Access reviews of the privileged roles, newest first (security role)",
+#[utoipa::path(get, path = "/audit/access-reviews", tag = "audit", summary = "Access reviews of the privileged roles, newest first (security role)",
     responses((status = 200, description = "the reviews", body = ReviewList)))]
 pub(super) async fn list_reviews(
     State(state): State<AppState>,
@@ -44,7 +44,7 @@ pub(super) async fn list_reviews(
     }))
 }
 
-#[utoipa::path(post, path = "/access-reviews", tag = "audit", summary = "Open an access review now (one per account holding a privileged role)",
+#[utoipa::path(post, path = "/audit/access-reviews", tag = "audit", summary = "Open an access review now (one per account holding a privileged role)",
     responses(
         (status = 201, description = "the review", body = ReviewView),
         (status = 409, description = "`review-already-open`", body = ErrorBody),
@@ -57,7 +57,7 @@ pub(super) async fn open_review(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-#[utoipa::path(get, path = "/access-reviews/{id}", tag = "audit", summary = "One access review with its lines: role, last sign-in, MFA, the role's end, when each permission was last used, the decision",
+#[utoipa::path(get, path = "/audit/access-reviews/{id}", tag = "audit", summary = "One access review with its lines: role, last sign-in, MFA, the role's end, when each permission was last used, the decision",
     params(("id" = String, Path, description = "review id")),
     responses(
         (status = 200, description = "the review", body = ReviewView),
@@ -80,7 +80,7 @@ pub(super) struct LineDecision {
     decision: String,
 }
 
-#[utoipa::path(post, path = "/access-reviews/{id}/decisions", tag = "audit", summary = "Confirm or revoke one line of an open review (revoking takes the role away and ends the account's sessions)",
+#[utoipa::path(post, path = "/audit/access-reviews/{id}/decisions", tag = "audit", summary = "Confirm or revoke one line of an open review (revoking takes the role away and ends the account's sessions)",
     params(("id" = String, Path, description = "review id")),
     request_body = LineDecision,
     responses(
@@ -118,7 +118,7 @@ pub(crate) struct ExportFormat {
     format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/access-reviews/{id}/export", tag = "audit", summary = "A finished access review as JSON or CSV (audited)",
+#[utoipa::path(get, path = "/audit/access-reviews/{id}/export", tag = "audit", summary = "A finished access review as JSON or CSV (audited)",
     params(("id" = String, Path, description = "review id"), ExportFormat),
     responses(
         (status = 200, description = "the review", content_type = "text/csv"),

@@ -254,6 +254,17 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/admin/role-requests/{id}/approve",
         Gated(P::ManageRoles, Target::RoleRequest),
     ),
+    r("GET", "/api/v1/policies", Public),
+    r(
+        "POST",
+        "/api/v1/admin/policies",
+        Gated(P::ManageUsers, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/auth/policies/seen",
+        Gated(P::OwnAccount, Target::None),
+    ),
     r(
         "GET",
         "/api/v1/admin/access-reviews/status",
@@ -261,27 +272,27 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         "GET",
-        "/api/v1/access-reviews",
+        "/api/v1/audit/access-reviews",
         Gated(P::ReadAudit, Target::None),
     ),
     r(
         "POST",
-        "/api/v1/access-reviews",
+        "/api/v1/audit/access-reviews",
         Gated(P::ReadAudit, Target::None),
     ),
     r(
         "GET",
-        "/api/v1/access-reviews/{id}",
+        "/api/v1/audit/access-reviews/{id}",
         Gated(P::ReadAudit, Target::AccessReview),
     ),
     r(
         "POST",
-        "/api/v1/access-reviews/{id}/decisions",
+        "/api/v1/audit/access-reviews/{id}/decisions",
         Gated(P::ReadAudit, Target::AccessReview),
     ),
     r(
         "GET",
-        "/api/v1/access-reviews/{id}/export",
+        "/api/v1/audit/access-reviews/{id}/export",
         Gated(P::ReadAudit, Target::AccessReview),
     ),
     r(

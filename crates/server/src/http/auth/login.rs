@@ -68,6 +68,9 @@ pub(crate) struct Profile {
     /// the session (or API token) in use; only from `/auth/me`
     #[serde(skip_serializing_if = "Option::is_none")]
     session_id: Option<String>,
+    /// policy versions published since the account last read them: show
+    /// them, then `POST /auth/policies/seen`
+    policy_notices: Vec<accounts::policies::Notice>,
 }
 
 impl Profile {
@@ -82,7 +85,16 @@ impl Profile {
             mfa_required: u.role.requires_mfa(),
             data_protection_officer: state.config().contacts.dpo_for(&state.config().public_host),
             session_id: None,
+            policy_notices: Vec::new(),
         }
+    }
+
+    async fn with_notices(mut self, state: &AppState) -> Self {
+        // A failure to read them must not stop a sign-in.
+        self.policy_notices = accounts::policies::unseen(state, &self.id)
+            .await
+            .unwrap_or_default();
+        self
     }
 }
 
@@ -132,7 +144,7 @@ pub(crate) async fn login(
     };
     let done = accounts::login::login(&state, attempt).await?;
     let out = SignedIn {
-        user: Profile::new(&state, &done.user),
+        user: Profile::new(&state, &done.user).with_notices(&state).await,
         csrf_token: csrf_token(&done.token),
         token: body.bearer.then(|| done.token.to_string()),
     };
@@ -167,7 +179,7 @@ pub(crate) async fn logout(
 #[utoipa::path(get, path = "/auth/me", tag = "auth", summary = "The signed-in account (sessions and API tokens)",
     responses((status = 200, description = "the account", body = Profile)))]
 pub(crate) async fn me(State(state): State<AppState>, a: Authed<gate::Identity>) -> Json<Profile> {
-    let mut p = Profile::new(&state, &a.user);
+    let mut p = Profile::new(&state, &a.user).with_notices(&state).await;
     p.session_id = Some(a.session_id.clone());
     Json(p)
 }

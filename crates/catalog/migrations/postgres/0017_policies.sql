@@ -1,0 +1,19 @@
+-- Policy notices (security policy §15): each published version of the
+-- privacy and the security policy (public text), and the latest version
+-- each account has seen.
+CREATE TABLE policies (
+    kind TEXT NOT NULL CHECK (kind IN ('privacy', 'security')),
+    version BIGINT NOT NULL CHECK (version > 0),
+    body TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (kind, version)
+);
+
+CREATE TABLE policy_views (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('privacy', 'security')),
+    version BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, kind)
+);
