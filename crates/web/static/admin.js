@@ -135,6 +135,10 @@ async function roleRequests() {
       r.state === 'pending' && r.user_id !== me.id ? el('button', { type: 'button', text: r.requested_by === me.id ? 'Withdraw' : 'Refuse', onclick: decide(r, 'reject') }) : null);
   }));
   if (!recent.length) $('#role-requests').replaceChildren(el('li', {}, 'No role requests.'));
+  // Every privileged role ends; say so well before it does.
+  if (me.role_expires_at && me.role_expires_at - Date.now() / 1000 < 14 * 86400) {
+    $('#role-requests').prepend(el('li', { class: 'danger', text: `Your ${me.role} role ends ${dateTime(me.role_expires_at * 1000)}. Ask another administrator to renew it (or, alone, use \`pixelunion admin break-glass\` with the key shares).` }));
+  }
 }
 
 function deleteButton(u) {
