@@ -297,22 +297,22 @@ async fn lapse_stale(state: &AppState, id: &str) -> Result<bool> {
     }
     let mut closed = false;
     for l in &review.lines {
-        if l.decision.is_none() && l.role_now != l.role {
-            if let Some(c) = state
+        if l.decision.is_none()
+            && l.role_now != l.role
+            && let Some(c) = state
                 .catalog()
                 .lapse_access_review_line(id, &l.user_id, now_secs())
                 .await?
-            {
-                audit(
-                    state,
-                    None,
-                    "access_review.lapse",
-                    Some(&l.user_id),
-                    "success",
-                )
-                .await;
-                closed |= c;
-            }
+        {
+            audit(
+                state,
+                None,
+                "access_review.lapse",
+                Some(&l.user_id),
+                "success",
+            )
+            .await;
+            closed |= c;
         }
     }
     if closed {
