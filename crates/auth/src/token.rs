@@ -15,6 +15,8 @@ pub enum TokenKind {
     Api,
     /// invitation link code
     Invite,
+    /// account recovery link code (e-mailed to the owner)
+    Recovery,
 }
 
 impl TokenKind {
@@ -23,6 +25,7 @@ impl TokenKind {
             TokenKind::Session => "pus_",
             TokenKind::Api => "pua_",
             TokenKind::Invite => "pui_",
+            TokenKind::Recovery => "pur_",
         }
     }
 }

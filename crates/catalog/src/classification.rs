@@ -82,6 +82,49 @@ use Protection::{BlindIndex, Hash, Mac, Plain, SystemKey, UserKey, Wrapped};
 /// same ones), by table.
 pub const REGISTRY: &[Entry] = &[
     e(
+        "account_recoveries",
+        "id",
+        Internal,
+        Plain("a random id (UUID): links rows, says nothing"),
+    ),
+    e(
+        "account_recoveries",
+        "user_id",
+        Internal,
+        Plain("whose account: one pending recovery each"),
+    ),
+    e("account_recoveries", "token_hash", Confidential, Hash),
+    e(
+        "account_recoveries",
+        "created_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "account_recoveries",
+        "usable_at",
+        Internal,
+        Plain("the delay before the link works"),
+    ),
+    e(
+        "account_recoveries",
+        "expires_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "account_recoveries",
+        "state",
+        Internal,
+        Plain("pending, cancelled, used"),
+    ),
+    e(
+        "account_recoveries",
+        "ended_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
         "access_review_lines",
         "review_id",
         Internal,

@@ -120,7 +120,7 @@ use sqlx::sqlite::{
 
 pub use accounts::{
     ApiTokenRow, AuditCheckpointRow, AuditRow, Decision, DeletionRow, InviteRow, MacFn,
-    RoleRequestRow, RoleTermRow, SessionRow, UserRow,
+    RecoveryRow, RoleRequestRow, RoleTermRow, SessionRow, UserRow,
 };
 pub use albums::AlbumRow;
 pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};

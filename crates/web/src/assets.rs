@@ -39,6 +39,7 @@ pub const ALL: &[Asset] = embed![
     "locked.js" => "text/javascript; charset=utf-8",
     "invite.js" => "text/javascript; charset=utf-8",
     "policies.js" => "text/javascript; charset=utf-8",
+    "recover.js" => "text/javascript; charset=utf-8",
     "icon.svg" => "image/svg+xml",
 ];
 

@@ -187,7 +187,7 @@ fn shortcuts() -> Markup {
 /// Sign-in: e-mail and password, then (when enrolled) the authenticator
 /// code or a recovery code. `fingerprint` is the SHA-256 of the server's
 /// certificate, for people checking a self-signed one.
-pub fn login(fingerprint: &str) -> Markup {
+pub fn login(fingerprint: &str, recovery: bool) -> Markup {
     layout(
         "Sign in",
         None,
@@ -215,6 +215,9 @@ pub fn login(fingerprint: &str) -> Markup {
                     }
                     p.error #login-error role="alert" {}
                     button.primary type="submit" { "Sign in" }
+                }
+                @if recovery {
+                    p.hint { a href="/recover" { "Forgot your password?" } }
                 }
                 @if !fingerprint.is_empty() {
                     details.help-text #certificate {
@@ -814,6 +817,38 @@ pub fn invite() -> Markup {
     )
 }
 
+/// E-mail recovery: ask for a link, or (with the link's code in the
+/// fragment) set a new password or cancel the recovery.
+pub fn recover() -> Markup {
+    layout(
+        "Recover your account",
+        None,
+        Section::None,
+        "recover.js",
+        html! {
+            section.card.narrow {
+                h1 { "Recover your account" }
+                form #recover-ask {
+                    p { "We e-mail the account's owner a link. For your safety it works only after a delay, and the owner is told and can cancel it. Nobody at PixelUnion will ever ask you for it." }
+                    label for="rec-email" { "E-mail" }
+                    input #rec-email type="email" autocomplete="username" required;
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Send the link" }
+                }
+                form #recover-set hidden {
+                    label for="rec-password" { "New password" }
+                    input #rec-password type="password" autocomplete="new-password" minlength="12" required;
+                    p.hint { "At least 12 characters. Your two-step verification stays as it is." }
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Set the new password" }
+                    button #recover-cancel type="button" { "Cancel this recovery" }
+                }
+                p #recover-done role="status" {}
+            }
+        },
+    )
+}
+
 /// The responsible-disclosure policy: how to report a vulnerability, what
 /// happens then, the safe-harbour promise, and who has been thanked.
 /// `contacts` are `mailto:`/`https:`/`tel:` URIs from the configuration.
@@ -936,7 +971,7 @@ mod tests {
     #[test]
     fn pages_have_no_inline_code_and_escape_the_email() {
         let pages = [
-            login("AB:CD"),
+            login("AB:CD", false),
             setup(who(), true, true),
             library(who(), View::Timeline),
             library(who(), View::Trash),
@@ -1040,8 +1075,14 @@ mod tests {
 
     #[test]
     fn the_sign_in_page_shows_the_certificate_fingerprint() {
-        let s = login("AB:CD:EF").into_string();
+        let s = login("AB:CD:EF", false).into_string();
+        assert!(!s.contains("href=\"/recover\""));
+        assert!(login("", true).into_string().contains("href=\"/recover\""));
         assert!(s.contains("AB:CD:EF"));
-        assert!(!login("").into_string().contains("id=\"fingerprint\""));
+        assert!(
+            !login("", false)
+                .into_string()
+                .contains("id=\"fingerprint\"")
+        );
     }
 }

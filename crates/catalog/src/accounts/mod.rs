@@ -7,6 +7,7 @@ mod deletion;
 mod devices;
 mod grants;
 mod invites;
+mod recoveries;
 mod sessions;
 mod tokens;
 
@@ -17,6 +18,7 @@ pub use audit::{AuditCheckpointRow, AuditRow, MacFn};
 pub use deletion::DeletionRow;
 pub use grants::{Decision, RoleRequestRow, RoleTermRow};
 pub use invites::InviteRow;
+pub use recoveries::RecoveryRow;
 pub use sessions::SessionRow;
 pub use tokens::ApiTokenRow;
 

@@ -6,6 +6,8 @@
 //! `audit_lock` (one row the migration makes, only ever counted up),
 //! `exports` and `export_entries` (a few days' downloads, made again on
 //! request; their metadata blobs are not replicated),
+//! `account_recoveries` (e-mailed recovery links live two days at most; a
+//! restored service asks for a new one),
 //! `uploads` and `upload_parts` (unfinished resumable uploads: their parts
 //! are never copied to the backup store; a client starts over), and the
 //! database-made timestamps of `vault_seal` and `keyring` (informational,

@@ -12,6 +12,7 @@ mod deletion;
 mod grants;
 mod jobs;
 mod policies;
+mod recoveries;
 mod reviews;
 mod schema;
 mod support;
@@ -58,6 +59,7 @@ cases! {
     schema: [registry_matches_the_live_schema],
     reviews: [reviews],
     policies: [policies],
+    recoveries: [recoveries],
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],

@@ -39,5 +39,6 @@ mod organise;
 mod pages;
 mod perimeter;
 mod policies;
+mod recovery;
 mod resumable;
 mod selection;

@@ -124,6 +124,15 @@ pub enum Error {
     /// The key shares given do not unseal this server's vault.
     #[error("these key shares do not open this server's vault")]
     InvalidShares,
+    /// E-mail recovery is off (or no SMTP server is configured).
+    #[error("this server offers no e-mail recovery: sign in with one of your recovery codes")]
+    RecoveryUnavailable,
+    /// A recovery link that is unknown, used, cancelled or expired.
+    #[error("this recovery link is unknown, used, cancelled or expired; ask for a new one")]
+    RecoveryInvalid,
+    /// A recovery link used before its delay is over.
+    #[error("for your safety this link works only from {0} (UTC); until then you can cancel it")]
+    RecoveryNotYet(String),
     /// A policy publication or acknowledgement that is not right.
     #[error("{0}")]
     InvalidPolicy(&'static str),

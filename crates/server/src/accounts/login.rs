@@ -106,6 +106,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
             .await;
     }
     let user = super::grant_terms::settle(state, user).await?;
+    super::recovery::signed_in(state, &user.id).await;
     let token = start_session(state, &user, &client).await?;
     let _ = state.catalog().touch_login(&user.id, now_secs()).await;
     let me = Some(user.id.as_str());

@@ -21,6 +21,7 @@ pub mod invites;
 pub mod login;
 pub mod policies;
 pub mod principal;
+pub mod recovery;
 pub mod reviews;
 pub mod sessions;
 mod throttle;

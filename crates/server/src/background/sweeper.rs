@@ -91,6 +91,7 @@ pub async fn sweep_once(
     s.breach_reminders = crate::incidents::notify::reminders(state).await?;
     s.roles = crate::accounts::grant_terms::sweep(state).await?;
     s.review_opened = crate::accounts::reviews::sweep(state).await?;
+    c.expire_recoveries(now / 1000).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.
     c.shred_deleted_rows().await?;

@@ -177,6 +177,11 @@ pub struct AccountsConfig {
     /// Days a security officer has to finish a review before it is flagged
     /// overdue (1–60).
     pub access_review_due_days: u32,
+    /// Offer e-mail account recovery (needs SMTP): a link e-mailed to the
+    /// owner that works only after a delay, during which they can cancel.
+    pub email_recovery: bool,
+    /// Hours before an e-mailed recovery link works (1–168).
+    pub email_recovery_delay_hours: u32,
 }
 
 impl Default for AccountsConfig {
@@ -198,6 +203,8 @@ impl Default for AccountsConfig {
             elevation_max_hours: 8,
             access_review_days: 91,
             access_review_due_days: 14,
+            email_recovery: false,
+            email_recovery_delay_hours: 24,
         }
     }
 }
@@ -482,6 +489,12 @@ impl AccountsConfig {
             return Err(invalid(
                 "accounts.access_review_days",
                 "between 7 and 366 (access is reviewed at least once a year)",
+            ));
+        }
+        if !(1..=168).contains(&self.email_recovery_delay_hours) {
+            return Err(invalid(
+                "accounts.email_recovery_delay_hours",
+                "between 1 and 168 (the owner must have time to notice and cancel)",
             ));
         }
         if !(1..=60).contains(&self.access_review_due_days) {

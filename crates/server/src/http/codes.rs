@@ -140,6 +140,12 @@ error_codes! {
     InvalidReason = "invalid-reason", UNPROCESSABLE_ENTITY;
     /// A grant duration outside the allowed range.
     InvalidDuration = "invalid-duration", UNPROCESSABLE_ENTITY;
+    /// E-mail recovery is off on this server.
+    RecoveryUnavailable = "recovery-unavailable", FORBIDDEN;
+    /// The recovery link is unknown, used, cancelled or expired.
+    RecoveryInvalid = "recovery-invalid", GONE;
+    /// The recovery link's delay is not over yet.
+    RecoveryNotYet = "recovery-not-yet", CONFLICT;
     /// A policy kind, text or version that is not right.
     InvalidPolicy = "invalid-policy", UNPROCESSABLE_ENTITY;
     /// An access review is open already.

@@ -36,6 +36,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/static/{version}/{file}", get(asset))
         .route("/security", get(disclosure))
         .route("/policies", get(policies_page))
+        .route("/recover", get(recover))
         .route("/.well-known/security.txt", get(security_txt))
 }
 
@@ -266,7 +267,18 @@ async fn login(State(s): State<AppState>, parts: Parts) -> Response {
     {
         return Redirect::to("/").into_response();
     }
-    html(StatusCode::OK, pages::login(&s.certificate_fingerprint()))
+    let recovery = s.config().accounts.email_recovery && s.config().smtp.enabled();
+    html(
+        StatusCode::OK,
+        pages::login(&s.certificate_fingerprint(), recovery),
+    )
+}
+
+async fn recover(State(s): State<AppState>) -> Response {
+    if s.keys().is_sealed() {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
+    }
+    html(StatusCode::OK, pages::recover())
 }
 
 async fn invite(State(s): State<AppState>) -> Response {

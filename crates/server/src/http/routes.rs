@@ -113,6 +113,9 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/auth/login", Public),
     r("POST", "/api/v1/auth/invites/accept", Public),
     r("POST", "/api/v1/auth/signup", Public),
+    r("POST", "/api/v1/auth/recovery", Public),
+    r("POST", "/api/v1/auth/recovery/cancel", Public),
+    r("POST", "/api/v1/auth/recovery/complete", Public),
     r(
         "POST",
         "/api/v1/auth/logout",

@@ -7,6 +7,7 @@ mod deletion;
 mod login;
 mod mfa;
 mod password;
+mod recovery;
 mod sessions;
 mod signup;
 mod tokens;
@@ -27,4 +28,5 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .merge(mfa::router())
         .merge(tokens::router())
         .merge(signup::router())
+        .merge(recovery::router())
 }
