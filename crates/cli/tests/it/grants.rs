@@ -586,13 +586,7 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
     assert_eq!(v["items"][0]["overdue"], true, "{v}");
 
     // Every step is audited.
-    let (_, v) = s.api("GET", "/api/v1/audit/events", Some(&sec), None);
-    let actions: Vec<&str> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
+    let actions = audit_actions(&s, &sec);
     for a in [
         "access_review.open",
         "access_review.revoke",
@@ -601,7 +595,10 @@ fn access_reviews_confirm_revoke_lapse_and_export() {
         "access_review.close",
         "access_review.export",
     ] {
-        assert!(actions.contains(&a), "audit lacks {a}: {actions:?}");
+        assert!(
+            actions.iter().any(|x| x == a),
+            "audit lacks {a}: {actions:?}"
+        );
     }
     let _ = s.stop();
 }

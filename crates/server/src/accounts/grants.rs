@@ -196,11 +196,15 @@ pub async fn elevate(
     open_request(state, &actor.user.id, ask).await
 }
 
-async fn open_request(state: &AppState, by: &str, ask: Ask<'_>) -> Result<RequestView> {
-    let role = privileged(ask.role)?;
-    let reason = valid_reason(ask.reason)?;
-    let duration_secs = ask.duration.secs(state)?;
-    eligible(state, ask.user_id).await?;
+/// A new pending request row, its reason sealed under the system key.
+fn pending_row(
+    state: &AppState,
+    user_id: &str,
+    role: Role,
+    by: &str,
+    reason: &str,
+    duration_secs: i64,
+) -> Result<RoleRequestRow> {
     let id = uuid::Uuid::new_v4().to_string();
     let sealed = state
         .keys()
@@ -211,9 +215,9 @@ async fn open_request(state: &AppState, by: &str, ask: Ask<'_>) -> Result<Reques
         })
         .ok_or(Error::Sealed)??;
     let now = now_secs();
-    let row = RoleRequestRow {
+    Ok(RoleRequestRow {
         id,
-        user_id: ask.user_id.to_string(),
+        user_id: user_id.to_string(),
         role,
         requested_by: by.to_string(),
         reason: sealed,
@@ -223,7 +227,15 @@ async fn open_request(state: &AppState, by: &str, ask: Ask<'_>) -> Result<Reques
         state: "pending".into(),
         decided_by: None,
         decided_at: None,
-    };
+    })
+}
+
+async fn open_request(state: &AppState, by: &str, ask: Ask<'_>) -> Result<RequestView> {
+    let role = privileged(ask.role)?;
+    let reason = valid_reason(ask.reason)?;
+    let duration_secs = ask.duration.secs(state)?;
+    eligible(state, ask.user_id).await?;
+    let row = pending_row(state, ask.user_id, role, by, reason, duration_secs)?;
     let action = format!("role.request:{}", role.as_str());
     super::admin::required(state, by, &action, ask.user_id).await?;
     match state.catalog().create_role_request(&row).await {
@@ -404,29 +416,8 @@ pub async fn break_glass(state: &AppState, g: BreakGlass<'_>) -> Result<RequestV
         .await?
         .ok_or(Error::NotFound)?;
     eligible(state, &user.id).await?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let sealed = state
-        .keys()
-        .with_keyring(|k| {
-            k.system_key().and_then(|key| {
-                fields::seal_text(key, Column::RoleRequestReason, fields::SYSTEM, &id, reason)
-            })
-        })
-        .ok_or(Error::Sealed)??;
-    let now = now_secs();
-    let row = RoleRequestRow {
-        id: id.clone(),
-        user_id: user.id.clone(),
-        role,
-        requested_by: BREAK_GLASS.into(),
-        reason: sealed,
-        duration_secs,
-        created_at: now,
-        expires_at: now + REQUEST_LIFETIME_SECS,
-        state: "pending".into(),
-        decided_by: None,
-        decided_at: None,
-    };
+    let row = pending_row(state, &user.id, role, BREAK_GLASS, reason, duration_secs)?;
+    let (id, now) = (row.id.clone(), row.created_at);
     let action = format!("break_glass.grant:{}", role.as_str());
     super::admin::required(state, BREAK_GLASS, &action, &user.id).await?;
     let c = state.catalog();

@@ -344,6 +344,18 @@ pub fn security_officer(s: &Server, admin: &str, email: &str) -> (String, String
     (id, t, codes)
 }
 
+/// The actions of the latest audit events, read by security officer `officer`.
+pub fn audit_actions(s: &Server, officer: &str) -> Vec<String> {
+    let (st, v) = s.api("GET", "/api/v1/audit/events", Some(officer), None);
+    assert_eq!(st, 200, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(String::from))
+        .collect()
+}
+
 /// Enrols TOTP on session `t` (after `password`); the secret and the
 /// recovery codes.
 pub fn enrol_authenticator(s: &Server, t: &str, password: &str) -> (Vec<u8>, Vec<String>) {
