@@ -63,8 +63,12 @@ pub(super) struct NewRequest {
     /// why (1–500 characters)
     reason: String,
     /// for how many days (1–365; default `accounts.role_grant_days`)
+    #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
     days: Option<u32>,
-    /// or for how many hours (1–`accounts.elevation_max_hours`)
+    /// or for how many hours (1–`accounts.elevation_max_hours`, at most 24)
+    #[schema(minimum = 1, maximum = 24)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
     hours: Option<u32>,
 }
 
@@ -132,8 +136,10 @@ pub(super) struct Elevation {
     role: String,
     /// why (1–500 characters)
     reason: String,
-    /// for how many hours (1–`accounts.elevation_max_hours`)
-    hours: u32,
+    /// for how many hours (1–`accounts.elevation_max_hours`, at most 24)
+    #[schema(minimum = 1, maximum = 24, value_type = u32)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
+    hours: Option<u32>,
 }
 
 #[utoipa::path(post, path = "/auth/elevation", tag = "auth", summary = "Ask for a privileged role for oneself for a few hours; an administrator other than oneself approves",
@@ -150,7 +156,10 @@ pub(super) async fn request_elevation(
     JsonBody(body): JsonBody<Elevation>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let role = parse_role(&body.role)?;
-    let view = grants::elevate(&state, &a, role, &body.reason, body.hours).await?;
+    let hours = body.hours.ok_or(crate::accounts::Error::InvalidDuration(
+        "give hours (1 to accounts.elevation_max_hours)",
+    ))?;
+    let view = grants::elevate(&state, &a, role, &body.reason, hours).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -170,7 +179,7 @@ pub(super) async fn withdraw_elevation(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct BreakGlassBody {
     /// the threshold of the vault's key shares (`pu-…`)
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<String>, min_items = 1, max_items = 255)]
     shares: Vec<Zeroizing<String>>,
     /// the account, by e-mail
     email: String,
@@ -180,6 +189,8 @@ pub(super) struct BreakGlassBody {
     /// why (1–500 characters)
     reason: String,
     /// for how many days (1–365; default `accounts.role_grant_days`)
+    #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
     days: Option<u32>,
 }
 
@@ -208,11 +219,10 @@ pub(super) async fn break_glass(
         )
         .with_header("retry-after", secs.to_string()));
     }
+    // (none, or more than a share set can have, open nothing either)
     if body.shares.is_empty() || body.shares.len() > 255 {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            "give the threshold of the vault's key shares",
-        ));
+        state.unseal_limiter().failure(peer.ip());
+        return Err(crate::accounts::Error::InvalidShares.into());
     }
     let shares: Vec<String> = body.shares.iter().map(|s| s.to_string()).collect();
     let shares = Zeroizing::new(shares);

@@ -67,7 +67,9 @@ pub(super) struct Seen {
     /// `privacy` or `security`
     kind: String,
     /// the version read (the current one)
-    version: i64,
+    #[schema(minimum = 1, value_type = u32)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_u32")]
+    version: Option<u32>,
 }
 
 #[utoipa::path(post, path = "/auth/policies/seen", tag = "auth", summary = "Record that one has read the current version of a policy",
@@ -82,6 +84,9 @@ pub(super) async fn seen(
     a: Authed<gate::OwnAccount>,
     JsonBody(body): JsonBody<Seen>,
 ) -> Result<StatusCode, ApiError> {
-    policies::seen(&state, &a.user.id, &body.kind, body.version).await?;
+    let version = body.version.ok_or(crate::accounts::Error::InvalidPolicy(
+        "give the version you read",
+    ))?;
+    policies::seen(&state, &a.user.id, &body.kind, i64::from(version)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
