@@ -81,10 +81,11 @@ impl Catalog {
         .map_err(|e| crate::dialect::unique_to(e, CatalogError::AlreadyExists))
     }
 
-    /// Reviews, newest first.
+    /// Reviews: the open one first, then newest first (two opened in the
+    /// same second keep that order).
     pub async fn access_reviews(&self, limit: i64) -> Result<Vec<AccessReviewRow>> {
         let q = format!(
-            "SELECT {REVIEW_COLS} FROM access_reviews ORDER BY opened_at DESC, id DESC LIMIT $1"
+            "SELECT {REVIEW_COLS} FROM access_reviews ORDER BY (closed_at IS NULL) DESC, opened_at DESC, closed_at DESC, id DESC LIMIT $1"
         );
         Ok(with_pool!(self, p => sqlx::query_as(&q).bind(limit).fetch_all(p).await?))
     }

@@ -126,8 +126,9 @@ pub async fn reviews(c: &Catalog) {
             ("u3".into(), Some("lapsed".into()), None),
         ]
     );
-    // Closed: nothing more is decided; a new review may open.
-    c.open_access_review(&review("rv2", 200), &[line("rv2", "u1", Role::Operator)])
+    // Closed: nothing more is decided; a new review may open, and is listed
+    // first even when opened in the same second as the closed one.
+    c.open_access_review(&review("rv0", 100), &[line("rv0", "u1", Role::Operator)])
         .await
         .expect("next");
     assert_eq!(
@@ -137,6 +138,6 @@ pub async fn reviews(c: &Catalog) {
             .iter()
             .map(|r| r.id.as_str())
             .collect::<Vec<_>>(),
-        ["rv2", "rv1"]
+        ["rv0", "rv1"]
     );
 }
