@@ -159,6 +159,27 @@ pub fn open_system(
     open(key, column, SYSTEM, row, ciphertext)
 }
 
+/// Encrypts a text value under the keyring's system key (owner [`SYSTEM`]).
+pub fn seal_system_text(
+    keyring: &pixelunion_vault::keyring::Keyring,
+    column: Column,
+    row: &str,
+    text: &str,
+) -> Result<Vec<u8>, VaultError> {
+    seal_text(keyring.system_key()?, column, SYSTEM, row, text)
+}
+
+/// Decrypts what [`seal_system_text`] sealed; `None` when unreadable.
+pub fn open_system_text(
+    keyring: &pixelunion_vault::keyring::Keyring,
+    column: Column,
+    row: &str,
+    ciphertext: &[u8],
+) -> Option<String> {
+    let plain = open_system(keyring, column, row, ciphertext).ok()?;
+    String::from_utf8(plain.to_vec()).ok()
+}
+
 /// Decrypts a text value; `None` when absent or unreadable (a value that
 /// does not open is shown as missing, never as an error page).
 pub fn open_text(

@@ -104,6 +104,13 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(&q).bind(id).fetch_optional(p).await?))
     }
 
+    /// The request of `user_id` still pending, if any (one at most).
+    pub async fn pending_role_request(&self, user_id: &str) -> Result<Option<RoleRequestRow>> {
+        let q =
+            format!("SELECT {COLS} FROM role_requests WHERE user_id = $1 AND state = 'pending'");
+        Ok(with_pool!(self, p => sqlx::query_as(&q).bind(user_id).fetch_optional(p).await?))
+    }
+
     /// The latest `limit` requests, newest first.
     pub async fn role_requests(&self, limit: i64) -> Result<Vec<RoleRequestRow>> {
         let q =

@@ -45,6 +45,11 @@ pub async fn grants(c: &Catalog) {
     };
     assert!(refused, "the schema refuses a grant of `user`");
     assert_eq!(c.role_request("r1").await.expect("get"), Some(r1.clone()));
+    assert_eq!(
+        c.pending_role_request("u1").await.expect("pending"),
+        Some(r1.clone())
+    );
+    assert_eq!(c.pending_role_request("u2").await.expect("none"), None);
 
     // Rejected: nothing else changes; a second decision finds it closed.
     assert!(
@@ -64,6 +69,7 @@ pub async fn grants(c: &Catalog) {
     let u1 = c.user_by_id("u1").await.expect("get").expect("some");
     assert_eq!((u1.role, u1.role_expires_at), (Role::User, None));
     assert!(c.session_with_user(b"h1").await.expect("s").is_some());
+    assert_eq!(c.pending_role_request("u1").await.expect("decided"), None);
 
     // A new request may follow a decided one; approval sets role and end and
     // ends the sessions.

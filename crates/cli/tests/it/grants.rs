@@ -79,7 +79,7 @@ fn privileged_roles_need_two_people_and_end() {
     // Requests: bad input is refused and stores nothing.
     let ask =
         |t: &str, body: Value| s.api("POST", "/api/v1/admin/role-requests", Some(t), Some(body));
-    let (dan_id, _) = new_user(&s, &admin, "dan@example.org");
+    let (dan_id, dan) = new_user(&s, &admin, "dan@example.org");
     for (body, want) in [
         (
             json!({"user_id": dan_id, "role": "operator", "reason": "x"}),
@@ -218,7 +218,6 @@ fn privileged_roles_need_two_people_and_end() {
 
     // Just-in-time: dan asks for a few hours of support (after enrolling
     // TOTP); too long is refused; an administrator other than dan approves.
-    let dan = login_recovery_less(&s, "dan@example.org");
     let (_, dan_codes) = enrol_authenticator(&s, &dan, PW);
     let elevate = |body: Value| s.api("POST", "/api/v1/auth/elevation", Some(&dan), Some(body));
     let (st, v) = elevate(json!({"role": "support", "reason": "ticket 4711", "hours": 99}));
@@ -360,18 +359,6 @@ fn privileged_roles_need_two_people_and_end() {
         );
     }
     let _ = s.stop();
-}
-
-/// dan's session: he was created with a password and no second factor.
-fn login_recovery_less(s: &Server, email: &str) -> String {
-    let (st, v) = s.api(
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": PW, "bearer": true})),
-    );
-    assert_eq!(st, 200, "{v}");
-    v["token"].as_str().unwrap().to_string()
 }
 
 /// Access reviews: a security officer opens one (one at a time), sees each

@@ -140,22 +140,17 @@ fn until(t: i64) -> String {
 }
 
 async fn send(state: &AppState, notice: Notice) -> Result<()> {
-    let c = state.catalog();
-    let admins: Vec<_> = c
-        .list_users()
-        .await?
-        .into_iter()
-        .filter(|u| u.role == Role::Admin && !u.disabled)
-        .filter(|u| !super::principal::role_ended(u, now_secs()))
+    let users = state.catalog().list_users().await?;
+    let now = now_secs();
+    let admins: Vec<_> = users
+        .iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled && !super::principal::role_ended(u, now))
         .collect();
-    let address = |id: &str| {
-        let id = id.to_string();
-        async move {
-            match c.user_by_id(&id).await {
-                Ok(Some(u)) => email_for(state, &u),
-                _ => None,
-            }
-        }
+    let address = |id: &str| -> Option<String> {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .and_then(|u| email_for(state, u))
     };
     let admins_but = |skip: &[&str]| -> Vec<String> {
         admins
@@ -167,7 +162,7 @@ async fn send(state: &AppState, notice: Notice) -> Result<()> {
     let (to, subject, body, target) = match &notice {
         Notice::Requested(v) => {
             let mut to = admins_but(&[&v.requested_by, &v.user_id]);
-            to.extend(address(&v.user_id).await);
+            to.extend(address(&v.user_id));
             let body = format!(
                 "A request asks for account {} to hold the {} role for {} hour(s).\n\n\
                  It takes effect only when a second administrator — not the one who asked, not the \
@@ -190,14 +185,14 @@ async fn send(state: &AppState, notice: Notice) -> Result<()> {
             let mut to = match &notice {
                 Notice::BrokenGlass(_) => admins_but(&[&v.user_id]),
                 _ => [
-                    address(&v.requested_by).await,
-                    address(v.decided_by.as_deref().unwrap_or("")).await,
+                    address(&v.requested_by),
+                    address(v.decided_by.as_deref().unwrap_or("")),
                 ]
                 .into_iter()
                 .flatten()
                 .collect(),
             };
-            to.extend(address(&v.user_id).await);
+            to.extend(address(&v.user_id));
             to.sort();
             to.dedup();
             let how = if matches!(notice, Notice::BrokenGlass(_)) {
@@ -222,7 +217,7 @@ async fn send(state: &AppState, notice: Notice) -> Result<()> {
             )
         }
         Notice::Refused(v) => {
-            let to = [address(&v.requested_by).await, address(&v.user_id).await]
+            let to = [address(&v.requested_by), address(&v.user_id)]
                 .into_iter()
                 .flatten()
                 .collect();
@@ -240,7 +235,7 @@ async fn send(state: &AppState, notice: Notice) -> Result<()> {
         }
         Notice::EndingSoon(id, role, end) => {
             let mut to = admins_but(&[id]);
-            to.extend(address(id).await);
+            to.extend(address(id));
             let body = format!(
                 "The {} role of account {id} ends on {} (UTC); the account then returns to a user \
                  account and its sessions end. To keep it, an administrator asks again and a second \
@@ -256,7 +251,7 @@ async fn send(state: &AppState, notice: Notice) -> Result<()> {
             )
         }
         Notice::Ended(id, role) => {
-            let to = address(id).await.into_iter().collect();
+            let to = address(id).into_iter().collect();
             let body = format!(
                 "The {} role of your PixelUnion account has ended; it is a user account again.\n",
                 role.as_str()

@@ -120,9 +120,8 @@ impl RequestView {
 fn open_reason(state: &AppState, r: &RoleRequestRow) -> Option<String> {
     state
         .keys()
-        .with_keyring(|k| fields::open_system(k, Column::RoleRequestReason, &r.id, &r.reason).ok())
+        .with_keyring(|k| fields::open_system_text(k, Column::RoleRequestReason, &r.id, &r.reason))
         .flatten()
-        .and_then(|b| String::from_utf8(b.to_vec()).ok())
 }
 
 /// A reason as given: trimmed, 1 to 500 characters, no control characters.
@@ -208,11 +207,7 @@ fn pending_row(
     let id = uuid::Uuid::new_v4().to_string();
     let sealed = state
         .keys()
-        .with_keyring(|k| {
-            k.system_key().and_then(|key| {
-                fields::seal_text(key, Column::RoleRequestReason, fields::SYSTEM, &id, reason)
-            })
-        })
+        .with_keyring(|k| fields::seal_system_text(k, Column::RoleRequestReason, &id, reason))
         .ok_or(Error::Sealed)??;
     let now = now_secs();
     Ok(RoleRequestRow {
@@ -320,12 +315,9 @@ pub async fn refuse(state: &AppState, actor: &Principal, id: &str) -> Result<Req
 pub async fn withdraw_elevation(state: &AppState, actor: &Principal) -> Result<RequestView> {
     let r = state
         .catalog()
-        .role_requests(500)
+        .pending_role_request(&actor.user.id)
         .await?
-        .into_iter()
-        .find(|r| {
-            r.state == "pending" && r.user_id == actor.user.id && r.requested_by == actor.user.id
-        })
+        .filter(|r| r.requested_by == actor.user.id)
         .ok_or(Error::NotFound)?;
     decide_plain(
         state,
@@ -406,13 +398,7 @@ pub async fn break_glass(state: &AppState, g: BreakGlass<'_>) -> Result<RequestV
         audit(state, None, "break_glass.grant", None, "denied").await;
         return Err(Error::InvalidShares);
     }
-    let indexes = super::email_candidates(state, g.email)?
-        .iter()
-        .map(|b| b.to_bytes().to_vec())
-        .collect::<Vec<_>>();
-    let user = state
-        .catalog()
-        .user_by_email_index(&indexes)
+    let user = super::user_by_email(state, g.email)
         .await?
         .ok_or(Error::NotFound)?;
     eligible(state, &user.id).await?;
@@ -422,12 +408,7 @@ pub async fn break_glass(state: &AppState, g: BreakGlass<'_>) -> Result<RequestV
     super::admin::required(state, BREAK_GLASS, &action, &user.id).await?;
     let c = state.catalog();
     // A request of the grantee's still waiting is superseded.
-    if let Some(old) = c
-        .role_requests(500)
-        .await?
-        .into_iter()
-        .find(|r| r.state == "pending" && r.user_id == user.id)
-    {
+    if let Some(old) = c.pending_role_request(&user.id).await? {
         c.decide_role_request(&old.id, BREAK_GLASS, now, Decision::Cancel)
             .await?;
     }

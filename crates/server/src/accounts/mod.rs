@@ -147,6 +147,16 @@ pub fn email_candidates(
         .ok_or(Error::Sealed)??)
 }
 
+/// The account with e-mail `email` (looked up by its blind index under
+/// every keyring version).
+pub async fn user_by_email(state: &AppState, email: &str) -> Result<Option<UserRow>> {
+    let indexes: Vec<Vec<u8>> = email_candidates(state, email)?
+        .iter()
+        .map(|b| b.to_bytes().to_vec())
+        .collect();
+    Ok(state.catalog().user_by_email_index(&indexes).await?)
+}
+
 /// The e-mail's blind index under the active keyring version (to store).
 pub fn email_index(state: &AppState, email: &str) -> Result<Vec<u8>> {
     Ok(state

@@ -18,7 +18,7 @@ use pixelunion_auth::token::{self, TokenKind};
 use pixelunion_catalog::{CatalogError, RecoveryRow};
 use zeroize::Zeroizing;
 
-use super::{Error, Result, audit, email_candidates, email_for, normalize_email};
+use super::{Error, Result, audit, email_for};
 use crate::AppState;
 use crate::clock::now_secs;
 use crate::mail::{self, Outgoing};
@@ -53,11 +53,7 @@ pub async fn request(state: &AppState, ip: IpAddr, email: &str) -> Result<()> {
     let key = throttled(state, "ask", ip)?;
     // Every request counts against the address: a few, then a growing wait.
     state.accounts().throttle.failure(&[&key]);
-    let indexes: Vec<Vec<u8>> = email_candidates(state, &normalize_email(email))?
-        .iter()
-        .map(|b| b.to_bytes().to_vec())
-        .collect();
-    let Some(user) = state.catalog().user_by_email_index(&indexes).await? else {
+    let Some(user) = super::user_by_email(state, email).await? else {
         return Ok(());
     };
     if user.disabled {

@@ -135,18 +135,18 @@ fn open_details(state: &AppState, r: &IncidentRow) -> Result<Details> {
 
 /// Seals a timeline note or message field for incident `id`.
 pub(crate) fn seal_text(state: &AppState, column: Column, id: &str, text: &str) -> Result<Vec<u8>> {
-    system_key(state, |k| {
-        Ok(fields::seal_text(k, column, SYSTEM, id, text)?)
-    })
+    Ok(state
+        .keys()
+        .with_keyring(|k| fields::seal_system_text(k, column, id, text))
+        .ok_or(Error::Sealed)??)
 }
 
 /// Opens what [`seal_text`] sealed.
 pub(crate) fn open_text(state: &AppState, column: Column, id: &str, ct: &[u8]) -> Option<String> {
     state
         .keys()
-        .with_keyring(|k| fields::open_system(k, column, id, ct).ok())
+        .with_keyring(|k| fields::open_system_text(k, column, id, ct))
         .flatten()
-        .and_then(|b| String::from_utf8(b.to_vec()).ok())
 }
 
 /// One step of the timeline.

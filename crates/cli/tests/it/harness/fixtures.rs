@@ -286,27 +286,6 @@ pub fn grant_role(s: &Server, email: &str, role: &str) {
     assert_eq!(st, 201, "break-glass {role} for {email}: {v}");
 }
 
-/// Signs in with a password and the current TOTP code of `secret`; the
-/// session token.
-pub fn login_totp(s: &Server, email: &str, password: &str, secret: &[u8]) -> String {
-    // A code is accepted once: wait for the next step if this one was used.
-    for _ in 0..40 {
-        let code = pixelunion_auth::mfa::code_at(secret, now_secs()).unwrap();
-        let (st, v) = s.api(
-            "POST",
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": password, "totp": code, "bearer": true})),
-        );
-        if st == 200 {
-            return v["token"].as_str().unwrap().to_string();
-        }
-        assert_eq!(st, 401, "{v}");
-        std::thread::sleep(Duration::from_millis(1000));
-    }
-    panic!("no TOTP sign-in for {email}");
-}
-
 /// Signs in with a password and a recovery code (used up); the session token.
 pub fn login_recovery(s: &Server, email: &str, password: &str, code: &str) -> String {
     let (st, v) = s.api(
