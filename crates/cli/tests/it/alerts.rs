@@ -76,8 +76,7 @@ fn a_sign_in_from_a_new_device_mails_the_owner() {
     settle();
     assert_eq!(sink.to("ann@example.org").len(), 1, "only once per device");
     let _ = s.stop();
-    for f in files_under(&data) {
-        let b = std::fs::read(&f).unwrap();
+    for (f, b) in read_files_under(&data) {
         assert!(
             !b.windows(10).any(|w| w == b"zq44 Andro"),
             "{} holds the agent",

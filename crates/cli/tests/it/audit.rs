@@ -325,8 +325,7 @@ fn clients_are_encrypted_sealed_events_are_chained_and_privileged_actions_fail_c
         assert_eq!(st, 403, "{method} {path} is the security role's");
     }
     // Nothing of the agent in the database files.
-    for f in files_under(&data) {
-        let bytes = std::fs::read(&f).unwrap();
+    for (f, bytes) in read_files_under(&data) {
         assert!(
             !bytes.windows(agent.len()).any(|w| w == agent.as_bytes()),
             "{} holds the user agent in clear",

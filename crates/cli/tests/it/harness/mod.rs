@@ -14,4 +14,4 @@ pub mod smtp;
 pub use client::{Call, Proto, Reply, chunked, throttled};
 pub use db::Db;
 pub use fixtures::*;
-pub use server::{BIN, Server, files_under, pixelunion};
+pub use server::{BIN, Server, files_under, pixelunion, read_files_under};

@@ -233,3 +233,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Every file below `dir` with its bytes, read in one pass in which no file
+/// vanished. SQLite removes its `-wal` and `-shm` files when the last
+/// connection closes, possibly just after they were listed; a pass that
+/// misses one is retried, so a scan never skips what a closing database
+/// was still folding into its main file.
+pub fn read_files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    for _ in 0..50 {
+        let read: Result<Vec<_>, _> = files_under(dir)
+            .into_iter()
+            .map(|p| std::fs::read(&p).map(|b| (p, b)))
+            .collect();
+        match read {
+            Ok(all) => return all,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            Err(e) => panic!("reading {}: {e}", dir.display()),
+        }
+    }
+    panic!("files under {} kept vanishing while read", dir.display())
+}
