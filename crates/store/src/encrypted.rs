@@ -47,11 +47,17 @@ const SMALL_RANGE_NOW: u64 = 256 << 10;
 /// Bytes `range` of a local store's file, read with a blocking call; a
 /// file shorter than the range is an error (as a store's ranged get).
 fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt as _;
-    let f = std::fs::File::open(file)?;
-    let mut out =
-        vec![0u8; usize::try_from(range.end - range.start).map_err(std::io::Error::other)?];
-    f.read_exact_at(&mut out, range.start)?;
+    use std::io::{Read as _, Seek as _};
+    let mut f = std::fs::File::open(file)?;
+    let len = range.end - range.start;
+    f.seek(std::io::SeekFrom::Start(range.start))?;
+    // Read into the spare capacity (a file reads into uninitialised memory:
+    // no zeroing of a buffer about to be overwritten).
+    let mut out = Vec::with_capacity(usize::try_from(len).map_err(std::io::Error::other)?);
+    f.take(len).read_to_end(&mut out)?;
+    if (out.len() as u64) < len {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(out)
 }
 

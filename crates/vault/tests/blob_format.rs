@@ -351,6 +351,7 @@ proptest! {
         a in any::<u64>(),
         b in any::<u64>(),
         chunk in 1usize..300,
+        before in 0usize..40,
     ) {
         let k = key(42);
         let pt = plaintext(len, 1);
@@ -362,12 +363,14 @@ proptest! {
         let span = layout.span(start..end).expect("span");
         let ct = &blob[span.ciphertext.start as usize..span.ciphertext.end as usize];
         let mut dec = RangeDecryptor::new(&k, OBJ, &header, layout, span).expect("dec");
-        let mut out = Vec::new();
+        // (appends after what `out` already holds)
+        let mut out = vec![0xa5; before];
         for c in ct.chunks(chunk) {
             dec.push(c, &mut out).expect("push");
         }
         dec.finish().expect("finish");
-        prop_assert_eq!(&out[..], &pt[start as usize..end as usize]);
+        prop_assert!(out[..before].iter().all(|&b| b == 0xa5));
+        prop_assert_eq!(&out[before..], &pt[start as usize..end as usize]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use aws_lc_rs::aead::LessSafeKey;
+use zeroize::Zeroize;
 
 use super::header::{BlobHeader, HEADER_LEN};
 use super::stream::open_segment;
@@ -119,8 +120,9 @@ pub struct RangeDecryptor {
     layout: BlobLayout,
     span: CiphertextSpan,
     index: u64,
+    /// a segment's ciphertext split across pushes (unused when each push
+    /// holds whole segments, as a ranged read's does)
     pending: Vec<u8>,
-    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for RangeDecryptor {
@@ -141,52 +143,66 @@ impl RangeDecryptor {
         layout: BlobLayout,
         span: CiphertextSpan,
     ) -> Result<Self> {
-        let cap = header.segment_size() + TAG_LEN;
         Ok(RangeDecryptor {
             key: header.object_key(key, object)?,
             header: header.clone(),
             layout,
             index: span.first_segment,
             span,
-            pending: Vec::with_capacity(cap),
-            scratch: Vec::with_capacity(cap),
+            pending: Vec::new(),
         })
     }
 
-    fn emit(&mut self, out: &mut Vec<u8>) -> Result<()> {
+    /// Opens the current segment from `ciphertext` straight into `out`
+    /// and keeps only the part of it inside the range: the plaintext outside
+    /// (before the range's start in the first segment, after its end in the
+    /// last) is zeroed before it is dropped.
+    fn emit(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let i = self.index;
         let last = i + 1 == self.layout.segment_count();
-        self.scratch.clear();
-        open_segment(
-            &self.key,
-            &self.header,
-            i,
-            last,
-            &self.pending,
-            &mut self.scratch,
-        )?;
+        let start = out.len();
+        open_segment(&self.key, &self.header, i, last, ciphertext, out)?;
         let seg_start = i * self.layout.segment;
         let from = self.span.plaintext.start.saturating_sub(seg_start) as usize;
-        let to = ((self.span.plaintext.end - seg_start) as usize).min(self.scratch.len());
-        out.extend_from_slice(&self.scratch[from..to]);
-        zeroize::Zeroize::zeroize(&mut self.scratch);
-        self.pending.clear();
+        let to = ((self.span.plaintext.end - seg_start) as usize).min(out.len() - start);
+        if start + to < out.len() {
+            out[start + to..].zeroize();
+            out.truncate(start + to);
+        }
+        if from > 0 {
+            out[start..start + from].zeroize();
+            out.drain(start..start + from);
+            // (the shift leaves copies of in-range bytes past the new end)
+            out.spare_capacity_mut()[..from].zeroize();
+        }
         self.index += 1;
         Ok(())
     }
 
     /// Consumes ciphertext of the span in order; appends plaintext to `out`.
+    /// Whole segments are opened from `input` where they lie; only a segment
+    /// split across calls is gathered first.
     pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
         while !input.is_empty() {
             if self.index > self.span.last_segment {
                 return Err(VaultError::TrailingData);
             }
             let want = self.layout.segment_ct_len(self.index) as usize;
+            if self.pending.is_empty() && input.len() >= want {
+                let (segment, rest) = input.split_at(want);
+                self.emit(segment, out)?;
+                input = rest;
+                continue;
+            }
             let take = (want - self.pending.len()).min(input.len());
             self.pending.extend_from_slice(&input[..take]);
             input = &input[take..];
             if self.pending.len() == want {
-                self.emit(out)?;
+                let pending = std::mem::take(&mut self.pending);
+                let r = self.emit(&pending, out);
+                self.pending = pending;
+                self.pending.clear();
+                r?;
             }
         }
         Ok(())

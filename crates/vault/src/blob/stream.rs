@@ -37,6 +37,19 @@ fn seal_segment(
     })
 }
 
+/// Zeroes every byte `v` holds or held (its whole allocation) and empties it.
+///
+/// `Zeroize for Vec<u8>` writes the initialised bytes one volatile store at a
+/// time (≈ 1 byte per cycle: 20 µs for a 64 KiB segment, a seventh of a
+/// ranged read's CPU); zeroizing the byte *slice* and the spare capacity
+/// takes the crate's bulk path (a fill behind an optimisation barrier),
+/// with the same guarantee.
+pub(super) fn wipe(v: &mut Vec<u8>) {
+    v.as_mut_slice().zeroize();
+    v.spare_capacity_mut().zeroize();
+    v.clear();
+}
+
 /// Opens segment `index` from `ciphertext` and appends its plaintext to `out`.
 /// On failure nothing is appended.
 pub(super) fn open_segment(
@@ -80,8 +93,7 @@ fn feed_with_lookahead(
     while !input.is_empty() {
         if pending.len() == unit {
             emit(pending)?;
-            pending.zeroize();
-            pending.clear();
+            wipe(pending);
         }
         if pending.is_empty() && input.len() > unit {
             emit(&input[..unit])?;
@@ -169,7 +181,7 @@ impl BlobEncryptor {
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
         let i = bump(&mut self.index)?;
         seal_segment(&self.key, &self.header, i, true, &self.pending, out)?;
-        self.pending.zeroize();
+        wipe(&mut self.pending);
         Ok(())
     }
 }
