@@ -130,6 +130,11 @@ impl EncryptedObject {
     pub fn key_id(&self) -> pixelunion_vault::KeyId {
         self.header.key_id()
     }
+
+    /// Plaintext bytes per segment (the unit of decryption).
+    pub fn segment_size(&self) -> u64 {
+        self.header.segment_size() as u64
+    }
 }
 
 /// What was stored.

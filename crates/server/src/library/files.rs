@@ -74,9 +74,10 @@ impl Readable {
     /// A window the primary copy cannot give (missing, damaged) is read from
     /// the backup copy, and so is the rest of the stream.
     ///
-    /// Read by [`pixelunion_store::read_ahead`]: a small first window
-    /// ([`FIRST_WINDOW`]) so that the first bytes leave before a whole
-    /// window has been read, then one window ahead of the one being sent.
+    /// Read by [`pixelunion_store::read_ahead`]: a first window that ends
+    /// with the first segment the span touches (one segment decrypted
+    /// before the first bytes leave), then one window ahead of the one
+    /// being sent.
     pub fn stream(
         &self,
         state: &AppState,
@@ -89,7 +90,11 @@ impl Readable {
             object: self.object,
             blob: self.blob.clone(),
         });
-        pixelunion_store::read_ahead(opened, span, FIRST_WINDOW, move |opened, range| {
+        let segment = match &opened {
+            Opened::Primary(o) | Opened::Backup(o) => o.segment_size().max(1),
+        };
+        let first = segment - span.start % segment;
+        pixelunion_store::read_ahead(opened, span, first, move |opened, range| {
             let windows = windows.clone();
             async move {
                 let (v, next) = windows.read(opened, range).await?;
@@ -98,9 +103,6 @@ impl Readable {
         })
     }
 }
-
-/// The plaintext bytes of a stream's first window (see [`Readable::stream`]).
-const FIRST_WINDOW: u64 = 128 << 10;
 
 /// What reading one window of a file needs.
 struct Windows {
