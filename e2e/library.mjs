@@ -719,12 +719,19 @@ try {
         const imgs = [...document.querySelectorAll('#grid .tile:not([data-state="failed"]) img')]
           .filter((im) => im.getBoundingClientRect().top < innerHeight);
         const bad = imgs.filter((im) => !(im.complete && im.naturalWidth > 16));
-        return { n: imgs.length, bad: bad.map((im) => `${im.naturalWidth}:${im.complete}:${im.getAttribute('src').slice(-40)}`) };
+        // (what the page shows, should no tile be on screen)
+        const shown = [...document.querySelectorAll('[role="alert"], #empty:not([hidden]), .error, .notice')]
+          .map((e) => e.textContent.trim().slice(0, 80)).join(' | ');
+        return {
+          n: imgs.length,
+          bad: bad.map((im) => `${im.naturalWidth}:${im.complete}:${im.getAttribute('src').slice(-40)}`),
+          where: `${location.pathname}; ${document.querySelectorAll('#grid .tile').length} tiles, ${document.querySelectorAll('#grid .tile[data-state="failed"]').length} failed, scrollY ${Math.round(scrollY)}; ${shown}`,
+        };
       });
       if (screen.n >= 4 && screen.bad.length === 0) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    check(screen.n >= 4 && screen.bad.length === 0, `the first screen's thumbnails load (${screen.n} on screen; waiting: ${screen.bad.join(' ')})`);
+    check(screen.n >= 4 && screen.bad.length === 0, `the first screen's thumbnails load (${screen.n} on screen; waiting: ${screen.bad.join(' ')}; page: ${screen.where})`);
     const firstScreen = Date.now() - t0;
     const tilesOnScreen = screen.n;
     const dcl = await page.evaluate(() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd);
