@@ -172,8 +172,6 @@ impl RangeDecryptor {
         if from > 0 {
             out[start..start + from].zeroize();
             out.drain(start..start + from);
-            // (the shift leaves copies of in-range bytes past the new end)
-            out.spare_capacity_mut()[..from].zeroize();
         }
         self.index += 1;
         Ok(())
