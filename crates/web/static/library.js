@@ -21,6 +21,9 @@ const selected = new Set();
 let cursor = null;
 let done = false;
 let loading = false;
+let failures = 0;                  // list pages failed in a row (retried)
+let retryTimer = 0;
+const RETRIES = 6;
 let lastMonth = '';
 let lastDay = '';
 let tiles = null;                  // the current day's tile container
@@ -122,9 +125,23 @@ async function more() {
     cursor = page.next_cursor;
     done = !cursor;
     $('#empty').hidden = items.length > 0;
+    failures = 0;
+    loadError(null);
   } catch (e) {
-    toast(e.message);
-    done = true;
+    if (mine !== generation) return;
+    loading = false;
+    // A busy or briefly unreachable server: try again by itself, a little
+    // later each time; anything else waits for the person (Try again).
+    const transient = e.status === 0 || e.status === 408 || e.status === 429 || e.status >= 500;
+    if (transient && failures < RETRIES) {
+      const wait = Math.min(15000, 1000 * 2 ** failures++);
+      loadError(`${e.message} Trying again in ${Math.round(wait / 1000)} s…`);
+      retryTimer = setTimeout(() => { if (mine === generation) more(); }, wait);
+    } else {
+      loadError(e.message);
+      done = true;
+    }
+    return;
   } finally {
     if (mine === generation) loading = false;
   }
@@ -132,9 +149,25 @@ async function more() {
   if (!done && $('#sentinel').getBoundingClientRect().top < innerHeight + 600) more();
 }
 
+/** Says (or stops saying) that a page of the library could not be loaded,
+ * with a button that tries again at once. */
+function loadError(message) {
+  let box = $('#load-error');
+  if (!message) { if (box) box.hidden = true; return; }
+  if (!box) {
+    const again = el('button', { type: 'button', text: 'Try again' });
+    again.addEventListener('click', () => { failures = 0; refresh(); });
+    box = el('p', { id: 'load-error', class: 'notice', role: 'alert' }, el('span'), ' ', again);
+    grid.before(box);
+  }
+  box.firstChild.textContent = `Your library could not be loaded: ${message}`;
+  box.hidden = false;
+}
+
 /** Reloads from the top (after uploads, edits, jumps). */
 export async function refresh(opts = {}) {
   generation++;
+  clearTimeout(retryTimer);
   loading = false;
   items.length = 0;
   shownIds.clear();
