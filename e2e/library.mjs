@@ -108,6 +108,15 @@ const violations = [];
 page.on('console', (m) => { if (m.type() === 'error') violations.push(m.text()); });
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
+// Every answer over 399 and every request that got none, as it happens: when
+// a later check times out, the log shows what the server said meanwhile.
+const trail = (p) => {
+  const path = (u) => u.replace(URL, '');
+  p.on('response', (r) => { if (r.status() >= 400) console.log(`note - ${r.status()} ${r.request().method()} ${path(r.url())}`); });
+  // (a download is an aborted navigation: not worth a line)
+  p.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && console.log(`note - no answer (${r.failure()?.errorText}) ${r.method()} ${path(r.url())}`));
+};
+trail(page);
 // File choosers are intercepted from the start, not per step: a listener
 // added just before a key press races Playwright's switch to interception,
 // and a chooser that opens before it is a real (headless, never answered)
@@ -116,20 +125,126 @@ const choosers = [];
 page.on('filechooser', (c) => choosers.push(c));
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
+// A browser context signed in with a session the harness made through the API.
+const as = async (token) => {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
+  await ctx.addCookies([{ name: '__Host-pixelunion', value: token, url: `${URL}/`, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  trail(p);
+  return [ctx, p];
+};
+const shotOf = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+if (MODE === 'access') {
+  // Access through verified channels (PU_ADMIN_TOKEN, PU_SECOND_ADMIN_TOKEN,
+  // PU_SECURITY_TOKEN, PU_USER_TOKEN; PU_GRANTEE is an account with TOTP):
+  // one administrator asks for a role, a second approves it, a security
+  // officer reviews who holds what and revokes it, an administrator
+  // publishes a policy and a user is shown it until having read it.
+  const grantee = env('PU_GRANTEE');
+  const roleRequestOf = (p) => p.locator('#role-requests li', { hasText: `${grantee} → support` });
+  try {
+    // 1. The first administrator asks (reason and days in the prompts).
+    const [actx, a] = await as(env('PU_ADMIN_TOKEN'));
+    const answers = ['covers the help desk rota in December', '30'];
+    a.on('dialog', (d) => (d.type() === 'prompt' ? d.accept(answers.shift()) : d.accept()));
+    await a.goto(`${URL}/admin`);
+    const row = a.locator('#users tbody tr', { hasText: grantee });
+    await row.waitFor();
+    await row.locator('select').selectOption('support');
+    await roleRequestOf(a).waitFor();
+    const asked = await roleRequestOf(a).textContent();
+    check(asked.includes('pending') && asked.includes('covers the help desk rota') && asked.includes('30 days'),
+      `a role is asked for with a reason and a duration, and waits (${asked.trim()})`);
+    check(await roleRequestOf(a).locator('button', { hasText: 'Approve' }).count() === 0,
+      'the administrator who asked has no Approve button (only Withdraw)');
+    check((await row.locator('select').inputValue()) === 'user', 'the account is still a user');
+    await shotOf(a, '26-role-request');
+
+    // 2. A second administrator approves it.
+    const [bctx, b] = await as(env('PU_SECOND_ADMIN_TOKEN'));
+    await b.goto(`${URL}/admin`);
+    await roleRequestOf(b).locator('button', { hasText: 'Approve' }).click();
+    await b.waitForFunction((g) => [...document.querySelectorAll('#role-requests li')].some((l) => l.textContent.includes(`${g} → support`) && l.textContent.includes('approved')), grantee);
+    const granted = b.locator('#users tbody tr', { hasText: grantee });
+    await b.waitForFunction((g) => [...document.querySelectorAll('#users tbody tr')].some((r) => r.textContent.includes(g) && r.querySelector('select').value === 'support' && r.textContent.includes('until')), grantee);
+    check(true, `a second administrator approves: the account holds the role, with its end (${(await granted.textContent()).trim()})`);
+    await bctx.close();
+
+    // 3. A security officer reviews: confirms every line but the new
+    // support role, which is revoked; the finished review downloads.
+    const [sctx, sp] = await as(env('PU_SECURITY_TOKEN'));
+    await sp.goto(`${URL}/admin`);
+    await sp.click('#review-open');
+    await sp.waitForSelector('#review-lines tbody tr');
+    const lines = await sp.$$eval('#review-lines tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    check(lines.length === 4 && lines.some((l) => l[0] === grantee && l[1] === 'support' && l[3] === 'Yes'),
+      `the review lists every privileged account with its role and two-step state (${lines.map((l) => `${l[0]}: ${l[1]}`).join(', ')})`);
+    await shotOf(sp, '27-access-review');
+    for (let i = 0; i < 4; i++) {
+      const open = sp.locator('#review-lines tbody tr', { has: sp.locator('button') });
+      if (await open.count() === 0) break;
+      const first = open.first();
+      const who = await first.locator('td').first().textContent();
+      await first.locator('button', { hasText: who === grantee ? 'Revoke' : 'Confirm' }).click();
+      await sp.waitForFunction((w) => ![...document.querySelectorAll('#review-lines tbody tr')].some((r) => r.cells[0].textContent === w && r.querySelector('button')), who);
+    }
+    await sp.waitForSelector('#reviews li a:has-text("CSV")');
+    check((await sp.textContent('#review-summary')).includes('No review is open'), 'every line decided: the review is finished');
+    const [csv] = await Promise.all([sp.waitForEvent('download'), sp.click('#reviews li a:has-text("CSV")')]);
+    const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    check(rows.length === 5 && rows.some((r) => r.includes(grantee) && r.includes(',revoked,')) && rows.filter((r) => r.includes(',confirmed,')).length === 3,
+      `the finished review downloads as CSV with each decision (${rows.length - 1} lines)`);
+    await sctx.close();
+
+    // The revoked role is gone at once.
+    await a.reload();
+    await a.waitForFunction((g) => [...document.querySelectorAll('#users tbody tr')].some((r) => r.textContent.includes(g) && r.querySelector('select').value === 'user'), grantee);
+    check(true, 'the revoked account is a user again');
+
+    // 4. A new privacy policy, published from the admin page.
+    await a.waitForSelector('#policy-versions li');
+    check((await a.textContent('#policy-versions')).includes('No policy'), 'no policy is published yet');
+    await a.selectOption('#policy-kind', 'privacy');
+    await a.fill('#policy-text', 'We keep your photos encrypted. Version two adds shared albums.');
+    await a.click('#policy-form button[type=submit]');
+    await a.waitForFunction(() => document.querySelector('#policy-versions').textContent.includes('Privacy policy: version 1'));
+    check(true, 'an administrator publishes a new privacy policy from the admin page');
+    await actx.close();
+
+    // 5. The user is shown it on every page until having read it.
+    const [uctx, u] = await as(env('PU_USER_TOKEN'));
+    await u.goto(`${URL}/`);
+    await u.waitForSelector('#policy-notice');
+    check((await u.textContent('#policy-notice')).includes('privacy policy has changed'), 'the user is told the privacy policy changed');
+    await u.goto(`${URL}/settings`);
+    check(await u.isVisible('#policy-notice'), 'on every page');
+    await u.click('#policy-notice a');
+    await u.waitForURL(/\/policies$/);
+    check((await u.textContent('section.policy')).includes('Version two adds shared albums'), 'the policies page shows the new text');
+    await u.click('#policies-read');
+    await u.waitForFunction(() => !document.querySelector('#policy-notice'), null, { timeout: 15000 }).catch(async (e) => {
+      throw new Error(`the notice stays after “I have read these”: toast “${await u.textContent('#toast')}”, script errors ${pageErrors.join(' | ')} (${e.message})`);
+    });
+    await u.goto(`${URL}/`);
+    await u.waitForSelector('#empty:not([hidden])');
+    check(await u.locator('#policy-notice').count() === 0, 'once read, the notice is gone (on the next page too)');
+    await uctx.close();
+    check(pageErrors.length === 0, `no script errors ${pageErrors.join(' | ')}`);
+    console.log('all checks passed');
+  } finally {
+    await browser.close();
+  }
+  process.exit(0);
+}
+
 if (MODE === 'rights') {
   // Data rights and incidents, with sessions the harness made through the
   // API (PU_USER_TOKEN, PU_ADMIN_TOKEN, PU_SECURITY_TOKEN): the export and
   // its download, the access report, the security activity, deleting one's
   // own account, an administrator stopping the deletion, and an incident
   // from its opening to its notifications.
-  const as = async (token) => {
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
-    await ctx.addCookies([{ name: '__Host-pixelunion', value: token, url: `${URL}/`, secure: true, httpOnly: true, sameSite: 'Strict' }]);
-    const p = await ctx.newPage();
-    p.on('pageerror', (e) => pageErrors.push(e.message));
-    return [ctx, p];
-  };
-  const shotOf = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   try {
     // 1. The user: export, access report, security activity.
     const [uctx, u] = await as(env('PU_USER_TOKEN'));
@@ -332,6 +447,20 @@ try {
   // An empty library says what to do.
   await page.waitForSelector('#empty:not([hidden])');
   check((await page.textContent('#empty')).includes('Drop photos'), 'the empty library says files can be dropped on it');
+  // A busy server: the library's first page fails once, the page says so
+  // and tries again by itself.
+  let failing = 1;
+  const busy = (r) => (failing-- > 0
+    ? r.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'overloaded', message: 'The server is busy.' } }) })
+    : r.continue());
+  const assetList = (u) => u.pathname === '/api/v1/assets';
+  await page.route(assetList, busy);
+  await page.reload();
+  await page.waitForSelector('#load-error:not([hidden])');
+  check((await page.textContent('#load-error')).includes('Trying again in 1 s'), `a failed page of the library is announced with its retry (${await page.textContent('#load-error')})`);
+  await page.waitForSelector('#empty:not([hidden])');
+  check(await page.isHidden('#load-error'), 'and loads by itself a moment later');
+  await page.unroute(assetList, busy);
   // Keyboard: Tab reaches Upload (a real button); ? lists the shortcuts.
   let reached = false;
   for (let i = 0; i < 25 && !reached; i++) {

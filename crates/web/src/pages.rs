@@ -668,6 +668,23 @@ pub fn admin(who: Viewer<'_>, can: AdminView<'_>) -> Markup {
                     }
                 }
                 @if can.manage {
+                    section.card #policies-card {
+                        h2 { "Policies" }
+                        p { "Publish a new version of the privacy or security policy. Every account is shown it at its next sign-in (and e-mailed where SMTP is set up); the version each person has read is recorded." }
+                        ul.rows #policy-versions {}
+                        form #policy-form {
+                            label for="policy-kind" { "Policy" }
+                            select #policy-kind {
+                                option value="privacy" { "Privacy policy" }
+                                option value="security" { "Security policy" }
+                            }
+                            label for="policy-text" { "Full text of the new version" }
+                            textarea #policy-text rows="8" required maxlength="100000" {}
+                            button.primary type="submit" { "Publish this version" }
+                        }
+                    }
+                }
+                @if can.manage {
                     section.card #deletions-card {
                         h2 { "Account deletions" }
                         p { "Closed accounts waiting for their purge. Until then a deletion can be stopped." }

@@ -382,6 +382,34 @@ if (may('manage')) {
   $('#invite-copy').addEventListener('click', () => copyText($('#invite-link').textContent, 'Invitation link copied'));
 }
 
+// --- policies (administrators): the versions in force, and a new one.
+let policyTexts = {};
+async function policies() {
+  const { items } = await api('GET', '/policies');
+  policyTexts = Object.fromEntries(items.map((p) => [p.kind, p.text]));
+  const name = (k) => (k === 'privacy' ? 'Privacy policy' : 'Security policy');
+  $('#policy-versions').replaceChildren(...(items.length
+    ? items.map((p) => el('li', { text: `${name(p.kind)}: version ${p.version}, published ${dateTime(p.published_at * 1000)}` }))
+    : [el('li', { text: 'No policy published yet.' })]));
+  // start from the text in force, to be edited
+  if (!$('#policy-text').value) $('#policy-text').value = policyTexts[$('#policy-kind').value] ?? '';
+}
+if (may('manage')) {
+  $('#policy-kind').addEventListener('change', () => { $('#policy-text').value = policyTexts[$('#policy-kind').value] ?? ''; });
+  $('#policy-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const kind = $('#policy-kind').value;
+    const text = $('#policy-text').value;
+    if (text.trim() === (policyTexts[kind] ?? '').trim()) { toast('This is the text already in force: change it first'); return; }
+    if (!confirm(`Publish this as the new ${kind} policy? Everyone will be asked to read it.`)) return;
+    try {
+      const v = await api('POST', '/admin/policies', { kind, text });
+      toast(`Version ${v.version} published`);
+      policies().catch(err);
+    } catch (e) { toast(e.message); }
+  });
+}
+
 system().catch(err).then(() => (may('operate') ? storage().catch(err) : null));
 if (may('operate')) jobs().catch(err);
 if (may('backup')) backup().catch(err);
@@ -389,6 +417,7 @@ if (may('accounts')) users().catch(err);
 if (may('manage')) deletions().catch(err);
 if (may('manage')) roleRequests().catch(err);
 if (may('manage')) reviewFlag().catch(err);
+if (may('manage')) policies().catch(err);
 if (may('incidents')) {
   incidents().catch(err);
   reviews().catch(err);

@@ -281,3 +281,78 @@ fn data_rights_and_incidents_in_chromium() {
     );
     assert_eq!(st, 200);
 }
+
+/// Access through verified channels in the browser (`PU_MODE=access`): an
+/// administrator asks for a support role for an account (reason, days), a
+/// second administrator approves it, a security officer opens an access
+/// review, confirms three lines and revokes the new role, and downloads the
+/// finished review; an administrator publishes a privacy policy and a user
+/// sees the notice on every page until having read it.
+#[test]
+fn verified_access_in_chromium() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = first_admin(&s);
+    let (_, second, _, _) = staff_member(&s, &admin, "second@example.org", "admin");
+    let (_, security, _) = security_officer(&s, &admin, "officer@example.org");
+    let (bo_id, bo) = new_user(&s, &admin, "bo@example.org");
+    enrol_authenticator(&s, &bo, "a very long library passphrase");
+    let (ann_id, ann) = new_user(&s, &admin, "ann@example.org");
+    let shots = root().join("target/e2e-screenshots");
+    let out = std::process::Command::new("node")
+        .arg(root().join("e2e/library.mjs"))
+        .current_dir(root())
+        .env("PU_MODE", "access")
+        .env("PU_URL", s.url.trim_end_matches('/'))
+        .env("PU_SHOTS", &shots)
+        .env("PU_ADMIN_TOKEN", &admin)
+        .env("PU_SECOND_ADMIN_TOKEN", &second)
+        .env("PU_SECURITY_TOKEN", &security)
+        .env("PU_USER_TOKEN", &ann)
+        .env("PU_GRANTEE", "bo@example.org")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+    for name in ["26-role-request", "27-access-review"] {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "{name} screenshot"
+        );
+    }
+    // What the pages did, as the catalog and the trail have it.
+    let db = Db::open(&data);
+    assert_eq!(
+        db.texts(&format!("SELECT role FROM users WHERE id = '{bo_id}'")),
+        ["user"],
+        "the revoked role is gone"
+    );
+    assert_eq!(
+        db.int(&format!(
+            "SELECT COUNT(*) FROM policy_views WHERE user_id = '{ann_id}' AND kind = 'privacy' AND version = 1"
+        )),
+        1,
+        "the version read is recorded"
+    );
+    let actions = audit_actions(&s, &security);
+    for want in [
+        "role.request:support",
+        "role.grant:support",
+        "access_review.revoke",
+        "access_review.close",
+        "policy.publish:privacy",
+        "policy.seen:privacy",
+    ] {
+        assert!(actions.iter().any(|a| a == want), "{want} in {actions:?}");
+    }
+}

@@ -288,7 +288,7 @@ async fn invite(State(s): State<AppState>) -> Response {
     html(StatusCode::OK, pages::invite())
 }
 
-/// The responsible-disclosure page (also while sealed: it needs no key).
+/// The policies in force, for a signed-in reader to record having read.
 async fn policies_page(State(s): State<AppState>, parts: Parts) -> Response {
     let items = crate::accounts::policies::latest(&s)
         .await
