@@ -27,14 +27,17 @@ impl Catalog {
     /// Changes the owner's asset: favourite, archived, caption (`Some(None)`
     /// clears it). False if it is not theirs.
     pub async fn update_asset(&self, owner: &str, id: &str, change: &AssetChange) -> Result<bool> {
-        let q = "UPDATE assets SET favorite = COALESCE($1, favorite), archived = COALESCE($2, archived), caption = CASE WHEN $3 THEN $4 ELSE caption END WHERE owner_id = $5 AND id = $6";
+        // A capture time moves the asset in the timeline too (the month
+        // counts follow by trigger).
+        let q = "UPDATE assets SET favorite = COALESCE($1, favorite), archived = COALESCE($2, archived), caption = CASE WHEN $3 THEN $4 ELSE caption END, taken_at = COALESCE($7, taken_at), sort_at = COALESCE($7, sort_at), metadata = COALESCE($8, metadata) WHERE owner_id = $5 AND id = $6";
         let (set_caption, caption) = match &change.caption {
             Some(c) => (true, c.clone()),
             None => (false, None),
         };
         Ok(with_pool!(self, p => sqlx::query(q)
             .bind(change.favorite).bind(change.archived).bind(set_caption).bind(caption)
-            .bind(owner).bind(id).execute(p).await?.rows_affected())
+            .bind(owner).bind(id).bind(change.taken_at).bind(change.metadata.clone())
+            .execute(p).await?.rows_affected())
             == 1)
     }
 
@@ -157,4 +160,8 @@ pub struct AssetChange {
     pub archived: Option<bool>,
     /// new caption ciphertext (`Some(None)` removes it)
     pub caption: Option<Option<Vec<u8>>>,
+    /// a capture time (unix ms) set by the owner: also the timeline position
+    pub taken_at: Option<i64>,
+    /// new metadata ciphertext (the owner set the capture time or place)
+    pub metadata: Option<Vec<u8>>,
 }

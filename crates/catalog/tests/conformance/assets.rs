@@ -218,6 +218,47 @@ pub async fn assets(c: &Catalog) {
     let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
     assert!(a3.favorite && a3.caption.is_none(), "other fields kept");
 
+    // The owner sets a capture time (and new metadata): the asset moves in
+    // the timeline and the month counts follow; set back, all is as before.
+    let moved = AssetChange {
+        taken_at: Some(JAN + 1),
+        metadata: Some(b"meta-ct".to_vec()),
+        ..Default::default()
+    };
+    assert!(c.update_asset("u1", "a3", &moved).await.expect("update"));
+    assert!(
+        !c.update_asset("u2", "a3", &moved).await.expect("update"),
+        "not another owner's"
+    );
+    let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
+    assert_eq!(
+        (a3.taken_at, a3.sort_at, a3.metadata.as_deref(), a3.favorite),
+        (Some(JAN + 1), JAN + 1, Some(&b"meta-ct"[..]), true)
+    );
+    assert_eq!(
+        c.month_counts("u1", &MonthFacets::default())
+            .await
+            .expect("months"),
+        vec![(202403, 2), (202401, 2)]
+    );
+    let back = AssetChange {
+        taken_at: Some(FEB),
+        ..Default::default()
+    };
+    assert!(c.update_asset("u1", "a3", &back).await.expect("update"));
+    let a3 = c.asset("u1", "a3").await.expect("get").expect("a3");
+    assert_eq!(
+        (a3.sort_at, a3.metadata.as_deref()),
+        (FEB, Some(&b"meta-ct"[..])),
+        "metadata kept when not given"
+    );
+    assert_eq!(
+        c.month_counts("u1", &MonthFacets::default())
+            .await
+            .expect("months"),
+        vec![(202403, 2), (202402, 1), (202401, 1)]
+    );
+
     // Albums: owner-scoped, only the owner's assets go in.
     c.create_album("al1", "u1", b"name-ct", 1)
         .await

@@ -197,6 +197,10 @@ error_codes! {
     BadHash = "bad-hash", BAD_REQUEST;
     /// Captions may be at most 2000 characters.
     CaptionTooLong = "caption-too-long", BAD_REQUEST;
+    /// A capture time outside 1800 to tomorrow, or a place off the globe.
+    BadEdit = "bad-edit", UNPROCESSABLE_ENTITY;
+    /// The capture time or place of a file still being processed.
+    MediaPending = "media-pending", CONFLICT;
     /// An album name has 1 to 200 characters.
     BadName = "bad-name", UNPROCESSABLE_ENTITY;
     /// An album's cover must be one of its items.

@@ -179,6 +179,8 @@ impl From<library::Error> for ApiError {
             E::TooMany { .. } => ErrorCode::TooMany,
             E::BadHash => ErrorCode::BadHash,
             E::CaptionTooLong => ErrorCode::CaptionTooLong,
+            E::BadEdit(_) => ErrorCode::BadEdit,
+            E::MediaPending => ErrorCode::MediaPending,
             E::BadAlbumName => ErrorCode::BadName,
             E::NotInAlbum => ErrorCode::NotInAlbum,
             E::NotAVideo => ErrorCode::NotAVideo,

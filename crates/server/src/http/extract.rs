@@ -89,6 +89,26 @@ pub fn whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, 
         .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))
 }
 
+/// A whole number that JSON may write as `3` or `3.0` (JavaScript clients
+/// send both), for signed fields (unix milliseconds).
+pub fn whole_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    // ±2^53: every whole f64 up to there is exact
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))
+}
+
 /// What a method means for the access rules.
 pub fn verb(method: &Method) -> Verb {
     match *method {

@@ -133,6 +133,110 @@ pub struct AssetEdit {
     pub archived: Option<bool>,
     /// new caption; `Some(None)` or blank removes it
     pub caption: Option<Option<String>>,
+    /// the capture time (unix ms, UTC), when the file does not say or says
+    /// wrong (an importer's sidecar: Google Takeout's `photoTakenTime`)
+    pub taken_at: Option<i64>,
+    /// where it was taken
+    pub place: Option<Place>,
+}
+
+/// A place on the globe, in signed decimal degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// degrees north, −90 to 90
+    #[schema(minimum = -90.0, maximum = 90.0)]
+    pub latitude: f64,
+    /// degrees east, −180 to 180
+    #[schema(minimum = -180.0, maximum = 180.0)]
+    pub longitude: f64,
+    /// metres above sea level (at most 100 km either way)
+    #[serde(default)]
+    #[schema(minimum = -100_000.0, maximum = 100_000.0)]
+    pub altitude: Option<f64>,
+}
+
+/// Capture times an edit may set: from 1800 to a day from now.
+const EARLIEST_TAKEN_MS: i64 = -5_364_662_400_000;
+const DAY_MS: i64 = 86_400_000;
+
+impl Place {
+    fn check(&self) -> Result<()> {
+        let on_globe = self.latitude.is_finite()
+            && self.longitude.is_finite()
+            && (-90.0..=90.0).contains(&self.latitude)
+            && (-180.0..=180.0).contains(&self.longitude);
+        if !on_globe {
+            return Err(Error::BadEdit(
+                "a place is a latitude from -90 to 90 and a longitude from -180 to 180",
+            ));
+        }
+        if self
+            .altitude
+            .is_some_and(|a| !a.is_finite() || a.abs() > 100_000.0)
+        {
+            return Err(Error::BadEdit(
+                "an altitude is at most 100 km from sea level",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The asset's metadata with the capture time and place of `edit`, sealed
+/// again; `None` when the edit sets neither.
+fn edited_metadata(
+    key: &DataKey,
+    asset: &AssetRow,
+    edit: &AssetEdit,
+) -> Result<Option<(Option<i64>, Vec<u8>)>> {
+    if edit.taken_at.is_none() && edit.place.is_none() {
+        return Ok(None);
+    }
+    if asset.media_state == MediaState::Pending {
+        return Err(Error::MediaPending);
+    }
+    if let Some(t) = edit.taken_at
+        && !(EARLIEST_TAKEN_MS..=now_ms() + DAY_MS).contains(&t)
+    {
+        return Err(Error::BadEdit(
+            "a capture time is from the year 1800 to tomorrow (unix milliseconds)",
+        ));
+    }
+    if let Some(p) = &edit.place {
+        p.check()?;
+    }
+    let mut meta = fields::open_text(
+        key,
+        Column::AssetMetadata,
+        &asset.owner_id,
+        &asset.id,
+        asset.metadata.as_deref(),
+    )
+    .and_then(|j| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&j).ok())
+    .unwrap_or_default();
+    if let Some(t) = edit.taken_at {
+        // given in UTC: the photo's own clock offset is not known
+        meta.insert("taken_at_ms".into(), t.into());
+        meta.insert("offset_minutes".into(), serde_json::Value::Null);
+    }
+    if let Some(p) = &edit.place {
+        meta.insert("latitude".into(), p.latitude.into());
+        meta.insert("longitude".into(), p.longitude.into());
+        meta.insert(
+            "altitude".into(),
+            p.altitude.map_or(serde_json::Value::Null, Into::into),
+        );
+    }
+    let json = serde_json::Value::Object(meta).to_string();
+    let sealed = fields::seal_text(
+        key,
+        Column::AssetMetadata,
+        &asset.owner_id,
+        &asset.id,
+        &json,
+    )?;
+    Ok(Some((edit.taken_at, sealed)))
 }
 
 /// Applies `edit` to the caller's asset `id`; the caption is encrypted.
@@ -142,8 +246,9 @@ pub async fn edit(
     id: &str,
     edit: AssetEdit,
 ) -> Result<AssetView> {
-    owned(state, user, id).await?;
+    let asset = owned(state, user, id).await?;
     let key = state.keys().user_key(user)?;
+    let moved = edited_metadata(&key, &asset, &edit)?;
     let caption = match edit.caption {
         None => None,
         Some(None) => Some(None),
@@ -161,10 +266,16 @@ pub async fn edit(
             )?))
         }
     };
+    let (taken_at, metadata) = match moved {
+        Some((t, m)) => (t, Some(m)),
+        None => (None, None),
+    };
     let change = AssetChange {
         favorite: edit.favorite,
         archived: edit.archived,
         caption,
+        taken_at,
+        metadata,
     };
     state.catalog().update_asset(&user.id, id, &change).await?;
     Ok(AssetView::new(&key, &owned(state, user, id).await?))
@@ -222,7 +333,7 @@ pub async fn batch(
     let flags = |favorite, archived| AssetChange {
         favorite,
         archived,
-        caption: None,
+        ..AssetChange::default()
     };
     let c = state.catalog();
     let now = now_ms();
@@ -249,4 +360,139 @@ pub async fn batch(
         state.wake_jobs();
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pixelunion_vault::KeyId;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    fn row(state: MediaState, metadata: Option<Vec<u8>>) -> AssetRow {
+        AssetRow {
+            id: "a1".into(),
+            owner_id: "u1".into(),
+            blob_name: "a1".into(),
+            kind: AssetKind::Photo,
+            mime: "image/jpeg".into(),
+            size: 1,
+            content_index: vec![1],
+            file_name: None,
+            taken_at: None,
+            uploaded_at: 5,
+            sort_at: 5,
+            trashed_at: None,
+            favorite: false,
+            archived: false,
+            caption: None,
+            width: None,
+            height: None,
+            metadata,
+            media_state: state,
+            media_error: None,
+            blob_sha256: None,
+        }
+    }
+
+    fn edit(taken_at: Option<i64>, place: Option<Place>) -> AssetEdit {
+        AssetEdit {
+            favorite: None,
+            archived: None,
+            caption: None,
+            taken_at,
+            place,
+        }
+    }
+
+    const BEACH: Place = Place {
+        latitude: 43.5,
+        longitude: -1.56,
+        altitude: None,
+    };
+
+    #[test]
+    fn a_capture_time_and_place_join_the_metadata_and_keep_the_rest() -> TestResult {
+        let key = DataKey::generate(KeyId::User { generation: 1 })?;
+        let before = r#"{"make":"Canon","taken_at_ms":1,"offset_minutes":120,"altitude":9.0}"#;
+        let sealed = fields::seal_text(&key, Column::AssetMetadata, "u1", "a1", before)?;
+        let a = row(MediaState::Ready, Some(sealed));
+        let Some((t, ct)) = edited_metadata(&key, &a, &edit(Some(1_500_000_000_000), Some(BEACH)))?
+        else {
+            return Err("an edit with a time and a place changes the metadata".into());
+        };
+        assert_eq!(t, Some(1_500_000_000_000));
+        let json = fields::open_text(&key, Column::AssetMetadata, "u1", "a1", Some(&ct))
+            .ok_or("the new metadata opens for its own row only")?;
+        let v: serde_json::Value = serde_json::from_str(&json)?;
+        assert_eq!(v["make"], "Canon", "{v}");
+        assert_eq!(v["taken_at_ms"], 1_500_000_000_000_i64, "{v}");
+        assert!(
+            v["offset_minutes"].is_null(),
+            "the old offset is not the new time's: {v}"
+        );
+        assert_eq!(
+            (v["latitude"].as_f64(), v["longitude"].as_f64()),
+            (Some(43.5), Some(-1.56))
+        );
+        assert!(v["altitude"].is_null(), "no altitude given: none kept: {v}");
+        assert_eq!(
+            fields::open_text(&key, Column::AssetMetadata, "u1", "a2", Some(&ct)),
+            None
+        );
+        // no metadata yet (a file the pipeline could not read): made
+        let failed = row(MediaState::Failed, None);
+        assert!(edited_metadata(&key, &failed, &edit(None, Some(BEACH)))?.is_some());
+        // flags and captions alone leave it alone
+        assert!(edited_metadata(&key, &a, &edit(None, None))?.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn impossible_times_places_and_pending_files_are_refused() -> TestResult {
+        let key = DataKey::generate(KeyId::User { generation: 1 })?;
+        let ready = row(MediaState::Ready, None);
+        let refused = |a: &AssetRow, e: AssetEdit| edited_metadata(&key, a, &e).err();
+        assert!(matches!(
+            refused(&row(MediaState::Pending, None), edit(Some(0), None)),
+            Some(Error::MediaPending)
+        ));
+        for t in [
+            EARLIEST_TAKEN_MS - 1,
+            now_ms() + 2 * DAY_MS,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert!(
+                matches!(
+                    refused(&ready, edit(Some(t), None)),
+                    Some(Error::BadEdit(_))
+                ),
+                "{t}"
+            );
+        }
+        for (latitude, longitude, altitude) in [
+            (90.5, 0.0, None),
+            (0.0, -180.1, None),
+            (f64::NAN, 0.0, None),
+            (0.0, f64::INFINITY, None),
+            (0.0, 0.0, Some(1e9)),
+            (0.0, 0.0, Some(f64::NAN)),
+        ] {
+            let p = Place {
+                latitude,
+                longitude,
+                altitude,
+            };
+            assert!(
+                matches!(
+                    refused(&ready, edit(None, Some(p))),
+                    Some(Error::BadEdit(_))
+                ),
+                "{p:?}"
+            );
+        }
+        assert!(edited_metadata(&key, &ready, &edit(Some(EARLIEST_TAKEN_MS), None))?.is_some());
+        Ok(())
+    }
 }

@@ -54,6 +54,13 @@ pub enum Error {
     /// Caption over [`super::assets::MAX_CAPTION`] characters.
     #[error("captions may be at most 2000 characters")]
     CaptionTooLong,
+    /// A capture time or place the asset cannot hold (what is wrong).
+    #[error("{0}")]
+    BadEdit(&'static str),
+    /// A capture time or place while the media pipeline still reads the
+    /// file (its result would replace the edit).
+    #[error("the file is still being processed: set its capture time or place once it is ready")]
+    MediaPending,
     /// Album name empty or over 200 characters.
     #[error("an album name has 1 to 200 characters")]
     BadAlbumName,

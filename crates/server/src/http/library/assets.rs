@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Authed, JsonBody};
-use crate::library::assets::{self, AssetEdit, AssetView, BatchAction};
+use crate::library::assets::{self, AssetEdit, AssetView, BatchAction, Place};
 use crate::library::purge::{self, Purge};
 
 pub(super) fn json_router() -> OpenApiRouter<AppState> {
@@ -53,14 +53,24 @@ pub(crate) struct UpdateAsset {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 2000)]
     caption: Option<Option<String>>,
+    /// the capture time in unix milliseconds (UTC), from the year 1800 to
+    /// tomorrow — for a file that does not say or says wrong; moves the
+    /// asset in the timeline. Not while the file is being processed.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_i64")]
+    #[schema(value_type = Option<i64>, minimum = -5_364_662_400_000_i64)]
+    taken_at: Option<i64>,
+    /// where it was taken. Not while the file is being processed.
+    place: Option<Place>,
 }
 
-#[utoipa::path(patch, path = "/assets/{id}", tag = "library", summary = "Set favourite, archived or the caption (encrypted)",
+#[utoipa::path(patch, path = "/assets/{id}", tag = "library", summary = "Set favourite, archived, the caption, the capture time or the place (all but the flags encrypted)",
     request_body = UpdateAsset,
     params(("id" = String, Path, description = "asset id")),
     responses(
         (status = 200, description = "the asset", body = AssetView),
         (status = 400, description = "`caption-too-long` or `bad-request`", body = ErrorBody),
+        (status = 422, description = "`bad-edit`: a capture time after tomorrow", body = ErrorBody),
+        (status = 409, description = "`media-pending`: a capture time or place while the file is being processed", body = ErrorBody),
     ))]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -75,6 +85,8 @@ pub(crate) async fn update(
         favorite: body.favorite,
         archived: body.archived,
         caption: body.caption,
+        taken_at: body.taken_at,
+        place: body.place,
     };
     Ok(Json(assets::edit(&state, &a.user, &id, edit).await?))
 }
