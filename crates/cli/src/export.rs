@@ -36,7 +36,7 @@ pub(crate) struct ExportArgs {
     new: bool,
 }
 
-fn http(ca: Option<&Path>) -> Result<reqwest::Client> {
+pub(crate) fn http(ca: Option<&Path>) -> Result<reqwest::Client> {
     let mut roots = rustls::RootCertStore::empty();
     match ca {
         Some(path) => {

@@ -13,6 +13,7 @@ mod backup;
 mod client;
 mod export;
 mod incident;
+mod upload;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -93,6 +94,9 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Download your whole library as one ZIP (resumes an interrupted download).
     Export(export::ExportArgs),
+    /// Upload files and folders to your library: skips what it has, sends
+    /// the rest resumably, applies Google Takeout sidecars, makes albums.
+    Upload(upload::UploadArgs),
     /// The incident register (security officers): list, show, open, breach,
     /// contain, notify.
     Incident(incident::IncidentArgs),
@@ -191,6 +195,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup(cmd) => backup::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Export(args) => export::run(args).await,
+        Command::Upload(args) => upload::run(args).await,
         Command::Incident(args) => incident::run(args).await,
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Status(args) => {
