@@ -30,6 +30,7 @@ mod firewall;
 mod formats;
 mod grants;
 mod import;
+mod importer;
 mod incidents;
 mod library;
 mod lifecycle;
