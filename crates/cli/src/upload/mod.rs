@@ -239,15 +239,8 @@ pub(crate) async fn run(a: UploadArgs) -> Result<()> {
                     );
                     let (path, hashed) = (f.path.clone(), h.clone());
                     async move {
-                        let r = send::upload(
-                            &api,
-                            &journal,
-                            &path,
-                            &hashed,
-                            &progress,
-                            limiter.as_deref(),
-                        )
-                        .await;
+                        let r =
+                            send::upload(&api, &journal, &path, &hashed, &progress, limiter).await;
                         progress.file_done();
                         (i, r)
                     }

@@ -242,10 +242,9 @@ pub(crate) async fn upload(
     path: &Path,
     h: &Hashed,
     progress: &Progress,
-    limiter: Option<&Limiter>,
+    limiter: Option<Arc<Limiter>>,
 ) -> Result<Sent> {
     let server = api.base().to_string();
-    let limiter = limiter.map(|l| Arc::new(Limiter::new(l.per_sec)));
     let earlier = journal
         .lock()
         .await

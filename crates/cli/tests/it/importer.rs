@@ -405,6 +405,25 @@ fn a_tree_is_imported_resumed_and_not_sent_twice() {
         "{stdout}"
     );
     assert_eq!(count(), 201, "a dry run sends nothing");
+
+    // 5. The rate limit holds for all files together: 6 MiB at 1 MiB/s
+    // (one second's worth may go at once) takes at least 4 s whatever the
+    // number of files sent at a time.
+    let clips = dir.path().join("clips");
+    std::fs::create_dir(&clips).unwrap();
+    for seed in 0..3 {
+        std::fs::write(
+            clips.join(format!("c{seed}.mp4")),
+            noise_video(2 << 20, 20 + seed),
+        )
+        .unwrap();
+    }
+    let t = Instant::now();
+    let (ok, stdout, stderr) =
+        imp.run(&[clips.to_str().unwrap(), "--limit-rate", "1M", "--jobs", "3"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(t.elapsed() >= Duration::from_secs(4), "{:?}", t.elapsed());
+    assert_eq!(count(), 204);
 }
 
 /// `len` bytes an MP4 signature begins (the server stores it; its media job
