@@ -143,57 +143,43 @@ fn web_app_in_chromium() {
         .expect("share printed at first start");
     let email = s.printed("e-mail:");
     let password = s.printed("password:");
-    let shots = root().join("target/e2e-screenshots");
     let joined: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let out = std::process::Command::new("node")
-        .arg(root().join("e2e/library.mjs"))
-        .current_dir(root())
-        .env("PU_URL", s.url.trim_end_matches('/'))
-        .env("PU_EMAIL", &email)
-        .env("PU_PASSWORD", &password)
-        .env(
-            "PU_FINGERPRINT",
-            s.printed("Certificate SHA-256 fingerprint:"),
-        )
-        .env("PU_FILES", joined.join(":"))
-        .env("PU_SHOTS", &shots)
-        .env("PU_BIG_FILE", &big)
-        .env("PU_HEVC", &hevc)
-        .env("PU_MANY", many.join(":"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}"
+    let (big, hevc) = (big.display().to_string(), hevc.display().to_string());
+    e2e(
+        &s,
+        &[
+            ("PU_EMAIL", &email),
+            ("PU_PASSWORD", &password),
+            (
+                "PU_FINGERPRINT",
+                &s.printed("Certificate SHA-256 fingerprint:"),
+            ),
+            ("PU_FILES", &joined.join(":")),
+            ("PU_BIG_FILE", &big),
+            ("PU_HEVC", &hevc),
+            ("PU_MANY", &many.join(":")),
+        ],
+        &[
+            "03-timeline",
+            "04-viewer",
+            "06-albums",
+            "07-trash",
+            "13-viewer-portrait-info",
+            "14-viewer-landscape-info",
+            "15-phone-viewer",
+            "16-phone-viewer-info",
+            "17-timeline-utc",
+            "18-timeline-new-york",
+            "19-setup-codes",
+            "20-phone-setup",
+            "21-sealed-while-open",
+        ],
     );
-    assert!(stdout.contains("all checks passed"));
-    for name in [
-        "03-timeline",
-        "04-viewer",
-        "06-albums",
-        "07-trash",
-        "13-viewer-portrait-info",
-        "14-viewer-landscape-info",
-        "15-phone-viewer",
-        "16-phone-viewer-info",
-        "17-timeline-utc",
-        "18-timeline-new-york",
-        "19-setup-codes",
-        "20-phone-setup",
-        "21-sealed-while-open",
-    ] {
-        assert!(
-            shots.join(format!("{name}.png")).exists(),
-            "{name} screenshot"
-        );
-    }
 
     // Restarted: sealed. The browser shows the locked page; once the share
     // is given at the command line, the page reloads into the sign-in page.
     drop(s);
+    let shots = root().join("target/e2e-screenshots");
     let s = Server::start_with(&data, &[("PIXELUNION_LIMITS__ENABLED", "true")]);
     let mut node = std::process::Command::new("node")
         .arg(root().join("e2e/library.mjs"))
@@ -227,6 +213,35 @@ fn web_app_in_chromium() {
     assert!(shots.join("12-locked.png").exists());
 }
 
+/// Runs `e2e/library.mjs` against `s` with `env` (PU_MODE and the rest) to
+/// its end; fails the test unless every check passed and each of the
+/// `screenshots` was taken.
+fn e2e(s: &Server, env: &[(&str, &str)], screenshots: &[&str]) {
+    let shots = root().join("target/e2e-screenshots");
+    let out = std::process::Command::new("node")
+        .arg(root().join("e2e/library.mjs"))
+        .current_dir(root())
+        .env("PU_URL", s.url.trim_end_matches('/'))
+        .env("PU_SHOTS", &shots)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+    for name in screenshots {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "{name} screenshot"
+        );
+    }
+}
+
 /// Data rights and incidents in the browser (`PU_MODE=rights`): a user
 /// exports the library and downloads it, downloads the access report, sees
 /// the security activity and deletes the account; the administrator stops
@@ -244,34 +259,18 @@ fn data_rights_and_incidents_in_chromium() {
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
     upload(&s, &ann, "beach.jpg", &fixtures::plain_jpeg(320, 240, 5));
     let (_, security, _) = security_officer(&s, &admin, "officer@example.org");
-    let shots = root().join("target/e2e-screenshots");
-    let out = std::process::Command::new("node")
-        .arg(root().join("e2e/library.mjs"))
-        .current_dir(root())
-        .env("PU_MODE", "rights")
-        .env("PU_URL", s.url.trim_end_matches('/'))
-        .env("PU_SHOTS", &shots)
-        .env("PU_USER_TOKEN", &ann)
-        .env("PU_USER_EMAIL", "ann@example.org")
-        .env("PU_USER_PASSWORD", "a very long library passphrase")
-        .env("PU_ADMIN_TOKEN", &admin)
-        .env("PU_SECURITY_TOKEN", &security)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}"
+    e2e(
+        &s,
+        &[
+            ("PU_MODE", "rights"),
+            ("PU_USER_TOKEN", &ann),
+            ("PU_USER_EMAIL", "ann@example.org"),
+            ("PU_USER_PASSWORD", "a very long library passphrase"),
+            ("PU_ADMIN_TOKEN", &admin),
+            ("PU_SECURITY_TOKEN", &security),
+        ],
+        &["22-settings-data", "23-admin-deletions", "24-incident"],
     );
-    assert!(stdout.contains("all checks passed"));
-    for name in ["22-settings-data", "23-admin-deletions", "24-incident"] {
-        assert!(
-            shots.join(format!("{name}.png")).exists(),
-            "{name} screenshot"
-        );
-    }
     // The deletion was stopped: Ann signs in again.
     let (st, _) = s.api(
         "POST",
@@ -302,34 +301,18 @@ fn verified_access_in_chromium() {
     let (bo_id, bo) = new_user(&s, &admin, "bo@example.org");
     enrol_authenticator(&s, &bo, "a very long library passphrase");
     let (ann_id, ann) = new_user(&s, &admin, "ann@example.org");
-    let shots = root().join("target/e2e-screenshots");
-    let out = std::process::Command::new("node")
-        .arg(root().join("e2e/library.mjs"))
-        .current_dir(root())
-        .env("PU_MODE", "access")
-        .env("PU_URL", s.url.trim_end_matches('/'))
-        .env("PU_SHOTS", &shots)
-        .env("PU_ADMIN_TOKEN", &admin)
-        .env("PU_SECOND_ADMIN_TOKEN", &second)
-        .env("PU_SECURITY_TOKEN", &security)
-        .env("PU_USER_TOKEN", &ann)
-        .env("PU_GRANTEE", "bo@example.org")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}"
+    e2e(
+        &s,
+        &[
+            ("PU_MODE", "access"),
+            ("PU_ADMIN_TOKEN", &admin),
+            ("PU_SECOND_ADMIN_TOKEN", &second),
+            ("PU_SECURITY_TOKEN", &security),
+            ("PU_USER_TOKEN", &ann),
+            ("PU_GRANTEE", "bo@example.org"),
+        ],
+        &["26-role-request", "27-access-review"],
     );
-    assert!(stdout.contains("all checks passed"));
-    for name in ["26-role-request", "27-access-review"] {
-        assert!(
-            shots.join(format!("{name}.png")).exists(),
-            "{name} screenshot"
-        );
-    }
     // What the pages did, as the catalog and the trail have it.
     let db = Db::open(&data);
     assert_eq!(
