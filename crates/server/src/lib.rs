@@ -99,6 +99,8 @@ struct Inner {
     certificate: std::sync::RwLock<String>,
     limits: ratelimit::Limits,
     firewall: firewall::Firewall,
+    /// search indexes of decrypted fields, per user (dropped on seal)
+    search: library::search::Cache,
 }
 
 /// Shared application state.
@@ -125,6 +127,10 @@ impl AppState {
     /// The request firewall.
     pub fn firewall(&self) -> &firewall::Firewall {
         &self.0.firewall
+    }
+    /// The search indexes in memory.
+    pub fn search(&self) -> &library::search::Cache {
+        &self.0.search
     }
     /// The SHA-256 fingerprint of the TLS certificate being served, as
     /// `AB:CD:…` (what people compare with their browser's view of it).
@@ -237,6 +243,7 @@ pub async fn seal_now(state: &AppState) {
     }
     backup::snapshot::take_if_unsealed(state, "seal").await;
     state.keys().seal();
+    state.search().clear();
 }
 
 /// Opens everything the service needs. If the catalog is empty it is
@@ -289,6 +296,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         certificate: std::sync::RwLock::new(fingerprint),
         limits,
         firewall,
+        search: library::search::Cache::default(),
     }));
     Ok((state, init))
 }
@@ -428,6 +436,7 @@ pub async fn serve(
     audit::checkpoint::tick(&state).await;
     backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
+    state.search().clear();
     state.catalog().close().await;
     res.map_err(ServerError::Io)
 }

@@ -42,4 +42,5 @@ mod perimeter;
 mod policies;
 mod recovery;
 mod resumable;
+mod search;
 mod selection;

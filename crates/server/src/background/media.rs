@@ -331,6 +331,7 @@ async fn record(
             l.abandon().await;
         }
     }
+    state.search().forget(&asset.owner_id);
     Ok(())
 }
 

@@ -197,6 +197,8 @@ error_codes! {
     BadHash = "bad-hash", BAD_REQUEST;
     /// Captions may be at most 2000 characters.
     CaptionTooLong = "caption-too-long", BAD_REQUEST;
+    /// A search text or camera over 200 characters.
+    QueryTooLong = "query-too-long", BAD_REQUEST;
     /// A capture time outside 1800 to tomorrow, or a place off the globe.
     BadEdit = "bad-edit", UNPROCESSABLE_ENTITY;
     /// The capture time or place of a file still being processed.

@@ -180,6 +180,7 @@ impl From<library::Error> for ApiError {
             E::BadHash => ErrorCode::BadHash,
             E::CaptionTooLong => ErrorCode::CaptionTooLong,
             E::BadEdit(_) => ErrorCode::BadEdit,
+            E::QueryTooLong => ErrorCode::QueryTooLong,
             E::MediaPending => ErrorCode::MediaPending,
             E::BadAlbumName => ErrorCode::BadName,
             E::NotInAlbum => ErrorCode::NotInAlbum,

@@ -278,6 +278,7 @@ pub async fn edit(
         metadata,
     };
     state.catalog().update_asset(&user.id, id, &change).await?;
+    state.search().forget(&user.id);
     Ok(AssetView::new(&key, &owned(state, user, id).await?))
 }
 
@@ -285,6 +286,7 @@ pub async fn edit(
 pub async fn trash(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     owned(state, user, id).await?;
     state.catalog().trash_asset(&user.id, id, now_ms()).await?;
+    state.search().forget(&user.id);
     Ok(())
 }
 
@@ -292,6 +294,7 @@ pub async fn trash(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
 pub async fn restore(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     owned(state, user, id).await?;
     state.catalog().restore_asset(&user.id, id).await?;
+    state.search().forget(&user.id);
     Ok(())
 }
 
@@ -356,6 +359,7 @@ pub async fn batch(
         }?;
         changed += u64::from(done);
     }
+    state.search().forget(&user.id);
     if action == BatchAction::Purge && changed > 0 {
         state.wake_jobs();
     }

@@ -54,6 +54,9 @@ pub enum Error {
     /// Caption over [`super::assets::MAX_CAPTION`] characters.
     #[error("captions may be at most 2000 characters")]
     CaptionTooLong,
+    /// A search over [`super::search::MAX_QUERY`] characters.
+    #[error("a search is at most 200 characters")]
+    QueryTooLong,
     /// A capture time or place the asset cannot hold (what is wrong).
     #[error("{0}")]
     BadEdit(&'static str),

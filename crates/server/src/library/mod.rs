@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod lease;
 pub mod purge;
 pub mod quota;
+pub mod search;
 pub mod timeline;
 pub mod uploads;
 

@@ -7,6 +7,7 @@ mod albums;
 mod assets;
 mod download;
 mod export;
+mod search;
 mod timeline;
 mod tus;
 mod upload;
@@ -35,6 +36,7 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(upload::json_router())
         .merge(timeline::json_router())
+        .merge(search::json_router())
         .merge(assets::json_router())
         .merge(albums::json_router())
         .merge(export::json_router())

@@ -63,7 +63,7 @@ fn bad_query(r: &QueryRejection) -> ApiError {
     ApiError::bad_request(format!("bad query parameters: {}", r.body_text()))
 }
 
-fn parse_kind(k: Option<&str>) -> Result<Option<AssetKind>, ApiError> {
+pub(super) fn parse_kind(k: Option<&str>) -> Result<Option<AssetKind>, ApiError> {
     k.map(|k| {
         AssetKind::parse(k)
             .ok_or_else(|| ApiError::new(ErrorCode::BadKind, "kind must be photo or video"))
@@ -71,7 +71,7 @@ fn parse_kind(k: Option<&str>) -> Result<Option<AssetKind>, ApiError> {
     .transpose()
 }
 
-fn parse_time(v: Option<&str>) -> Result<Option<i64>, ApiError> {
+pub(super) fn parse_time(v: Option<&str>) -> Result<Option<i64>, ApiError> {
     v.map(|t| {
         pixelunion_wire::parse_time(t).ok_or_else(|| {
             ApiError::new(

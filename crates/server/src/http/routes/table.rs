@@ -296,6 +296,12 @@ pub const ROUTES: &[RouteSpec] = &[
         Gated(P::ManageIncidents, Target::Incident),
     ),
     r("GET", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
+    r("GET", "/api/v1/search", Gated(P::OwnLibrary, Target::None)),
+    r(
+        "GET",
+        "/api/v1/search/suggestions",
+        Gated(P::OwnLibrary, Target::None),
+    ),
     r("POST", "/api/v1/assets", Gated(P::OwnLibrary, Target::None)),
     r(
         "POST",

@@ -1,0 +1,424 @@
+//! Search in one's own library, private by construction: the searchable
+//! fields (file name, caption, camera, capture time) are encrypted in the
+//! catalog, so the server decrypts the caller's own rows into an index in
+//! memory — built on the first search, kept for [`TTL`], forgotten at once
+//! when the library changes and all of them when the server seals — and
+//! answers from it. Nothing searchable is written anywhere, no term is
+//! logged, and the catalog sees only the pages it always serves; what the
+//! index in memory means for the threat model is in `docs/threat-model.md`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pixelunion_catalog::{AssetKind, AssetRow, TimelineFilter, UserRow};
+use pixelunion_vault::DataKey;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::assets::AssetView;
+use super::{Error, Result};
+use crate::AppState;
+use crate::fields::{self, Column};
+
+/// How long an index is kept without a change to the library.
+pub const TTL: Duration = Duration::from_secs(120);
+/// Indexes kept at once (least recently built go first).
+const KEPT: usize = 64;
+/// Rows read per catalog page while building.
+const PAGE: i64 = 500;
+/// Longest query text.
+pub const MAX_QUERY: usize = 200;
+
+/// One asset as the index knows it.
+#[derive(Debug)]
+struct Entry {
+    id: String,
+    sort_at: i64,
+    kind: AssetKind,
+    favorite: bool,
+    /// lower-case file name, caption, camera and year, one string
+    text: Zeroizing<String>,
+    /// "Make Model" as recorded
+    camera: Option<Zeroizing<String>>,
+    year: Option<i32>,
+}
+
+/// A user's index: entries newest first.
+#[derive(Debug)]
+pub struct Index {
+    entries: Vec<Entry>,
+    built: Instant,
+}
+
+/// The indexes in memory, per user.
+#[derive(Debug, Default)]
+pub struct Cache {
+    inner: Mutex<HashMap<String, Arc<Index>>>,
+}
+
+impl Cache {
+    fn get(&self, user: &str) -> Option<Arc<Index>> {
+        let g = self.inner.lock().ok()?;
+        g.get(user).filter(|i| i.built.elapsed() < TTL).cloned()
+    }
+
+    fn put(&self, user: &str, index: Arc<Index>) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.len() >= KEPT {
+                g.retain(|_, i| i.built.elapsed() < TTL);
+                if g.len() >= KEPT
+                    && let Some(oldest) = g
+                        .iter()
+                        .min_by_key(|(_, i)| i.built)
+                        .map(|(k, _)| k.clone())
+                {
+                    g.remove(&oldest);
+                }
+            }
+            g.insert(user.to_string(), index);
+        }
+    }
+
+    /// Forgets `user`'s index (their library changed).
+    pub fn forget(&self, user: &str) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.remove(user);
+        }
+    }
+
+    /// Forgets every index (sealing).
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.clear();
+        }
+    }
+}
+
+/// What to look for; every part given must match.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// words, each found in the file name, the caption, the camera or the
+    /// year (case-insensitive)
+    pub text: Option<String>,
+    /// capture (else upload) time at or after, unix ms
+    pub from_ms: Option<i64>,
+    /// before, unix ms
+    pub to_ms: Option<i64>,
+    /// photos or videos
+    pub kind: Option<AssetKind>,
+    /// favourites only (true) or the others
+    pub favorite: Option<bool>,
+    /// the camera ("Make Model" or a part of it, case-insensitive)
+    pub camera: Option<String>,
+}
+
+/// An answer: the first hits, newest first, and how many there are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Found {
+    /// the first `limit` hits
+    pub items: Vec<AssetView>,
+    /// all hits
+    pub total: usize,
+}
+
+/// What the search box suggests: the caller's cameras and years.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    /// cameras, most used first
+    pub cameras: Vec<String>,
+    /// years with photos, newest first
+    pub years: Vec<i32>,
+}
+
+fn entry(key: &DataKey, a: &AssetRow) -> Entry {
+    let open = |col, ct: Option<&Vec<u8>>| {
+        fields::open_text(key, col, &a.owner_id, &a.id, ct.map(Vec::as_slice)).map(Zeroizing::new)
+    };
+    let name = open(Column::AssetFileName, a.file_name.as_ref());
+    let caption = open(Column::AssetCaption, a.caption.as_ref());
+    let meta = open(Column::AssetMetadata, a.metadata.as_ref())
+        .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok());
+    let part = |k: &str| {
+        meta.as_ref()
+            .and_then(|m| m[k].as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let camera = match (part("make"), part("model")) {
+        // models often repeat the make ("Canon EOS R5")
+        (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
+            Some(model.to_string())
+        }
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (a, b) => a.or(b).map(str::to_string),
+    }
+    .map(Zeroizing::new);
+    let year = a
+        .taken_at
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.div_euclid(1000)).ok())
+        .map(|d| d.year());
+    let mut text = String::new();
+    for s in [name.as_deref(), caption.as_deref(), camera.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        text.push_str(&s.to_lowercase());
+        text.push('\n');
+    }
+    if let Some(y) = year {
+        text.push_str(&y.to_string());
+    }
+    Entry {
+        id: a.id.clone(),
+        sort_at: a.sort_at,
+        kind: a.kind,
+        favorite: a.favorite,
+        text: Zeroizing::new(text),
+        camera,
+        year,
+    }
+}
+
+/// Builds `user`'s index from the catalog (every asset outside the trash,
+/// archived ones too).
+async fn build(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Index> {
+    let filter = TimelineFilter::default();
+    let mut entries = Vec::new();
+    let mut cursor: Option<(i64, String)> = None;
+    loop {
+        let page = state
+            .catalog()
+            .timeline(
+                &user.id,
+                &filter,
+                cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
+                PAGE,
+            )
+            .await?;
+        let full = page.len() as i64 == PAGE;
+        entries.extend(page.iter().map(|a| entry(key, a)));
+        match page.last() {
+            Some(last) if full => cursor = Some((last.sort_at, last.id.clone())),
+            _ => break,
+        }
+    }
+    Ok(Index {
+        entries,
+        built: Instant::now(),
+    })
+}
+
+async fn index_of(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Arc<Index>> {
+    if let Some(i) = state.search().get(&user.id) {
+        return Ok(i);
+    }
+    let index = Arc::new(build(state, user, key).await?);
+    state.search().put(&user.id, index.clone());
+    Ok(index)
+}
+
+impl Index {
+    /// The ids of the entries matching `q`, newest first.
+    fn matching<'a>(&'a self, q: &'a Query) -> impl Iterator<Item = &'a Entry> + 'a {
+        let words: Vec<String> = q
+            .text
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let camera = q.camera.as_deref().map(str::to_lowercase);
+        self.entries.iter().filter(move |e| {
+            q.kind.is_none_or(|k| e.kind == k)
+                && q.favorite.is_none_or(|f| e.favorite == f)
+                && q.from_ms.is_none_or(|t| e.sort_at >= t)
+                && q.to_ms.is_none_or(|t| e.sort_at < t)
+                && camera.as_deref().is_none_or(|c| {
+                    e.camera
+                        .as_deref()
+                        .is_some_and(|have| have.to_lowercase().contains(c))
+                })
+                && words.iter().all(|w| e.text.contains(w.as_str()))
+        })
+    }
+}
+
+/// Searches the caller's library; the first `limit` hits.
+pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -> Result<Found> {
+    if q.text
+        .as_deref()
+        .is_some_and(|t| t.chars().count() > MAX_QUERY)
+        || q.camera
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > MAX_QUERY)
+    {
+        return Err(Error::QueryTooLong);
+    }
+    let key = state.keys().user_key(user)?;
+    let index = index_of(state, user, &key).await?;
+    let mut total = 0;
+    let mut first = Vec::new();
+    for e in index.matching(q) {
+        if first.len() < limit {
+            first.push(e.id.clone());
+        }
+        total += 1;
+    }
+    let mut items = Vec::with_capacity(first.len());
+    for id in first {
+        // gone since the index was built: left out
+        if let Some(row) = state.catalog().asset(&user.id, &id).await?
+            && row.trashed_at.is_none()
+        {
+            items.push(AssetView::new(&key, &row));
+        }
+    }
+    Ok(Found { items, total })
+}
+
+/// The caller's cameras (most used first, at most 30) and years.
+pub async fn suggestions(state: &AppState, user: &UserRow) -> Result<Suggestions> {
+    let key = state.keys().user_key(user)?;
+    let index = index_of(state, user, &key).await?;
+    let mut cameras: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut years: Vec<i32> = Vec::new();
+    for e in &index.entries {
+        if let Some(c) = e.camera.as_deref() {
+            *cameras.entry(c).or_default() += 1;
+        }
+        if let Some(y) = e.year
+            && !years.contains(&y)
+        {
+            years.push(y);
+        }
+    }
+    let mut cameras: Vec<(&str, usize)> = cameras.into_iter().collect();
+    cameras.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(Suggestions {
+        cameras: cameras
+            .into_iter()
+            .take(30)
+            .map(|(c, _)| c.to_string())
+            .collect(),
+        years,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(
+        id: &str,
+        sort_at: i64,
+        kind: AssetKind,
+        favorite: bool,
+        text: &str,
+        camera: Option<&str>,
+    ) -> Entry {
+        Entry {
+            id: id.into(),
+            sort_at,
+            kind,
+            favorite,
+            text: Zeroizing::new(text.to_lowercase()),
+            camera: camera.map(|c| Zeroizing::new(c.to_string())),
+            year: None,
+        }
+    }
+
+    fn index() -> Index {
+        Index {
+            entries: vec![
+                e(
+                    "v1",
+                    40,
+                    AssetKind::Video,
+                    false,
+                    "clip.mp4\nBeach at dusk\n2019",
+                    None,
+                ),
+                e(
+                    "p3",
+                    30,
+                    AssetKind::Photo,
+                    true,
+                    "IMG_3.jpg\nCanon EOS R5\n2019",
+                    Some("Canon EOS R5"),
+                ),
+                e(
+                    "p2",
+                    20,
+                    AssetKind::Photo,
+                    false,
+                    "IMG_2.jpg\nthe beach\nNIKON D700\n2015",
+                    Some("NIKON D700"),
+                ),
+                e("p1", 10, AssetKind::Photo, false, "IMG_1.jpg", None),
+            ],
+            built: Instant::now(),
+        }
+    }
+
+    fn ids(i: &Index, q: &Query) -> Vec<String> {
+        i.matching(q).map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn every_word_and_every_filter_must_match() {
+        let i = index();
+        let q = |text: &str| Query {
+            text: Some(text.into()),
+            ..Query::default()
+        };
+        assert_eq!(ids(&i, &q("BEACH")), ["v1", "p2"], "any case, newest first");
+        assert_eq!(ids(&i, &q("beach 2015")), ["p2"], "all words");
+        assert_eq!(ids(&i, &q("2019")), ["v1", "p3"], "the year");
+        assert_eq!(ids(&i, &q("img_")), ["p3", "p2", "p1"], "file names");
+        assert!(ids(&i, &q("rome")).is_empty());
+        assert_eq!(
+            ids(&i, &Query::default()).len(),
+            4,
+            "no condition: everything"
+        );
+        let cam = Query {
+            camera: Some("nikon".into()),
+            ..Query::default()
+        };
+        assert_eq!(ids(&i, &cam), ["p2"]);
+        let mixed = Query {
+            kind: Some(AssetKind::Photo),
+            favorite: Some(false),
+            from_ms: Some(15),
+            to_ms: Some(40),
+            ..Query::default()
+        };
+        assert_eq!(ids(&i, &mixed), ["p2"], "kind, favourite and [from, to)");
+    }
+
+    #[test]
+    fn the_cache_keeps_forgets_and_clears() {
+        let c = Cache::default();
+        c.put("u1", Arc::new(index()));
+        c.put("u2", Arc::new(index()));
+        assert!(c.get("u1").is_some());
+        c.forget("u1");
+        assert!(c.get("u1").is_none() && c.get("u2").is_some());
+        c.clear();
+        assert!(c.get("u2").is_none());
+        let old = Index {
+            entries: Vec::new(),
+            built: Instant::now()
+                .checked_sub(TTL + Duration::from_secs(1))
+                .unwrap_or_else(Instant::now),
+        };
+        c.put("u3", Arc::new(old));
+        assert!(c.get("u3").is_none(), "too old: rebuilt");
+        for n in 0..(KEPT + 5) {
+            c.put(&format!("x{n}"), Arc::new(index()));
+        }
+        assert!(c.inner.lock().map(|g| g.len()).unwrap_or(0) <= KEPT);
+    }
+}
