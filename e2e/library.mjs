@@ -507,6 +507,25 @@ try {
   check(squares.every((d) => d < 1), 'or, as a choice, square tiles');
   await page.click('#layout-toggle');
 
+  // Search: the box suggests one's cameras and years; a search shows its hits.
+  await page.focus('#search');
+  await page.waitForFunction(() => {
+    const v = [...document.querySelectorAll('#search-suggestions option')].map((o) => o.value);
+    return v.includes('Canon EOS 80D') && v.includes('2026');
+  });
+  check(true, 'the search box suggests the camera and the year');
+  await page.fill('#search', 'img_1');
+  await page.press('#search', 'Enter');
+  await page.waitForURL(/\?q=img_1$/);
+  await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 1 && /found/.test(document.querySelector('#title').textContent));
+  check((await page.textContent('#title')).includes('1 found for “img_1”') && (await page.getAttribute('#grid .tile img', 'alt')).includes('IMG_1.jpg'),
+    `a search shows its hit (${await page.textContent('#title')})`);
+  await page.goto(`${URL}/?q=zanzibar`);
+  await page.waitForSelector('#empty:not([hidden])');
+  check((await page.textContent('#empty')).includes('Nothing matches “zanzibar”'), 'a search without a hit says so');
+  await page.goto(`${URL}/`);
+  await page.waitForFunction((n) => document.querySelectorAll('#grid .tile').length === n, FILES.length);
+
   // The viewer fits the photo to the screen, beside the info panel.
   await openByName(page, 'IMG_1.jpg');
   await page.click('#view-info-toggle');

@@ -334,6 +334,13 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
                         p.hint { "Items here are deleted for good 30 days after they were trashed." }
                         button type="button" #empty-trash { "Empty trash" }
                     } @else {
+                        @if view == View::Timeline {
+                            form #search-form role="search" {
+                                label.visually-hidden for="search" { "Search your photos and videos" }
+                                input #search type="search" name="q" list="search-suggestions" maxlength="200" autocomplete="off" placeholder="Search: beach 2019, a camera…";
+                                datalist #search-suggestions {}
+                            }
+                        }
                         button.primary type="button" #upload-button aria-keyshortcuts="u" { "Upload" }
                         input #file-input type="file" multiple accept="image/*,video/*" hidden tabindex="-1";
                     }

@@ -13,6 +13,24 @@ const album = root.dataset.album;
 const trash = view === 'trash';
 const base = new URLSearchParams(root.dataset.filter);
 if (album) base.set('album', album);
+// A search (`/?q=…`): the hits instead of the timeline.
+const searching = (new URL(location.href).searchParams.get('q') ?? '').trim();
+const searchBox = $('#search');
+if (searchBox) {
+  searchBox.value = searching;
+  if (searching) {
+    document.title = `${searching} · PixelUnion`;
+    $('#empty').textContent = `Nothing matches “${searching}”. Search looks in file names, captions, camera names and years.`;
+  }
+  // suggestions (one's cameras and years), asked for each time the box is
+  // entered (the library may have grown since)
+  searchBox.addEventListener('focus', async () => {
+    try {
+      const { cameras, years } = await api('GET', '/search/suggestions');
+      $('#search-suggestions').replaceChildren(...[...cameras, ...years.map(String)].map((v) => el('option', { value: v })));
+    } catch { /* no suggestions: the box still works */ }
+  });
+}
 
 export const items = [];           // every asset loaded, in display order
 const shownIds = new Set();        // their ids: a page never adds one twice
@@ -116,10 +134,18 @@ async function more() {
   loading = true;
   const mine = generation;
   try {
-    const q = new URLSearchParams(base);
-    q.set('limit', '120');
-    if (cursor) q.set('cursor', cursor);
-    const page = await api('GET', `/assets?${q}`);
+    let page;
+    if (searching) {
+      // one answer: the first 200 hits (a search narrows, it does not scroll)
+      const r = await api('GET', `/search?${new URLSearchParams({ q: searching, limit: '200' })}`);
+      page = { items: r.items, next_cursor: null };
+      $('#title').textContent = `${r.total} found for “${searching}”${r.total > r.items.length ? ` (the newest ${r.items.length})` : ''}`;
+    } else {
+      const q = new URLSearchParams(base);
+      q.set('limit', '120');
+      if (cursor) q.set('cursor', cursor);
+      page = await api('GET', `/assets?${q}`);
+    }
     if (mine !== generation) return; // a refresh started meanwhile
     append(page.items);
     cursor = page.next_cursor;
@@ -178,7 +204,7 @@ export async function refresh(opts = {}) {
   if (opts.to) base.set('to', opts.to); else base.delete('to');
   clearSelection();
   await more();
-  scrubber();
+  if (!searching) scrubber();
 }
 
 new IntersectionObserver((e) => { if (e.some((x) => x.isIntersecting)) more(); }, { rootMargin: '800px' })

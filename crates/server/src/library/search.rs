@@ -306,6 +306,23 @@ pub async fn suggestions(state: &AppState, user: &UserRow) -> Result<Suggestions
     })
 }
 
+/// Builds an index from rows (what [`build`] does with each catalog page);
+/// for the benchmark, which measures the decryption it costs.
+#[doc(hidden)]
+pub fn index_rows(key: &DataKey, rows: &[AssetRow]) -> Index {
+    Index {
+        entries: rows.iter().map(|a| entry(key, a)).collect(),
+        built: Instant::now(),
+    }
+}
+
+/// How many of `index`'s entries match `q` (the benchmark's measure of a
+/// search without the catalog reads of the first hits).
+#[doc(hidden)]
+pub fn count(index: &Index, q: &Query) -> usize {
+    index.matching(q).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
