@@ -28,8 +28,20 @@ fn rows(key: &DataKey) -> Vec<AssetRow> {
             let seal = |col, text: &str| fields::seal_text(key, col, owner, &id, text).ok();
             let (make, model) = CAMERAS[i % CAMERAS.len()];
             let taken = 1_262_304_000_000 + (i as i64) * 4_000_000; // 2010 on, every ~67 min
-            let meta =
-                serde_json::json!({"make": make, "model": model, "taken_at_ms": taken}).to_string();
+            // half of them with a place (near one of four towns)
+            const PLACES: [(f64, f64); 4] = [
+                (43.48, -1.56),
+                (46.20, 6.14),
+                (41.89, 12.49),
+                (35.68, 139.69),
+            ];
+            let mut meta = serde_json::json!({"make": make, "model": model, "taken_at_ms": taken});
+            if i % 2 == 0 {
+                let (la, lo) = PLACES[i / 2 % PLACES.len()];
+                meta["latitude"] = la.into();
+                meta["longitude"] = lo.into();
+            }
+            let meta = meta.to_string();
             AssetRow {
                 id: id.clone(),
                 owner_id: owner.into(),
@@ -89,6 +101,13 @@ fn bench(c: &mut Criterion) {
         ("one word (beach)", words("beach")),
         ("two words (beach 2014)", words("beach 2014")),
         ("no hit (zanzibar)", words("zanzibar")),
+        (
+            "place (rome)",
+            Query {
+                place: Some("rome".into()),
+                ..Query::default()
+            },
+        ),
         (
             "camera and year range",
             Query {

@@ -20,14 +20,14 @@ if (searchBox) {
   searchBox.value = searching;
   if (searching) {
     document.title = `${searching} · PixelUnion`;
-    $('#empty').textContent = `Nothing matches “${searching}”. Search looks in file names, captions, camera names and years.`;
+    $('#empty').textContent = `Nothing matches “${searching}”. Search looks in file names, captions, camera names, places and years.`;
   }
-  // suggestions (one's cameras and years), asked for each time the box is
+  // suggestions (one's places, cameras and years), asked for each time the box is
   // entered (the library may have grown since)
   searchBox.addEventListener('focus', async () => {
     try {
-      const { cameras, years } = await api('GET', '/search/suggestions');
-      $('#search-suggestions').replaceChildren(...[...cameras, ...years.map(String)].map((v) => el('option', { value: v })));
+      const { cameras, places, years } = await api('GET', '/search/suggestions');
+      $('#search-suggestions').replaceChildren(...[...places, ...cameras, ...years.map(String)].map((v) => el('option', { value: v })));
     } catch { /* no suggestions: the box still works */ }
   });
 }

@@ -33,6 +33,8 @@ fn one_finds_ones_own_photos_by_word_camera_year_and_kind() {
             make: Some(make.into()),
             model: Some(model.into()),
             taken: Some(taken.into()),
+            // the beach photos were taken in Biarritz
+            gps: (seed % 2 == 1).then_some((43.4832, -1.5586)),
             ..ExifSpec::default()
         });
         fixtures::jpeg_with(&fixtures::plain_jpeg(64, 48, seed), Some(&exif), None, None)
@@ -99,8 +101,19 @@ fn one_finds_ones_own_photos_by_word_camera_year_and_kind() {
     assert_eq!(st, 200);
     assert_eq!(
         sug,
-        json!({"cameras": ["NIKON CORPORATION NIKON D700", "Canon EOS R5"], "years": [2019, 2015]})
+        json!({
+            "cameras": ["NIKON CORPORATION NIKON D700", "Canon EOS R5"],
+            "places": ["Biarritz, Aquitaine, France"],
+            "years": [2019, 2015]
+        })
     );
+    // Places, named offline from the built-in list.
+    let (_, v) = find(&s, &ann, "q=biarritz%202019");
+    assert_eq!(names(&v), ["beach-biarritz.jpg", "IMG_0003.jpg"], "{v}");
+    let (_, v) = find(&s, &ann, "place=FRANCE&camera=canon");
+    assert_eq!(names(&v), ["beach-biarritz.jpg"], "{v}");
+    let (_, v) = find(&s, &ann, "place=italy");
+    assert_eq!(v["total"], 0, "{v}");
 
     // What changes is seen by the next search.
     let (st, _) = s.api(

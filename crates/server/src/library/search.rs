@@ -41,6 +41,8 @@ struct Entry {
     text: Zeroizing<String>,
     /// "Make Model" as recorded
     camera: Option<Zeroizing<String>>,
+    /// the nearest town ("Biarritz, Nouvelle-Aquitaine, France")
+    place: Option<Zeroizing<String>>,
     year: Option<i32>,
 }
 
@@ -111,6 +113,8 @@ pub struct Query {
     pub favorite: Option<bool>,
     /// the camera ("Make Model" or a part of it, case-insensitive)
     pub camera: Option<String>,
+    /// the place (town, region or country, or a part of it, case-insensitive)
+    pub place: Option<String>,
 }
 
 /// An answer: the first hits, newest first, and how many there are.
@@ -127,8 +131,45 @@ pub struct Found {
 pub struct Suggestions {
     /// cameras, most used first
     pub cameras: Vec<String>,
+    /// places (the nearest town), most photographed first
+    pub places: Vec<String>,
     /// years with photos, newest first
     pub years: Vec<i32>,
+}
+
+/// Places farther than this from the nearest town in the list (squared
+/// chord on the unit sphere: about 100 km) have no place name.
+const NEAR: f64 = (100.0 / 6371.0) * (100.0 / 6371.0);
+
+/// The nearest town to a point, from the GeoNames list built into the
+/// binary (towns of 1,000 people or more; loaded on first use, in memory
+/// only): nothing is asked of any outside service.
+fn place_of(latitude: f64, longitude: f64) -> Option<String> {
+    static GEOCODER: std::sync::OnceLock<reverse_geocoder::ReverseGeocoder> =
+        std::sync::OnceLock::new();
+    let on_globe = latitude.is_finite()
+        && longitude.is_finite()
+        && latitude.abs() <= 90.0
+        && longitude.abs() <= 180.0;
+    if !on_globe {
+        return None;
+    }
+    let found = GEOCODER
+        .get_or_init(reverse_geocoder::ReverseGeocoder::new)
+        .search((latitude, longitude));
+    if found.distance.is_nan() || found.distance > NEAR {
+        return None;
+    }
+    let r = found.record;
+    let country = isocountry::CountryCode::for_alpha2(&r.cc)
+        .map(|c| c.name().to_string())
+        .unwrap_or_else(|_| r.cc.clone());
+    let mut parts = vec![r.name.as_str()];
+    if !r.admin1.is_empty() && r.admin1 != r.name {
+        parts.push(&r.admin1);
+    }
+    parts.push(&country);
+    Some(parts.join(", "))
 }
 
 fn entry(key: &DataKey, a: &AssetRow) -> Entry {
@@ -154,14 +195,24 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
         (a, b) => a.or(b).map(str::to_string),
     }
     .map(Zeroizing::new);
+    let place = meta
+        .as_ref()
+        .and_then(|m| Some((m["latitude"].as_f64()?, m["longitude"].as_f64()?)))
+        .and_then(|(la, lo)| place_of(la, lo))
+        .map(Zeroizing::new);
     let year = a
         .taken_at
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.div_euclid(1000)).ok())
         .map(|d| d.year());
     let mut text = String::new();
-    for s in [name.as_deref(), caption.as_deref(), camera.as_deref()]
-        .into_iter()
-        .flatten()
+    for s in [
+        name.as_deref(),
+        caption.as_deref(),
+        camera.as_deref(),
+        place.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
     {
         text.push_str(&s.to_lowercase());
         text.push('\n');
@@ -176,6 +227,7 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
         favorite: a.favorite,
         text: Zeroizing::new(text),
         camera,
+        place,
         year,
     }
 }
@@ -229,6 +281,7 @@ impl Index {
             .map(str::to_lowercase)
             .collect();
         let camera = q.camera.as_deref().map(str::to_lowercase);
+        let place = q.place.as_deref().map(str::to_lowercase);
         self.entries.iter().filter(move |e| {
             q.kind.is_none_or(|k| e.kind == k)
                 && q.favorite.is_none_or(|f| e.favorite == f)
@@ -239,6 +292,11 @@ impl Index {
                         .as_deref()
                         .is_some_and(|have| have.to_lowercase().contains(c))
                 })
+                && place.as_deref().is_none_or(|p| {
+                    e.place
+                        .as_deref()
+                        .is_some_and(|have| have.to_lowercase().contains(p))
+                })
                 && words.iter().all(|w| e.text.contains(w.as_str()))
         })
     }
@@ -246,13 +304,8 @@ impl Index {
 
 /// Searches the caller's library; the first `limit` hits.
 pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -> Result<Found> {
-    if q.text
-        .as_deref()
-        .is_some_and(|t| t.chars().count() > MAX_QUERY)
-        || q.camera
-            .as_deref()
-            .is_some_and(|t| t.chars().count() > MAX_QUERY)
-    {
+    let too_long = |t: &Option<String>| t.as_deref().is_some_and(|t| t.chars().count() > MAX_QUERY);
+    if too_long(&q.text) || too_long(&q.camera) || too_long(&q.place) {
         return Err(Error::QueryTooLong);
     }
     let key = state.keys().user_key(user)?;
@@ -282,10 +335,14 @@ pub async fn suggestions(state: &AppState, user: &UserRow) -> Result<Suggestions
     let key = state.keys().user_key(user)?;
     let index = index_of(state, user, &key).await?;
     let mut cameras: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut places: BTreeMap<&str, usize> = BTreeMap::new();
     let mut years: Vec<i32> = Vec::new();
     for e in &index.entries {
         if let Some(c) = e.camera.as_deref() {
             *cameras.entry(c).or_default() += 1;
+        }
+        if let Some(p) = e.place.as_deref() {
+            *places.entry(p).or_default() += 1;
         }
         if let Some(y) = e.year
             && !years.contains(&y)
@@ -293,15 +350,15 @@ pub async fn suggestions(state: &AppState, user: &UserRow) -> Result<Suggestions
             years.push(y);
         }
     }
-    let mut cameras: Vec<(&str, usize)> = cameras.into_iter().collect();
-    cameras.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let most_first = |m: BTreeMap<&str, usize>| {
+        let mut v: Vec<(&str, usize)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v.into_iter().take(30).map(|(c, _)| c.to_string()).collect()
+    };
     years.sort_unstable_by(|a, b| b.cmp(a));
     Ok(Suggestions {
-        cameras: cameras
-            .into_iter()
-            .take(30)
-            .map(|(c, _)| c.to_string())
-            .collect(),
+        cameras: most_first(cameras),
+        places: most_first(places),
         years,
     })
 }
@@ -342,6 +399,7 @@ mod tests {
             favorite,
             text: Zeroizing::new(text.to_lowercase()),
             camera: camera.map(|c| Zeroizing::new(c.to_string())),
+            place: None,
             year: None,
         }
     }
@@ -413,6 +471,24 @@ mod tests {
             ..Query::default()
         };
         assert_eq!(ids(&i, &mixed), ["p2"], "kind, favourite and [from, to)");
+    }
+
+    #[test]
+    fn places_are_named_from_the_built_in_list_or_not_at_all() {
+        let biarritz = place_of(43.4832, -1.5586).unwrap_or_default();
+        assert!(
+            biarritz.starts_with("Biarritz") && biarritz.ends_with("France"),
+            "{biarritz}"
+        );
+        let geneva = place_of(46.2044, 6.1432).unwrap_or_default();
+        assert!(geneva.contains("Switzerland"), "{geneva}");
+        assert_eq!(
+            place_of(-48.87, -123.39),
+            None,
+            "Point Nemo: no town within 100 km"
+        );
+        assert_eq!(place_of(f64::NAN, 0.0), None);
+        assert_eq!(place_of(91.0, 0.0), None);
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub(crate) struct SearchQuery {
     /// the camera, or part of its name (any case); at most 200 characters
     #[param(nullable = false, max_length = 200)]
     camera: Option<String>,
+    /// the place: the nearest town, its region or country, or part of one
+    /// (any case; named offline from a built-in list); at most 200 characters
+    #[param(nullable = false, max_length = 200)]
+    place: Option<String>,
     /// from this time on: unix milliseconds, `YYYY-MM-DD` or RFC 3339 (inclusive)
     #[param(nullable = false)]
     from: Option<String>,
@@ -51,7 +55,7 @@ pub(crate) struct SearchQuery {
 }
 
 #[utoipa::path(get, path = "/search", tag = "library",
-    summary = "Search one's own library (decrypted in memory, never stored): words in file names, captions, cameras and years, with kind, favourite, camera and time filters; newest first",
+    summary = "Search one's own library (decrypted in memory, never stored): words in file names, captions, cameras, places and years, with kind, favourite, camera, place and time filters; newest first",
     params(SearchQuery),
     responses(
         (status = 200, description = "the first hits and how many there are", body = Found),
@@ -77,12 +81,13 @@ pub(crate) async fn find(
         kind: parse_kind(q.kind.as_deref())?,
         favorite: q.favorite,
         camera: q.camera,
+        place: q.place,
     };
     Ok(Json(search::search(&state, &a.user, &query, limit).await?))
 }
 
 #[utoipa::path(get, path = "/search/suggestions", tag = "library",
-    summary = "What the search box suggests: one's cameras (most used first) and years",
+    summary = "What the search box suggests: one's cameras and places (most used first) and years",
     responses((status = 200, description = "the suggestions", body = Suggestions)))]
 pub(crate) async fn suggest(
     State(state): State<AppState>,
