@@ -54,9 +54,27 @@ pub struct Index {
 }
 
 /// The indexes in memory, per user.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Cache {
     inner: Mutex<HashMap<String, Arc<Index>>>,
+    /// per user, how many times the library changed (an index built while
+    /// it changed is used once, never kept)
+    changes: Mutex<HashMap<String, u64>>,
+    /// how many times every index was dropped (sealing)
+    clears: std::sync::atomic::AtomicU64,
+    /// one build at a time
+    building: tokio::sync::Semaphore,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            inner: Mutex::new(HashMap::new()),
+            changes: Mutex::new(HashMap::new()),
+            clears: std::sync::atomic::AtomicU64::new(0),
+            building: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 impl Cache {
@@ -82,8 +100,22 @@ impl Cache {
         }
     }
 
+    /// How many times `user`'s library changed or every index was dropped
+    /// (since this process began).
+    fn changes(&self, user: &str) -> u64 {
+        let own = self
+            .changes
+            .lock()
+            .map(|g| g.get(user).copied().unwrap_or(0))
+            .unwrap_or(0);
+        own + self.clears.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Forgets `user`'s index (their library changed).
     pub fn forget(&self, user: &str) {
+        if let Ok(mut c) = self.changes.lock() {
+            *c.entry(user.to_string()).or_default() += 1;
+        }
         if let Ok(mut g) = self.inner.lock() {
             g.remove(user);
         }
@@ -91,6 +123,9 @@ impl Cache {
 
     /// Forgets every index (sealing).
     pub fn clear(&self) {
+        // an index being built now is not kept either
+        self.clears
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut g) = self.inner.lock() {
             g.clear();
         }
@@ -234,7 +269,7 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
 
 /// Builds `user`'s index from the catalog (every asset outside the trash,
 /// archived ones too).
-async fn build(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Index> {
+async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Index> {
     let filter = TimelineFilter::default();
     let mut entries = Vec::new();
     let mut cursor: Option<(i64, String)> = None;
@@ -249,10 +284,21 @@ async fn build(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Index>
             )
             .await?;
         let full = page.len() as i64 == PAGE;
-        entries.extend(page.iter().map(|a| entry(key, a)));
-        match page.last() {
-            Some(last) if full => cursor = Some((last.sort_at, last.id.clone())),
-            _ => break,
+        let next = page
+            .last()
+            .filter(|_| full)
+            .map(|last| (last.sort_at, last.id.clone()));
+        // decrypting a page is CPU work: off the request threads
+        let k = key.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            page.iter().map(|a| entry(&k, a)).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| Error::Corrupt("a search index build stopped"))?;
+        entries.extend(made);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
     }
     Ok(Index {
@@ -261,12 +307,28 @@ async fn build(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Index>
     })
 }
 
-async fn index_of(state: &AppState, user: &UserRow, key: &DataKey) -> Result<Arc<Index>> {
+async fn index_of(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Arc<Index>> {
     if let Some(i) = state.search().get(&user.id) {
         return Ok(i);
     }
+    // One build at a time on this node: an account that changes its library
+    // and searches in a loop costs at most one core, and a build another
+    // request just finished is used instead of a second one.
+    let _turn = state
+        .search()
+        .building
+        .acquire()
+        .await
+        .map_err(|_| Error::Corrupt("the search index builder is closed"))?;
+    if let Some(i) = state.search().get(&user.id) {
+        return Ok(i);
+    }
+    let before = state.search().changes(&user.id);
     let index = Arc::new(build(state, user, key).await?);
-    state.search().put(&user.id, index.clone());
+    // changed meanwhile: this answer uses it, the next search builds anew
+    if state.search().changes(&user.id) == before {
+        state.search().put(&user.id, index.clone());
+    }
     Ok(index)
 }
 
@@ -501,6 +563,12 @@ mod tests {
         assert!(c.get("u1").is_none() && c.get("u2").is_some());
         c.clear();
         assert!(c.get("u2").is_none());
+        let before = c.changes("u4");
+        c.forget("u4");
+        assert_eq!(c.changes("u4"), before + 1, "a change is counted");
+        c.clear();
+        assert_eq!(c.changes("u4"), before + 2, "sealing counts as a change");
+        assert_eq!(c.changes("nobody"), 2, "for everyone: two seals so far");
         let old = Index {
             entries: Vec::new(),
             built: Instant::now()
