@@ -114,6 +114,22 @@ fn one_finds_ones_own_photos_by_word_camera_year_and_kind() {
     assert_eq!(names(&v), ["beach-biarritz.jpg"], "{v}");
     let (_, v) = find(&s, &ann, "place=italy");
     assert_eq!(v["total"], 0, "{v}");
+    // Within an album of one's own; another's album is not found.
+    let (st, al) = s.api(
+        "POST",
+        "/api/v1/albums",
+        Some(&ann),
+        Some(json!({"name": "Summer", "asset_ids": [old]})),
+    );
+    assert_eq!(st, 201, "{al}");
+    let (_, v) = find(
+        &s,
+        &ann,
+        &format!("q=biarritz&album={}", al["id"].as_str().unwrap()),
+    );
+    assert_eq!(names(&v), ["IMG_0003.jpg"], "{v}");
+    let (st, v) = find(&s, &bob, &format!("album={}", al["id"].as_str().unwrap()));
+    assert_eq!(st, 404, "{v}");
 
     // What changes is seen by the next search.
     let (st, _) = s.api(

@@ -150,6 +150,8 @@ pub struct Query {
     pub camera: Option<String>,
     /// the place (town, region or country, or a part of it, case-insensitive)
     pub place: Option<String>,
+    /// only this album's items (an album of the caller's)
+    pub album: Option<String>,
 }
 
 /// An answer: the first hits, newest first, and how many there are.
@@ -371,10 +373,17 @@ pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -
         return Err(Error::QueryTooLong);
     }
     let key = state.keys().user_key(user)?;
+    let within = match &q.album {
+        Some(album) => Some(album_items(state, user, album).await?),
+        None => None,
+    };
     let index = index_of(state, user, &key).await?;
     let mut total = 0;
     let mut first = Vec::new();
-    for e in index.matching(q) {
+    let hits = index
+        .matching(q)
+        .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.id)));
+    for e in hits {
         if first.len() < limit {
             first.push(e.id.clone());
         }
@@ -390,6 +399,46 @@ pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -
         }
     }
     Ok(Found { items, total })
+}
+
+/// The ids of the items of the caller's album `album` (not found: another's,
+/// or none).
+async fn album_items(
+    state: &AppState,
+    user: &UserRow,
+    album: &str,
+) -> Result<std::collections::HashSet<String>> {
+    state
+        .catalog()
+        .album(&user.id, album)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let filter = TimelineFilter {
+        album: Some(album.to_string()),
+        ..TimelineFilter::default()
+    };
+    let mut ids = std::collections::HashSet::new();
+    let mut cursor: Option<(i64, String)> = None;
+    loop {
+        let page = state
+            .catalog()
+            .timeline(
+                &user.id,
+                &filter,
+                cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
+                PAGE,
+            )
+            .await?;
+        let full = page.len() as i64 == PAGE;
+        cursor = page
+            .last()
+            .filter(|_| full)
+            .map(|last| (last.sort_at, last.id.clone()));
+        ids.extend(page.into_iter().map(|a| a.id));
+        if cursor.is_none() {
+            return Ok(ids);
+        }
+    }
 }
 
 /// The caller's cameras (most used first, at most 30) and years.

@@ -43,6 +43,9 @@ pub(crate) struct SearchQuery {
     /// (any case; named offline from a built-in list); at most 200 characters
     #[param(nullable = false, max_length = 200)]
     place: Option<String>,
+    /// only this album's items (one of the caller's albums)
+    #[param(nullable = false)]
+    album: Option<String>,
     /// from this time on: unix milliseconds, `YYYY-MM-DD` or RFC 3339 (inclusive)
     #[param(nullable = false)]
     from: Option<String>,
@@ -60,6 +63,7 @@ pub(crate) struct SearchQuery {
     responses(
         (status = 200, description = "the first hits and how many there are", body = Found),
         (status = 400, description = "`query-too-long`, `bad-limit`, `bad-kind` or `bad-request`", body = ErrorBody),
+        (status = 404, description = "no such album of yours", body = ErrorBody),
         (status = 422, description = "`bad-time`", body = ErrorBody),
     ))]
 pub(crate) async fn find(
@@ -82,6 +86,7 @@ pub(crate) async fn find(
         favorite: q.favorite,
         camera: q.camera,
         place: q.place,
+        album: q.album,
     };
     Ok(Json(search::search(&state, &a.user, &query, limit).await?))
 }
