@@ -41,8 +41,11 @@ struct Entry {
     text: Zeroizing<String>,
     /// "Make Model" as recorded
     camera: Option<Zeroizing<String>>,
-    /// the nearest town ("Biarritz, Nouvelle-Aquitaine, France")
+    /// the nearest town ("Biarritz, Aquitaine, France")
     place: Option<Zeroizing<String>>,
+    /// both in lower case (what filters compare)
+    camera_lc: Option<Zeroizing<String>>,
+    place_lc: Option<Zeroizing<String>>,
     year: Option<i32>,
 }
 
@@ -241,6 +244,9 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
         .taken_at
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.div_euclid(1000)).ok())
         .map(|d| d.year());
+    // lower case without a temporary copy of the plaintext
+    let lower =
+        |s: &str| Zeroizing::new(s.chars().flat_map(char::to_lowercase).collect::<String>());
     let mut text = String::new();
     for s in [
         name.as_deref(),
@@ -251,7 +257,7 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
     .into_iter()
     .flatten()
     {
-        text.push_str(&s.to_lowercase());
+        text.extend(s.chars().flat_map(char::to_lowercase));
         text.push('\n');
     }
     if let Some(y) = year {
@@ -263,6 +269,8 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
         kind: a.kind,
         favorite: a.favorite,
         text: Zeroizing::new(text),
+        camera_lc: camera.as_deref().map(|c| lower(c)),
+        place_lc: place.as_deref().map(|p| lower(p)),
         camera,
         place,
         year,
@@ -351,16 +359,12 @@ impl Index {
                 && q.favorite.is_none_or(|f| e.favorite == f)
                 && q.from_ms.is_none_or(|t| e.sort_at >= t)
                 && q.to_ms.is_none_or(|t| e.sort_at < t)
-                && camera.as_deref().is_none_or(|c| {
-                    e.camera
-                        .as_deref()
-                        .is_some_and(|have| have.to_lowercase().contains(c))
-                })
-                && place.as_deref().is_none_or(|p| {
-                    e.place
-                        .as_deref()
-                        .is_some_and(|have| have.to_lowercase().contains(p))
-                })
+                && camera
+                    .as_deref()
+                    .is_none_or(|c| e.camera_lc.as_deref().is_some_and(|have| have.contains(c)))
+                && place
+                    .as_deref()
+                    .is_none_or(|p| e.place_lc.as_deref().is_some_and(|have| have.contains(p)))
                 && words.iter().all(|w| e.text.contains(w.as_str()))
         })
     }
@@ -510,7 +514,9 @@ mod tests {
             favorite,
             text: Zeroizing::new(text.to_lowercase()),
             camera: camera.map(|c| Zeroizing::new(c.to_string())),
+            camera_lc: camera.map(|c| Zeroizing::new(c.to_lowercase())),
             place: None,
+            place_lc: None,
             year: None,
         }
     }
