@@ -277,27 +277,56 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
     }
 }
 
-/// Builds `user`'s index from the catalog (every asset outside the trash,
-/// archived ones too).
-async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Index> {
-    let filter = TimelineFilter::default();
-    let mut entries = Vec::new();
-    let mut cursor: Option<(i64, String)> = None;
-    loop {
-        let page = state
+/// `owner`'s timeline (`filter`), page after page.
+struct Pages<'a> {
+    state: &'a AppState,
+    owner: &'a str,
+    filter: TimelineFilter,
+    cursor: Option<(i64, String)>,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(state: &'a AppState, owner: &'a str, filter: TimelineFilter) -> Self {
+        Pages {
+            state,
+            owner,
+            filter,
+            cursor: None,
+            done: false,
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<Vec<AssetRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .state
             .catalog()
             .timeline(
-                &user.id,
-                &filter,
-                cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
+                self.owner,
+                &self.filter,
+                self.cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
                 PAGE,
             )
             .await?;
         let full = page.len() as i64 == PAGE;
-        let next = page
+        self.cursor = page
             .last()
             .filter(|_| full)
             .map(|last| (last.sort_at, last.id.clone()));
+        self.done = self.cursor.is_none();
+        Ok(Some(page))
+    }
+}
+
+/// Builds `user`'s index from the catalog (every asset outside the trash,
+/// archived ones too).
+async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Index> {
+    let mut entries = Vec::new();
+    let mut pages = Pages::new(state, &user.id, TimelineFilter::default());
+    while let Some(page) = pages.next().await? {
         // decrypting a page is CPU work: off the request threads
         let k = key.clone();
         let made = tokio::task::spawn_blocking(move || {
@@ -306,10 +335,6 @@ async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<I
         .await
         .map_err(|_| Error::Corrupt("a search index build stopped"))?;
         entries.extend(made);
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
     }
     Ok(Index {
         entries,
@@ -422,27 +447,11 @@ async fn album_items(
         ..TimelineFilter::default()
     };
     let mut ids = std::collections::HashSet::new();
-    let mut cursor: Option<(i64, String)> = None;
-    loop {
-        let page = state
-            .catalog()
-            .timeline(
-                &user.id,
-                &filter,
-                cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
-                PAGE,
-            )
-            .await?;
-        let full = page.len() as i64 == PAGE;
-        cursor = page
-            .last()
-            .filter(|_| full)
-            .map(|last| (last.sort_at, last.id.clone()));
+    let mut pages = Pages::new(state, &user.id, filter);
+    while let Some(page) = pages.next().await? {
         ids.extend(page.into_iter().map(|a| a.id));
-        if cursor.is_none() {
-            return Ok(ids);
-        }
     }
+    Ok(ids)
 }
 
 /// The caller's cameras (most used first, at most 30) and years.

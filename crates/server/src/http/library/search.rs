@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::timeline::{parse_kind, parse_time};
+use super::timeline::{bad_query, parse_kind, parse_time};
 use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::http::codes::ErrorCode;
@@ -71,8 +71,7 @@ pub(crate) async fn find(
     a: Authed<gate::OwnLibrary>,
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<Found>, ApiError> {
-    let Query(q) =
-        q.map_err(|r| ApiError::bad_request(format!("bad query parameters: {}", r.body_text())))?;
+    let Query(q) = q.map_err(|r| bad_query(&r))?;
     let limit = q.limit.unwrap_or(60);
     let limit = usize::try_from(limit)
         .ok()

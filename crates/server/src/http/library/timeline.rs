@@ -59,7 +59,7 @@ pub(crate) struct ListQuery {
     to: Option<String>,
 }
 
-fn bad_query(r: &QueryRejection) -> ApiError {
+pub(super) fn bad_query(r: &QueryRejection) -> ApiError {
     ApiError::bad_request(format!("bad query parameters: {}", r.body_text()))
 }
 
