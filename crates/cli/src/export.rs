@@ -59,7 +59,8 @@ pub(crate) fn http(ca: Option<&Path>) -> Result<reqwest::Client> {
         .build()?)
 }
 
-async fn json(resp: reqwest::Response) -> Result<Value> {
+/// The JSON body of a success; the server's message for anything else.
+pub(crate) async fn json(resp: reqwest::Response) -> Result<Value> {
     let status = resp.status();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     if !status.is_success() {

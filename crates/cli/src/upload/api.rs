@@ -80,7 +80,7 @@ impl Api {
                 }
             })
             .await?;
-        answer(resp).await
+        crate::export::json(resp).await
     }
 
     /// Which of these digests the library has: digest → asset id.
@@ -284,11 +284,4 @@ async fn refusal(resp: Response) -> anyhow::Error {
     } else {
         anyhow!("{msg} ({status})")
     }
-}
-
-async fn answer(resp: Response) -> Result<Value> {
-    if resp.status().is_success() {
-        return Ok(resp.json().await.unwrap_or(Value::Null));
-    }
-    Err(refusal(resp).await)
 }

@@ -52,12 +52,7 @@ fn sha256_file(path: &Path) -> std::io::Result<Hashed> {
         ctx.update(&buf[..n]);
         size += n as u64;
     }
-    let sha256 = ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = hex::encode(ctx.finish());
     Ok(Hashed { sha256, size })
 }
 

@@ -146,25 +146,28 @@ pub(crate) fn find(media: &Path) -> Option<Sidecar> {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn reads_what_takeout_writes() {
+    fn reads_what_takeout_writes() -> TestResult {
         let s = parse(
             br#"{"title":"IMG_1.jpg","description":" Beach day ","photoTakenTime":{"timestamp":"1563712345","formatted":"21 Jul 2019"},
                 "geoData":{"latitude":43.48,"longitude":-1.56,"altitude":12.5,"latitudeSpan":0,"longitudeSpan":0}}"#,
         )
-        .expect("a sidecar");
+        .ok_or("a sidecar")?;
         assert_eq!(s.taken_at_ms, Some(1_563_712_345_000));
         assert_eq!(s.place, Some((43.48, -1.56, Some(12.5))));
         assert_eq!(s.caption.as_deref(), Some("Beach day"));
+        Ok(())
     }
 
     #[test]
-    fn zeros_and_blanks_mean_unknown() {
+    fn zeros_and_blanks_mean_unknown() -> TestResult {
         let s = parse(
             br#"{"description":"","photoTakenTime":{"timestamp":"0"},"geoData":{"latitude":0.0,"longitude":0.0,"altitude":0.0},
                 "geoDataExif":{"latitude":48.85,"longitude":2.35,"altitude":0.0}}"#,
         )
-        .expect("a sidecar");
+        .ok_or("a sidecar")?;
         assert_eq!(s.taken_at_ms, None);
         assert_eq!(
             s.place,
@@ -172,11 +175,12 @@ mod tests {
             "the EXIF place when the other is 0/0"
         );
         assert_eq!(s.caption, None);
-        assert!(parse(br#"{"title":"x"}"#).expect("json").is_empty());
+        assert!(parse(br#"{"title":"x"}"#).ok_or("json")?.is_empty());
+        Ok(())
     }
 
     #[test]
-    fn what_is_not_a_sidecar_is_none_or_ignored() {
+    fn what_is_not_a_sidecar_is_none_or_ignored() -> TestResult {
         for bytes in [
             &b"not json"[..],
             b"[1,2]",
@@ -186,8 +190,9 @@ mod tests {
             assert!(parse(bytes).is_none_or(|s| s.is_empty()), "{bytes:?}");
         }
         let far = parse(br#"{"photoTakenTime":{"timestamp":"99999999999999"},"geoData":{"latitude":95,"longitude":0}}"#)
-            .expect("json");
+            .ok_or("json")?;
         assert!(far.is_empty(), "out of range: {far:?}");
+        Ok(())
     }
 
     #[test]

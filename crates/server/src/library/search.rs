@@ -617,6 +617,24 @@ mod tests {
         assert_eq!(place_of(91.0, 0.0), None);
     }
 
+    #[tokio::test]
+    async fn sealing_drops_every_index() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        let (state, _) = crate::prepare(config).await?;
+        state.search().put("u1", Arc::new(index()));
+        assert!(state.search().get("u1").is_some());
+        crate::seal_now(&state).await;
+        assert!(
+            state.search().get("u1").is_none(),
+            "no decrypted index outlives the keys"
+        );
+        Ok(())
+    }
+
     #[test]
     fn the_cache_keeps_forgets_and_clears() {
         let c = Cache::default();

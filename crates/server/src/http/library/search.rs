@@ -9,10 +9,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::timeline::{bad_query, parse_kind, parse_time};
+use super::timeline::{bad_query, page_size, parse_kind, parse_time};
 use crate::AppState;
 use crate::accounts::principal::gate;
-use crate::http::codes::ErrorCode;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Authed;
 use crate::library::search::{self, Found, Suggestions};
@@ -72,11 +71,8 @@ pub(crate) async fn find(
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<Found>, ApiError> {
     let Query(q) = q.map_err(|r| bad_query(&r))?;
-    let limit = q.limit.unwrap_or(60);
-    let limit = usize::try_from(limit)
-        .ok()
-        .filter(|l| (1..=200).contains(l))
-        .ok_or_else(|| ApiError::new(ErrorCode::BadLimit, "limit must be between 1 and 200"))?;
+    let limit = usize::try_from(page_size(q.limit, 60, 200)?)
+        .map_err(|_| ApiError::bad_request("limit must be between 1 and 200"))?;
     let query = search::Query {
         text: q.q,
         from_ms: parse_time(q.from.as_deref())?,

@@ -24,8 +24,18 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
         .routes(routes!(usage))
 }
 
-/// Page size bounds.
-const LIMITS: std::ops::RangeInclusive<i64> = 1..=500;
+/// The page size asked for (`default` when none), refused (`bad-limit`)
+/// outside 1 to `max`.
+pub(super) fn page_size(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorCode::BadLimit,
+            format!("limit must be between 1 and {max}"),
+        ));
+    }
+    Ok(limit)
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -98,13 +108,7 @@ pub(crate) async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page>, ApiError> {
     let Query(q) = q.map_err(|r| bad_query(&r))?;
-    let limit = q.limit.unwrap_or(200);
-    if !LIMITS.contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::BadLimit,
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = page_size(q.limit, 200, 500)?;
     let cursor = q
         .cursor
         .as_deref()
