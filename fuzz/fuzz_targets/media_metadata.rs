@@ -1,7 +1,8 @@
 //! Untrusted photo bytes and tool reports: metadata extraction (EXIF, XMP),
 //! the raw-file walker, the HEIF container and raw-frame readers, ICC
-//! profile parsing and ffprobe report parsing must never panic, and
-//! rendering must end in a picture or a typed error within its limits.
+//! profile parsing, ffprobe report parsing and the metadata stripping of
+//! public links must never panic, stripping must keep an MP4 box's length,
+//! and rendering must end in a picture or a typed error within its limits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +17,17 @@ fuzz_target!(|data: &[u8]| {
         assert!(r.end <= data.len());
     }
     let _ = pixelunion_media::xmp::parse(data);
+    if let Some(j) = pixelunion_media::strip::strip_jpeg(data) {
+        assert!(j.len() <= data.len());
+    }
+    if let Some(p) = pixelunion_media::strip::strip_png(data) {
+        assert!(p.len() <= data.len());
+    }
+    if let Some(patches) = pixelunion_media::strip::mp4_patches(data, 0) {
+        let mut b = data.to_vec();
+        pixelunion_media::strip::apply(&patches, 0, &mut b);
+        assert_eq!(b.len(), data.len());
+    }
     if let Ok(l) = pixelunion_media::heif::layout(data) {
         assert!(l.images <= data.len());
     }

@@ -24,7 +24,7 @@ pub struct AlbumRow {
     pub asset_count: i64,
 }
 
-const SELECT: &str = "SELECT al.id, al.owner_id, al.name, al.cover_asset_id, al.created_at, al.updated_at, (SELECT CAST(COUNT(*) AS BIGINT) FROM album_assets aa JOIN assets a ON a.id = aa.asset_id WHERE aa.album_id = al.id AND a.trashed_at IS NULL) AS asset_count FROM albums al";
+pub(crate) const SELECT: &str = "SELECT al.id, al.owner_id, al.name, al.cover_asset_id, al.created_at, al.updated_at, (SELECT CAST(COUNT(*) AS BIGINT) FROM album_assets aa JOIN assets a ON a.id = aa.asset_id WHERE aa.album_id = al.id AND a.trashed_at IS NULL) AS asset_count FROM albums al";
 
 impl Catalog {
     /// Creates an album.

@@ -21,6 +21,7 @@ mod png_rows;
 pub mod raw;
 pub mod render;
 mod shrink;
+pub mod strip;
 pub mod video;
 pub mod xmp;
 mod y4m;

@@ -48,11 +48,17 @@ pub enum Column {
     IncidentBody,
     /// `role_requests.reason` (system key)
     RoleRequestReason,
+    /// `album_shares.email`: the address an album is shared with (owner's key)
+    ShareEmail,
+    /// `links.token`: a public link's token (owner's key)
+    LinkToken,
+    /// `users.display_name`
+    UserDisplayName,
 }
 
 impl Column {
     /// Every column (for tests).
-    pub const ALL: [Column; 19] = [
+    pub const ALL: [Column; 22] = [
         Column::AssetFileName,
         Column::AssetCaption,
         Column::AssetMetadata,
@@ -72,6 +78,9 @@ impl Column {
         Column::IncidentSubject,
         Column::IncidentBody,
         Column::RoleRequestReason,
+        Column::ShareEmail,
+        Column::LinkToken,
+        Column::UserDisplayName,
     ];
 
     /// `(table, column)` as bound into the ciphertext. These names are part
@@ -97,6 +106,9 @@ impl Column {
             Column::IncidentSubject => ("incident_messages", "subject"),
             Column::IncidentBody => ("incident_messages", "body"),
             Column::RoleRequestReason => ("role_requests", "reason"),
+            Column::ShareEmail => ("album_shares", "email"),
+            Column::LinkToken => ("links", "token"),
+            Column::UserDisplayName => ("users", "display_name"),
         }
     }
 

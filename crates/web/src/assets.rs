@@ -40,6 +40,8 @@ pub const ALL: &[Asset] = embed![
     "invite.js" => "text/javascript; charset=utf-8",
     "policies.js" => "text/javascript; charset=utf-8",
     "recover.js" => "text/javascript; charset=utf-8",
+    "share.js" => "text/javascript; charset=utf-8",
+    "link.js" => "text/javascript; charset=utf-8",
     "icon.svg" => "image/svg+xml",
 ];
 

@@ -62,6 +62,7 @@ fn layout(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 meta name="referrer" content="no-referrer";
+                meta name="robots" content="noindex, nofollow";
                 @if let Some(w) = who {
                     meta name="csrf-token" content=(w.csrf);
                 }
@@ -330,6 +331,11 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
             div.library #library data-filter=(filter) data-album=(album) data-view=(title.to_ascii_lowercase()) {
                 div.toolbar {
                     h1 #title { (title) }
+                    @if let View::Album(_) = view {
+                        p.hint #album-owner hidden {}
+                        button type="button" #share-button hidden { "Share" }
+                        button type="button" #leave-button hidden { "Leave album" }
+                    }
                     @if trash {
                         p.hint { "Items here are deleted for good 30 days after they were trashed." }
                         button type="button" #empty-trash { "Empty trash" }
@@ -362,6 +368,7 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
                             button type="button" data-action="archive" { "Archive" }
                         }
                         button type="button" data-action="album" { "Add to album" }
+                        button type="button" data-action="link" { "Share link" }
                         @if let View::Album(_) = view {
                             button type="button" data-action="remove" { "Remove from album" }
                         }
@@ -392,6 +399,91 @@ pub fn library(who: Viewer<'_>, view: View<'_>) -> Markup {
             }
             (viewer())
             (album_picker())
+            (share_dialog())
+        },
+    )
+}
+
+/// Sharing an album with people, and public links to an album or a
+/// selection.
+fn share_dialog() -> Markup {
+    html! {
+        dialog.picker.share #share-dialog aria-labelledby="share-title" {
+            h2 #share-title { "Share" }
+            section #share-people {
+                h3 { "People" }
+                p.hint { "They see this album in “Shared with me”. Contributors can add their own photos; they stay theirs." }
+                form #share-form {
+                    label.visually-hidden for="share-email" { "E-mail address" }
+                    input #share-email type="email" required maxlength="254" placeholder="name@example.org" autocomplete="off";
+                    label.visually-hidden for="share-role" { "Role" }
+                    select #share-role {
+                        option value="viewer" { "Can view" }
+                        option value="contributor" { "Can add photos" }
+                    }
+                    button.primary type="submit" { "Share" }
+                }
+                ul.shares #share-list {}
+            }
+            section #share-links {
+                h3 { "Public links" }
+                p.hint { "Anyone with a link can open it without an account. Place, date, camera and file names are left out unless you include them." }
+                ul.shares #link-list {}
+                form #link-form {
+                    label { input #link-download type="checkbox"; " Allow downloads" }
+                    label { input #link-keep type="checkbox"; " Include place, date, camera and file names" }
+                    label for="link-password" { "Password (optional)" }
+                    input #link-password type="password" minlength="8" maxlength="200" autocomplete="new-password";
+                    label for="link-days" { "Stops working after (days, optional)" }
+                    input #link-days type="number" min="1" max="3650";
+                    button.primary type="submit" { "Create link" }
+                }
+            }
+            p.error #share-error role="alert" {}
+            div.actions {
+                button type="button" #share-close { "Done" }
+            }
+        }
+    }
+}
+
+/// The page a public link opens (`/s#TOKEN`), for people without an
+/// account: the token stays in the address's fragment, which browsers never
+/// send; the page opens the link with it and shows its photos and videos.
+pub fn link() -> Markup {
+    layout(
+        "Shared",
+        None,
+        Section::None,
+        "link.js",
+        html! {
+            div.library #link-page {
+                div.toolbar {
+                    h1 #link-title { "Shared photos" }
+                    p.hint #link-owner {}
+                }
+                form.narrow #link-unlock hidden {
+                    p { "This link is protected by a password." }
+                    label for="link-pass" { "Password" }
+                    input #link-pass type="password" required autocomplete="off";
+                    button.primary type="submit" { "Open" }
+                }
+                p.error #link-error role="alert" {}
+                section.link-grid #link-grid aria-label="Photos and videos" {}
+                button type="button" #link-more hidden { "Show more" }
+            }
+            dialog.viewer #link-viewer aria-label="Viewer" {
+                div.stage {
+                    img #lv-img alt="";
+                    video #lv-video controls preload="metadata" playsinline hidden {}
+                }
+                div.viewer-bar role="toolbar" aria-label="Photo" {
+                    button type="button" #lv-close aria-label="Close (Esc)" { "✕" }
+                    button type="button" #lv-prev aria-label="Previous (←)" { "‹" }
+                    button type="button" #lv-next aria-label="Next (→)" { "›" }
+                    a.button #lv-download download="" hidden { "Download" }
+                }
+            }
         },
     )
 }
@@ -469,6 +561,10 @@ pub fn albums(who: Viewer<'_>) -> Markup {
             p.error #albums-error role="alert" {}
             ul.albums #album-list {}
             p.empty #albums-empty hidden { "No albums yet. Select photos in the timeline and choose “Add to album”, or create one here." }
+            section #shared-section hidden {
+                h2 { "Shared with me" }
+                ul.albums #shared-list {}
+            }
         },
     )
 }
@@ -482,6 +578,16 @@ pub fn settings(who: Viewer<'_>) -> Markup {
         "settings.js",
         html! {
             h1 { "Settings" }
+            section.card {
+                h2 { "Your name" }
+                p { "Shown to the people you share albums and links with (your e-mail address when empty)." }
+                form #profile-form {
+                    label for="display-name" { "Display name" }
+                    input #display-name maxlength="80" autocomplete="name";
+                    p.error role="alert" {}
+                    button.primary type="submit" { "Save" }
+                }
+            }
             section.card {
                 h2 { "Password" }
                 form #password-form {

@@ -1,4 +1,4 @@
-// The album list: covers, names, counts; create an album.
+// The album list: covers, names, counts; create an album; albums shared with me.
 import { api, $, el, formError, wireSignOut } from './api.js';
 
 wireSignOut();
@@ -22,6 +22,15 @@ async function load() {
         cover(al),
         el('div', { class: 'name', text: al.name ?? 'Untitled' }),
         el('div', { class: 'count', text: `${al.asset_count} item${al.asset_count === 1 ? '' : 's'}` })))));
+  } catch (e) { $('#albums-error').textContent = e.message; }
+  try {
+    const { items } = await api('GET', '/shared/albums');
+    $('#shared-section').hidden = items.length === 0;
+    $('#shared-list').replaceChildren(...items.map((al) => el('li', { class: 'shared' },
+      el('a', { href: `/albums/${encodeURIComponent(al.id)}` },
+        cover(al),
+        el('div', { class: 'name', text: al.name ?? 'Untitled' }),
+        el('div', { class: 'count', text: `${al.owner_name ?? 'Someone'} · ${al.asset_count} item${al.asset_count === 1 ? '' : 's'}` })))));
   } catch (e) { $('#albums-error').textContent = e.message; }
 }
 $('#new-album').addEventListener('submit', async (ev) => {

@@ -4,13 +4,16 @@
 import { api, $, el, toast, wireSignOut, wallClock, formatWall, checkSealed } from './api.js';
 import { openViewer } from './viewer.js';
 import { startUploads } from './upload.js';
+import { openShare, wireShareDialog } from './share.js';
 
 wireSignOut();
+wireShareDialog();
 const root = $('#library');
 const grid = $('#grid');
 const view = root.dataset.view;
 const album = root.dataset.album;
 const trash = view === 'trash';
+let role = 'owner';                // the caller's standing in an album
 const base = new URLSearchParams(root.dataset.filter);
 if (album) base.set('album', album);
 // A search (`/?q=…`): the hits instead of the timeline.
@@ -90,7 +93,7 @@ function tile(a, index) {
   check.addEventListener('click', () => toggle(a.id));
   open.addEventListener('click', (ev) => {
     if (ev.shiftKey || ev.ctrlKey || ev.metaKey || selected.size > 0) toggle(a.id);
-    else openViewer(items, index, { trash, album, onChange: refresh });
+    else openViewer(items, index, { trash, album, role, onChange: refresh });
   });
   img.addEventListener('error', () => checkSealed());
   // Until the pipeline has made it, the thumbnail is a 4×3 placeholder:
@@ -267,6 +270,7 @@ $('#selection').addEventListener('click', async (ev) => {
   try {
     if (action === 'clear') { clearSelection(); return; }
     if (action === 'album') { await addToAlbum(ids); clearSelection(); return; }
+    if (action === 'link') { await openShare({ assetIds: ids }); return; }
     if (action === 'download') { download(ids); return; }
     if (action === 'purge' && !confirm(`Delete ${n(ids.length)} for good? This cannot be undone.`)) return;
     let changed = ids.length;
@@ -391,10 +395,30 @@ async function openFromAddress() {
       return;
     }
   }
-  openViewer(list, index, { trash, album, onChange: refresh, fromAddress: true });
+  openViewer(list, index, { trash, album, role, onChange: refresh, fromAddress: true });
 }
 addEventListener('popstate', () => openFromAddress());
+// One's own album: a Share button. Someone else's: who shared it, what
+// one may do, and Leave; a viewer gets no upload, nobody edits others' items.
 if (album) {
-  api('GET', `/albums/${album}`).then((al) => { $('#title').textContent = al.name ?? 'Album'; document.title = `${al.name} · PixelUnion`; }).catch(() => {});
+  api('GET', `/albums/${album}`).then((al) => {
+    $('#title').textContent = al.name ?? 'Album';
+    document.title = `${al.name} · PixelUnion`;
+    role = al.role;
+    root.dataset.role = role;
+    if (role === 'owner') { $('#share-button').hidden = false; return; }
+    const who = $('#album-owner');
+    who.hidden = false;
+    who.textContent = `Shared by ${al.owner_name ?? 'someone'} · you can ${role === 'contributor' ? 'view it and add your photos' : 'view it'}`;
+    $('#leave-button').hidden = false;
+    if (role === 'viewer') $('#upload-button').hidden = true;
+    const allowed = role === 'contributor' ? ['download', 'clear', 'remove'] : ['download', 'clear'];
+    for (const b of document.querySelectorAll('#selection [data-action]')) b.hidden = !allowed.includes(b.dataset.action);
+  }).catch(() => {});
+  $('#share-button').addEventListener('click', () => openShare({ album }));
+  $('#leave-button').addEventListener('click', async () => {
+    if (!confirm('Leave this album? Your own photos in it leave with you.')) return;
+    try { await api('POST', `/albums/${album}/leave`); location.assign('/albums'); } catch (e) { toast(e.message); }
+  });
 }
 refresh().then(openFromAddress);

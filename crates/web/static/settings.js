@@ -1,7 +1,18 @@
-// Settings: password, authenticator state, sessions, API tokens.
+// Settings: display name, password, authenticator state, sessions, API tokens.
 import { api, $, el, formError, toast, wireSignOut, dateTime, bytes } from './api.js';
 
 wireSignOut();
+
+$('#profile-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  formError(ev.target);
+  try {
+    const p = await api('PUT', '/profile', { display_name: $('#display-name').value.trim() });
+    $('#display-name').value = p.display_name ?? '';
+    toast('Name saved');
+  } catch (e) { formError(ev.target, e); }
+});
+api('GET', '/profile').then((p) => { $('#display-name').value = p.display_name ?? ''; }).catch(() => {});
 
 $('#password-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

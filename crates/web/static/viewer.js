@@ -73,6 +73,11 @@ function show(i) {
   }
   $('#view-prev').disabled = at === 0;
   $('#view-next').disabled = at === list.length - 1;
+  // Someone else's item (shared through an album): look, download, no edits.
+  const theirs = !!a.owner;
+  $('#view-fav').hidden = theirs;
+  $('#view-trash').hidden = theirs;
+  $('#view-cover').hidden = !opts.album || opts.role !== 'owner';
   const fav = $('#view-fav');
   fav.setAttribute('aria-pressed', String(!!a.favorite));
   fav.textContent = a.favorite ? '♥ Favorite' : '♡ Favorite';
@@ -174,6 +179,7 @@ $('#view-info-toggle').addEventListener('click', () => {
 });
 $('#view-fav').addEventListener('click', async () => {
   const a = list[at];
+  if (a.owner) return;
   try {
     const r = await api('PATCH', `/assets/${a.id}`, { favorite: !a.favorite });
     a.favorite = r.favorite; // PATCH answers with the asset
@@ -183,6 +189,7 @@ $('#view-fav').addEventListener('click', async () => {
 });
 $('#view-trash').addEventListener('click', async () => {
   const a = list[at];
+  if (a.owner) return;
   const index = at;
   try {
     if (opts.trash) await api('POST', `/assets/${a.id}/restore`);

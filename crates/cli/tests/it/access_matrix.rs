@@ -134,6 +134,14 @@ fn every_route_for_every_role_against_another_users_data() {
     let (st, v) = s.api("POST", "/api/v1/exports", Some(&victim), None);
     assert_eq!(st, 202, "{v}");
     let victim_export = v["id"].as_str().unwrap().to_string();
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/links",
+        Some(&victim),
+        Some(json!({"album_id": victim_album})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let victim_link = v["id"].as_str().unwrap().to_string();
 
     // Destructive-for-the-caller routes go last; a role request is refused
     // before anyone can approve it (an approval would end the officer's
@@ -161,6 +169,9 @@ fn every_route_for_every_role_against_another_users_data() {
             Target::Invite => invite_id.clone(),
             Target::OwnAsset => victim_asset.clone(),
             Target::OwnAlbum => victim_album.clone(),
+            Target::SharedAsset => victim_asset.clone(),
+            Target::SharedAlbum => victim_album.clone(),
+            Target::OwnLink => victim_link.clone(),
             Target::OwnUpload => victim_upload.clone(),
             Target::OwnExport => victim_export.clone(),
             Target::Incident => incident.clone(),
@@ -216,6 +227,9 @@ fn every_route_for_every_role_against_another_users_data() {
                     | Target::OwnAlbum
                     | Target::OwnUpload
                     | Target::OwnExport
+                    | Target::SharedAsset
+                    | Target::SharedAlbum
+                    | Target::OwnLink
             ) {
                 assert_eq!(st, 404, "another user's object must look absent: {what}");
             } else {
@@ -331,5 +345,175 @@ fn no_staff_route_takes_over_an_account() {
         (Some("victim@example.org"), Some("user"), Some(true)),
         "{v}"
     );
+    let _ = s.stop();
+}
+
+/// The matrix with sharing: an owner shares album S (holding photo X) with
+/// one account of every role as a viewer, and keeps album U (holding Y)
+/// unshared. Each role then calls every route on one asset or album:
+/// - routes that read a shared object answer the sharee (never 401/403/5xx)
+///   for X and S, and 404 for Y and U;
+/// - changing an album a viewer was given is 403 `view-only` on S, 404 on U;
+/// - every route on the owner's own objects (edit, trash, shares, links…)
+///   answers 404 for all of them, shared or not;
+/// - after the share ends, every route answers 404 for S and X too.
+#[test]
+fn every_role_against_shared_and_unshared_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let admin = set_up(
+        &s,
+        &s.printed("e-mail:"),
+        &s.printed("password:"),
+        Role::Admin,
+    );
+    let mut sessions: Vec<(Role, String, String)> = vec![(
+        Role::Admin,
+        admin.clone(),
+        s.api("GET", "/api/v1/auth/me", Some(&admin), None).1["email"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )];
+    for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
+        let email = format!("{}@example.org", role.as_str());
+        let token = if role == Role::User {
+            new_user(&s, &admin, &email).1
+        } else {
+            staff_member(&s, &admin, &email, role.as_str()).1
+        };
+        sessions.push((role, token, email));
+    }
+    let (_, owner) = new_user(&s, &admin, "owner@example.org");
+    let x = upload(
+        &s,
+        &owner,
+        "x.jpg",
+        &pixelunion_media::fixtures::plain_jpeg(64, 48, 1),
+    );
+    let y = upload(
+        &s,
+        &owner,
+        "y.jpg",
+        &pixelunion_media::fixtures::plain_jpeg(64, 48, 2),
+    );
+    let album = |name: &str, id: &str| {
+        let (st, v) = s.api(
+            "POST",
+            "/api/v1/albums",
+            Some(&owner),
+            Some(json!({"name": name, "asset_ids": [id]})),
+        );
+        assert_eq!(st, 201, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    };
+    let (shared, unshared) = (album("S", &x), album("U", &y));
+    let mut share_ids = Vec::new();
+    for (_, _, email) in &sessions {
+        let (st, v) = s.api(
+            "POST",
+            &format!("/api/v1/albums/{shared}/shares"),
+            Some(&owner),
+            Some(json!({"email": email, "role": "viewer"})),
+        );
+        assert_eq!(st, 201, "{v}");
+        share_ids.push(v["id"].as_str().unwrap().to_string());
+    }
+
+    let mut checked = 0;
+    let mut check_all = |still_shared: bool| {
+        for route in ROUTES {
+            let Access::Gated(_, target) = route.access else {
+                continue;
+            };
+            let (shared_id, unshared_id) = match target {
+                Target::SharedAsset | Target::OwnAsset => (x.as_str(), y.as_str()),
+                Target::SharedAlbum | Target::OwnAlbum => (shared.as_str(), unshared.as_str()),
+                _ => continue,
+            };
+            // Leaving would end the share the rest of the checks need.
+            if route.path.ends_with("/leave") {
+                continue;
+            }
+            let body = (!matches!(route.method, "GET" | "DELETE" | "HEAD" | "OPTIONS"))
+                .then(|| json!({"asset_ids": [x]}));
+            for (role, token, _) in &sessions {
+                for (id, is_shared) in [(shared_id, still_shared), (unshared_id, false)] {
+                    let path = route.path.replace("{id}", id);
+                    let (st, v) = s.api(route.method, &path, Some(token), body.clone());
+                    let what = format!("{} {path} as {}: {st} {v}", route.method, role.as_str());
+                    match (target, is_shared) {
+                        (Target::SharedAsset, true) => {
+                            let not_a_video =
+                                path.ends_with("/playback") && v["error"]["code"] == "not-a-video";
+                            assert!(
+                                not_a_video || (!matches!(st, 401 | 403 | 404) && st < 500),
+                                "{what}"
+                            );
+                        }
+                        (Target::SharedAlbum, true) if route.method == "GET" => {
+                            assert_eq!(st, 200, "{what}");
+                        }
+                        (Target::SharedAlbum, true) => {
+                            assert_eq!(
+                                (st, v["error"]["code"].as_str()),
+                                (403, Some("view-only")),
+                                "{what}"
+                            );
+                        }
+                        _ => assert_eq!(st, 404, "must look absent: {what}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        // The album's items, as a timeline filter.
+        for (role, token, _) in &sessions {
+            let (st, v) = s.api(
+                "GET",
+                &format!("/api/v1/assets?album={shared}"),
+                Some(token),
+                None,
+            );
+            if still_shared {
+                assert_eq!(
+                    (st, v["items"][0]["id"].as_str()),
+                    (200, Some(x.as_str())),
+                    "{}",
+                    role.as_str()
+                );
+            } else {
+                assert_eq!(st, 404, "{}", role.as_str());
+            }
+            let (st, _) = s.api(
+                "GET",
+                &format!("/api/v1/assets?album={unshared}"),
+                Some(token),
+                None,
+            );
+            assert_eq!(st, 404, "{}", role.as_str());
+        }
+    };
+    check_all(true);
+    // Ending every share ends every access at once.
+    for share in &share_ids {
+        let (st, v) = s.api(
+            "DELETE",
+            &format!("/api/v1/albums/{shared}/shares/{share}"),
+            Some(&owner),
+            None,
+        );
+        assert_eq!(st, 200, "{v}");
+    }
+    check_all(false);
+    assert!(checked >= 5 * 2 * 2 * 15, "checked {checked} calls");
+    // The owner's photos are as they were.
+    let (_, v) = s.api(
+        "GET",
+        &format!("/api/v1/assets?album={shared}"),
+        Some(&owner),
+        None,
+    );
+    assert_eq!(v["items"][0]["id"], x.as_str());
     let _ = s.stop();
 }

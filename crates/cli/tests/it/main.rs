@@ -44,3 +44,4 @@ mod recovery;
 mod resumable;
 mod search;
 mod selection;
+mod sharing;

@@ -226,11 +226,24 @@ fn filters_months_albums_trash_quota_and_replication() {
         (st, v["error"]["code"].as_str()),
         (409, Some("not-in-album"))
     );
-    let (_, v) = s.api(
+    // All or none: an id that is not one of the caller's changes nothing.
+    let (st, v) = s.api(
         "POST",
         &format!("/api/v1/albums/{album}/assets"),
         t,
         Some(json!({"asset_ids": [p2, "not-an-id"]})),
+    );
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (422, Some("not-your-asset")),
+        "{v}"
+    );
+    assert_eq!(list(&format!("?album={album}")).len(), 2, "nothing added");
+    let (_, v) = s.api(
+        "POST",
+        &format!("/api/v1/albums/{album}/assets"),
+        t,
+        Some(json!({"asset_ids": [p2]})),
     );
     assert_eq!(v["changed"], 1);
     assert_eq!(

@@ -219,7 +219,18 @@ pub async fn create_user(
         .with_keyring(|k| new_user_row(k, email, hash, role, must_change))
         .ok_or(Error::Sealed)??;
     match state.catalog().create_user(&row).await {
-        Ok(()) => Ok(row),
+        Ok(()) => {
+            // Albums shared with this address before the account existed.
+            let indexes: Vec<Vec<u8>> = email_candidates(state, email)?
+                .iter()
+                .map(|b| b.to_bytes().to_vec())
+                .collect();
+            state
+                .catalog()
+                .claim_album_shares(&row.id, &indexes)
+                .await?;
+            Ok(row)
+        }
         Err(pixelunion_catalog::CatalogError::AlreadyExists) => Err(Error::EmailTaken),
         Err(e) => Err(e.into()),
     }

@@ -279,6 +279,7 @@ async fn feed_original(
         mime: asset.mime.clone(),
         etag: format!("\"{}\"", asset.id),
         file_name: None,
+        patches: None,
     };
     let feed = Feed::start(state, file)
         .await

@@ -207,6 +207,20 @@ error_codes! {
     BadName = "bad-name", UNPROCESSABLE_ENTITY;
     /// An album's cover must be one of its items.
     NotInAlbum = "not-in-album", CONFLICT;
+    /// Assets named for an album or a link must all be the caller's own, outside the trash.
+    NotYourAsset = "not-your-asset", UNPROCESSABLE_ENTITY;
+    /// A share needs a valid e-mail address other than one's own, and a role.
+    BadShare = "bad-share", UNPROCESSABLE_ENTITY;
+    /// The album is shared with the caller for viewing only.
+    ViewOnly = "view-only", FORBIDDEN;
+    /// A link names an album or assets (not both), an expiry in the future, a password of 8 to 200 characters.
+    BadLink = "bad-link", UNPROCESSABLE_ENTITY;
+    /// The link does not allow downloads.
+    NoDownload = "no-download", FORBIDDEN;
+    /// The link asks for its password.
+    PasswordNeeded = "password-needed", UNAUTHORIZED;
+    /// The file cannot be served without its metadata through this link.
+    NoCleanCopy = "no-clean-copy", CONFLICT;
     /// `limit` is outside 1–500.
     BadLimit = "bad-limit", BAD_REQUEST;
     /// The cursor is not one this server made.

@@ -58,6 +58,8 @@ pub const SYS_LIMIT: usize = 64 << 10;
         (name = "auth", description = "sign-in, sessions, MFA, API tokens, invitations"),
         (name = "admin", description = "account administration (no content)"),
         (name = "library", description = "photos and videos: upload (also resumable, tus 1.0), timeline, download, trash, albums"),
+        (name = "sharing", description = "albums shared between accounts, public links, the display name others see"),
+        (name = "public", description = "what a public link opens, for people without an account (the link's token travels in a request body, never in a URL)"),
         (name = "audit", description = "the audit trail"),
     )
 )]

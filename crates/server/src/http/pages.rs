@@ -37,6 +37,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/security", get(disclosure))
         .route("/policies", get(policies_page))
         .route("/recover", get(recover))
+        .route("/s", get(link_page))
         .route("/.well-known/security.txt", get(security_txt))
 }
 
@@ -279,6 +280,20 @@ async fn recover(State(s): State<AppState>) -> Response {
         return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
     }
     html(StatusCode::OK, pages::recover())
+}
+
+/// A public link's page: the same shell for every link (the token is in
+/// the address's fragment, which the browser keeps to itself).
+async fn link_page(State(s): State<AppState>) -> Response {
+    if s.keys().is_sealed() {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::locked());
+    }
+    let mut r = html(StatusCode::OK, pages::link());
+    r.headers_mut().insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow, noarchive"),
+    );
+    r
 }
 
 async fn invite(State(s): State<AppState>) -> Response {

@@ -2,11 +2,11 @@
 //! stay), add and remove assets. Names are encrypted under the owner's key;
 //! an album only ever holds its owner's assets.
 
-use pixelunion_catalog::{AlbumRow, UserRow};
+use pixelunion_catalog::{AlbumRow, ShareRole, UserRow};
 use pixelunion_vault::DataKey;
 use serde::Serialize;
 
-use super::{Error, Result};
+use super::{Error, Result, sharing};
 use crate::AppState;
 use crate::clock::now_ms;
 use crate::fields::{self, Column};
@@ -16,7 +16,19 @@ pub const MAX_IDS: usize = 500;
 /// Longest album name (characters).
 pub const MAX_NAME: usize = 200;
 
-/// An album as its owner sees it.
+/// The caller's standing towards an album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlbumRole {
+    /// their own album
+    Owner,
+    /// shared with them to look at
+    Viewer,
+    /// shared with them to look at and add their own items to
+    Contributor,
+}
+
+/// An album as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AlbumView {
     /// album id
@@ -31,10 +43,15 @@ pub struct AlbumView {
     pub created_at: i64,
     /// last changed (unix ms)
     pub updated_at: i64,
+    /// `owner`, or how the album is shared with the caller
+    pub role: AlbumRole,
+    /// the owner's display name, when the album is someone else's
+    pub owner_name: Option<String>,
 }
 
 impl AlbumView {
-    fn new(key: &DataKey, al: &AlbumRow) -> Self {
+    /// The caller's own album.
+    pub fn new(key: &DataKey, al: &AlbumRow) -> Self {
         AlbumView {
             id: al.id.clone(),
             name: fields::open_text(key, Column::AlbumName, &al.owner_id, &al.id, Some(&al.name)),
@@ -42,6 +59,20 @@ impl AlbumView {
             asset_count: al.asset_count,
             created_at: al.created_at,
             updated_at: al.updated_at,
+            role: AlbumRole::Owner,
+            owner_name: None,
+        }
+    }
+
+    /// Someone else's album shared with the caller (`key`: the owner's).
+    pub fn shared(key: &DataKey, al: &AlbumRow, role: ShareRole, owner_name: String) -> Self {
+        AlbumView {
+            role: match role {
+                ShareRole::Viewer => AlbumRole::Viewer,
+                ShareRole::Contributor => AlbumRole::Contributor,
+            },
+            owner_name: Some(owner_name),
+            ..AlbumView::new(key, al)
         }
     }
 }
@@ -82,11 +113,10 @@ pub async fn list(state: &AppState, user: &UserRow) -> Result<Vec<AlbumView>> {
     Ok(rows.iter().map(|r| AlbumView::new(&key, r)).collect())
 }
 
-/// One of the caller's albums.
+/// One of the caller's albums, or one shared with them.
 pub async fn get(state: &AppState, user: &UserRow, id: &str) -> Result<AlbumView> {
-    let al = owned(state, &user.id, id).await?;
-    let key = state.keys().user_key(user)?;
-    Ok(AlbumView::new(&key, &al))
+    let (al, access) = sharing::album_for(state, user, id).await?;
+    sharing::album_view(state, user, &al, access).await
 }
 
 /// Creates an album, optionally with some of the caller's assets in it.
@@ -153,7 +183,10 @@ pub async fn delete(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     }
 }
 
-/// Adds (`add`) or removes some of the caller's assets; returns how many changed.
+/// Adds (`add`) or takes out some of the caller's own assets (all or
+/// none: any id that is not one of theirs changes nothing), in their album
+/// or one they contribute to; the owner may also take out contributors'
+/// items. Returns how many changed.
 pub async fn change_members(
     state: &AppState,
     user: &UserRow,
@@ -161,13 +194,20 @@ pub async fn change_members(
     asset_ids: &[String],
     add: bool,
 ) -> Result<u64> {
-    owned(state, &user.id, id).await?;
+    let (_, access) = sharing::album_for(state, user, id).await?;
+    let role = sharing::may_change(access)?;
     checked_ids(asset_ids)?;
     let c = state.catalog();
-    Ok(if add {
-        c.add_to_album(&user.id, id, asset_ids, now_ms()).await?
-    } else {
-        c.remove_from_album(&user.id, id, asset_ids, now_ms())
+    let changed = if add {
+        c.add_own_to_album(&user.id, id, asset_ids, now_ms())
             .await?
-    })
+            .ok_or(Error::NotYourAsset)?
+    } else {
+        c.take_out_of_album(&user.id, id, asset_ids, role == AlbumRole::Owner, now_ms())
+            .await?
+    };
+    if changed > 0 {
+        state.search().forget(&user.id);
+    }
+    Ok(changed)
 }

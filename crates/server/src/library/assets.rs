@@ -63,6 +63,9 @@ pub struct AssetView {
     /// EXIF, XMP or video facts (capture time and offset, place, camera, lens, …)
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
+    /// the owner's display name, when the item is someone else's (shared
+    /// through an album)
+    pub owner: Option<String>,
 }
 
 impl AssetView {
@@ -93,6 +96,18 @@ impl AssetView {
             },
             metadata: open(Column::AssetMetadata, a.metadata.as_ref())
                 .and_then(|j| serde_json::from_str(&j).ok()),
+            owner: None,
+        }
+    }
+
+    /// Someone else's item shared with the caller (`key`: the owner's): the
+    /// owner's name, and none of the owner's own flags.
+    pub fn of_someone_else(key: &DataKey, a: &AssetRow, owner_name: String) -> Self {
+        AssetView {
+            favorite: false,
+            archived: false,
+            owner: Some(owner_name),
+            ..AssetView::new(key, a)
         }
     }
 }
@@ -117,11 +132,15 @@ pub async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<AssetRo
         .ok_or(Error::NotFound)
 }
 
-/// The caller's asset `id`, decrypted.
+/// The caller's asset `id`, or one shared with them, decrypted.
 pub async fn get(state: &AppState, user: &UserRow, id: &str) -> Result<AssetView> {
-    let asset = owned(state, user, id).await?;
+    let asset = super::sharing::visible_asset(state, user, id).await?;
     let key = state.keys().user_key(user)?;
-    Ok(AssetView::new(&key, &asset))
+    let mut owners = super::sharing::Owners::default();
+    let mut v = owners
+        .views(state, user, &key, std::slice::from_ref(&asset))
+        .await?;
+    v.pop().ok_or(Error::NotFound)
 }
 
 /// A change to one asset; `None` leaves a field alone.

@@ -70,6 +70,28 @@ pub enum Error {
     /// A cover that is not one of the album's items.
     #[error("the cover must be one of the album's items")]
     NotInAlbum,
+    /// Assets named for an album or link that are not all the caller's own
+    /// (outside the trash): nothing was changed.
+    #[error("each asset must be one of your own, outside the trash; nothing was changed")]
+    NotYourAsset,
+    /// A share that cannot be made (what is wrong).
+    #[error("{0}")]
+    BadShare(&'static str),
+    /// Adding to an album shared for viewing only.
+    #[error("this album is shared with you for viewing only")]
+    ViewOnly,
+    /// A link that cannot be made (what is wrong).
+    #[error("{0}")]
+    BadLink(&'static str),
+    /// A link that does not allow downloads.
+    #[error("this link does not allow downloads")]
+    NoDownload,
+    /// A file a link cannot serve without its metadata (its format cannot
+    /// be cleaned, or it is not ready).
+    #[error(
+        "this file can only be shared with its metadata; the owner may make a link that keeps it"
+    )]
+    NoCleanCopy,
     /// Playback asked of a photo.
     #[error("this asset is not a video")]
     NotAVideo,

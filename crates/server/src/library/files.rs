@@ -6,12 +6,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, TryStreamExt as _};
 use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
+use pixelunion_media::strip::Patch;
 use pixelunion_store::{BlobName, EncryptedObject, StoreError};
 use pixelunion_vault::{DataKey, ObjectId};
 
-use super::{Error, Result, asset_object_id, assets};
+use super::{Error, Result, asset_object_id, assets, sharing};
 use crate::AppState;
 
 /// An encrypted file to read by ranges.
@@ -31,6 +32,9 @@ pub struct Readable {
     pub etag: String,
     /// the original file name (originals only)
     pub file_name: Option<String>,
+    /// byte edits applied as the file is served (a link's metadata-free
+    /// video: same length, same offsets)
+    pub patches: Option<Arc<Vec<Patch>>>,
 }
 
 /// Where a read's bytes come from: the primary copy, or — when that is
@@ -94,11 +98,25 @@ impl Readable {
             Opened::Primary(o) | Opened::Backup(o) => o.segment_size().max(1),
         };
         let first = segment - span.start % segment;
+        let patches = self.patches.clone();
+        let mut at = span.start;
         pixelunion_store::read_ahead(opened, span, first, move |opened, range| {
             let windows = windows.clone();
             async move {
                 let (v, next) = windows.read(opened, range).await?;
                 Ok((Bytes::from(v), next))
+            }
+        })
+        .map_ok(move |b| {
+            let here = at;
+            at += b.len() as u64;
+            match &patches {
+                Some(p) if !p.is_empty() => {
+                    let mut v = b.to_vec();
+                    pixelunion_media::strip::apply(p, here, &mut v);
+                    Bytes::from(v)
+                }
+                _ => b,
             }
         })
     }
@@ -168,10 +186,10 @@ async fn open_backup(state: &AppState, blob: &BlobName) -> Option<Arc<EncryptedO
     }
 }
 
-/// The caller's original of asset `id`.
+/// The original of asset `id` (the caller's, or shared with them).
 pub async fn original(state: &AppState, user: &UserRow, id: &str) -> Result<Readable> {
-    let asset = assets::owned(state, user, id).await?;
-    let key = state.keys().user_key(user)?;
+    let asset = sharing::visible_asset(state, user, id).await?;
+    let key = sharing::key_for(state, user, &asset.owner_id).await?;
     Ok(Readable {
         file_name: assets::file_name(&key, &asset),
         key,
@@ -180,21 +198,22 @@ pub async fn original(state: &AppState, user: &UserRow, id: &str) -> Result<Read
         len: u64::try_from(asset.size).unwrap_or(0),
         mime: asset.mime.clone(),
         etag: format!("\"{}\"", asset.id),
+        patches: None,
     })
 }
 
 /// What a player should load for the caller's video `id`: the H.264/AAC
 /// copy made for a video browsers cannot play, else the original.
 pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Readable> {
-    let asset = assets::owned(state, user, id).await?;
+    let asset = sharing::visible_asset(state, user, id).await?;
     if asset.kind != AssetKind::Video {
         return Err(Error::NotAVideo);
     }
     let file = state
         .catalog()
-        .asset_file(&user.id, id, FileKind::Playback)
+        .asset_file(&asset.owner_id, id, FileKind::Playback)
         .await?;
-    let key = state.keys().user_key(user)?;
+    let key = sharing::key_for(state, user, &asset.owner_id).await?;
     Ok(match file {
         Some(f) => {
             let blob = BlobName::parse(&f.blob_name)?;
@@ -206,6 +225,7 @@ pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Read
                 len: u64::try_from(f.size).unwrap_or(0),
                 mime: f.mime,
                 file_name: None,
+                patches: None,
             }
         }
         None => Readable {
@@ -216,6 +236,7 @@ pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Read
             mime: asset.mime,
             etag: format!("\"{}\"", asset.id),
             file_name: None,
+            patches: None,
         },
     })
 }
@@ -223,8 +244,8 @@ pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Read
 /// A thumbnail or preview, or why there is none yet.
 #[derive(Debug, Clone)]
 pub enum Rendition {
-    /// made: the stored file (read it with [`read_rendition`])
-    Ready(AssetFileRow),
+    /// made: the stored file and its owner (read it with [`read_rendition`])
+    Ready(AssetFileRow, String),
     /// not made (yet): the pipeline's state
     Missing(MediaState),
 }
@@ -236,29 +257,35 @@ impl Rendition {
     }
 }
 
-/// The caller's rendition `kind` of asset `id`. The lookup is owner-scoped;
-/// only a miss needs the asset itself (not found, or its pipeline state).
+/// Rendition `kind` of asset `id`, the caller's or shared with them. The
+/// lookup of the caller's own is one owner-scoped query; only a miss asks
+/// for the asset (not found, shared, or its pipeline state).
 pub async fn rendition(
     state: &AppState,
     user: &UserRow,
     id: &str,
     kind: FileKind,
 ) -> Result<Rendition> {
-    match state.catalog().asset_file(&user.id, id, kind).await? {
-        Some(f) => Ok(Rendition::Ready(f)),
-        None => Ok(Rendition::Missing(
-            assets::owned(state, user, id).await?.media_state,
-        )),
+    let c = state.catalog();
+    if let Some(f) = c.asset_file(&user.id, id, kind).await? {
+        return Ok(Rendition::Ready(f, user.id.clone()));
+    }
+    let asset = sharing::visible_asset(state, user, id).await?;
+    match c.asset_file(&asset.owner_id, id, kind).await? {
+        Some(f) => Ok(Rendition::Ready(f, asset.owner_id)),
+        None => Ok(Rendition::Missing(asset.media_state)),
     }
 }
 
-/// The decrypted bytes of a made rendition of the caller's.
+/// The decrypted bytes of a made rendition owned by `owner` (the caller,
+/// or whoever shared it with them).
 pub async fn read_rendition(
     state: &AppState,
     user: &UserRow,
+    owner: &str,
     file: &AssetFileRow,
 ) -> Result<Vec<u8>> {
-    let key = state.keys().user_key(user)?;
+    let key = sharing::key_for(state, user, owner).await?;
     let name = BlobName::parse(&file.blob_name)?;
     let stores = state.stores();
     match stores

@@ -18,9 +18,11 @@ pub mod export;
 pub mod files;
 pub mod ingest;
 pub mod lease;
+pub mod links;
 pub mod purge;
 pub mod quota;
 pub mod search;
+pub mod sharing;
 pub mod timeline;
 pub mod uploads;
 

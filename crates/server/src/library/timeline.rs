@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pixelunion_catalog::{MonthFacets, TimelineFilter, UserRow};
+use pixelunion_catalog::{AlbumAccess, AssetRow, MonthFacets, TimelineFilter, UserRow};
 use serde::Serialize;
 
 use super::assets::AssetView;
-use super::{Error, Result, albums, ingest};
+use super::{Error, Result, ingest, sharing};
 use crate::AppState;
 
 /// Most hashes one existence check may name.
@@ -33,8 +33,34 @@ pub async fn page(
     cursor: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Page> {
+    let key = state.keys().user_key(user)?;
     if let Some(album) = &filter.album {
-        albums::owned(state, &user.id, album).await?;
+        let (_, access) = sharing::album_for(state, user, album).await?;
+        // The album's items, whoever added them; other filters narrow the
+        // caller's own items in it.
+        let only_kind = TimelineFilter {
+            kind: filter.kind,
+            album: filter.album.clone(),
+            ..TimelineFilter::default()
+        };
+        if *filter == only_kind || access != AlbumAccess::Owner && !filter.trashed {
+            let rows = state
+                .catalog()
+                .album_items(
+                    album,
+                    filter.kind,
+                    cursor.as_ref().map(|(t, i)| (*t, i.as_str())),
+                    limit,
+                )
+                .await?;
+            let items = sharing::Owners::default()
+                .views(state, user, &key, &rows)
+                .await?;
+            return Ok(Page {
+                next_cursor: next_cursor(&rows, limit),
+                items,
+            });
+        }
     }
     let rows = state
         .catalog()
@@ -45,17 +71,20 @@ pub async fn page(
             limit,
         )
         .await?;
-    let key = state.keys().user_key(user)?;
-    let next_cursor = (i64::try_from(rows.len()).ok() == Some(limit))
+    Ok(Page {
+        items: rows.iter().map(|r| AssetView::new(&key, r)).collect(),
+        next_cursor: next_cursor(&rows, limit),
+    })
+}
+
+/// The cursor after a full page.
+fn next_cursor(rows: &[AssetRow], limit: i64) -> Option<String> {
+    (i64::try_from(rows.len()).ok() == Some(limit))
         .then(|| {
             rows.last()
                 .map(|a| pixelunion_wire::encode_cursor(a.sort_at, &a.id))
         })
-        .flatten();
-    Ok(Page {
-        items: rows.iter().map(|r| AssetView::new(&key, r)).collect(),
-        next_cursor,
-    })
+        .flatten()
 }
 
 /// Items in one month.

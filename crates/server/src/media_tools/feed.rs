@@ -130,6 +130,7 @@ mod tests {
             mime: "video/mp4".into(),
             etag: "\"feed\"".into(),
             file_name: None,
+            patches: None,
         };
         let feed = Feed::start(&state, file).await.expect("feed");
         let url = feed.url().to_string();

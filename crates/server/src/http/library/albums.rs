@@ -14,6 +14,7 @@ use crate::accounts::principal::gate;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Authed, JsonBody};
 use crate::library::albums::{self, AlbumEdit, AlbumView};
+use crate::library::sharing;
 
 pub(super) fn json_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +28,7 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct AlbumList {
     /// newest first
-    items: Vec<AlbumView>,
+    pub(super) items: Vec<AlbumView>,
 }
 
 #[utoipa::path(get, path = "/albums", tag = "library", summary = "My albums, newest first",
@@ -70,7 +71,7 @@ pub(crate) async fn create_album(
     Ok((StatusCode::CREATED, Json(al)))
 }
 
-#[utoipa::path(get, path = "/albums/{id}", tag = "library", summary = "One of my albums (its items: GET /api/v1/assets?album=ID)",
+#[utoipa::path(get, path = "/albums/{id}", tag = "library", summary = "One of my albums or one shared with me (its items: GET /api/v1/assets?album=ID)",
     params(("id" = String, Path, description = "album id")),
     responses((status = 200, description = "the album", body = AlbumView)))]
 pub(crate) async fn get_album(
@@ -144,7 +145,7 @@ pub(crate) async fn delete_album(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssetIds {
-    /// asset ids (at most 500); ids that are not yours are skipped
+    /// asset ids (at most 500)
     #[schema(max_items = 500)]
     asset_ids: Vec<String>,
 }
@@ -156,12 +157,14 @@ pub(crate) struct MembersChanged {
     changed: u64,
 }
 
-#[utoipa::path(post, path = "/albums/{id}/assets", tag = "library", summary = "Add my assets to an album",
+#[utoipa::path(post, path = "/albums/{id}/assets", tag = "library", summary = "Add my own items to my album or one I contribute to (all or none)",
     request_body = AssetIds,
     params(("id" = String, Path, description = "album id")),
     responses(
         (status = 200, description = "how many were added", body = MembersChanged),
         (status = 400, description = "`too-many` or `bad-request`", body = ErrorBody),
+        (status = 403, description = "`view-only`: shared with me for viewing", body = ErrorBody),
+        (status = 422, description = "`not-your-asset`: an id that is not one of my items outside the trash (nothing was added)", body = ErrorBody),
     ))]
 pub(crate) async fn add_assets(
     State(state): State<AppState>,
@@ -169,18 +172,22 @@ pub(crate) async fn add_assets(
     Path(id): Path<String>,
     body: Result<JsonBody<AssetIds>, ApiError>,
 ) -> Result<Json<MembersChanged>, ApiError> {
-    albums::owned(&state, &a.user.id, &id).await?;
+    // Someone else's unshared album is "not found", a viewer's is
+    // view-only, whatever the body says.
+    let (_, access) = sharing::album_for(&state, &a.user, &id).await?;
+    sharing::may_change(access)?;
     let JsonBody(body) = body?;
     let changed = albums::change_members(&state, &a.user, &id, &body.asset_ids, true).await?;
     Ok(Json(MembersChanged { changed }))
 }
 
-#[utoipa::path(post, path = "/albums/{id}/remove", tag = "library", summary = "Take assets out of an album (they stay in the library)",
+#[utoipa::path(post, path = "/albums/{id}/remove", tag = "library", summary = "Take items out of an album (they stay in the library): any item of my album, my own items of one I contribute to",
     request_body = AssetIds,
     params(("id" = String, Path, description = "album id")),
     responses(
         (status = 200, description = "how many were taken out", body = MembersChanged),
         (status = 400, description = "`too-many` or `bad-request`", body = ErrorBody),
+        (status = 403, description = "`view-only`: shared with me for viewing", body = ErrorBody),
     ))]
 pub(crate) async fn remove_assets(
     State(state): State<AppState>,
@@ -188,7 +195,10 @@ pub(crate) async fn remove_assets(
     Path(id): Path<String>,
     body: Result<JsonBody<AssetIds>, ApiError>,
 ) -> Result<Json<MembersChanged>, ApiError> {
-    albums::owned(&state, &a.user.id, &id).await?;
+    // Someone else's unshared album is "not found", a viewer's is
+    // view-only, whatever the body says.
+    let (_, access) = sharing::album_for(&state, &a.user, &id).await?;
+    sharing::may_change(access)?;
     let JsonBody(body) = body?;
     let changed = albums::change_members(&state, &a.user, &id, &body.asset_ids, false).await?;
     Ok(Json(MembersChanged { changed }))

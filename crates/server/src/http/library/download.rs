@@ -38,8 +38,8 @@ async fn rendition(
     kind: FileKind,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = match files::rendition(state, user, id, kind).await? {
-        Rendition::Ready(f) => f,
+    let (file, owner) = match files::rendition(state, user, id, kind).await? {
+        Rendition::Ready(f, owner) => (f, owner),
         Rendition::Missing(media_state) => {
             let mut r = Response::new(Body::from(PLACEHOLDER));
             let h = r.headers_mut();
@@ -59,7 +59,7 @@ async fn rendition(
     if range::not_modified(headers, &etag) {
         return Ok(range::not_modified_response(&etag));
     }
-    let bytes = files::read_rendition(state, user, &file).await?;
+    let bytes = files::read_rendition(state, user, &owner, &file).await?;
     let mut r = Response::new(Body::from(bytes));
     let h = r.headers_mut();
     h.insert(
@@ -67,9 +67,15 @@ async fn rendition(
         HeaderValue::from_str(&file.mime).or_internal()?,
     );
     h.insert(header::ETAG, HeaderValue::from_str(&etag).or_internal()?);
+    // Someone else's item is asked again each time (a 304 when still
+    // shared): an ended share ends what the browser shows too.
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400"),
+        HeaderValue::from_static(if owner == user.id {
+            "private, max-age=86400"
+        } else {
+            "private, no-cache"
+        }),
     );
     Ok(r)
 }

@@ -7,7 +7,9 @@ mod albums;
 mod assets;
 mod download;
 mod export;
+mod links;
 mod search;
+mod sharing;
 mod timeline;
 mod tus;
 mod upload;
@@ -40,6 +42,8 @@ pub(super) fn json_router() -> OpenApiRouter<AppState> {
         .merge(assets::json_router())
         .merge(albums::json_router())
         .merge(export::json_router())
+        .merge(sharing::json_router())
+        .merge(links::json_router())
 }
 
 /// Routes that stream bodies (uploads count their own limit) or answers.
@@ -49,4 +53,5 @@ pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
         .merge(tus::streaming_router())
         .merge(download::streaming_router())
         .merge(export::streaming_router())
+        .merge(links::streaming_router())
 }

@@ -26,6 +26,14 @@ pub enum Target {
     OwnAsset,
     /// one of the caller's own albums (another user's id must give 404)
     OwnAlbum,
+    /// one of the caller's own assets or one shared with them through an
+    /// album (another user's unshared id must give 404)
+    SharedAsset,
+    /// one of the caller's own albums or one shared with them (another
+    /// user's unshared id must give 404)
+    SharedAlbum,
+    /// one of the caller's own public links (another user's id must give 404)
+    OwnLink,
     /// one of the caller's own resumable uploads (another user's id must give 404)
     OwnUpload,
     /// one of the caller's own exports (another user's id must give 404)

@@ -316,7 +316,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "GET",
         "/api/v1/assets/{id}",
-        Gated(P::OwnLibrary, Target::OwnAsset),
+        Gated(P::OwnLibrary, Target::SharedAsset),
     ),
     r(
         "PATCH",
@@ -336,22 +336,22 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "GET",
         "/api/v1/assets/{id}/original",
-        Gated(P::OwnLibrary, Target::OwnAsset),
+        Gated(P::OwnLibrary, Target::SharedAsset),
     ),
     r(
         "GET",
         "/api/v1/assets/{id}/thumbnail",
-        Gated(P::OwnLibrary, Target::OwnAsset),
+        Gated(P::OwnLibrary, Target::SharedAsset),
     ),
     r(
         "GET",
         "/api/v1/assets/{id}/preview",
-        Gated(P::OwnLibrary, Target::OwnAsset),
+        Gated(P::OwnLibrary, Target::SharedAsset),
     ),
     r(
         "GET",
         "/api/v1/assets/{id}/playback",
-        Gated(P::OwnLibrary, Target::OwnAsset),
+        Gated(P::OwnLibrary, Target::SharedAsset),
     ),
     r("GET", "/api/v1/exports", Gated(P::OwnLibrary, Target::None)),
     r(
@@ -400,7 +400,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "GET",
         "/api/v1/albums/{id}",
-        Gated(P::OwnLibrary, Target::OwnAlbum),
+        Gated(P::OwnLibrary, Target::SharedAlbum),
     ),
     r(
         "PATCH",
@@ -415,13 +415,59 @@ pub const ROUTES: &[RouteSpec] = &[
     r(
         "POST",
         "/api/v1/albums/{id}/assets",
-        Gated(P::OwnLibrary, Target::OwnAlbum),
+        Gated(P::OwnLibrary, Target::SharedAlbum),
     ),
     r(
         "POST",
         "/api/v1/albums/{id}/remove",
+        Gated(P::OwnLibrary, Target::SharedAlbum),
+    ),
+    r(
+        "GET",
+        "/api/v1/shared/albums",
+        Gated(P::OwnLibrary, Target::None),
+    ),
+    r(
+        "POST",
+        "/api/v1/albums/{id}/leave",
+        Gated(P::OwnLibrary, Target::SharedAlbum),
+    ),
+    r(
+        "GET",
+        "/api/v1/albums/{id}/shares",
         Gated(P::OwnLibrary, Target::OwnAlbum),
     ),
+    r(
+        "POST",
+        "/api/v1/albums/{id}/shares",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/albums/{id}/shares/{share}",
+        Gated(P::OwnLibrary, Target::OwnAlbum),
+    ),
+    r("GET", "/api/v1/profile", Gated(P::OwnAccount, Target::None)),
+    r("PUT", "/api/v1/profile", Gated(P::OwnAccount, Target::None)),
+    r("GET", "/api/v1/links", Gated(P::OwnLibrary, Target::None)),
+    r("POST", "/api/v1/links", Gated(P::OwnLibrary, Target::None)),
+    r(
+        "DELETE",
+        "/api/v1/links/{id}",
+        Gated(P::OwnLibrary, Target::OwnLink),
+    ),
+    // public links: the token in a body, then a session cookie per link
+    r("POST", "/api/v1/public/open", Public),
+    r("GET", "/api/v1/public/{id}", Public),
+    r("GET", "/api/v1/public/{id}/items", Public),
+    r(
+        "GET",
+        "/api/v1/public/{id}/assets/{asset}/thumbnail",
+        Public,
+    ),
+    r("GET", "/api/v1/public/{id}/assets/{asset}/preview", Public),
+    r("GET", "/api/v1/public/{id}/assets/{asset}/original", Public),
+    r("GET", "/api/v1/public/{id}/assets/{asset}/playback", Public),
     r(
         "OPTIONS",
         "/api/v1/uploads",

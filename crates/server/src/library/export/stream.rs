@@ -200,6 +200,7 @@ impl Archive {
             mime: String::new(),
             etag: String::new(),
             file_name: None,
+            patches: None,
         }
     }
 
