@@ -15,6 +15,7 @@ mod policies;
 mod recoveries;
 mod reviews;
 mod schema;
+mod sharing;
 mod support;
 mod uploads;
 mod vault;
@@ -63,6 +64,7 @@ cases! {
     assets: [assets],
     jobs: [jobs],
     uploads: [uploads],
+    sharing: [shares, links],
     concurrency: [purges_beside_inserts, cancelled_writes_leave_no_lock],
 }
 
@@ -355,6 +357,39 @@ async fn populated(c: &Catalog) {
     c.add_to_album("u1", "al-z", &["z1".to_string()], 93)
         .await
         .expect("member");
+    c.put_album_share(&pixelunion_catalog::AlbumShareRow {
+        id: "sh-z".into(),
+        album_id: "al-z".into(),
+        user_id: Some("u2".into()),
+        email_index: vec![4; 37],
+        email: b"ct-share-email".to_vec(),
+        role: "viewer".into(),
+        created_at: 94,
+    })
+    .await
+    .expect("share");
+    let link = pixelunion_catalog::LinkRow {
+        id: "ln-z".into(),
+        owner_id: "u1".into(),
+        token_hash: vec![5; 32],
+        token: b"ct-token".to_vec(),
+        album_id: None,
+        password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+        allow_download: true,
+        keep_metadata: false,
+        expires_at: Some(1_000),
+        views: 3,
+        created_at: 95,
+        last_viewed_at: Some(96),
+    };
+    assert!(
+        c.create_link(&link, &["z1".to_string()])
+            .await
+            .expect("link")
+    );
+    c.set_display_name("u1", Some(b"ct-display"))
+        .await
+        .expect("name");
     c.start_backup_run("r1", "verify", 5).await.expect("run");
     c.finish_backup_run("r1", true, "{\"checked\":3}", 6)
         .await
