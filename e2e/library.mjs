@@ -136,6 +136,111 @@ const as = async (token) => {
 };
 const shotOf = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
+if (MODE === 'sharing') {
+  // Sharing (PU_OWNER_TOKEN owns PU_ALBUM, which holds a photo with GPS in
+  // its EXIF; PU_FRIEND_TOKEN is another account, PU_FRIEND_EMAIL its
+  // address): the owner shares the album and makes two links from the share
+  // dialog; the friend finds it under "Shared with me"; a fresh browser
+  // without an account opens each link (one with a password) and the bytes
+  // it is served carry no EXIF and no GPS.
+  const album = env('PU_ALBUM');
+  const friend = env('PU_FRIEND_EMAIL');
+  const noMetadata = (buf, what) => {
+    const b = Buffer.from(buf);
+    check(b.indexOf('Exif\0\0') < 0 && b.indexOf('GPSCANARY') < 0 && b.indexOf('CANARYMAKE') < 0,
+      `${what} carries no EXIF, no GPS and no camera (${b.length} bytes)`);
+  };
+  try {
+    // 1. The owner shares the album with the friend, as a contributor.
+    const [octx, o] = await as(env('PU_OWNER_TOKEN'));
+    await o.goto(`${URL}/albums/${album}`);
+    await o.waitForSelector('#share-button:not([hidden])');
+    await o.waitForSelector('#grid .tile');
+    await o.click('#share-button');
+    await o.fill('#share-email', friend);
+    await o.selectOption('#share-role', 'contributor');
+    await o.click('#share-form button[type=submit]');
+    await o.waitForSelector(`#share-list li:has-text("${friend}")`);
+    check((await o.textContent('#share-list')).includes('can add photos'), 'the share is listed with its role');
+    // 2. Two links: one open, one with a password.
+    await o.click('#link-form button[type=submit]');
+    await o.waitForSelector('#link-list li');
+    await o.fill('#link-password', 'a link password for friends');
+    await o.check('#link-download');
+    await o.click('#link-form button[type=submit]');
+    await o.waitForFunction(() => document.querySelectorAll('#link-list li').length === 2);
+    const links = await o.$$eval('#link-list li', (ls) => ls.map((l) => [l.querySelector('input').value, l.querySelector('.facts').textContent]));
+    const locked = links.find(([, f]) => f.includes('password'));
+    const open = links.find(([, f]) => !f.includes('password'));
+    check(locked && open && open[0].includes('/s#') && !open[1].includes('downloads allowed') && locked[1].includes('downloads allowed'),
+      `the links are listed with their settings (${links.map((l) => l[1]).join(' / ')})`);
+    await shotOf(o, '28-share-dialog');
+    await o.click('#share-close');
+    await octx.close();
+
+    // 3. The friend sees it under "Shared with me", with the owner's name.
+    const [fctx, f] = await as(env('PU_FRIEND_TOKEN'));
+    await f.goto(`${URL}/albums`);
+    await f.waitForSelector('#shared-section:not([hidden]) #shared-list li');
+    const card = await f.textContent('#shared-list li');
+    check(card.includes('Trip') && card.includes('Ann'), `the friend's albums page lists it with the owner's name (${card.trim()})`);
+    await f.click('#shared-list li a');
+    await f.waitForSelector('#album-owner:not([hidden])');
+    await f.waitForSelector('#grid .tile');
+    check((await f.textContent('#album-owner')).includes('Shared by Ann'), 'the album says who shared it');
+    check(await f.isVisible('#leave-button') && !(await f.isVisible('#share-button')), 'a friend may leave it, not share it');
+    await fctx.close();
+
+    // 4. A fresh browser without an account opens the open link.
+    const anon = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
+    const ap = await anon.newPage();
+    ap.on('pageerror', (e) => pageErrors.push(e.message));
+    trail(ap);
+    await ap.goto(open[0]);
+    await ap.waitForSelector('#link-grid .tile img');
+    const robots = await ap.getAttribute('meta[name=robots]', 'content');
+    check(robots.includes('noindex'), 'the link page is noindex');
+    const thumb = await ap.getAttribute('#link-grid .tile img', 'src');
+    const got = await anon.request.get(`${URL}${thumb}`);
+    check(got.ok(), `the thumbnail is served to the link (${got.status()})`);
+    noMetadata(await got.body(), 'the thumbnail');
+    await ap.click('#link-grid .tile');
+    await ap.waitForSelector('#link-viewer[open] #lv-img');
+    const preview = await ap.getAttribute('#lv-img', 'src');
+    noMetadata(await (await anon.request.get(`${URL}${preview}`)).body(), 'the preview');
+    check(!(await ap.isVisible('#lv-download')), 'no download button when the link allows none');
+    await shotOf(ap, '29-link-page');
+    await anon.close();
+
+    // 5. The password link: asked for, a wrong one refused, the right one opens.
+    const anon2 = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
+    const bp = await anon2.newPage();
+    bp.on('pageerror', (e) => pageErrors.push(e.message));
+    trail(bp);
+    await bp.goto(locked[0]);
+    await bp.waitForSelector('#link-unlock:not([hidden])');
+    await bp.fill('#link-pass', 'not the password');
+    await bp.click('#link-unlock button');
+    await bp.waitForFunction(() => document.querySelector('#link-error').textContent.includes('not right'));
+    check(await bp.locator('#link-grid .tile').count() === 0, 'a wrong password shows nothing');
+    await bp.fill('#link-pass', 'a link password for friends');
+    await bp.click('#link-unlock button');
+    await bp.waitForSelector('#link-grid .tile img');
+    await bp.click('#link-grid .tile');
+    await bp.waitForSelector('#lv-download:not([hidden])');
+    const original = await bp.getAttribute('#lv-download', 'href');
+    const dl = await anon2.request.get(`${URL}${original}`);
+    check(dl.ok() && (dl.headers()['content-type'] ?? '').startsWith('image/jpeg'), `the original downloads (${dl.status()})`);
+    noMetadata(await dl.body(), 'the downloaded original');
+    check(!(dl.headers()['content-disposition'] ?? '').includes('beach'), 'under a name that is not the original one');
+    await anon2.close();
+    check(pageErrors.length === 0, `no script errors ${pageErrors.join(' | ')}`);
+    console.log('all checks passed');
+  } finally {
+    await browser.close();
+  }
+  process.exit(0);
+}
 if (MODE === 'access') {
   // Access through verified channels (PU_ADMIN_TOKEN, PU_SECOND_ADMIN_TOKEN,
   // PU_SECURITY_TOKEN, PU_USER_TOKEN; PU_GRANTEE is an account with TOTP):

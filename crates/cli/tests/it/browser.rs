@@ -339,3 +339,58 @@ fn verified_access_in_chromium() {
         assert!(actions.iter().any(|a| a == want), "{want} in {actions:?}");
     }
 }
+
+/// Sharing in the browser (`PU_MODE=sharing`): the owner shares an album
+/// with another account and makes two public links from the share dialog;
+/// the other account finds the album under "Shared with me"; a fresh
+/// browser without an account opens each link (one with a password), and
+/// the thumbnail, preview and original it is served carry no EXIF or GPS.
+#[test]
+fn sharing_in_chromium() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let admin = first_admin(&s);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let (_, friend) = new_user(&s, &admin, "friend@example.org");
+    let (st, _) = s.api(
+        "PUT",
+        "/api/v1/profile",
+        Some(&ann),
+        Some(serde_json::json!({"display_name": "Ann"})),
+    );
+    assert_eq!(st, 200);
+    let exif = fixtures::exif_block(&ExifSpec {
+        make: Some("CANARYMAKE".into()),
+        gps: Some((48.8584, 2.2945)),
+        ..ExifSpec::default()
+    });
+    let photo = fixtures::jpeg_with(
+        &fixtures::plain_jpeg(640, 480, 3),
+        Some(&exif),
+        Some("<x:xmpmeta>GPSCANARY</x:xmpmeta>"),
+        None,
+    );
+    let id = upload(&s, &ann, "beach.jpg", &photo);
+    settled(&s, &ann, &id);
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/albums",
+        Some(&ann),
+        Some(serde_json::json!({"name": "Trip", "asset_ids": [id]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    e2e(
+        &s,
+        &[
+            ("PU_MODE", "sharing"),
+            ("PU_OWNER_TOKEN", &ann),
+            ("PU_FRIEND_TOKEN", &friend),
+            ("PU_FRIEND_EMAIL", "friend@example.org"),
+            ("PU_ALBUM", v["id"].as_str().unwrap()),
+        ],
+        &["28-share-dialog", "29-link-page"],
+    );
+}
