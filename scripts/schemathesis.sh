@@ -7,6 +7,10 @@
 # BINARY defaults to target/debug/pixelunion; SECONDS (default 240) bounds
 # each phase run. `POST /api/v1/sys/seal` is excluded: from loopback it
 # needs no account (by design), and a sealed server answers 503 to all else.
+# The `use_after_free` check is off: `DELETE /api/v1/assets/{id}` moves an
+# item to the trash, where its owner still opens and restores it for 30
+# days (by design, tests/it/organise.rs); what is deleted for good answers
+# 404 (tests/it/selection.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/pixelunion}
@@ -30,5 +34,5 @@ PU_API_USER=$(python3 scripts/api-user.py "$BASE" "$EMAIL" "$OTP" --json)
 export PU_API_USER
 export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 schemathesis run "$BASE/api/openapi.json" --tls-verify false --checks all \
-  --exclude-path /api/v1/sys/seal --max-time "$SECS" ${PU_SCHEMATHESIS_SEED:+--seed "$PU_SCHEMATHESIS_SEED"} \
+  --exclude-path /api/v1/sys/seal --exclude-checks use_after_free --max-time "$SECS" ${PU_SCHEMATHESIS_SEED:+--seed "$PU_SCHEMATHESIS_SEED"} \
   --suppress-health-check too_slow,filter_too_much,data_too_large --warnings off

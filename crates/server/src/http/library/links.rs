@@ -78,6 +78,7 @@ pub(crate) struct CreateLink {
     #[schema(max_items = 500)]
     asset_ids: Vec<String>,
     /// when it stops working (unix ms, in the future)
+    #[serde(default, deserialize_with = "crate::http::extract::whole_i64")]
     expires_at: Option<i64>,
     /// a password to ask for (8–200 characters)
     #[schema(min_length = 8, max_length = 200)]

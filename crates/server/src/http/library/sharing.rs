@@ -130,37 +130,37 @@ pub(crate) async fn leave_album(
 /// What others see of me beside what I share.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Profile {
+pub(crate) struct DisplayName {
     /// my display name (at most 80 characters; empty or null: my e-mail address is shown)
     #[schema(max_length = 80)]
     display_name: Option<String>,
 }
 
 #[utoipa::path(get, path = "/profile", tag = "sharing", summary = "My display name (shown to people I share albums and links with)",
-    responses((status = 200, description = "the profile", body = Profile)))]
+    responses((status = 200, description = "the profile", body = DisplayName)))]
 pub(crate) async fn get_profile(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
-) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(Profile {
+) -> Result<Json<DisplayName>, ApiError> {
+    Ok(Json(DisplayName {
         display_name: sharing::own_display_name(&state, &a.user).await?,
     }))
 }
 
 #[utoipa::path(put, path = "/profile", tag = "sharing", summary = "Set my display name",
-    request_body = Profile,
+    request_body = DisplayName,
     responses(
-        (status = 200, description = "the profile", body = Profile),
+        (status = 200, description = "the profile", body = DisplayName),
         (status = 400, description = "`bad-request`", body = ErrorBody),
         (status = 422, description = "`bad-share`: at most 80 characters, no control characters", body = ErrorBody),
     ))]
 pub(crate) async fn put_profile(
     State(state): State<AppState>,
     a: Authed<gate::OwnAccount>,
-    JsonBody(body): JsonBody<Profile>,
-) -> Result<Json<Profile>, ApiError> {
+    JsonBody(body): JsonBody<DisplayName>,
+) -> Result<Json<DisplayName>, ApiError> {
     let name = body.display_name.unwrap_or_default();
-    Ok(Json(Profile {
+    Ok(Json(DisplayName {
         display_name: sharing::set_display_name(&state, &a.user, &name).await?,
     }))
 }
