@@ -1123,6 +1123,7 @@ mod tests {
             locked(),
             not_found(),
             invite(),
+            link(),
             disclosure(
                 &["mailto:security@example.org".into()],
                 &["<b>Ann</b>".into()],
@@ -1140,6 +1141,10 @@ mod tests {
             });
             assert!(!handler, "inline event handler");
             assert!(!s.contains("ann<script>"), "unescaped e-mail");
+            assert!(
+                s.contains(r#"<meta name="robots" content="noindex, nofollow">"#),
+                "noindex"
+            );
         }
     }
 

@@ -330,6 +330,320 @@ pub async fn session(state: &AppState, id: &str, value: &str) -> Result<LinkRow>
     let ok = candidates
         .iter()
         .any(|c| pixelunion_vault::ct_eq(&c.to_bytes(), &mac));
+    if ok { Ok(link) } else { Err(Error::NotFound) }
+}
+
+/// What a link's page shows of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LinkInfo {
+    /// link id (the paths of its items)
+    pub id: String,
+    /// the album's name (only when the link keeps metadata)
+    pub title: Option<String>,
+    /// the owner's display name (only when the link keeps metadata)
+    pub owner_name: Option<String>,
+    /// items it shows
+    pub item_count: i64,
+    /// originals may be downloaded
+    pub allow_download: bool,
+    /// names, times and places are shown
+    pub keep_metadata: bool,
+    /// end (unix ms)
+    pub expires_at: Option<i64>,
+}
+
+/// One item of a link.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LinkItem {
+    /// item id
+    pub id: String,
+    /// photo or video
+    #[schema(value_type = String)]
+    pub kind: pixelunion_catalog::AssetKind,
+    /// width in pixels, once known
+    pub width: Option<i32>,
+    /// height in pixels, once known
+    pub height: Option<i32>,
+    /// the file name (only when the link keeps metadata)
+    pub file_name: Option<String>,
+    /// capture time, unix ms (only when the link keeps metadata)
+    pub taken_at: Option<i64>,
+    /// caption (always: the owner wrote it to be read)
+    pub caption: Option<String>,
+}
+
+/// A page of a link's items.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LinkPage {
+    /// newest first
+    pub items: Vec<LinkItem>,
+    /// pass as `cursor` for the next page
+    pub next_cursor: Option<String>,
+}
+
+async fn owner_of(
+    state: &AppState,
+    link: &LinkRow,
+) -> Result<(UserRow, std::sync::Arc<pixelunion_vault::DataKey>)> {
+    let owner = state
+        .catalog()
+        .user_by_id(&link.owner_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let key = state.keys().user_key(&owner)?;
+    Ok((owner, key))
+}
+
+/// What the link's page shows of it.
+pub async fn info(state: &AppState, link: &LinkRow) -> Result<LinkInfo> {
+    let (owner, key) = owner_of(state, link).await?;
+    let (title, owner_name) = if link.keep_metadata {
+        let title = match &link.album_id {
+            Some(a) => state
+                .catalog()
+                .album(&link.owner_id, a)
+                .await?
+                .and_then(|al| {
+                    fields::open_text(
+                        &key,
+                        Column::AlbumName,
+                        &al.owner_id,
+                        &al.id,
+                        Some(&al.name),
+                    )
+                }),
+            None => None,
+        };
+        (
+            title,
+            Some(super::sharing::display_name(state, &owner, &key).await?),
+        )
+    } else {
+        (None, None)
+    };
+    Ok(LinkInfo {
+        id: link.id.clone(),
+        title,
+        owner_name,
+        item_count: state.catalog().link_item_count(&link.id).await?,
+        allow_download: link.allow_download,
+        keep_metadata: link.keep_metadata,
+        expires_at: link.expires_at,
+    })
+}
+
+/// A page of the link's items after `cursor`.
+pub async fn items(
+    state: &AppState,
+    link: &LinkRow,
+    cursor: Option<(i64, String)>,
+    limit: i64,
+) -> Result<LinkPage> {
+    let rows = state
+        .catalog()
+        .link_items(
+            &link.id,
+            cursor.as_ref().map(|(t, i)| (*t, i.as_str())),
+            limit,
+        )
+        .await?;
+    let (_, key) = owner_of(state, link).await?;
+    let next_cursor = (i64::try_from(rows.len()).ok() == Some(limit))
+        .then(|| {
+            rows.last()
+                .map(|a| pixelunion_wire::encode_cursor(a.sort_at, &a.id))
+        })
+        .flatten();
+    Ok(LinkPage {
+        items: rows.iter().map(|a| item(&key, link, a)).collect(),
+        next_cursor,
+    })
+}
+
+fn item(key: &pixelunion_vault::DataKey, link: &LinkRow, a: &AssetRow) -> LinkItem {
+    let open = |col, ct: Option<&Vec<u8>>| {
+        fields::open_text(key, col, &a.owner_id, &a.id, ct.map(Vec::as_slice))
+    };
+    LinkItem {
+        id: a.id.clone(),
+        kind: a.kind,
+        width: a.width,
+        height: a.height,
+        file_name: link
+            .keep_metadata
+            .then(|| open(Column::AssetFileName, a.file_name.as_ref()))
+            .flatten(),
+        taken_at: if link.keep_metadata { a.taken_at } else { None },
+        caption: open(Column::AssetCaption, a.caption.as_ref()),
+    }
+}
+
+/// Item `asset` of the link, with its owner for reading its files.
+pub async fn item_row(
+    state: &AppState,
+    link: &LinkRow,
+    asset: &str,
+) -> Result<(AssetRow, UserRow)> {
+    let row = state
+        .catalog()
+        .link_item(&link.id, asset)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (owner, _) = owner_of(state, link).await?;
+    Ok((row, owner))
+}
+
+/// Most bytes of a photo cleaned in memory, and of an MP4 `moov` box read.
+const MAX_CLEANED: u64 = 64 << 20;
+/// Top-level boxes walked to find `moov`.
+const MAX_TOP_BOXES: usize = 64;
+
+/// A file a link serves.
+#[derive(Debug)]
+pub enum LinkFile {
+    /// by ranges (an original as stored, or a video with its metadata
+    /// edited out as it is served)
+    Ranged(Readable),
+    /// whole: a photo without its metadata, or the preview in its place
+    Whole {
+        /// the bytes
+        bytes: Vec<u8>,
+        /// media type
+        mime: String,
+        /// the name to save it under
+        name: String,
+    },
+}
+
+fn is_iso_video(mime: &str) -> bool {
+    matches!(
+        mime,
+        "video/mp4" | "video/quicktime" | "video/3gpp" | "video/x-m4v"
+    )
+}
+
+/// Plaintext bytes `span` of `file`.
+async fn read_span(
+    state: &AppState,
+    file: &Readable,
+    span: std::ops::Range<u64>,
+) -> Result<Vec<u8>> {
+    let opened = file.open(state).await?;
+    let mut out = Vec::new();
+    let mut s = std::pin::pin!(file.stream(state, opened, span));
+    while let Some(b) = futures::StreamExt::next(&mut s).await {
+        out.extend_from_slice(&b?);
+    }
+    Ok(out)
+}
+
+/// The edits that take an MP4/MOV's metadata out, or `None` if its boxes
+/// cannot be walked (then it is not served without its metadata).
+async fn video_patches(state: &AppState, file: &Readable) -> Result<Option<Vec<Patch>>> {
+    let mut at = 0;
+    for _ in 0..MAX_TOP_BOXES {
+        if at + 8 > file.len {
+            break;
+        }
+        let head = read_span(state, file, at..(at + 16).min(file.len)).await?;
+        let Some((_, whole, kind)) = strip::box_header(&head, file.len - at) else {
+            return Ok(None);
+        };
+        if &kind == b"moov" {
+            if whole > MAX_CLEANED {
+                return Ok(None);
+            }
+            let moov = read_span(state, file, at..at + whole).await?;
+            return Ok(strip::mp4_patches(&moov, at));
+        }
+        at += whole.max(8);
+    }
+    Ok(None)
+}
+
+/// `file` as the link serves it: unchanged when the link keeps metadata,
+/// else with its metadata edited out (`None`: it cannot be).
+async fn cleaned_video(
+    state: &AppState,
+    link: &LinkRow,
+    mut file: Readable,
+) -> Result<Option<Readable>> {
+    file.file_name = None;
+    if link.keep_metadata {
+        return Ok(Some(file));
+    }
+    if !is_iso_video(&file.mime) {
+        return Ok(None);
+    }
+    Ok(video_patches(state, &file).await?.map(|p| {
+        file.etag = format!("\"{}-clean\"", file.etag.trim_matches('"'));
+        file.patches = Some(std::sync::Arc::new(p));
+        file
+    }))
+}
+
+/// Rendition `kind` of a link's item: `(bytes, media type, validator)`, or
+/// `None` while it is not made. Renditions are re-encoded pictures: they
+/// carry no metadata.
+pub async fn rendition(
+    state: &AppState,
+    link: &LinkRow,
+    asset: &str,
+    kind: FileKind,
+) -> Result<Option<(Vec<u8>, String, String)>> {
+    let (row, owner) = item_row(state, link, asset).await?;
+    match files::rendition(state, &owner, &row.id, kind).await? {
+        files::Rendition::Ready(f, o) => {
+            let bytes = files::read_rendition(state, &owner, &o, &f).await?;
+            Ok(Some((bytes, f.mime.clone(), files::Rendition::etag(&f))))
+        }
+        files::Rendition::Missing(_) => Ok(None),
+    }
+}
+
+/// A link's video for a player: its playable copy, without metadata
+/// unless the link keeps it.
+pub async fn playback(state: &AppState, link: &LinkRow, asset: &str) -> Result<Readable> {
+    let (row, owner) = item_row(state, link, asset).await?;
+    let file = files::playback(state, &owner, &row.id).await?;
+    cleaned_video(state, link, file)
+        .await?
+        .ok_or(Error::NoCleanCopy)
+}
+
+/// A link's original for download (when the link allows it): as stored
+/// with its name when the link keeps metadata; else a JPEG or PNG without
+/// its metadata segments, an MP4/MOV with its metadata boxes edited out,
+/// and for other photos the preview.
+pub async fn original(state: &AppState, link: &LinkRow, asset: &str) -> Result<LinkFile> {
+    if !link.allow_download {
+        return Err(Error::NoDownload);
+    }
+    let (row, owner) = item_row(state, link, asset).await?;
+    let file = files::original(state, &owner, &row.id).await?;
+    if link.keep_metadata {
+        return Ok(LinkFile::Ranged(file));
+    }
+    if row.kind == AssetKind::Video {
+        return cleaned_video(state, link, file)
+            .await?
+            .map(LinkFile::Ranged)
+            .ok_or(Error::NoCleanCopy);
+    }
+    let ext = |e: &str| format!("{}.{e}", row.id);
+    if file.len <= MAX_CLEANED && matches!(file.mime.as_str(), "image/jpeg" | "image/png") {
+        let bytes = read_span(state, &file, 0..file.len).await?;
+        let clean = if file.mime == "image/jpeg" {
+            strip::strip_jpeg(&bytes).map(|b| (b, ext("jpg")))
+        } else {
+            strip::strip_png(&bytes).map(|b| (b, ext("png")))
+        };
+        if let Some((bytes, name)) = clean {
+            return Ok(LinkFile::Whole {
+                bytes,
+                mime: file.mime,
+                name,
+            });
         }
     }
     match rendition(state, link, asset, FileKind::Preview).await? {
