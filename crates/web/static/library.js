@@ -23,7 +23,7 @@ if (searchBox) {
   searchBox.value = searching;
   if (searching) {
     document.title = `${searching} · PixelUnion`;
-    $('#empty').textContent = `Nothing matches “${searching}”. Search looks in file names, captions, camera names, places and years.`;
+    $('#empty').textContent = `Nothing matches “${searching}”. Search looks in file names, captions, camera names, places, years and album names.`;
   }
   // suggestions (one's places, cameras and years), asked for each time the box is
   // entered (the library may have grown since)

@@ -130,6 +130,20 @@ fn one_finds_ones_own_photos_by_word_camera_year_and_kind() {
     assert_eq!(names(&v), ["IMG_0003.jpg"], "{v}");
     let (st, v) = find(&s, &bob, &format!("album={}", al["id"].as_str().unwrap()));
     assert_eq!(st, 404, "{v}");
+    // An album's name finds its items; a rename is seen by the next search.
+    let (_, v) = find(&s, &ann, "q=summer");
+    assert_eq!(names(&v), ["IMG_0003.jpg"], "{v}");
+    let (st, _) = s.api(
+        "PATCH",
+        &format!("/api/v1/albums/{}", al["id"].as_str().unwrap()),
+        Some(&ann),
+        Some(json!({"name": "Winter"})),
+    );
+    assert_eq!(st, 200);
+    let (_, v) = find(&s, &ann, "q=summer");
+    assert_eq!(v["total"], 0, "{v}");
+    let (_, v) = find(&s, &ann, "q=winter%202019");
+    assert_eq!(names(&v), ["IMG_0003.jpg"], "{v}");
 
     // What changes is seen by the next search.
     let (st, _) = s.api(

@@ -336,10 +336,50 @@ async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<I
         .map_err(|_| Error::Corrupt("a search index build stopped"))?;
         entries.extend(made);
     }
+    add_album_names(state, user, key, &mut entries).await?;
     Ok(Index {
         entries,
         built: Instant::now(),
     })
+}
+
+/// Adds the names of the caller's albums to the words of their items, so
+/// that "Rome" finds what is in the album "Rome 2019".
+async fn add_album_names(
+    state: &AppState,
+    user: &UserRow,
+    key: &DataKey,
+    entries: &mut [Entry],
+) -> Result<()> {
+    let albums = state.catalog().albums(&user.id).await?;
+    if albums.is_empty() {
+        return Ok(());
+    }
+    let at: std::collections::HashMap<String, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.clone(), i))
+        .collect();
+    for al in albums {
+        let Some(name) =
+            fields::open_text(key, Column::AlbumName, &al.owner_id, &al.id, Some(&al.name))
+                .map(Zeroizing::new)
+        else {
+            continue;
+        };
+        let lower = Zeroizing::new(
+            name.chars()
+                .flat_map(char::to_lowercase)
+                .collect::<String>(),
+        );
+        for id in album_items(state, user, &al.id).await? {
+            if let Some(e) = at.get(&id).and_then(|&i| entries.get_mut(i)) {
+                e.text.push(' ');
+                e.text.push_str(&lower);
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn index_of(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Arc<Index>> {

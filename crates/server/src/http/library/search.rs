@@ -57,7 +57,7 @@ pub(crate) struct SearchQuery {
 }
 
 #[utoipa::path(get, path = "/search", tag = "library",
-    summary = "Search one's own library (decrypted in memory, never stored): words in file names, captions, cameras, places and years, with kind, favourite, camera, place and time filters; newest first",
+    summary = "Search one's own library (decrypted in memory, never stored): words in file names, captions, cameras, places, years and the names of its albums, with kind, favourite, camera, place and time filters; newest first",
     params(SearchQuery),
     responses(
         (status = 200, description = "the first hits and how many there are", body = Found),
