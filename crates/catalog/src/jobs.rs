@@ -193,6 +193,13 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(now_ms).fetch_all(p).await?))
     }
 
+    /// Per kind, when the longest-waiting job that is due (ready, not
+    /// leased, `run_at` passed) became due (unix ms).
+    pub async fn oldest_due_jobs(&self, now_ms: i64) -> Result<Vec<(String, i64)>> {
+        let q = "SELECT kind, MIN(run_at) FROM jobs WHERE state = 'ready' AND run_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) GROUP BY kind ORDER BY kind";
+        Ok(with_pool!(self, p => sqlx::query_as(q).bind(now_ms).fetch_all(p).await?))
+    }
+
     /// The reason the last attempt of the job `kind` on `subject` failed
     /// (while it is queued to retry, or dead).
     pub async fn last_job_error(&self, kind: JobKind, subject: &str) -> Result<Option<String>> {

@@ -89,6 +89,31 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for CountingAcceptor {
     }
 }
 
+/// Counts TLS handshakes, finished or failed (timeouts and refused
+/// connections included), around the TLS acceptor.
+#[derive(Debug, Clone)]
+pub struct HandshakeCounting<A>(pub A);
+
+impl<I, S, A> axum_server::accept::Accept<I, S> for HandshakeCounting<A>
+where
+    A: axum_server::accept::Accept<I, S>,
+    A::Future: Send + 'static,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = io::Result<(A::Stream, A::Service)>> + Send>>;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        let handshake = self.0.accept(stream, service);
+        Box::pin(async move {
+            let done = handshake.await;
+            crate::metrics::get().tls_handshake(done.is_ok());
+            done
+        })
+    }
+}
+
 impl AsyncRead for Counted {
     fn poll_read(
         self: Pin<&mut Self>,

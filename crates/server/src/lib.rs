@@ -33,6 +33,7 @@ pub mod library;
 mod limiter;
 pub mod mail;
 pub mod media_tools;
+pub mod metrics;
 pub mod ratelimit;
 pub mod redirect;
 pub mod tls;
@@ -460,7 +461,9 @@ fn https_server(
 ) -> Result<
     axum_server::Server<
         SocketAddr,
-        axum_server::tls_rustls::RustlsAcceptor<connections::CountingAcceptor>,
+        connections::HandshakeCounting<
+            axum_server::tls_rustls::RustlsAcceptor<connections::CountingAcceptor>,
+        >,
     >,
     ServerError,
 > {
@@ -472,7 +475,7 @@ fn https_server(
         .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs))
         .acceptor(counting);
     let mut server = axum_server::from_tcp(listener)?
-        .acceptor(acceptor)
+        .acceptor(connections::HandshakeCounting(acceptor))
         .handle(handle);
     // Slow clients are cut off: the head of a request (and the start of the
     // next one on a kept-alive connection) must arrive in time, within a

@@ -35,6 +35,7 @@ mod incidents;
 mod library;
 mod lifecycle;
 mod media;
+mod metrics;
 mod operator;
 mod organise;
 mod pages;

@@ -69,6 +69,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
             Event::new(None, "login.throttled", None, "denied").from_client(&client),
         )
         .await;
+        crate::metrics::get().sign_in("throttled");
         return Err(Error::Throttled(secs));
     }
     let idx: Vec<Vec<u8>> = indexes.iter().map(|i| i.to_bytes().to_vec()).collect();
@@ -84,6 +85,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
         (Some(u), Verified::Yes | Verified::YesRehash) if !u.disabled => u,
         (u, _) => {
             throttle.failure(&keys);
+            crate::metrics::get().sign_in("failed");
             let target = u.as_ref().map(|u| u.id.as_str());
             record(
                 state,
@@ -97,6 +99,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
         second_factor(state, &user, &a, &keys).await?;
     }
     throttle.success(&keys);
+    crate::metrics::get().sign_in("ok");
     if verified == Verified::YesRehash
         && let Ok(h) = state.accounts().hash(a.password.clone()).await
     {
@@ -147,6 +150,7 @@ async fn second_factor(state: &AppState, user: &UserRow, a: &Attempt, keys: &[&s
     .await?;
     if !ok {
         state.accounts().throttle.failure(keys);
+        crate::metrics::get().sign_in("failed");
         audit(
             state,
             Some(&user.id),

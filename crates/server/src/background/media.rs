@@ -135,11 +135,13 @@ pub async fn run(state: &AppState, id: &str) -> Result<Outcome, MediaJobError> {
         Some(None) => return Ok(Outcome::Done), // owner deleted
         Some(Some(k)) => k,
     };
+    let started = std::time::Instant::now();
     let made = if asset.kind == AssetKind::Video {
         video_media(state, &asset, key).await?
     } else {
         photo_media(state, &asset, key).await?
     };
+    crate::metrics::get().media(&asset.mime, made.is_ok(), started.elapsed());
     match made {
         Ok(()) => {}
         Err(Unusable::Failed(why)) => {

@@ -68,6 +68,9 @@ pub struct OperatorConfig {
     pub cert_path: Option<PathBuf>,
     /// its own PEM private key
     pub key_path: Option<PathBuf>,
+    /// a file holding the bearer token a Prometheus server scrapes
+    /// `/metrics` with (at least 32 characters; its `credentials_file`)
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 impl OperatorConfig {

@@ -200,6 +200,7 @@ fn act(state: &AppState, method: &str, path: &str, verdict: &Verdict) -> Option<
         .collect::<Vec<_>>()
         .join(",");
     let path: String = path.chars().filter(|c| !c.is_control()).take(120).collect();
+    crate::metrics::get().firewall(verdict.block);
     if verdict.block {
         state.firewall().count_blocked();
         tracing::warn!(request_id = %id, %method, %path, score = verdict.score, %rules, "request refused by the firewall");

@@ -178,12 +178,33 @@ pub fn router_for(state: AppState, exposure: Exposure) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limit_request_heads,
-        ));
+        ))
+        // outermost: every answer is counted, refusals of the layers too
+        .layer(middleware::from_fn(count_requests));
     let app = match exposure {
         Exposure::All => app,
         Exposure::Public => app.layer(middleware::from_fn(hide_operator_routes)),
     };
     headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
+}
+
+/// Counts each answer by route template (never the path itself: no ids),
+/// method and status, with the time to its head.
+async fn count_requests(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    crate::metrics::get().request(
+        method.as_str(),
+        &route,
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
+    resp
 }
 
 /// On the public listener of a deployment with an operator listener, the

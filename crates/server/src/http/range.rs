@@ -124,6 +124,7 @@ pub async fn serve(
     let opened = file.open(state).await?;
     let stream = file.stream(state, opened, span.clone()).map(|r| {
         r.map_err(|e| {
+            crate::metrics::get().store_error("primary");
             tracing::error!(error = %e, "blob stream failed; aborting the response");
             std::io::Error::other("blob read failed")
         })

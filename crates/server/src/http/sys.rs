@@ -26,6 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unseal))
         .routes(routes!(seal))
         .routes(routes!(firewall))
+        .routes(routes!(metrics))
         .routes(routes!(openapi))
 }
 
@@ -185,6 +186,7 @@ pub(super) async fn unseal(
     JsonBody(body): JsonBody<UnsealBody>,
 ) -> Result<Json<SysStatus>, ApiError> {
     if let Err(secs) = state.unseal_limiter().check(peer.ip()) {
+        crate::metrics::get().unseal("throttled");
         return Err(ApiError::new(
             ErrorCode::TooManyAttempts,
             format!("too many failed unseal attempts; retry in {secs} s"),
@@ -197,12 +199,15 @@ pub(super) async fn unseal(
         .await
     {
         Ok(UnsealOutcome::Unsealed) => {
+            crate::metrics::get().unseal("accepted");
             state.unseal_limiter().success(peer.ip());
             tracing::info!(peer = %peer.ip(), "server unsealed");
             crate::audit::on_unseal(&state, &peer.ip().to_string()).await;
         }
-        Ok(UnsealOutcome::Progress | UnsealOutcome::AlreadyUnsealed) => {}
+        Ok(UnsealOutcome::Progress) => crate::metrics::get().unseal("accepted"),
+        Ok(UnsealOutcome::AlreadyUnsealed) => crate::metrics::get().unseal("already_unsealed"),
         Err(e) => {
+            crate::metrics::get().unseal("rejected");
             state.unseal_limiter().failure(peer.ip());
             tracing::warn!(peer = %peer.ip(), error = %e, "unseal attempt rejected");
             let event = crate::audit::Event::new(None, "sys.unseal", None, "failure");
@@ -239,6 +244,64 @@ pub(super) async fn firewall(
     _caller: LoopbackOrOperator,
 ) -> Json<crate::firewall::FirewallStatus> {
     Json(state.firewall().status())
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    summary = "Prometheus metrics (text format): from the server's machine, a signed-in operator, or with the scrape token of `operator.metrics_token_file`; labels carry route templates, never ids or personal data",
+    responses((status = 200, description = "the metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String)))]
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> Result<axum::response::Response, ApiError> {
+    if !scrape_token_matches(&state, &parts.headers) {
+        LoopbackOrOperator::admit(&state, &parts).await?;
+    }
+    let body = crate::metrics::render(&state)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut r = axum::response::Response::new(axum::body::Body::from(body));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ),
+    );
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+/// Whether the request carries the configured scrape token (read from its
+/// file at each scrape, so that a rotated token takes effect at once).
+fn scrape_token_matches(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let Some(path) = &state.config().operator.metrics_token_file else {
+        return false;
+    };
+    let Some(sent) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    match std::fs::read_to_string(path) {
+        Ok(token) => {
+            let token = zeroize::Zeroizing::new(token);
+            let want = token.trim();
+            // a token too short to resist guessing never matches
+            want.len() >= 32
+                && pixelunion_vault::ct_eq(
+                    &pixelunion_vault::sha256(want.as_bytes()),
+                    &pixelunion_vault::sha256(sent.trim().as_bytes()),
+                )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "operator.metrics_token_file cannot be read");
+            false
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system", summary = "This OpenAPI 3 document",

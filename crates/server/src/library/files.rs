@@ -180,6 +180,7 @@ async fn open_backup(state: &AppState, blob: &BlobName) -> Option<Arc<EncryptedO
             Some(Arc::new(o))
         }
         Err(e) => {
+            crate::metrics::get().store_error("backup");
             tracing::error!(blob = %blob.as_str(), error = %e, "primary copy missing or damaged and no usable backup copy");
             None
         }

@@ -77,7 +77,7 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpe
 }
 
 /// Whether `path` is a system or operator route (unseal, seal, backups,
-/// the firewall, account administration, the audit trail, the admin page):
+/// the firewall, metrics, account administration, the audit trail, the admin page):
 /// with a separate operator listener these answer 404 on the public one.
 /// The seal status stays public (the web app shows the sealed page from it).
 pub fn is_operator_path(path: &str) -> bool {
@@ -87,6 +87,7 @@ pub fn is_operator_path(path: &str) -> bool {
         || under("/api/v1/audit")
         || under("/api/v1/incidents")
         || (under("/api/v1/sys") && path != "/api/v1/sys/status")
+        || path == "/metrics"
 }
 
 /// Whether `method path` streams a file into the library (a one-request

@@ -15,6 +15,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/sys/seal", LoopbackOrOperator),
     r("POST", "/api/v1/sys/break-glass", LoopbackOrOperator),
     r("GET", "/api/v1/sys/firewall", LoopbackOrOperator),
+    r("GET", "/metrics", LoopbackOrOperator),
     r("GET", "/api/v1/sys/audit/verify", LoopbackOrOperator),
     r("POST", "/api/v1/sys/audit/checkpoints", LoopbackOrOperator),
     r("GET", "/api/v1/sys/backup", LoopbackOrOperator),
