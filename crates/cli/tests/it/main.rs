@@ -38,6 +38,7 @@ mod media;
 mod metrics;
 mod operator;
 mod organise;
+mod packaging;
 mod pages;
 mod perimeter;
 mod policies;

@@ -35,6 +35,12 @@ impl Server {
 
     /// Starts with extra environment variables (configuration).
     pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_through(data, env, &[])
+    }
+
+    /// Starts through `wrapper` (a command and its arguments, given the
+    /// server's command line after them), with extra environment variables.
+    pub fn start_through(data: &Path, env: &[(&str, &str)], wrapper: &[&str]) -> Server {
         // Tests poll and fetch far faster than people (hundreds of calls a
         // second from one address and account): unless a test sets limits
         // itself (tests/it/perimeter.rs, the browser test with the
@@ -58,7 +64,15 @@ impl Server {
                 ("PIXELUNION_LIMITS__UPLOADS_PER_ACCOUNT", "1000"),
             ]
         };
-        let mut child = Command::new(BIN)
+        let mut command = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let mut child = command
             .args(["serve", "--data-dir"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
