@@ -2,7 +2,8 @@
 //! values are written through the API into every kind of confidential
 //! field (file name, caption, EXIF, album name, e-mail, API token name, the
 //! client's user agent, an incident's description and note, a role
-//! request's reason), each read back through the API (so the write really
+//! request's reason, the address an album is shared with, a display name,
+//! a public link's token), each read back through the API (so the write really
 //! happened), and then the database is read column by column as its
 //! registry entry says: no canary may appear in any column, and a column
 //! the registry calls field ciphertext must hold nothing but field
@@ -23,6 +24,8 @@ const AGENT: &str = "AGENTCANARY-Browser/1";
 const INCIDENT: &str = "INCIDENTCANARY-5150";
 const NOTE: &str = "NOTECANARY-0451";
 const REASON: &str = "REASONCANARY-2b2b";
+const SHARED_WITH: &str = "sharecanary-41d3";
+const DISPLAY: &str = "DISPLAYCANARY-9e9e";
 
 /// A real JPEG whose EXIF names the camera `make`.
 fn exif_jpeg(make: &str) -> Vec<u8> {
@@ -68,6 +71,42 @@ fn no_classified_field_holds_a_canary_in_plaintext() {
         Some(json!({"name": ALBUM, "asset_ids": [id]})),
     );
     assert_eq!((st, v["name"].as_str()), (201, Some(ALBUM)), "{v}");
+    let album = v["id"].as_str().unwrap().to_string();
+
+    // Sharing: the address an album is shared with, a display name, a link.
+    let (st, v) = s.api(
+        "POST",
+        &format!("/api/v1/albums/{album}/shares"),
+        Some(&ann),
+        Some(json!({"email": format!("{SHARED_WITH}@example.org"), "role": "viewer"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    assert!(v["email"].as_str().unwrap().starts_with(SHARED_WITH), "{v}");
+    let (st, v) = s.api(
+        "PUT",
+        "/api/v1/profile",
+        Some(&ann),
+        Some(json!({"display_name": DISPLAY})),
+    );
+    assert_eq!(
+        (st, v["display_name"].as_str()),
+        (200, Some(DISPLAY)),
+        "{v}"
+    );
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/links",
+        Some(&ann),
+        Some(json!({"album_id": album, "password": "a link password"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let link_token = v["token"].as_str().unwrap().to_string();
+    let (_, v) = s.api("GET", "/api/v1/links", Some(&ann), None);
+    assert_eq!(
+        v["items"][0]["token"].as_str(),
+        Some(link_token.as_str()),
+        "read back"
+    );
 
     // Account data: the e-mail (above), a token's name, the client's agent.
     let (st, v) = s.api(
@@ -136,6 +175,9 @@ fn no_classified_field_holds_a_canary_in_plaintext() {
         INCIDENT,
         NOTE,
         REASON,
+        SHARED_WITH,
+        DISPLAY,
+        &link_token,
     ];
     let db = Db::open(&data);
     let mut checked = 0;
