@@ -3,7 +3,7 @@
 //! shows its owner's own items outside the trash; revoking deletes the row.
 
 use crate::BeginWrite as _;
-use crate::assets::{AssetRow, COLS};
+use crate::assets::{AssetRow, a_cols};
 use crate::{Catalog, Result};
 
 /// A public link.
@@ -36,13 +36,6 @@ pub struct LinkRow {
 }
 
 const LINK_COLS: &str = "id, owner_id, token_hash, token, album_id, password_hash, allow_download, keep_metadata, expires_at, views, created_at, last_viewed_at";
-
-fn a_cols() -> String {
-    COLS.split(", ")
-        .map(|c| format!("a.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Where a link's items come from: `$1` is the link's id.
 const ITEMS: &str = "FROM assets a JOIN links l ON l.id = $1 AND a.owner_id = l.owner_id WHERE a.trashed_at IS NULL AND ((l.album_id IS NOT NULL AND EXISTS (SELECT 1 FROM album_assets aa WHERE aa.album_id = l.album_id AND aa.asset_id = a.id)) OR (l.album_id IS NULL AND EXISTS (SELECT 1 FROM link_assets la WHERE la.link_id = l.id AND la.asset_id = a.id)))";

@@ -10,7 +10,7 @@
 
 use crate::BeginWrite as _;
 use crate::albums::{AlbumRow, SELECT as ALBUM_SELECT};
-use crate::assets::{AssetRow, COLS};
+use crate::assets::{AssetRow, a_cols};
 use crate::{AssetKind, Catalog, Result};
 
 /// What a share lets its account do.
@@ -80,14 +80,6 @@ pub struct SharedAlbum {
 }
 
 const SHARE_COLS: &str = "id, album_id, user_id, email_index, email, role, created_at";
-
-/// `COLS` of the assets table under alias `a`.
-fn a_cols() -> String {
-    COLS.split(", ")
-        .map(|c| format!("a.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The condition "album `al` is visible to account `$n`".
 fn album_visible(n: usize) -> String {

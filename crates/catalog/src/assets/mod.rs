@@ -65,6 +65,14 @@ pub struct AssetRow {
 
 pub(crate) const COLS: &str = "id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error, blob_sha256";
 
+/// [`COLS`] of the assets table under the alias `a` (for joins).
+pub(crate) fn a_cols() -> String {
+    COLS.split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Catalog {
     /// Inserts an asset whose blob was written under `intent`, in one
     /// transaction that also clears the intent and queues the blob's

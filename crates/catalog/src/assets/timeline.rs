@@ -22,10 +22,7 @@ impl Catalog {
                 binds.push(Bind::Text(album.clone()));
                 format!(
                     "SELECT {} FROM assets a JOIN album_assets aa ON aa.asset_id = a.id WHERE a.owner_id = $1 AND aa.album_id = $2",
-                    COLS.split(", ")
-                        .map(|c| format!("a.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    super::a_cols()
                 )
             }
             None => format!("SELECT {COLS} FROM assets a WHERE a.owner_id = $1"),

@@ -448,15 +448,9 @@ pub async fn items(
         )
         .await?;
     let (_, key) = owner_of(state, link).await?;
-    let next_cursor = (i64::try_from(rows.len()).ok() == Some(limit))
-        .then(|| {
-            rows.last()
-                .map(|a| pixelunion_wire::encode_cursor(a.sort_at, &a.id))
-        })
-        .flatten();
     Ok(LinkPage {
         items: rows.iter().map(|a| item(&key, link, a)).collect(),
-        next_cursor,
+        next_cursor: super::timeline::next_cursor(&rows, limit),
     })
 }
 

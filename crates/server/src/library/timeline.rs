@@ -77,8 +77,8 @@ pub async fn page(
     })
 }
 
-/// The cursor after a full page.
-fn next_cursor(rows: &[AssetRow], limit: i64) -> Option<String> {
+/// The cursor after a full page (`None` after a short one: the last).
+pub(crate) fn next_cursor(rows: &[AssetRow], limit: i64) -> Option<String> {
     (i64::try_from(rows.len()).ok() == Some(limit))
         .then(|| {
             rows.last()

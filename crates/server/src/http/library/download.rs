@@ -31,6 +31,44 @@ pub(super) fn streaming_router() -> OpenApiRouter<AppState> {
 /// 4 × 3 pixels: clients tell it from a rendition by its size.
 const PLACEHOLDER: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"3\" viewBox=\"0 0 4 3\"><rect width=\"4\" height=\"3\" fill=\"#8884\"/></svg>";
 
+/// The placeholder answer while a rendition is not made (`state`: the
+/// pipeline's, in `PixelUnion-Placeholder`, when the caller may know it).
+pub(super) fn placeholder(state: Option<&'static str>) -> Response {
+    let mut r = Response::new(Body::from(PLACEHOLDER));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(s) = state {
+        h.insert("pixelunion-placeholder", HeaderValue::from_static(s));
+    }
+    r
+}
+
+/// A made rendition's answer: its bytes, media type and validator, cached
+/// as `cache_control` says.
+pub(super) fn rendition_answer(
+    bytes: Vec<u8>,
+    mime: &str,
+    etag: &str,
+    cache_control: &'static str,
+) -> Result<Response, ApiError> {
+    let mut r = Response::new(Body::from(bytes));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).or_internal()?,
+    );
+    h.insert(header::ETAG, HeaderValue::from_str(etag).or_internal()?);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    Ok(r)
+}
+
 async fn rendition(
     state: &AppState,
     user: &pixelunion_catalog::UserRow,
@@ -40,44 +78,21 @@ async fn rendition(
 ) -> Result<Response, ApiError> {
     let (file, owner) = match files::rendition(state, user, id, kind).await? {
         Rendition::Ready(f, owner) => (f, owner),
-        Rendition::Missing(media_state) => {
-            let mut r = Response::new(Body::from(PLACEHOLDER));
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("image/svg+xml"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                "pixelunion-placeholder",
-                HeaderValue::from_static(media_state.as_str()),
-            );
-            return Ok(r);
-        }
+        Rendition::Missing(media_state) => return Ok(placeholder(Some(media_state.as_str()))),
     };
     let etag = Rendition::etag(&file);
     if range::not_modified(headers, &etag) {
         return Ok(range::not_modified_response(&etag));
     }
     let bytes = files::read_rendition(state, user, &owner, &file).await?;
-    let mut r = Response::new(Body::from(bytes));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&file.mime).or_internal()?,
-    );
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).or_internal()?);
     // Someone else's item is asked again each time (a 304 when still
     // shared): an ended share ends what the browser shows too.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(if owner == user.id {
-            "private, max-age=86400"
-        } else {
-            "private, no-cache"
-        }),
-    );
-    Ok(r)
+    let cache = if owner == user.id {
+        "private, max-age=86400"
+    } else {
+        "private, no-cache"
+    };
+    rendition_answer(bytes, &file.mime, &etag, cache)
 }
 
 #[utoipa::path(get, path = "/assets/{id}/thumbnail", tag = "library",

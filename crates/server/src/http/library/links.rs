@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
-use super::download::content_disposition;
+use super::download::{content_disposition, placeholder, rendition_answer};
 use crate::AppState;
 use crate::accounts::principal::gate;
 use crate::http::codes::ErrorCode;
@@ -286,9 +286,6 @@ pub(crate) async fn link_items(
     Ok(noindex(Json(page).into_response()))
 }
 
-/// Shown while a rendition is not made (4 × 3: clients tell it by its size).
-const PLACEHOLDER: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"3\" viewBox=\"0 0 4 3\"><rect width=\"4\" height=\"3\" fill=\"#8884\"/></svg>";
-
 async fn rendition(
     state: &AppState,
     id: &str,
@@ -301,30 +298,17 @@ async fn rendition(
         .await
         .map_err(|e| noindex_error(e.into()))?
     else {
-        let mut r = Response::new(Body::from(PLACEHOLDER));
-        let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return Ok(noindex(r));
+        return Ok(noindex(placeholder(None)));
     };
     if range::not_modified(headers, &etag) {
         return Ok(noindex(range::not_modified_response(&etag)));
     }
-    let mut r = Response::new(Body::from(bytes));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&mime).or_internal()?,
-    );
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).or_internal()?);
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    Ok(noindex(r))
+    Ok(noindex(rendition_answer(
+        bytes,
+        &mime,
+        &etag,
+        "private, no-cache",
+    )?))
 }
 
 #[utoipa::path(get, path = "/public/{id}/assets/{asset}/thumbnail", tag = "public", summary = "An opened link's item: grid thumbnail (re-encoded JPEG, no metadata)",
