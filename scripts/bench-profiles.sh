@@ -12,7 +12,8 @@ REL=$1 DIST=$2
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >&2; }
 WORK=$(mktemp -d)
 trap 'pkill -f "data-dir $WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-head -c $((512 << 20)) /dev/urandom > "$WORK/big.bin"
+# an MP4 file type box, then noise: a "video" the library accepts as is
+{ printf '\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2'; head -c $(((512 << 20) - 24)) /dev/urandom; } > "$WORK/big.bin"
 python3 - "$WORK/photo.png" <<'P'
 import sys, zlib, struct
 w, h = 1600, 1200
@@ -31,8 +32,10 @@ one() { # BIN RUN -> "upload_s thumbs_per_s"
   local token
   token=$(curl -sk -X POST -H 'content-type: application/json' -d '{"email":"perf@example.org","password":"a long benchmark passphrase","bearer":true}' $url/api/v1/auth/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   local up
-  up=$(curl -sk -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" -H 'x-file-name: big.bin' \
+  up=$(curl -sk -o "$WORK/up$2" -w '%{http_code} %{time_total}' -H "authorization: Bearer $token" -H 'x-file-name: big.mp4' \
     -H 'content-type: application/octet-stream' --data-binary @"$WORK/big.bin" $url/api/v1/assets)
+  [ "${up%% *}" = 201 ] || { echo "upload refused: $up $(cat "$WORK/up$2")" >&2; exit 1; }
+  up=${up#* }
   local id
   id=$(curl -sk -H "authorization: Bearer $token" --data-binary @"$WORK/photo.png" $url/api/v1/assets | python3 -c 'import json,sys; print(json.load(sys.stdin)["asset"]["id"])')
   for _ in $(seq 100); do
