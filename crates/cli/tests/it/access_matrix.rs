@@ -25,24 +25,34 @@ fn set_up(s: &Server, email: &str, otp: &str, role: Role) -> String {
     )
 }
 
+/// The first administrator's session, then one account of every role:
+/// `(role, session token, e-mail address)`, the administrator first.
+fn every_role(s: &Server) -> Vec<(Role, String, String)> {
+    let email = s.printed("e-mail:");
+    let admin = set_up(s, &email, &s.printed("password:"), Role::Admin);
+    let mut sessions = vec![(Role::Admin, admin.clone(), email)];
+    for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
+        let email = format!("{}@example.org", role.as_str());
+        let token = if role == Role::User {
+            new_user(s, &admin, &email).1
+        } else {
+            // Privileged roles come through a grant (break-glass here).
+            staff_member(s, &admin, &email, role.as_str()).1
+        };
+        sessions.push((role, token, email));
+    }
+    sessions
+}
+
 #[test]
 fn every_route_for_every_role_against_another_users_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
-    let field = |label: &str| s.printed(label);
-    let admin = set_up(&s, &field("e-mail:"), &field("password:"), Role::Admin);
-
-    let mut sessions: Vec<(Role, String)> = vec![(Role::Admin, admin.clone())];
-    for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
-        let email = format!("{}@example.org", role.as_str());
-        let token = if role == Role::User {
-            new_user(&s, &admin, &email).1
-        } else {
-            // Privileged roles come through a grant (break-glass here).
-            staff_member(&s, &admin, &email, role.as_str()).1
-        };
-        sessions.push((role, token));
-    }
+    let sessions: Vec<(Role, String)> = every_role(&s)
+        .into_iter()
+        .map(|(role, token, _)| (role, token))
+        .collect();
+    let admin = sessions[0].1.clone();
     // The victim: a plain user with a session and an API token.
     let (_, v) = s.api(
         "POST",
@@ -361,29 +371,8 @@ fn no_staff_route_takes_over_an_account() {
 fn every_role_against_shared_and_unshared_objects() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
-    let admin = set_up(
-        &s,
-        &s.printed("e-mail:"),
-        &s.printed("password:"),
-        Role::Admin,
-    );
-    let mut sessions: Vec<(Role, String, String)> = vec![(
-        Role::Admin,
-        admin.clone(),
-        s.api("GET", "/api/v1/auth/me", Some(&admin), None).1["email"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )];
-    for role in [Role::User, Role::Support, Role::Operator, Role::Security] {
-        let email = format!("{}@example.org", role.as_str());
-        let token = if role == Role::User {
-            new_user(&s, &admin, &email).1
-        } else {
-            staff_member(&s, &admin, &email, role.as_str()).1
-        };
-        sessions.push((role, token, email));
-    }
+    let sessions = every_role(&s);
+    let admin = sessions[0].1.clone();
     let (_, owner) = new_user(&s, &admin, "owner@example.org");
     let x = upload(
         &s,
