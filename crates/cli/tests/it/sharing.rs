@@ -497,7 +497,13 @@ fn public_links_open_without_an_account_and_strip_metadata() {
     );
     assert_eq!(st, 201, "{link}");
     let token = link["token"].as_str().unwrap().to_string();
-    assert!(token.len() >= 22, "at least 128 bits: {token}");
+    assert!(
+        token.len() >= 26
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        "at least 128 bits, letters and digits only: {token}"
+    );
     let id = link["id"].as_str().unwrap().to_string();
     let (st, info, cookie) = open(&s, &token, None);
     assert_eq!(st, 200, "{info}");
@@ -635,7 +641,7 @@ fn public_links_open_without_an_account_and_strip_metadata() {
         (401, Some("password-needed"), None)
     );
     let (st, wrong_pw, _) = open(&s, &lt, Some("wrong password"));
-    let (st2, wrong_token, _) = open(&s, &"A".repeat(32), None);
+    let (st2, wrong_token, _) = open(&s, &"a".repeat(39), None);
     assert_eq!((st, st2), (404, 404));
     assert_eq!(wrong_pw, wrong_token, "the same answer");
     let (st, _, c) = open(&s, &lt, Some("correct horse battery"));

@@ -1,7 +1,7 @@
 //! Public links: an owner opens an album (the link follows it) or a
 //! selection of their own items to people without an account.
 //!
-//! - The token is 192 random bits (32 URL-safe characters). Only its
+//! - The token is 192 random bits (39 lower-case base32 characters). Only its
 //!   SHA-256 is looked up; it is also kept under the owner's key so that the
 //!   owner can copy the link again. It travels in the URL's fragment and a
 //!   request body, never in a request line, so no log ever holds it.
@@ -29,6 +29,8 @@ use crate::fields::{self, Column};
 
 /// Random bytes of a token (192 bits).
 const TOKEN_BYTES: usize = 24;
+/// Characters of a token (lower-case base32 of [`TOKEN_BYTES`]).
+const TOKEN_CHARS: usize = 39;
 /// How long an opened link stays open in a browser (ms).
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// Shortest and longest link password (characters).
@@ -133,7 +135,9 @@ pub async fn create(state: &AppState, user: &UserRow, new: NewLink) -> Result<Li
         None => None,
     };
     let raw: [u8; TOKEN_BYTES] = pixelunion_vault::random_array()?;
-    let token = Zeroizing::new(data_encoding::BASE64URL_NOPAD.encode(&raw));
+    // letters and digits only: nothing in it reads as an SQL comment or a
+    // path to a request filter, in a URL, a body or a cookie
+    let token = Zeroizing::new(data_encoding::BASE32_NOPAD.encode(&raw).to_lowercase());
     let key = state.keys().user_key(user)?;
     let id = uuid::Uuid::new_v4().to_string();
     let row = LinkRow {
@@ -240,7 +244,9 @@ fn session_for(state: &AppState, l: &LinkRow, end: i64) -> Result<String> {
         .ok_or(Error::Sealed)??;
     Ok(format!(
         "{end}.{}",
-        data_encoding::BASE64URL_NOPAD.encode(&mac.to_bytes())
+        data_encoding::BASE32_NOPAD
+            .encode(&mac.to_bytes())
+            .to_lowercase()
     ))
 }
 
@@ -257,7 +263,7 @@ pub async fn open(
         return Err(OpenError::Throttled(s));
     }
     let now = now_ms();
-    let found = if token.len() == 32 {
+    let found = if token.len() == TOKEN_CHARS {
         state
             .catalog()
             .link_by_token_hash(&token_hash(token))
@@ -310,8 +316,8 @@ pub async fn open(
 pub async fn session(state: &AppState, id: &str, value: &str) -> Result<LinkRow> {
     let (end, mac) = value.split_once('.').ok_or(Error::NotFound)?;
     let end: i64 = end.parse().map_err(|_| Error::NotFound)?;
-    let mac = data_encoding::BASE64URL_NOPAD
-        .decode(mac.as_bytes())
+    let mac = data_encoding::BASE32_NOPAD
+        .decode(mac.to_ascii_uppercase().as_bytes())
         .map_err(|_| Error::NotFound)?;
     let now = now_ms();
     if end <= now {
