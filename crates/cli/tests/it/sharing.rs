@@ -385,15 +385,16 @@ fn albums_shared_between_accounts() {
             .0,
         404
     );
+    let (st, v) = s.api(
+        "POST",
+        &format!("/api/v1/albums/{album}/leave"),
+        Some(&ann),
+        None,
+    );
     assert_eq!(
-        s.api(
-            "POST",
-            &format!("/api/v1/albums/{album}/leave"),
-            Some(&ann),
-            None
-        )
-        .0,
-        404
+        (st, v["error"]["code"].as_str()),
+        (422, Some("bad-share")),
+        "{v}"
     );
     let (_, v) = s.api(
         "GET",

@@ -299,13 +299,20 @@ pub async fn unshare(state: &AppState, user: &UserRow, album: &str, share: &str)
     Ok(())
 }
 
-/// The caller leaves album `album` that was shared with them.
+/// The caller leaves album `album` that was shared with them. Their own
+/// album cannot be left (it exists: the answer says what to do instead);
+/// anyone else's unshared album is "not found".
 pub async fn leave(state: &AppState, user: &UserRow, album: &str) -> Result<()> {
-    if state.catalog().leave_album(&user.id, album).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
+    let c = state.catalog();
+    if c.leave_album(&user.id, album).await? {
+        return Ok(());
     }
+    if c.album(&user.id, album).await?.is_some() {
+        return Err(Error::BadShare(
+            "this is your own album: delete it, or end its shares, instead of leaving it",
+        ));
+    }
+    Err(Error::NotFound)
 }
 
 /// Asset `id` if the caller may see it: their own (any state), or an item

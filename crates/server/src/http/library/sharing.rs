@@ -117,7 +117,10 @@ pub(crate) async fn end_share(
 #[utoipa::path(post, path = "/albums/{id}/leave", tag = "sharing",
     summary = "Leave an album shared with me (my own items in it leave with me)",
     params(("id" = String, Path, description = "album id")),
-    responses((status = 200, description = "left", body = Ended)))]
+    responses(
+        (status = 200, description = "left", body = Ended),
+        (status = 422, description = "`bad-share`: my own album cannot be left", body = ErrorBody),
+    ))]
 pub(crate) async fn leave_album(
     State(state): State<AppState>,
     a: Authed<gate::OwnLibrary>,
