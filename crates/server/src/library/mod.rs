@@ -18,6 +18,7 @@ pub mod export;
 pub mod files;
 pub mod ingest;
 pub mod lease;
+pub mod link_files;
 pub mod links;
 pub mod purge;
 pub mod quota;

@@ -17,7 +17,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::assets::AssetView;
-use super::{Error, Result};
+use super::{Error, Result, timeline};
 use crate::AppState;
 use crate::fields::{self, Column};
 
@@ -25,8 +25,6 @@ use crate::fields::{self, Column};
 pub const TTL: Duration = Duration::from_secs(120);
 /// Indexes kept at once (least recently built go first).
 const KEPT: usize = 64;
-/// Rows read per catalog page while building.
-const PAGE: i64 = 500;
 /// Longest query text.
 pub const MAX_QUERY: usize = 200;
 
@@ -277,55 +275,11 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
     }
 }
 
-/// `owner`'s timeline (`filter`), page after page.
-struct Pages<'a> {
-    state: &'a AppState,
-    owner: &'a str,
-    filter: TimelineFilter,
-    cursor: Option<(i64, String)>,
-    done: bool,
-}
-
-impl<'a> Pages<'a> {
-    fn new(state: &'a AppState, owner: &'a str, filter: TimelineFilter) -> Self {
-        Pages {
-            state,
-            owner,
-            filter,
-            cursor: None,
-            done: false,
-        }
-    }
-
-    async fn next(&mut self) -> Result<Option<Vec<AssetRow>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let page = self
-            .state
-            .catalog()
-            .timeline(
-                self.owner,
-                &self.filter,
-                self.cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
-                PAGE,
-            )
-            .await?;
-        let full = page.len() as i64 == PAGE;
-        self.cursor = page
-            .last()
-            .filter(|_| full)
-            .map(|last| (last.sort_at, last.id.clone()));
-        self.done = self.cursor.is_none();
-        Ok(Some(page))
-    }
-}
-
 /// Builds `user`'s index from the catalog (every asset outside the trash,
 /// archived ones too).
 async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Index> {
     let mut entries = Vec::new();
-    let mut pages = Pages::new(state, &user.id, TimelineFilter::default());
+    let mut pages = timeline::Pages::new(state, &user.id, TimelineFilter::default());
     while let Some(page) = pages.next().await? {
         // decrypting a page is CPU work: off the request threads
         let k = key.clone();
@@ -372,7 +326,7 @@ async fn add_album_names(
                 .flat_map(char::to_lowercase)
                 .collect::<String>(),
         );
-        for id in album_items(state, user, &al.id).await? {
+        for id in timeline::own_album_items(state, user, &al.id).await? {
             if let Some(e) = at.get(&id).and_then(|&i| entries.get_mut(i)) {
                 e.text.push(' ');
                 e.text.push_str(&lower);
@@ -443,7 +397,7 @@ pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -
     }
     let key = state.keys().user_key(user)?;
     let within = match &q.album {
-        Some(album) => Some(album_items(state, user, album).await?),
+        Some(album) => Some(timeline::own_album_items(state, user, album).await?),
         None => None,
     };
     let index = index_of(state, user, &key).await?;
@@ -468,30 +422,6 @@ pub async fn search(state: &AppState, user: &UserRow, q: &Query, limit: usize) -
         }
     }
     Ok(Found { items, total })
-}
-
-/// The ids of the items of the caller's album `album` (not found: another's,
-/// or none).
-async fn album_items(
-    state: &AppState,
-    user: &UserRow,
-    album: &str,
-) -> Result<std::collections::HashSet<String>> {
-    state
-        .catalog()
-        .album(&user.id, album)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let filter = TimelineFilter {
-        album: Some(album.to_string()),
-        ..TimelineFilter::default()
-    };
-    let mut ids = std::collections::HashSet::new();
-    let mut pages = Pages::new(state, &user.id, filter);
-    while let Some(page) = pages.next().await? {
-        ids.extend(page.into_iter().map(|a| a.id));
-    }
-    Ok(ids)
 }
 
 /// The caller's cameras (most used first, at most 30) and years.

@@ -147,3 +147,74 @@ pub async fn existing(
         .filter_map(|(idx, id)| by_index.get(&idx).map(|h| (h.clone(), id)))
         .collect())
 }
+
+/// Rows read per catalog page when a whole timeline is walked.
+const PAGE: i64 = 500;
+
+/// `owner`'s timeline (`filter`), page after page.
+pub(crate) struct Pages<'a> {
+    state: &'a AppState,
+    owner: &'a str,
+    filter: TimelineFilter,
+    cursor: Option<(i64, String)>,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    pub(crate) fn new(state: &'a AppState, owner: &'a str, filter: TimelineFilter) -> Self {
+        Pages {
+            state,
+            owner,
+            filter,
+            cursor: None,
+            done: false,
+        }
+    }
+
+    pub(crate) async fn next(&mut self) -> Result<Option<Vec<AssetRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .state
+            .catalog()
+            .timeline(
+                self.owner,
+                &self.filter,
+                self.cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
+                PAGE,
+            )
+            .await?;
+        let full = page.len() as i64 == PAGE;
+        self.cursor = page
+            .last()
+            .filter(|_| full)
+            .map(|last| (last.sort_at, last.id.clone()));
+        self.done = self.cursor.is_none();
+        Ok(Some(page))
+    }
+}
+
+/// The ids of the items of the caller's album `album` (not found: another's,
+/// or none).
+pub(crate) async fn own_album_items(
+    state: &AppState,
+    user: &UserRow,
+    album: &str,
+) -> Result<std::collections::HashSet<String>> {
+    state
+        .catalog()
+        .album(&user.id, album)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let filter = TimelineFilter {
+        album: Some(album.to_string()),
+        ..TimelineFilter::default()
+    };
+    let mut ids = std::collections::HashSet::new();
+    let mut pages = Pages::new(state, &user.id, filter);
+    while let Some(page) = pages.next().await? {
+        ids.extend(page.into_iter().map(|a| a.id));
+    }
+    Ok(ids)
+}

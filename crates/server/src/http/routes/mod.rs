@@ -107,14 +107,16 @@ pub fn is_upload_route(method: &str, path: &str) -> bool {
 mod tests {
     use super::*;
 
+    type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
     /// `(METHOD, path)` of every operation the served router documents.
     /// The router and the document are made from the same `routes!` calls
     /// (utoipa-axum), so this is the list of registered routes.
-    fn served() -> Vec<(String, String)> {
-        let doc = serde_json::to_value(super::super::openapi()).expect("json");
+    fn served() -> TestResult<Vec<(String, String)>> {
+        let doc = serde_json::to_value(super::super::openapi())?;
         let mut out = Vec::new();
-        for (path, item) in doc["paths"].as_object().expect("paths") {
-            for method in item.as_object().expect("path item").keys() {
+        for (path, item) in doc["paths"].as_object().ok_or("no paths")? {
+            for method in item.as_object().ok_or("a path item is no object")?.keys() {
                 if ["get", "post", "put", "patch", "delete", "head", "options"]
                     .contains(&method.as_str())
                 {
@@ -123,7 +125,7 @@ mod tests {
             }
         }
         out.sort();
-        out
+        Ok(out)
     }
 
     #[test]
@@ -156,13 +158,13 @@ mod tests {
     }
 
     #[test]
-    fn every_served_route_is_listed_and_vice_versa() {
+    fn every_served_route_is_listed_and_vice_versa() -> TestResult {
         let mut listed: Vec<(String, String)> = ROUTES
             .iter()
             .map(|r| (r.method.to_string(), r.path.to_string()))
             .collect();
         listed.sort();
-        let served = served();
+        let served = served()?;
         assert!(served.len() >= 50, "too few routes served: {served:?}");
         for r in &served {
             assert!(
@@ -180,11 +182,12 @@ mod tests {
                 r.1
             );
         }
+        Ok(())
     }
 
     #[test]
-    fn every_operation_is_summarised_and_answers_are_described() {
-        let doc = serde_json::to_value(super::super::openapi()).expect("json");
+    fn every_operation_is_summarised_and_answers_are_described() -> TestResult {
+        let doc = serde_json::to_value(super::super::openapi())?;
         assert_eq!(
             doc["openapi"].as_str().map(|v| v.starts_with("3.")),
             Some(true)
@@ -197,7 +200,9 @@ mod tests {
                 r.method,
                 r.path
             );
-            let responses = op["responses"].as_object().expect("responses");
+            let responses = op["responses"]
+                .as_object()
+                .ok_or(format!("{} {}: no responses", r.method, r.path))?;
             assert!(
                 responses.contains_key("500"),
                 "{} {}: shared errors documented",
@@ -252,5 +257,6 @@ mod tests {
             Some(super::super::codes::ErrorCode::ALL.len()),
             "the error-code registry is published"
         );
+        Ok(())
     }
 }
