@@ -3,7 +3,8 @@
 # init system): the compose file parses and keeps its promises (read-only,
 # no capabilities, only the HTTPS port published), the Containerfile runs
 # the service unprivileged in exec form, the Garage configurations start a
-# real Garage (the one scripts/garage.sh builds), and the scripts parse.
+# real Garage (the one scripts/garage.sh builds), the scripts parse, and
+# the example HAProxy configuration passes `haproxy -c`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 - <<'PY'
@@ -55,4 +56,20 @@ if [ -x "$GARAGE_BIN" ]; then
 else
   [ -z "${CI:-}" ] || { echo "CI must check the Garage configurations: run scripts/garage.sh install"; exit 1; }
   echo "SKIPPED: the Garage configurations (no garage binary: scripts/garage.sh install)"
+fi
+# The example load balancer configuration, with throwaway certificates in
+# place of the operator's files (haproxy -c reads them).
+if command -v haproxy >/dev/null; then
+  work=$(mktemp -d)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=photos.example.org -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  cat "$work/cert.pem" "$work/key.pem" >"$work/photos.pem"
+  sed -e "s|/etc/haproxy/certs/photos.example.org.pem|$work/photos.pem|" \
+    -e "s|/etc/haproxy/nodes/node[0-9]*.pem|$work/cert.pem|" \
+    deploy/haproxy/haproxy.cfg >"$work/haproxy.cfg"
+  if haproxy -c -q -f "$work/haproxy.cfg"; then rm -rf "$work"; else rm -rf "$work"; echo "deploy/haproxy/haproxy.cfg: haproxy -c failed"; exit 1; fi
+  echo "deploy/haproxy/haproxy.cfg: haproxy -c ok"
+else
+  [ -z "${CI:-}" ] || { echo "CI must check deploy/haproxy/haproxy.cfg: install haproxy"; exit 1; }
+  echo "SKIPPED: deploy/haproxy/haproxy.cfg (no haproxy)"
 fi

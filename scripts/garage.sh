@@ -94,9 +94,9 @@ start() {
   install
   stop_quiet
   start_node "$RUN_DIR" "$S3_PORT" "$RPC_PORT" "$ADMIN_PORT" \
-    pixelunion-test pixelunion-test-backup pixelunion-drill
+    pixelunion-test pixelunion-test-backup pixelunion-drill pixelunion-nodes
   start_node "$RUN_DIR/backup-site" "$BACKUP_S3_PORT" "$BACKUP_RPC_PORT" "$BACKUP_ADMIN_PORT" \
-    pixelunion-drill-backup
+    pixelunion-drill-backup pixelunion-nodes-backup
   cat >"$GARAGE_ENV" <<ENV
 export PIXELUNION_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export PIXELUNION_TEST_S3_REGION=garage
@@ -114,6 +114,14 @@ export PIXELUNION_TEST_DRILL_BACKUP_BUCKET=pixelunion-drill-backup
 export PIXELUNION_TEST_DRILL_BACKUP_ACCESS_KEY_ID=$KEY_ID
 export PIXELUNION_TEST_DRILL_BACKUP_SECRET_ACCESS_KEY=$SECRET
 export PIXELUNION_TEST_DRILL_BACKUP_PID=$(cat "$RUN_DIR/backup-site/pid")
+export PIXELUNION_TEST_NODES_PRIMARY_ENDPOINT=http://127.0.0.1:$S3_PORT
+export PIXELUNION_TEST_NODES_PRIMARY_BUCKET=pixelunion-nodes
+export PIXELUNION_TEST_NODES_PRIMARY_ACCESS_KEY_ID=$KEY_ID
+export PIXELUNION_TEST_NODES_PRIMARY_SECRET_ACCESS_KEY=$SECRET
+export PIXELUNION_TEST_NODES_BACKUP_ENDPOINT=http://127.0.0.1:$BACKUP_S3_PORT
+export PIXELUNION_TEST_NODES_BACKUP_BUCKET=pixelunion-nodes-backup
+export PIXELUNION_TEST_NODES_BACKUP_ACCESS_KEY_ID=$KEY_ID
+export PIXELUNION_TEST_NODES_BACKUP_SECRET_ACCESS_KEY=$SECRET
 ENV
   log "garage running on 127.0.0.1:$S3_PORT and 127.0.0.1:$BACKUP_S3_PORT (variables in $GARAGE_ENV)"
   cat "$GARAGE_ENV"

@@ -1222,6 +1222,21 @@ pub const REGISTRY: &[Entry] = &[
         Internal,
         Plain("a random id (UUID): links rows, says nothing"),
     ),
+    e("throttle", "key", Confidential, BlindIndex),
+    e("throttle", "failures", Internal, Plain("a count")),
+    e(
+        "throttle",
+        "last_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "library_revisions",
+        "user_id",
+        Internal,
+        Plain("a random id (UUID): links rows, says nothing"),
+    ),
+    e("library_revisions", "rev", Internal, Plain("a count")),
     e("user_usage", "owner_id", Internal, Plain("whose usage")),
     e(
         "user_usage",

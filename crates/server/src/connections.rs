@@ -42,6 +42,8 @@ pub fn listen(addr: std::net::SocketAddr) -> io::Result<std::net::TcpListener> {
 pub struct CountingAcceptor {
     /// `None`: no limit (limits disabled)
     counter: Option<Arc<Counter<IpAddr>>>,
+    /// load balancers: they carry many clients' connections
+    exempt: crate::proxies::TrustedProxies,
 }
 
 impl CountingAcceptor {
@@ -49,7 +51,15 @@ impl CountingAcceptor {
     pub fn new(max: Option<u32>) -> Self {
         CountingAcceptor {
             counter: max.map(Counter::new),
+            exempt: crate::proxies::TrustedProxies::default(),
         }
+    }
+
+    /// Leaves connections from `proxies` uncounted (each client behind
+    /// them is limited by its requests instead).
+    pub fn exempt(mut self, proxies: crate::proxies::TrustedProxies) -> Self {
+        self.exempt = proxies;
+        self
     }
 }
 
@@ -68,15 +78,17 @@ impl<S> axum_server::accept::Accept<TcpStream, S> for CountingAcceptor {
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let _ = stream.set_nodelay(true);
         let slot = match (&self.counter, stream.peer_addr()) {
-            (Some(c), Ok(peer)) => match c.try_acquire(peer.ip()) {
-                Some(s) => Some(s),
-                None => {
-                    tracing::debug!(peer = %peer.ip(), max = c.max(), "connection refused: too many from this address");
-                    return std::future::ready(Err(io::Error::other(
-                        "too many connections from this address",
-                    )));
+            (Some(c), Ok(peer)) if !self.exempt.contains(peer.ip()) => {
+                match c.try_acquire(peer.ip()) {
+                    Some(s) => Some(s),
+                    None => {
+                        tracing::debug!(peer = %peer.ip(), max = c.max(), "connection refused: too many from this address");
+                        return std::future::ready(Err(io::Error::other(
+                            "too many connections from this address",
+                        )));
+                    }
                 }
-            },
+            }
             _ => None,
         };
         std::future::ready(Ok((

@@ -22,6 +22,7 @@ pub mod clock;
 pub mod concurrency;
 pub mod config;
 pub mod connections;
+pub mod deployment;
 pub mod fields;
 pub mod firewall;
 pub mod http;
@@ -34,6 +35,7 @@ mod limiter;
 pub mod mail;
 pub mod media_tools;
 pub mod metrics;
+pub mod proxies;
 pub mod ratelimit;
 pub mod redirect;
 pub mod tls;
@@ -71,6 +73,9 @@ pub enum ServerError {
     /// Blob store.
     #[error("blob store: {0}")]
     Store(#[from] pixelunion_store::StoreError),
+    /// The catalog, data directory or a store belongs to another deployment.
+    #[error("wrong deployment: {0}")]
+    WrongDeployment(String),
     /// TLS.
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
@@ -102,6 +107,7 @@ struct Inner {
     firewall: firewall::Firewall,
     /// search indexes of decrypted fields, per user (dropped on seal)
     search: library::search::Cache,
+    trusted_proxies: proxies::TrustedProxies,
 }
 
 /// Shared application state.
@@ -128,6 +134,10 @@ impl AppState {
     /// The request firewall.
     pub fn firewall(&self) -> &firewall::Firewall {
         &self.0.firewall
+    }
+    /// The load balancers whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> &proxies::TrustedProxies {
+        &self.0.trusted_proxies
     }
     /// The search indexes in memory.
     pub fn search(&self) -> &library::search::Cache {
@@ -276,10 +286,14 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
             .await?,
         )
     };
+    deployment::check(&config.data_dir, &catalog, &stores).await?;
     tls::ensure_self_signed(&config)?;
     tighten_existing_files(&config.data_dir);
     let fingerprint = tls::fingerprint(&tls::paths(&config).0).unwrap_or_default();
     let limits = ratelimit::Limits::new(&config.limits);
+    // validated with the configuration
+    let trusted_proxies =
+        proxies::TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
     tracing::info!(
         rules = %firewall.status().rules_version,
         paranoia = config.waf.paranoia,
@@ -298,6 +312,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         limits,
         firewall,
         search: library::search::Cache::default(),
+        trusted_proxies,
     }));
     Ok((state, init))
 }
@@ -470,7 +485,8 @@ fn https_server(
     listener.set_nonblocking(true)?;
     let limits = &state.config().limits;
     let counting =
-        connections::CountingAcceptor::new(limits.enabled.then_some(limits.connections_per_client));
+        connections::CountingAcceptor::new(limits.enabled.then_some(limits.connections_per_client))
+            .exempt(state.trusted_proxies().clone());
     let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
         .handshake_timeout(Duration::from_secs(limits.handshake_timeout_secs))
         .acceptor(counting);

@@ -17,6 +17,7 @@
 mod checkpoints;
 pub mod checksum;
 mod config;
+mod deployment;
 mod durable;
 mod encrypted;
 mod error;

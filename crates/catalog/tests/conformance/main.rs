@@ -11,6 +11,7 @@ mod concurrency;
 mod deletion;
 mod grants;
 mod jobs;
+mod nodes;
 mod policies;
 mod recoveries;
 mod reviews;
@@ -65,6 +66,7 @@ cases! {
     jobs: [jobs],
     uploads: [uploads],
     sharing: [shares, links],
+    nodes: [throttle, library_revisions],
     concurrency: [purges_beside_inserts, cancelled_writes_leave_no_lock],
 }
 

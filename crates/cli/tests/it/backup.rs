@@ -21,6 +21,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::harness::garage::Garage;
 use crate::harness::*;
 
 /// What one library looks like from its owners' side, to compare after a
@@ -718,76 +719,6 @@ fn drill_local_directories_sqlite_and_into_postgres() {
     );
     s.stop();
     psql(&pg, "DROP DATABASE IF EXISTS drill_sqlite_to_pg");
-}
-
-/// A new, empty PostgreSQL database named `name` on the test server.
-fn fresh_database(pg: &str, name: &str) -> String {
-    psql(pg, &format!("DROP DATABASE IF EXISTS {name}"));
-    psql(pg, &format!("CREATE DATABASE {name}"));
-    format!("{}/{name}", pg.rsplit_once('/').expect("db in url").0)
-}
-
-/// One of the two Garage instances, as a store section, and a handle to
-/// empty its bucket.
-struct Garage {
-    endpoint: String,
-    bucket: String,
-    key: String,
-    secret: String,
-}
-
-impl Garage {
-    fn from_env(which: &str) -> Option<Garage> {
-        let v = |k: &str| std::env::var(format!("PIXELUNION_TEST_{which}_{k}")).ok();
-        Some(Garage {
-            endpoint: v("ENDPOINT")?,
-            bucket: v("BUCKET")?,
-            key: v("ACCESS_KEY_ID")?,
-            secret: v("SECRET_ACCESS_KEY")?,
-        })
-    }
-
-    fn toml(&self) -> String {
-        format!(
-            "kind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"garage\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\npath_style = true\n",
-            self.endpoint, self.bucket, self.key, self.secret
-        )
-    }
-
-    fn store(&self) -> pixelunion_store::BlobStore {
-        pixelunion_store::BlobStore::open(
-            &pixelunion_store::StoreConfig::S3 {
-                endpoint: self.endpoint.clone(),
-                region: "garage".into(),
-                bucket: self.bucket.clone(),
-                access_key_id: self.key.clone(),
-                secret_access_key: self.secret.clone().into(),
-                path_style: true,
-            },
-            "test",
-        )
-        .expect("store")
-    }
-
-    /// Deletes every object (blobs and snapshots).
-    fn empty(&self) {
-        let store = self.store();
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(async {
-            for b in store.list().await.expect("list") {
-                store.delete(&b).await.expect("delete");
-            }
-            for s in store.list_snapshots().await.expect("list snapshots") {
-                store.delete_snapshot(&s.id).await.expect("delete snapshot");
-            }
-        });
-    }
-
-    fn count(&self) -> usize {
-        let store = self.store();
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(async { store.list().await.expect("list").len() })
-    }
 }
 
 #[test]

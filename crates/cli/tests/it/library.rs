@@ -302,7 +302,8 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
     // Wait until every blob has been replicated to the backup store.
     // Blobs only: the backup store also gets the catalog snapshot taken at
     // shutdown (`snapshots/`) and the audit checkpoints (`audit/checkpoints/`),
-    // which the canary scan below covers too.
+    // and both stores the deployment's claim (`meta/`), which the canary
+    // scan below covers too.
     let count = |store: &str| {
         let d = data.join("blobs").join(store);
         if d.exists() {
@@ -310,7 +311,9 @@ fn upload_list_download_trash_isolation_and_no_plaintext_at_rest() {
                 .iter()
                 .filter(|p| {
                     let p = p.to_string_lossy();
-                    !p.contains("/snapshots/") && !p.contains("/audit/checkpoints/")
+                    !p.contains("/snapshots/")
+                        && !p.contains("/audit/checkpoints/")
+                        && !p.contains("/meta/")
                 })
                 .count()
         } else {

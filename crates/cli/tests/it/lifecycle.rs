@@ -507,6 +507,15 @@ fn postgres_and_s3_backends_hold_no_key_material() {
             "note: PIXELUNION_TEST_S3_ENDPOINT not set; stores are local directories in this run"
         );
     }
+    if s3.is_some()
+        && let Some(g) = crate::harness::garage::Garage::from_env("S3")
+    {
+        // a new deployment each run, on the same buckets
+        g.release();
+        if let Ok(b) = std::env::var("PIXELUNION_TEST_S3_BACKUP_BUCKET") {
+            g.other_bucket(&b).release();
+        }
+    }
     let env_ref: Vec<(&str, &str)> = env.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");

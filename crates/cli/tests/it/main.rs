@@ -36,6 +36,7 @@ mod library;
 mod lifecycle;
 mod media;
 mod metrics;
+mod nodes;
 mod operator;
 mod organise;
 mod packaging;

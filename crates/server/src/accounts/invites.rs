@@ -41,16 +41,16 @@ pub async fn accept(
     }
     let ip_key = format!("ip:{ip}");
     let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(&[&ip_key]) {
+    if let Some(secs) = throttle.retry_after(state, &[&ip_key]).await {
         return Err(Error::Throttled(secs));
     }
     if !token::looks_like(TokenKind::Invite, code) {
-        throttle.failure(&[&ip_key]);
+        throttle.failure(state, &[&ip_key]).await;
         return Err(Error::InviteInvalid);
     }
     let hash = token::hash(code);
     let Some(invite) = state.catalog().invite_by_hash(&hash).await? else {
-        throttle.failure(&[&ip_key]);
+        throttle.failure(state, &[&ip_key]).await;
         return Err(Error::InviteInvalid);
     };
     if invite.used_at.is_some() || invite.expires_at <= now_secs() {
@@ -109,11 +109,11 @@ pub async fn signup(
     }
     let ip_key = format!("signup:{ip}");
     let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(&[&ip_key]) {
+    if let Some(secs) = throttle.retry_after(state, &[&ip_key]).await {
         return Err(Error::Throttled(secs));
     }
     check_new_account(email, &password)?;
-    throttle.failure(&[&ip_key]);
+    throttle.failure(state, &[&ip_key]).await;
     let row = create_user(state, email, password, Role::User, false).await?;
     audit(state, Some(&row.id), "signup", Some(&row.id), "success").await;
     Ok(row)

@@ -39,7 +39,7 @@ use zeroize::Zeroizing;
 
 pub use error::{Error, Result};
 pub use principal::{Gate, Principal};
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginThrottle, forget_after as throttle_forget_after};
 
 use crate::AppState;
 use crate::clock::now_secs;

@@ -38,9 +38,9 @@ fn enabled(state: &AppState) -> Result<()> {
 }
 
 /// The throttle key of `what` (`ask`, `link`) from `ip`, if not throttled.
-fn throttled(state: &AppState, what: &str, ip: IpAddr) -> Result<String> {
+async fn throttled(state: &AppState, what: &str, ip: IpAddr) -> Result<String> {
     let key = format!("recovery-{what}:{ip}");
-    if let Some(secs) = state.accounts().throttle.retry_after(&[&key]) {
+    if let Some(secs) = state.accounts().throttle.retry_after(state, &[&key]).await {
         return Err(Error::Throttled(secs));
     }
     Ok(key)
@@ -50,9 +50,9 @@ fn throttled(state: &AppState, what: &str, ip: IpAddr) -> Result<String> {
 /// whether or not there is one (and whether one is pending already).
 pub async fn request(state: &AppState, ip: IpAddr, email: &str) -> Result<()> {
     enabled(state)?;
-    let key = throttled(state, "ask", ip)?;
+    let key = throttled(state, "ask", ip).await?;
     // Every request counts against the address: a few, then a growing wait.
-    state.accounts().throttle.failure(&[&key]);
+    state.accounts().throttle.failure(state, &[&key]).await;
     let Some(user) = super::user_by_email(state, email).await? else {
         return Ok(());
     };
@@ -106,7 +106,7 @@ pub async fn request(state: &AppState, ip: IpAddr, email: &str) -> Result<()> {
 /// Cancels the recovery a link belongs to.
 pub async fn cancel(state: &AppState, ip: IpAddr, code: &str) -> Result<()> {
     enabled(state)?;
-    let key = throttled(state, "link", ip)?;
+    let key = throttled(state, "link", ip).await?;
     let r = pending(state, &key, code).await?;
     state
         .catalog()
@@ -124,7 +124,7 @@ pub async fn complete(
     password: Zeroizing<String>,
 ) -> Result<()> {
     enabled(state)?;
-    let key = throttled(state, "link", ip)?;
+    let key = throttled(state, "link", ip).await?;
     let r = pending(state, &key, code).await?;
     let now = now_secs();
     if now < r.usable_at {
@@ -133,7 +133,7 @@ pub async fn complete(
         )));
     }
     if now >= r.expires_at {
-        state.accounts().throttle.failure(&[&key]);
+        state.accounts().throttle.failure(state, &[&key]).await;
         return Err(Error::RecoveryInvalid);
     }
     let user = state
@@ -147,7 +147,7 @@ pub async fn complete(
     if !state.catalog().complete_recovery(&r.id, &hash, now).await? {
         return Err(Error::RecoveryInvalid);
     }
-    state.accounts().throttle.success(&[&key]);
+    state.accounts().throttle.success(state, &[&key]).await;
     audit(
         state,
         None,
@@ -180,10 +180,13 @@ async fn pending(state: &AppState, key: &str, code: &str) -> Result<RecoveryRow>
     } else {
         None
     };
-    found.ok_or_else(|| {
-        state.accounts().throttle.failure(&[key]);
-        Error::RecoveryInvalid
-    })
+    match found {
+        Some(row) => Ok(row),
+        None => {
+            state.accounts().throttle.failure(state, &[key]).await;
+            Err(Error::RecoveryInvalid)
+        }
+    }
 }
 
 /// After a sign-in: the owner is here, so any pending recovery ends.

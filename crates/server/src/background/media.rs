@@ -334,7 +334,7 @@ async fn record(
             l.abandon().await;
         }
     }
-    state.search().forget(&asset.owner_id);
+    crate::library::search::changed(state, &asset.owner_id).await;
     Ok(())
 }
 

@@ -72,6 +72,10 @@ pub struct Config {
     pub contacts: ContactsConfig,
     /// Outgoing e-mail.
     pub smtp: SmtpConfig,
+    /// Load balancers and reverse proxies (addresses or networks) whose
+    /// `X-Forwarded-For` names the client; empty = none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Media pipeline settings.
@@ -193,6 +197,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             contacts: ContactsConfig::default(),
             smtp: SmtpConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -308,6 +313,8 @@ impl Config {
         }
         self.primary.validate("primary")?;
         self.backup.validate("backup")?;
+        crate::proxies::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| invalid("trusted_proxies", e.to_string()))?;
         Ok(())
     }
 

@@ -192,7 +192,12 @@ impl From<library::Error> for ApiError {
             E::NoDownload => ErrorCode::NoDownload,
             E::NoCleanCopy => ErrorCode::NoCleanCopy,
             E::OffsetMismatch => ErrorCode::OffsetMismatch,
-            E::Busy => ErrorCode::Busy,
+            // the writer's hold lasts at most 30 s without renewal (a
+            // node that died holding it lets go by then)
+            E::Busy => {
+                return ApiError::new(ErrorCode::Busy, e.to_string())
+                    .with_header("retry-after", "5");
+            }
             E::LengthExceeded => ErrorCode::UploadLengthExceeded,
             E::ExportInProgress => ErrorCode::ExportInProgress,
             E::NotReady => ErrorCode::ExportNotReady,

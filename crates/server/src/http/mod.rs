@@ -179,8 +179,13 @@ pub fn router_for(state: AppState, exposure: Exposure) -> Router {
             state.clone(),
             limit_request_heads,
         ))
-        // outermost: every answer is counted, refusals of the layers too
-        .layer(middleware::from_fn(count_requests));
+        // every answer is counted, refusals of the layers too
+        .layer(middleware::from_fn(count_requests))
+        // outermost: behind a trusted balancer, the client's own address
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::proxies::real_client,
+        ));
     let app = match exposure {
         Exposure::All => app,
         Exposure::Public => app.layer(middleware::from_fn(hide_operator_routes)),

@@ -137,7 +137,7 @@ pub async fn create(
     if !asset_ids.is_empty() {
         c.add_to_album(&user.id, &id, asset_ids, now).await?;
     }
-    state.search().forget(&user.id);
+    super::search::changed(state, &user.id).await;
     Ok(AlbumView::new(&key, &owned(state, &user.id, &id).await?))
 }
 
@@ -164,7 +164,7 @@ pub async fn edit(
     if let Some(name) = &edit.name {
         let ct = fields::seal_text(&key, Column::AlbumName, &user.id, id, checked_name(name)?)?;
         c.rename_album(&user.id, id, &ct, now).await?;
-        state.search().forget(&user.id);
+        super::search::changed(state, &user.id).await;
     }
     if let Some(cover) = &edit.cover_asset_id
         && !c
@@ -179,7 +179,7 @@ pub async fn edit(
 /// Deletes an album (its photos and videos stay in the library).
 pub async fn delete(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     if state.catalog().delete_album(&user.id, id).await? {
-        state.search().forget(&user.id);
+        super::search::changed(state, &user.id).await;
         Ok(())
     } else {
         Err(Error::NotFound)
@@ -210,7 +210,7 @@ pub async fn change_members(
             .await?
     };
     if changed > 0 {
-        state.search().forget(&user.id);
+        super::search::changed(state, &user.id).await;
     }
     Ok(changed)
 }

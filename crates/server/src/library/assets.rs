@@ -297,7 +297,7 @@ pub async fn edit(
         metadata,
     };
     state.catalog().update_asset(&user.id, id, &change).await?;
-    state.search().forget(&user.id);
+    super::search::changed(state, &user.id).await;
     Ok(AssetView::new(&key, &owned(state, user, id).await?))
 }
 
@@ -305,7 +305,7 @@ pub async fn edit(
 pub async fn trash(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     owned(state, user, id).await?;
     state.catalog().trash_asset(&user.id, id, now_ms()).await?;
-    state.search().forget(&user.id);
+    super::search::changed(state, &user.id).await;
     Ok(())
 }
 
@@ -313,7 +313,7 @@ pub async fn trash(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
 pub async fn restore(state: &AppState, user: &UserRow, id: &str) -> Result<()> {
     owned(state, user, id).await?;
     state.catalog().restore_asset(&user.id, id).await?;
-    state.search().forget(&user.id);
+    super::search::changed(state, &user.id).await;
     Ok(())
 }
 
@@ -378,7 +378,7 @@ pub async fn batch(
         }?;
         changed += u64::from(done);
     }
-    state.search().forget(&user.id);
+    super::search::changed(state, &user.id).await;
     if action == BatchAction::Purge && changed > 0 {
         state.wake_jobs();
     }

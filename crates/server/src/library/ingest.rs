@@ -277,7 +277,7 @@ pub(super) async fn record(
     match catalog.insert_asset(&row, now).await {
         Ok(()) => {
             state.wake_jobs();
-            state.search().forget(&user.id);
+            super::search::changed(state, &user.id).await;
             Ok(Ingested {
                 asset: row,
                 duplicate: false,

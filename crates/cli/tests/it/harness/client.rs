@@ -21,6 +21,12 @@ pub enum Proto {
 
 /// Clients that trust the certificate in `cert.pem`: `(HTTP/1.1, HTTP/2)`.
 pub fn clients(cert_pem: &[u8]) -> (Client, Client) {
+    clients_from(cert_pem, None)
+}
+
+/// [`clients`] whose connections leave from the local address `local`
+/// (another loopback address: another client, as a server sees it).
+pub fn clients_from(cert_pem: &[u8], local: Option<std::net::IpAddr>) -> (Client, Client) {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -38,6 +44,7 @@ pub fn clients(cert_pem: &[u8]) -> (Client, Client) {
         let b = Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(Duration::from_secs(120))
+            .local_address(local)
             .redirect(reqwest::redirect::Policy::none());
         let b = if alpn == b"h2" {
             b.http2_prior_knowledge()

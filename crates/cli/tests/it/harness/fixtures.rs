@@ -248,6 +248,13 @@ pub fn psql(url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A new, empty PostgreSQL database named `name` on the test server.
+pub fn fresh_database(pg: &str, name: &str) -> String {
+    psql(pg, &format!("DROP DATABASE IF EXISTS {name}"));
+    psql(pg, &format!("CREATE DATABASE {name}"));
+    format!("{}/{name}", pg.rsplit_once('/').expect("db in url").0)
+}
+
 /// `pixelunion backup status --json` of a running server (from its machine).
 pub fn backup_status(s: &Server) -> Value {
     let out = s.cli(&s.data, "backup status --json", "");

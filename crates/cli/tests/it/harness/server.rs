@@ -139,6 +139,30 @@ impl Server {
         panic!("server did not answer /healthz");
     }
 
+    /// Another process serving in front of servers (a load balancer), at
+    /// `url` with the certificate `cert_pem`: called like a server, killed
+    /// when dropped. `like` lends what the first start printed.
+    pub fn front(child: Child, url: &str, like: &Server, cert_pem: &[u8]) -> Server {
+        let (http1, http2) = super::client::clients(cert_pem);
+        Server {
+            child,
+            url: url.to_string(),
+            stdout: like.stdout.clone(),
+            stderr: Arc::new(Mutex::new(Vec::new())),
+            data: like.data.clone(),
+            http1,
+            http2,
+        }
+    }
+
+    /// Calls from now on leave from the local address `ip` (`127.0.0.N`:
+    /// another client, as far as the server can tell).
+    pub fn call_from(&mut self, ip: &str, cert_pem: &[u8]) {
+        let (h1, h2) = super::client::clients_from(cert_pem, ip.parse().ok());
+        self.http1 = h1;
+        self.http2 = h2;
+    }
+
     /// Trusts the certificate the server serves now (after a reload).
     pub fn trust_current_certificate(&mut self) {
         let (h1, h2) = super::client::clients(&cert_of(&self.data));

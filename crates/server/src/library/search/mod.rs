@@ -2,13 +2,14 @@
 //! fields (file name, caption, camera, capture time) are encrypted in the
 //! catalog, so the server decrypts the caller's own rows into an index in
 //! memory — built on the first search, kept for [`TTL`], forgotten at once
-//! when the library changes and all of them when the server seals — and
+//! when the library changes on any node (the catalog holds a revision of
+//! each library) and all of them when the server seals — and
 //! answers from it. Nothing searchable is written anywhere, no term is
 //! logged, and the catalog sees only the pages it always serves; what the
 //! index in memory means for the threat model is in `docs/threat-model.md`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pixelunion_catalog::{AssetKind, AssetRow, TimelineFilter, UserRow};
@@ -20,6 +21,9 @@ use super::assets::AssetView;
 use super::{Error, Result, timeline};
 use crate::AppState;
 use crate::fields::{self, Column};
+
+mod cache;
+pub use cache::Cache;
 
 /// How long an index is kept without a change to the library.
 pub const TTL: Duration = Duration::from_secs(120);
@@ -52,85 +56,9 @@ struct Entry {
 pub struct Index {
     entries: Vec<Entry>,
     built: Instant,
-}
-
-/// The indexes in memory, per user.
-#[derive(Debug)]
-pub struct Cache {
-    inner: Mutex<HashMap<String, Arc<Index>>>,
-    /// per user, how many times the library changed (an index built while
-    /// it changed is used once, never kept)
-    changes: Mutex<HashMap<String, u64>>,
-    /// how many times every index was dropped (sealing)
-    clears: std::sync::atomic::AtomicU64,
-    /// one build at a time
-    building: tokio::sync::Semaphore,
-}
-
-impl Default for Cache {
-    fn default() -> Self {
-        Cache {
-            inner: Mutex::new(HashMap::new()),
-            changes: Mutex::new(HashMap::new()),
-            clears: std::sync::atomic::AtomicU64::new(0),
-            building: tokio::sync::Semaphore::new(1),
-        }
-    }
-}
-
-impl Cache {
-    fn get(&self, user: &str) -> Option<Arc<Index>> {
-        let g = self.inner.lock().ok()?;
-        g.get(user).filter(|i| i.built.elapsed() < TTL).cloned()
-    }
-
-    fn put(&self, user: &str, index: Arc<Index>) {
-        if let Ok(mut g) = self.inner.lock() {
-            if g.len() >= KEPT {
-                g.retain(|_, i| i.built.elapsed() < TTL);
-                if g.len() >= KEPT
-                    && let Some(oldest) = g
-                        .iter()
-                        .min_by_key(|(_, i)| i.built)
-                        .map(|(k, _)| k.clone())
-                {
-                    g.remove(&oldest);
-                }
-            }
-            g.insert(user.to_string(), index);
-        }
-    }
-
-    /// How many times `user`'s library changed or every index was dropped
-    /// (since this process began).
-    fn changes(&self, user: &str) -> u64 {
-        let own = self
-            .changes
-            .lock()
-            .map(|g| g.get(user).copied().unwrap_or(0))
-            .unwrap_or(0);
-        own + self.clears.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Forgets `user`'s index (their library changed).
-    pub fn forget(&self, user: &str) {
-        if let Ok(mut c) = self.changes.lock() {
-            *c.entry(user.to_string()).or_default() += 1;
-        }
-        if let Ok(mut g) = self.inner.lock() {
-            g.remove(user);
-        }
-    }
-
-    /// Forgets every index (sealing).
-    pub fn clear(&self) {
-        // an index being built now is not kept either
-        self.clears
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut g) = self.inner.lock() {
-            g.clear();
-        }
-    }
+    /// the library's revision in the catalog when it was built (another
+    /// node's change bumps it)
+    rev: i64,
 }
 
 /// What to look for; every part given must match.
@@ -277,7 +205,7 @@ fn entry(key: &DataKey, a: &AssetRow) -> Entry {
 
 /// Builds `user`'s index from the catalog (every asset outside the trash,
 /// archived ones too).
-async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Index> {
+async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>, rev: i64) -> Result<Index> {
     let mut entries = Vec::new();
     let mut pages = timeline::Pages::new(state, &user.id, TimelineFilter::default());
     while let Some(page) = pages.next().await? {
@@ -294,6 +222,7 @@ async fn build(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<I
     Ok(Index {
         entries,
         built: Instant::now(),
+        rev,
     })
 }
 
@@ -336,8 +265,20 @@ async fn add_album_names(
     Ok(())
 }
 
+/// `user`'s library changed: this node forgets its index at once, and the
+/// revision in the catalog tells every other node to. The change itself is
+/// committed: a revision that cannot be bumped is logged, and other nodes
+/// then answer from their index for at most [`TTL`].
+pub async fn changed(state: &AppState, user: &str) {
+    state.search().forget(user);
+    if let Err(e) = state.catalog().bump_library_revision(user).await {
+        tracing::warn!(error = %e, "the library's revision could not be bumped: other nodes' search indexes stay stale until they expire");
+    }
+}
+
 async fn index_of(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Result<Arc<Index>> {
-    if let Some(i) = state.search().get(&user.id) {
+    let rev = state.catalog().library_revision(&user.id).await?;
+    if let Some(i) = state.search().get(&user.id, rev) {
         return Ok(i);
     }
     // One build at a time on this node: an account that changes its library
@@ -349,11 +290,12 @@ async fn index_of(state: &AppState, user: &UserRow, key: &Arc<DataKey>) -> Resul
         .acquire()
         .await
         .map_err(|_| Error::Corrupt("the search index builder is closed"))?;
-    if let Some(i) = state.search().get(&user.id) {
+    let rev = state.catalog().library_revision(&user.id).await?;
+    if let Some(i) = state.search().get(&user.id, rev) {
         return Ok(i);
     }
     let before = state.search().changes(&user.id);
-    let index = Arc::new(build(state, user, key).await?);
+    let index = Arc::new(build(state, user, key, rev).await?);
     // changed meanwhile: this answer uses it, the next search builds anew
     if state.search().changes(&user.id) == before {
         state.search().put(&user.id, index.clone());
@@ -464,6 +406,7 @@ pub fn index_rows(key: &DataKey, rows: &[AssetRow]) -> Index {
     Index {
         entries: rows.iter().map(|a| entry(key, a)).collect(),
         built: Instant::now(),
+        rev: 0,
     }
 }
 
@@ -530,6 +473,7 @@ mod tests {
                 e("p1", 10, AssetKind::Photo, false, "IMG_1.jpg", None),
             ],
             built: Instant::now(),
+            rev: 0,
         }
     }
 
@@ -596,42 +540,12 @@ mod tests {
         };
         let (state, _) = crate::prepare(config).await?;
         state.search().put("u1", Arc::new(index()));
-        assert!(state.search().get("u1").is_some());
+        assert!(state.search().get("u1", 0).is_some());
         crate::seal_now(&state).await;
         assert!(
-            state.search().get("u1").is_none(),
+            state.search().get("u1", 0).is_none(),
             "no decrypted index outlives the keys"
         );
         Ok(())
-    }
-
-    #[test]
-    fn the_cache_keeps_forgets_and_clears() {
-        let c = Cache::default();
-        c.put("u1", Arc::new(index()));
-        c.put("u2", Arc::new(index()));
-        assert!(c.get("u1").is_some());
-        c.forget("u1");
-        assert!(c.get("u1").is_none() && c.get("u2").is_some());
-        c.clear();
-        assert!(c.get("u2").is_none());
-        let before = c.changes("u4");
-        c.forget("u4");
-        assert_eq!(c.changes("u4"), before + 1, "a change is counted");
-        c.clear();
-        assert_eq!(c.changes("u4"), before + 2, "sealing counts as a change");
-        assert_eq!(c.changes("nobody"), 2, "for everyone: two seals so far");
-        let old = Index {
-            entries: Vec::new(),
-            built: Instant::now()
-                .checked_sub(TTL + Duration::from_secs(1))
-                .unwrap_or_else(Instant::now),
-        };
-        c.put("u3", Arc::new(old));
-        assert!(c.get("u3").is_none(), "too old: rebuilt");
-        for n in 0..(KEPT + 5) {
-            c.put(&format!("x{n}"), Arc::new(index()));
-        }
-        assert!(c.inner.lock().map(|g| g.len()).unwrap_or(0) <= KEPT);
     }
 }
