@@ -1222,6 +1222,24 @@ pub const REGISTRY: &[Entry] = &[
         Internal,
         Plain("a random id (UUID): links rows, says nothing"),
     ),
+    e(
+        "nodes",
+        "id",
+        Internal,
+        Plain("a random id per running compute node: says nothing"),
+    ),
+    e(
+        "nodes",
+        "seen_at",
+        Internal,
+        Plain("a time: the service schedules, expires and orders by it"),
+    ),
+    e(
+        "nodes",
+        "serving",
+        Internal,
+        Plain("whether that node holds the key: operators see it anyway"),
+    ),
     e("throttle", "key", Confidential, BlindIndex),
     e("throttle", "failures", Internal, Plain("a count")),
     e(

@@ -1,4 +1,5 @@
-//! State that several compute nodes on one catalog share: sign-in and link
+//! State that several compute nodes on one catalog share: the nodes
+//! running now (for sharing the request rates), sign-in and link
 //! failure counters (the throttle), and a revision per account's library
 //! that tells a node its search index in memory has gone stale. Keys are
 //! opaque bytes the caller made (keyed hashes); nothing here is content.
@@ -66,6 +67,34 @@ impl Catalog {
         let q = "INSERT INTO library_revisions (user_id, rev) VALUES ($1, 1) \
                  ON CONFLICT (user_id) DO UPDATE SET rev = library_revisions.rev + 1";
         with_pool!(self, p => sqlx::query(q).bind(user).execute(p).await?.rows_affected());
+        Ok(())
+    }
+}
+
+impl Catalog {
+    /// Node `id` is running at `now_ms`, serving (unsealed) or not.
+    pub async fn node_heartbeat(&self, id: &str, now_ms: i64, serving: bool) -> Result<()> {
+        let q = "INSERT INTO nodes (id, seen_at, serving) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = $2, serving = $3";
+        with_pool!(self, p => sqlx::query(q).bind(id).bind(now_ms).bind(i32::from(serving)).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// How many nodes serving were seen since `since_ms`; rows older than
+    /// `forget_before_ms` (nodes that died) are removed first.
+    pub async fn serving_nodes(&self, since_ms: i64, forget_before_ms: i64) -> Result<i64> {
+        let gone = "DELETE FROM nodes WHERE seen_at < $1";
+        with_pool!(self, p => sqlx::query(gone).bind(forget_before_ms).execute(p).await?.rows_affected());
+        let q = "SELECT COUNT(*) FROM nodes WHERE serving = 1 AND seen_at >= $1";
+        let (n,): (i64,) =
+            with_pool!(self, p => sqlx::query_as(q).bind(since_ms).fetch_one(p).await?);
+        Ok(n)
+    }
+
+    /// Node `id` stops.
+    pub async fn node_gone(&self, id: &str) -> Result<()> {
+        let q = "DELETE FROM nodes WHERE id = $1";
+        with_pool!(self, p => sqlx::query(q).bind(id).execute(p).await?.rows_affected());
         Ok(())
     }
 }

@@ -108,6 +108,8 @@ struct Inner {
     /// search indexes of decrypted fields, per user (dropped on seal)
     search: library::search::Cache,
     trusted_proxies: proxies::TrustedProxies,
+    /// this process among the deployment's running nodes (random)
+    node_id: String,
 }
 
 /// Shared application state.
@@ -138,6 +140,10 @@ impl AppState {
     /// The load balancers whose `X-Forwarded-For` is believed.
     pub fn trusted_proxies(&self) -> &proxies::TrustedProxies {
         &self.0.trusted_proxies
+    }
+    /// This process's id among the running nodes.
+    pub fn node_id(&self) -> &str {
+        &self.0.node_id
     }
     /// The search indexes in memory.
     pub fn search(&self) -> &library::search::Cache {
@@ -313,6 +319,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         firewall,
         search: library::search::Cache::default(),
         trusted_proxies,
+        node_id: uuid::Uuid::new_v4().to_string(),
     }));
     Ok((state, init))
 }
@@ -453,6 +460,9 @@ pub async fn serve(
     backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
     state.search().clear();
+    if let Err(e) = state.catalog().node_gone(state.node_id()).await {
+        tracing::warn!(error = %e, "could not remove this node from the catalog's list");
+    }
     state.catalog().close().await;
     res.map_err(ServerError::Io)
 }

@@ -74,6 +74,7 @@ pub struct Metrics {
     media_seconds: Family<FormatLabels, Histogram>,
     tls_handshakes: Family<Outcome, Counter>,
     sealed: Gauge,
+    nodes_serving: Gauge,
     jobs_ready: Family<JobLabels, Gauge>,
     jobs_oldest_secs: Family<JobLabels, Gauge>,
     jobs_dead: Family<JobLabels, Gauge>,
@@ -107,6 +108,7 @@ impl Metrics {
             media_seconds: Family::new_with_constructor(media_histogram),
             tls_handshakes: Family::default(),
             sealed: Gauge::default(),
+            nodes_serving: Gauge::default(),
             jobs_ready: Family::default(),
             jobs_oldest_secs: Family::default(),
             jobs_dead: Family::default(),
@@ -161,6 +163,11 @@ impl Metrics {
             "sealed",
             "1 while the node holds no key (every data route answers 503)",
             m.sealed.clone(),
+        );
+        r.register(
+            "nodes_serving",
+            "nodes serving together, as this node last read the catalog (the request rates are shared among them)",
+            m.nodes_serving.clone(),
         );
         r.register(
             "jobs_ready",
@@ -316,6 +323,7 @@ pub async fn render(state: &AppState) -> Result<String, std::fmt::Error> {
     let m = get();
     let sealed = state.keys().is_sealed();
     m.sealed.set(i64::from(sealed));
+    m.nodes_serving.set(i64::from(state.limits().nodes()));
     let now = crate::clock::now_ms();
     let c = state.catalog();
     match (c.job_counts(now).await, c.oldest_due_jobs(now).await) {

@@ -62,12 +62,16 @@ impl Limited {
 struct Rule<L> {
     limiter: L,
     name: &'static str,
+    /// what the configuration says (for the whole deployment)
     per_sec: u32,
     burst: u32,
 }
 
-fn quota(per_sec: u32, burst: u32) -> Quota {
-    let nz = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
+/// The configured rate and burst, this node's share of them: `nodes`
+/// nodes serving together each allow `1/nodes` (at least one request).
+fn quota(per_sec: u32, burst: u32, nodes: u32) -> Quota {
+    let nodes = nodes.max(1);
+    let nz = |v: u32| NonZeroU32::new((v / nodes).max(1)).unwrap_or(NonZeroU32::MIN);
     Quota::per_second(nz(per_sec)).allow_burst(nz(burst.max(per_sec)))
 }
 
@@ -75,19 +79,19 @@ fn keyed<K: Clone + std::hash::Hash + Eq>(
     name: &'static str,
     per_sec: u32,
     burst: u32,
+    nodes: u32,
 ) -> Rule<DefaultKeyedRateLimiter<K>> {
     Rule {
-        limiter: DefaultKeyedRateLimiter::keyed(quota(per_sec, burst)),
+        limiter: DefaultKeyedRateLimiter::keyed(quota(per_sec, burst, nodes)),
         name,
         per_sec,
         burst,
     }
 }
 
-/// Every limit of the process.
-pub struct Limits {
-    enabled: bool,
-    uploads: std::sync::Arc<crate::concurrency::Counter<String>>,
+/// The rate rules for a number of nodes.
+struct Rules {
+    nodes: u32,
     global: Rule<DefaultDirectRateLimiter>,
     client: Rule<DefaultKeyedRateLimiter<IpAddr>>,
     api: Rule<DefaultKeyedRateLimiter<String>>,
@@ -95,40 +99,107 @@ pub struct Limits {
     upload: Rule<DefaultKeyedRateLimiter<String>>,
 }
 
-impl std::fmt::Debug for Limits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limits")
-            .field("enabled", &self.enabled)
-            .field("clients", &self.client.limiter.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Limits {
-    /// The limits `c` sets.
-    pub fn new(c: &LimitsConfig) -> Self {
-        Limits {
-            enabled: c.enabled,
-            uploads: crate::concurrency::Counter::new(c.uploads_per_account),
+impl Rules {
+    fn new(c: &LimitsConfig, nodes: u32) -> Self {
+        Rules {
+            nodes,
             global: Rule {
-                limiter: DefaultDirectRateLimiter::direct(quota(c.global_per_sec, c.global_burst)),
+                limiter: DefaultDirectRateLimiter::direct(quota(
+                    c.global_per_sec,
+                    c.global_burst,
+                    nodes,
+                )),
                 name: "global",
                 per_sec: c.global_per_sec,
                 burst: c.global_burst,
             },
-            client: keyed("client", c.client_per_sec, c.client_burst),
-            api: keyed("account-api", c.account_api_per_sec, c.account_api_burst),
+            client: keyed("client", c.client_per_sec, c.client_burst, nodes),
+            api: keyed(
+                "account-api",
+                c.account_api_per_sec,
+                c.account_api_burst,
+                nodes,
+            ),
             files: keyed(
                 "account-files",
                 c.account_files_per_sec,
                 c.account_files_burst,
+                nodes,
             ),
             upload: keyed(
                 "account-upload",
                 c.account_upload_per_sec,
                 c.account_upload_burst,
+                nodes,
             ),
         }
+    }
+}
+
+/// Every limit of the process. With `limits.split_across_nodes`, the rates
+/// are the deployment's: each of N serving nodes enforces 1/N of them (a
+/// balancer spreading a client's requests over the nodes then lets through
+/// what the configuration says, not N times it); the count of serving
+/// nodes comes from the catalog ([`Limits::set_nodes`]).
+pub struct Limits {
+    enabled: bool,
+    config: LimitsConfig,
+    uploads: std::sync::Arc<crate::concurrency::Counter<String>>,
+    rules: std::sync::RwLock<std::sync::Arc<Rules>>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rules = self.rules();
+        f.debug_struct("Limits")
+            .field("enabled", &self.enabled)
+            .field("nodes", &rules.nodes)
+            .field("clients", &rules.client.limiter.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Limits {
+    /// The limits `c` sets (for one node, until told otherwise).
+    pub fn new(c: &LimitsConfig) -> Self {
+        Limits {
+            enabled: c.enabled,
+            config: c.clone(),
+            uploads: crate::concurrency::Counter::new(c.uploads_per_account),
+            rules: std::sync::RwLock::new(std::sync::Arc::new(Rules::new(c, 1))),
+        }
+    }
+
+    fn rules(&self) -> std::sync::Arc<Rules> {
+        self.rules
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// `nodes` nodes serve together now: each enforces its share of the
+    /// rates (when `split_across_nodes` is on). A change starts every
+    /// bucket afresh; the same count changes nothing.
+    pub fn set_nodes(&self, nodes: u32) {
+        let nodes = if self.config.split_across_nodes {
+            nodes.max(1)
+        } else {
+            1
+        };
+        if self.rules().nodes == nodes {
+            return;
+        }
+        let rules = std::sync::Arc::new(Rules::new(&self.config, nodes));
+        match self.rules.write() {
+            Ok(mut r) => *r = rules,
+            Err(e) => *e.into_inner() = rules,
+        }
+        tracing::info!(nodes, "request rate limits shared among the serving nodes");
+    }
+
+    /// How many nodes the rates are shared among.
+    pub fn nodes(&self) -> u32 {
+        self.rules().nodes
     }
 
     fn refuse<L>(rule: &Rule<L>, wait: Duration) -> Limited {
@@ -145,15 +216,18 @@ impl Limits {
         if !self.enabled {
             return Ok(());
         }
+        let rules = self.rules();
         let now = DefaultClock::default().now();
-        self.client
+        rules
+            .client
             .limiter
             .check_key(&ip)
-            .map_err(|n| Self::refuse(&self.client, n.wait_time_from(now)))?;
-        self.global
+            .map_err(|n| Self::refuse(&rules.client, n.wait_time_from(now)))?;
+        rules
+            .global
             .limiter
             .check()
-            .map_err(|n| Self::refuse(&self.global, n.wait_time_from(now)))
+            .map_err(|n| Self::refuse(&rules.global, n.wait_time_from(now)))
     }
 
     /// A request of `class` by account `user`.
@@ -161,10 +235,11 @@ impl Limits {
         if !self.enabled {
             return Ok(());
         }
+        let rules = self.rules();
         let rule = match class {
-            Class::Api => &self.api,
-            Class::Files => &self.files,
-            Class::Upload => &self.upload,
+            Class::Api => &rules.api,
+            Class::Files => &rules.files,
+            Class::Upload => &rules.upload,
         };
         let now = DefaultClock::default().now();
         rule.limiter
@@ -191,9 +266,10 @@ impl Limits {
     /// Forgets clients and accounts whose limits are full again (memory
     /// stays proportional to recent callers).
     pub fn sweep(&self) {
-        self.client.limiter.retain_recent();
-        self.client.limiter.shrink_to_fit();
-        for r in [&self.api, &self.files, &self.upload] {
+        let rules = self.rules();
+        rules.client.limiter.retain_recent();
+        rules.client.limiter.shrink_to_fit();
+        for r in [&rules.api, &rules.files, &rules.upload] {
             r.limiter.retain_recent();
             r.limiter.shrink_to_fit();
         }
@@ -259,6 +335,33 @@ mod tests {
             off.check_account("ann", Class::Api).unwrap();
         }
         l.sweep();
+    }
+
+    #[test]
+    fn serving_nodes_share_the_rates() {
+        let l = Limits::new(&config());
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        l.set_nodes(2);
+        assert_eq!(l.nodes(), 2);
+        for i in 0..5 {
+            assert!(l.check_client(ip).is_ok(), "request {i}: half the burst");
+        }
+        let refused = l.check_client(ip).unwrap_err();
+        assert_eq!(
+            (refused.burst, refused.per_sec),
+            (10, 5),
+            "the answer names the deployment's limit"
+        );
+        l.set_nodes(1);
+        for i in 0..10 {
+            assert!(l.check_client(ip).is_ok(), "request {i}: one node again");
+        }
+        let alone = Limits::new(&LimitsConfig {
+            split_across_nodes: false,
+            ..config()
+        });
+        alone.set_nodes(4);
+        assert_eq!(alone.nodes(), 1, "not split when told so");
     }
 
     #[test]

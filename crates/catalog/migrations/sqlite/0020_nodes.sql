@@ -21,3 +21,13 @@ CREATE TABLE library_revisions (
     user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     rev BIGINT NOT NULL
 );
+
+-- The compute nodes running now: each writes its row every few seconds
+-- (a random id per process, whether it holds the key) and deletes it when
+-- it stops. The nodes that serve share the deployment's request rates.
+-- Not in snapshots.
+CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    seen_at BIGINT NOT NULL,
+    serving INTEGER NOT NULL CHECK (serving IN (0, 1))
+);

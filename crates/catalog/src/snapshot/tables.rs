@@ -4,8 +4,9 @@
 //! Left out on purpose: `user_usage` and `asset_months` (kept by triggers:
 //! inserting the assets rebuilds them), `blob_intents` (writes in progress),
 //! `audit_lock` (one row the migration makes, only ever counted up),
-//! `throttle` and `library_revisions` (failure counts and search-index
-//! revisions: transient state the nodes share),
+//! `throttle`, `library_revisions` and `nodes` (failure counts,
+//! search-index revisions and the running nodes: transient state the
+//! nodes share),
 //! `exports` and `export_entries` (a few days' downloads, made again on
 //! request; their metadata blobs are not replicated),
 //! `account_recoveries` (e-mailed recovery links live two days at most; a

@@ -66,7 +66,7 @@ cases! {
     jobs: [jobs],
     uploads: [uploads],
     sharing: [shares, links],
-    nodes: [throttle, library_revisions],
+    nodes: [throttle, library_revisions, running_nodes],
     concurrency: [purges_beside_inserts, cancelled_writes_leave_no_lock],
 }
 

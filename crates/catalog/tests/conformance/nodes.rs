@@ -1,5 +1,6 @@
 //! What several nodes share through the catalog behaves the same on both
-//! backends: throttle counts grow, start again after the forget time, are
+//! backends: running nodes are counted while they serve and speak;
+//! throttle counts grow, start again after the forget time, are
 //! cleared and pruned; a library's revision starts at 0, grows by one per
 //! change and goes with its account.
 
@@ -50,4 +51,23 @@ pub async fn library_revisions(c: &Catalog) {
     assert_eq!(c.library_revision("u1").await.expect("rev"), 2);
     assert_eq!(c.library_revision("u2").await.expect("rev"), 1);
     assert_eq!(c.library_revision("nobody").await.expect("rev"), 0);
+}
+
+pub async fn running_nodes(c: &Catalog) {
+    c.node_heartbeat("n1", 100_000, true).await.expect("beat");
+    c.node_heartbeat("n2", 100_000, false).await.expect("beat");
+    c.node_heartbeat("n3", 50_000, true).await.expect("beat");
+    assert_eq!(
+        c.serving_nodes(90_000, 0).await.expect("count"),
+        1,
+        "n2 holds no key, n3 is silent"
+    );
+    c.node_heartbeat("n2", 101_000, true)
+        .await
+        .expect("unsealed");
+    assert_eq!(c.serving_nodes(90_000, 0).await.expect("count"), 2);
+    // a silent node is forgotten, a stopped one leaves
+    assert_eq!(c.serving_nodes(0, 60_000).await.expect("count"), 2);
+    c.node_gone("n1").await.expect("gone");
+    assert_eq!(c.serving_nodes(0, 0).await.expect("count"), 1);
 }

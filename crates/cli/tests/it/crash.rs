@@ -212,17 +212,10 @@ fn sigkill_mid_upload_loses_nothing_acknowledged_and_leaves_nothing_behind() {
     // backup (which also holds the audit trail's signed checkpoints).
     let mut ok = false;
     for _ in 0..300 {
-        // the stores' deployment claims (`meta/`) are not blobs
-        let primary = files_under(&data.join("blobs/primary"))
+        let primary = store_objects(&data.join("blobs/primary")).len();
+        let backup = store_objects(&data.join("blobs/backup"))
             .iter()
-            .filter(|p| !p.to_string_lossy().contains("/meta/"))
-            .count();
-        let backup = files_under(&data.join("blobs/backup"))
-            .iter()
-            .filter(|p| {
-                let p = p.to_string_lossy();
-                !p.contains("/audit/checkpoints/") && !p.contains("/meta/")
-            })
+            .filter(|p| !p.to_string_lossy().contains("/audit/checkpoints/"))
             .count();
         if staging_files(&data).is_empty() && primary == 6 && backup == 6 {
             ok = true;

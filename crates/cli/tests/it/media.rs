@@ -171,14 +171,14 @@ fn metadata_thumbnails_previews_and_hostile_files() {
 
     // Every rendition was replicated; nothing readable on disk.
     wait_for("replication", || {
-        files_under(&data.join("blobs/backup"))
+        store_objects(&data.join("blobs/backup"))
             .iter()
             .filter(|p| !p.to_string_lossy().contains("/audit/checkpoints/"))
             .count()
-            == files_under(&data.join("blobs/primary")).len()
+            == store_objects(&data.join("blobs/primary")).len()
     });
     assert_eq!(
-        files_under(&data.join("blobs/primary")).len(),
+        store_objects(&data.join("blobs/primary")).len(),
         5 + 2 * 2,
         "5 originals, 2 renditions each for the 2 readable photos"
     );

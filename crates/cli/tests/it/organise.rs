@@ -54,7 +54,7 @@ fn blob_count(data: &std::path::Path, store: &str) -> usize {
     if !d.exists() {
         return 0;
     }
-    files_under(&d).len()
+    store_objects(&d).len()
 }
 
 #[test]

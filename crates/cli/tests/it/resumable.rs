@@ -166,7 +166,7 @@ fn tus_upload_survives_a_dropped_connection() {
     // Only ciphertext ever reached the store; once the jobs ran, the parts are gone.
     let primary = data.join("blobs/primary");
     for _ in 0..100 {
-        let n = files_under(&primary).len();
+        let n = store_objects(&primary).len();
         // the video, plus the 100 bytes kept of the over-long upload (one part)
         if n == 2 {
             break;
@@ -174,7 +174,7 @@ fn tus_upload_survives_a_dropped_connection() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(
-        files_under(&primary).len(),
+        store_objects(&primary).len(),
         2,
         "parts of finished and ended uploads are deleted"
     );
@@ -249,7 +249,7 @@ fn a_one_patch_upload_is_stored_once() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let names: Vec<String> = files_under(&primary)
+    let names: Vec<String> = store_objects(&primary)
         .iter()
         .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();

@@ -20,6 +20,7 @@
 
 mod backups;
 pub mod media;
+pub mod nodes;
 mod sweeper;
 mod worker;
 
@@ -36,6 +37,7 @@ pub fn spawn(state: &AppState) {
     tokio::spawn(backups::scrubs(state.clone()));
     tokio::spawn(backups::audit_checkpoints(state.clone()));
     tokio::spawn(check_tools(state.clone()));
+    tokio::spawn(nodes::heartbeat(state.clone()));
 }
 
 /// Says once at start which media tools are missing (videos and HEIC/AVIF

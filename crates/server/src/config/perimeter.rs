@@ -144,6 +144,10 @@ pub struct LimitsConfig {
     /// uploads (one-request, or pieces of resumable ones) one account sends
     /// at once (more: 429)
     pub uploads_per_account: u32,
+    /// the rates above are the deployment's, shared among the nodes that
+    /// serve (each enforces 1/N); off when a balancer pins each client to
+    /// one node
+    pub split_across_nodes: bool,
 }
 
 impl Default for LimitsConfig {
@@ -167,6 +171,7 @@ impl Default for LimitsConfig {
             max_url_bytes: 32 << 10,
             connections_per_client: 256,
             uploads_per_account: 8,
+            split_across_nodes: true,
         }
     }
 }

@@ -17,4 +17,4 @@ pub mod tus;
 pub use client::{Proto, Reply, chunked, throttled};
 pub use db::Db;
 pub use fixtures::*;
-pub use server::{BIN, Server, files_under, pixelunion, read_files_under};
+pub use server::{BIN, Server, files_under, pixelunion, read_files_under, store_objects};

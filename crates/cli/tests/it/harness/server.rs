@@ -258,6 +258,15 @@ impl Drop for Server {
     }
 }
 
+/// The objects of a local store: every file below `dir` but the store's
+/// deployment claim (`meta/deployment`, written at each start).
+pub fn store_objects(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| !p.ends_with("meta/deployment"))
+        .collect()
+}
+
 /// Every file below `dir`.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
