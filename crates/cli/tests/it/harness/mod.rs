@@ -17,4 +17,6 @@ pub mod tus;
 pub use client::{Proto, Reply, chunked, throttled};
 pub use db::Db;
 pub use fixtures::*;
-pub use server::{BIN, Server, files_under, pixelunion, read_files_under, store_objects};
+pub use server::{
+    BIN, LIFTED_LIMITS, Server, files_under, pixelunion, read_files_under, store_objects,
+};

@@ -11,6 +11,21 @@ use std::time::Duration;
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_pixelunion");
 
+/// The request rate limits lifted: tests poll and fetch far faster than
+/// people (hundreds of calls a second from one address and account).
+pub const LIFTED_LIMITS: &[(&str, &str)] = &[
+    ("PIXELUNION_LIMITS__CLIENT_PER_SEC", "1000000"),
+    ("PIXELUNION_LIMITS__CLIENT_BURST", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_API_PER_SEC", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_API_BURST", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_FILES_PER_SEC", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_FILES_BURST", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_PER_SEC", "1000000"),
+    ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_BURST", "1000000"),
+    ("PIXELUNION_LIMITS__CONNECTIONS_PER_CLIENT", "100000"),
+    ("PIXELUNION_LIMITS__UPLOADS_PER_ACCOUNT", "1000"),
+];
+
 /// A running server.
 pub struct Server {
     /// the process
@@ -48,22 +63,7 @@ impl Server {
         let own_limits = env
             .iter()
             .any(|(k, _)| k.starts_with("PIXELUNION_LIMITS__"));
-        let lifted: &[(&str, &str)] = if own_limits {
-            &[]
-        } else {
-            &[
-                ("PIXELUNION_LIMITS__CLIENT_PER_SEC", "1000000"),
-                ("PIXELUNION_LIMITS__CLIENT_BURST", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_API_PER_SEC", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_API_BURST", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_FILES_PER_SEC", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_FILES_BURST", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_PER_SEC", "1000000"),
-                ("PIXELUNION_LIMITS__ACCOUNT_UPLOAD_BURST", "1000000"),
-                ("PIXELUNION_LIMITS__CONNECTIONS_PER_CLIENT", "100000"),
-                ("PIXELUNION_LIMITS__UPLOADS_PER_ACCOUNT", "1000"),
-            ]
-        };
+        let lifted: &[(&str, &str)] = if own_limits { &[] } else { LIFTED_LIMITS };
         let mut command = match wrapper.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
