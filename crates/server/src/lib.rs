@@ -261,6 +261,7 @@ pub async fn seal_now(state: &AppState) {
     backup::snapshot::take_if_unsealed(state, "seal").await;
     state.keys().seal();
     state.search().clear();
+    library::link_files::forget_all();
 }
 
 /// Opens everything the service needs. If the catalog is empty it is
@@ -460,6 +461,7 @@ pub async fn serve(
     backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
     state.search().clear();
+    library::link_files::forget_all();
     if let Err(e) = state.catalog().node_gone(state.node_id()).await {
         tracing::warn!(error = %e, "could not remove this node from the catalog's list");
     }

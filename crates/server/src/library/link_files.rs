@@ -3,6 +3,10 @@
 //! without EXIF/XMP/GPS, names or MP4 place and dates unless the link keeps
 //! them (see `links` for the link itself).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
 use pixelunion_catalog::{AssetKind, FileKind, LinkRow};
 use pixelunion_media::strip::{self, Patch};
 
@@ -15,6 +19,54 @@ use crate::AppState;
 const MAX_CLEANED: u64 = 64 << 20;
 /// Top-level boxes walked to find `moov`.
 const MAX_TOP_BOXES: usize = 64;
+/// How long a video's edits are kept after they were worked out.
+const PATCHES_TTL: Duration = Duration::from_secs(600);
+/// Videos whose edits are kept at once.
+const PATCHES_KEPT: usize = 256;
+
+/// The edits of recently served videos, by the file's validator and
+/// length: a player seeking through a linked video asks for many ranges,
+/// and each would otherwise read the whole `moov` box again. They are
+/// offsets and the bytes written there (box types, zeroes), no content;
+/// still, like everything worked out from a decrypted file, they are
+/// forgotten when the node seals ([`forget_all`]).
+type Kept = (Instant, Option<Arc<Vec<Patch>>>);
+
+fn kept() -> &'static Mutex<HashMap<(String, u64), Kept>> {
+    static KEPT: OnceLock<Mutex<HashMap<(String, u64), Kept>>> = OnceLock::new();
+    KEPT.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn kept_patches(key: &(String, u64)) -> Option<Option<Arc<Vec<Patch>>>> {
+    let g = kept().lock().ok()?;
+    g.get(key)
+        .filter(|(at, _)| at.elapsed() < PATCHES_TTL)
+        .map(|(_, p)| p.clone())
+}
+
+fn keep_patches(key: (String, u64), patches: Option<Arc<Vec<Patch>>>) {
+    if let Ok(mut g) = kept().lock() {
+        if g.len() >= PATCHES_KEPT {
+            g.retain(|_, (at, _)| at.elapsed() < PATCHES_TTL);
+            if g.len() >= PATCHES_KEPT
+                && let Some(oldest) = g
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                g.remove(&oldest);
+            }
+        }
+        g.insert(key, (Instant::now(), patches));
+    }
+}
+
+/// Forgets every video's edits (sealing).
+pub fn forget_all() {
+    if let Ok(mut g) = kept().lock() {
+        g.clear();
+    }
+}
 
 /// A file a link serves.
 #[derive(Debug)]
@@ -93,9 +145,18 @@ async fn cleaned_video(
     if !is_iso_video(&file.mime) {
         return Ok(None);
     }
-    Ok(video_patches(state, &file).await?.map(|p| {
+    let key = (file.etag.clone(), file.len);
+    let patches = match kept_patches(&key) {
+        Some(p) => p,
+        None => {
+            let p = video_patches(state, &file).await?.map(Arc::new);
+            keep_patches(key, p.clone());
+            p
+        }
+    };
+    Ok(patches.map(|p| {
         file.etag = format!("\"{}-clean\"", file.etag.trim_matches('"'));
-        file.patches = Some(std::sync::Arc::new(p));
+        file.patches = Some(p);
         file
     }))
 }
@@ -171,5 +232,34 @@ pub async fn original(state: &AppState, link: &LinkRow, asset: &str) -> Result<L
             name: ext("jpg"),
         }),
         None => Err(Error::NoCleanCopy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_are_kept_bounded_and_forgotten() {
+        let key = |n: usize| (format!("\"link-files-test-{n}\""), 1000);
+        let edits = Arc::new(vec![Patch {
+            offset: 8,
+            bytes: b"free".to_vec(),
+        }]);
+        keep_patches(key(0), Some(edits.clone()));
+        keep_patches(key(1), None);
+        assert_eq!(kept_patches(&key(0)), Some(Some(edits)));
+        assert_eq!(
+            kept_patches(&key(1)),
+            Some(None),
+            "cannot be cleaned: kept too"
+        );
+        assert_eq!(kept_patches(&(key(0).0, 999)), None, "another length");
+        for n in 2..(PATCHES_KEPT + 10) {
+            keep_patches(key(n), None);
+        }
+        assert!(kept().lock().map(|g| g.len()).unwrap_or(0) <= PATCHES_KEPT);
+        forget_all();
+        assert_eq!(kept_patches(&key(PATCHES_KEPT + 9)), None);
     }
 }
