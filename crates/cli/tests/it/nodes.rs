@@ -301,6 +301,7 @@ fn two_nodes_behind_a_load_balancer() {
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    eprintln!("rate limits: {ok} answered, {limited} limited in {secs:.2} s");
     assert!(
         limited > 0,
         "the client was limited ({ok} answered in {secs:.1} s)"
@@ -454,6 +455,7 @@ fn two_nodes_behind_a_load_balancer() {
     );
     // The dead node's hold on the upload runs out (at most 30 s): until
     // then the answer is 423 with Retry-After, as tus clients expect.
+    let waited = Instant::now();
     let mut answer = patch(&lb, &ann, &loc, kept, &file[kept..]);
     for _ in 0..30 {
         if answer.0 != 423 {
@@ -464,6 +466,11 @@ fn two_nodes_behind_a_load_balancer() {
         answer = patch(&lb, &ann, &loc, kept, &file[kept..]);
     }
     let (st, h) = answer;
+    eprintln!(
+        "killed mid-upload: resumed from {kept} of {} bytes after {:.1} s of 423",
+        file.len(),
+        waited.elapsed().as_secs_f64()
+    );
     assert_eq!(st, 204, "{h}");
     let asset = header(&h, "pixelunion-asset-id").expect("asset");
     let (_, original) = get_bytes(&lb, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
