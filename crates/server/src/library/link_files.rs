@@ -3,12 +3,11 @@
 //! without EXIF/XMP/GPS, names or MP4 place and dates unless the link keeps
 //! them (see `links` for the link itself).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
 
 use pixelunion_catalog::{AssetKind, FileKind, LinkRow};
 use pixelunion_media::strip::{self, Patch};
+use quick_cache::sync::Cache;
 
 use super::files::{self, Readable};
 use super::links::item_row;
@@ -19,53 +18,35 @@ use crate::AppState;
 const MAX_CLEANED: u64 = 64 << 20;
 /// Top-level boxes walked to find `moov`.
 const MAX_TOP_BOXES: usize = 64;
-/// How long a video's edits are kept after they were worked out.
-const PATCHES_TTL: Duration = Duration::from_secs(600);
 /// Videos whose edits are kept at once.
 const PATCHES_KEPT: usize = 256;
 
+/// A video's edits (`None`: it cannot be served without its metadata).
+type Edits = Option<Arc<Vec<Patch>>>;
+
 /// The edits of recently served videos, by the file's validator and
 /// length: a player seeking through a linked video asks for many ranges,
-/// and each would otherwise read the whole `moov` box again. They are
-/// offsets and the bytes written there (box types, zeroes), no content;
-/// still, like everything worked out from a decrypted file, they are
-/// forgotten when the node seals ([`forget_all`]).
-type Kept = (Instant, Option<Arc<Vec<Patch>>>);
-
-fn kept() -> &'static Mutex<HashMap<(String, u64), Kept>> {
-    static KEPT: OnceLock<Mutex<HashMap<(String, u64), Kept>>> = OnceLock::new();
-    KEPT.get_or_init(|| Mutex::new(HashMap::new()))
+/// and each would otherwise read the whole `moov` box again. A validator
+/// names bytes that never change (an asset's original, a blob), so nothing
+/// kept goes stale. They are offsets and the bytes written there (box
+/// types, zeroes), no content; still, like everything worked out from a
+/// decrypted file, they are forgotten when the node seals ([`forget_all`]).
+fn kept() -> &'static Cache<(String, u64), Edits> {
+    static KEPT: OnceLock<Cache<(String, u64), Edits>> = OnceLock::new();
+    KEPT.get_or_init(|| Cache::new(PATCHES_KEPT))
 }
 
-fn kept_patches(key: &(String, u64)) -> Option<Option<Arc<Vec<Patch>>>> {
-    let g = kept().lock().ok()?;
-    g.get(key)
-        .filter(|(at, _)| at.elapsed() < PATCHES_TTL)
-        .map(|(_, p)| p.clone())
+fn kept_patches(key: &(String, u64)) -> Option<Edits> {
+    kept().get(key)
 }
 
-fn keep_patches(key: (String, u64), patches: Option<Arc<Vec<Patch>>>) {
-    if let Ok(mut g) = kept().lock() {
-        if g.len() >= PATCHES_KEPT {
-            g.retain(|_, (at, _)| at.elapsed() < PATCHES_TTL);
-            if g.len() >= PATCHES_KEPT
-                && let Some(oldest) = g
-                    .iter()
-                    .min_by_key(|(_, (at, _))| *at)
-                    .map(|(k, _)| k.clone())
-            {
-                g.remove(&oldest);
-            }
-        }
-        g.insert(key, (Instant::now(), patches));
-    }
+fn keep_patches(key: (String, u64), patches: Edits) {
+    kept().insert(key, patches);
 }
 
 /// Forgets every video's edits (sealing).
 pub fn forget_all() {
-    if let Ok(mut g) = kept().lock() {
-        g.clear();
-    }
+    kept().clear();
 }
 
 /// A file a link serves.
@@ -258,7 +239,7 @@ mod tests {
         for n in 2..(PATCHES_KEPT + 10) {
             keep_patches(key(n), None);
         }
-        assert!(kept().lock().map(|g| g.len()).unwrap_or(0) <= PATCHES_KEPT);
+        assert!(kept().len() <= PATCHES_KEPT);
         forget_all();
         assert_eq!(kept_patches(&key(PATCHES_KEPT + 9)), None);
     }
