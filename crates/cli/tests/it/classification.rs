@@ -128,6 +128,14 @@ fn no_classified_field_holds_a_canary_in_plaintext() {
     assert!(v.to_string().contains(AGENT), "the agent read back: {v}");
     let (_, v) = s.api("GET", "/api/v1/auth/me", Some(&ann), None);
     assert_eq!(v["email"], email.as_str());
+    // A failed sign-in, counted by the throttle the nodes share.
+    let (st, _) = s.api(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": "not the passphrase", "bearer": true})),
+    );
+    assert_eq!(st, 401);
 
     // Staff data: an incident and its note, a role request's reason.
     let (officer_id, officer, _) = security_officer(&s, &admin, "officer@example.org");
@@ -180,6 +188,16 @@ fn no_classified_field_holds_a_canary_in_plaintext() {
         &link_token,
     ];
     let db = Db::open(&data);
+    // The throttle's keys are the keyring's blind indexes (a key id and a
+    // 32-byte tag), never the client's address or the account.
+    let keys = db.blobs("SELECT key FROM throttle");
+    assert!(!keys.is_empty(), "the failed sign-in was counted");
+    for k in &keys {
+        assert_eq!(k.len(), 37, "a blind index: {k:?}");
+        for plain in [&b"ip:"[..], b"acct:", b"127.0.0.1", EMAIL_LOCAL.as_bytes()] {
+            assert!(!contains(k, plain), "{plain:?} in a throttle key");
+        }
+    }
     let mut checked = 0;
     for e in REGISTRY {
         let values = db.blobs(&format!(

@@ -7,6 +7,7 @@ use pixelunion_auth::mfa;
 use pixelunion_auth::password::{Verified, check_policy};
 use zeroize::Zeroizing;
 
+use super::throttle;
 use super::{Error, Principal, Result, audit, email_for};
 use crate::AppState;
 use crate::clock::now_secs;
@@ -19,8 +20,7 @@ pub async fn reauthenticate(
     password: &Zeroizing<String>,
 ) -> Result<()> {
     let key = format!("reauth:{}", p.user.id);
-    let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(state, &[&key]).await {
+    if let Some(secs) = throttle::retry_after(state, &[&key]).await {
         return Err(Error::Throttled(secs));
     }
     match state
@@ -29,7 +29,7 @@ pub async fn reauthenticate(
         .await?
     {
         Verified::No => {
-            throttle.failure(state, &[&key]).await;
+            throttle::failure(state, &[&key]).await;
             audit(
                 state,
                 Some(&p.user.id),
@@ -41,7 +41,7 @@ pub async fn reauthenticate(
             Err(Error::ReauthenticationFailed)
         }
         _ => {
-            throttle.success(state, &[&key]).await;
+            throttle::success(state, &[&key]).await;
             Ok(())
         }
     }
@@ -151,13 +151,12 @@ pub async fn confirm_totp(
         &secret,
     )?;
     let key = format!("mfa-enrol:{}", p.user.id);
-    let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(state, &[&key]).await {
+    if let Some(secs) = throttle::retry_after(state, &[&key]).await {
         return Err(Error::Throttled(secs));
     }
     let Some(step) = mfa::verify_totp(&secret, code, u64::try_from(now_secs()).unwrap_or(0), None)
     else {
-        throttle.failure(state, &[&key]).await;
+        throttle::failure(state, &[&key]).await;
         return Err(Error::InvalidCode);
     };
     let codes = mfa::new_recovery_codes()?;
@@ -170,7 +169,7 @@ pub async fn confirm_totp(
     let ended = c
         .delete_other_sessions(&p.user.id, Some(&p.session_hash))
         .await?;
-    throttle.success(state, &[&key]).await;
+    throttle::success(state, &[&key]).await;
     audit(
         state,
         Some(&p.user.id),

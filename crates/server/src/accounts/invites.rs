@@ -11,6 +11,7 @@ use pixelunion_auth::token::{self, TokenKind};
 use pixelunion_catalog::{InviteRow, UserRow};
 use zeroize::Zeroizing;
 
+use super::throttle;
 use super::{
     Error, Result, audit, create_user, email_candidates, email_index, new_user_row,
     normalize_email, valid_email,
@@ -40,17 +41,16 @@ pub async fn accept(
         return Err(Error::Sealed);
     }
     let ip_key = format!("ip:{ip}");
-    let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(state, &[&ip_key]).await {
+    if let Some(secs) = throttle::retry_after(state, &[&ip_key]).await {
         return Err(Error::Throttled(secs));
     }
     if !token::looks_like(TokenKind::Invite, code) {
-        throttle.failure(state, &[&ip_key]).await;
+        throttle::failure(state, &[&ip_key]).await;
         return Err(Error::InviteInvalid);
     }
     let hash = token::hash(code);
     let Some(invite) = state.catalog().invite_by_hash(&hash).await? else {
-        throttle.failure(state, &[&ip_key]).await;
+        throttle::failure(state, &[&ip_key]).await;
         return Err(Error::InviteInvalid);
     };
     if invite.used_at.is_some() || invite.expires_at <= now_secs() {
@@ -108,12 +108,11 @@ pub async fn signup(
         return Err(Error::Sealed);
     }
     let ip_key = format!("signup:{ip}");
-    let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(state, &[&ip_key]).await {
+    if let Some(secs) = throttle::retry_after(state, &[&ip_key]).await {
         return Err(Error::Throttled(secs));
     }
     check_new_account(email, &password)?;
-    throttle.failure(state, &[&ip_key]).await;
+    throttle::failure(state, &[&ip_key]).await;
     let row = create_user(state, email, password, Role::User, false).await?;
     audit(state, Some(&row.id), "signup", Some(&row.id), "success").await;
     Ok(row)

@@ -10,6 +10,7 @@ use pixelunion_auth::password::Verified;
 use pixelunion_catalog::UserRow;
 use zeroize::Zeroizing;
 
+use super::throttle;
 use super::{Error, Result, audit, email_candidates, normalize_email, start_session};
 use crate::AppState;
 use crate::audit::{Event, record};
@@ -62,8 +63,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
     let keys = [ip_key.as_str(), acct_key.as_str()];
     let agent = a.user_agent.as_deref().unwrap_or("unknown client");
     let client = format!("{} · {}", a.ip, agent.chars().take(200).collect::<String>());
-    let throttle = &state.accounts().throttle;
-    if let Some(secs) = throttle.retry_after(state, &keys).await {
+    if let Some(secs) = throttle::retry_after(state, &keys).await {
         record(
             state,
             Event::new(None, "login.throttled", None, "denied").from_client(&client),
@@ -84,7 +84,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
     let user = match (user, verified) {
         (Some(u), Verified::Yes | Verified::YesRehash) if !u.disabled => u,
         (u, _) => {
-            throttle.failure(state, &keys).await;
+            throttle::failure(state, &keys).await;
             crate::metrics::get().sign_in("failed");
             let target = u.as_ref().map(|u| u.id.as_str());
             record(
@@ -98,7 +98,7 @@ pub async fn login(state: &AppState, a: Attempt) -> Result<SignedIn> {
     if user.totp_secret.is_some() {
         second_factor(state, &user, &a, &keys).await?;
     }
-    throttle.success(state, &keys).await;
+    throttle::success(state, &keys).await;
     crate::metrics::get().sign_in("ok");
     if verified == Verified::YesRehash
         && let Ok(h) = state.accounts().hash(a.password.clone()).await
@@ -149,7 +149,7 @@ async fn second_factor(state: &AppState, user: &UserRow, a: &Attempt, keys: &[&s
     )
     .await?;
     if !ok {
-        state.accounts().throttle.failure(state, keys).await;
+        throttle::failure(state, keys).await;
         crate::metrics::get().sign_in("failed");
         audit(
             state,

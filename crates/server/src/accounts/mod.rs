@@ -24,7 +24,7 @@ pub mod principal;
 pub mod recovery;
 pub mod reviews;
 pub mod sessions;
-mod throttle;
+pub mod throttle;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -39,7 +39,6 @@ use zeroize::Zeroizing;
 
 pub use error::{Error, Result};
 pub use principal::{Gate, Principal};
-pub use throttle::{LoginThrottle, forget_after as throttle_forget_after};
 
 use crate::AppState;
 use crate::clock::now_secs;
@@ -53,8 +52,6 @@ pub struct Accounts {
     hasher: Arc<Hasher>,
     /// Argon2 uses 64 MiB per hash: at most two at a time.
     hash_permits: Semaphore,
-    /// login/MFA throttling
-    pub throttle: LoginThrottle,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -83,7 +80,6 @@ impl Accounts {
         Ok(Accounts {
             hasher: Arc::new(Hasher::new(params)?),
             hash_permits: Semaphore::new(2),
-            throttle: LoginThrottle::default(),
         })
     }
 

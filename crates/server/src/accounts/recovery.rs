@@ -18,6 +18,7 @@ use pixelunion_auth::token::{self, TokenKind};
 use pixelunion_catalog::{CatalogError, RecoveryRow};
 use zeroize::Zeroizing;
 
+use super::throttle;
 use super::{Error, Result, audit, email_for};
 use crate::AppState;
 use crate::clock::now_secs;
@@ -40,7 +41,7 @@ fn enabled(state: &AppState) -> Result<()> {
 /// The throttle key of `what` (`ask`, `link`) from `ip`, if not throttled.
 async fn throttled(state: &AppState, what: &str, ip: IpAddr) -> Result<String> {
     let key = format!("recovery-{what}:{ip}");
-    if let Some(secs) = state.accounts().throttle.retry_after(state, &[&key]).await {
+    if let Some(secs) = throttle::retry_after(state, &[&key]).await {
         return Err(Error::Throttled(secs));
     }
     Ok(key)
@@ -52,7 +53,7 @@ pub async fn request(state: &AppState, ip: IpAddr, email: &str) -> Result<()> {
     enabled(state)?;
     let key = throttled(state, "ask", ip).await?;
     // Every request counts against the address: a few, then a growing wait.
-    state.accounts().throttle.failure(state, &[&key]).await;
+    throttle::failure(state, &[&key]).await;
     let Some(user) = super::user_by_email(state, email).await? else {
         return Ok(());
     };
@@ -133,7 +134,7 @@ pub async fn complete(
         )));
     }
     if now >= r.expires_at {
-        state.accounts().throttle.failure(state, &[&key]).await;
+        throttle::failure(state, &[&key]).await;
         return Err(Error::RecoveryInvalid);
     }
     let user = state
@@ -147,7 +148,7 @@ pub async fn complete(
     if !state.catalog().complete_recovery(&r.id, &hash, now).await? {
         return Err(Error::RecoveryInvalid);
     }
-    state.accounts().throttle.success(state, &[&key]).await;
+    throttle::success(state, &[&key]).await;
     audit(
         state,
         None,
@@ -183,7 +184,7 @@ async fn pending(state: &AppState, key: &str, code: &str) -> Result<RecoveryRow>
     match found {
         Some(row) => Ok(row),
         None => {
-            state.accounts().throttle.failure(state, &[key]).await;
+            throttle::failure(state, &[key]).await;
             Err(Error::RecoveryInvalid)
         }
     }

@@ -19,10 +19,6 @@ const FREE_FAILURES: i64 = 5;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 const DOMAIN: &str = "throttle";
 
-/// Failure counters by key, shared through the catalog.
-#[derive(Debug, Default)]
-pub struct LoginThrottle(());
-
 fn delay(failures: i64) -> Duration {
     if failures < FREE_FAILURES {
         Duration::ZERO
@@ -33,8 +29,16 @@ fn delay(failures: i64) -> Duration {
 }
 
 /// Counts older than this start again (and are pruned by the sweeper).
-pub fn forget_after() -> Duration {
+fn forget_after() -> Duration {
     MAX_DELAY * 2
+}
+
+/// Removes the counts nobody is waiting on any more (the sweeper).
+pub async fn prune(state: &AppState) -> pixelunion_catalog::Result<u64> {
+    state
+        .catalog()
+        .throttle_prune(now_ms().saturating_sub(max_ms(forget_after())))
+        .await
 }
 
 fn max_ms(d: Duration) -> i64 {
@@ -56,62 +60,57 @@ fn stored(state: &AppState, key: &str) -> Option<Vec<u8>> {
     }
 }
 
-impl LoginThrottle {
-    /// Seconds to wait before another attempt for any of `keys`, if any.
-    pub async fn retry_after(&self, state: &AppState, keys: &[&str]) -> Option<u64> {
-        let now = now_ms();
-        let mut wait: Option<u64> = None;
-        for k in keys {
-            let Some(key) = stored(state, k) else {
+/// Seconds to wait before another attempt for any of `keys`, if any.
+pub async fn retry_after(state: &AppState, keys: &[&str]) -> Option<u64> {
+    let now = now_ms();
+    let mut wait: Option<u64> = None;
+    for k in keys {
+        let Some(key) = stored(state, k) else {
+            return Some(1);
+        };
+        let f = match state.catalog().throttle_failures(&key).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "throttle count unreadable: refusing the attempt for now");
                 return Some(1);
-            };
-            let f = match state.catalog().throttle_failures(&key).await {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::warn!(error = %e, "throttle count unreadable: refusing the attempt for now");
-                    return Some(1);
-                }
-            };
-            let Some(f) = f else { continue };
-            if now.saturating_sub(f.last_at) > max_ms(forget_after()) {
-                continue;
             }
-            let left = max_ms(delay(f.failures)) - now.saturating_sub(f.last_at);
-            if left > 0 {
-                let secs = u64::try_from((left + 999) / 1000).unwrap_or(1).max(1);
-                wait = Some(wait.map_or(secs, |w| w.max(secs)));
-            }
-        }
-        wait
-    }
-
-    /// Records a failure for every key.
-    pub async fn failure(&self, state: &AppState, keys: &[&str]) {
-        let now = now_ms();
-        let forget_before = now.saturating_sub(max_ms(forget_after()));
-        for k in keys {
-            let Some(key) = stored(state, k) else {
-                continue;
-            };
-            if let Err(e) = state
-                .catalog()
-                .throttle_failure(&key, now, forget_before)
-                .await
-            {
-                tracing::warn!(error = %e, "a throttled failure could not be counted");
-            }
+        };
+        let Some(f) = f else { continue };
+        let left = max_ms(delay(f.failures)) - now.saturating_sub(f.last_at);
+        if left > 0 {
+            let secs = u64::try_from((left + 999) / 1000).unwrap_or(1).max(1);
+            wait = Some(wait.map_or(secs, |w| w.max(secs)));
         }
     }
+    wait
+}
 
-    /// Clears keys after a success.
-    pub async fn success(&self, state: &AppState, keys: &[&str]) {
-        for k in keys {
-            let Some(key) = stored(state, k) else {
-                continue;
-            };
-            if let Err(e) = state.catalog().throttle_clear(&key).await {
-                tracing::warn!(error = %e, "a throttle count could not be cleared");
-            }
+/// Records a failure for every key.
+pub async fn failure(state: &AppState, keys: &[&str]) {
+    let now = now_ms();
+    let forget_before = now.saturating_sub(max_ms(forget_after()));
+    for k in keys {
+        let Some(key) = stored(state, k) else {
+            continue;
+        };
+        if let Err(e) = state
+            .catalog()
+            .throttle_failure(&key, now, forget_before)
+            .await
+        {
+            tracing::warn!(error = %e, "a throttled failure could not be counted");
+        }
+    }
+}
+
+/// Clears keys after a success.
+pub async fn success(state: &AppState, keys: &[&str]) {
+    for k in keys {
+        let Some(key) = stored(state, k) else {
+            continue;
+        };
+        if let Err(e) = state.catalog().throttle_clear(&key).await {
+            tracing::warn!(error = %e, "a throttle count could not be cleared");
         }
     }
 }

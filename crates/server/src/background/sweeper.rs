@@ -92,9 +92,7 @@ pub async fn sweep_once(
     s.roles = crate::accounts::grant_terms::sweep(state).await?;
     s.review_opened = crate::accounts::reviews::sweep(state).await?;
     c.expire_recoveries(now / 1000).await?;
-    let forget =
-        i64::try_from(crate::accounts::throttle_forget_after().as_millis()).unwrap_or(i64::MAX);
-    c.throttle_prune(now.saturating_sub(forget)).await?;
+    crate::accounts::throttle::prune(state).await?;
     // Pages of rows deleted since the last round (purged assets' job rows,
     // ended sessions) leave the write-ahead log.
     c.shred_deleted_rows().await?;

@@ -24,6 +24,7 @@ use super::{Error, Result};
 
 pub use super::link_files::{LinkFile, original, playback, rendition};
 use crate::AppState;
+use crate::accounts::throttle;
 use crate::clock::now_ms;
 use crate::fields::{self, Column};
 
@@ -258,8 +259,7 @@ pub async fn open(
     ip: std::net::IpAddr,
 ) -> std::result::Result<Opened, OpenError> {
     let by_ip = format!("link-ip:{ip}");
-    let throttle = &state.accounts().throttle;
-    if let Some(s) = throttle.retry_after(state, &[&by_ip]).await {
+    if let Some(s) = throttle::retry_after(state, &[&by_ip]).await {
         return Err(OpenError::Throttled(s));
     }
     let now = now_ms();
@@ -273,11 +273,11 @@ pub async fn open(
         None
     };
     let Some(link) = found.filter(|l| live(l, now)) else {
-        throttle.failure(state, &[&by_ip]).await;
+        throttle::failure(state, &[&by_ip]).await;
         return Err(OpenError::NotFound);
     };
     let by_link = format!("link:{}", link.id);
-    if let Some(s) = throttle.retry_after(state, &[&by_link]).await {
+    if let Some(s) = throttle::retry_after(state, &[&by_link]).await {
         return Err(OpenError::Throttled(s));
     }
     if let Some(stored) = &link.password_hash {
@@ -290,13 +290,13 @@ pub async fn open(
             .await
             .map_err(|_| Error::Corrupt("the password could not be checked"))?;
         if ok == pixelunion_auth::password::Verified::No {
-            throttle.failure(state, &[&by_ip, &by_link]).await;
+            throttle::failure(state, &[&by_ip, &by_link]).await;
             return Err(OpenError::NotFound);
         }
     }
     // The link's counter only: a success with one's own link must not
     // wipe the failures of an address guessing at others.
-    throttle.success(state, &[&by_link]).await;
+    throttle::success(state, &[&by_link]).await;
     state
         .catalog()
         .count_link_view(&link.id, now)
