@@ -87,6 +87,17 @@ TOML
   done
 }
 
+# bucket_env WHICH PORT BUCKET: the PIXELUNION_TEST_<WHICH>_* variables of
+# one bucket (tests/it/harness/garage.rs reads them).
+bucket_env() {
+  cat <<ENV
+export PIXELUNION_TEST_$1_ENDPOINT=http://127.0.0.1:$2
+export PIXELUNION_TEST_$1_BUCKET=$3
+export PIXELUNION_TEST_$1_ACCESS_KEY_ID=$KEY_ID
+export PIXELUNION_TEST_$1_SECRET_ACCESS_KEY=$SECRET
+ENV
+}
+
 # Two clusters: the first holds the shared test buckets and the drill's
 # primary; the second, on other ports with its own data, is the drill's
 # separate backup site (the backup drills freeze it with SIGSTOP).
@@ -97,7 +108,8 @@ start() {
     pixelunion-test pixelunion-test-backup pixelunion-drill pixelunion-nodes
   start_node "$RUN_DIR/backup-site" "$BACKUP_S3_PORT" "$BACKUP_RPC_PORT" "$BACKUP_ADMIN_PORT" \
     pixelunion-drill-backup pixelunion-nodes-backup
-  cat >"$GARAGE_ENV" <<ENV
+  {
+    cat <<ENV
 export PIXELUNION_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export PIXELUNION_TEST_S3_REGION=garage
 export PIXELUNION_TEST_S3_BUCKET=pixelunion-test
@@ -105,24 +117,13 @@ export PIXELUNION_TEST_S3_BACKUP_BUCKET=pixelunion-test-backup
 export PIXELUNION_TEST_S3_ACCESS_KEY_ID=$KEY_ID
 export PIXELUNION_TEST_S3_SECRET_ACCESS_KEY=$SECRET
 export PIXELUNION_TEST_S3_DATA_DIR=$RUN_DIR/data
-export PIXELUNION_TEST_DRILL_PRIMARY_ENDPOINT=http://127.0.0.1:$S3_PORT
-export PIXELUNION_TEST_DRILL_PRIMARY_BUCKET=pixelunion-drill
-export PIXELUNION_TEST_DRILL_PRIMARY_ACCESS_KEY_ID=$KEY_ID
-export PIXELUNION_TEST_DRILL_PRIMARY_SECRET_ACCESS_KEY=$SECRET
-export PIXELUNION_TEST_DRILL_BACKUP_ENDPOINT=http://127.0.0.1:$BACKUP_S3_PORT
-export PIXELUNION_TEST_DRILL_BACKUP_BUCKET=pixelunion-drill-backup
-export PIXELUNION_TEST_DRILL_BACKUP_ACCESS_KEY_ID=$KEY_ID
-export PIXELUNION_TEST_DRILL_BACKUP_SECRET_ACCESS_KEY=$SECRET
 export PIXELUNION_TEST_DRILL_BACKUP_PID=$(cat "$RUN_DIR/backup-site/pid")
-export PIXELUNION_TEST_NODES_PRIMARY_ENDPOINT=http://127.0.0.1:$S3_PORT
-export PIXELUNION_TEST_NODES_PRIMARY_BUCKET=pixelunion-nodes
-export PIXELUNION_TEST_NODES_PRIMARY_ACCESS_KEY_ID=$KEY_ID
-export PIXELUNION_TEST_NODES_PRIMARY_SECRET_ACCESS_KEY=$SECRET
-export PIXELUNION_TEST_NODES_BACKUP_ENDPOINT=http://127.0.0.1:$BACKUP_S3_PORT
-export PIXELUNION_TEST_NODES_BACKUP_BUCKET=pixelunion-nodes-backup
-export PIXELUNION_TEST_NODES_BACKUP_ACCESS_KEY_ID=$KEY_ID
-export PIXELUNION_TEST_NODES_BACKUP_SECRET_ACCESS_KEY=$SECRET
 ENV
+    bucket_env DRILL_PRIMARY "$S3_PORT" pixelunion-drill
+    bucket_env DRILL_BACKUP "$BACKUP_S3_PORT" pixelunion-drill-backup
+    bucket_env NODES_PRIMARY "$S3_PORT" pixelunion-nodes
+    bucket_env NODES_BACKUP "$BACKUP_S3_PORT" pixelunion-nodes-backup
+  } >"$GARAGE_ENV"
   log "garage running on 127.0.0.1:$S3_PORT and 127.0.0.1:$BACKUP_S3_PORT (variables in $GARAGE_ENV)"
   cat "$GARAGE_ENV"
 }

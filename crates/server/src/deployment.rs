@@ -71,41 +71,37 @@ fn check_record(data_dir: &Path, ours: &str) -> Result<(), ServerError> {
     }
 }
 
+/// `f`, given at most [`STORE_WAIT`]; what went wrong as text.
+async fn within<T>(
+    f: impl std::future::Future<Output = Result<T, pixelunion_store::StoreError>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(STORE_WAIT, f).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer in {} s", STORE_WAIT.as_secs())),
+    }
+}
+
 async fn check_store(store: &BlobStore, ours: &str) -> Result<(), ServerError> {
     let label = store.label();
-    match tokio::time::timeout(STORE_WAIT, store.deployment()).await {
-        Ok(Ok(Some(theirs))) if theirs == ours => Ok(()),
-        Ok(Ok(Some(theirs))) => Err(ServerError::WrongDeployment(format!(
-            "the {label} store holds the objects of deployment {theirs}, but the catalog belongs to deployment {ours}: \
-             check the [{label}] section (endpoint, bucket or path)"
-        ))),
-        Ok(Ok(None)) => match tokio::time::timeout(STORE_WAIT, store.set_deployment(ours)).await {
-            Ok(Ok(())) => {
-                tracing::info!(store = label, deployment = %ours, "store claimed for this deployment");
-                Ok(())
+    match within(store.deployment()).await {
+        Ok(Some(theirs)) if theirs == ours => {}
+        Ok(Some(theirs)) => {
+            return Err(ServerError::WrongDeployment(format!(
+                "the {label} store holds the objects of deployment {theirs}, but the catalog belongs to deployment {ours}: \
+                 check the [{label}] section (endpoint, bucket or path)"
+            )));
+        }
+        Ok(None) => match within(store.set_deployment(ours)).await {
+            Ok(()) => {
+                tracing::info!(store = label, deployment = %ours, "store claimed for this deployment")
             }
-            Ok(Err(e)) => {
-                tracing::warn!(store = label, error = %e, "could not claim the store for this deployment");
-                Ok(())
-            }
-            Err(_) => {
-                tracing::warn!(
-                    store = label,
-                    "the store did not answer in time: not claimed"
-                );
-                Ok(())
+            Err(why) => {
+                tracing::warn!(store = label, %why, "could not claim the store for this deployment")
             }
         },
-        Ok(Err(e)) => {
-            tracing::warn!(store = label, error = %e, "could not read which deployment the store belongs to");
-            Ok(())
-        }
-        Err(_) => {
-            tracing::warn!(
-                store = label,
-                "the store did not answer in time: its deployment is unchecked"
-            );
-            Ok(())
+        Err(why) => {
+            tracing::warn!(store = label, %why, "could not read which deployment the store belongs to: unchecked")
         }
     }
+    Ok(())
 }

@@ -142,7 +142,6 @@ impl Rules {
 /// what the configuration says, not N times it); the count of serving
 /// nodes comes from the catalog ([`Limits::set_nodes`]).
 pub struct Limits {
-    enabled: bool,
     config: LimitsConfig,
     uploads: std::sync::Arc<crate::concurrency::Counter<String>>,
     rules: std::sync::RwLock<std::sync::Arc<Rules>>,
@@ -152,7 +151,7 @@ impl std::fmt::Debug for Limits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let rules = self.rules();
         f.debug_struct("Limits")
-            .field("enabled", &self.enabled)
+            .field("enabled", &self.config.enabled)
             .field("nodes", &rules.nodes)
             .field("clients", &rules.client.limiter.len())
             .finish_non_exhaustive()
@@ -163,7 +162,6 @@ impl Limits {
     /// The limits `c` sets (for one node, until told otherwise).
     pub fn new(c: &LimitsConfig) -> Self {
         Limits {
-            enabled: c.enabled,
             config: c.clone(),
             uploads: crate::concurrency::Counter::new(c.uploads_per_account),
             rules: std::sync::RwLock::new(std::sync::Arc::new(Rules::new(c, 1))),
@@ -213,7 +211,7 @@ impl Limits {
 
     /// A request from `ip`: the global cap, then the client's own.
     pub fn check_client(&self, ip: IpAddr) -> Result<(), Limited> {
-        if !self.enabled {
+        if !self.config.enabled {
             return Ok(());
         }
         let rules = self.rules();
@@ -232,7 +230,7 @@ impl Limits {
 
     /// A request of `class` by account `user`.
     pub fn check_account(&self, user: &str, class: Class) -> Result<(), Limited> {
-        if !self.enabled {
+        if !self.config.enabled {
             return Ok(());
         }
         let rules = self.rules();
@@ -254,7 +252,7 @@ impl Limits {
         &self,
         user: &str,
     ) -> Result<Option<crate::concurrency::Slot<String>>, u32> {
-        if !self.enabled {
+        if !self.config.enabled {
             return Ok(None);
         }
         self.uploads

@@ -485,9 +485,11 @@ fn two_nodes_behind_a_load_balancer() {
     psql(&pg, "DROP DATABASE IF EXISTS two_nodes");
 }
 
-/// `pixelunion serve` on `data`, expected to refuse to start: its exit
-/// status and log (killed after 60 s if it serves instead).
-fn refused_start(data: &std::path::Path) -> (std::process::ExitStatus, String) {
+/// `pixelunion serve` on `data` with `config` as its configuration file,
+/// which must refuse to start: its log (killed after 60 s if it serves
+/// instead).
+fn refused_with(data: &std::path::Path, config: &str) -> String {
+    std::fs::write(data.join("pixelunion.toml"), config).expect("config");
     let mut child = Command::new(BIN)
         .args(["serve", "--data-dir"])
         .arg(data)
@@ -507,10 +509,9 @@ fn refused_start(data: &std::path::Path) -> (std::process::ExitStatus, String) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let out = child.wait_with_output().expect("output");
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "refused: {log}");
+    log
 }
 
 fn claim(store: &std::path::Path) -> String {
@@ -534,17 +535,13 @@ fn a_node_refuses_another_deployments_catalog_or_store() {
     assert!(claim_one.contains(record.trim()), "{record} / {claim_one}");
 
     // Deployment two pointed at deployment one's primary store.
-    let config = two.join("pixelunion.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let log = refused_with(
+        &two,
+        &format!(
             "[primary]\nkind = \"local\"\npath = \"{}\"\n",
             one.join("blobs/primary").display()
         ),
-    )
-    .expect("config");
-    let (status, log) = refused_start(&two);
-    assert!(!status.success(), "refused: {log}");
+    );
     assert!(
         log.contains("wrong deployment") && log.contains("primary store"),
         "the message names the store: {log}"
@@ -556,23 +553,20 @@ fn a_node_refuses_another_deployments_catalog_or_store() {
     );
 
     // Deployment two's node pointed at deployment one's catalog.
-    std::fs::write(
-        &config,
-        format!(
+    let log = refused_with(
+        &two,
+        &format!(
             "database_url = \"sqlite://{}\"\n",
             one.join("catalog.sqlite").display()
         ),
-    )
-    .expect("config");
-    let (status, log) = refused_start(&two);
-    assert!(!status.success(), "refused: {log}");
+    );
     assert!(
         log.contains("wrong deployment") && log.contains("data directory"),
         "the message names the data directory: {log}"
     );
 
     // Its own configuration again: it starts (sealed, as any restart).
-    std::fs::remove_file(&config).expect("config");
+    std::fs::remove_file(two.join("pixelunion.toml")).expect("config");
     let s = Server::start(&two);
     assert!(s.get("/api/v1/sys/status").1.contains("\"sealed\":true"));
     s.stop();
