@@ -104,6 +104,8 @@ def tus_upload(base, auth, path, chunk):
 def main():
     need("nginx", "nginx-light")
     shm = tempfile.mkdtemp(dir="/dev/shm", prefix="pu-bench-")
+    # on the disk under test (the repository's), not in /tmp (often memory)
+    os.makedirs(os.path.join(HERE, "..", "target"), exist_ok=True)
     work = tempfile.mkdtemp(dir=os.path.join(HERE, "..", "target"), prefix="bench-range-")
     server = nginx = None
     try:
