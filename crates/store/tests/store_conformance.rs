@@ -135,6 +135,17 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
             .await
             .expect("range");
         assert_eq!(got, &pt[range.start as usize..range.end as usize]);
+        // the same range as a streaming reader takes it: pieces of one buffer
+        let opened = store.open_encrypted(&big.name).await.expect("open");
+        let pieces = store
+            .read_decrypted_pieces(&k, obj, &opened, range.clone())
+            .await
+            .expect("pieces");
+        assert!(pieces.iter().all(|p| p.len() <= 1 << 16), "one per segment");
+        assert_eq!(
+            pieces.concat(),
+            &pt[range.start as usize..range.end as usize]
+        );
     }
     assert_eq!(
         store.get_decrypted(&k, obj, &big.name).await.expect("get"),

@@ -315,6 +315,54 @@ fn range_decryptor_rejects_wrong_segment_and_short_input() {
 }
 
 #[test]
+fn opening_in_place_rejects_tampering_wrong_lengths_and_use_after_a_push() {
+    let k = key(12);
+    let pt = plaintext(16 * 4, 5);
+    let blob = encrypt(&k, OBJ, 4, &pt, 64);
+    let header = BlobHeader::parse(&blob).expect("header");
+    let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
+    let span = layout.span(5..50).expect("span");
+    let ct = blob[span.ciphertext.start as usize..span.ciphertext.end as usize].to_vec();
+    let dec = || RangeDecryptor::new(&k, OBJ, &header, layout, span.clone()).expect("dec");
+    // A flipped bit in the last segment: refused, and the segments already
+    // opened are zeroed with the rest.
+    let mut bad = ct.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(dec().open_in_place(&mut bad).is_err());
+    assert!(
+        bad.iter().all(|&b| b == 0),
+        "plaintext left after a failure"
+    );
+    assert_eq!(
+        dec().open_in_place(&mut ct[..ct.len() - 1].to_vec()).err(),
+        Some(VaultError::Truncated)
+    );
+    let mut longer = ct.clone();
+    longer.push(0);
+    assert_eq!(
+        dec().open_in_place(&mut longer).err(),
+        Some(VaultError::TrailingData)
+    );
+    let mut pushed = dec();
+    pushed.push(&ct[..32], &mut Vec::new()).expect("push");
+    assert!(pushed.open_in_place(&mut ct.clone()).is_err());
+    // The right bytes: the range, and nothing else left readable.
+    let mut good = ct.clone();
+    let pieces = dec().open_in_place(&mut good).expect("open");
+    let got: Vec<u8> = pieces
+        .iter()
+        .flat_map(|r| good[r.clone()].to_vec())
+        .collect();
+    assert_eq!(got, pt[5..50]);
+    let mut outside = good
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !pieces.iter().any(|r| r.contains(i)));
+    assert!(outside.clone().count() > 0 && outside.all(|(_, &b)| b == 0));
+}
+
+#[test]
 fn impossible_ciphertext_lengths_are_rejected() {
     let header = BlobHeader::parse(&encrypt(&key(1), OBJ, 4, b"", 1)).expect("header");
     // header + 0..15 bytes: no room for a tag.
@@ -371,6 +419,29 @@ proptest! {
         dec.finish().expect("finish");
         prop_assert!(out[..before].iter().all(|&b| b == 0xa5));
         prop_assert_eq!(&out[before..], &pt[start as usize..end as usize]);
+    }
+
+    #[test]
+    fn prop_any_range_opened_in_place_equals_slice(
+        len in 1usize..5000,
+        log2 in 4u8..=10,
+        a in any::<u64>(),
+        b in any::<u64>(),
+    ) {
+        let k = key(43);
+        let pt = plaintext(len, 2);
+        let blob = encrypt(&k, OBJ, log2, &pt, 1024);
+        let start = a % len as u64;
+        let end = start + 1 + b % (len as u64 - start);
+        let header = BlobHeader::parse(&blob).expect("header");
+        let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
+        let span = layout.span(start..end).expect("span");
+        let mut ct = blob[span.ciphertext.start as usize..span.ciphertext.end as usize].to_vec();
+        let dec = RangeDecryptor::new(&k, OBJ, &header, layout, span).expect("dec");
+        let pieces = dec.open_in_place(&mut ct).expect("open");
+        let got: Vec<u8> = pieces.iter().flat_map(|r| ct[r.clone()].to_vec()).collect();
+        prop_assert_eq!(&got[..], &pt[start as usize..end as usize]);
+        prop_assert!(pieces.windows(2).all(|w| w[0].end <= w[1].start), "in order");
     }
 
     #[test]

@@ -102,12 +102,11 @@ impl Readable {
         let mut at = span.start;
         pixelunion_store::read_ahead(opened, span, first, move |opened, range| {
             let windows = windows.clone();
-            async move {
-                let (v, next) = windows.read(opened, range).await?;
-                Ok((Bytes::from(v), next))
-            }
+            async move { windows.read(opened, range).await }
         })
-        .map_ok(move |b| {
+        .map_ok(|pieces| futures::stream::iter(pieces.into_iter().map(Ok)))
+        .try_flatten()
+        .map_ok(move |b: Bytes| {
             let here = at;
             at += b.len() as u64;
             match &patches {
@@ -138,7 +137,7 @@ impl Windows {
         &self,
         opened: Opened,
         range: Range<u64>,
-    ) -> std::result::Result<(Vec<u8>, Opened), StoreError> {
+    ) -> std::result::Result<(Vec<Bytes>, Opened), StoreError> {
         match self.read_from(&opened, range.clone()).await {
             Err(e) if damaged(&e) && matches!(opened, Opened::Primary(_)) => {
                 self.state.stores().primary.forget_opened(&self.blob);
@@ -158,14 +157,14 @@ impl Windows {
         &self,
         opened: &Opened,
         range: Range<u64>,
-    ) -> std::result::Result<Vec<u8>, StoreError> {
+    ) -> std::result::Result<Vec<Bytes>, StoreError> {
         let stores = self.state.stores();
         let (store, obj) = match opened {
             Opened::Primary(x) => (&stores.primary, x),
             Opened::Backup(x) => (&stores.backup, x),
         };
         store
-            .read_decrypted(&self.key, self.object, obj, range)
+            .read_decrypted_pieces(&self.key, self.object, obj, range)
             .await
     }
 }

@@ -7,10 +7,11 @@ use aws_lc_rs::aead::LessSafeKey;
 use zeroize::Zeroize;
 
 use super::header::{BlobHeader, HEADER_LEN};
+use super::nonce;
 use super::stream::open_segment;
 use crate::error::{Result, VaultError};
 use crate::keys::{DataKey, ObjectId};
-use crate::primitives::TAG_LEN;
+use crate::primitives::{TAG_LEN, open_in_place};
 
 /// Sizes of one blob: everything follows from segment size and plaintext length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +205,57 @@ impl RangeDecryptor {
             }
         }
         Ok(())
+    }
+
+    /// Decrypts the span's whole ciphertext, held in `buf`, where it lies
+    /// and returns where in `buf` the plaintext asked for is: one range per
+    /// segment, in order. No second buffer is filled, zeroed or copied (a
+    /// reader hands the pieces on as they are). Everything else in `buf` —
+    /// the tags, and the plaintext before the range's start in the first
+    /// segment and after its end in the last — is zeroed; after an error
+    /// all of `buf` is. Only for a decryptor nothing was pushed to.
+    pub fn open_in_place(self, buf: &mut [u8]) -> Result<Vec<Range<usize>>> {
+        let r = self.open_each_in_place(buf);
+        if r.is_err() {
+            buf.zeroize();
+        }
+        r
+    }
+
+    fn open_each_in_place(&self, buf: &mut [u8]) -> Result<Vec<Range<usize>>> {
+        if self.index != self.span.first_segment || !self.pending.is_empty() {
+            return Err(VaultError::InvalidFormat(
+                "a span is opened in place whole, before any push",
+            ));
+        }
+        let want = self.span.ciphertext.end - self.span.ciphertext.start;
+        match (buf.len() as u64).cmp(&want) {
+            std::cmp::Ordering::Less => return Err(VaultError::Truncated),
+            std::cmp::Ordering::Greater => return Err(VaultError::TrailingData),
+            std::cmp::Ordering::Equal => {}
+        }
+        let count = self.layout.segment_count();
+        let mut pieces = Vec::new();
+        let mut at = 0usize;
+        for i in self.span.first_segment..=self.span.last_segment {
+            let len = usize::try_from(self.layout.segment_ct_len(i))
+                .map_err(|_| VaultError::InvalidFormat("segment too large"))?;
+            let seg = &mut buf[at..at + len];
+            let n = open_in_place(
+                &self.key,
+                nonce(i, i + 1 == count),
+                self.header.as_bytes(),
+                seg,
+            )?;
+            let seg_start = i * self.layout.segment;
+            let from = self.span.plaintext.start.saturating_sub(seg_start) as usize;
+            let to = ((self.span.plaintext.end - seg_start) as usize).min(n);
+            seg[..from].zeroize();
+            seg[to..].zeroize();
+            pieces.push(at + from..at + to);
+            at += len;
+        }
+        Ok(pieces)
     }
 
     /// Checks that the whole span was received.
