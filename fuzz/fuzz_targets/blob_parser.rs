@@ -1,6 +1,6 @@
 //! Untrusted blob bytes (a store can return anything): header parsing, length
-//! validation, whole-stream and range decryption must reject garbage without
-//! panicking or allocating without bound.
+//! validation, whole-stream and range decryption (pushed, and opened in
+//! place) must reject garbage without panicking or allocating without bound.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -39,10 +39,19 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(span) = layout.span(start..end) {
                 assert!(span.ciphertext.end <= blob.len() as u64);
                 let bytes = &blob[span.ciphertext.start as usize..span.ciphertext.end as usize];
-                if let Ok(mut dec) = RangeDecryptor::new(&key, obj, &header, layout, span) {
+                if let Ok(mut dec) = RangeDecryptor::new(&key, obj, &header, layout, span.clone()) {
                     let mut out = Vec::new();
                     if dec.push(bytes, &mut out).is_ok() {
                         let _ = dec.finish();
+                    }
+                }
+                // the streaming readers' path: opened in place, pieces inside the buffer
+                if let Ok(dec) = RangeDecryptor::new(&key, obj, &header, layout, span) {
+                    let mut buf = bytes.to_vec();
+                    if let Ok(pieces) = dec.open_in_place(&mut buf) {
+                        assert!(pieces.iter().all(|r| r.start <= r.end && r.end <= buf.len()));
+                    } else {
+                        assert!(buf.iter().all(|&b| b == 0));
                     }
                 }
             }
