@@ -2,9 +2,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! random access, and rejection of every kind of tampering.
 
+use std::ops::Range;
+
 use pixelunion_vault::blob::{
-    BlobDecryptor, BlobEncryptor, BlobHeader, BlobLayout, HEADER_LEN, RangeDecryptor,
-    decrypt_range, decrypt_to_vec, encrypt_to_vec,
+    BlobDecryptor, BlobEncryptor, BlobHeader, BlobLayout, CiphertextSpan, HEADER_LEN,
+    RangeDecryptor, decrypt_range, decrypt_to_vec, encrypt_to_vec,
 };
 use pixelunion_vault::{DataKey, KeyId, ObjectId, VaultError};
 use proptest::prelude::*;
@@ -47,6 +49,16 @@ fn decrypt_chunked(
     }
     dec.finish(&mut out)?;
     Ok(out)
+}
+
+/// What reading plaintext `range` of `blob` takes: its header, layout, span
+/// and the span's ciphertext.
+fn reading(blob: &[u8], range: Range<u64>) -> (BlobHeader, BlobLayout, CiphertextSpan, Vec<u8>) {
+    let header = BlobHeader::parse(blob).expect("header");
+    let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
+    let span = layout.span(range).expect("span");
+    let ct = blob[span.ciphertext.start as usize..span.ciphertext.end as usize].to_vec();
+    (header, layout, span, ct)
 }
 
 fn segments(blob: &[u8], log2: u8) -> Vec<Vec<u8>> {
@@ -319,10 +331,7 @@ fn opening_in_place_rejects_tampering_wrong_lengths_and_use_after_a_push() {
     let k = key(12);
     let pt = plaintext(16 * 4, 5);
     let blob = encrypt(&k, OBJ, 4, &pt, 64);
-    let header = BlobHeader::parse(&blob).expect("header");
-    let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
-    let span = layout.span(5..50).expect("span");
-    let ct = blob[span.ciphertext.start as usize..span.ciphertext.end as usize].to_vec();
+    let (header, layout, span, ct) = reading(&blob, 5..50);
     let dec = || RangeDecryptor::new(&k, OBJ, &header, layout, span.clone()).expect("dec");
     // A flipped bit in the last segment: refused, and the segments already
     // opened are zeroed with the rest.
@@ -406,10 +415,7 @@ proptest! {
         let blob = encrypt(&k, OBJ, log2, &pt, 1024);
         let start = a % len as u64;
         let end = start + 1 + b % (len as u64 - start);
-        let header = BlobHeader::parse(&blob).expect("header");
-        let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
-        let span = layout.span(start..end).expect("span");
-        let ct = &blob[span.ciphertext.start as usize..span.ciphertext.end as usize];
+        let (header, layout, span, ct) = reading(&blob, start..end);
         let mut dec = RangeDecryptor::new(&k, OBJ, &header, layout, span).expect("dec");
         // (appends after what `out` already holds)
         let mut out = vec![0xa5; before];
@@ -433,10 +439,7 @@ proptest! {
         let blob = encrypt(&k, OBJ, log2, &pt, 1024);
         let start = a % len as u64;
         let end = start + 1 + b % (len as u64 - start);
-        let header = BlobHeader::parse(&blob).expect("header");
-        let layout = BlobLayout::from_ciphertext_len(&header, blob.len() as u64).expect("layout");
-        let span = layout.span(start..end).expect("span");
-        let mut ct = blob[span.ciphertext.start as usize..span.ciphertext.end as usize].to_vec();
+        let (header, layout, span, mut ct) = reading(&blob, start..end);
         let dec = RangeDecryptor::new(&k, OBJ, &header, layout, span).expect("dec");
         let pieces = dec.open_in_place(&mut ct).expect("open");
         let got: Vec<u8> = pieces.iter().flat_map(|r| ct[r.clone()].to_vec()).collect();
