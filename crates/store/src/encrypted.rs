@@ -91,8 +91,9 @@ fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<
 /// window; memory stays within a few windows): a first window of at most
 /// `first` bytes, a second of [`SECOND_WINDOW`], then windows of [`WINDOW`]
 /// (the reader sends the first while the second is read, and the second
-/// while the first full window is: no long wait after the first bytes). `read` gets the range and a
-/// state it hands on to the next window (which copy to read, say). The
+/// while the first full window is: no long wait after the first bytes).
+/// `read` gets the range and a state it hands on to the next window (which
+/// copy to read, say). The
 /// task ends at the first error, which the stream yields last, or when the
 /// reader goes away.
 pub fn read_ahead<T, S, F, Fut, E>(
