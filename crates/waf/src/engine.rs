@@ -94,12 +94,20 @@ pub struct Settings {
 
 impl Default for Settings {
     /// Paranoia 1, threshold 5, blocking, and the exclusions every
-    /// PixelUnion needs: `/.well-known/` may be a dot path, passwords and
-    /// unseal shares (which may contain anything) are never matched against
-    /// the rules, and free text (captions, names, search) is not matched
-    /// against the SQL-injection rules.
+    /// PixelUnion needs: `/.well-known/` may be a dot path, passwords,
+    /// recovery codes and unseal shares (which may contain anything) are
+    /// never matched against the rules, and free text (captions, names,
+    /// search) is not matched against the SQL-injection rules.
     fn default() -> Self {
-        let passwords = ["password", "current_password", "new_password"].map(|arg| Exclusion {
+        // credentials compared with a hash, never read as anything else; a
+        // recovery code made in base32 (before hex) may spell `5or3`
+        let credentials = [
+            "password",
+            "current_password",
+            "new_password",
+            "recovery_code",
+        ]
+        .map(|arg| Exclusion {
             path_prefix: "/api/v1/".into(),
             arg: arg.into(),
             rules: Vec::new(),
@@ -111,7 +119,7 @@ impl Default for Settings {
             rules: vec![930130],
             categories: Vec::new(),
         }];
-        exclusions.extend(passwords);
+        exclusions.extend(credentials);
         // Free text (captions, album and token names, search text, file
         // names) is prose in which quotes next to "or", "select" or "union",
         // and links, are ordinary; the service binds every value as a query

@@ -17,6 +17,8 @@ pub mod codes;
 mod drain;
 pub mod error;
 pub mod extract;
+#[cfg(test)]
+mod firewall_fit;
 mod grants;
 pub mod headers;
 mod incidents;

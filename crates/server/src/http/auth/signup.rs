@@ -26,7 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct NewAccount {
     /// the invitation code (`/auth/invites/accept` only)
-    #[schema(pattern = "^pui_[A-Za-z0-9_-]{43}$")]
+    #[schema(pattern = "^pui_(?:[0-9a-f]{64}|[A-Za-z0-9_-]{43})$")]
     code: Option<String>,
     /// e-mail address
     email: String,
