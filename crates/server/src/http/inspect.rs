@@ -57,15 +57,19 @@ fn kind_of(headers: &HeaderMap) -> Kind {
 }
 
 /// The header list the engine reads (an HTTP/2 request's authority counts
-/// as its Host).
+/// as its Host), with our own session cookie left out when it has exactly
+/// a session token's shape (see [`without_own_session`]).
 fn header_list(method_uri: &axum::http::Uri, headers: &HeaderMap) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            let value = String::from_utf8_lossy(v.as_bytes());
+            let value = if k == header::COOKIE {
+                without_own_session(&value)
+            } else {
+                value.into_owned()
+            };
+            (k.as_str().to_string(), value)
         })
         .collect();
     if !headers.contains_key(header::HOST)
@@ -74,6 +78,26 @@ fn header_list(method_uri: &axum::http::Uri, headers: &HeaderMap) -> Vec<(String
         out.push(("host".into(), a.as_str().to_string()));
     }
     out
+}
+
+/// A `Cookie` header without the session cookie when its value is exactly
+/// a session token (a prefix and hex or base64url digits, checked strictly:
+/// nothing else can be in it, and the server only ever hashes it). Tokens
+/// minted before hex could spell SQL by chance (`3or9`) and be refused on
+/// every request — the sign-in page included — until they expired; any
+/// other value of that cookie is inspected as usual.
+fn without_own_session(cookie: &str) -> String {
+    let own = format!("{}=", crate::accounts::principal::COOKIE);
+    cookie
+        .split(';')
+        .filter(|pair| {
+            let pair = pair.trim();
+            !pair.strip_prefix(&own).is_some_and(|v| {
+                pixelunion_auth::token::looks_like(pixelunion_auth::token::TokenKind::Session, v)
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The tus `Upload-Metadata` entries, decoded (a value that is not UTF-8
@@ -265,6 +289,42 @@ mod tests {
             ]
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_well_formed_session_cookie_is_not_matched_but_anything_else_is() {
+        let waf = pixelunion_waf::Engine::new(
+            pixelunion_waf::RuleSet::embedded().expect("rules"),
+            pixelunion_waf::Settings::default(),
+        );
+        let score = |cookie: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, axum::http::HeaderValue::from_static("x"));
+            h.insert(
+                header::COOKIE,
+                axum::http::HeaderValue::from_str(cookie).expect("cookie"),
+            );
+            let uri = axum::http::Uri::from_static("/api/v1/assets");
+            waf.inspect(&pixelunion_waf::Request {
+                method: "GET",
+                target: "/api/v1/assets",
+                headers: &header_list(&uri, &h),
+                body: Inspected::None,
+            })
+            .score
+        };
+        // a base64url session minted before hex that spells `3or9`
+        let legacy = "__Host-pixelunion=pus_hgpuPgo4K2nKNfHJPiacHKN3or9IxefQ8ZL3zbydNpQ";
+        assert_eq!(score(legacy), 0);
+        assert_eq!(score(&format!("theme=dark; {legacy}; lang=en")), 0);
+        // the same text in another cookie, or an attack in ours, still scores
+        assert!(score("other=pus_hgpuPgo4K2nKNfHJPiacHKN3or9IxefQ8ZL3zbydNpQ") > 0);
+        assert!(score("__Host-pixelunion=pus_x' or '1'='1") > 0);
+        assert!(score(&format!("{legacy}; __Host-pixelunion=1' union select 1--")) > 0);
+        assert_eq!(
+            without_own_session("a=1; __Host-pixelunion=pus_short; b=2"),
+            "a=1; __Host-pixelunion=pus_short; b=2"
+        );
     }
 
     #[test]
