@@ -429,8 +429,10 @@ impl BlobStore {
     }
 
     /// Reads and decrypts plaintext bytes `range` of an opened object,
-    /// fetching only the segments the range touches. Callers stream large
-    /// ranges as consecutive windows of bounded size.
+    /// fetching only the segments the range touches, as one buffer (the
+    /// pieces of [`BlobStore::read_decrypted_pieces`] joined: one way to
+    /// decrypt a span). Callers stream large ranges as consecutive windows
+    /// of bounded size.
     pub async fn read_decrypted(
         &self,
         key: &DataKey,
@@ -438,14 +440,10 @@ impl BlobStore {
         opened: &EncryptedObject,
         range: Range<u64>,
     ) -> Result<Vec<u8>> {
-        let span = opened.layout.span(range)?;
-        let mut dec =
-            RangeDecryptor::new(key, object, &opened.header, opened.layout, span.clone())?;
-        let sealed = self.fetch_span(opened, span.ciphertext.clone()).await?;
-        let mut out = Vec::with_capacity((span.plaintext.end - span.plaintext.start) as usize);
-        dec.push(&sealed, &mut out)?;
-        dec.finish()?;
-        Ok(out)
+        let pieces = self
+            .read_decrypted_pieces(key, object, opened, range)
+            .await?;
+        Ok(pieces.concat())
     }
 
     /// [`BlobStore::read_decrypted`] for a reader that sends what it reads
@@ -504,12 +502,14 @@ impl BlobStore {
     }
 
     /// The plaintext bytes `span` of an opened object as a stream of
-    /// windows of [`WINDOW`] bytes (constant memory, any size). The windows
-    /// are read and decrypted by a task of their own, one window ahead of
-    /// the reader, so that reading overlaps with what the reader does with
-    /// the previous one; the task ends when the reader goes away. The one
-    /// decrypting reader for resumable-upload reassembly, backup
-    /// verification and restore.
+    /// pieces, one per segment, read in windows of [`WINDOW`] bytes
+    /// (constant memory, any size) and decrypted in place (the pieces are
+    /// slices of their window's buffer). The windows are read and
+    /// decrypted by a task of their own, one window ahead of the reader, so
+    /// that reading overlaps with what the reader does with the previous
+    /// one; the task ends when the reader goes away. The one decrypting
+    /// reader for resumable-upload reassembly, backup verification and
+    /// restore.
     pub fn decrypted_stream(
         &self,
         key: Arc<DataKey>,
@@ -518,13 +518,22 @@ impl BlobStore {
         span: Range<u64>,
     ) -> impl Stream<Item = Result<Bytes>> + Send + use<> {
         let store = self.clone();
-        read_ahead((), span, WINDOW, move |(), range| {
+        let windows = read_ahead((), span, WINDOW, move |(), range| {
             let (store, key, opened) = (store.clone(), key.clone(), opened.clone());
             async move {
-                let v = store.read_decrypted(&key, object, &opened, range).await?;
-                Ok((Bytes::from(v), ()))
+                let pieces = store
+                    .read_decrypted_pieces(&key, object, &opened, range)
+                    .await?;
+                Ok((pieces, ()))
             }
-        })
+        });
+        // each window's pieces (one per segment, slices of one buffer) in turn
+        windows
+            .map(|w| match w {
+                Ok(pieces) => futures::stream::iter(pieces.into_iter().map(Ok)).left_stream(),
+                Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+            })
+            .flatten()
     }
 
     /// Opens and reads one range (for a single read; see [`BlobStore::open_encrypted`]).

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use bytes::Bytes;
+use futures::TryStreamExt as _;
 use pixelunion_store::{BlobName, BlobStore, ChecksumKind, StoreConfig, StoreError};
 use pixelunion_vault::{DataKey, KeyId, ObjectId, VaultError};
 
@@ -167,6 +168,23 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         pos = to;
     }
     assert_eq!(joined, pt);
+    // The read-ahead stream (reassembly, verification, restore): one piece
+    // per segment, the whole object, and from an offset inside a segment.
+    for from in [0u64, 70_000] {
+        let pieces: Vec<Bytes> = store
+            .decrypted_stream(
+                std::sync::Arc::new(key(1)),
+                obj,
+                std::sync::Arc::new(opened.clone()),
+                from..pt.len() as u64,
+            )
+            .try_collect()
+            .await
+            .expect("stream");
+        assert!(pieces.iter().all(|p| !p.is_empty() && p.len() <= 1 << 16));
+        assert!(pieces.len() > 9 * 16, "pieces, not windows");
+        assert_eq!(pieces.concat(), &pt[from as usize..]);
+    }
 
     // Wrong object id or key: rejected.
     assert!(matches!(
