@@ -151,6 +151,20 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query_as(&q).bind(id).bind(asset).fetch_optional(p).await?))
     }
 
+    /// How many items each of the owner's links shows, in one query (the
+    /// links list); a link that shows nothing is absent.
+    pub async fn link_item_counts(&self, owner: &str) -> Result<Vec<(String, i64)>> {
+        // an album link counts the album's items, a selection its chosen
+        // ones: only the owner's own, outside the trash (as ITEMS)
+        let q = "SELECT l.id, CAST(COUNT(a.id) AS BIGINT) FROM links l \
+            LEFT JOIN album_assets aa ON aa.album_id = l.album_id \
+            LEFT JOIN link_assets la ON l.album_id IS NULL AND la.link_id = l.id \
+            JOIN assets a ON a.id = COALESCE(aa.asset_id, la.asset_id) \
+                AND a.owner_id = l.owner_id AND a.trashed_at IS NULL \
+            WHERE l.owner_id = $1 GROUP BY l.id";
+        Ok(with_pool!(self, p => sqlx::query_as(q).bind(owner).fetch_all(p).await?))
+    }
+
     /// How many items link `id` shows.
     pub async fn link_item_count(&self, id: &str) -> Result<i64> {
         let q = format!("SELECT CAST(COUNT(*) AS BIGINT) {ITEMS}");

@@ -304,6 +304,36 @@ pub async fn links(c: &Catalog) {
         ["a1"]
     );
     assert_eq!(c.link_item_count("l2").await.expect("count"), 2);
+    // an empty album's link shows nothing; another owner's links are apart
+    c.create_album("al0", "u1", b"ct-name", 1)
+        .await
+        .expect("empty album");
+    assert!(
+        c.create_link(&link("l3", Some("al0"), b"h3"), &[])
+            .await
+            .expect("empty album link")
+    );
+    let mut theirs = link("l4", None, b"h4");
+    theirs.owner_id = "u2".into();
+    assert!(
+        c.create_link(&theirs, &["b1".into()])
+            .await
+            .expect("theirs")
+    );
+    let counts = |v: Vec<(String, i64)>| {
+        let mut v = v;
+        v.sort();
+        v
+    };
+    assert_eq!(
+        counts(c.link_item_counts("u1").await.expect("counts")),
+        [("l1".to_string(), 1), ("l2".to_string(), 2)]
+    );
+    assert_eq!(c.link_item_count("l3").await.expect("empty"), 0);
+    assert_eq!(
+        counts(c.link_item_counts("u2").await.expect("theirs")),
+        [("l4".to_string(), 1)]
+    );
     let first = c.link_items("l2", None, 1).await.expect("page");
     let rest = c
         .link_items("l2", Some((first[0].sort_at, &first[0].id)), 10)
@@ -315,6 +345,10 @@ pub async fn links(c: &Catalog) {
     assert!(c.link_item("l2", "a2").await.expect("in it").is_some());
     c.trash_asset("u1", "a2", 3).await.expect("trash");
     assert!(c.link_item("l2", "a2").await.expect("trashed").is_none());
+    assert_eq!(
+        counts(c.link_item_counts("u1").await.expect("counts")),
+        [("l1".to_string(), 1), ("l2".to_string(), 1)]
+    );
 
     assert_eq!(
         c.link_by_token_hash(b"h1")
@@ -329,7 +363,7 @@ pub async fn links(c: &Catalog) {
         (l.views, l.last_viewed_at, l.allow_download, l.keep_metadata),
         (1, Some(50), true, false)
     );
-    assert_eq!(c.links("u1").await.expect("list").len(), 2);
+    assert_eq!(c.links("u1").await.expect("list").len(), 3);
     assert!(c.link("u2", "l1").await.expect("not theirs").is_none());
     assert!(!c.delete_link("u2", "l1").await.expect("not theirs"));
     assert!(c.delete_link("u1", "l1").await.expect("revoked"));

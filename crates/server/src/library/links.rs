@@ -86,12 +86,18 @@ pub struct LinkView {
 }
 
 async fn view(state: &AppState, user: &UserRow, l: &LinkRow) -> Result<LinkView> {
+    let count = state.catalog().link_item_count(&l.id).await?;
+    view_with(state, user, l, count)
+}
+
+/// The owner's view of link `l`, which shows `item_count` items.
+fn view_with(state: &AppState, user: &UserRow, l: &LinkRow, item_count: i64) -> Result<LinkView> {
     let key = state.keys().user_key(user)?;
     Ok(LinkView {
         id: l.id.clone(),
         token: fields::open_text(&key, Column::LinkToken, &user.id, &l.id, Some(&l.token)),
         album_id: l.album_id.clone(),
-        item_count: state.catalog().link_item_count(&l.id).await?,
+        item_count,
         expires_at: l.expires_at,
         has_password: l.password_hash.is_some(),
         allow_download: l.allow_download,
@@ -180,11 +186,19 @@ pub async fn create(state: &AppState, user: &UserRow, new: NewLink) -> Result<Li
 
 /// The caller's links, newest first.
 pub async fn list(state: &AppState, user: &UserRow) -> Result<Vec<LinkView>> {
-    let mut out = Vec::new();
-    for l in state.catalog().links(&user.id).await? {
-        out.push(view(state, user, &l).await?);
-    }
-    Ok(out)
+    let counts: std::collections::HashMap<String, i64> = state
+        .catalog()
+        .link_item_counts(&user.id)
+        .await?
+        .into_iter()
+        .collect();
+    state
+        .catalog()
+        .links(&user.id)
+        .await?
+        .iter()
+        .map(|l| view_with(state, user, l, counts.get(&l.id).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// Revokes the caller's link `id` at once.
