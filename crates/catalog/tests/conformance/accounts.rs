@@ -192,12 +192,39 @@ pub async fn accounts(c: &Catalog) {
         c.list_api_tokens("u1").await.expect("list")[0].last_used_at,
         Some(9)
     );
+    // with its user in one query: every column of both, the right user
+    let (t, u) = c
+        .api_token_with_user(b"th1")
+        .await
+        .expect("with user")
+        .expect("there");
+    assert_eq!(
+        t,
+        pixelunion_catalog::ApiTokenRow {
+            last_used_at: Some(9),
+            ..tok("t1", "u1", b"th1")
+        }
+    );
+    assert_eq!(Some(u), c.user_by_id("u1").await.expect("user"));
+    let (t2, u2) = c
+        .api_token_with_user(b"th2")
+        .await
+        .expect("with user")
+        .expect("there");
+    assert_eq!((t2.id.as_str(), u2.id.as_str()), ("t2", "u2"));
+    assert!(
+        c.api_token_with_user(b"nope")
+            .await
+            .expect("none")
+            .is_none()
+    );
     assert!(
         !c.delete_api_token("u1", "t2").await.expect("delete"),
         "not another user's token"
     );
     assert!(c.delete_api_token("u1", "t1").await.expect("delete"));
     assert!(c.api_token_by_hash(b"th1").await.expect("get").is_none());
+    assert!(c.api_token_with_user(b"th1").await.expect("gone").is_none());
 
     let inv = |id: &str, hash: &[u8], expires: i64| pixelunion_catalog::InviteRow {
         id: id.into(),

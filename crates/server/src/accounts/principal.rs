@@ -285,18 +285,14 @@ fn secs(d: std::time::Duration) -> i64 {
 async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Principal> {
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
-    let row = catalog
-        .api_token_by_hash(&hash)
+    let (row, user) = catalog
+        .api_token_with_user(&hash)
         .await?
         .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
     let now = now();
     if now >= row.expires_at {
         return Err(Error::Unauthenticated("this API token has expired"));
     }
-    let user = catalog
-        .user_by_id(&row.user_id)
-        .await?
-        .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
     if user.disabled {
         return Err(Error::Unauthenticated("this account is disabled"));
     }
