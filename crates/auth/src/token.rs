@@ -7,8 +7,8 @@
 //! firewall reads, and letters-and-digits alphabets spell SQL by chance:
 //! the base64url tokens minted before spelt `3or9` between two digits in
 //! about one session in 1,100 (90 of 100,000 in a probe), and rule 942211
-//! then refused every request of that session. Tokens minted before (43 base64url characters)
-//! are still accepted until they expire.
+//! then refused every request of that session. Tokens minted before (43
+//! base64url characters) are still accepted until they expire.
 
 use zeroize::Zeroizing;
 
