@@ -15,17 +15,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 work=tempfile.mkdtemp(); data=os.path.join(work,"data")
-import socket
-def freeport():
-    s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close(); return p
-port=freeport()
+sys.path.insert(0, HERE)
+from benchlib import free_port
+port=free_port()
 srv=subprocess.Popen([BIN,"serve","--data-dir",data,"--listen",f"127.0.0.1:{port}"],stdout=subprocess.PIPE,stderr=subprocess.DEVNULL,text=True)
 for line in srv.stdout:
     if "pixelunion unseal" in line: break
 time.sleep(1)
 tls=os.path.join(data,"tls"); ngx=os.path.join(work,"nginx"); os.makedirs(os.path.join(ngx,"www"))
 open(os.path.join(ngx,"www","ok"),"w").write('{"status":"ok"}')
-nport=freeport()
+nport=free_port()
 open(os.path.join(ngx,"nginx.conf"),"w").write(f"""user root; worker_processes 2; pid {ngx}/nginx.pid; error_log {ngx}/error.log; daemon off;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; keepalive_requests 100000;

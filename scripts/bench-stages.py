@@ -22,27 +22,18 @@ Defaults: target/release/pixelunion, 300 requests, three rounds.
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 
-from benchlib import start_server
+from benchlib import free_port, start_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def first_byte_p50(base, auth, version, path, extra):

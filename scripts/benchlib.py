@@ -2,11 +2,21 @@
 fresh data directory with rate limits off, signing in as the first admin,
 and reading a process's peak resident memory."""
 import os
+import socket
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on (at this moment)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def start_server(binary, data, port, out_path, prefix=()):

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::WriteMultipart;
 use pixelunion_vault::blob::{
     BlobEncryptor, BlobHeader, BlobLayout, HEADER_LEN, RangeDecryptor, SEGMENT_OVERHEAD,
@@ -524,16 +524,13 @@ impl BlobStore {
                 let pieces = store
                     .read_decrypted_pieces(&key, object, &opened, range)
                     .await?;
-                Ok((pieces, ()))
+                Ok::<_, StoreError>((pieces, ()))
             }
         });
         // each window's pieces (one per segment, slices of one buffer) in turn
         windows
-            .map(|w| match w {
-                Ok(pieces) => futures::stream::iter(pieces.into_iter().map(Ok)).left_stream(),
-                Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
-            })
-            .flatten()
+            .map_ok(|pieces| futures::stream::iter(pieces.into_iter().map(Ok)))
+            .try_flatten()
     }
 
     /// Opens and reads one range (for a single read; see [`BlobStore::open_encrypted`]).
