@@ -86,22 +86,96 @@ fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<
     Ok(out)
 }
 
-/// Reads `span` window by window on a task of its own, one window ahead of
-/// the reader (reading overlaps with what the reader does with the previous
-/// window; memory stays within a few windows): a first window of at most
-/// `first` bytes, a second of [`SECOND_WINDOW`], then windows of [`WINDOW`]
-/// (the reader sends the first while the second is read, and the second
-/// while the first full window is: no long wait after the first bytes).
-/// `read` gets the range and a state it hands on to the next window (which
-/// copy to read, say). The
-/// task ends at the first error, which the stream yields last, or when the
-/// reader goes away.
+/// Reads `span` window by window, one window ahead of the reader (reading
+/// overlaps with what the reader does with the previous window; memory
+/// stays within a few windows): a first window of at most `first` bytes, a
+/// second of [`SECOND_WINDOW`], then windows of [`WINDOW`] (the reader
+/// sends the first while the second is read, and the second while the
+/// first full window is: no long wait after the first bytes). `read` gets
+/// the range and a state it hands on to the next window (which copy to
+/// read, say).
+///
+/// The first window is read by the reader's own task, after one yield, and
+/// the task that reads ahead starts only when the reader comes back for
+/// more, after another: a server answering with this stream (hyper) sends
+/// what it holds whenever the body is not ready, so the answer's head
+/// leaves before anything is read and the first window's bytes before the
+/// read-ahead competes with the client for the CPU (on two cores, a read
+/// ahead started at once delayed the first bytes of a 1 MiB range by about
+/// a third). The read-ahead ends at the first error, which the stream
+/// yields last, or when the reader goes away.
 pub fn read_ahead<T, S, F, Fut, E>(
     state: S,
     span: Range<u64>,
     first: u64,
-    mut read: F,
+    read: F,
 ) -> impl Stream<Item = std::result::Result<T, E>> + Send + use<T, S, F, Fut, E>
+where
+    T: Send + 'static,
+    S: Send + 'static,
+    F: FnMut(S, Range<u64>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::result::Result<(T, S), E>> + Send,
+    E: Send + 'static,
+{
+    futures::stream::unfold(Ahead::First(state, read), move |stage| {
+        let span = span.clone();
+        async move {
+            match stage {
+                Ahead::First(state, mut read) => {
+                    if span.start >= span.end {
+                        return None;
+                    }
+                    tokio::task::yield_now().await;
+                    let to = (span.start + first).min(span.end);
+                    match read(state, span.start..to).await {
+                        Ok((bytes, next)) if to < span.end => {
+                            Some((Ok(bytes), Ahead::Next(next, read, to)))
+                        }
+                        Ok((bytes, _)) => Some((Ok(bytes), Ahead::Done)),
+                        Err(e) => Some((Err(e), Ahead::Done)),
+                    }
+                }
+                Ahead::Next(state, read, pos) => {
+                    tokio::task::yield_now().await;
+                    let next = if first < SECOND_WINDOW {
+                        SECOND_WINDOW
+                    } else {
+                        WINDOW
+                    };
+                    let mut rx = spawn_read_ahead(state, pos..span.end, next, read);
+                    let item = rx.recv().await?;
+                    Some((item, Ahead::Rest(rx)))
+                }
+                Ahead::Rest(mut rx) => {
+                    let item = rx.recv().await?;
+                    Some((item, Ahead::Rest(rx)))
+                }
+                Ahead::Done => None,
+            }
+        }
+    })
+}
+
+/// Where a [`read_ahead`] stands.
+enum Ahead<S, F, T, E> {
+    /// nothing read yet
+    First(S, F),
+    /// the first window handed out; the rest starts at the offset
+    Next(S, F, u64),
+    /// the rest, from the task reading ahead
+    Rest(tokio::sync::mpsc::Receiver<std::result::Result<T, E>>),
+    /// all handed out, or an error
+    Done,
+}
+
+/// The task that reads `span` for [`read_ahead`] from its second window
+/// (`len` bytes, then [`WINDOW`]s), one window ahead of the receiver.
+fn spawn_read_ahead<T, S, F, Fut, E>(
+    state: S,
+    span: Range<u64>,
+    len: u64,
+    mut read: F,
+) -> tokio::sync::mpsc::Receiver<std::result::Result<T, E>>
 where
     T: Send + 'static,
     S: Send + 'static,
@@ -111,14 +185,10 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(async move {
-        let (mut pos, mut state, mut len) = (span.start, state, first);
+        let (mut pos, mut state, mut len) = (span.start, state, len);
         while pos < span.end {
             let to = (pos + len).min(span.end);
-            len = if len < SECOND_WINDOW {
-                SECOND_WINDOW
-            } else {
-                WINDOW
-            };
+            len = WINDOW;
             let sent = match read(state, pos..to).await {
                 Ok((bytes, next)) => {
                     state = next;
@@ -132,20 +202,10 @@ where
             if sent.is_err() {
                 return;
             }
-            // Let the reader this woke (often on this worker, next) send the
-            // first bytes before the next window is read: a small window is
-            // read and decrypted without a pause in which it could. (Later
-            // windows go on at once: the reader is busy sending.)
-            if pos == span.start {
-                tokio::task::yield_now().await;
-            }
             pos = to;
         }
     });
-    futures::stream::unfold(rx, |mut rx| async move {
-        let item = rx.recv().await?;
-        Some((item, rx))
-    })
+    rx
 }
 
 /// The second window of a [`read_ahead`]: three segments of the default
@@ -551,6 +611,111 @@ mod tests {
     use super::*;
     use pixelunion_vault::KeyId;
     use pixelunion_vault::blob::BlobDecryptor;
+
+    /// The ranges a test's reads were asked for, in order.
+    type Reads = Arc<std::sync::Mutex<Vec<Range<u64>>>>;
+
+    /// A `read_ahead` over `span` whose reads are recorded: each window
+    /// answers its own range, and the state counts the windows; a read of
+    /// window `fail_at` fails.
+    fn recorded(
+        span: Range<u64>,
+        first: u64,
+        fail_at: Option<u32>,
+    ) -> (
+        impl Stream<Item = std::result::Result<(Range<u64>, u32), String>>,
+        Reads,
+    ) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let s = read_ahead(0u32, span, first, move |n, range: Range<u64>| {
+            log.lock().unwrap().push(range.clone());
+            async move {
+                if Some(n) == fail_at {
+                    Err(format!("window {n}"))
+                } else {
+                    Ok(((range, n), n + 1))
+                }
+            }
+        });
+        (s, seen)
+    }
+
+    #[tokio::test]
+    async fn read_ahead_reads_nothing_before_it_is_asked_then_every_window_in_order() {
+        let span = 100..100 + 10 + SECOND_WINDOW + 2 * WINDOW + 7;
+        let (s, seen) = recorded(span.clone(), 10, None);
+        tokio::task::yield_now().await;
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "read before the first poll"
+        );
+        let got: Vec<_> = s.map(|r| r.unwrap()).collect().await;
+        let ranges: Vec<Range<u64>> = got.iter().map(|(r, _)| r.clone()).collect();
+        let s0 = span.start;
+        assert_eq!(
+            ranges,
+            vec![
+                s0..s0 + 10,
+                s0 + 10..s0 + 10 + SECOND_WINDOW,
+                s0 + 10 + SECOND_WINDOW..s0 + 10 + SECOND_WINDOW + WINDOW,
+                s0 + 10 + SECOND_WINDOW + WINDOW..s0 + 10 + SECOND_WINDOW + 2 * WINDOW,
+                s0 + 10 + SECOND_WINDOW + 2 * WINDOW..span.end,
+            ]
+        );
+        // the state each window handed on reached the next
+        assert_eq!(
+            got.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3, 4]
+        );
+        assert_eq!(*seen.lock().unwrap(), ranges, "each window read once");
+    }
+
+    #[tokio::test]
+    async fn read_ahead_starts_reading_ahead_only_after_the_first_window_is_taken() {
+        let (s, seen) = recorded(0..10 * WINDOW, 64 << 10, None);
+        let mut s = Box::pin(s);
+        let first = s.next().await.unwrap().unwrap();
+        assert_eq!(first.0, 0..64 << 10);
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "read ahead before the reader came back"
+        );
+        let second = s.next().await.unwrap().unwrap();
+        assert_eq!(second.0, (64 << 10)..(64 << 10) + SECOND_WINDOW);
+    }
+
+    #[tokio::test]
+    async fn read_ahead_ends_with_the_first_error_and_at_a_short_span() {
+        for fail_at in [0u32, 1, 3] {
+            let (s, _) = recorded(0..5 * WINDOW, WINDOW, Some(fail_at));
+            let got: Vec<_> = s.collect().await;
+            assert_eq!(got.len(), fail_at as usize + 1, "{fail_at}: {got:?}");
+            assert_eq!(
+                got.last().unwrap().as_ref().unwrap_err(),
+                &format!("window {fail_at}")
+            );
+            assert!(got[..fail_at as usize].iter().all(|r| r.is_ok()));
+        }
+        // a span within the first window: one read; an empty span: none
+        let (s, seen) = recorded(5..50, 64 << 10, None);
+        assert_eq!(s.collect::<Vec<_>>().await.len(), 1);
+        assert_eq!(*seen.lock().unwrap(), vec![5..50]);
+        let (s, seen) = recorded(5..5, 64 << 10, None);
+        assert!(s.collect::<Vec<_>>().await.is_empty());
+        assert!(seen.lock().unwrap().is_empty());
+        // windows the size of the first throughout, when the first is a whole window
+        let (s, _) = recorded(0..2 * WINDOW + 1, WINDOW, None);
+        let ranges: Vec<_> = s.map(|r| r.unwrap().0).collect().await;
+        assert_eq!(
+            ranges,
+            vec![0..WINDOW, WINDOW..2 * WINDOW, 2 * WINDOW..2 * WINDOW + 1]
+        );
+    }
 
     #[test]
     fn sealing_never_grows_a_batch_whatever_the_pieces() {
