@@ -191,6 +191,8 @@ fn load_crs(config: &WafConfig) -> Result<Option<Arc<pixelunion_waf::crs::Crs>>,
         threshold: config.threshold,
         detection_only: config.detection_only,
         workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        // the CRS has the method rule (911100)
+        exclusions: exclusions(config, true),
     })
     .map_err(|source| FirewallError::Rules {
         path: config.crs_rules_dir.display().to_string(),
@@ -202,6 +204,25 @@ fn load_crs(config: &WafConfig) -> Result<Option<Arc<pixelunion_waf::crs::Crs>>,
 /// The rule refusing methods outside GET, HEAD, POST, PUT, PATCH, DELETE
 /// and OPTIONS.
 const METHOD_RULE: u32 = 911100;
+
+/// The exclusions in force, for either engine: PixelUnion's own
+/// ([`Settings::default`]), the method rule's when the rules have it, and
+/// the configured ones.
+pub(crate) fn exclusions(config: &WafConfig, method_rule: bool) -> Vec<pixelunion_waf::Exclusion> {
+    let mut all = Settings::default().exclusions;
+    // Methods are the router's to refuse: 405 with the methods a path
+    // allows (what clients and API checkers expect), not a 403.
+    if method_rule {
+        all.push(pixelunion_waf::Exclusion {
+            path_prefix: "/".into(),
+            arg: String::new(),
+            rules: vec![METHOD_RULE],
+            categories: Vec::new(),
+        });
+    }
+    all.extend(config.exclusions.iter().cloned());
+    all
+}
 
 fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
     let (rules, path) = match &config.rules_path {
@@ -220,25 +241,12 @@ fn build(config: &WafConfig) -> Result<Engine, FirewallError> {
         x.check(&rules)
             .map_err(|why| FirewallError::Exclusion { index, why })?;
     }
-    let mut settings = Settings {
+    let settings = Settings {
         paranoia: config.paranoia,
         threshold: config.threshold,
         detection_only: config.detection_only,
-        ..Settings::default()
+        exclusions: exclusions(config, rules.rules.iter().any(|r| r.id == METHOD_RULE)),
     };
-    // Methods are the router's to refuse: 405 with the methods a path
-    // allows (what clients and API checkers expect), not a 403.
-    if rules.rules.iter().any(|r| r.id == METHOD_RULE) {
-        settings.exclusions.push(pixelunion_waf::Exclusion {
-            path_prefix: "/".into(),
-            arg: String::new(),
-            rules: vec![METHOD_RULE],
-            categories: Vec::new(),
-        });
-    }
-    settings
-        .exclusions
-        .extend(config.exclusions.iter().cloned());
     Ok(Engine::new(rules, settings))
 }
 
@@ -307,6 +315,40 @@ mod tests {
         assert!(ask("/api/v1/assets?sort=%27%20OR%201%3D1--").block);
         assert!(!ask("/api/v1/assets?limit=120").block);
         assert!(fw.status().rules_version.starts_with("OWASP_CRS/"));
+        // JSON fields are read, under the built-in exclusions and the
+        // configured ones
+        let mut config = WafConfig {
+            engine: "crs".into(),
+            ..WafConfig::default()
+        };
+        config.exclusions.push(pixelunion_waf::Exclusion {
+            path_prefix: "/api/v1/albums".into(),
+            arg: "description".into(),
+            rules: Vec::new(),
+            categories: Vec::new(),
+        });
+        let fw = Firewall::load(&config).unwrap();
+        let post = |target: &str, json: &str| {
+            let h = vec![
+                ("Host".to_string(), "localhost".to_string()),
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("Content-Length".to_string(), json.len().to_string()),
+            ];
+            fw.verdict(&pixelunion_waf::Request {
+                method: "POST",
+                target,
+                headers: &h,
+                body: pixelunion_waf::Body::Json(json.as_bytes()),
+            })
+        };
+        let sqli = "1' or '1'='1' --";
+        let password = format!(r#"{{"email": "a@b.org", "password": "{sqli}"}}"#);
+        assert!(!post("/api/v1/auth/login", &password).block);
+        let email = format!(r#"{{"email": "{sqli}", "password": "x"}}"#);
+        assert!(post("/api/v1/auth/login", &email).block);
+        let album = |field: &str| format!(r#"{{"{field}": "{sqli}"}}"#);
+        assert!(!post("/api/v1/albums", &album("description")).block);
+        assert!(post("/api/v1/albums", &album("colour")).block);
     }
 
     #[test]

@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 
 use modsecurity::{ModSecurity, Rules};
 
-use crate::engine::{Hit, Verdict};
+use crate::engine::{Exclusion, Hit, Settings, Verdict};
+use crate::hidden;
 use crate::request::{Body, Request};
 use crate::rules::RuleError;
 
@@ -39,10 +40,14 @@ pub struct CrsSettings {
     pub detection_only: bool,
     /// worker threads (each holds a copy of the rules)
     pub workers: usize,
+    /// rules switched off by route and argument, as for the embedded
+    /// engine (see [`exclusion_rules`])
+    pub exclusions: Vec<Exclusion>,
 }
 
 impl Default for CrsSettings {
-    /// Debian's paths, paranoia 1, threshold 5, two workers.
+    /// Debian's paths, paranoia 1, threshold 5, two workers, and the
+    /// exclusions every PixelUnion needs ([`Settings::default`]'s).
     fn default() -> Self {
         CrsSettings {
             setup: "/etc/modsecurity/crs/crs-setup.conf".into(),
@@ -51,6 +56,7 @@ impl Default for CrsSettings {
             threshold: 5,
             detection_only: false,
             workers: 2,
+            exclusions: Settings::default().exclusions,
         }
     }
 }
@@ -95,6 +101,9 @@ fn load_rules(s: &CrsSettings) -> Result<Rules, RuleError> {
             s.paranoia, s.threshold
         ))
         .map_err(|e| bad(e.to_string()))?;
+    rules
+        .add_plain(&exclusion_rules(&s.exclusions)?)
+        .map_err(|e| bad(e.to_string()))?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&s.rules_dir)
         .map_err(|e| bad(format!("{}: {e}", s.rules_dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -118,6 +127,100 @@ fn load_rules(s: &CrsSettings) -> Result<Rules, RuleError> {
             .map_err(|e| bad(format!("{}: {e}", f.display())))?;
     }
     Ok(rules)
+}
+
+/// The first id of the rules PixelUnion adds before the CRS (ModSecurity
+/// leaves ids below 100,000 to local rules; the CRS uses 900,000 and up).
+const LOCAL_IDS: u32 = 10_000;
+
+/// ModSecurity rules, placed before the CRS, that make it read what the
+/// embedded engine reads and skip what it skips:
+///
+/// - a JSON body is parsed into arguments (libmodsecurity leaves a body it
+///   has no processor for as one opaque string, which nearly no CRS rule
+///   looks at: every API request's fields would go unread), named as
+///   libmodsecurity names them: `json.caption`, `json.breach.nature`;
+/// - an exclusion of a whole path becomes a rule on the path prefix whose
+///   `ctl` actions remove its rules (by id), its categories (by the CRS's
+///   `attack-*` tags) or every CRS rule (the `OWASP_CRS` tag);
+/// - an exclusion of some rules for one argument does the same for that
+///   argument only, by its exact name in a query or form (`caption`) and
+///   in a JSON body (`json.caption`; libmodsecurity 3.0 takes no pattern
+///   there, so an item of a JSON list, `json.caption.array_0`, is still
+///   read by every rule);
+/// - an exclusion of every rule for one argument is not a rule: such
+///   values are taken out of the request before the CRS sees it
+///   ([`crate::hidden`]), wherever they are.
+///
+/// An exclusion's path prefix and argument are checked here, since they
+/// become part of the rule text: anything outside a conservative character
+/// set is refused rather than quoted.
+pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
+    let mut out = format!(
+        "SecRule REQUEST_HEADERS:Content-Type \"@rx (?i)^application/(?:[a-z0-9.+-]+\\+)?json\" \"id:{LOCAL_IDS},phase:1,pass,nolog,t:none,ctl:requestBodyProcessor=JSON\"\n"
+    );
+    for (n, x) in exclusions.iter().enumerate() {
+        let plain = |what: &str, v: &str, extra: &str| {
+            if v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c) || extra.contains(c))
+            {
+                Ok(())
+            } else {
+                Err(RuleError::Syntax(format!(
+                    "CRS: exclusion {n}: {what} {v:?} has characters a ModSecurity rule cannot take"
+                )))
+            }
+        };
+        plain("path_prefix", &x.path_prefix, "")?;
+        plain("arg", &x.arg, "")?;
+        let mut removes: Vec<String> = x
+            .rules
+            .iter()
+            .map(|id| format!("Id={id}"))
+            .chain(x.categories.iter().map(|c| format!("Tag={}", crs_tag(c))))
+            .collect();
+        if removes.is_empty() {
+            removes.push("Tag=OWASP_CRS".into());
+        }
+        let ctls: Vec<String> = if x.arg.is_empty() {
+            removes
+                .iter()
+                .map(|r| format!("ctl:ruleRemoveBy{r}"))
+                .collect()
+        } else if x.rules.is_empty() && x.categories.is_empty() {
+            // hidden from every rule: taken out of the request instead
+            // (see `crate::hidden`)
+            continue;
+        } else {
+            removes
+                .iter()
+                .flat_map(|r| {
+                    [
+                        format!("ctl:ruleRemoveTargetBy{r};ARGS:{}", x.arg),
+                        format!("ctl:ruleRemoveTargetBy{r};ARGS:json.{}", x.arg),
+                    ]
+                })
+                .collect()
+        };
+        let id = LOCAL_IDS + 1 + u32::try_from(n).unwrap_or(u32::MAX - LOCAL_IDS - 1);
+        out.push_str(&format!(
+            "SecRule REQUEST_FILENAME \"@beginsWith {}\" \"id:{id},phase:1,pass,nolog,t:none,{}\"\n",
+            x.path_prefix,
+            ctls.join(",")
+        ));
+    }
+    Ok(out)
+}
+
+/// The CRS tag of one of the engine's categories (`sqli` → `attack-sqli`).
+fn crs_tag(category: &str) -> String {
+    match category {
+        "php" => "attack-injection-php".into(),
+        "java" => "attack-injection-java".into(),
+        "generic" => "attack-injection-generic".into(),
+        "scanner" => "attack-reputation-scanner".into(),
+        other => format!("attack-{other}"),
+    }
 }
 
 /// The rule id in a libmodsecurity log message (`[id "942100"]`).
@@ -283,8 +386,16 @@ impl Crs {
     pub fn inspect(&self, req: &Request<'_>) -> Verdict {
         let (reply, answer) = sync_channel(1);
         let mut headers = req.headers.to_vec();
+        let path = req.target.split('?').next().unwrap_or("");
+        let hidden = hidden::hidden_args(&self.settings.exclusions, path);
         let body = match req.body {
             Body::None | Body::Opaque => Vec::new(),
+            Body::Json(b) if !hidden.is_empty() => {
+                hidden::strip_json(b, &hidden).unwrap_or_else(|| b.to_vec())
+            }
+            Body::Form(b) if !hidden.is_empty() => {
+                hidden::strip_pairs(&String::from_utf8_lossy(b), '&', &hidden).into_bytes()
+            }
             Body::Form(b) | Body::Json(b) | Body::Text(b) => b.to_vec(),
             Body::Fields(f) => {
                 headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
@@ -293,15 +404,27 @@ impl Crs {
                     "application/x-www-form-urlencoded".into(),
                 ));
                 f.iter()
+                    .filter(|(k, _)| !hidden.contains(&k.as_str()))
                     .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
                     .collect::<Vec<_>>()
                     .join("&")
                     .into_bytes()
             }
         };
+        if !hidden.is_empty() {
+            for (k, v) in headers.iter_mut() {
+                if k.eq_ignore_ascii_case("content-length") {
+                    *v = body.len().to_string();
+                }
+            }
+        }
         let job = Job {
             method: req.method.to_string(),
-            target: req.target.to_string(),
+            target: if hidden.is_empty() {
+                req.target.to_string()
+            } else {
+                hidden::strip_target(req.target, &hidden)
+            },
             headers,
             body,
             reply,
@@ -358,6 +481,168 @@ fn crs_version(setup: &Path, rules_dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CRS as Debian installs it, with `exclusions`; `None` (the test
+    /// says it skips) where the rules are not installed, outside CI.
+    #[allow(clippy::disallowed_methods, clippy::print_stderr)] // the test harness's CI switch
+    fn crs(exclusions: Vec<Exclusion>) -> Option<Crs> {
+        let s = CrsSettings {
+            exclusions,
+            ..CrsSettings::default()
+        };
+        if !s.rules_dir.is_dir() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs the CRS at {}",
+                s.rules_dir.display()
+            );
+            eprintln!("SKIP: no CRS at {}", s.rules_dir.display());
+            return None;
+        }
+        Some(Crs::load(s).unwrap())
+    }
+
+    fn post_json(crs: &Crs, target: &str, json: &str) -> Verdict {
+        let headers = vec![
+            ("Host".to_string(), "photos.example.org".to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("Content-Length".to_string(), json.len().to_string()),
+        ];
+        crs.inspect(&Request {
+            method: "POST",
+            target,
+            headers: &headers,
+            body: Body::Json(json.as_bytes()),
+        })
+    }
+
+    const SQLI: &str = "1' or '1'='1' --";
+    const XSS: &str = "<script>alert(document.cookie)</script>";
+
+    #[test]
+    fn json_bodies_are_read_field_by_field() {
+        let Some(crs) = crs(Vec::new()) else { return };
+        for body in [
+            format!(r#"{{"email": "{SQLI}"}}"#),
+            format!(r#"{{"caption": "{SQLI}"}}"#),
+            format!(r#"{{"breach": {{"nature": "{SQLI}"}}}}"#),
+            format!(r#"{{"tags": ["{XSS}"]}}"#),
+        ] {
+            let v = post_json(&crs, "/api/v1/assets", &body);
+            assert!(v.block, "{body}: {v:?}");
+        }
+        let v = post_json(&crs, "/api/v1/assets", r#"{"caption": "Beach, 2024"}"#);
+        assert!(!v.block && v.score == 0, "{v:?}");
+    }
+
+    #[test]
+    fn pixelunions_exclusions_hold_in_the_crs() {
+        let Some(crs) = crs(Settings::default().exclusions) else {
+            return;
+        };
+        let passes = |target: &str, body: String| {
+            let v = post_json(&crs, target, &body);
+            assert!(!v.block && v.score == 0, "{target} {body}: {v:?}");
+        };
+        let blocks = |target: &str, body: String| {
+            let v = post_json(&crs, target, &body);
+            assert!(v.block, "{target} {body}: {v:?}");
+        };
+        // credentials: never read by any rule
+        passes(
+            "/api/v1/auth/login",
+            format!(r#"{{"email": "a@example.org", "password": "{SQLI}{XSS}"}}"#),
+        );
+        passes(
+            "/api/v1/auth/recover",
+            format!(r#"{{"recovery_code": "{SQLI}"}}"#),
+        );
+        // ...but the fields beside them are
+        blocks(
+            "/api/v1/auth/login",
+            format!(r#"{{"email": "{SQLI}", "password": "x"}}"#),
+        );
+        // free text: the SQL-injection rules are off, the others are not
+        passes("/api/v1/assets/x", format!(r#"{{"caption": "{SQLI}"}}"#));
+        blocks("/api/v1/assets/x", format!(r#"{{"caption": "{XSS}"}}"#));
+        // the incident register's text, nested or in lists, under its path only
+        passes(
+            "/api/v1/incidents",
+            format!(
+                r#"{{"summary": "{SQLI} {XSS}", "breach": {{"nature": "{SQLI}"}}, "affected_systems": ["{SQLI}", "{XSS}"]}}"#
+            ),
+        );
+        blocks("/api/v1/assets/x", format!(r#"{{"summary": "{SQLI}"}}"#));
+        // an unseal share
+        passes("/api/v1/sys/unseal", format!(r#"{{"share": "{SQLI}"}}"#));
+        // the same in a form body
+        let form = |body: &str| {
+            let headers = vec![
+                ("Host".to_string(), "photos.example.org".to_string()),
+                (
+                    "Content-Type".to_string(),
+                    "application/x-www-form-urlencoded".to_string(),
+                ),
+                ("Content-Length".to_string(), body.len().to_string()),
+            ];
+            crs.inspect(&Request {
+                method: "POST",
+                target: "/api/v1/auth/login",
+                headers: &headers,
+                body: Body::Form(body.as_bytes()),
+            })
+        };
+        assert!(!form("password=1%27+or+%271%27%3D%271%27+--").block);
+        assert!(form("email=1%27+or+%271%27%3D%271%27+--").block);
+    }
+
+    #[test]
+    fn exclusions_become_rules_or_are_refused() {
+        let text = exclusion_rules(&[
+            Exclusion {
+                path_prefix: "/api/v1/assets".into(),
+                arg: "caption".into(),
+                rules: vec![942100],
+                categories: vec!["sqli".into()],
+            },
+            Exclusion {
+                path_prefix: "/.well-known/".into(),
+                arg: String::new(),
+                rules: Vec::new(),
+                categories: Vec::new(),
+            },
+            // hidden from every rule: taken out of requests, not a rule
+            Exclusion {
+                path_prefix: "/api/v1/".into(),
+                arg: "password".into(),
+                rules: Vec::new(),
+                categories: Vec::new(),
+            },
+        ])
+        .unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(!text.contains("password"), "{text}");
+        assert!(lines[0].contains("ctl:requestBodyProcessor=JSON"), "{text}");
+        assert!(lines[1].contains("@beginsWith /api/v1/assets"), "{text}");
+        for ctl in [
+            "ctl:ruleRemoveTargetById=942100;ARGS:caption",
+            "ctl:ruleRemoveTargetById=942100;ARGS:json.caption",
+            "ctl:ruleRemoveTargetByTag=attack-sqli;ARGS:json.caption",
+        ] {
+            assert!(lines[1].contains(ctl), "{ctl} in {text}");
+        }
+        assert!(lines[2].contains("ctl:ruleRemoveByTag=OWASP_CRS"), "{text}");
+        for bad in ["/a b", "/a\"x", "/a,ctl:ruleEngine=Off"] {
+            let e = exclusion_rules(&[Exclusion {
+                path_prefix: bad.into(),
+                arg: String::new(),
+                rules: Vec::new(),
+                categories: Vec::new(),
+            }]);
+            assert!(e.is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn rule_ids_and_scores_are_read_from_messages() {

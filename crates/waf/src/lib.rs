@@ -14,6 +14,7 @@
 #[cfg(feature = "modsecurity")]
 pub mod crs;
 pub mod engine;
+pub mod hidden;
 pub mod memo;
 pub mod request;
 pub mod rules;
