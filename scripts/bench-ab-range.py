@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Two release binaries side by side on kept-alive ranged reads: both
+servers run at once with the same 64 MiB file, and each round asks both
+(their order alternating) for the same random ranges — 1 MiB and 1 byte,
+HTTP/1.1 and HTTP/2, on one connection per batch — so that the machine's
+noise falls on both alike. Prints, per binary, the p50 / p90 of curl's
+time_starttransfer and the p50 of the whole response.
+
+    scripts/bench-ab-range.py BINARY_A BINARY_B [ROUNDS]
+
+Build the two binaries into different target directories (a worktree
+built into the main one replaces its artefacts). Defaults: 8 rounds of
+150 requests per binary, protocol and size.
+"""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import free_port, start_server
+
+N = 150
+HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
+SIZE = 64 << 20
+
+
+def batch(base, auth, asset, version, size, starts):
+    """One connection: (first byte ms, whole ms) per request, the first ten left out."""
+    fmt = "%{time_starttransfer} %{time_total}\\n"
+    cmd = ["curl", "-sk", version, "-w", fmt]
+    for n, st in enumerate(starts):
+        if n:
+            cmd += ["--next", "-sk", version, "-w", fmt]
+        cmd += [*auth, "-H", f"range: bytes={st}-{st + size - 1}", "-o", "/dev/null",
+                f"{base}/api/v1/assets/{asset}/original"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return [tuple(float(x) * 1000 for x in line.split()) for line in out.split("\n") if line.strip()][10:]
+
+
+def main():
+    bins = sys.argv[1:3]
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    work = tempfile.mkdtemp(prefix="bench-ab-")
+    servers = []
+    try:
+        src = os.path.join(work, "clip.mp4")
+        with open(src, "wb") as f:
+            f.write(HEAD)
+            f.write(os.urandom(SIZE))
+        for i, b in enumerate(bins):
+            s, base, token = start_server(b, os.path.join(work, f"d{i}"), free_port(), os.path.join(work, f"o{i}.txt"))
+            auth = ["-H", f"authorization: Bearer {token}"]
+            r = subprocess.run(["curl", "-sk", "--fail", *auth, "-H", "x-file-name: clip.mp4",
+                                "-H", "content-type: application/octet-stream", "-T", src, "-X", "POST",
+                                base + "/api/v1/assets"], capture_output=True, text=True, check=True)
+            servers.append((s, base, auth, json.loads(r.stdout)["asset"]["id"]))
+        time.sleep(5)  # the uploads' backup copies and media jobs
+        res = {}
+        for rnd in range(rounds):
+            order = [0, 1] if rnd % 2 == 0 else [1, 0]
+            for version in ("--http1.1", "--http2"):
+                for size in (1 << 20, 1):
+                    starts = [random.randrange(0, SIZE - size) for _ in range(N)]
+                    for i in order:
+                        _, base, auth, asset = servers[i]
+                        res.setdefault((i, version, size), []).extend(batch(base, auth, asset, version, size, starts))
+        print("| kept-alive range | binary | first byte p50 / p90 (ms) | whole p50 (ms) |")
+        print("|---|---|---|---|")
+        for version in ("--http1.1", "--http2"):
+            for size in (1 << 20, 1):
+                for i in (0, 1):
+                    vals = res[(i, version, size)]
+                    fb = sorted(v[0] for v in vals)
+                    whole = statistics.median(v[1] for v in vals)
+                    label = f"{version[2:]}, {'1 MiB' if size > 1 else '1 byte'}"
+                    print(f"| {label} | {bins[i]} | {statistics.median(fb):.3f} / {fb[int(len(fb) * 0.9)]:.3f} | {whole:.3f} |")
+    finally:
+        for s, *_ in servers:
+            s.terminate()
+            s.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
