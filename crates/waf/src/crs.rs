@@ -160,9 +160,9 @@ pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
         "SecRule REQUEST_HEADERS:Content-Type \"@rx (?i)^application/(?:[a-z0-9.+-]+\\+)?json\" \"id:{LOCAL_IDS},phase:1,pass,nolog,t:none,ctl:requestBodyProcessor=JSON\"\n"
     );
     for (n, x) in exclusions.iter().enumerate() {
-        let plain = |what: &str, v: &str, extra: &str| {
+        let plain = |what: &str, v: &str| {
             if v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c) || extra.contains(c))
+                .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
             {
                 Ok(())
             } else {
@@ -171,13 +171,18 @@ pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
                 )))
             }
         };
-        plain("path_prefix", &x.path_prefix, "")?;
-        plain("arg", &x.arg, "")?;
+        plain("path_prefix", &x.path_prefix)?;
+        plain("arg", &x.arg)?;
         let mut removes: Vec<String> = x
             .rules
             .iter()
             .map(|id| format!("Id={id}"))
-            .chain(x.categories.iter().map(|c| format!("Tag={}", crs_tag(c))))
+            .chain(
+                x.categories
+                    .iter()
+                    .flat_map(|c| crs_tags(c))
+                    .map(|t| format!("Tag={t}")),
+            )
             .collect();
         if removes.is_empty() {
             removes.push("Tag=OWASP_CRS".into());
@@ -202,7 +207,11 @@ pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
                 })
                 .collect()
         };
-        let id = LOCAL_IDS + 1 + u32::try_from(n).unwrap_or(u32::MAX - LOCAL_IDS - 1);
+        let id = u32::try_from(n)
+            .ok()
+            .map(|n| LOCAL_IDS + 1 + n)
+            .filter(|id| *id < 100_000)
+            .ok_or_else(|| RuleError::Syntax("CRS: too many exclusions".into()))?;
         out.push_str(&format!(
             "SecRule REQUEST_FILENAME \"@beginsWith {}\" \"id:{id},phase:1,pass,nolog,t:none,{}\"\n",
             x.path_prefix,
@@ -212,14 +221,26 @@ pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
     Ok(out)
 }
 
-/// The CRS tag of one of the engine's categories (`sqli` → `attack-sqli`).
-fn crs_tag(category: &str) -> String {
+/// The CRS tags of one of the embedded engine's categories (`sqli` →
+/// `attack-sqli`): the CRS tags every attack rule by what it detects, and
+/// a few of our categories are named differently there, or spread over
+/// several tags, or named differently by CRS 3 and 4 (934 is Node.js in
+/// CRS 3.3, generic injection in CRS 4).
+fn crs_tags(category: &str) -> Vec<String> {
     match category {
-        "php" => "attack-injection-php".into(),
-        "java" => "attack-injection-java".into(),
-        "generic" => "attack-injection-generic".into(),
-        "scanner" => "attack-reputation-scanner".into(),
-        other => format!("attack-{other}"),
+        "php" => vec!["attack-injection-php".into()],
+        // 921: the CRS tags its protocol attacks as protocol enforcement
+        "protocol-attack" => vec!["attack-protocol".into()],
+        "generic" => vec![
+            "attack-injection-generic".into(),
+            "attack-injection-nodejs".into(),
+        ],
+        "scanner" => vec![
+            "attack-reputation-scanner".into(),
+            "attack-reputation-scripting".into(),
+            "attack-reputation-crawler".into(),
+        ],
+        other => vec![format!("attack-{other}")],
     }
 }
 
@@ -594,6 +615,28 @@ mod tests {
         };
         assert!(!form("password=1%27+or+%271%27%3D%271%27+--").block);
         assert!(form("email=1%27+or+%271%27%3D%271%27+--").block);
+    }
+
+    #[test]
+    fn every_category_of_the_embedded_rules_names_a_tag_the_crs_has() {
+        let Some(_) = crs(Vec::new()) else { return };
+        let dir = CrsSettings::default().rules_dir;
+        let text: String = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect();
+        let rules = crate::RuleSet::embedded().unwrap();
+        let mut categories: Vec<&str> = rules.rules.iter().map(|r| r.category.as_str()).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        for c in categories {
+            let tags = crs_tags(c);
+            assert!(
+                tags.iter().any(|t| text.contains(&format!("tag:'{t}'"))),
+                "category {c}: none of {tags:?} in {}",
+                dir.display()
+            );
+        }
     }
 
     #[test]
