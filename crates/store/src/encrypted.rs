@@ -100,10 +100,11 @@ fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<
 /// more, after another: a server answering with this stream (hyper) sends
 /// what it holds whenever the body is not ready, so the answer's head
 /// leaves before anything is read and the first window's bytes before the
-/// read-ahead competes with the client for the CPU (on two cores, a read
-/// ahead started at once delayed the first bytes of a 1 MiB range by about
-/// a third). The read-ahead ends at the first error, which the stream
-/// yields last, or when the reader goes away.
+/// read-ahead competes with the client for the CPU (two cores, interleaved
+/// A/B against a read-ahead started with the response: a kept-alive 1 MiB
+/// range's first byte 2–11 % sooner; docs/benchmarks.md, eighth pass). The
+/// read-ahead ends at the first error, which the stream yields last, or
+/// when the reader goes away.
 pub fn read_ahead<T, S, F, Fut, E>(
     state: S,
     span: Range<u64>,
@@ -117,6 +118,33 @@ where
     Fut: std::future::Future<Output = std::result::Result<(T, S), E>> + Send,
     E: Send + 'static,
 {
+    // The task that reads the rest from the second window (`len` bytes,
+    // then `WINDOW`s), one window ahead of the receiver.
+    let spawn_rest = |state: S, span: Range<u64>, len: u64, mut read: F| {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let (mut pos, mut state, mut len) = (span.start, state, len);
+            while pos < span.end {
+                let to = (pos + len).min(span.end);
+                len = WINDOW;
+                let sent = match read(state, pos..to).await {
+                    Ok((bytes, next)) => {
+                        state = next;
+                        tx.send(Ok(bytes)).await
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                if sent.is_err() {
+                    return;
+                }
+                pos = to;
+            }
+        });
+        rx
+    };
     futures::stream::unfold(Ahead::First(state, read), move |stage| {
         let span = span.clone();
         async move {
@@ -142,7 +170,7 @@ where
                     } else {
                         WINDOW
                     };
-                    let mut rx = spawn_read_ahead(state, pos..span.end, next, read);
+                    let mut rx = spawn_rest(state, pos..span.end, next, read);
                     let item = rx.recv().await?;
                     Some((item, Ahead::Rest(rx)))
                 }
@@ -166,46 +194,6 @@ enum Ahead<S, F, T, E> {
     Rest(tokio::sync::mpsc::Receiver<std::result::Result<T, E>>),
     /// all handed out, or an error
     Done,
-}
-
-/// The task that reads `span` for [`read_ahead`] from its second window
-/// (`len` bytes, then [`WINDOW`]s), one window ahead of the receiver.
-fn spawn_read_ahead<T, S, F, Fut, E>(
-    state: S,
-    span: Range<u64>,
-    len: u64,
-    mut read: F,
-) -> tokio::sync::mpsc::Receiver<std::result::Result<T, E>>
-where
-    T: Send + 'static,
-    S: Send + 'static,
-    F: FnMut(S, Range<u64>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = std::result::Result<(T, S), E>> + Send,
-    E: Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(async move {
-        let (mut pos, mut state, mut len) = (span.start, state, len);
-        while pos < span.end {
-            let to = (pos + len).min(span.end);
-            len = WINDOW;
-            let sent = match read(state, pos..to).await {
-                Ok((bytes, next)) => {
-                    state = next;
-                    tx.send(Ok(bytes)).await
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            if sent.is_err() {
-                return;
-            }
-            pos = to;
-        }
-    });
-    rx
 }
 
 /// The second window of a [`read_ahead`]: three segments of the default
