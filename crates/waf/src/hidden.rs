@@ -4,8 +4,8 @@
 //! regular expression there), and it names a JSON list's items
 //! `json.x.array_0`, `json.x.array_1`, … The embedded engine names a value
 //! by its path with list positions left out (`breach.nature`,
-//! `affected_systems`), and so does this: what the embedded engine never
-//! reads, the CRS is never shown.
+//! `affected_systems`), and so does this: text the embedded engine never
+//! reads, the CRS is never shown (a number stays: it spells no attack).
 //!
 //! Only exclusions of every rule (no rule ids, no categories) hide a value;
 //! an exclusion of some rules leaves it to the engine's own mechanism.

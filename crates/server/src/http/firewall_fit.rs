@@ -18,7 +18,7 @@ use pixelunion_waf::{Body, Engine, Request, RuleSet, Settings, Verdict};
 const DRAWS: usize = 20_000;
 
 /// Draws through the real CRS, whose every request is a libmodsecurity
-/// transaction (about 1 ms each here): at one refusal in 500 the odds of
+/// transaction (milliseconds each here): at one refusal in 500 the odds of
 /// missing them all are 2 %, at one in 100 below 10⁻⁸.
 #[cfg(feature = "modsecurity")]
 const CRS_DRAWS: usize = 2_000;
