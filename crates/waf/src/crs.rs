@@ -192,7 +192,7 @@ pub fn exclusion_rules(exclusions: &[Exclusion]) -> Result<String, RuleError> {
                 .iter()
                 .map(|r| format!("ctl:ruleRemoveBy{r}"))
                 .collect()
-        } else if x.rules.is_empty() && x.categories.is_empty() {
+        } else if x.of_every_rule() {
             // hidden from every rule: taken out of the request instead
             // (see `crate::hidden`)
             continue;

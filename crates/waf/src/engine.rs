@@ -31,6 +31,12 @@ pub struct Exclusion {
 }
 
 impl Exclusion {
+    /// Whether it switches off every rule (it names no rule and no
+    /// category).
+    pub fn of_every_rule(&self) -> bool {
+        self.rules.is_empty() && self.categories.is_empty()
+    }
+
     /// Whether this exclusion makes sense with `rules`: a path prefix that
     /// starts with `/`, and only rule ids and categories the file has.
     pub fn check(&self, rules: &RuleSet) -> Result<(), String> {
@@ -254,9 +260,7 @@ impl Engine {
     /// switches `rule` off.
     fn excluded(applying: &[&Exclusion], rule: &Rule) -> bool {
         applying.iter().any(|x| {
-            x.rules.contains(&rule.id)
-                || x.categories.contains(&rule.category)
-                || (x.rules.is_empty() && x.categories.is_empty())
+            x.rules.contains(&rule.id) || x.categories.contains(&rule.category) || x.of_every_rule()
         })
     }
 

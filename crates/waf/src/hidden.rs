@@ -17,12 +17,7 @@ use crate::transform::url_decode_uni;
 pub fn hidden_args<'a>(exclusions: &'a [Exclusion], path: &str) -> Vec<&'a str> {
     exclusions
         .iter()
-        .filter(|x| {
-            !x.arg.is_empty()
-                && x.rules.is_empty()
-                && x.categories.is_empty()
-                && path.starts_with(&x.path_prefix)
-        })
+        .filter(|x| !x.arg.is_empty() && x.of_every_rule() && path.starts_with(&x.path_prefix))
         .map(|x| x.arg.as_str())
         .collect()
 }
