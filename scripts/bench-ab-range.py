@@ -12,17 +12,14 @@ Build the two binaries into different target directories (a worktree
 built into the main one replaces its artefacts). Defaults: 8 rounds of
 150 requests per binary, protocol and size.
 """
-import json
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-from benchlib import free_port, start_server
+from benchlib import free_port, kept_alive, start_server, upload, wait_idle
 
 N = 150
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -31,15 +28,9 @@ SIZE = 64 << 20
 
 def batch(base, auth, asset, version, size, starts):
     """One connection: (first byte ms, whole ms) per request, the first ten left out."""
-    fmt = "%{time_starttransfer} %{time_total}\\n"
-    cmd = ["curl", "-sk", version, "-w", fmt]
-    for n, st in enumerate(starts):
-        if n:
-            cmd += ["--next", "-sk", version, "-w", fmt]
-        cmd += [*auth, "-H", f"range: bytes={st}-{st + size - 1}", "-o", "/dev/null",
-                f"{base}/api/v1/assets/{asset}/original"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return [tuple(float(x) * 1000 for x in line.split()) for line in out.split("\n") if line.strip()][10:]
+    url = f"{base}/api/v1/assets/{asset}/original"
+    got = kept_alive(version, [[*auth, "-H", f"range: bytes={st}-{st + size - 1}", url] for st in starts])
+    return [(first * 1000, whole * 1000) for first, whole, _ in got][10:]
 
 
 def main():
@@ -55,11 +46,9 @@ def main():
         for i, b in enumerate(bins):
             s, base, token = start_server(b, os.path.join(work, f"d{i}"), free_port(), os.path.join(work, f"o{i}.txt"))
             auth = ["-H", f"authorization: Bearer {token}"]
-            r = subprocess.run(["curl", "-sk", "--fail", *auth, "-H", "x-file-name: clip.mp4",
-                                "-H", "content-type: application/octet-stream", "-T", src, "-X", "POST",
-                                base + "/api/v1/assets"], capture_output=True, text=True, check=True)
-            servers.append((s, base, auth, json.loads(r.stdout)["asset"]["id"]))
-        time.sleep(5)  # the uploads' backup copies and media jobs
+            servers.append((s, base, auth, upload(base, auth, src, "clip.mp4")))
+        for s, *_ in servers:
+            wait_idle(s.pid)  # the uploads' backup copies and media jobs
         res = {}
         for rnd in range(rounds):
             order = [0, 1] if rnd % 2 == 0 else [1, 0]

@@ -17,7 +17,6 @@ Defaults: target/release/pixelunion, 1024 MiB, 200 ranges. Needs curl,
 nginx (Debian's nginx-light; installed when missing) and a curl with HTTP/2.
 The source bytes live in /dev/shm (never on the disk under test).
 """
-import json
 import os
 import random
 import shutil
@@ -27,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import hwm_kib, reset_hwm, start_server, wait_idle
+from benchlib import TIMES, hwm_kib, kept_alive, reset_hwm, start_server, upload, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -55,21 +54,17 @@ def curl_times(args):
     return [(float(a), float(b), int(c)) for a, b, c in (line.split() for line in out.split("\n") if line.strip())]
 
 
-W = "%{time_starttransfer} %{time_total} %{size_download}\\n"
+W = TIMES
 
 
 def ranges(url, auth, version, keepalive, starts):
     """Times of 1 MiB ranges at `starts`: one curl reusing its connection,
     or one curl per range (a new connection each)."""
-    per = lambda s: [*auth, "-r", f"{s}-{s + MIB - 1}", "-o", "/dev/null", "-w", W, url]
+    per = lambda s: [*auth, "-r", f"{s}-{s + MIB - 1}", url]
     if keepalive:
-        args = [version]
-        for i, s in enumerate(starts):
-            # (options reset at --next)
-            args += per(s) + (["--next", "-sk", "--fail", version] if i + 1 < len(starts) else [])
-        got = curl_times(args)
+        got = kept_alive(version, [per(s) for s in starts])
     else:
-        got = [t for s in starts for t in curl_times([version, *per(s)])]
+        got = [t for s in starts for t in curl_times([version, *per(s), "-o", "/dev/null", "-w", W])]
     assert all(n == MIB for _, _, n in got), got[:3]
     return [f for f, _, _ in got], [t for _, t, _ in got]
 
@@ -136,10 +131,8 @@ def main():
             reset_hwm(server.pid)
             before = hwm_kib(server.pid)
             t = time.perf_counter()
-            r = subprocess.run(["curl", "-sk", "--fail", version, *auth, "-H", "x-file-name: clip.mp4", "-H", "content-type: application/octet-stream",
-                                "-T", src, "-X", "POST", base + "/api/v1/assets"], capture_output=True, text=True, check=True)
+            asset = upload(base, auth, src, "clip.mp4", (version,))
             uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
-            asset = json.loads(r.stdout)["asset"]["id"]
             time.sleep(1)
 
         # tus: creation, then the bytes in one PATCH, and in 64 MiB PATCHes

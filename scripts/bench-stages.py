@@ -19,7 +19,6 @@ first byte on the same machine).
 
 Defaults: target/release/pixelunion, 300 requests, three rounds.
 """
-import json
 import os
 import shutil
 import statistics
@@ -27,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import free_port, start_server
+from benchlib import free_port, start_server, upload
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -57,10 +56,7 @@ def main():
             f.write(os.urandom(8 << 20))
         server, base, token = start_server(BIN, os.path.join(work, "data"), free_port(), os.path.join(work, "out.txt"))
         auth = ["-H", f"authorization: Bearer {token}"]
-        r = subprocess.run(["curl", "-sk", "--fail", *auth, "-H", "x-file-name: clip.mp4",
-                            "-H", "content-type: application/octet-stream", "-T", src, "-X", "POST",
-                            base + "/api/v1/assets"], capture_output=True, text=True, check=True)
-        asset = json.loads(r.stdout)["asset"]["id"]
+        asset = upload(base, auth, src, "clip.mp4")
         original = f"/api/v1/assets/{asset}/original"
         stages = [
             ("healthz", "/healthz", (), False),

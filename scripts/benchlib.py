@@ -1,6 +1,8 @@
 """What the end-to-end bench scripts share: starting the release binary on a
 fresh data directory with rate limits off, signing in as the first admin,
-and reading a process's peak resident memory."""
+uploading a file, timing requests on one kept-alive connection, and reading
+a process's peak resident memory."""
+import json
 import os
 import socket
 import subprocess
@@ -71,3 +73,26 @@ def wait_idle(pid, limit_s=120, busy=0.05):
         time.sleep(1)
         if cpu() - before < busy:
             return
+
+
+def upload(base, auth, path, name, version=()):
+    """Uploads `path` as one request (`curl -T`); returns the asset id."""
+    r = subprocess.run(["curl", "-sk", "--fail", *version, *auth, "-H", f"x-file-name: {name}",
+                        "-H", "content-type: application/octet-stream", "-T", path, "-X", "POST",
+                        base + "/api/v1/assets"], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["asset"]["id"]
+
+
+TIMES = "%{time_starttransfer} %{time_total} %{size_download}\\n"
+
+
+def kept_alive(version, requests):
+    """Sends `requests` (each a list of curl arguments ending with its URL)
+    on one curl reusing its connection; returns [(first byte s, total s,
+    bytes)] per request."""
+    args = [version]
+    for i, r in enumerate(requests):
+        # (options reset at --next)
+        args += [*r, "-o", "/dev/null", "-w", TIMES] + (["--next", "-sk", "--fail", version] if i + 1 < len(requests) else [])
+    out = subprocess.run(["curl", "-sk", "--fail", *args], capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), int(c)) for a, b, c in (line.split() for line in out.split("\n") if line.strip())]
