@@ -46,20 +46,26 @@ fn judges() -> Vec<(Judge, usize)> {
         RuleSet::embedded().expect("embedded rules"),
         Settings::default(),
     );
-    #[allow(unused_mut)]
-    let mut all = vec![(Judge::Embedded(embedded), DRAWS)];
+    let embedded = (Judge::Embedded(embedded), DRAWS);
+    #[cfg(not(feature = "modsecurity"))]
+    return vec![embedded];
     #[cfg(feature = "modsecurity")]
-    all.push((
-        Judge::Crs(
-            pixelunion_waf::crs::Crs::load(pixelunion_waf::crs::CrsSettings {
-                exclusions: crate::firewall::exclusions(&crate::config::WafConfig::default(), true),
-                ..pixelunion_waf::crs::CrsSettings::default()
-            })
-            .expect("the CRS (Debian: modsecurity-crs)"),
+    vec![
+        embedded,
+        (
+            Judge::Crs(
+                pixelunion_waf::crs::Crs::load(pixelunion_waf::crs::CrsSettings {
+                    exclusions: crate::firewall::exclusions(
+                        &crate::config::WafConfig::default(),
+                        true,
+                    ),
+                    ..pixelunion_waf::crs::CrsSettings::default()
+                })
+                .expect("the CRS (Debian: modsecurity-crs)"),
+            ),
+            CRS_DRAWS,
         ),
-        CRS_DRAWS,
-    ));
-    all
+    ]
 }
 
 /// Fails with the value and the rules that scored it.
