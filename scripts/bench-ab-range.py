@@ -3,8 +3,9 @@
 servers run at once with the same 64 MiB file, and each round asks both
 (their order alternating) for the same random ranges — 1 MiB and 1 byte,
 HTTP/1.1 and HTTP/2, on one connection per batch — so that the machine's
-noise falls on both alike. Prints, per binary, the p50 / p90 of curl's
-time_starttransfer and the p50 of the whole response.
+noise falls on both alike. Prints, per binary, the p50 of the first
+response byte (curl's time_starttransfer: the head), the p50 / p90 of the
+first body byte and the p50 of the whole response.
 
     scripts/bench-ab-range.py BINARY_A BINARY_B [ROUNDS]
 
@@ -19,7 +20,7 @@ import statistics
 import sys
 import tempfile
 
-from benchlib import free_port, kept_alive, start_server, upload, wait_idle
+from benchlib import free_port, ranged_reads, start_server, upload, wait_idle
 
 N = 150
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -27,10 +28,11 @@ SIZE = 64 << 20
 
 
 def batch(base, auth, asset, version, size, starts):
-    """One connection: (first byte ms, whole ms) per request, the first ten left out."""
+    """One connection: (first response byte ms, first body byte ms, whole ms)
+    per request, the first ten left out."""
     url = f"{base}/api/v1/assets/{asset}/original"
-    got = kept_alive(version, [[*auth, "-H", f"range: bytes={st}-{st + size - 1}", url] for st in starts])
-    return [(first * 1000, whole * 1000) for first, whole, _ in got][10:]
+    got = ranged_reads(version, url, [auth[1]], [(st, st + size - 1) for st in starts])
+    return [(head * 1000, body * 1000, whole * 1000) for head, body, whole, _ in got][10:]
 
 
 def main():
@@ -58,16 +60,17 @@ def main():
                     for i in order:
                         _, base, auth, asset = servers[i]
                         res.setdefault((i, version, size), []).extend(batch(base, auth, asset, version, size, starts))
-        print("| kept-alive range | binary | first byte p50 / p90 (ms) | whole p50 (ms) |")
-        print("|---|---|---|---|")
+        print("| kept-alive range | binary | first response byte p50 (ms) | first body byte p50 / p90 (ms) | whole p50 (ms) |")
+        print("|---|---|---|---|---|")
         for version in ("--http1.1", "--http2"):
             for size in (1 << 20, 1):
                 for i in (0, 1):
                     vals = res[(i, version, size)]
-                    fb = sorted(v[0] for v in vals)
-                    whole = statistics.median(v[1] for v in vals)
+                    head = statistics.median(v[0] for v in vals)
+                    body = sorted(v[1] for v in vals)
+                    whole = statistics.median(v[2] for v in vals)
                     label = f"{version[2:]}, {'1 MiB' if size > 1 else '1 byte'}"
-                    print(f"| {label} | {bins[i]} | {statistics.median(fb):.3f} / {fb[int(len(fb) * 0.9)]:.3f} | {whole:.3f} |")
+                    print(f"| {label} | {bins[i]} | {head:.3f} | {statistics.median(body):.3f} / {body[int(len(body) * 0.9)]:.3f} | {whole:.3f} |")
     finally:
         for s, *_ in servers:
             s.terminate()

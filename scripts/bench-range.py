@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import TIMES, hwm_kib, kept_alive, reset_hwm, start_server, upload, wait_idle
+from benchlib import TIMES, hwm_kib, ranged_reads, reset_hwm, start_server, upload, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -58,42 +58,42 @@ W = TIMES
 
 
 def ranges(url, auth, version, keepalive, starts):
-    """Times of 1 MiB ranges at `starts`: one curl reusing its connection,
-    or one curl per range (a new connection each)."""
-    per = lambda s: [*auth, "-r", f"{s}-{s + MIB - 1}", url]
-    if keepalive:
-        got = kept_alive(version, [per(s) for s in starts])
-    else:
-        got = [t for s in starts for t in curl_times([version, *per(s), "-o", "/dev/null", "-w", W])]
-    assert all(n == MIB for _, _, n in got), got[:3]
-    return [f for f, _, _ in got], [t for _, t, _ in got]
+    """Times of 1 MiB ranges at `starts` on one reused connection, or a new
+    connection each: (first body byte s, whole s) lists."""
+    got = ranged_reads(version, url, auth[1:], [(s, s + MIB - 1) for s in starts], keepalive)
+    assert all(n == MIB for *_, n in got), got[:3]
+    return [body for _, body, _, _ in got], [whole for _, _, whole, _ in got]
 
 
-def tus_upload(base, auth, path, chunk):
-    """A tus upload of `path` over HTTP/1.1 in PATCHes of `chunk` bytes."""
+def split(path, chunk, into):
+    """`path` cut into files of `chunk` bytes in directory `into` (a
+    client's pieces: tus clients read each from the file at its offset,
+    which curl cannot, so they are cut before the clock starts)."""
+    pieces = []
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                return pieces
+            pieces.append(os.path.join(into, f"piece-{len(pieces)}"))
+            with open(pieces[-1], "wb") as out:
+                out.write(b)
+
+
+def tus_upload(base, auth, pieces):
+    """A tus upload over HTTP/1.1: creation, then one PATCH per file of
+    `pieces` (in order), each straight from its file."""
     tus = ["-H", "tus-resumable: 1.0.0"]
-    size = os.path.getsize(path)
+    size = sum(os.path.getsize(p) for p in pieces)
     r = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", f"upload-length: {size}",
                         "-H", "upload-metadata: filename Y2xpcC5tcDQ=", "-X", "POST", "-D", "-", "-o", "/dev/null",
                         base + "/api/v1/uploads"], capture_output=True, text=True, check=True).stdout
     loc = next(l.split(":", 1)[1].strip() for l in r.splitlines() if l.lower().startswith("location:"))
     at = 0
-    while at < size:
-        n = min(chunk, size - at)
-        if n == size:
-            # the whole file in one PATCH: straight from the file
-            subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
-                            "-H", "upload-offset: 0", "-X", "PATCH", "-T", path, "-o", "/dev/null", base + loc], check=True)
-            break
-        # curl reads the piece from stdin (the source lives in /dev/shm)
-        with open(path, "rb") as f:
-            f.seek(at)
-            piece = subprocess.Popen(["head", "-c", str(n)], stdin=f, stdout=subprocess.PIPE)
-            subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
-                            "-H", f"upload-offset: {at}", "-H", f"content-length: {n}", "-X", "PATCH", "-T", "-",
-                            "-o", "/dev/null", base + loc], stdin=piece.stdout, check=True)
-            piece.wait()
-        at += n
+    for piece in pieces:
+        subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
+                        "-H", f"upload-offset: {at}", "-X", "PATCH", "-T", piece, "-o", "/dev/null", base + loc], check=True)
+        at += os.path.getsize(piece)
 
 
 def main():
@@ -111,14 +111,18 @@ def main():
             while left > 0:
                 f.write(os.urandom(min(left, 64 * MIB)))
                 left -= 64 * MIB
-        # Baseline for uploads: the same bytes onto the same disk, durable.
-        dd = []
-        for _ in range(3):
+        # Baseline for uploads: the same bytes onto the same disk, durable,
+        # three times here and once right before each upload (this disk's
+        # speed moves by 3× within minutes: each upload is divided by the dd
+        # run next to it).
+        def dd_once():
             t = time.perf_counter()
             subprocess.run(["dd", f"if={src}", f"of={work}/dd.out", "bs=8M", "conv=fdatasync"], check=True, capture_output=True)
-            dd.append(time.perf_counter() - t)
+            took = time.perf_counter() - t
             os.remove(f"{work}/dd.out")
-        dd_s = statistics.median(dd)
+            return took
+
+        dd = [dd_once() for _ in range(3)]
 
         port = 19000 + os.getpid() % 500
         server, base, token = start_server(BIN, os.path.join(work, "data"), port, os.path.join(work, "out.txt"))
@@ -128,12 +132,13 @@ def main():
         uploads = {}
         asset = None
         for version in ("--http1.1", "--http2"):
+            wait_idle(server.pid)  # the last upload's backup copy and media job
+            dd.append(dd_once())
             reset_hwm(server.pid)
             before = hwm_kib(server.pid)
             t = time.perf_counter()
             asset = upload(base, auth, src, "clip.mp4", (version,))
-            uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
-            time.sleep(1)
+            uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
 
         # tus: creation, then the bytes in one PATCH, and in 64 MiB PATCHes
         # (a client with a chunk size); new bytes each time (no duplicate).
@@ -141,12 +146,17 @@ def main():
             with open(src, "r+b") as f:
                 f.seek(len(HEAD))
                 f.write(os.urandom(64))
+            pieces = [src] if chunk >= SIZE else split(src, chunk, shm)
+            wait_idle(server.pid)
+            dd.append(dd_once())
             reset_hwm(server.pid)
             before = hwm_kib(server.pid)
             t = time.perf_counter()
-            tus_upload(base, auth, src, chunk)
-            uploads[f"--http1.1 {label}"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
-            time.sleep(1)
+            tus_upload(base, auth, pieces)
+            uploads[f"--http1.1 {label}"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
+            if chunk < SIZE:
+                for piece in pieces:
+                    os.remove(piece)
 
         # Four uploads at once, a quarter of the size each (distinct bytes).
         parts = []
@@ -156,6 +166,8 @@ def main():
                 f.write(HEAD + os.urandom(SIZE // 4 - len(HEAD)))
             parts.append(part)
         for version in ("--http1.1", "--http2"):
+            wait_idle(server.pid)
+            dd.append(dd_once())
             reset_hwm(server.pid)
             before = hwm_kib(server.pid)
             t = time.perf_counter()
@@ -163,7 +175,7 @@ def main():
                                        "-H", "content-type: application/octet-stream", "-T", part, "-X", "POST", base + "/api/v1/assets"],
                                       stdout=subprocess.DEVNULL) for i, part in enumerate(parts)]
             assert all(p.wait() == 0 for p in procs)
-            uploads[f"{version} ×4"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024)
+            uploads[f"{version} ×4"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
             # the same bytes again would be duplicates: new ones for the next round
             for part in parts:
                 with open(part, "r+b") as f:
@@ -218,14 +230,15 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
         shutil.rmtree(work, ignore_errors=True)
 
     mib = SIZE / MIB
-    print(f"### {mib:.0f} MiB file, {time.strftime('%Y-%m-%d')}; dd conv=fdatasync median of 3: {dd_s:.2f} s ({mib / dd_s:.0f} MiB/s)")
-    print("| upload (one request, durable) | PixelUnion | dd conv=fdatasync | ratio (≥ 0.8 wanted) | server peak RSS growth |")
+    dd_s = statistics.median(dd)
+    print(f"### {mib:.0f} MiB file, {time.strftime('%Y-%m-%d')}; dd conv=fdatasync: median {dd_s:.2f} s ({mib / dd_s:.0f} MiB/s), from {min(dd):.2f} to {max(dd):.2f} s in {len(dd)} runs")
+    print("| upload (one request, durable) | PixelUnion | dd conv=fdatasync, run just before | ratio (≥ 0.8 wanted) | server peak RSS growth |")
     print("|---|---|---|---|---|")
-    for v, (s, g) in uploads.items():
+    for v, (s, g, d) in uploads.items():
         note = " (4 at once, 1/4 each; RSS for all)" if "×4" in v else ""
-        print(f"| {v[2:]}{note} | {s:.2f} s ({mib / s:.0f} MiB/s) | {dd_s:.2f} s | {dd_s / s:.2f}× | +{g:.1f} MiB |")
+        print(f"| {v[2:]}{note} | {s:.2f} s ({mib / s:.0f} MiB/s) | {d:.2f} s | {d / s:.2f}× | +{g:.1f} MiB |")
     print()
-    print("| random 1 MiB Range | n | first byte p50 / p99 (ms) | nginx | whole response p50 / p99 (ms) | nginx | ratio p50 first / whole |")
+    print("| random 1 MiB Range | n | first body byte p50 / p99 (ms) | nginx | whole response p50 / p99 (ms) | nginx | ratio p50 first / whole |")
     print("|---|---|---|---|---|---|---|")
     for v, k, n, of, ot, nf, nt in rows:
         ms = lambda xs, q: pct(xs, q) * 1000

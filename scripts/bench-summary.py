@@ -72,7 +72,7 @@ for r in rows(rng):
     if len(r) == 5 and r[2].endswith(" s") and "×" in r[3]:
         add(f"upload: {r[0]}", r[1], f"{r[2]} dd conv=fdatasync", r[3], "higher is better; ≥ 0.8×")
     elif len(r) == 7 and r[1].isdigit():
-        add(f"1 MiB Range: {r[0]}, p50 first byte / whole", f"{r[2]} / {r[4]} ms (p50 / p99)", f"{r[3]} / {r[5]} nginx", r[6], "lower is better; ≤ 1.5×")
+        add(f"1 MiB Range: {r[0]}, p50 first body byte / whole", f"{r[2]} / {r[4]} ms (p50 / p99)", f"{r[3]} / {r[5]} nginx", r[6], "lower is better; ≤ 1.5×")
     elif len(r) == 4 and "MiB/s" in r[1] and "MiB/s" in r[2]:
         add(f"whole download: {r[0]}", r[1], f"{r[2]} nginx", r[3], "higher is better; ≥ 0.8×")
 # Import.

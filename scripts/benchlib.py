@@ -1,6 +1,6 @@
 """What the end-to-end bench scripts share: starting the release binary on a
 fresh data directory with rate limits off, signing in as the first admin,
-uploading a file, timing requests on one kept-alive connection, and reading
+uploading a file, timing ranged reads (the first body byte, not only the head), and reading
 a process's peak resident memory."""
 import json
 import os
@@ -86,13 +86,46 @@ def upload(base, auth, path, name, version=()):
 TIMES = "%{time_starttransfer} %{time_total} %{size_download}\\n"
 
 
-def kept_alive(version, requests):
-    """Sends `requests` (each a list of curl arguments ending with its URL)
-    on one curl reusing its connection; returns [(first byte s, total s,
-    bytes)] per request."""
-    args = [version]
-    for i, r in enumerate(requests):
-        # (options reset at --next)
-        args += [*r, "-o", "/dev/null", "-w", TIMES] + (["--next", "-sk", "--fail", version] if i + 1 < len(requests) else [])
-    out = subprocess.run(["curl", "-sk", "--fail", *args], capture_output=True, text=True, check=True).stdout
-    return [(float(a), float(b), int(c)) for a, b, c in (line.split() for line in out.split("\n") if line.strip())]
+def ranged_reads(version, url, headers, ranges, keep=True):
+    """Asks for each of `ranges` ((start, end) inclusive) of `url`, on one
+    reused connection (`keep`) or a new one each (no TLS session reused),
+    with pycurl (installed when missing), HTTP/1.1 or HTTP/2 (`version` as
+    curl's option); returns [(first response byte s, first body byte s,
+    whole s, bytes)] per request. curl's own `time_starttransfer` is the
+    first byte of the answer, its head: a server that sends the head
+    before the body looks quicker by it than it is, so the first body byte
+    is timed here, as it arrives."""
+    try:
+        import pycurl
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pycurl"], check=True)
+        import pycurl
+    c = pycurl.Curl()
+    c.setopt(pycurl.SSL_VERIFYPEER, 0)
+    c.setopt(pycurl.SSL_VERIFYHOST, 0)
+    c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS if version == "--http2" else pycurl.CURL_HTTP_VERSION_1_1)
+    c.setopt(pycurl.URL, url)
+    if not keep:
+        c.setopt(pycurl.FRESH_CONNECT, 1)
+        c.setopt(pycurl.FORBID_REUSE, 1)
+        c.setopt(pycurl.SSL_SESSIONID_CACHE, 0)
+    out = []
+    for start, end in ranges:
+        got = {"body": None, "n": 0}
+
+        def write(b, got=got):
+            if got["body"] is None:
+                got["body"] = time.perf_counter()
+            got["n"] += len(b)
+
+        c.setopt(pycurl.WRITEFUNCTION, write)
+        c.setopt(pycurl.HTTPHEADER, [*headers, f"range: bytes={start}-{end}"])
+        t = time.perf_counter()
+        c.perform()
+        whole = time.perf_counter() - t
+        if c.getinfo(pycurl.RESPONSE_CODE) not in (200, 206):
+            raise RuntimeError(f"{url}: status {c.getinfo(pycurl.RESPONSE_CODE)}")
+        body = (got["body"] or t + whole) - t
+        out.append((c.getinfo(pycurl.STARTTRANSFER_TIME), body, whole, got["n"]))
+    c.close()
+    return out

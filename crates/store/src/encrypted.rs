@@ -71,18 +71,18 @@ const SMALL_RANGE_NOW: u64 = 256 << 10;
 
 /// Bytes `range` of a local store's file, read with a blocking call; a
 /// file shorter than the range is an error (as a store's ranged get).
+///
+/// One positioned read of the whole range. (`read_to_end` through `take`
+/// has no size hint, so std probes with 8 KiB reads and doubles them: four
+/// system calls and a seek for a 64 KiB segment, eight for a 1 MiB window,
+/// seen with `perf trace`.) Safe code cannot read into uninitialised
+/// memory, so the buffer is zero-filled first, at memory speed.
 fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-    use std::io::{Read as _, Seek as _};
-    let mut f = std::fs::File::open(file)?;
-    let len = range.end - range.start;
-    f.seek(std::io::SeekFrom::Start(range.start))?;
-    // Read into the spare capacity (a file reads into uninitialised memory:
-    // no zeroing of a buffer about to be overwritten).
-    let mut out = Vec::with_capacity(usize::try_from(len).map_err(std::io::Error::other)?);
-    f.take(len).read_to_end(&mut out)?;
-    if (out.len() as u64) < len {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
+    use std::os::unix::fs::FileExt as _;
+    let f = std::fs::File::open(file)?;
+    let len = usize::try_from(range.end - range.start).map_err(std::io::Error::other)?;
+    let mut out = vec![0; len];
+    f.read_exact_at(&mut out, range.start)?;
     Ok(out)
 }
 
@@ -95,16 +95,17 @@ fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<
 /// the range and a state it hands on to the next window (which copy to
 /// read, say).
 ///
-/// The first window is read by the reader's own task, after one yield, and
-/// the task that reads ahead starts only when the reader comes back for
-/// more, after another: a server answering with this stream (hyper) sends
-/// what it holds whenever the body is not ready, so the answer's head
-/// leaves before anything is read and the first window's bytes before the
-/// read-ahead competes with the client for the CPU (two cores, interleaved
-/// A/B against a read-ahead started with the response: a kept-alive 1 MiB
-/// range's first byte 2–11 % sooner; docs/benchmarks.md, eighth pass). The
-/// read-ahead ends at the first error, which the stream yields last, or
-/// when the reader goes away.
+/// The first window is read by the reader's own task when it first asks,
+/// and the task that reads ahead starts only when the reader comes back for
+/// more, after one yield: a server answering with this stream (hyper)
+/// sends the answer's head and the first window's bytes in one write, and
+/// sends what it holds whenever the body is not ready, so the first bytes
+/// leave before the read-ahead competes with the client for the CPU.
+/// Measured by the first *body* byte (interleaved A/B, docs/benchmarks.md,
+/// ninth pass): yielding before the first window as well sent the head
+/// sooner but the first body byte 0.01–0.03 ms later. The read-ahead ends
+/// at the first error, which the stream yields last, or when the reader
+/// goes away.
 pub fn read_ahead<T, S, F, Fut, E>(
     state: S,
     span: Range<u64>,
@@ -153,7 +154,6 @@ where
                     if span.start >= span.end {
                         return None;
                     }
-                    tokio::task::yield_now().await;
                     let to = (span.start + first).min(span.end);
                     match read(state, span.start..to).await {
                         Ok((bytes, next)) if to < span.end => {
@@ -521,9 +521,10 @@ impl BlobStore {
     /// either way.
     async fn fetch_span(&self, opened: &EncryptedObject, range: Range<u64>) -> Result<Vec<u8>> {
         let wanted = range.end - range.start;
-        // A local file is read into spare capacity, never a zeroed buffer
-        // (object_store's ranged read zero-fills first: 1.5 % of a ranged
-        // read's CPU in `perf`); a larger span on a blocking thread.
+        // A local file is read with one positioned read (`read_range_now`)
+        // rather than object_store's ranged read, which goes through the
+        // blocking pool whatever the size; a larger span on a blocking
+        // thread.
         let local = match self.local_file(&opened.path) {
             Some(file) if wanted <= SMALL_RANGE_NOW => Some(read_range_now(&file, range.clone())),
             Some(file) => Some(
@@ -703,6 +704,25 @@ mod tests {
             ranges,
             vec![0..WINDOW, WINDOW..2 * WINDOW, 2 * WINDOW..2 * WINDOW + 1]
         );
+    }
+
+    #[test]
+    fn a_local_range_is_exactly_its_bytes_and_a_short_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("blob");
+        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 7 % 256) as u8).collect();
+        std::fs::write(&file, &bytes).unwrap();
+        for r in [0..300, 10..250, 299..300, 5..5] {
+            assert_eq!(
+                read_range_now(&file, r.clone()).unwrap(),
+                bytes[r.start as usize..r.end as usize],
+                "{r:?}"
+            );
+        }
+        let short = read_range_now(&file, 250..400).unwrap_err();
+        assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
+        let gone = read_range_now(&dir.path().join("none"), 0..1).unwrap_err();
+        assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
