@@ -5,7 +5,9 @@ servers run at once with the same 64 MiB file, and each round asks both
 HTTP/1.1 and HTTP/2, on one connection per batch — so that the machine's
 noise falls on both alike. Prints, per binary, the p50 of the first
 response byte (curl's time_starttransfer: the head), the p50 / p90 of the
-first body byte and the p50 of the whole response.
+first body byte and the p50 of the whole response; then, from a batch
+of 1 MiB and 1-byte ranges mixed on one connection, the first body byte by
+the size of the request before it (a large answer slows the next one).
 
     scripts/bench-ab-range.py BINARY_A BINARY_B [ROUNDS]
 
@@ -51,7 +53,7 @@ def main():
             servers.append((s, base, auth, upload(base, auth, src, "clip.mp4")))
         for s, *_ in servers:
             wait_idle(s.pid)  # the uploads' backup copies and media jobs
-        res = {}
+        res, mixed = {}, {}
         for rnd in range(rounds):
             order = [0, 1] if rnd % 2 == 0 else [1, 0]
             for version in ("--http1.1", "--http2"):
@@ -60,6 +62,15 @@ def main():
                     for i in order:
                         _, base, auth, asset = servers[i]
                         res.setdefault((i, version, size), []).extend(batch(base, auth, asset, version, size, starts))
+                # 1 MiB and 1-byte ranges mixed on one connection: each
+                # request's first body byte by the size of the one before
+                sizes = [random.choice((1, 1 << 20)) for _ in range(N)]
+                spans = [(st, st + n - 1) for st, n in ((random.randrange(0, SIZE - n), n) for n in sizes)]
+                for i in order:
+                    _, base, auth, asset = servers[i]
+                    got = ranged_reads(version, f"{base}/api/v1/assets/{asset}/original", [auth[1]], spans)
+                    for k in range(10, N):
+                        mixed.setdefault((i, version, sizes[k - 1], sizes[k]), []).append(got[k][1] * 1000)
         print("| kept-alive range | binary | first response byte p50 (ms) | first body byte p50 / p90 (ms) | whole p50 (ms) |")
         print("|---|---|---|---|---|")
         for version in ("--http1.1", "--http2"):
@@ -71,6 +82,14 @@ def main():
                     whole = statistics.median(v[2] for v in vals)
                     label = f"{version[2:]}, {'1 MiB' if size > 1 else '1 byte'}"
                     print(f"| {label} | {bins[i]} | {head:.3f} | {statistics.median(body):.3f} / {body[int(len(body) * 0.9)]:.3f} | {whole:.3f} |")
+        print()
+        print("| mixed sizes, first body byte p50 (ms) | binary | 1 B after 1 B | 1 MiB after 1 B | 1 B after 1 MiB | 1 MiB after 1 MiB |")
+        print("|---|---|---|---|---|---|")
+        for version in ("--http1.1", "--http2"):
+            for i in (0, 1):
+                cells = [statistics.median(mixed.get((i, version, a, b)) or [float("nan")])
+                         for a, b in ((1, 1), (1, 1 << 20), (1 << 20, 1), (1 << 20, 1 << 20))]
+                print(f"| {version[2:]} | {bins[i]} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     finally:
         for s, *_ in servers:
             s.terminate()
