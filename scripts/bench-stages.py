@@ -11,7 +11,8 @@ release binary: the same connection asks N times for each of
 - 1 MiB of the original (the ranged read bench-range.py times),
 
 over HTTP/1.1 and HTTP/2, and prints the p50 of curl's time_starttransfer
-(the first 20 requests of each left out). The differences between rows are
+(the first byte of the answer, its head, which leaves with the first body
+bytes since the ninth pass; the first 20 requests of each left out). The differences between rows are
 what each stage adds; run it beside scripts/bench-first-byte.py (nginx's
 first byte on the same machine).
 

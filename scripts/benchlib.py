@@ -1,7 +1,7 @@
 """What the end-to-end bench scripts share: starting the release binary on a
 fresh data directory with rate limits off, signing in as the first admin,
-uploading a file, timing ranged reads (the first body byte, not only the head), and reading
-a process's peak resident memory."""
+uploading a file, timing ranged reads (the first body byte, not only the
+head), and reading a process's peak resident memory."""
 import json
 import os
 import socket
