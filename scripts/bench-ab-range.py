@@ -29,12 +29,12 @@ HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
 SIZE = 64 << 20
 
 
-def batch(base, auth, asset, version, size, starts):
-    """One connection: (first response byte ms, first body byte ms, whole ms)
-    per request, the first ten left out."""
-    url = f"{base}/api/v1/assets/{asset}/original"
-    got = ranged_reads(version, url, [auth[1]], [(st, st + size - 1) for st in starts])
-    return [(head * 1000, body * 1000, whole * 1000) for head, body, whole, _ in got][10:]
+def batch(server, version, spans):
+    """`spans` of the original on one connection: (first response byte ms,
+    first body byte ms, whole ms) per request."""
+    _, base, auth, asset = server
+    got = ranged_reads(version, f"{base}/api/v1/assets/{asset}/original", [auth[1]], spans)
+    return [(head * 1000, body * 1000, whole * 1000) for head, body, whole, _ in got]
 
 
 def main():
@@ -60,17 +60,16 @@ def main():
                 for size in (1 << 20, 1):
                     starts = [random.randrange(0, SIZE - size) for _ in range(N)]
                     for i in order:
-                        _, base, auth, asset = servers[i]
-                        res.setdefault((i, version, size), []).extend(batch(base, auth, asset, version, size, starts))
+                        got = batch(servers[i], version, [(st, st + size - 1) for st in starts])
+                        res.setdefault((i, version, size), []).extend(got[10:])
                 # 1 MiB and 1-byte ranges mixed on one connection: each
                 # request's first body byte by the size of the one before
                 sizes = [random.choice((1, 1 << 20)) for _ in range(N)]
                 spans = [(st, st + n - 1) for st, n in ((random.randrange(0, SIZE - n), n) for n in sizes)]
                 for i in order:
-                    _, base, auth, asset = servers[i]
-                    got = ranged_reads(version, f"{base}/api/v1/assets/{asset}/original", [auth[1]], spans)
+                    got = batch(servers[i], version, spans)
                     for k in range(10, N):
-                        mixed.setdefault((i, version, sizes[k - 1], sizes[k]), []).append(got[k][1] * 1000)
+                        mixed.setdefault((i, version, sizes[k - 1], sizes[k]), []).append(got[k][1])
         print("| kept-alive range | binary | first response byte p50 (ms) | first body byte p50 / p90 (ms) | whole p50 (ms) |")
         print("|---|---|---|---|---|")
         for version in ("--http1.1", "--http2"):

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import TIMES, hwm_kib, ranged_reads, reset_hwm, start_server, upload, wait_idle
+from benchlib import hwm_kib, ranged_reads, reset_hwm, start_server, upload, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -54,7 +54,7 @@ def curl_times(args):
     return [(float(a), float(b), int(c)) for a, b, c in (line.split() for line in out.split("\n") if line.strip())]
 
 
-W = TIMES
+W = "%{time_starttransfer} %{time_total} %{size_download}\\n"
 
 
 def ranges(url, auth, version, keepalive, starts):
@@ -124,21 +124,27 @@ def main():
 
         dd = [dd_once() for _ in range(3)]
 
+        def measured(send):
+            """Runs `send()` once the server is idle, after a dd of its own:
+            (seconds, server peak RSS growth MiB, that dd's seconds)."""
+            wait_idle(server.pid)  # the last upload's backup copy and media job
+            dd.append(dd_once())
+            reset_hwm(server.pid)
+            before = hwm_kib(server.pid)
+            t = time.perf_counter()
+            send()
+            return time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1]
+
         port = 19000 + os.getpid() % 500
         server, base, token = start_server(BIN, os.path.join(work, "data"), port, os.path.join(work, "out.txt"))
         data = os.path.join(work, "data")
         auth = ["-H", f"authorization: Bearer {token}"]
 
         uploads = {}
-        asset = None
+        ids = []  # the asset the Range reads ask for: the last one uploaded
         for version in ("--http1.1", "--http2"):
-            wait_idle(server.pid)  # the last upload's backup copy and media job
-            dd.append(dd_once())
-            reset_hwm(server.pid)
-            before = hwm_kib(server.pid)
-            t = time.perf_counter()
-            asset = upload(base, auth, src, "clip.mp4", (version,))
-            uploads[version] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
+            uploads[version] = measured(lambda: ids.append(upload(base, auth, src, "clip.mp4", (version,))))
+        asset = ids[-1]
 
         # tus: creation, then the bytes in one PATCH, and in 64 MiB PATCHes
         # (a client with a chunk size); new bytes each time (no duplicate).
@@ -147,13 +153,7 @@ def main():
                 f.seek(len(HEAD))
                 f.write(os.urandom(64))
             pieces = [src] if chunk >= SIZE else split(src, chunk, shm)
-            wait_idle(server.pid)
-            dd.append(dd_once())
-            reset_hwm(server.pid)
-            before = hwm_kib(server.pid)
-            t = time.perf_counter()
-            tus_upload(base, auth, pieces)
-            uploads[f"--http1.1 {label}"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
+            uploads[f"--http1.1 {label}"] = measured(lambda: tus_upload(base, auth, pieces))
             if chunk < SIZE:
                 for piece in pieces:
                     os.remove(piece)
@@ -165,23 +165,20 @@ def main():
             with open(part, "wb") as f:
                 f.write(HEAD + os.urandom(SIZE // 4 - len(HEAD)))
             parts.append(part)
-        for version in ("--http1.1", "--http2"):
-            wait_idle(server.pid)
-            dd.append(dd_once())
-            reset_hwm(server.pid)
-            before = hwm_kib(server.pid)
-            t = time.perf_counter()
+
+        def four_at_once(version):
             procs = [subprocess.Popen(["curl", "-sk", "--fail", version, *auth, "-H", f"x-file-name: part-{i}-{version}.mp4",
                                        "-H", "content-type: application/octet-stream", "-T", part, "-X", "POST", base + "/api/v1/assets"],
                                       stdout=subprocess.DEVNULL) for i, part in enumerate(parts)]
             assert all(p.wait() == 0 for p in procs)
-            uploads[f"{version} ×4"] = (time.perf_counter() - t, (hwm_kib(server.pid) - before) / 1024, dd[-1])
+
+        for version in ("--http1.1", "--http2"):
+            uploads[f"{version} ×4"] = measured(lambda: four_at_once(version))
             # the same bytes again would be duplicates: new ones for the next round
             for part in parts:
                 with open(part, "r+b") as f:
                     f.seek(len(HEAD))
                     f.write(os.urandom(64))
-            time.sleep(1)
 
         # nginx over TLS with the server's certificate, on the plaintext copy.
         tls = os.path.join(data, "tls")

@@ -12,9 +12,9 @@ release binary: the same connection asks N times for each of
 
 over HTTP/1.1 and HTTP/2, and prints the p50 of curl's time_starttransfer
 (the first byte of the answer, its head, which leaves with the first body
-bytes since the ninth pass; the first 20 requests of each left out). The differences between rows are
-what each stage adds; run it beside scripts/bench-first-byte.py (nginx's
-first byte on the same machine).
+bytes since the ninth pass; the first 20 requests of each left out). The
+differences between rows are what each stage adds; run it beside
+scripts/bench-first-byte.py (nginx's first byte on the same machine).
 
     scripts/bench-stages.py [BINARY] [REQUESTS] [ROUNDS]
 

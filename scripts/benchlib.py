@@ -83,9 +83,6 @@ def upload(base, auth, path, name, version=()):
     return json.loads(r.stdout)["asset"]["id"]
 
 
-TIMES = "%{time_starttransfer} %{time_total} %{size_download}\\n"
-
-
 def ranged_reads(version, url, headers, ranges, keep=True):
     """Asks for each of `ranges` ((start, end) inclusive) of `url`, on one
     reused connection (`keep`) or a new one each (no TLS session reused),
