@@ -163,8 +163,8 @@ def main():
     assert restored["missing"] == 0 and restored["blobs"] == ITEMS, restored
 
     gib = stored / 2**30
-    print(f"| measure | PixelUnion | baseline |")
-    print(f"|---|---|---|")
+    print("| measure | PixelUnion | baseline |")
+    print("|---|---|---|")
     print(f"| replication lag, {STEADY} uploads of {MIB} MiB at {RATE:g}/s | p50 {p50:.2f} s, p99 {p99:.2f} s (max {lags[-1]:.2f} s) | — |")
     print(f"| snapshot (`backup run`, {ITEMS} items) | {snap_s:.2f} s, {taken['bytes'] / 1024:.0f} KiB | — |")
     print(f"| restore (RTO), {ITEMS} items / {gib:.2f} GiB of ciphertext | {rto:.1f} s ({restored['blobs'] / rto:.0f} blobs/s, {stored / 1048576 / rto:.0f} MiB/s) | `cp -r` + `sync` of the backup directory: {cp_s:.1f} s ({stored / 1048576 / cp_s:.0f} MiB/s) |")

@@ -86,7 +86,7 @@ def main():
             f, t = times(url, jar, starts)
             rows.append((name, statistics.median(f), statistics.median(t)))
         print(f"video: {MINUTES} min, {size / 1e6:.1f} MB; {RANGES} random {SPAN >> 10} KiB ranges, HTTP/1.1 keep-alive")
-        print(f"| ranges | p50 first byte (ms) | p50 whole (ms) |")
+        print("| ranges | p50 first byte (ms) | p50 whole (ms) |")
         print("|---|---|---|")
         print(f"| first range of a stripping link, median of 3 videos (works out the edits) | {first_f:.2f} | {first_t:.2f} |")
         for name, f, t in rows:
