@@ -57,6 +57,21 @@ def reset_hwm(pid):
         f.write("5")
 
 
+def cpu_ns(pid):
+    """CPU time `pid`'s live threads have run so far (ns), from each
+    thread's schedstat: exact where /proc/PID/stat counts 10 ms ticks, so a
+    batch of sub-millisecond requests can be divided by its length. (A
+    thread that ends within the batch takes its time with it.)"""
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
 def wait_idle(pid, limit_s=120, busy=0.05):
     """Waits until `pid` uses less than `busy` of a core over a second (its
     background jobs — backup copies, media — done), at most `limit_s`."""
