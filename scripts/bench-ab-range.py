@@ -34,7 +34,9 @@ SIZE = 64 << 20
 def batch(server, version, spans):
     """`spans` of the original on one connection: (first response byte ms,
     first body byte ms, whole ms) per request, and the server's CPU per
-    request (ms)."""
+    request (ms). The CPU figure covers the whole batch, the connection's
+    TLS handshake and the first requests included (the caller leaves the
+    first ten out of the times only)."""
     s, base, auth, asset = server
     before = cpu_ns(s.pid)
     got = ranged_reads(version, f"{base}/api/v1/assets/{asset}/original", [auth[1]], spans)

@@ -77,6 +77,9 @@ def wait_idle(pid, limit_s=120, busy=0.05):
     background jobs — backup copies, media — done), at most `limit_s`."""
     tick = os.sysconf("SC_CLK_TCK")
 
+    # (the process's ticks, not `cpu_ns`: they keep the time of threads
+    # that ended, such as the blocking pool's, so a second never looks idle
+    # because a busy thread went away)
     def cpu():
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
