@@ -112,7 +112,12 @@ page.on('pageerror', (e) => pageErrors.push(e.message));
 // a later check times out, the log shows what the server said meanwhile.
 const trail = (p) => {
   const path = (u) => u.replace(URL, '');
-  p.on('response', (r) => { if (r.status() >= 400) console.log(`note - ${r.status()} ${r.request().method()} ${path(r.url())}`); });
+  // (with the error's code and message when the answer is the API's JSON)
+  p.on('response', async (r) => {
+    if (r.status() < 400) return;
+    const why = await r.json().then((b) => (b?.error ? ` (${b.error.code}: ${b.error.message})` : ''), () => '');
+    console.log(`note - ${r.status()} ${r.request().method()} ${path(r.url())}${why}`);
+  });
   // (a download is an aborted navigation: not worth a line)
   p.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && console.log(`note - no answer (${r.failure()?.errorText}) ${r.method()} ${path(r.url())}`));
 };
@@ -356,7 +361,9 @@ if (MODE === 'rights') {
     await u.goto(`${URL}/settings`);
     await u.waitForSelector('#security-events li');
     check((await u.textContent('#security-events')).includes('Signed in'), 'the security activity lists the sign-in');
-    check((await u.textContent('#dpo')).includes('Data Protection Officer'), 'the DPO contact is shown');
+    // (filled from its own request: /auth/me may answer after the events)
+    const dpo = await u.waitForFunction(() => document.querySelector('#dpo')?.textContent.includes('Data Protection Officer'), null, { timeout: 15000 }).then(() => true, () => false);
+    check(dpo, `the DPO contact is shown (${(await u.textContent('#dpo')).trim() || 'empty'})`);
     await u.click('#export-start');
     const link = await u.waitForSelector('#export-list a:has-text("Download")', { timeout: 60000 });
     const [dl] = await Promise.all([u.waitForEvent('download'), link.click()]);
@@ -949,8 +956,28 @@ try {
     await page.goto(`${URL}/`);
     await page.waitForSelector('#grid .tile');
     const start = await page.$$eval('#grid .tile', (t) => t.length);
+    // The first two sends are cut short (the server's upload-interrupted)
+    // and turned away as busy (429, Retry-After: 1): both are sent again.
+    const faked = [
+      { status: 400, body: { error: { code: 'upload-interrupted', message: 'the upload was interrupted before its end' } } },
+      { status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'rate-limited', message: 'at most 3 uploads at a time' } } },
+    ];
+    let fakedSent = 0;
+    const flaky = (r) => {
+      if (r.request().method() !== 'POST' || fakedSent >= faked.length) return r.continue();
+      const f = faked[fakedSent++];
+      return r.fulfill({ status: f.status, headers: f.headers, contentType: 'application/json', body: JSON.stringify(f.body) });
+    };
+    const uploadsRoute = (u) => u.pathname === '/api/v1/assets';
+    await page.route(uploadsRoute, flaky);
     await page.setInputFiles('#file-input', list);
-    await page.waitForFunction((n) => document.querySelectorAll('#upload-list li[data-state="done"]').length >= n, list.length, { timeout: 180000 });
+    // (every row settled, then all of them added: a failed one says why)
+    await page.waitForFunction((n) => [...document.querySelectorAll('#upload-list li')]
+      .filter((li) => !['uploading', 'waiting'].includes(li.dataset.state)).length >= n, list.length, { timeout: 180000 });
+    const notAdded = await page.$$eval('#upload-list li:not([data-state="done"])', (rows) => rows.map((li) => li.textContent.trim().replace(/\s+/g, ' ')));
+    check(notAdded.length === 0, `all ${list.length} small photos were added (not: ${notAdded.join(' | ')})`);
+    await page.unroute(uploadsRoute, flaky);
+    check(fakedSent === faked.length, `uploads cut short or turned away as busy were sent again (${fakedSent} faked answers)`);
     // wait for the pipeline to process them all (it places them by capture date)
     // (waitForFunction would take the returned promise for a truthy value)
     for (let i = 0; ; i++) {

@@ -98,8 +98,37 @@ async function run(job) {
   }
 }
 
-function single(job) {
-  return new Promise((resolve, reject) => {
+// A one-request upload. A failure that says nothing about the file — the
+// connection dropped, the server cut the body short (`upload-interrupted`),
+// or it is busy (408, 429, 502–504 other than sealed) — is sent again, up to
+// five times, after the server's Retry-After or 1, 2, 4, 8 s. Sending the
+// same bytes twice is harmless: identical content is stored once.
+async function single(job) {
+  let lost = false;
+  for (let attempt = 0; ; attempt++) {
+    const r = await post(job);
+    if (job.cancelled) return r;
+    if (r.status === 200 || r.status === 201) {
+      // (a duplicate after a lost answer is most likely this file's first try)
+      return { id: r.body?.asset?.id, duplicate: !!r.body?.duplicate && !lost };
+    }
+    const code = r.body?.error?.code;
+    const again = r.status === 0 || code === 'upload-interrupted' || r.status === 408 || r.status === 429
+      || ([502, 503, 504].includes(r.status) && code !== 'sealed');
+    if (!again || attempt >= 4) throw new Error(r.body?.error?.message ?? (r.status ? `The server answered ${r.status}` : 'The connection was lost'));
+    lost = lost || r.status === 0;
+    const after = Number(r.retryAfter);
+    job.state.textContent = 'Trying again…';
+    await new Promise((ok) => setTimeout(ok, after > 0 && after <= 60 ? after * 1000 : 1000 * 2 ** attempt));
+    if (job.cancelled) return r;
+    job.state.textContent = 'Uploading';
+  }
+}
+
+// One POST of the file as a form; resolves with its status (0: no answer),
+// JSON body and Retry-After.
+function post(job) {
+  return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     job.abort = () => xhr.abort();
     xhr.open('POST', '/api/v1/assets');
@@ -108,10 +137,10 @@ function single(job) {
     xhr.onload = () => {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch { body = null; }
-      if (xhr.status === 200 || xhr.status === 201) resolve({ id: body?.asset?.id, duplicate: !!body?.duplicate });
-      else reject(new Error(body?.error?.message ?? `The server answered ${xhr.status}`));
+      resolve({ status: xhr.status, body, retryAfter: xhr.getResponseHeader('retry-after') });
     };
-    xhr.onerror = () => reject(new Error('The connection was lost'));
+    xhr.onerror = () => resolve({ status: 0, body: null, retryAfter: null });
+    xhr.onabort = () => resolve({ status: 0, body: null, retryAfter: null });
     const form = new FormData();
     form.append('file', job.file, job.file.name);
     xhr.send(form);

@@ -136,6 +136,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // (the code only: a message may quote what the client sent)
+        tracing::debug!(
+            status = self.code.status().as_u16(),
+            code = self.code.as_str(),
+            "error answer"
+        );
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.as_str(),
