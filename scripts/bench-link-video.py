@@ -9,7 +9,7 @@ top-level boxes and the whole `moov`); later ones reuse them.
     scripts/bench-link-video.py [BINARY] [MINUTES] [RANGES]
 
 Defaults: target/release/pixelunion, 10 minutes of 640x360 video, 200
-ranges. Needs ffmpeg and curl.
+ranges. Needs ffmpeg, curl and pycurl (installed when missing).
 """
 import json
 import os
@@ -20,30 +20,41 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import start_server, wait_idle
+from benchlib import ranged_reads, start_server, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
 MINUTES = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 RANGES = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 SPAN = 64 << 10
-W = "%{time_starttransfer} %{time_total} %{size_download}\\n"
 
 
 def curl(args):
     return subprocess.run(["curl", "-sk", "--fail", *args], capture_output=True, text=True, check=True).stdout
 
 
-def times(url, cookie, starts):
-    """(first byte, whole) in ms of each range, on one kept-alive connection."""
-    args = ["--http1.1"]
-    for i, s in enumerate(starts):
-        args += ["-b", cookie, "-r", f"{s}-{s + SPAN - 1}", "-o", "/dev/null", "-w", W, url]
-        if i + 1 < len(starts):
-            args += ["--next", "-sk", "--fail", "--http1.1"]
-    got = [l.split() for l in curl(args).splitlines() if l.strip()]
-    assert all(int(n) == SPAN for _, _, n in got), got[:3]
-    return [float(f) * 1000 for f, _, _ in got], [float(t) * 1000 for _, t, _ in got]
+def cookie_header(jar):
+    """The `cookie:` header of the cookies in curl's jar file (Netscape
+    format; HttpOnly ones are written as `#HttpOnly_` lines)."""
+    pairs = []
+    for line in open(jar):
+        line = line.rstrip("\n")
+        if line.startswith("#HttpOnly_"):
+            line = line[len("#HttpOnly_"):]
+        elif line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        pairs.append(f"{fields[5]}={fields[6]}")
+    return f"cookie: {'; '.join(pairs)}"
+
+
+def times(url, jar, starts):
+    """(first body byte, whole) in ms of each range, on one kept-alive
+    HTTP/1.1 connection (benchlib.ranged_reads: the first byte of the body
+    as it arrives, not curl's time_starttransfer, which is the head's)."""
+    got = ranged_reads("--http1.1", url, [cookie_header(jar)], [(s, s + SPAN - 1) for s in starts])
+    assert all(n == SPAN for _, _, _, n in got), got[:3]
+    return [body * 1000 for _, body, _, _ in got], [whole * 1000 for _, _, whole, _ in got]
 
 
 def main():
@@ -86,7 +97,7 @@ def main():
             f, t = times(url, jar, starts)
             rows.append((name, statistics.median(f), statistics.median(t)))
         print(f"video: {MINUTES} min, {size / 1e6:.1f} MB; {RANGES} random {SPAN >> 10} KiB ranges, HTTP/1.1 keep-alive")
-        print("| ranges | p50 first byte (ms) | p50 whole (ms) |")
+        print("| ranges | p50 first body byte (ms) | p50 whole (ms) |")
         print("|---|---|---|")
         print(f"| first range of a stripping link, median of 3 videos (works out the edits) | {first_f:.2f} | {first_t:.2f} |")
         for name, f, t in rows:
