@@ -11,6 +11,7 @@ top-level boxes and the whole `moov`); later ones reuse them.
 Defaults: target/release/pixelunion, 10 minutes of 640x360 video, 200
 ranges. Needs ffmpeg, curl and pycurl (installed when missing).
 """
+import http.cookiejar
 import json
 import os
 import random
@@ -35,17 +36,10 @@ def curl(args):
 
 def cookie_header(jar):
     """The `cookie:` header of the cookies in curl's jar file (Netscape
-    format; HttpOnly ones are written as `#HttpOnly_` lines)."""
-    pairs = []
-    for line in open(jar):
-        line = line.rstrip("\n")
-        if line.startswith("#HttpOnly_"):
-            line = line[len("#HttpOnly_"):]
-        elif line.startswith("#") or not line.strip():
-            continue
-        fields = line.split("\t")
-        pairs.append(f"{fields[5]}={fields[6]}")
-    return f"cookie: {'; '.join(pairs)}"
+    format, which the standard library reads, HttpOnly lines included)."""
+    cookies = http.cookiejar.MozillaCookieJar(jar)
+    cookies.load(ignore_discard=True, ignore_expires=True)
+    return f"cookie: {'; '.join(f'{c.name}={c.value}' for c in cookies)}"
 
 
 def times(url, jar, starts):
