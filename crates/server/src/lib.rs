@@ -107,6 +107,8 @@ struct Inner {
     firewall: firewall::Firewall,
     /// search indexes of decrypted fields, per user (dropped on seal)
     search: library::search::Cache,
+    /// resumable uploads' content hashes between PATCHes (dropped on seal)
+    upload_hashes: library::carried_hash::CarriedHashes,
     trusted_proxies: proxies::TrustedProxies,
     /// this process among the deployment's running nodes (random)
     node_id: String,
@@ -148,6 +150,10 @@ impl AppState {
     /// The search indexes in memory.
     pub fn search(&self) -> &library::search::Cache {
         &self.0.search
+    }
+    /// Resumable uploads' content hashes carried between PATCHes.
+    pub fn upload_hashes(&self) -> &library::carried_hash::CarriedHashes {
+        &self.0.upload_hashes
     }
     /// The SHA-256 fingerprint of the TLS certificate being served, as
     /// `AB:CD:…` (what people compare with their browser's view of it).
@@ -261,6 +267,7 @@ pub async fn seal_now(state: &AppState) {
     backup::snapshot::take_if_unsealed(state, "seal").await;
     state.keys().seal();
     state.search().clear();
+    state.upload_hashes().clear();
     library::link_files::forget_all();
 }
 
@@ -319,6 +326,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         limits,
         firewall,
         search: library::search::Cache::default(),
+        upload_hashes: Default::default(),
         trusted_proxies,
         node_id: uuid::Uuid::new_v4().to_string(),
     }));
@@ -461,6 +469,7 @@ pub async fn serve(
     backup::snapshot::take_if_unsealed(&state, "shutdown").await;
     state.keys().seal();
     state.search().clear();
+    state.upload_hashes().clear();
     library::link_files::forget_all();
     if let Err(e) = state.catalog().node_gone(state.node_id()).await {
         tracing::warn!(error = %e, "could not remove this node from the catalog's list");

@@ -73,6 +73,7 @@ pub struct Metrics {
     store_errors: Family<StoreLabels, Counter>,
     media_seconds: Family<FormatLabels, Histogram>,
     tls_handshakes: Family<Outcome, Counter>,
+    resumable_completions: Family<Outcome, Counter>,
     sealed: Gauge,
     nodes_serving: Gauge,
     jobs_ready: Family<JobLabels, Gauge>,
@@ -107,6 +108,7 @@ impl Metrics {
             store_errors: Family::default(),
             media_seconds: Family::new_with_constructor(media_histogram),
             tls_handshakes: Family::default(),
+            resumable_completions: Family::default(),
             sealed: Gauge::default(),
             nodes_serving: Gauge::default(),
             jobs_ready: Family::default(),
@@ -158,6 +160,11 @@ impl Metrics {
             "tls_handshakes",
             "TLS handshakes: ok or failed",
             m.tls_handshakes.clone(),
+        );
+        r.register(
+            "resumable_uploads_completed",
+            "resumable uploads completed, by how: adopted (one part kept as it is), carried (assembled, hashed piece by piece as it arrived), rehashed (assembled and hashed again), duplicate (known by the hash carried: nothing written again)",
+            m.resumable_completions.clone(),
         );
         r.register(
             "sealed",
@@ -266,6 +273,14 @@ impl Metrics {
         self.media_seconds
             .get_or_create(&labels)
             .observe(took.as_secs_f64());
+    }
+
+    /// One resumable upload completed: `adopted`, `carried`, `rehashed`
+    /// or `duplicate` (see the metric's help).
+    pub fn resumable_completed(&self, outcome: &'static str) {
+        self.resumable_completions
+            .get_or_create(&Outcome { outcome })
+            .inc();
     }
 
     /// One TLS handshake.

@@ -4,7 +4,9 @@
 //! bytes go through a short bounded channel (back-pressure, bounded memory)
 //! to a blocking thread that hashes while the task encrypts and writes.
 //! (The ciphertext's checksum is BLAKE3, cheap enough to run inline: see
-//! [`crate::checksum`].)
+//! [`crate::checksum`].) A hash can stop part-way and go on later
+//! ([`Sha256Offload::pause`], [`Sha256Offload::resume`]): a resumable upload
+//! hashes each piece as it arrives instead of all of them at the end.
 
 use bytes::Bytes;
 use pixelunion_vault::Sha256Stream;
@@ -21,7 +23,7 @@ pub struct Sha256Offload {
     tx: mpsc::Sender<Vec<Bytes>>,
     pending: Vec<Bytes>,
     pending_len: usize,
-    done: oneshot::Receiver<[u8; 32]>,
+    done: oneshot::Receiver<Sha256Stream>,
 }
 
 /// The hashing thread stopped before the end (it panicked or the runtime
@@ -33,16 +35,21 @@ pub struct HashStopped;
 impl Sha256Offload {
     /// Starts the hashing thread (on the runtime's blocking pool).
     pub fn start() -> Self {
+        Self::resume(Sha256Stream::default())
+    }
+
+    /// Starts the hashing thread from `h`, a hash [`paused`](Self::pause)
+    /// earlier: what is added goes on after the bytes `h` has seen.
+    pub fn resume(mut h: Sha256Stream) -> Self {
         let (tx, mut rx) = mpsc::channel::<Vec<Bytes>>(QUEUED);
         let (done_tx, done) = oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            let mut h = Sha256Stream::default();
             while let Some(batch) = rx.blocking_recv() {
                 for b in &batch {
                     h.update(b);
                 }
             }
-            let _ = done_tx.send(h.finish());
+            let _ = done_tx.send(h);
         });
         Sha256Offload {
             tx,
@@ -72,7 +79,13 @@ impl Sha256Offload {
     }
 
     /// The digest of everything added.
-    pub async fn finish(mut self) -> Result<[u8; 32], HashStopped> {
+    pub async fn finish(self) -> Result<[u8; 32], HashStopped> {
+        Ok(self.pause().await?.finish())
+    }
+
+    /// Stops the thread and gives back the hash of everything added so
+    /// far, to [`resume`](Self::resume) with more bytes later.
+    pub async fn pause(mut self) -> Result<Sha256Stream, HashStopped> {
         self.flush().await?;
         let Sha256Offload { tx, done, .. } = self;
         drop(tx);
@@ -108,5 +121,25 @@ mod tests {
         assert_eq!(h.finish().await.unwrap(), pixelunion_vault::sha256(&data));
         let empty = Sha256Offload::start().finish().await.unwrap();
         assert_eq!(empty, pixelunion_vault::sha256(b""));
+    }
+
+    #[tokio::test]
+    async fn a_paused_hash_goes_on_where_it_stopped() {
+        let data: Vec<u8> = (0..3_000_001u32).map(|i| (i * 13 % 253) as u8).collect();
+        // cut inside a SHA-256 block and inside a batch, and once with nothing added
+        let cuts = [0usize, 1, 63, 1_048_577, 1_048_577, 2_999_999, data.len()];
+        let mut h = Sha256Offload::start();
+        for w in cuts.windows(2) {
+            h.update(Bytes::copy_from_slice(&data[w[0]..w[1]]))
+                .await
+                .unwrap();
+            h = Sha256Offload::resume(h.pause().await.unwrap());
+        }
+        assert_eq!(h.finish().await.unwrap(), pixelunion_vault::sha256(&data));
+        // a hash paused with bytes still pending hashes them first
+        let mut h = Sha256Offload::start();
+        h.update(Bytes::from_static(b"abc")).await.unwrap();
+        let paused = h.pause().await.unwrap();
+        assert_eq!(paused.finish(), pixelunion_vault::sha256(b"abc"));
     }
 }

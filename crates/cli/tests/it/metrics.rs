@@ -7,17 +7,6 @@ use crate::harness::*;
 
 use serde_json::json;
 
-/// The value of the sample `name{labels}` (labels as printed), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
-}
-
 #[test]
 fn metrics_count_what_operators_watch_and_name_nobody() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,9 @@
 //! binary: discovery, creation checks, offsets, a connection dropped in the
 //! middle of a PATCH (what arrived is kept and the upload resumes from the
 //! offset HEAD reports), assembly into an asset that downloads byte for
-//! byte, duplicates, termination, and a finished file that is not a photo.
+//! byte, duplicates, termination, a finished file that is not a photo, and
+//! the content hash carried from one PATCH to the next (and dropped by a
+//! seal).
 
 use crate::harness::tus::*;
 use crate::harness::*;
@@ -121,6 +123,14 @@ fn tus_upload_survives_a_dropped_connection() {
     );
     let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
     assert!(original == file, "the assembled original is byte-exact");
+    assert_eq!(
+        (
+            resumable_completed(&s, "carried"),
+            resumable_completed(&s, "rehashed")
+        ),
+        (1.0, 0.0),
+        "hashed as the pieces arrived, the one cut short included"
+    );
     // A repeated final PATCH is answered idempotently.
     let (st, h) = patch(&s, &ann, &loc, file.len(), b"");
     assert_eq!(
@@ -128,7 +138,8 @@ fn tus_upload_survives_a_dropped_connection() {
         (204, Some(asset.clone()))
     );
 
-    // The same bytes again: the existing asset.
+    // The same bytes again: the existing asset (the hash carried across the
+    // PATCHes, the cut one included, is the file's).
     let loc2 = create(&s, &ann, file.len(), "again.mp4");
     let (st, h) = patch(&s, &ann, &loc2, 0, &file);
     assert_eq!(
@@ -258,5 +269,89 @@ fn a_one_patch_upload_is_stored_once() {
         let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
         assert_eq!(original.len(), 3 << 20);
     }
+    let _ = s.stop();
+}
+
+/// Sends `file` as a new upload in `pieces` PATCHes; returns the asset id.
+fn in_pieces(s: &Server, token: &str, file: &[u8], pieces: usize) -> String {
+    let loc = create(s, token, file.len(), "clip.mp4");
+    let step = file.len().div_ceil(pieces);
+    let mut h = String::new();
+    for at in (0..file.len()).step_by(step) {
+        let (st, hh) = patch(s, token, &loc, at, &file[at..(at + step).min(file.len())]);
+        assert_eq!(st, 204, "{hh}");
+        h = hh;
+    }
+    header(&h, "pixelunion-asset-id").expect("asset id")
+}
+
+/// An upload sent in several PATCHes is hashed piece by piece as it
+/// arrives, the hash kept in the node's memory between PATCHes: its
+/// assembly hashes nothing again, and the same bytes sent again in pieces
+/// are known as a duplicate before anything is written again. A seal
+/// between two PATCHes drops the hash: the upload is then hashed from its
+/// parts, with the same result. Checked by what the hash decides (a
+/// one-PATCH upload of the same bytes, hashed on its own, is found to be
+/// the same asset) and by the server's count of how each upload ended.
+#[test]
+fn pieces_are_hashed_as_they_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let admin = first_admin(&s);
+    let share = shares_printed(&s).remove(0);
+    let (_, ann) = new_user(&s, &admin, "ann@example.org");
+    let once = |file: &[u8]| in_pieces(&s, &ann, file, 1);
+
+    let file = noise_video(3 << 20, 21);
+    let asset = in_pieces(&s, &ann, &file, 3);
+    assert_eq!(resumable_completed(&s, "carried"), 1.0);
+    assert_eq!(resumable_completed(&s, "rehashed"), 0.0);
+    let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
+    assert!(original == file, "byte-exact");
+    assert_eq!(once(&file), asset, "the carried hash is the file's");
+    assert_eq!(resumable_completed(&s, "adopted"), 1.0);
+
+    // The same bytes again, in other pieces: the existing asset, found by
+    // the carried hash before anything is written again.
+    assert_eq!(in_pieces(&s, &ann, &file, 4), asset);
+    assert_eq!(resumable_completed(&s, "duplicate"), 1.0);
+    assert_eq!(resumable_completed(&s, "carried"), 1.0);
+    let db = Db::open(&data);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM assets"),
+        1,
+        "one asset for the three uploads"
+    );
+
+    // Sealed between two PATCHes: the hash in memory is gone, and the
+    // upload is hashed from its parts when it is assembled.
+    let other = noise_video(2 << 20, 22);
+    let loc = create(&s, &ann, other.len(), "other.mp4");
+    let half = other.len() / 2;
+    assert_eq!(patch(&s, &ann, &loc, 0, &other[..half]).0, 204);
+    assert!(s.cli(&data, "seal", "").status.success());
+    let out = s.cli(&data, "unseal", &share);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (st, h) = patch(&s, &ann, &loc, half, &other[half..]);
+    assert_eq!(st, 204, "{h}");
+    let second = header(&h, "pixelunion-asset-id").expect("asset id");
+    assert_eq!(
+        resumable_completed(&s, "rehashed"),
+        1.0,
+        "the seal dropped the hash"
+    );
+    assert_eq!(resumable_completed(&s, "carried"), 1.0);
+    assert_eq!(
+        once(&other),
+        second,
+        "hashed again from the parts, the same"
+    );
+    let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{second}/original"), &[]);
+    assert!(original == other, "byte-exact");
     let _ = s.stop();
 }

@@ -82,11 +82,14 @@ enum Cut {
 /// records the asset (or returns the existing one for identical content).
 /// `quota_left` is what the owner's quota still allows ([`quota::left`];
 /// `u64::MAX` for a resumable upload, whose length was reserved at creation).
+/// `known` is the stream's SHA-256 when the caller already has it (a
+/// resumable upload hashed piece by piece): it is then not hashed again.
 pub async fn ingest<S, E>(
     state: &AppState,
     user: &UserRow,
     file_name: Option<String>,
     quota_left: u64,
+    known: Option<[u8; 32]>,
     mut src: S,
 ) -> Result<Ingested>
 where
@@ -111,9 +114,11 @@ where
     let blob = BlobName::random();
     let lease = WriteLease::begin(state, &blob).await?;
     // The content hash runs on its own thread beside the encryption.
-    let hasher = Arc::new(tokio::sync::Mutex::new(
-        pixelunion_store::hashing::Sha256Offload::start(),
-    ));
+    let hasher = known.is_none().then(|| {
+        Arc::new(tokio::sync::Mutex::new(
+            pixelunion_store::hashing::Sha256Offload::start(),
+        ))
+    });
     let count = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(Mutex::new(None::<Cut>));
     let (h, c, l, k) = (hasher.clone(), count.clone(), lease.clone(), cut.clone());
@@ -136,11 +141,13 @@ where
                     *k.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
                     return Err("cut by a limit".to_string());
                 }
-                h.lock()
-                    .await
-                    .update(b.clone())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                if let Some(h) = &h {
+                    h.lock()
+                        .await
+                        .update(b.clone())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
                 l.touch();
                 Ok(b)
             }
@@ -170,12 +177,16 @@ where
             });
         }
     };
-    let digest = Arc::try_unwrap(hasher)
-        .map_err(|_| Error::Corrupt("hasher still shared after the upload"))?
-        .into_inner()
-        .finish()
-        .await
-        .map_err(|_| Error::Corrupt("the content hash stopped"))?;
+    let digest = match (known, hasher) {
+        (Some(d), _) => d,
+        (None, Some(h)) => Arc::try_unwrap(h)
+            .map_err(|_| Error::Corrupt("hasher still shared after the upload"))?
+            .into_inner()
+            .finish()
+            .await
+            .map_err(|_| Error::Corrupt("the content hash stopped"))?,
+        (None, None) => return Err(Error::Corrupt("neither a hash nor a hasher")),
+    };
     let new = NewAsset {
         id,
         stored,

@@ -13,6 +13,7 @@
 pub mod albums;
 pub mod archive;
 pub mod assets;
+pub mod carried_hash;
 mod error;
 pub mod export;
 pub mod files;

@@ -4,8 +4,12 @@
 //! the connection drops half-way, because the part is written by a task
 //! that outlives the request — and when the last byte arrives the parts are
 //! decrypted in order and streamed through [`super::ingest`] (type sniffing,
-//! hashing, duplicate check, encryption into one blob). Plaintext never
-//! touches disk: parts are ciphertext.
+//! hashing, duplicate check, encryption into one blob). An upload sent in
+//! one PATCH is adopted as it is; one sent in several is hashed piece by
+//! piece as it arrives (the hash carried between PATCHes in the node's
+//! memory, [`super::carried_hash`]), so its assembly hashes nothing again
+//! and a duplicate is known before anything is written again. Plaintext
+//! never touches disk: parts are ciphertext.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,9 +19,11 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
 use pixelunion_store::hashing::Sha256Offload;
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
-use pixelunion_vault::{DataKey, ObjectId};
+use pixelunion_vault::{DataKey, ObjectId, Sha256Stream};
 
-use super::ingest::{Ingested, MAX_FILE_NAME, NewAsset, SNIFF_BYTES, ingest, record, sniff};
+use super::ingest::{
+    Ingested, MAX_FILE_NAME, NewAsset, SNIFF_BYTES, content_index, ingest, record, sniff,
+};
 use super::lease::WriteLease;
 use super::{Error, Result, quota};
 use crate::AppState;
@@ -141,7 +147,7 @@ pub async fn finish_if_stalled(state: &AppState, user: &UserRow, up: &UploadRow)
         let (s, u, row) = (state.clone(), user.clone(), up.clone());
         tokio::spawn(async move {
             let _hold = Heartbeat::start(&s, &row.id);
-            if let Err(e) = finish(&s, &u, &row).await {
+            if let Err(e) = finish(&s, &u, &row, None).await {
                 tracing::warn!(error = %e, "finishing a resumable upload failed");
             }
         });
@@ -222,18 +228,26 @@ where
 {
     let key = state.keys().user_key(user)?;
     let room = u64::try_from(up.length - offset).unwrap_or(0);
+    let at = u64::try_from(offset).unwrap_or(u64::MAX);
     // The first part is encrypted for the asset it may become — its AEAD
     // bound to the upload's id, which the asset then takes (its name stays
     // random: a store's object names never repeat an id the API shows):
     // when it holds every byte it is adopted as the original (see
-    // `adopt`), hashed and sniffed on the way in.
-    let first = match (offset, uuid::Uuid::parse_str(&up.id)) {
-        (0, Ok(id)) => Some(Adoptable::start(id)),
+    // `adopt`), sniffed on the way in.
+    let adoptable = match (offset, uuid::Uuid::parse_str(&up.id)) {
+        (0, Ok(id)) => Some(id),
         _ => None,
     };
+    // Every part is hashed on the way in, going on from the hash of the
+    // bytes before it when this node kept that.
+    let from = match offset {
+        0 => Some(Sha256Stream::default()),
+        _ => state.upload_hashes().take(&up.id, at),
+    };
+    let first = from.map(Hashing::start);
     let blob = BlobName::random();
-    let object = match &first {
-        Some(a) => ObjectId(*a.id.as_bytes()),
+    let object = match adoptable {
+        Some(id) => ObjectId(*id.as_bytes()),
         None => blob.object_id(),
     };
     let lease = WriteLease::begin(state, &blob).await?;
@@ -280,8 +294,17 @@ where
         }
     };
     let len = i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX);
+    // The hash counts only if it saw exactly the bytes the part holds.
+    let hashed = match first {
+        Some(h) => h.finish().await,
+        None => None,
+    }
+    .filter(|(_, _, n)| *n == stored.plaintext_len);
     if len == 0 {
         lease.abandon().await;
+        if let Some((_, h, _)) = hashed {
+            state.upload_hashes().keep(&up.id, at, h);
+        }
         return Ok(Appended::Progress(offset));
     }
     match state
@@ -309,14 +332,18 @@ where
         return Err(Error::LengthExceeded);
     }
     if new_offset < up.length {
+        if let Some((_, h, _)) = hashed {
+            let next = u64::try_from(new_offset).unwrap_or(u64::MAX);
+            state.upload_hashes().keep(&up.id, next, h);
+        }
         return Ok(Appended::Progress(new_offset));
     }
-    let asset_id = match first {
-        Some(a) => match a.into_parts().await {
-            Some((id, head, digest)) => adopt(state, user, up, id, head, digest, stored).await?,
-            None => finish(state, user, up).await?,
-        },
-        None => finish(state, user, up).await?,
+    let asset_id = match (adoptable, hashed) {
+        (Some(id), Some((head, h, _))) => {
+            adopt(state, user, up, id, head, h.finish(), stored).await?
+        }
+        (None, Some((_, h, _))) => finish(state, user, up, Some(h.finish())).await?,
+        (_, None) => finish(state, user, up, None).await?,
     };
     Ok(Appended::Complete {
         offset: new_offset,
@@ -324,35 +351,48 @@ where
     })
 }
 
-/// What the first part of an upload gathers on the way in, in case it
-/// turns out to hold every byte: the asset id it was encrypted for (the
-/// upload's id), the first bytes (the type) and the content hash (on a thread of its own).
+/// What a part gathers on the way in: the content hash of the upload so
+/// far (on a thread of its own), how many bytes of the part it has seen,
+/// and the part's first bytes (the type, for a first part that turns out
+/// to hold every byte).
 #[derive(Debug, Clone)]
-struct Adoptable {
-    id: uuid::Uuid,
-    seen: Arc<tokio::sync::Mutex<(Vec<u8>, Option<Sha256Offload>)>>,
+struct Hashing {
+    seen: Arc<tokio::sync::Mutex<Seen>>,
 }
 
-impl Adoptable {
-    fn start(id: uuid::Uuid) -> Self {
-        Adoptable {
-            id,
-            seen: Arc::new(tokio::sync::Mutex::new((
-                Vec::new(),
-                Some(Sha256Offload::start()),
-            ))),
+#[derive(Debug)]
+struct Seen {
+    head: Vec<u8>,
+    hasher: Option<Sha256Offload>,
+    bytes: u64,
+}
+
+impl Hashing {
+    /// Hashes on from `from`, the hash of the upload's bytes before the part.
+    fn start(from: Sha256Stream) -> Self {
+        Hashing {
+            seen: Arc::new(tokio::sync::Mutex::new(Seen {
+                head: Vec::new(),
+                hasher: Some(Sha256Offload::resume(from)),
+                bytes: 0,
+            })),
         }
     }
 
     async fn feed(&self, b: &Bytes) {
         let mut seen = self.seen.lock().await;
-        let (head, hasher) = &mut *seen;
+        let Seen {
+            head,
+            hasher,
+            bytes,
+        } = &mut *seen;
         if head.len() < SNIFF_BYTES {
             let take = (SNIFF_BYTES - head.len()).min(b.len());
             head.extend_from_slice(&b[..take]);
         }
-        // A hashing thread that stopped only costs the adoption: the part
-        // is then assembled the usual way.
+        *bytes += b.len() as u64;
+        // A hashing thread that stopped only costs the carried hash: the
+        // upload is then hashed again when it is assembled.
         if let Some(h) = hasher
             && h.update(b.clone()).await.is_err()
         {
@@ -360,12 +400,13 @@ impl Adoptable {
         }
     }
 
-    /// (asset id, first bytes, content hash), or `None` if the hash is lost.
-    async fn into_parts(self) -> Option<(uuid::Uuid, Vec<u8>, [u8; 32])> {
+    /// (first bytes, the hash so far, bytes of the part seen), or `None`
+    /// if the hash is lost.
+    async fn finish(self) -> Option<(Vec<u8>, Sha256Stream, u64)> {
         let mut seen = self.seen.lock().await;
-        let head = std::mem::take(&mut seen.0);
-        let digest = seen.1.take()?.finish().await.ok()?;
-        Some((self.id, head, digest))
+        let head = std::mem::take(&mut seen.head);
+        let hash = seen.hasher.take()?.pause().await.ok()?;
+        Some((head, hash, seen.bytes))
     }
 }
 
@@ -398,6 +439,7 @@ async fn adopt(
             record(state, user, &key, file_name(&key, up), new, None).await
         }
     };
+    crate::metrics::get().resumable_completed("adopted");
     conclude(state, up, recorded).await
 }
 
@@ -479,9 +521,34 @@ fn parts_stream(
 /// Assembles a complete upload into an asset; returns the asset id. A file
 /// that is not a photo or video (or over the limits) ends the upload: its
 /// parts are deleted. Trouble on our side keeps it for another try.
-async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<String> {
+/// `known` is the upload's SHA-256 when its pieces were hashed as they
+/// arrived: then nothing is hashed again, and bytes the owner already has
+/// are not written again either.
+async fn finish(
+    state: &AppState,
+    user: &UserRow,
+    up: &UploadRow,
+    known: Option<[u8; 32]>,
+) -> Result<String> {
     let key = state.keys().user_key(user)?;
     let c = state.catalog();
+    let metrics = crate::metrics::get();
+    if let Some(digest) = known {
+        let index = content_index(&key, &digest)?;
+        if let Some(asset) = c.asset_by_content(&user.id, &index).await? {
+            metrics.resumable_completed("duplicate");
+            let found = Ingested {
+                asset,
+                duplicate: true,
+            };
+            return conclude(state, up, Ok(found)).await;
+        }
+    }
+    metrics.resumable_completed(if known.is_some() {
+        "carried"
+    } else {
+        "rehashed"
+    });
     let parts = c
         .upload_parts(&up.id)
         .await?
@@ -490,7 +557,7 @@ async fn finish(state: &AppState, user: &UserRow, up: &UploadRow) -> Result<Stri
         .collect::<std::result::Result<Vec<_>, StoreError>>()?;
     let name = file_name(&key, up);
     let stream = parts_stream(state, key, up, parts);
-    let made = ingest(state, user, name, u64::MAX, stream).await;
+    let made = ingest(state, user, name, u64::MAX, known, stream).await;
     conclude(state, up, made).await
 }
 
@@ -504,6 +571,7 @@ pub async fn terminate(state: &AppState, user: &UserRow, id: &str) -> Result<()>
     {
         return Err(Error::NotFound);
     }
+    state.upload_hashes().forget(id);
     state.wake_jobs();
     Ok(())
 }

@@ -266,6 +266,26 @@ pub fn backup_status(s: &Server) -> Value {
     serde_json::from_slice(&out.stdout).expect("status JSON")
 }
 
+/// The value of the sample `name{labels}` (labels as printed) in
+/// Prometheus text, if present.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// How many resumable uploads the server completed in the way `outcome`
+/// (`adopted`, `carried`, `rehashed`, `duplicate`), from `/metrics`.
+pub fn resumable_completed(s: &Server, outcome: &str) -> f64 {
+    let text = s.call("GET", "/metrics").send().text();
+    let series = format!("pixelunion_resumable_uploads_completed_total{{outcome=\"{outcome}\"}}");
+    sample(&text, &series).unwrap_or(0.0)
+}
+
 /// The shares `serve` printed at its first start (`pu-…` lines).
 pub fn shares_printed(s: &Server) -> Vec<String> {
     s.stdout

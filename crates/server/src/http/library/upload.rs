@@ -125,7 +125,7 @@ pub(crate) async fn upload(
             "file",
             name.as_deref(),
         )?;
-        ingest::ingest(&state, &a.user, name, left, field).await?
+        ingest::ingest(&state, &a.user, name, left, None, field).await?
     } else {
         let name = req
             .headers()
@@ -137,6 +137,7 @@ pub(crate) async fn upload(
             &a.user,
             name,
             left,
+            None,
             req.into_body().into_data_stream(),
         )
         .await?
