@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import hwm_kib, ranged_reads, reset_hwm, start_server, upload, wait_idle
+from benchlib import hwm_kib, ranged_reads, reset_hwm, split, start_server, tus_upload, upload, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -63,37 +63,6 @@ def ranges(url, auth, version, keepalive, starts):
     got = ranged_reads(version, url, auth[1:], [(s, s + MIB - 1) for s in starts], keepalive)
     assert all(n == MIB for *_, n in got), got[:3]
     return [body for _, body, _, _ in got], [whole for _, _, whole, _ in got]
-
-
-def split(path, chunk, into):
-    """`path` cut into files of `chunk` bytes in directory `into` (a
-    client's pieces: tus clients read each from the file at its offset,
-    which curl cannot, so they are cut before the clock starts)."""
-    pieces = []
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(chunk)
-            if not b:
-                return pieces
-            pieces.append(os.path.join(into, f"piece-{len(pieces)}"))
-            with open(pieces[-1], "wb") as out:
-                out.write(b)
-
-
-def tus_upload(base, auth, pieces):
-    """A tus upload over HTTP/1.1: creation, then one PATCH per file of
-    `pieces` (in order), each straight from its file."""
-    tus = ["-H", "tus-resumable: 1.0.0"]
-    size = sum(os.path.getsize(p) for p in pieces)
-    r = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", f"upload-length: {size}",
-                        "-H", "upload-metadata: filename Y2xpcC5tcDQ=", "-X", "POST", "-D", "-", "-o", "/dev/null",
-                        base + "/api/v1/uploads"], capture_output=True, text=True, check=True).stdout
-    loc = next(l.split(":", 1)[1].strip() for l in r.splitlines() if l.lower().startswith("location:"))
-    at = 0
-    for piece in pieces:
-        subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
-                        "-H", f"upload-offset: {at}", "-X", "PATCH", "-T", piece, "-o", "/dev/null", base + loc], check=True)
-        at += os.path.getsize(piece)
 
 
 def main():

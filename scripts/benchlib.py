@@ -72,24 +72,25 @@ def cpu_ns(pid):
     return total
 
 
+def process_cpu_s(pid):
+    """CPU seconds `pid` has used, user and system, threads that ended
+    included (the kernel's clock ticks: 10 ms steps)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_idle(pid, limit_s=120, busy=0.05):
     """Waits until `pid` uses less than `busy` of a core over a second (its
     background jobs — backup copies, media — done), at most `limit_s`."""
-    tick = os.sysconf("SC_CLK_TCK")
-
     # (the process's ticks, not `cpu_ns`: they keep the time of threads
     # that ended, such as the blocking pool's, so a second never looks idle
     # because a busy thread went away)
-    def cpu():
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-
     end = time.time() + limit_s
     while time.time() < end:
-        before = cpu()
+        before = process_cpu_s(pid)
         time.sleep(1)
-        if cpu() - before < busy:
+        if process_cpu_s(pid) - before < busy:
             return
 
 
@@ -144,3 +145,38 @@ def ranged_reads(version, url, headers, ranges, keep=True):
         out.append((c.getinfo(pycurl.STARTTRANSFER_TIME), body, whole, got["n"]))
     c.close()
     return out
+
+
+def split(path, chunk, into):
+    """`path` cut into files of `chunk` bytes in directory `into` (a
+    client's pieces: tus clients read each from the file at its offset,
+    which curl cannot, so they are cut before the clock starts)."""
+    pieces = []
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                return pieces
+            pieces.append(os.path.join(into, f"piece-{len(pieces)}"))
+            with open(pieces[-1], "wb") as out:
+                out.write(b)
+
+
+def tus_upload(base, auth, pieces):
+    """A tus upload over HTTP/1.1: creation, then one PATCH per file of
+    `pieces` (in order), each straight from its file. Returns each PATCH's
+    seconds (the last one also assembles the asset)."""
+    tus = ["-H", "tus-resumable: 1.0.0"]
+    size = sum(os.path.getsize(p) for p in pieces)
+    r = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", f"upload-length: {size}",
+                        "-H", "upload-metadata: filename Y2xpcC5tcDQ=", "-X", "POST", "-D", "-", "-o", "/dev/null",
+                        base + "/api/v1/uploads"], capture_output=True, text=True, check=True).stdout
+    loc = next(l.split(":", 1)[1].strip() for l in r.splitlines() if l.lower().startswith("location:"))
+    at, took = 0, []
+    for piece in pieces:
+        t = time.perf_counter()
+        subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
+                        "-H", f"upload-offset: {at}", "-X", "PATCH", "-T", piece, "-o", "/dev/null", base + loc], check=True)
+        took.append(time.perf_counter() - t)
+        at += os.path.getsize(piece)
+    return took
