@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 
-from benchlib import free_port, process_cpu_s, split, start_server, tus_upload, wait_idle
+from benchlib import free_port, process_cpu_s, split, start_server, tus_upload, wait_idle, write_noise_video
 
 MIB = 1 << 20
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -47,12 +47,7 @@ def main():
             p, base, token = start_server(b, os.path.join(work, f"d{i}"), free_port(), os.path.join(work, f"o{i}.txt"))
             servers.append((p, base, ["-H", f"authorization: Bearer {token}"]))
         src = os.path.join(shm, "clip.mp4")
-        with open(src, "wb") as f:
-            f.write(HEAD)
-            left = size - len(HEAD)
-            while left > 0:
-                f.write(os.urandom(min(left, 64 * MIB)))
-                left -= 64 * MIB
+        write_noise_video(src, HEAD, size)
         got = {i: {"whole": [], "last": [], "others": [], "cpu": []} for i in range(2)}
         for r in range(rounds):
             for i in ((0, 1) if r % 2 == 0 else (1, 0)):

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import hwm_kib, ranged_reads, reset_hwm, split, start_server, tus_upload, upload, wait_idle
+from benchlib import hwm_kib, ranged_reads, reset_hwm, split, start_server, tus_upload, upload, wait_idle, write_noise_video
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -74,12 +74,7 @@ def main():
     server = nginx = None
     try:
         src = os.path.join(shm, "clip.mp4")
-        with open(src, "wb") as f:
-            f.write(HEAD)
-            left = SIZE - len(HEAD)
-            while left > 0:
-                f.write(os.urandom(min(left, 64 * MIB)))
-                left -= 64 * MIB
+        write_noise_video(src, HEAD, SIZE)
         # Baseline for uploads: the same bytes onto the same disk, durable,
         # three times here and once right before each upload (this disk's
         # speed moves by 3× within minutes: each upload is divided by the dd

@@ -147,6 +147,17 @@ def ranged_reads(version, url, headers, ranges, keep=True):
     return out
 
 
+def write_noise_video(path, head, size):
+    """Writes `size` bytes to `path`: `head` (a video's first bytes, so the
+    server takes it), then random bytes (no two files alike)."""
+    with open(path, "wb") as f:
+        f.write(head)
+        left = size - len(head)
+        while left > 0:
+            f.write(os.urandom(min(left, 64 << 20)))
+            left -= 64 << 20
+
+
 def split(path, chunk, into):
     """`path` cut into files of `chunk` bytes in directory `into` (a
     client's pieces: tus clients read each from the file at its offset,
