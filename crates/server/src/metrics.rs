@@ -275,8 +275,9 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// One resumable upload completed: `adopted`, `carried`, `rehashed`
-    /// or `duplicate` (see the metric's help).
+    /// One resumable upload completed (its asset recorded, or found to
+    /// exist): `adopted`, `carried`, `rehashed` or `duplicate` (see the
+    /// metric's help). One that failed is not counted.
     pub fn resumable_completed(&self, outcome: &'static str) {
         self.resumable_completions
             .get_or_create(&Outcome { outcome })

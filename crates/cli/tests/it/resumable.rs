@@ -173,6 +173,11 @@ fn tus_upload_survives_a_dropped_connection() {
     let (st, _) = patch(&s, &ann, &loc5, 0, b"%PDF-1.7 not a photo");
     assert_eq!(st, 415);
     assert_eq!(tus(&s, &ann, "HEAD", &loc5, &[]).0, 404);
+    assert_eq!(
+        resumable_completed(&s, "adopted"),
+        1.0,
+        "the one-PATCH duplicate counts; the refused file does not"
+    );
 
     // Only ciphertext ever reached the store; once the jobs ran, the parts are gone.
     let primary = data.join("blobs/primary");

@@ -439,8 +439,9 @@ async fn adopt(
             record(state, user, &key, file_name(&key, up), new, None).await
         }
     };
+    let id = conclude(state, up, recorded).await?;
     crate::metrics::get().resumable_completed("adopted");
-    conclude(state, up, recorded).await
+    Ok(id)
 }
 
 /// The upload's file name, decrypted.
@@ -536,19 +537,20 @@ async fn finish(
     if let Some(digest) = known {
         let index = content_index(&key, &digest)?;
         if let Some(asset) = c.asset_by_content(&user.id, &index).await? {
-            metrics.resumable_completed("duplicate");
             let found = Ingested {
                 asset,
                 duplicate: true,
             };
-            return conclude(state, up, Ok(found)).await;
+            let id = conclude(state, up, Ok(found)).await?;
+            metrics.resumable_completed("duplicate");
+            return Ok(id);
         }
     }
-    metrics.resumable_completed(if known.is_some() {
+    let how = if known.is_some() {
         "carried"
     } else {
         "rehashed"
-    });
+    };
     let parts = c
         .upload_parts(&up.id)
         .await?
@@ -558,7 +560,9 @@ async fn finish(
     let name = file_name(&key, up);
     let stream = parts_stream(state, key, up, parts);
     let made = ingest(state, user, name, u64::MAX, known, stream).await;
-    conclude(state, up, made).await
+    let id = conclude(state, up, made).await?;
+    metrics.resumable_completed(how);
+    Ok(id)
 }
 
 /// Abandons the caller's upload and deletes what was received.
