@@ -70,6 +70,14 @@ pub fn content_index(key: &DataKey, sha256: &[u8; 32]) -> Result<Vec<u8>> {
     )
 }
 
+/// Where an ingest's content hash comes from.
+enum ContentHash {
+    /// the caller hashed the bytes already
+    Known([u8; 32]),
+    /// hashed here, on a thread of its own
+    Hashing(Arc<tokio::sync::Mutex<pixelunion_store::hashing::Sha256Offload>>),
+}
+
 /// Why the source stream was cut by our own checks (told apart from the
 /// client's stream failing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,15 +121,20 @@ where
     let id = uuid::Uuid::now_v7();
     let blob = BlobName::random();
     let lease = WriteLease::begin(state, &blob).await?;
-    // The content hash runs on its own thread beside the encryption.
-    let hasher = known.is_none().then(|| {
-        Arc::new(tokio::sync::Mutex::new(
+    // The content hash, unless known, runs on its own thread beside the encryption.
+    let hash = match known {
+        Some(d) => ContentHash::Known(d),
+        None => ContentHash::Hashing(Arc::new(tokio::sync::Mutex::new(
             pixelunion_store::hashing::Sha256Offload::start(),
-        ))
-    });
+        ))),
+    };
     let count = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(Mutex::new(None::<Cut>));
-    let (h, c, l, k) = (hasher.clone(), count.clone(), lease.clone(), cut.clone());
+    let h = match &hash {
+        ContentHash::Hashing(h) => Some(h.clone()),
+        ContentHash::Known(_) => None,
+    };
+    let (c, l, k) = (count.clone(), lease.clone(), cut.clone());
     let stream = futures::stream::once(async move { Ok::<Bytes, String>(head.freeze()) })
         .chain(src.map(|r| r.map_err(|e| e.to_string())))
         .then(move |r| {
@@ -177,15 +190,14 @@ where
             });
         }
     };
-    let digest = match (known, hasher) {
-        (Some(d), _) => d,
-        (None, Some(h)) => Arc::try_unwrap(h)
+    let digest = match hash {
+        ContentHash::Known(d) => d,
+        ContentHash::Hashing(h) => Arc::try_unwrap(h)
             .map_err(|_| Error::Corrupt("hasher still shared after the upload"))?
             .into_inner()
             .finish()
             .await
             .map_err(|_| Error::Corrupt("the content hash stopped"))?,
-        (None, None) => return Err(Error::Corrupt("neither a hash nor a hasher")),
     };
     let new = NewAsset {
         id,
