@@ -12,7 +12,8 @@
 //! start writing back what it has (`posix_fadvise(DONTNEED)`, which also
 //! drops those pages once they are clean: an upload does not push the rest
 //! of the cache out). The tail that fills no whole buffer goes through the
-//! page cache. The final `fdatasync` has little left to do (and makes the
+//! page cache, and so does an object shorter than one buffer (most
+//! photos), straight from the batches it came in. The final `fdatasync` has little left to do (and makes the
 //! direct writes durable too: they may sit in the disk's own cache); then
 //! the staging file is renamed into place, and the caller syncs the
 //! directories ([`BlobStore::make_durable`](crate::BlobStore)).
@@ -135,7 +136,7 @@ fn write_staged(dest: &Path, mut rx: mpsc::Receiver<Msg>) -> std::io::Result<()>
         let mut w = Writer::new(file, &staged);
         loop {
             match rx.blocking_recv() {
-                Some(Msg::Data(b)) => w.write(&b)?,
+                Some(Msg::Data(b)) => w.write(b)?,
                 Some(Msg::Finish) => {
                     w.finish()?;
                     return std::fs::rename(&staged, dest);
@@ -152,15 +153,23 @@ fn write_staged(dest: &Path, mut rx: mpsc::Receiver<Msg>) -> std::io::Result<()>
 
 /// One staging file being written: whole aligned buffers with `O_DIRECT`
 /// while the file system takes them, everything else through the page
-/// cache.
+/// cache. Bytes are held as they came (not copied) until they fill a first
+/// whole buffer: a write shorter than that (most photos) goes from the
+/// request's buffers to the file in one pass, and never opens the file for
+/// direct writes nor reserves a buffer.
 struct Writer {
     /// the staging file, opened as usual (the tail, the fallback, the sync)
     file: std::fs::File,
-    /// the same file opened with `O_DIRECT`, while direct writes work
-    direct: Option<std::fs::File>,
+    staged: PathBuf,
+    /// the same file opened with `O_DIRECT`, from the first whole buffer on
+    direct: Direct,
+    /// the first bytes, before there is a whole buffer of them
+    held: Vec<Bytes>,
+    held_len: usize,
     /// what is gathered for the next direct write, from `start` (an
     /// aligned address; the bytes before it are padding): its capacity,
-    /// set at the first byte, is never exceeded, so it never moves
+    /// set once the first whole buffer arrives, is never exceeded, so it
+    /// never moves
     buf: Vec<u8>,
     start: usize,
     /// bytes in the file
@@ -169,19 +178,23 @@ struct Writer {
     kicked: u64,
 }
 
+/// Whether direct writes are used for a staging file.
+enum Direct {
+    /// not tried yet (no whole buffer so far)
+    Untried,
+    On(std::fs::File),
+    /// refused by the file system: the page cache from then on
+    Off,
+}
+
 impl Writer {
     fn new(file: std::fs::File, staged: &Path) -> Self {
-        use rustix::fs::{Mode, OFlags};
-        let direct = rustix::fs::open(
-            staged,
-            OFlags::WRONLY | OFlags::DIRECT | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .ok()
-        .map(std::fs::File::from);
         Writer {
             file,
-            direct,
+            staged: staged.to_owned(),
+            direct: Direct::Untried,
+            held: Vec::new(),
+            held_len: 0,
             buf: Vec::new(),
             start: 0,
             written: 0,
@@ -189,25 +202,35 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, mut b: &[u8]) -> std::io::Result<()> {
-        if self.direct.is_none() {
-            return self.buffered(b);
-        }
-        if self.buf.capacity() == 0 {
+    fn write(&mut self, b: Bytes) -> std::io::Result<()> {
+        if self.buf.capacity() == 0 && !matches!(self.direct, Direct::Off) {
+            if self.held_len + b.len() < DIRECT {
+                self.held_len += b.len();
+                self.held.push(b);
+                return Ok(());
+            }
             self.buf = Vec::with_capacity(DIRECT + ALIGN);
             self.start = self.buf.as_ptr().align_offset(ALIGN).min(ALIGN);
             self.buf.resize(self.start, 0);
+            self.held_len = 0;
+            for h in std::mem::take(&mut self.held) {
+                self.gather(&h)?;
+            }
         }
+        self.gather(&b)
+    }
+
+    /// Appends `b` to the buffer, writing it whenever it is full.
+    fn gather(&mut self, mut b: &[u8]) -> std::io::Result<()> {
         while !b.is_empty() {
+            if matches!(self.direct, Direct::Off) {
+                return self.buffered(b);
+            }
             let take = (DIRECT - self.filled()).min(b.len());
             self.buf.extend_from_slice(&b[..take]);
             b = &b[take..];
             if self.filled() == DIRECT {
                 self.flush_direct()?;
-                if self.direct.is_none() {
-                    // fell back: the rest through the page cache
-                    return self.buffered(b);
-                }
             }
         }
         Ok(())
@@ -222,7 +245,15 @@ impl Writer {
     /// file system takes it, else through the page cache from then on.
     fn flush_direct(&mut self) -> std::io::Result<()> {
         let (start, filled) = (self.start, self.filled());
-        if let Some(d) = &self.direct {
+        if matches!(self.direct, Direct::Untried) {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::WRONLY | OFlags::DIRECT | OFlags::CLOEXEC;
+            self.direct = match rustix::fs::open(&self.staged, flags, Mode::empty()) {
+                Ok(fd) => Direct::On(fd.into()),
+                Err(_) => Direct::Off,
+            };
+        }
+        if let Direct::On(d) = &self.direct {
             match d.write_all_at(&self.buf[start..], self.written) {
                 Ok(()) => {
                     self.written += filled as u64;
@@ -232,7 +263,7 @@ impl Writer {
                 }
                 // not for this file system after all (nothing was written)
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
-                    self.direct = None;
+                    self.direct = Direct::Off;
                 }
                 Err(e) => return Err(e),
             }
@@ -251,9 +282,12 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes what is gathered (through the page cache: it fills no whole
-    /// aligned buffer) and syncs the file's data.
+    /// Writes what is held or gathered (through the page cache: it fills
+    /// no whole aligned buffer) and syncs the file's data.
     fn finish(mut self) -> std::io::Result<()> {
+        for h in std::mem::take(&mut self.held) {
+            self.buffered(&h)?;
+        }
         let tail = std::mem::take(&mut self.buf);
         if let Some(t) = tail.get(self.start..).filter(|t| !t.is_empty()) {
             self.buffered(t)?;
@@ -326,15 +360,19 @@ mod tests {
     /// Writes `pieces` through a [`Writer`] on `dir` (with `misalign` the
     /// direct writes after the first whole buffer fail as a file system
     /// without them would), returns the file's bytes, what was sent, and
-    /// whether direct writes were still on at the end.
-    fn through_writer(dir: &Path, pieces: usize, misalign: bool) -> (Vec<u8>, Vec<u8>, bool) {
+    /// whether direct writes were on at the end (`None`: never tried).
+    fn through_writer(
+        dir: &Path,
+        pieces: usize,
+        misalign: bool,
+    ) -> (Vec<u8>, Vec<u8>, Option<bool>) {
         let (file, staged) = create_staged(&dir.join("object")).unwrap();
         let mut w = Writer::new(file, &staged);
         let mut want = Vec::new();
         for i in 0..pieces {
             let p = piece(i);
             want.extend_from_slice(&p);
-            w.write(&p).unwrap();
+            w.write(p).unwrap();
             if misalign
                 && w.written >= DIRECT as u64
                 && w.start == w.buf.as_ptr().align_offset(ALIGN)
@@ -344,7 +382,14 @@ mod tests {
                 w.start += 1;
             }
         }
-        let direct = w.direct.is_some();
+        let direct = match w.direct {
+            Direct::Untried => None,
+            Direct::On(_) => Some(true),
+            Direct::Off => Some(false),
+        };
+        if direct.is_none() {
+            assert_eq!(w.buf.capacity(), 0, "no buffer before a whole one's worth");
+        }
         w.finish().unwrap();
         (std::fs::read(&staged).unwrap(), want, direct)
     }
@@ -355,14 +400,16 @@ mod tests {
         // 20 pieces of ~700 KB: three whole buffers and a tail
         let (got, want, direct) = through_writer(dir.path(), 20, false);
         assert!(got == want, "every byte in order");
-        eprintln!("direct writes on the temporary directory's file system: {direct}");
+        eprintln!("direct writes on the temporary directory's file system: {direct:?}");
+        assert!(direct.is_some(), "tried once a whole buffer arrived");
         // a file system refusing them part-way: the rest goes through the cache
         let (got, want, direct) = through_writer(dir.path(), 20, true);
         assert!(got == want, "every byte in order after falling back");
-        assert!(!direct, "fell back");
-        // a write shorter than one buffer never goes direct
-        let (got, want, _) = through_writer(dir.path(), 2, false);
+        assert_eq!(direct, Some(false), "fell back");
+        // a write shorter than one buffer is never tried direct, nor copied
+        let (got, want, direct) = through_writer(dir.path(), 5, false);
         assert!(got == want);
+        assert_eq!(direct, None);
         // tmpfs (no direct writes on older kernels): the same bytes
         if Path::new("/dev/shm").is_dir() {
             let shm = tempfile::tempdir_in("/dev/shm").unwrap();
