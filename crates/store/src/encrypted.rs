@@ -23,6 +23,9 @@ const MAX_PARTS_IN_FLIGHT: usize = 2;
 /// Ciphertext gathered before it is handed to the writer and the hasher
 /// (the request body arrives in pieces of a TLS record or an HTTP/2 frame).
 const OUT_BATCH: usize = 1 << 20;
+/// Sealed batches, given back once written (see [`crate::pool`]): enough
+/// for the batches in flight of a few uploads at once.
+static BATCHES: crate::pool::Pool = crate::pool::Pool::new(12);
 /// A batch buffer's capacity for segments of `segment` bytes: a batch, two
 /// segments (one held back by the encryptor, one over the batch's end, see
 /// [`push_bounded`]) and their tags. Sealing never grows the buffer — a
@@ -338,7 +341,7 @@ impl BlobStore {
         let mut digest = crate::checksum::ChecksumKind::NEW.hasher();
         let header = Bytes::copy_from_slice(enc.header().as_bytes());
         let cap = batch_capacity(enc.header().segment_size());
-        let mut out = Vec::with_capacity(cap);
+        let mut out = BATCHES.take(cap);
         let mut plaintext_len = 0u64;
         let mut ciphertext_len = HEADER_LEN as u64;
         let result: Result<()> = async {
@@ -353,14 +356,14 @@ impl BlobStore {
                     if out.len() < OUT_BATCH {
                         continue;
                     }
-                    let sealed = Bytes::from(std::mem::replace(&mut out, Vec::with_capacity(cap)));
+                    let sealed = BATCHES.bytes(std::mem::replace(&mut out, BATCHES.take(cap)));
                     ciphertext_len += sealed.len() as u64;
                     digest.update(&sealed);
                     writer.put(self, sealed).await?;
                 }
             }
             enc.finish(&mut out)?;
-            let sealed = Bytes::from(std::mem::take(&mut out));
+            let sealed = BATCHES.bytes(std::mem::take(&mut out));
             ciphertext_len += sealed.len() as u64;
             digest.update(&sealed);
             writer.put(self, sealed).await?;

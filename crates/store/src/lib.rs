@@ -24,6 +24,7 @@ mod error;
 pub mod hashing;
 mod kept;
 mod local_write;
+mod pool;
 mod replica;
 mod snapshots;
 

@@ -38,6 +38,8 @@ const DIRECT: usize = 4 << 20;
 const ALIGN: usize = 4096;
 /// Batches waiting for the writing thread at most (each ≈ 1 MiB).
 const QUEUED: usize = 4;
+/// Direct-write buffers kept for the next writes (see [`crate::pool`]).
+static DIRECT_BUFFERS: crate::pool::Pool = crate::pool::Pool::new(2);
 
 enum Msg {
     Data(Bytes),
@@ -209,7 +211,7 @@ impl Writer {
                 self.held.push(b);
                 return Ok(());
             }
-            self.buf = Vec::with_capacity(DIRECT + ALIGN);
+            self.buf = DIRECT_BUFFERS.take(DIRECT + ALIGN);
             self.start = self.buf.as_ptr().align_offset(ALIGN).min(ALIGN);
             self.buf.resize(self.start, 0);
             self.held_len = 0;
@@ -269,7 +271,9 @@ impl Writer {
             }
         }
         let pending = std::mem::take(&mut self.buf);
-        self.buffered(&pending[start..])
+        let wrote = self.buffered(&pending[start..]);
+        DIRECT_BUFFERS.give(pending);
+        wrote
     }
 
     fn buffered(&mut self, b: &[u8]) -> std::io::Result<()> {
@@ -292,7 +296,14 @@ impl Writer {
         if let Some(t) = tail.get(self.start..).filter(|t| !t.is_empty()) {
             self.buffered(t)?;
         }
+        DIRECT_BUFFERS.give(tail);
         self.file.sync_data()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        DIRECT_BUFFERS.give(std::mem::take(&mut self.buf));
     }
 }
 
