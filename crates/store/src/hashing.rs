@@ -1,8 +1,14 @@
 //! SHA-256 of a stream on its own thread: an upload hashes its plaintext
 //! for the content index, and at ≈ 1.9 GB/s a 1 GiB file would hold the
-//! request's task for over half a second. Batches of at least [`BATCH`]
-//! bytes go through a short bounded channel (back-pressure, bounded memory)
-//! to a blocking thread that hashes while the task encrypts and writes.
+//! request's task for over half a second. The bytes are copied into
+//! batches of [`BATCH`] bytes that go through a short bounded channel
+//! (back-pressure, bounded memory) to a blocking thread that hashes while
+//! the task encrypts and writes, then wipes the batch and gives it back to
+//! a small pool. The copy lets the request's read buffer go as soon as the
+//! task has encrypted a piece: holding the pieces themselves until they
+//! were hashed made hyper allocate a new read buffer every few hundred KiB
+//! (7–13 MiB of new pages per 256 MiB upload, docs/benchmarks.md, twelfth
+//! pass).
 //! (The ciphertext's checksum is BLAKE3, cheap enough to run inline: see
 //! [`crate::checksum`].) A hash can stop part-way and go on later
 //! ([`Sha256Offload::pause`], [`Sha256Offload::resume`]): a resumable upload
@@ -11,18 +17,20 @@
 use bytes::Bytes;
 use pixelunion_vault::Sha256Stream;
 use tokio::sync::{mpsc, oneshot};
+use zeroize::Zeroize as _;
 
 /// Bytes gathered before a hand-over (one wake-up of the hashing thread).
 pub const BATCH: usize = 1 << 20;
 /// Batches waiting for the hashing thread at most.
 const QUEUED: usize = 4;
+/// Batches kept for reuse, wiped (they held plaintext).
+static BATCHES: crate::pool::Pool = crate::pool::Pool::new(8);
 
 /// The feeding end; [`Sha256Offload::finish`] gives the digest.
 #[derive(Debug)]
 pub struct Sha256Offload {
-    tx: mpsc::Sender<Vec<Bytes>>,
-    pending: Vec<Bytes>,
-    pending_len: usize,
+    tx: mpsc::Sender<Vec<u8>>,
+    pending: Vec<u8>,
     done: oneshot::Receiver<Sha256Stream>,
 }
 
@@ -41,30 +49,36 @@ impl Sha256Offload {
     /// Starts the hashing thread from `h`, a hash [`paused`](Self::pause)
     /// earlier: what is added goes on after the bytes `h` has seen.
     pub fn resume(mut h: Sha256Stream) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Vec<Bytes>>(QUEUED);
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUED);
         let (done_tx, done) = oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            while let Some(batch) = rx.blocking_recv() {
-                for b in &batch {
-                    h.update(b);
-                }
+            while let Some(mut batch) = rx.blocking_recv() {
+                h.update(&batch);
+                batch.as_mut_slice().zeroize();
+                BATCHES.give(batch);
             }
             let _ = done_tx.send(h);
         });
         Sha256Offload {
             tx,
             pending: Vec::new(),
-            pending_len: 0,
             done,
         }
     }
 
     /// Adds `b` (hashed in order); waits only when the thread is behind.
     pub async fn update(&mut self, b: Bytes) -> Result<(), HashStopped> {
-        self.pending_len += b.len();
-        self.pending.push(b);
-        if self.pending_len >= BATCH {
-            self.flush().await?;
+        let mut rest = &b[..];
+        while !rest.is_empty() {
+            if self.pending.capacity() == 0 {
+                self.pending = BATCHES.take(BATCH);
+            }
+            let take = (BATCH - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() >= BATCH {
+                self.flush().await?;
+            }
         }
         Ok(())
     }
@@ -73,7 +87,6 @@ impl Sha256Offload {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.pending_len = 0;
         let batch = std::mem::take(&mut self.pending);
         self.tx.send(batch).await.map_err(|_| HashStopped)
     }
