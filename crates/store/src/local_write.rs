@@ -13,10 +13,11 @@
 //! drops those pages once they are clean: an upload does not push the rest
 //! of the cache out). The tail that fills no whole buffer goes through the
 //! page cache, and so does an object shorter than one buffer (most
-//! photos), straight from the batches it came in. The final `fdatasync` has little left to do (and makes the
-//! direct writes durable too: they may sit in the disk's own cache); then
-//! the staging file is renamed into place, and the caller syncs the
-//! directories ([`BlobStore::make_durable`](crate::BlobStore)).
+//! photos), straight from the batches it came in. The final `fdatasync`
+//! has little left to do (and makes the direct writes durable too: they
+//! may sit in the disk's own cache); then the staging file is renamed into
+//! place, and the caller syncs the directories
+//! ([`BlobStore::make_durable`](crate::BlobStore)).
 //!
 //! The staging file is named like object_store's own (`NAME#DIGITS`), so a
 //! listing of the store never shows it; on any failure, or if the writer
