@@ -14,7 +14,6 @@
 //! ([`Sha256Offload::pause`], [`Sha256Offload::resume`]): a resumable upload
 //! hashes each piece as it arrives instead of all of them at the end.
 
-use bytes::Bytes;
 use pixelunion_vault::Sha256Stream;
 use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroize as _;
@@ -67,8 +66,8 @@ impl Sha256Offload {
     }
 
     /// Adds `b` (hashed in order); waits only when the thread is behind.
-    pub async fn update(&mut self, b: Bytes) -> Result<(), HashStopped> {
-        let mut rest = &b[..];
+    pub async fn update(&mut self, b: &[u8]) -> Result<(), HashStopped> {
+        let mut rest = b;
         while !rest.is_empty() {
             if self.pending.capacity() == 0 {
                 self.pending = BATCHES.take(BATCH);
@@ -125,9 +124,7 @@ mod tests {
                 break;
             }
             let end = (at + n).min(data.len());
-            h.update(Bytes::copy_from_slice(&data[at..end]))
-                .await
-                .unwrap();
+            h.update(&data[at..end]).await.unwrap();
             at = end;
         }
         assert_eq!(at, data.len());
@@ -143,15 +140,13 @@ mod tests {
         let cuts = [0usize, 1, 63, 1_048_577, 1_048_577, 2_999_999, data.len()];
         let mut h = Sha256Offload::start();
         for w in cuts.windows(2) {
-            h.update(Bytes::copy_from_slice(&data[w[0]..w[1]]))
-                .await
-                .unwrap();
+            h.update(&data[w[0]..w[1]]).await.unwrap();
             h = Sha256Offload::resume(h.pause().await.unwrap());
         }
         assert_eq!(h.finish().await.unwrap(), pixelunion_vault::sha256(&data));
         // a hash paused with bytes still pending hashes them first
         let mut h = Sha256Offload::start();
-        h.update(Bytes::from_static(b"abc")).await.unwrap();
+        h.update(b"abc").await.unwrap();
         let paused = h.pause().await.unwrap();
         assert_eq!(paused.finish(), pixelunion_vault::sha256(b"abc"));
     }

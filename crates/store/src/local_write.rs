@@ -168,7 +168,6 @@ struct Writer {
     direct: Direct,
     /// the first bytes, before there is a whole buffer of them
     held: Vec<Bytes>,
-    held_len: usize,
     /// what is gathered for the next direct write, from `start` (an
     /// aligned address; the bytes before it are padding): its capacity,
     /// set once the first whole buffer arrives, is never exceeded, so it
@@ -197,7 +196,6 @@ impl Writer {
             staged: staged.to_owned(),
             direct: Direct::Untried,
             held: Vec::new(),
-            held_len: 0,
             buf: Vec::new(),
             start: 0,
             written: 0,
@@ -207,15 +205,13 @@ impl Writer {
 
     fn write(&mut self, b: Bytes) -> std::io::Result<()> {
         if self.buf.capacity() == 0 && !matches!(self.direct, Direct::Off) {
-            if self.held_len + b.len() < DIRECT {
-                self.held_len += b.len();
+            if self.held.iter().map(Bytes::len).sum::<usize>() + b.len() < DIRECT {
                 self.held.push(b);
                 return Ok(());
             }
             self.buf = DIRECT_BUFFERS.take(DIRECT + ALIGN);
             self.start = self.buf.as_ptr().align_offset(ALIGN).min(ALIGN);
             self.buf.resize(self.start, 0);
-            self.held_len = 0;
             for h in std::mem::take(&mut self.held) {
                 self.gather(&h)?;
             }

@@ -155,11 +155,7 @@ where
                     return Err("cut by a limit".to_string());
                 }
                 if let Some(h) = &h {
-                    h.lock()
-                        .await
-                        .update(b.clone())
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    h.lock().await.update(&b).await.map_err(|e| e.to_string())?;
                 }
                 l.touch();
                 Ok(b)

@@ -394,7 +394,7 @@ impl Hashing {
         // A hashing thread that stopped only costs the carried hash: the
         // upload is then hashed again when it is assembled.
         if let Some(h) = hasher
-            && h.update(b.clone()).await.is_err()
+            && h.update(b).await.is_err()
         {
             *hasher = None;
         }
