@@ -19,12 +19,11 @@ built into the main one replaces its artefacts). Defaults: 8 rounds of
 """
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
 
-from benchlib import cpu_ns, free_port, ranged_reads, start_server, upload, wait_idle
+from benchlib import cpu_ns, free_port, ranged_reads, start_server, stop_and_remove, upload, wait_idle
 
 N = 150
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -99,10 +98,7 @@ def main():
                          for a, b in ((1, 1), (1, 1 << 20), (1 << 20, 1), (1 << 20, 1 << 20))]
                 print(f"| {version[2:]} | {bins[i]} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     finally:
-        for s, *_ in servers:
-            s.terminate()
-            s.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        stop_and_remove([s for s, *_ in servers], [work])
 
 
 if __name__ == "__main__":

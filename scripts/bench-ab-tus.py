@@ -18,12 +18,11 @@ under `target/` (the disk under test), or under `$PU_BENCH_WORK` when set
 in /dev/shm.
 """
 import os
-import shutil
 import statistics
 import sys
 import tempfile
 
-from benchlib import free_port, process_cpu_s, split, start_server, tus_upload, wait_idle, write_noise_video
+from benchlib import free_port, process_cpu_s, split, start_server, stop_and_remove, tus_upload, wait_idle, write_noise_video
 
 MIB = 1 << 20
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -74,11 +73,7 @@ def main():
                      for v in (got[i][k] for k in ("whole", "last", "others", "cpu"))]
             print(f"| {'AB'[i]}: {b} | " + " | ".join(cells) + " |")
     finally:
-        for p, *_ in servers:
-            p.terminate()
-            p.wait()
-        shutil.rmtree(shm, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        stop_and_remove([p for p, *_ in servers], [shm, work])
 
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ import http.cookiejar
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 
-from benchlib import ranged_reads, start_server, wait_idle
+from benchlib import ranged_reads, start_server, stop_and_remove, wait_idle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -97,10 +96,7 @@ def main():
         for name, f, t in rows:
             print(f"| {name} | {f:.2f} | {t:.2f} |")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        stop_and_remove([server], [work])
 
 
 if __name__ == "__main__":

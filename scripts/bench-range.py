@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import hwm_kib, ranged_reads, reset_hwm, split, start_server, tus_upload, upload, wait_idle, write_noise_video
+from benchlib import hwm_kib, ranged_reads, reset_hwm, split, start_server, stop_and_remove, tus_upload, upload, wait_idle, write_noise_video
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "pixelunion")
@@ -183,12 +183,7 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
             n = statistics.median([curl_times([version, "-o", "/dev/null", "-w", W, theirs])[0][1] for _ in range(3)])
             whole[version] = (o, n)
     finally:
-        for p in (nginx, server):
-            if p:
-                p.terminate()
-                p.wait()
-        shutil.rmtree(shm, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        stop_and_remove([nginx, server], [shm, work])
 
     mib = SIZE / MIB
     dd_s = statistics.median(dd)

@@ -4,6 +4,7 @@ uploading a file, timing ranged reads (the first body byte, not only the
 head), and reading a process's peak resident memory."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +41,17 @@ def start_server(binary, data, port, out_path, prefix=()):
     token = subprocess.run([sys.executable, os.path.join(HERE, "api-user.py"), base, "admin@localhost", password],
                            capture_output=True, text=True, check=True).stdout.strip()
     return p, base, token
+
+
+def stop_and_remove(procs, dirs):
+    """Stops each process of `procs` (`None` skipped) and waits for it, then
+    removes each directory of `dirs`: a benchmark's clean-up."""
+    for p in procs:
+        if p is not None:
+            p.terminate()
+            p.wait()
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def hwm_kib(pid):

@@ -20,7 +20,6 @@ Defaults: 4 rounds of 256 MiB in 64 MiB pieces. The data directory is
 under `target/` (or `$PU_BENCH_WORK`); the client's files in /dev/shm.
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import free_port, hwm_kib, reset_hwm, split, start_server, tus_upload, wait_idle, write_noise_video
+from benchlib import free_port, hwm_kib, reset_hwm, split, start_server, stop_and_remove, tus_upload, wait_idle, write_noise_video
 
 MIB = 1 << 20
 HEAD = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
@@ -127,11 +126,7 @@ def main():
             for p in pieces:
                 os.remove(p)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(shm, ignore_errors=True)
+        stop_and_remove([server], [work, shm])
 
 
 if __name__ == "__main__":
