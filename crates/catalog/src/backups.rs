@@ -38,7 +38,9 @@ pub struct BlobOwner {
     pub owner_id: String,
     /// the asset it belongs to
     pub asset_id: String,
-    /// the asset's original (else a derived file)
+    /// the asset's original, or its first part, whose AEAD is bound to the
+    /// asset's id (else a later part or a derived file, bound to the blob's
+    /// own name)
     pub original: bool,
 }
 
@@ -86,16 +88,17 @@ impl Catalog {
         Ok(with_pool!(self, p => sqlx::query(q).bind(before_ms).execute(p).await?.rows_affected()))
     }
 
-    /// The blobs rows reference (originals and derived files), by name,
+    /// The blobs rows reference (originals, their later parts and derived
+    /// files), by name,
     /// `limit` at a time after `after`.
     pub async fn referenced_blobs(&self, after: &str, limit: i64) -> Result<Vec<ReferencedBlob>> {
-        let q = "SELECT name, sha256 FROM (SELECT blob_name AS name, blob_sha256 AS sha256 FROM assets UNION ALL SELECT blob_name AS name, sha256 FROM asset_files) b WHERE name > $1 ORDER BY name LIMIT $2";
+        let q = "SELECT name, sha256 FROM (SELECT blob_name AS name, blob_sha256 AS sha256 FROM assets UNION ALL SELECT blob_name AS name, sha256 FROM asset_files UNION ALL SELECT blob_name AS name, sha256 FROM asset_parts) b WHERE name > $1 ORDER BY name LIMIT $2";
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(after).bind(limit).fetch_all(p).await?))
     }
 
     /// The checksum recorded for a blob's ciphertext, if a row references it.
     pub async fn blob_sha256(&self, name: &str) -> Result<Option<Option<Vec<u8>>>> {
-        let q = "SELECT sha256 FROM (SELECT blob_name AS name, blob_sha256 AS sha256 FROM assets UNION ALL SELECT blob_name AS name, sha256 FROM asset_files) b WHERE name = $1";
+        let q = "SELECT sha256 FROM (SELECT blob_name AS name, blob_sha256 AS sha256 FROM assets UNION ALL SELECT blob_name AS name, sha256 FROM asset_files UNION ALL SELECT blob_name AS name, sha256 FROM asset_parts) b WHERE name = $1";
         let row: Option<(Option<Vec<u8>>,)> =
             with_pool!(self, p => sqlx::query_as(q).bind(name).fetch_optional(p).await?);
         Ok(row.map(|r| r.0))
@@ -103,7 +106,7 @@ impl Catalog {
 
     /// Whose blob `name` is (its asset and owner), if a row references it.
     pub async fn blob_owner(&self, name: &str) -> Result<Option<BlobOwner>> {
-        let q = "SELECT owner_id, id AS asset_id, TRUE AS original FROM assets WHERE blob_name = $1 UNION ALL SELECT a.owner_id, a.id AS asset_id, FALSE AS original FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE f.blob_name = $1";
+        let q = "SELECT owner_id, id AS asset_id, TRUE AS original FROM assets WHERE blob_name = $1 UNION ALL SELECT a.owner_id, a.id AS asset_id, FALSE AS original FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE f.blob_name = $1 UNION ALL SELECT a.owner_id, a.id AS asset_id, FALSE AS original FROM asset_parts x JOIN assets a ON a.id = x.asset_id WHERE x.blob_name = $1";
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(name).fetch_optional(p).await?))
     }
 

@@ -372,6 +372,26 @@ pub const REGISTRY: &[Entry] = &[
     ),
     e("asset_files", "sha256", Internal, Hash),
     e(
+        "asset_parts",
+        "asset_id",
+        Internal,
+        Plain("a random id (UUID): links rows, says nothing"),
+    ),
+    e("asset_parts", "seq", Internal, Plain("the order")),
+    e(
+        "asset_parts",
+        "blob_name",
+        Internal,
+        Plain("an opaque random object name"),
+    ),
+    e(
+        "asset_parts",
+        "size",
+        Internal,
+        Plain("a size: Range answers need it"),
+    ),
+    e("asset_parts", "sha256", Internal, Hash),
+    e(
         "asset_months",
         "owner_id",
         Internal,
@@ -1183,6 +1203,7 @@ pub const REGISTRY: &[Entry] = &[
         Internal,
         Plain("a size: resuming needs the offset"),
     ),
+    e("upload_parts", "sha256", Internal, Hash),
     e(
         "uploads",
         "id",

@@ -180,7 +180,7 @@ impl Catalog {
 
     /// The owners of these blobs (originals and renditions).
     pub async fn owners_of_blobs(&self, blobs: &[String]) -> Result<Vec<String>> {
-        let q = "SELECT owner_id FROM assets WHERE blob_name = $1 UNION SELECT a.owner_id FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE f.blob_name = $1";
+        let q = "SELECT owner_id FROM assets WHERE blob_name = $1 UNION SELECT a.owner_id FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE f.blob_name = $1 UNION SELECT a.owner_id FROM asset_parts x JOIN assets a ON a.id = x.asset_id WHERE x.blob_name = $1";
         let mut out = Vec::new();
         for b in blobs {
             let rows: Vec<(String,)> =

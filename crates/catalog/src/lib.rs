@@ -126,7 +126,7 @@ pub use accounts::{
     RecoveryRow, RoleRequestRow, RoleTermRow, SessionRow, UserRow,
 };
 pub use albums::AlbumRow;
-pub use assets::{AssetChange, AssetRow, MonthFacets, TimelineFilter};
+pub use assets::{AssetChange, AssetPartRow, AssetRow, MonthFacets, TimelineFilter};
 pub use backups::{Backlog, BackupRun, BlobOwner, ReferencedBlob};
 pub use error::{CatalogError, Result};
 pub use exports::{ExportEntryRow, ExportRow};

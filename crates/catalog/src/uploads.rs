@@ -34,10 +34,11 @@ pub struct UploadRow {
 const COLS: &str =
     "id, owner_id, length, received, file_name, created_at, expires_at, busy_until, asset_id";
 
-/// The blobs of an upload's parts to delete with it: every part but one an
+/// The blobs of an upload's parts to delete with it: every part but those an
 /// asset references (a one-part upload's part is adopted as the asset's
-/// original, and the upload is marked complete after the asset is written).
-const PARTS_TO_DROP: &str = "SELECT p.blob_name FROM upload_parts p WHERE p.upload_id = $1 AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_name = p.blob_name)";
+/// original, the parts of an upload in pieces become its original's parts,
+/// and the upload is marked complete after the asset is written).
+const PARTS_TO_DROP: &str = "SELECT p.blob_name FROM upload_parts p WHERE p.upload_id = $1 AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_name = p.blob_name) AND NOT EXISTS (SELECT 1 FROM asset_parts x WHERE x.blob_name = p.blob_name)";
 
 impl Catalog {
     /// Starts an upload.
@@ -93,19 +94,21 @@ impl Catalog {
         Ok(())
     }
 
-    /// Appends a stored part at `offset` and advances `received` (clearing the
-    /// part blob's intent). [`CatalogError::NotFound`] when the upload moved
-    /// on or vanished meanwhile (the caller then drops the part blob).
+    /// Appends a stored part at `offset` (with its ciphertext's SHA-256) and
+    /// advances `received` (clearing the part blob's intent).
+    /// [`CatalogError::NotFound`] when the upload moved on or vanished
+    /// meanwhile (the caller then drops the part blob).
     pub async fn add_upload_part(
         &self,
         id: &str,
         offset: i64,
         blob: &str,
         len: i64,
+        sha256: &[u8],
         expires_at_ms: i64,
     ) -> Result<()> {
         let advance = "UPDATE uploads SET received = received + $1, expires_at = $2 WHERE id = $3 AND received = $4 AND asset_id IS NULL";
-        let insert = "INSERT INTO upload_parts (upload_id, seq, blob_name, len) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM upload_parts WHERE upload_id = $1), $2, $3)";
+        let insert = "INSERT INTO upload_parts (upload_id, seq, blob_name, len, sha256) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM upload_parts WHERE upload_id = $1), $2, $3, $4)";
         let ok: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
             let n = sqlx::query(advance).bind(len).bind(expires_at_ms).bind(id).bind(offset).execute(&mut *tx).await?.rows_affected();
@@ -113,7 +116,7 @@ impl Catalog {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            sqlx::query(insert).bind(id).bind(blob).bind(len).execute(&mut *tx).await?;
+            sqlx::query(insert).bind(id).bind(blob).bind(len).bind(sha256).execute(&mut *tx).await?;
             sqlx::query(crate::intents::CLEAR).bind(blob).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(true)
@@ -125,9 +128,10 @@ impl Catalog {
         }
     }
 
-    /// The parts of an upload in order: (blob name, length).
-    pub async fn upload_parts(&self, id: &str) -> Result<Vec<(String, i64)>> {
-        let q = "SELECT blob_name, len FROM upload_parts WHERE upload_id = $1 ORDER BY seq";
+    /// The parts of an upload in order: (blob name, length, SHA-256 of the
+    /// ciphertext when it was kept).
+    pub async fn upload_parts(&self, id: &str) -> Result<Vec<(String, i64, Option<Vec<u8>>)>> {
+        let q = "SELECT blob_name, len, sha256 FROM upload_parts WHERE upload_id = $1 ORDER BY seq";
         Ok(with_pool!(self, p => sqlx::query_as(q).bind(id).fetch_all(p).await?))
     }
 

@@ -163,7 +163,7 @@ impl Metrics {
         );
         r.register(
             "resumable_uploads_completed",
-            "resumable uploads completed, by how: adopted (one part kept as it is), carried (assembled, hashed piece by piece as it arrived), rehashed (assembled and hashed again), duplicate (known by the hash carried: nothing written again)",
+            "resumable uploads completed, by how: adopted (one part kept as it is), parts (several parts kept as they are, hashed piece by piece as they arrived), parts-rehashed (kept as they are, hashed by reading them back), carried (assembled, hashed piece by piece as it arrived), rehashed (assembled and hashed again), duplicate (known by the hash carried: nothing written again)",
             m.resumable_completions.clone(),
         );
         r.register(
@@ -276,8 +276,8 @@ impl Metrics {
     }
 
     /// One resumable upload completed (its asset recorded, or found to
-    /// exist): `adopted`, `carried`, `rehashed` or `duplicate` (see the
-    /// metric's help). One that failed is not counted.
+    /// exist): `adopted`, `parts`, `parts-rehashed`, `carried`, `rehashed` or
+    /// `duplicate` (see the metric's help). One that failed is not counted.
     pub fn resumable_completed(&self, outcome: &'static str) {
         self.resumable_completions
             .get_or_create(&Outcome { outcome })

@@ -127,7 +127,7 @@ impl Catalog {
             let rows: Vec<(String, String)> = sqlx::query_as(select)
                 .bind(owner).bind(trashed_before).bind(limit).bind(only_id).fetch_all(&mut *tx).await?;
             for (id, original) in &rows {
-                let files: Vec<(String,)> = sqlx::query_as("SELECT blob_name FROM asset_files WHERE asset_id = $1")
+                let files: Vec<(String,)> = sqlx::query_as("SELECT blob_name FROM asset_files WHERE asset_id = $1 UNION ALL SELECT blob_name FROM asset_parts WHERE asset_id = $1")
                     .bind(id).fetch_all(&mut *tx).await?;
                 sqlx::query("DELETE FROM assets WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 sqlx::query(jobs::CANCEL).bind(JobKind::Media.as_str()).bind(id).execute(&mut *tx).await?;

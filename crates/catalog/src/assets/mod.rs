@@ -4,10 +4,12 @@
 
 mod changes;
 mod content;
+mod parts;
 mod timeline;
 mod usage;
 
 pub use changes::AssetChange;
+pub use parts::AssetPartRow;
 pub use timeline::{MonthFacets, TimelineFilter};
 
 use crate::BeginWrite as _;
@@ -79,6 +81,20 @@ impl Catalog {
     /// replication to the backup store. [`CatalogError::AlreadyExists`] if
     /// the owner already has this content (nothing changes then).
     pub async fn insert_asset(&self, a: &AssetRow, now_ms: i64) -> Result<()> {
+        self.insert_asset_with_parts(a, &[], now_ms).await
+    }
+
+    /// [`Catalog::insert_asset`] for an original stored as several blobs:
+    /// `a.blob_name` is the first, `parts` the ones after it (numbered from
+    /// 1, their sizes adding up to `a.size` with the first's). Each part's
+    /// replication is queued in the same transaction.
+    pub async fn insert_asset_with_parts(
+        &self,
+        a: &AssetRow,
+        parts: &[AssetPartRow],
+        now_ms: i64,
+    ) -> Result<()> {
+        let part = "INSERT INTO asset_parts (asset_id, seq, blob_name, size, sha256) VALUES ($1, $2, $3, $4, $5)";
         let q = "INSERT INTO assets (id, owner_id, blob_name, kind, mime, size, content_index, file_name, taken_at, uploaded_at, sort_at, trashed_at, favorite, archived, caption, width, height, metadata, media_state, media_error, blob_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
         let r: std::result::Result<(), sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
@@ -92,6 +108,14 @@ impl Catalog {
             sqlx::query(jobs::ENQUEUE)
                 .bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&a.blob_name).bind(now_ms)
                 .execute(&mut *tx).await?;
+            for x in parts {
+                sqlx::query(part).bind(&a.id).bind(x.seq).bind(&x.blob_name).bind(x.size).bind(&x.sha256)
+                    .execute(&mut *tx).await?;
+                sqlx::query(crate::intents::CLEAR).bind(&x.blob_name).execute(&mut *tx).await?;
+                sqlx::query(jobs::ENQUEUE)
+                    .bind(jobs::new_id()).bind(JobKind::Replicate.as_str()).bind(&x.blob_name).bind(now_ms)
+                    .execute(&mut *tx).await?;
+            }
             if a.media_state == MediaState::Pending {
                 sqlx::query(jobs::ENQUEUE)
                     .bind(jobs::new_id()).bind(JobKind::Media.as_str()).bind(&a.id).bind(now_ms)

@@ -357,6 +357,17 @@ pub const TABLES: &[Table] = &[
         order_by: "id",
     },
     Table {
+        name: "asset_parts",
+        columns: &[
+            text("asset_id"),
+            int32("seq"),
+            text("blob_name"),
+            int("size"),
+            bytes("sha256"),
+        ],
+        order_by: "asset_id, seq",
+    },
+    Table {
         name: "asset_files",
         columns: &[
             text("asset_id"),

@@ -396,6 +396,19 @@ async fn populated(c: &Catalog) {
     c.finish_backup_run("r1", true, "{\"checked\":3}", 6)
         .await
         .expect("run");
+    // An original stored as two blobs.
+    let mut row = support::photo_row("composite", "composite-0", None);
+    row.size = 25;
+    row.content_index = b"composite".to_vec();
+    let part = pixelunion_catalog::AssetPartRow {
+        seq: 1,
+        blob_name: "composite-1".into(),
+        size: 15,
+        sha256: vec![7; 32],
+    };
+    c.insert_asset_with_parts(&row, &[part], 30)
+        .await
+        .expect("composite");
 }
 
 /// A snapshot restores into an empty catalog of either backend and reads

@@ -125,11 +125,12 @@ fn tus_upload_survives_a_dropped_connection() {
     assert!(original == file, "the assembled original is byte-exact");
     assert_eq!(
         (
+            resumable_completed(&s, "parts"),
             resumable_completed(&s, "carried"),
             resumable_completed(&s, "rehashed")
         ),
-        (1.0, 0.0),
-        "hashed as the pieces arrived, the one cut short included"
+        (1.0, 0.0, 0.0),
+        "kept as its parts, hashed as the pieces arrived, the one cut short included"
     );
     // A repeated final PATCH is answered idempotently.
     let (st, h) = patch(&s, &ann, &loc, file.len(), b"");
@@ -179,20 +180,26 @@ fn tus_upload_survives_a_dropped_connection() {
         "the one-PATCH duplicate counts; the refused file does not"
     );
 
-    // Only ciphertext ever reached the store; once the jobs ran, the parts are gone.
+    // Only ciphertext ever reached the store; once the jobs ran, the parts
+    // no asset keeps are gone.
+    let video_blobs = 1 + Db::open(&data).int(&format!(
+        "SELECT COUNT(*) FROM asset_parts WHERE asset_id = '{asset}'"
+    )) as usize;
+    assert_eq!(video_blobs, 3, "the video is its three parts");
     let primary = data.join("blobs/primary");
     for _ in 0..100 {
         let n = store_objects(&primary).len();
-        // the video, plus the 100 bytes kept of the over-long upload (one part)
-        if n == 2 {
+        // the video's parts, plus the 100 bytes kept of the over-long
+        // upload (one part)
+        if n == video_blobs + 1 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(
         store_objects(&primary).len(),
-        2,
-        "parts of finished and ended uploads are deleted"
+        video_blobs + 1,
+        "parts of finished and ended uploads are deleted, an original's are kept"
     );
     for f in files_under(&data) {
         let b = std::fs::read(&f).unwrap();
@@ -210,12 +217,16 @@ fn tus_upload_survives_a_dropped_connection() {
     let _ = s.stop();
 }
 
-/// An upload sent in one PATCH is stored once: its part, encrypted for the
-/// upload's id, is adopted as the original and the asset takes that id (no
-/// second pass over the bytes; the object's name stays random); one sent in several PATCHes is assembled
-/// into a new blob. Both download byte for byte and leave no part behind.
+/// An upload is stored once, however it was sent. One sent in one PATCH:
+/// its part, encrypted for the upload's id, is adopted as the original and
+/// the asset takes that id (the object's name stays random). One sent in
+/// several: its parts are kept as they are, the first (bound to the
+/// upload's id) named by the asset and the others listed as its later
+/// parts. Parts from before their checksums were kept are assembled into a
+/// new blob, as before. All download byte for byte, also in ranges across
+/// the parts' boundaries, and leave no part behind.
 #[test]
-fn a_one_patch_upload_is_stored_once() {
+fn an_upload_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let s = Server::start(&data);
@@ -224,38 +235,69 @@ fn a_one_patch_upload_is_stored_once() {
     let db = Db::open(&data);
 
     let mut ids = Vec::new();
-    for (seed, pieces) in [(1u32, 1usize), (2, 3)] {
+    // (seed, pieces, checksums of the parts forgotten before the last PATCH)
+    for (seed, pieces, legacy) in [(1u32, 1usize, false), (2, 3, false), (3, 3, true)] {
         let file = noise_video(3 << 20, seed);
         let loc = create(&s, &ann, file.len(), "clip.mp4");
+        let upload = loc.rsplit('/').next().expect("upload id").to_string();
         let step = file.len().div_ceil(pieces);
         let mut h = String::new();
         for at in (0..file.len()).step_by(step) {
+            if legacy && at + step >= file.len() {
+                db.exec(&format!(
+                    "UPDATE upload_parts SET sha256 = NULL WHERE upload_id = '{upload}'"
+                ));
+            }
             let (st, hh) = patch(&s, &ann, &loc, at, &file[at..(at + step).min(file.len())]);
             assert_eq!(st, 204, "{hh}");
             h = hh;
         }
         let asset = header(&h, "pixelunion-asset-id").expect("asset id");
-        let upload = loc.rsplit('/').next().expect("upload id").to_string();
         assert_eq!(
             asset == upload,
-            pieces == 1,
-            "one PATCH: the part, bound to the upload's id, is the original ({pieces} pieces)"
+            !legacy,
+            "the first part, bound to the upload's id, is the original's ({pieces} pieces)"
         );
         let blob = db.texts(&format!(
             "SELECT blob_name FROM assets WHERE id = '{asset}'"
         ));
         assert_eq!(blob.len(), 1);
+        let later = db.texts(&format!(
+            "SELECT blob_name FROM asset_parts WHERE asset_id = '{asset}' ORDER BY seq"
+        ));
+        let want_later = if legacy { 0 } else { pieces - 1 };
+        assert_eq!(later.len(), want_later, "{pieces} pieces, legacy {legacy}");
         for id in [&asset, &upload] {
-            assert_ne!(
-                blob[0],
-                id.replace('-', ""),
-                "an object name never repeats an id"
-            );
+            for b in blob.iter().chain(&later) {
+                assert_ne!(
+                    *b,
+                    id.replace('-', ""),
+                    "an object name never repeats an id"
+                );
+            }
         }
-        let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
+        let path = format!("/api/v1/assets/{asset}/original");
+        let (_, original) = get_bytes(&s, &ann, &path, &[]);
         assert!(original == file, "byte-exact ({pieces} pieces)");
-        ids.push((asset, blob[0].clone()));
+        // Ranges inside one part, across a boundary, and the last byte.
+        for (from, to) in [
+            (10, 20),
+            (step - 5, step + 5),
+            (step - 1, 2 * step + 1),
+            (0, file.len() - 1),
+            (file.len() - 1, file.len() - 1),
+        ] {
+            let to = to.min(file.len() - 1);
+            let range = format!("range: bytes={from}-{to}");
+            let (head, got) = get_bytes(&s, &ann, &path, &["-H", &range]);
+            assert!(head.starts_with("http/1.1 206"), "{range}: {head}");
+            assert!(got == file[from..=to], "{range} ({pieces} pieces)");
+        }
+        ids.push((asset, blob.into_iter().chain(later).collect::<Vec<_>>()));
     }
+    assert_eq!(resumable_completed(&s, "adopted"), 1.0);
+    assert_eq!(resumable_completed(&s, "parts"), 1.0);
+    assert_eq!(resumable_completed(&s, "carried"), 1.0);
     // The completed uploads keep no parts, and the originals stay.
     assert_eq!(db.int("SELECT COUNT(*) FROM upload_parts"), 0);
     let primary = data.join("blobs/primary");
@@ -269,11 +311,16 @@ fn a_one_patch_upload_is_stored_once() {
         .iter()
         .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    for (asset, blob) in &ids {
-        assert!(names.contains(blob), "the original of {asset} is kept");
+    for (asset, blobs) in &ids {
+        for blob in blobs {
+            assert!(names.contains(blob), "a blob of {asset}'s original is kept");
+        }
         let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
         assert_eq!(original.len(), 3 << 20);
     }
+    // Nothing else: the legacy upload's parts were dropped after assembly.
+    let kept: usize = ids.iter().map(|(_, b)| b.len()).sum();
+    assert_eq!(names.len(), kept, "{names:?}");
     let _ = s.stop();
 }
 
@@ -291,11 +338,11 @@ fn in_pieces(s: &Server, token: &str, file: &[u8], pieces: usize) -> String {
 }
 
 /// An upload sent in several PATCHes is hashed piece by piece as it
-/// arrives, the hash kept in the node's memory between PATCHes: its
-/// assembly hashes nothing again, and the same bytes sent again in pieces
-/// are known as a duplicate before anything is written again. A seal
-/// between two PATCHes drops the hash: the upload is then hashed from its
-/// parts, with the same result. Checked by what the hash decides (a
+/// arrives, the hash kept in the node's memory between PATCHes: keeping
+/// its parts as the original hashes nothing again, and the same bytes sent
+/// again in pieces are known as a duplicate before anything is recorded. A
+/// seal between two PATCHes drops the hash: the upload is then hashed by
+/// reading its parts back, with the same result. Checked by what the hash decides (a
 /// one-PATCH upload of the same bytes, hashed on its own, is found to be
 /// the same asset) and by the server's count of how each upload ended.
 #[test]
@@ -310,8 +357,8 @@ fn pieces_are_hashed_as_they_arrive() {
 
     let file = noise_video(3 << 20, 21);
     let asset = in_pieces(&s, &ann, &file, 3);
-    assert_eq!(resumable_completed(&s, "carried"), 1.0);
-    assert_eq!(resumable_completed(&s, "rehashed"), 0.0);
+    assert_eq!(resumable_completed(&s, "parts"), 1.0);
+    assert_eq!(resumable_completed(&s, "parts-rehashed"), 0.0);
     let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
     assert!(original == file, "byte-exact");
     assert_eq!(once(&file), asset, "the carried hash is the file's");
@@ -321,7 +368,7 @@ fn pieces_are_hashed_as_they_arrive() {
     // the carried hash before anything is written again.
     assert_eq!(in_pieces(&s, &ann, &file, 4), asset);
     assert_eq!(resumable_completed(&s, "duplicate"), 1.0);
-    assert_eq!(resumable_completed(&s, "carried"), 1.0);
+    assert_eq!(resumable_completed(&s, "parts"), 1.0);
     let db = Db::open(&data);
     assert_eq!(
         db.int("SELECT COUNT(*) FROM assets"),
@@ -346,11 +393,18 @@ fn pieces_are_hashed_as_they_arrive() {
     assert_eq!(st, 204, "{h}");
     let second = header(&h, "pixelunion-asset-id").expect("asset id");
     assert_eq!(
-        resumable_completed(&s, "rehashed"),
+        resumable_completed(&s, "parts-rehashed"),
         1.0,
-        "the seal dropped the hash"
+        "the seal dropped the hash: read back from the parts"
     );
-    assert_eq!(resumable_completed(&s, "carried"), 1.0);
+    assert_eq!(resumable_completed(&s, "parts"), 1.0);
+    assert_eq!(
+        Db::open(&data).int(&format!(
+            "SELECT COUNT(*) FROM asset_parts WHERE asset_id = '{second}'"
+        )),
+        1,
+        "kept as its two parts"
+    );
     assert_eq!(
         once(&other),
         second,

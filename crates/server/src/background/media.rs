@@ -22,7 +22,7 @@ use pixelunion_vault::DataKey;
 use crate::AppState;
 use crate::clock::now_ms;
 use crate::fields::{self, Column};
-use crate::library::files::Readable;
+use crate::library::files;
 use crate::library::lease::WriteLease;
 use crate::library::{self, asset_object_id};
 use crate::media_tools::feed::Feed;
@@ -166,11 +166,16 @@ async fn photo_media(
         .acquire()
         .await
         .map_err(|e| MediaJobError::Tool(e.to_string()))?;
-    let original = state
-        .stores()
-        .primary
-        .get_decrypted(&key, object, &BlobName::parse(&asset.blob_name)?)
-        .await?;
+    // An original stored as several blobs is read part after part.
+    let original = if state.catalog().asset_parts(&asset.id).await?.is_empty() {
+        state
+            .stores()
+            .primary
+            .get_decrypted(&key, object, &BlobName::parse(&asset.blob_name)?)
+            .await?
+    } else {
+        files::read_whole(state, &files::original_of(key.clone(), asset)?).await?
+    };
     let mime = asset.mime.clone();
     let (meta, rendered) = if HEIF.contains(&mime.as_str()) {
         // libheif's tools decode (orientation is part of the HEIF
@@ -273,16 +278,7 @@ async fn feed_original(
     asset: &AssetRow,
     key: Arc<DataKey>,
 ) -> Result<(Tools, Feed), MediaJobError> {
-    let file = Readable {
-        key,
-        object: asset_object_id(&asset.id)?,
-        blob: BlobName::parse(&asset.blob_name)?,
-        len: u64::try_from(asset.size).unwrap_or(0),
-        mime: asset.mime.clone(),
-        etag: format!("\"{}\"", asset.id),
-        file_name: None,
-        patches: None,
-    };
+    let file = files::original_of(key, asset)?;
     let feed = Feed::start(state, file)
         .await
         .map_err(|e| MediaJobError::Tool(format!("loopback feed: {e}")))?;

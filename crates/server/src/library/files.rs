@@ -6,8 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{Stream, TryStreamExt as _};
-use pixelunion_catalog::{AssetFileRow, AssetKind, FileKind, MediaState, UserRow};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use pixelunion_catalog::{AssetFileRow, AssetKind, AssetRow, FileKind, MediaState, UserRow};
 use pixelunion_media::strip::Patch;
 use pixelunion_store::{BlobName, EncryptedObject, StoreError};
 use pixelunion_vault::{DataKey, ObjectId};
@@ -35,6 +36,10 @@ pub struct Readable {
     /// byte edits applied as the file is served (a link's metadata-free
     /// video: same length, same offsets)
     pub patches: Option<Arc<Vec<Patch>>>,
+    /// for an original: its asset's id, whose later parts make up the rest
+    /// of the file when `blob` holds only its first bytes (an upload in
+    /// pieces, kept as its parts; see [`Opened::Parts`])
+    pub parts_of: Option<String>,
 }
 
 /// Where a read's bytes come from: the primary copy, or — when that is
@@ -47,6 +52,37 @@ pub enum Opened {
     Primary(Arc<EncryptedObject>),
     /// the backup copy
     Backup(Arc<EncryptedObject>),
+    /// an original stored as several blobs: the first opened (either
+    /// copy), the others opened as the read reaches them
+    Parts(Arc<Parts>),
+}
+
+/// An original stored as several blobs, in order.
+#[derive(Debug)]
+pub struct Parts {
+    first: Opened,
+    pieces: Vec<Piece>,
+}
+
+/// One blob of an original stored as several: where its plaintext sits in
+/// the file, and what its AEAD is bound to.
+#[derive(Debug, Clone)]
+struct Piece {
+    blob: BlobName,
+    object: ObjectId,
+    start: u64,
+    len: u64,
+}
+
+impl Opened {
+    /// The opened copy of a file stored as one blob (or of an original's
+    /// first part).
+    fn single(&self) -> Option<&Arc<EncryptedObject>> {
+        match self {
+            Opened::Primary(o) | Opened::Backup(o) => Some(o),
+            Opened::Parts(_) => None,
+        }
+    }
 }
 
 /// Whether a primary read failed because the object is gone or damaged
@@ -58,20 +94,46 @@ fn damaged(e: &StoreError) -> bool {
 impl Readable {
     /// Reads the header and size once, for any number of range reads; falls
     /// back to the backup copy if the primary one is missing or damaged.
+    ///
+    /// An original whose blob holds fewer bytes than the file is stored as
+    /// several blobs: its later parts are looked up then (one query, only
+    /// for such originals) and must add up to the file's length.
     pub async fn open(&self, state: &AppState) -> Result<Opened> {
-        match state
-            .stores()
-            .primary
-            .open_encrypted_for_serving(&self.blob)
-            .await
-        {
-            Ok(o) => Ok(Opened::Primary(Arc::new(o))),
-            Err(e) if damaged(&e) => match open_backup(state, &self.blob).await {
-                Some(o) => Ok(Opened::Backup(o)),
-                None => Err(e.into()),
-            },
-            Err(e) => Err(e.into()),
+        let first = open_copy(state, &self.blob).await?;
+        let first_len = first.single().map_or(0, |o| o.plaintext_len());
+        let Some(asset) = self.parts_of.as_deref().filter(|_| first_len < self.len) else {
+            return Ok(first);
+        };
+        let rest = state.catalog().asset_parts(asset).await?;
+        if rest.is_empty() {
+            // a short blob with nothing after it: reading past its end
+            // fails as for any damaged file
+            return Ok(first);
         }
+        let mut pieces = vec![Piece {
+            blob: self.blob.clone(),
+            object: self.object,
+            start: 0,
+            len: first_len,
+        }];
+        let mut at = first_len;
+        for p in rest {
+            let blob = BlobName::parse(&p.blob_name)?;
+            let len = u64::try_from(p.size).map_err(|_| Error::Corrupt("a part's size"))?;
+            pieces.push(Piece {
+                object: blob.object_id(),
+                blob,
+                start: at,
+                len,
+            });
+            at += len;
+        }
+        if at != self.len {
+            return Err(Error::Corrupt(
+                "an original's parts do not add up to its size",
+            ));
+        }
+        Ok(Opened::Parts(Arc::new(Parts { first, pieces })))
     }
 
     /// The plaintext bytes `span`, fetched and decrypted window by window.
@@ -81,32 +143,29 @@ impl Readable {
     /// Read by [`pixelunion_store::read_ahead`]: a first window that ends
     /// with the first segment the span touches (one segment decrypted
     /// before the first bytes leave), then one window ahead of the one
-    /// being sent.
+    /// being sent. An original stored as several blobs is read so blob
+    /// after blob, each for the part of the span it holds.
     pub fn stream(
         &self,
         state: &AppState,
         opened: Opened,
         span: Range<u64>,
     ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
-        let windows = Arc::new(Windows {
-            state: state.clone(),
-            key: self.key.clone(),
-            object: self.object,
-            blob: self.blob.clone(),
-        });
-        let segment = match &opened {
-            Opened::Primary(o) | Opened::Backup(o) => o.segment_size().max(1),
+        let body = match opened {
+            Opened::Parts(parts) => parts_stream(state, &self.key, parts, span.clone()),
+            single => one_blob(
+                state,
+                &self.key,
+                self.object,
+                &self.blob,
+                single,
+                span.clone(),
+            )
+            .boxed(),
         };
-        let first = segment - span.start % segment;
         let patches = self.patches.clone();
         let mut at = span.start;
-        pixelunion_store::read_ahead(opened, span, first, move |opened, range| {
-            let windows = windows.clone();
-            async move { windows.read(opened, range).await }
-        })
-        .map_ok(|pieces| futures::stream::iter(pieces.into_iter().map(Ok)))
-        .try_flatten()
-        .map_ok(move |b: Bytes| {
+        body.map_ok(move |b: Bytes| {
             let here = at;
             at += b.len() as u64;
             match &patches {
@@ -119,6 +178,72 @@ impl Readable {
             }
         })
     }
+}
+
+/// The plaintext bytes `span` of one blob (`opened`), window by window
+/// (see [`Readable::stream`]).
+fn one_blob(
+    state: &AppState,
+    key: &Arc<DataKey>,
+    object: ObjectId,
+    blob: &BlobName,
+    opened: Opened,
+    span: Range<u64>,
+) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + use<> {
+    let windows = Arc::new(Windows {
+        state: state.clone(),
+        key: key.clone(),
+        object,
+        blob: blob.clone(),
+    });
+    let segment = opened.single().map_or(1, |o| o.segment_size().max(1));
+    let first = segment - span.start % segment;
+    pixelunion_store::read_ahead(opened, span, first, move |opened, range| {
+        let windows = windows.clone();
+        async move { windows.read(opened, range).await }
+    })
+    .map_ok(|pieces| futures::stream::iter(pieces.into_iter().map(Ok)))
+    .try_flatten()
+}
+
+/// The plaintext bytes `span` of an original stored as several blobs: the
+/// part of the span each blob holds, blob after blob, each opened (either
+/// copy) when the read reaches it.
+fn parts_stream(
+    state: &AppState,
+    key: &Arc<DataKey>,
+    parts: Arc<Parts>,
+    span: Range<u64>,
+) -> BoxStream<'static, std::result::Result<Bytes, StoreError>> {
+    let (state, key) = (state.clone(), key.clone());
+    let spans: Vec<(usize, Range<u64>)> = parts
+        .pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let (from, to) = (span.start.max(p.start), span.end.min(p.start + p.len));
+            (from < to).then(|| (i, from - p.start..to - p.start))
+        })
+        .collect();
+    futures::stream::iter(spans)
+        .then(move |(i, range)| {
+            let (state, key, parts) = (state.clone(), key.clone(), parts.clone());
+            async move {
+                let p = &parts.pieces[i];
+                let opened = match i {
+                    0 => parts.first.clone(),
+                    _ => open_copy(&state, &p.blob).await?,
+                };
+                if opened.single().map(|o| o.plaintext_len()) != Some(p.len) {
+                    return Err(StoreError::Source(
+                        "a part's length does not match its record".into(),
+                    ));
+                }
+                Ok(one_blob(&state, &key, p.object, &p.blob, opened, range))
+            }
+        })
+        .try_flatten()
+        .boxed()
 }
 
 /// What reading one window of a file needs.
@@ -162,10 +287,31 @@ impl Windows {
         let (store, obj) = match opened {
             Opened::Primary(x) => (&stores.primary, x),
             Opened::Backup(x) => (&stores.backup, x),
+            Opened::Parts(_) => {
+                return Err(StoreError::Source("a window of several blobs".into()));
+            }
         };
         store
             .read_decrypted_pieces(&self.key, self.object, obj, range)
             .await
+    }
+}
+
+/// One blob opened for serving: the primary copy, or the backup copy when
+/// the primary one is missing or damaged.
+async fn open_copy(state: &AppState, blob: &BlobName) -> std::result::Result<Opened, StoreError> {
+    match state
+        .stores()
+        .primary
+        .open_encrypted_for_serving(blob)
+        .await
+    {
+        Ok(o) => Ok(Opened::Primary(Arc::new(o))),
+        Err(e) if damaged(&e) => match open_backup(state, blob).await {
+            Some(o) => Ok(Opened::Backup(o)),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -190,15 +336,23 @@ async fn open_backup(state: &AppState, blob: &BlobName) -> Option<Arc<EncryptedO
 pub async fn original(state: &AppState, user: &UserRow, id: &str) -> Result<Readable> {
     let asset = sharing::visible_asset(state, user, id).await?;
     let key = sharing::key_for(state, user, &asset.owner_id).await?;
+    let mut file = original_of(key, &asset)?;
+    file.file_name = assets::file_name(&file.key, &asset);
+    Ok(file)
+}
+
+/// The original of `asset`, read with its owner's `key` (no file name).
+pub fn original_of(key: Arc<DataKey>, asset: &AssetRow) -> Result<Readable> {
     Ok(Readable {
-        file_name: assets::file_name(&key, &asset),
         key,
         object: asset_object_id(&asset.id)?,
         blob: BlobName::parse(&asset.blob_name)?,
         len: u64::try_from(asset.size).unwrap_or(0),
         mime: asset.mime.clone(),
         etag: format!("\"{}\"", asset.id),
+        file_name: None,
         patches: None,
+        parts_of: Some(asset.id.clone()),
     })
 }
 
@@ -226,19 +380,23 @@ pub async fn playback(state: &AppState, user: &UserRow, id: &str) -> Result<Read
                 mime: f.mime,
                 file_name: None,
                 patches: None,
+                parts_of: None,
             }
         }
-        None => Readable {
-            key,
-            object: asset_object_id(&asset.id)?,
-            blob: BlobName::parse(&asset.blob_name)?,
-            len: u64::try_from(asset.size).unwrap_or(0),
-            mime: asset.mime,
-            etag: format!("\"{}\"", asset.id),
-            file_name: None,
-            patches: None,
-        },
+        None => original_of(key, &asset)?,
     })
+}
+
+/// The whole plaintext of `file`, read window by window into one buffer
+/// (for a file that is worked on whole in memory: a photo's renditions).
+pub async fn read_whole(state: &AppState, file: &Readable) -> Result<Vec<u8>> {
+    let opened = file.open(state).await?;
+    let mut out = Vec::with_capacity(usize::try_from(file.len).unwrap_or(0));
+    let mut body = std::pin::pin!(file.stream(state, opened, 0..file.len));
+    while let Some(piece) = body.next().await {
+        out.extend_from_slice(&piece?);
+    }
+    Ok(out)
 }
 
 /// A thumbnail or preview, or why there is none yet.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use pixelunion_catalog::{AssetKind, AssetRow, CatalogError, MediaState, UserRow};
+use pixelunion_catalog::{AssetKind, AssetPartRow, AssetRow, CatalogError, MediaState, UserRow};
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::{DataKey, ObjectId};
 
@@ -195,13 +195,7 @@ where
             .await
             .map_err(|_| Error::Corrupt("the content hash stopped"))?,
     };
-    let new = NewAsset {
-        id,
-        stored,
-        kind,
-        mime,
-        digest,
-    };
+    let new = NewAsset::one_blob(id, stored, kind, mime, digest);
     record(state, user, &key, file_name, new, Some(&lease)).await
 }
 
@@ -210,14 +204,42 @@ where
 pub(super) struct NewAsset {
     /// the asset's id (its original's AEAD is bound to it)
     pub id: uuid::Uuid,
-    /// the encrypted original
-    pub stored: StoredBlob,
+    /// the encrypted original, or its first part
+    pub blob: BlobName,
+    /// the SHA-256 of that blob's ciphertext
+    pub checksum: Vec<u8>,
+    /// the original's plaintext length (all parts)
+    pub len: u64,
+    /// the parts after the first, for an original stored as several blobs
+    pub rest: Vec<AssetPartRow>,
     /// photo or video, from the first bytes
     pub kind: AssetKind,
     /// media type, from the first bytes
     pub mime: &'static str,
     /// SHA-256 of the plaintext
     pub digest: [u8; 32],
+}
+
+impl NewAsset {
+    /// An original stored as one blob.
+    pub(super) fn one_blob(
+        id: uuid::Uuid,
+        stored: StoredBlob,
+        kind: AssetKind,
+        mime: &'static str,
+        digest: [u8; 32],
+    ) -> Self {
+        NewAsset {
+            id,
+            blob: stored.name,
+            checksum: stored.checksum,
+            len: stored.plaintext_len,
+            rest: Vec::new(),
+            kind,
+            mime,
+            digest,
+        }
+    }
 }
 
 /// Records a stored file as the owner's asset — or returns the existing
@@ -240,7 +262,10 @@ pub(super) async fn record(
     };
     let NewAsset {
         id,
-        stored,
+        blob,
+        checksum,
+        len,
+        rest,
         kind,
         mime,
         digest,
@@ -273,10 +298,10 @@ pub(super) async fn record(
     let row = AssetRow {
         id: id_text,
         owner_id: user.id.clone(),
-        blob_name: stored.name.as_str().to_string(),
+        blob_name: blob.as_str().to_string(),
         kind,
         mime: mime.into(),
-        size: i64::try_from(stored.plaintext_len).unwrap_or(i64::MAX),
+        size: i64::try_from(len).unwrap_or(i64::MAX),
         content_index: index.clone(),
         file_name: file_name_ct,
         taken_at: None,
@@ -291,9 +316,9 @@ pub(super) async fn record(
         metadata: None,
         media_state: MediaState::Pending,
         media_error: None,
-        blob_sha256: Some(stored.checksum),
+        blob_sha256: Some(checksum),
     };
-    match catalog.insert_asset(&row, now).await {
+    match catalog.insert_asset_with_parts(&row, &rest, now).await {
         Ok(()) => {
             state.wake_jobs();
             super::search::changed(state, &user.id).await;

@@ -2,21 +2,27 @@
 //! its length (size limit and quota are checked then); each piece of bytes
 //! sent from the current offset is stored as one encrypted part — also when
 //! the connection drops half-way, because the part is written by a task
-//! that outlives the request — and when the last byte arrives the parts are
-//! decrypted in order and streamed through [`super::ingest`] (type sniffing,
-//! hashing, duplicate check, encryption into one blob). An upload sent in
-//! one PATCH is adopted as it is; one sent in several is hashed piece by
-//! piece as it arrives (the hash carried between PATCHes in the node's
-//! memory, [`super::carried_hash`]), so its assembly hashes nothing again
-//! and a duplicate is known before anything is written again. Plaintext
-//! never touches disk: parts are ciphertext.
+//! that outlives the request. When the last byte arrives:
+//! - an upload sent in one PATCH is adopted as it is (its part, bound to
+//!   the upload's id, becomes the original);
+//! - one sent in several becomes an original stored as its parts, kept as
+//!   they are (`asset_parts`): nothing is written again. Its hash was
+//!   taken piece by piece as it arrived (carried between PATCHes in the
+//!   node's memory, [`super::carried_hash`]) or, when this node lost it, by
+//!   reading the parts back; a duplicate is known before anything is
+//!   recorded;
+//! - parts from before their checksums were kept (or a first part bound to
+//!   its own name) are decrypted in order and streamed through
+//!   [`super::ingest`] into one new blob, as before.
+//!
+//! Plaintext never touches disk: parts are ciphertext.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
-use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
+use pixelunion_catalog::{AssetPartRow, CatalogError, UploadRow, UserRow};
 use pixelunion_store::hashing::Sha256Offload;
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::{DataKey, ObjectId, Sha256Stream};
@@ -314,6 +320,7 @@ where
             offset,
             blob.as_str(),
             len,
+            &stored.checksum,
             now_ms() + expiry_ms(state),
         )
         .await
@@ -429,13 +436,7 @@ async fn adopt(
     let recorded = match sniff(&head) {
         None => Err(Error::Unsupported),
         Some((kind, mime)) => {
-            let new = NewAsset {
-                id,
-                stored,
-                kind,
-                mime,
-                digest,
-            };
+            let new = NewAsset::one_blob(id, stored, kind, mime, digest);
             record(state, user, &key, file_name(&key, up), new, None).await
         }
     };
@@ -529,11 +530,28 @@ async fn finish(
     state: &AppState,
     user: &UserRow,
     up: &UploadRow,
-    known: Option<[u8; 32]>,
+    carried: Option<[u8; 32]>,
 ) -> Result<String> {
     let key = state.keys().user_key(user)?;
     let c = state.catalog();
     let metrics = crate::metrics::get();
+    let rows = c.upload_parts(&up.id).await?;
+    let parts = rows
+        .iter()
+        .map(|(n, l, _)| Ok((BlobName::parse(n)?, u64::try_from(*l).unwrap_or(0))))
+        .collect::<std::result::Result<Vec<_>, StoreError>>()?;
+    // Parts that can be kept as they are, but no hash carried (another
+    // node took a PATCH, a restart, a seal): read them back and hash them
+    // — a read, no write.
+    let keepable = rows.len() > 1 && rows.iter().all(|r| r.2.is_some());
+    let known = match carried {
+        Some(d) => Some(d),
+        None if keepable => {
+            let stream = parts_stream(state, key.clone(), up, parts.clone());
+            Some(hash_of(stream).await?)
+        }
+        None => None,
+    };
     if let Some(digest) = known {
         let index = content_index(&key, &digest)?;
         if let Some(asset) = c.asset_by_content(&user.id, &index).await? {
@@ -545,24 +563,118 @@ async fn finish(
             metrics.resumable_completed("duplicate");
             return Ok(id);
         }
+        if let Some(made) = keep_parts(state, user, &key, up, digest, &rows).await? {
+            let id = conclude(state, up, made).await?;
+            metrics.resumable_completed(match carried {
+                Some(_) => "parts",
+                None => "parts-rehashed",
+            });
+            return Ok(id);
+        }
     }
-    let how = if known.is_some() {
+    let how = if carried.is_some() {
         "carried"
     } else {
         "rehashed"
     };
-    let parts = c
-        .upload_parts(&up.id)
-        .await?
-        .into_iter()
-        .map(|(n, l)| Ok((BlobName::parse(&n)?, u64::try_from(l).unwrap_or(0))))
-        .collect::<std::result::Result<Vec<_>, StoreError>>()?;
     let name = file_name(&key, up);
     let stream = parts_stream(state, key, up, parts);
     let made = ingest(state, user, name, u64::MAX, known, stream).await;
     let id = conclude(state, up, made).await?;
     metrics.resumable_completed(how);
     Ok(id)
+}
+
+/// The SHA-256 of a stream's bytes, hashed on a thread of its own.
+async fn hash_of<S>(mut stream: S) -> Result<[u8; 32]>
+where
+    S: Stream<Item = std::result::Result<Bytes, StoreError>> + Unpin,
+{
+    let mut hasher = Sha256Offload::start();
+    while let Some(piece) = stream.next().await {
+        hasher
+            .update(&piece?)
+            .await
+            .map_err(|_| Error::Corrupt("the content hash stopped"))?;
+    }
+    hasher
+        .finish()
+        .await
+        .map_err(|_| Error::Corrupt("the content hash stopped"))
+}
+
+/// Makes a complete upload sent in pieces into an asset whose original is
+/// its parts, kept as they are: nothing is read again but the first bytes
+/// (the type), nothing written again. Needs the upload's hash (carried
+/// across its PATCHes), every part's ciphertext checksum, and a first part
+/// bound to the upload's id (which the asset takes); `None` when one is
+/// missing (the upload is then assembled into one blob as before). What
+/// recording came to is returned for [`conclude`].
+async fn keep_parts(
+    state: &AppState,
+    user: &UserRow,
+    key: &Arc<DataKey>,
+    up: &UploadRow,
+    digest: [u8; 32],
+    rows: &[(String, i64, Option<Vec<u8>>)],
+) -> Result<Option<Result<Ingested>>> {
+    let ([(first, first_len, Some(first_sum)), rest @ ..], Ok(id)) =
+        (rows, uuid::Uuid::parse_str(&up.id))
+    else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let mut parts = Vec::with_capacity(rest.len());
+    for (i, (name, len, sum)) in rest.iter().enumerate() {
+        let Some(sum) = sum else { return Ok(None) };
+        parts.push(AssetPartRow {
+            seq: i32::try_from(i + 1).map_err(|_| Error::Corrupt("too many parts"))?,
+            blob_name: name.clone(),
+            size: *len,
+            sha256: sum.clone(),
+        });
+    }
+    let first = BlobName::parse(first)?;
+    let first_len = u64::try_from(*first_len).map_err(|_| Error::Corrupt("a part's length"))?;
+    let total = parts.iter().map(|p| p.size).sum::<i64>() + i64::try_from(first_len).unwrap_or(0);
+    if total != up.length {
+        return Err(Error::Corrupt(
+            "an upload's parts do not add up to its length",
+        ));
+    }
+    // The first bytes, decrypted as the asset's: this also proves the
+    // first part is bound to the upload's id.
+    let store = &state.stores().primary;
+    let opened = store.open_encrypted(&first).await?;
+    if opened.plaintext_len() != first_len {
+        return Err(StoreError::Source("part length mismatch".into()).into());
+    }
+    let object = ObjectId(*id.as_bytes());
+    let head = match store
+        .read_decrypted(key, object, &opened, 0..first_len.min(SNIFF_BYTES as u64))
+        .await
+    {
+        Ok(h) => h,
+        Err(StoreError::Vault(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some((kind, mime)) = sniff(&head) else {
+        return Ok(Some(Err(Error::Unsupported)));
+    };
+    let new = NewAsset {
+        id,
+        blob: first,
+        checksum: first_sum.clone(),
+        len: u64::try_from(up.length).unwrap_or(0),
+        rest: parts,
+        kind,
+        mime,
+        digest,
+    };
+    let name = file_name(key, up);
+    Ok(Some(record(state, user, key, name, new, None).await))
 }
 
 /// Abandons the caller's upload and deletes what was received.

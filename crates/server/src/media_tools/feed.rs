@@ -131,6 +131,7 @@ mod tests {
             etag: "\"feed\"".into(),
             file_name: None,
             patches: None,
+            parts_of: None,
         };
         let feed = Feed::start(&state, file).await.expect("feed");
         let url = feed.url().to_string();

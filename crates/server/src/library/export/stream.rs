@@ -191,7 +191,15 @@ impl Archive {
     }
 
     /// One of the archive's files, to read through the store.
-    fn readable(&self, object: pixelunion_vault::ObjectId, blob: BlobName, len: u64) -> Readable {
+    /// `parts_of`: the asset, for an original (which may be stored as
+    /// several blobs, see [`Readable::parts_of`]).
+    fn readable(
+        &self,
+        object: pixelunion_vault::ObjectId,
+        blob: BlobName,
+        len: u64,
+        parts_of: Option<&str>,
+    ) -> Readable {
         Readable {
             key: self.key.clone(),
             object,
@@ -201,6 +209,7 @@ impl Archive {
             etag: String::new(),
             file_name: None,
             patches: None,
+            parts_of: parts_of.map(str::to_string),
         }
     }
 
@@ -218,8 +227,13 @@ impl Archive {
                 let e = open_entry(&self.key, &self.owner, &self.id, row)?;
                 w.bytes(&layout.local_header(&e)).await?;
                 let blob = BlobName::parse(&row.blob_name)?;
-                w.file(&self.readable(asset_object_id(&row.asset_id)?, blob, e.size))
-                    .await?;
+                w.file(&self.readable(
+                    asset_object_id(&row.asset_id)?,
+                    blob,
+                    e.size,
+                    Some(&row.asset_id),
+                ))
+                .await?;
                 count += 1;
                 if w.done() {
                     return Ok(());
@@ -228,7 +242,7 @@ impl Archive {
         }
         let (blob, meta) = &self.metadata;
         w.bytes(&layout.local_header(meta)).await?;
-        w.file(&self.readable(blob.object_id(), blob.clone(), meta.size))
+        w.file(&self.readable(blob.object_id(), blob.clone(), meta.size, None))
             .await?;
         count += 1;
         if w.done() {
