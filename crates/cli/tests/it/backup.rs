@@ -125,8 +125,9 @@ fn user_sign_in(s: &Server, p: &People) -> String {
 }
 
 /// Makes the drill's library: an admin with TOTP, a user with eight photos
-/// (two captioned, five in an album) and, with the media tools, an HEVC
-/// video that gets a transcoded playback copy.
+/// (two captioned, five in an album, one sent in pieces) and, with the
+/// media tools, an HEVC video sent in pieces that gets a transcoded
+/// playback copy.
 fn populate(s: &Server, with_video: bool) -> People {
     let (admin_token, totp) = setup_account(
         s,
@@ -140,14 +141,22 @@ fn populate(s: &Server, with_video: bool) -> People {
     let mut ids = Vec::new();
     for i in 0..8u8 {
         let photo = pixelunion_media::fixtures::plain_jpeg(320 + 16 * u32::from(i), 240, i);
-        ids.push(upload(s, &user_token, &format!("photo-{i}.jpg"), &photo));
+        let name = format!("photo-{i}.jpg");
+        // The last one sent in three pieces: an original kept as its parts,
+        // each replicated, restored and healed like any blob.
+        ids.push(match i {
+            7 => crate::harness::tus::in_pieces(s, &user_token, &name, &photo, 3),
+            _ => upload(s, &user_token, &name, &photo),
+        });
     }
     if with_video {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("clip.mp4");
         make_video(&path, "320x240", 2, true, true, &[]);
         let video = std::fs::read(&path).expect("video");
-        let id = upload(s, &user_token, "clip.mp4", &video);
+        // In two pieces: the poster and the transcoding read the original
+        // across its parts.
+        let id = crate::harness::tus::in_pieces(s, &user_token, "clip.mp4", &video, 2);
         // The transcoded copy is made after the poster: until then playback
         // serves the original (its ETag is the asset id).
         wait_secs("the transcoded playback copy", 180, || {

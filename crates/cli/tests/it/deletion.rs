@@ -97,7 +97,12 @@ fn deletion_closes_at_once_and_the_purge_shreds_every_copy() {
     let photos: Vec<String> = (0..2)
         .map(|i| {
             let jpg = pixelunion_media::fixtures::plain_jpeg(64, 48, 10 + i);
-            upload(&s, &ann, &format!("zq7marker-beach-{i}.jpg"), &jpg)
+            let name = format!("zq7marker-beach-{i}.jpg");
+            match i {
+                // sent in pieces: an original kept as its parts
+                1 => crate::harness::tus::in_pieces(&s, &ann, &name, &jpg, 2),
+                _ => upload(&s, &ann, &name, &jpg),
+            }
         })
         .collect();
     for id in &photos {
@@ -131,11 +136,18 @@ fn deletion_closes_at_once_and_the_purge_shreds_every_copy() {
 
     // Kept aside before the deletion: every blob of Ann's (both stores) and her wrapped key.
     let db = Db::open(&data);
-    // Originals are bound to their asset's id, renditions to their own name.
+    // Originals (and their first parts) are bound to their asset's id,
+    // renditions and an original's later parts to their own name.
+    let later_parts = db.texts(&format!(
+        "SELECT x.blob_name FROM asset_parts x JOIN assets a ON a.id = x.asset_id WHERE a.owner_id = '{ann_id}'"
+    ));
+    assert_eq!(later_parts.len(), 1, "the photo sent in two pieces");
     let mut objects: std::collections::HashMap<String, pixelunion_vault::ObjectId> = db
         .texts(&format!(
             "SELECT f.blob_name FROM asset_files f JOIN assets a ON a.id = f.asset_id WHERE a.owner_id = '{ann_id}'"
         ))
+        .into_iter()
+        .chain(later_parts)
         .into_iter()
         .map(|n| {
             let o = pixelunion_store::BlobName::parse(&n).unwrap().object_id();

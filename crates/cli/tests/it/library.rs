@@ -438,8 +438,10 @@ fn large_files_stream_in_constant_memory() {
     let block: Vec<u8> = (0..(1u32 << 20))
         .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
         .collect();
+    let head = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    let other_block: Vec<u8> = block.iter().map(|b| b ^ 0x5a).collect();
     let generated = Generated {
-        head: b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec(),
+        head: head.clone(),
         block,
         size,
         at: 0,
@@ -477,14 +479,44 @@ fn large_files_stream_in_constant_memory() {
         "the ZIP holds the whole file ({zipped} bytes)"
     );
     let zip_peak = peak_rss_kib(&s);
+    // Other bytes of the same size, sent with tus in four pieces: kept as
+    // its four parts, the original downloads in constant memory too.
+    let loc = crate::harness::tus::create(&s, &ann, size, "big.mp4");
+    let quarter = size / 4;
+    let mut pieces_id = None;
+    for k in 0..4 {
+        let (from, to) = (k * quarter, if k == 3 { size } else { (k + 1) * quarter });
+        let piece = Generated {
+            head: head.clone(),
+            block: other_block.clone(),
+            size: to,
+            at: from,
+        };
+        let r = crate::harness::tus::patch_call(&s, &ann, &loc, from)
+            .sized_reader(piece, (to - from) as u64)
+            .timeout(std::time::Duration::from_secs(3600))
+            .send();
+        assert_eq!(r.status, 204, "{}", r.text());
+        pieces_id = r.header("pixelunion-asset-id").map(str::to_string);
+    }
+    let pieces_id = pieces_id.expect("the last piece completes the upload");
+    reset_peak_rss(&s);
+    let (st, got) = s
+        .call("GET", &format!("/api/v1/assets/{pieces_id}/original"))
+        .bearer(&ann)
+        .timeout(std::time::Duration::from_secs(3600))
+        .send_discarding();
+    assert_eq!((st, got), (200, size as u64));
+    let pieces_peak = peak_rss_kib(&s);
     eprintln!(
-        "peak RSS: before {before} KiB, during {mib} MiB upload {upload_peak} KiB, during download {download_peak} KiB, during its ZIP {zip_peak} KiB"
+        "peak RSS: before {before} KiB, during {mib} MiB upload {upload_peak} KiB, during download {download_peak} KiB, during its ZIP {zip_peak} KiB, during the download of one kept as four parts {pieces_peak} KiB"
     );
     // Generous bound (part buffers, TLS, allocator slack), far below the file size.
     for (what, peak) in [
         ("upload", upload_peak),
         ("download", download_peak),
         ("zip", zip_peak),
+        ("download of four parts", pieces_peak),
     ] {
         assert!(
             peak.saturating_sub(before) < 96 * 1024,

@@ -324,19 +324,6 @@ fn an_upload_is_stored_once() {
     let _ = s.stop();
 }
 
-/// Sends `file` as a new upload in `pieces` PATCHes; returns the asset id.
-fn in_pieces(s: &Server, token: &str, file: &[u8], pieces: usize) -> String {
-    let loc = create(s, token, file.len(), "clip.mp4");
-    let step = file.len().div_ceil(pieces);
-    let mut h = String::new();
-    for at in (0..file.len()).step_by(step) {
-        let (st, hh) = patch(s, token, &loc, at, &file[at..(at + step).min(file.len())]);
-        assert_eq!(st, 204, "{hh}");
-        h = hh;
-    }
-    header(&h, "pixelunion-asset-id").expect("asset id")
-}
-
 /// An upload sent in several PATCHes is hashed piece by piece as it
 /// arrives, the hash kept in the node's memory between PATCHes: keeping
 /// its parts as the original hashes nothing again, and the same bytes sent
@@ -353,10 +340,10 @@ fn pieces_are_hashed_as_they_arrive() {
     let admin = first_admin(&s);
     let share = shares_printed(&s).remove(0);
     let (_, ann) = new_user(&s, &admin, "ann@example.org");
-    let once = |file: &[u8]| in_pieces(&s, &ann, file, 1);
+    let once = |file: &[u8]| in_pieces(&s, &ann, "clip.mp4", file, 1);
 
     let file = noise_video(3 << 20, 21);
-    let asset = in_pieces(&s, &ann, &file, 3);
+    let asset = in_pieces(&s, &ann, "clip.mp4", &file, 3);
     assert_eq!(resumable_completed(&s, "parts"), 1.0);
     assert_eq!(resumable_completed(&s, "parts-rehashed"), 0.0);
     let (_, original) = get_bytes(&s, &ann, &format!("/api/v1/assets/{asset}/original"), &[]);
@@ -366,7 +353,7 @@ fn pieces_are_hashed_as_they_arrive() {
 
     // The same bytes again, in other pieces: the existing asset, found by
     // the carried hash before anything is written again.
-    assert_eq!(in_pieces(&s, &ann, &file, 4), asset);
+    assert_eq!(in_pieces(&s, &ann, "clip.mp4", &file, 4), asset);
     assert_eq!(resumable_completed(&s, "duplicate"), 1.0);
     assert_eq!(resumable_completed(&s, "parts"), 1.0);
     let db = Db::open(&data);

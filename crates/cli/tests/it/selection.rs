@@ -33,7 +33,12 @@ fn a_selection_downloads_as_one_zip_and_trashed_items_can_be_deleted_for_good() 
     ];
     let ids: Vec<String> = files
         .iter()
-        .map(|(name, bytes)| upload(&s, &ann, name, bytes))
+        .enumerate()
+        .map(|(i, (name, bytes))| match i {
+            // sent in pieces: an original kept as its parts
+            0 => crate::harness::tus::in_pieces(&s, &ann, name, bytes, 3),
+            _ => upload(&s, &ann, name, bytes),
+        })
         .collect();
     let bobs = upload(&s, &bob, "bob.jpg", &jpeg(9, 5000));
 

@@ -78,3 +78,17 @@ pub fn offset_of(s: &Server, token: &str, loc: &str) -> usize {
     assert_eq!(header(&h, "cache-control").as_deref(), Some("no-store"));
     header(&h, "upload-offset").unwrap().parse().unwrap()
 }
+
+/// Sends `file` as a new upload named `name` in `pieces` PATCHes; returns
+/// the asset id.
+pub fn in_pieces(s: &Server, token: &str, name: &str, file: &[u8], pieces: usize) -> String {
+    let loc = create(s, token, file.len(), name);
+    let step = file.len().div_ceil(pieces);
+    let mut h = String::new();
+    for at in (0..file.len()).step_by(step) {
+        let (st, hh) = patch(s, token, &loc, at, &file[at..(at + step).min(file.len())]);
+        assert_eq!(st, 204, "{hh}");
+        h = hh;
+    }
+    header(&h, "pixelunion-asset-id").expect("asset id")
+}
