@@ -148,7 +148,6 @@ fn deletion_closes_at_once_and_the_purge_shreds_every_copy() {
         ))
         .into_iter()
         .chain(later_parts)
-        .into_iter()
         .map(|n| {
             let o = pixelunion_store::BlobName::parse(&n).unwrap().object_id();
             (n, o)
