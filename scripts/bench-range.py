@@ -9,6 +9,8 @@ to end on the release binary, each beside its baseline in the same run:
   connection each; HTTP/1.1 and HTTP/2): p50 / p99 of the first body byte
   and of the whole response, beside nginx over TLS serving the plaintext
   copy with the same certificate;
+- the same keep-alive reads and a whole download of the file sent with tus
+  in 64 MiB pieces (an original kept as its parts), beside nginx;
 - the whole file downloaded, beside nginx.
 
     scripts/bench-range.py [BINARY] [SIZE_MIB] [RANGES]
@@ -112,12 +114,13 @@ def main():
 
         # tus: creation, then the bytes in one PATCH, and in 64 MiB PATCHes
         # (a client with a chunk size); new bytes each time (no duplicate).
+        kept = []  # the asset sent in pieces: an original kept as its parts
         for chunk, label in ((SIZE, "tus, one PATCH"), (64 * MIB, "tus, 64 MiB PATCHes")):
             with open(src, "r+b") as f:
                 f.seek(len(HEAD))
                 f.write(os.urandom(64))
             pieces = [src] if chunk >= SIZE else split(src, chunk, shm)
-            uploads[f"--http1.1 {label}"] = measured(lambda: tus_upload(base, auth, pieces))
+            uploads[f"--http1.1 {label}"] = measured(lambda: tus_upload(base, auth, pieces, kept))
             if chunk < SIZE:
                 for piece in pieces:
                     os.remove(piece)
@@ -177,10 +180,17 @@ http {{ access_log off; sendfile on; keepalive_requests 100000;
                 of, ot = ranges(ours, auth, version, keep, n)
                 nf, nt = ranges(theirs, [], version, keep, n)
                 rows.append((version[2:], "keep-alive" if keep else "new connection", len(n), of, ot, nf, nt))
+        # The same over the original kept as its 64 MiB parts (reads that
+        # cross from one part to the next included).
+        in_parts = f"{base}/api/v1/assets/{kept[-1]}/original"
+        curl_times(["--http1.1", *auth, "-o", "/dev/null", "-w", W, in_parts])
+        of, ot = ranges(in_parts, auth, "--http1.1", True, starts)
+        nf, nt = ranges(theirs, [], "--http1.1", True, starts)
+        rows.append(("http1.1", "keep-alive, an original kept as 64 MiB parts", len(starts), of, ot, nf, nt))
         whole = {}
-        for version in ("--http1.1", "--http2"):
-            o = statistics.median([curl_times([version, *auth, "-o", "/dev/null", "-w", W, ours])[0][1] for _ in range(3)])
-            n = statistics.median([curl_times([version, "-o", "/dev/null", "-w", W, theirs])[0][1] for _ in range(3)])
+        for version, url in (("--http1.1", ours), ("--http2", ours), ("--http1.1 kept as 64 MiB parts", in_parts)):
+            o = statistics.median([curl_times([version.split()[0], *auth, "-o", "/dev/null", "-w", W, url])[0][1] for _ in range(3)])
+            n = statistics.median([curl_times([version.split()[0], "-o", "/dev/null", "-w", W, theirs])[0][1] for _ in range(3)])
             whole[version] = (o, n)
     finally:
         stop_and_remove([nginx, server], [shm, work])

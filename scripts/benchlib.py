@@ -185,10 +185,11 @@ def split(path, chunk, into):
                 out.write(b)
 
 
-def tus_upload(base, auth, pieces):
+def tus_upload(base, auth, pieces, ids=None):
     """A tus upload over HTTP/1.1: creation, then one PATCH per file of
     `pieces` (in order), each straight from its file. Returns each PATCH's
-    seconds (the last one also assembles the asset)."""
+    seconds (the last one also makes the asset); appends the asset's id to
+    `ids` when given."""
     tus = ["-H", "tus-resumable: 1.0.0"]
     size = sum(os.path.getsize(p) for p in pieces)
     r = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", f"upload-length: {size}",
@@ -198,8 +199,11 @@ def tus_upload(base, auth, pieces):
     at, took = 0, []
     for piece in pieces:
         t = time.perf_counter()
-        subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
-                        "-H", f"upload-offset: {at}", "-X", "PATCH", "-T", piece, "-o", "/dev/null", base + loc], check=True)
+        head = subprocess.run(["curl", "-sk", "--fail", "--http1.1", *auth, *tus, "-H", "content-type: application/offset+octet-stream",
+                               "-H", f"upload-offset: {at}", "-X", "PATCH", "-T", piece, "-D", "-", "-o", "/dev/null", base + loc],
+                              check=True, capture_output=True, text=True).stdout
         took.append(time.perf_counter() - t)
         at += os.path.getsize(piece)
+    if ids is not None:
+        ids.append(next(l.split(":", 1)[1].strip() for l in head.splitlines() if l.lower().startswith("pixelunion-asset-id:")))
     return took

@@ -1,9 +1,10 @@
-//! The photo library's domain: uploads (one stream, or resumable in parts),
-//! reading the timeline, one asset and its edits, trash and purge, albums,
-//! and reading originals and renditions. Every operation is scoped to its
-//! caller, so another user's id is "not found"; names, captions, album
-//! names and metadata are encrypted under the owner's key before they reach
-//! the catalog. Operations that queue jobs wake the workers themselves.
+//! The photo library's domain: uploads (one stream, or resumable in parts,
+//! kept as those parts), reading the timeline, one asset and its edits,
+//! trash and purge, albums, and reading originals and renditions. Every
+//! operation is scoped to its caller, so another user's id is "not found";
+//! names, captions, album names and metadata are encrypted under the
+//! owner's key before they reach the catalog. Operations that queue jobs
+//! wake the workers themselves.
 //!
 //! Callers: `http::library` (the JSON API, as thin protocol adapters),
 //! `background` (the sweeper's purge, media jobs' write leases) and CLI
@@ -18,6 +19,7 @@ mod error;
 pub mod export;
 pub mod files;
 pub mod ingest;
+pub mod kept_parts;
 pub mod lease;
 pub mod link_files;
 pub mod links;

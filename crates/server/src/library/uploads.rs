@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
-use pixelunion_catalog::{AssetPartRow, CatalogError, UploadRow, UserRow};
+use pixelunion_catalog::{CatalogError, UploadRow, UserRow};
 use pixelunion_store::hashing::Sha256Offload;
 use pixelunion_store::{BlobName, StoreError, StoredBlob};
 use pixelunion_vault::{DataKey, ObjectId, Sha256Stream};
@@ -30,6 +30,7 @@ use pixelunion_vault::{DataKey, ObjectId, Sha256Stream};
 use super::ingest::{
     Ingested, MAX_FILE_NAME, NewAsset, SNIFF_BYTES, content_index, ingest, record, sniff,
 };
+use super::kept_parts;
 use super::lease::WriteLease;
 use super::{Error, Result, quota};
 use crate::AppState;
@@ -446,7 +447,7 @@ async fn adopt(
 }
 
 /// The upload's file name, decrypted.
-fn file_name(key: &DataKey, up: &UploadRow) -> Option<String> {
+pub(super) fn file_name(key: &DataKey, up: &UploadRow) -> Option<String> {
     fields::open_text(
         key,
         Column::UploadFileName,
@@ -543,12 +544,12 @@ async fn finish(
     // Parts that can be kept as they are, but no hash carried (another
     // node took a PATCH, a restart, a seal): read them back and hash them
     // — a read, no write.
-    let keepable = rows.len() > 1 && rows.iter().all(|r| r.2.is_some());
+    let keepable = kept_parts::keepable(&rows);
     let known = match carried {
         Some(d) => Some(d),
         None if keepable => {
             let stream = parts_stream(state, key.clone(), up, parts.clone());
-            Some(hash_of(stream).await?)
+            Some(kept_parts::hash_of(stream).await?)
         }
         None => None,
     };
@@ -563,7 +564,9 @@ async fn finish(
             metrics.resumable_completed("duplicate");
             return Ok(id);
         }
-        if let Some(made) = keep_parts(state, user, &key, up, digest, &rows).await? {
+        if keepable
+            && let Some(made) = kept_parts::keep(state, user, &key, up, digest, &rows).await?
+        {
             let id = conclude(state, up, made).await?;
             metrics.resumable_completed(match carried {
                 Some(_) => "parts",
@@ -583,98 +586,6 @@ async fn finish(
     let id = conclude(state, up, made).await?;
     metrics.resumable_completed(how);
     Ok(id)
-}
-
-/// The SHA-256 of a stream's bytes, hashed on a thread of its own.
-async fn hash_of<S>(mut stream: S) -> Result<[u8; 32]>
-where
-    S: Stream<Item = std::result::Result<Bytes, StoreError>> + Unpin,
-{
-    let mut hasher = Sha256Offload::start();
-    while let Some(piece) = stream.next().await {
-        hasher
-            .update(&piece?)
-            .await
-            .map_err(|_| Error::Corrupt("the content hash stopped"))?;
-    }
-    hasher
-        .finish()
-        .await
-        .map_err(|_| Error::Corrupt("the content hash stopped"))
-}
-
-/// Makes a complete upload sent in pieces into an asset whose original is
-/// its parts, kept as they are: nothing is read again but the first bytes
-/// (the type), nothing written again. Needs the upload's hash (carried
-/// across its PATCHes), every part's ciphertext checksum, and a first part
-/// bound to the upload's id (which the asset takes); `None` when one is
-/// missing (the upload is then assembled into one blob as before). What
-/// recording came to is returned for [`conclude`].
-async fn keep_parts(
-    state: &AppState,
-    user: &UserRow,
-    key: &Arc<DataKey>,
-    up: &UploadRow,
-    digest: [u8; 32],
-    rows: &[(String, i64, Option<Vec<u8>>)],
-) -> Result<Option<Result<Ingested>>> {
-    let ([(first, first_len, Some(first_sum)), rest @ ..], Ok(id)) =
-        (rows, uuid::Uuid::parse_str(&up.id))
-    else {
-        return Ok(None);
-    };
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    let mut parts = Vec::with_capacity(rest.len());
-    for (i, (name, len, sum)) in rest.iter().enumerate() {
-        let Some(sum) = sum else { return Ok(None) };
-        parts.push(AssetPartRow {
-            seq: i32::try_from(i + 1).map_err(|_| Error::Corrupt("too many parts"))?,
-            blob_name: name.clone(),
-            size: *len,
-            sha256: sum.clone(),
-        });
-    }
-    let first = BlobName::parse(first)?;
-    let first_len = u64::try_from(*first_len).map_err(|_| Error::Corrupt("a part's length"))?;
-    let total = parts.iter().map(|p| p.size).sum::<i64>() + i64::try_from(first_len).unwrap_or(0);
-    if total != up.length {
-        return Err(Error::Corrupt(
-            "an upload's parts do not add up to its length",
-        ));
-    }
-    // The first bytes, decrypted as the asset's: this also proves the
-    // first part is bound to the upload's id.
-    let store = &state.stores().primary;
-    let opened = store.open_encrypted(&first).await?;
-    if opened.plaintext_len() != first_len {
-        return Err(StoreError::Source("part length mismatch".into()).into());
-    }
-    let object = ObjectId(*id.as_bytes());
-    let head = match store
-        .read_decrypted(key, object, &opened, 0..first_len.min(SNIFF_BYTES as u64))
-        .await
-    {
-        Ok(h) => h,
-        Err(StoreError::Vault(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let Some((kind, mime)) = sniff(&head) else {
-        return Ok(Some(Err(Error::Unsupported)));
-    };
-    let new = NewAsset {
-        id,
-        blob: first,
-        checksum: first_sum.clone(),
-        len: u64::try_from(up.length).unwrap_or(0),
-        rest: parts,
-        kind,
-        mime,
-        digest,
-    };
-    let name = file_name(key, up);
-    Ok(Some(record(state, user, key, name, new, None).await))
 }
 
 /// Abandons the caller's upload and deletes what was received.
