@@ -109,6 +109,8 @@ struct Inner {
     search: library::search::Cache,
     /// resumable uploads' content hashes between PATCHes (dropped on seal)
     upload_hashes: library::carried_hash::CarriedHashes,
+    /// the later parts of originals kept as several blobs (names, sizes)
+    kept_parts: library::files::PartsCache,
     trusted_proxies: proxies::TrustedProxies,
     /// this process among the deployment's running nodes (random)
     node_id: String,
@@ -154,6 +156,10 @@ impl AppState {
     /// Resumable uploads' content hashes carried between PATCHes.
     pub fn upload_hashes(&self) -> &library::carried_hash::CarriedHashes {
         &self.0.upload_hashes
+    }
+    /// The later parts of originals kept as several blobs, as read.
+    pub fn kept_parts(&self) -> &library::files::PartsCache {
+        &self.0.kept_parts
     }
     /// The SHA-256 fingerprint of the TLS certificate being served, as
     /// `AB:CD:…` (what people compare with their browser's view of it).
@@ -327,6 +333,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<Initialization>
         firewall,
         search: library::search::Cache::default(),
         upload_hashes: Default::default(),
+        kept_parts: Default::default(),
         trusted_proxies,
         node_id: uuid::Uuid::new_v4().to_string(),
     }));

@@ -60,14 +60,54 @@ pub enum Opened {
 /// An original stored as several blobs, in order.
 #[derive(Debug)]
 pub struct Parts {
+    /// the first blob, opened
     first: Opened,
-    pieces: Vec<Piece>,
+    /// where the first blob's bytes sit, and what it is bound to
+    head: Piece,
+    /// the blobs after it
+    rest: Arc<Vec<Piece>>,
+}
+
+impl Parts {
+    fn piece(&self, i: usize) -> Option<&Piece> {
+        match i {
+            0 => Some(&self.head),
+            _ => self.rest.get(i - 1),
+        }
+    }
+}
+
+/// The later parts of originals stored as several blobs, by asset id, as
+/// a node read them. They never change once recorded (an asset's parts are
+/// written with its row and go only with it, and ids are never reused), so
+/// nothing can make an entry wrong: a purged asset is refused before its
+/// entry is looked at. Saves a catalog query per Range request; holds
+/// object names and sizes only, nothing secret.
+#[derive(Debug, Default)]
+pub struct PartsCache(std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<Piece>>>>);
+
+/// Originals whose parts a node keeps in [`PartsCache`] (emptied when full).
+const PARTS_KEPT_FOR: usize = 256;
+
+impl PartsCache {
+    fn get(&self, asset: &str) -> Option<Arc<Vec<Piece>>> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(asset).cloned()
+    }
+
+    fn put(&self, asset: &str, rest: Arc<Vec<Piece>>) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= PARTS_KEPT_FOR {
+            m.clear();
+        }
+        m.insert(asset.to_string(), rest);
+    }
 }
 
 /// One blob of an original stored as several: where its plaintext sits in
 /// the file, and what its AEAD is bound to.
 #[derive(Debug, Clone)]
-struct Piece {
+pub struct Piece {
     blob: BlobName,
     object: ObjectId,
     start: u64,
@@ -104,36 +144,34 @@ impl Readable {
         let Some(asset) = self.parts_of.as_deref().filter(|_| first_len < self.len) else {
             return Ok(first);
         };
-        let rest = state.catalog().asset_parts(asset).await?;
+        let rest = match state.kept_parts().get(asset) {
+            Some(rest) => rest,
+            None => {
+                let rest = later_parts(state, asset, first_len).await?;
+                if !rest.is_empty() {
+                    state.kept_parts().put(asset, rest.clone());
+                }
+                rest
+            }
+        };
         if rest.is_empty() {
             // a short blob with nothing after it: reading past its end
             // fails as for any damaged file
             return Ok(first);
         }
-        let mut pieces = vec![Piece {
-            blob: self.blob.clone(),
-            object: self.object,
-            start: 0,
-            len: first_len,
-        }];
-        let mut at = first_len;
-        for p in rest {
-            let blob = BlobName::parse(&p.blob_name)?;
-            let len = u64::try_from(p.size).map_err(|_| Error::Corrupt("a part's size"))?;
-            pieces.push(Piece {
-                object: blob.object_id(),
-                blob,
-                start: at,
-                len,
-            });
-            at += len;
-        }
-        if at != self.len {
+        let end = rest.last().map_or(first_len, |p| p.start + p.len);
+        if rest.first().map(|p| p.start) != Some(first_len) || end != self.len {
             return Err(Error::Corrupt(
                 "an original's parts do not add up to its size",
             ));
         }
-        Ok(Opened::Parts(Arc::new(Parts { first, pieces })))
+        let head = Piece {
+            blob: self.blob.clone(),
+            object: self.object,
+            start: 0,
+            len: first_len,
+        };
+        Ok(Opened::Parts(Arc::new(Parts { first, head, rest })))
     }
 
     /// The plaintext bytes `span`, fetched and decrypted window by window.
@@ -180,6 +218,25 @@ impl Readable {
     }
 }
 
+/// The later parts of asset `asset`'s original from the catalog, placed
+/// after a first blob of `first_len` bytes.
+async fn later_parts(state: &AppState, asset: &str, first_len: u64) -> Result<Arc<Vec<Piece>>> {
+    let mut at = first_len;
+    let mut rest = Vec::new();
+    for p in state.catalog().asset_parts(asset).await? {
+        let blob = BlobName::parse(&p.blob_name)?;
+        let len = u64::try_from(p.size).map_err(|_| Error::Corrupt("a part's size"))?;
+        rest.push(Piece {
+            object: blob.object_id(),
+            blob,
+            start: at,
+            len,
+        });
+        at += len;
+    }
+    Ok(Arc::new(rest))
+}
+
 /// The plaintext bytes `span` of one blob (`opened`), window by window
 /// (see [`Readable::stream`]).
 fn one_blob(
@@ -216,9 +273,8 @@ fn parts_stream(
     span: Range<u64>,
 ) -> BoxStream<'static, std::result::Result<Bytes, StoreError>> {
     let (state, key) = (state.clone(), key.clone());
-    let spans: Vec<(usize, Range<u64>)> = parts
-        .pieces
-        .iter()
+    let spans: Vec<(usize, Range<u64>)> = std::iter::once(&parts.head)
+        .chain(parts.rest.iter())
         .enumerate()
         .filter_map(|(i, p)| {
             let (from, to) = (span.start.max(p.start), span.end.min(p.start + p.len));
@@ -229,7 +285,9 @@ fn parts_stream(
         .then(move |(i, range)| {
             let (state, key, parts) = (state.clone(), key.clone(), parts.clone());
             async move {
-                let p = &parts.pieces[i];
+                let p = parts
+                    .piece(i)
+                    .ok_or_else(|| StoreError::Source("no such part".into()))?;
                 let opened = match i {
                     0 => parts.first.clone(),
                     _ => open_copy(&state, &p.blob).await?,
