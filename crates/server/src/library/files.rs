@@ -1,6 +1,8 @@
 //! Reading what the library stores, for its owner: an original or a video's
 //! playable copy (any byte range, decrypting only the segments it touches)
-//! and the small renditions (thumbnail, preview) whole.
+//! and the small renditions (thumbnail, preview) whole. An original kept as
+//! the parts of an upload in pieces reads as one file: each range is cut
+//! at the parts' boundaries and every blob is read from either copy.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -136,8 +138,9 @@ impl Readable {
     /// back to the backup copy if the primary one is missing or damaged.
     ///
     /// An original whose blob holds fewer bytes than the file is stored as
-    /// several blobs: its later parts are looked up then (one query, only
-    /// for such originals) and must add up to the file's length.
+    /// several blobs: its later parts are looked up then (one query the
+    /// first time, only for such originals; the node keeps them in
+    /// [`PartsCache`]) and must add up to the file's length.
     pub async fn open(&self, state: &AppState) -> Result<Opened> {
         let first = open_copy(state, &self.blob).await?;
         let first_len = first.single().map_or(0, |o| o.plaintext_len());
