@@ -528,3 +528,36 @@ pub async fn read_rendition(
         other => Ok(other?),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(n: u64) -> Arc<Vec<Piece>> {
+        let blob = BlobName::random();
+        Arc::new(vec![Piece {
+            object: blob.object_id(),
+            blob,
+            start: n,
+            len: 1,
+        }])
+    }
+
+    #[test]
+    fn the_parts_cache_gives_back_what_it_was_given_and_stays_bounded() {
+        let cache = PartsCache::default();
+        assert!(cache.get("a").is_none());
+        let a = pieces(7);
+        cache.put("a", a.clone());
+        let got = cache.get("a").expect("kept");
+        assert!(Arc::ptr_eq(&got, &a));
+        assert!(cache.get("b").is_none(), "by asset id");
+        for i in 1..PARTS_KEPT_FOR {
+            cache.put(&format!("x{i}"), pieces(i as u64));
+        }
+        assert!(cache.get("a").is_some(), "full, not over");
+        cache.put("one more", pieces(0));
+        assert!(cache.get("a").is_none(), "emptied when full");
+        assert_eq!(cache.get("one more").map(|p| p[0].start), Some(0));
+    }
+}
