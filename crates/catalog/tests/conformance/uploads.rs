@@ -4,20 +4,25 @@ use pixelunion_catalog::{Catalog, CatalogError};
 
 use crate::support::*;
 
-pub async fn uploads(c: &Catalog) {
-    two_users(c).await;
-    use pixelunion_catalog::{JobKind, UploadRow};
-    let u = UploadRow {
-        id: "up1".into(),
+/// A new upload of `length` bytes by u1, expiring at 1,000.
+fn new_upload(id: &str, length: i64) -> pixelunion_catalog::UploadRow {
+    pixelunion_catalog::UploadRow {
+        id: id.into(),
         owner_id: "u1".into(),
-        length: 100,
+        length,
         received: 0,
         file_name: None,
         created_at: 1,
         expires_at: 1_000,
         busy_until: None,
         asset_id: None,
-    };
+    }
+}
+
+pub async fn uploads(c: &Catalog) {
+    two_users(c).await;
+    use pixelunion_catalog::JobKind;
+    let u = new_upload("up1", 100);
     c.create_upload(&u).await.expect("create");
     assert_eq!(c.reserved_upload_bytes("u1").await.expect("reserved"), 100);
     assert!(c.upload("u2", "up1").await.expect("get").is_none());
@@ -105,20 +110,10 @@ pub async fn uploads(c: &Catalog) {
 /// is marked complete its row still names that blob. Neither completing nor
 /// ending the upload may queue the deletion of a blob an asset references.
 async fn adopted_parts_are_never_dropped(c: &Catalog) {
-    use pixelunion_catalog::{JobKind, UploadRow};
+    use pixelunion_catalog::JobKind;
     for (up, end_it) in [("up-a", false), ("up-b", true)] {
         let blob = format!("{up}-part");
-        let u = UploadRow {
-            id: up.into(),
-            owner_id: "u1".into(),
-            length: 10,
-            received: 0,
-            file_name: None,
-            created_at: 1,
-            expires_at: 1_000,
-            busy_until: None,
-            asset_id: None,
-        };
+        let u = new_upload(up, 10);
         c.create_upload(&u).await.expect("create");
         c.add_intent(&blob, 99).await.expect("intent");
         c.add_upload_part(up, 0, &blob, 10, &[3; 32], 2_000)
@@ -154,22 +149,10 @@ async fn adopted_parts_are_never_dropped(c: &Catalog) {
 /// to its owner, and queued for deletion from both stores when the asset is
 /// purged.
 async fn parts_kept_as_an_original(c: &Catalog) {
-    use pixelunion_catalog::{AssetPartRow, JobKind, UploadRow};
+    use pixelunion_catalog::{AssetPartRow, JobKind};
     let up = "up-c";
     let names = ["up-c-0", "up-c-1", "up-c-2"];
-    c.create_upload(&UploadRow {
-        id: up.into(),
-        owner_id: "u1".into(),
-        length: 30,
-        received: 0,
-        file_name: None,
-        created_at: 1,
-        expires_at: 1_000,
-        busy_until: None,
-        asset_id: None,
-    })
-    .await
-    .expect("create");
+    c.create_upload(&new_upload(up, 30)).await.expect("create");
     for (i, n) in names.iter().enumerate() {
         c.add_intent(n, 99).await.expect("intent");
         c.add_upload_part(up, 10 * i as i64, n, 10, &[i as u8 + 10; 32], 2_000)
