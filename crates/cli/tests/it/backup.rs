@@ -172,6 +172,11 @@ fn populate(s: &Server, with_video: bool) -> People {
         let v = settled(s, &user_token, id);
         assert_eq!(v["media"]["state"], "ready", "{v}");
     }
+    assert_eq!(
+        resumable_completed(s, "parts"),
+        if with_video { 2.0 } else { 1.0 },
+        "the uploads in pieces are kept as their parts"
+    );
     for (id, caption) in [
         (&ids[0], "the lake at dawn"),
         (&ids[3], "grandmother's garden"),

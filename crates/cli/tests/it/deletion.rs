@@ -99,8 +99,12 @@ fn deletion_closes_at_once_and_the_purge_shreds_every_copy() {
             let jpg = pixelunion_media::fixtures::plain_jpeg(64, 48, 10 + i);
             let name = format!("zq7marker-beach-{i}.jpg");
             match i {
-                // sent in pieces: an original kept as its parts
-                1 => crate::harness::tus::in_pieces(&s, &ann, &name, &jpg, 2),
+                // sent in pieces, each long enough to be kept as a part
+                // of the original (the first must hold 512 bytes)
+                1 => {
+                    let jpg = pixelunion_media::fixtures::plain_jpeg(320, 240, 11);
+                    crate::harness::tus::in_pieces(&s, &ann, &name, &jpg, 2)
+                }
                 _ => upload(&s, &ann, &name, &jpg),
             }
         })
