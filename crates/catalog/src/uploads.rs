@@ -94,7 +94,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// Appends a stored part at `offset` (with its ciphertext's SHA-256) and
+    /// Appends a stored part at `offset` (with its ciphertext's checksum) and
     /// advances `received` (clearing the part blob's intent).
     /// [`CatalogError::NotFound`] when the upload moved on or vanished
     /// meanwhile (the caller then drops the part blob).
@@ -128,7 +128,7 @@ impl Catalog {
         }
     }
 
-    /// The parts of an upload in order: (blob name, length, SHA-256 of the
+    /// The parts of an upload in order: (blob name, length, checksum of the
     /// ciphertext when it was kept).
     pub async fn upload_parts(&self, id: &str) -> Result<Vec<(String, i64, Option<Vec<u8>>)>> {
         let q = "SELECT blob_name, len, sha256 FROM upload_parts WHERE upload_id = $1 ORDER BY seq";

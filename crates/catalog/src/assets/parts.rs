@@ -14,7 +14,8 @@ pub struct AssetPartRow {
     pub blob_name: String,
     /// plaintext bytes it holds
     pub size: i64,
-    /// SHA-256 of its stored ciphertext (what a backup copy must match)
+    /// checksum of its stored ciphertext as recorded (BLAKE3, tagged; see
+    /// `pixelunion_store::checksum`): what a backup copy must match
     pub sha256: Vec<u8>,
 }
 

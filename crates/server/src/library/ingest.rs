@@ -206,7 +206,7 @@ pub(super) struct NewAsset {
     pub id: uuid::Uuid,
     /// the encrypted original, or its first part
     pub blob: BlobName,
-    /// the SHA-256 of that blob's ciphertext
+    /// the checksum of that blob's ciphertext, as recorded
     pub checksum: Vec<u8>,
     /// the original's plaintext length (all parts)
     pub len: u64,
