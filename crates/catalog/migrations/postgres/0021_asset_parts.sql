@@ -14,8 +14,7 @@ CREATE TABLE asset_parts (
 );
 CREATE INDEX asset_parts_blob ON asset_parts (blob_name);
 
--- The checksum of each upload part's ciphertext (as recorded: BLAKE3; the
--- column keeps the older name, like asset_files.sha256), kept from the
--- write so that a part that becomes part of an original can be checked in
--- the backup store like any other blob (absent on parts written before).
+-- The SHA-256 of each upload part's ciphertext, kept from the write so that
+-- a part that becomes part of an original can be checked in the backup
+-- store like any other blob (absent on parts written before).
 ALTER TABLE upload_parts ADD COLUMN sha256 BYTEA;
