@@ -11,9 +11,10 @@
 //!   node's memory, [`super::carried_hash`]) or, when this node lost it, by
 //!   reading the parts back; a duplicate is known before anything is
 //!   recorded;
-//! - parts from before their checksums were kept (or a first part bound to
-//!   its own name) are decrypted in order and streamed through
-//!   [`super::ingest`] into one new blob, as before.
+//! - parts that cannot be kept ([`super::kept_parts`]: from before their
+//!   checksums were kept, more than 1,024 of them, a first part under 512
+//!   bytes or bound to its own name) are decrypted in order and streamed
+//!   through [`super::ingest`] into one new blob, as before.
 //!
 //! Plaintext never touches disk: parts are ciphertext.
 
