@@ -41,6 +41,28 @@ fn bench(c: &mut Criterion) {
     g.bench_function("inspect: thumbnail GET (an id in the path)", |b| {
         b.iter(|| e.inspect(std::hint::black_box(&thumbnail)))
     });
+    // A video being sought: the same URL asked again and again, each time
+    // with a Range of its own (the one value the memo cannot have seen).
+    let ranges: Vec<Vec<(String, String)>> = (0..1024u64)
+        .map(|i| {
+            let mut h = h.clone();
+            let from = i * 7_340_033 % (1 << 30);
+            h.push(("Range".into(), format!("bytes={from}-{}", from + (1 << 20) - 1)));
+            h
+        })
+        .collect();
+    let mut i = 0usize;
+    g.bench_function("inspect: ranged GET of an original (a video sought)", |b| {
+        b.iter(|| {
+            i = (i + 1) % ranges.len();
+            e.inspect(std::hint::black_box(&pixelunion_waf::Request {
+                method: "GET",
+                target: "/api/v1/assets/01a24478-919a-7371-9d86-1e2d2597efb5/original",
+                headers: &ranges[i],
+                body: pixelunion_waf::Body::None,
+            }))
+        })
+    });
     g.bench_function("inspect: caption PATCH (JSON)", |b| {
         b.iter(|| e.inspect(std::hint::black_box(&edit)))
     });
