@@ -99,9 +99,24 @@ impl Sha256Offload {
     /// far, to [`resume`](Self::resume) with more bytes later.
     pub async fn pause(mut self) -> Result<Sha256Stream, HashStopped> {
         self.flush().await?;
-        let Sha256Offload { tx, done, .. } = self;
-        drop(tx);
+        let done = self.take_done();
+        // (closes the channel: the thread hashes what it was sent and ends)
+        drop(self);
         done.await.map_err(|_| HashStopped)
+    }
+
+    /// The digest's receiver, leaving a closed one in its place.
+    fn take_done(&mut self) -> oneshot::Receiver<Sha256Stream> {
+        std::mem::replace(&mut self.done, oneshot::channel().1)
+    }
+}
+
+/// A hash dropped part-way (an upload that failed or was cut) wipes the
+/// plaintext still gathered for the thread, as the thread wipes what it
+/// has hashed.
+impl Drop for Sha256Offload {
+    fn drop(&mut self) {
+        self.pending.zeroize();
     }
 }
 
