@@ -116,7 +116,9 @@ impl Sha256Offload {
 /// has hashed.
 impl Drop for Sha256Offload {
     fn drop(&mut self) {
-        self.pending.zeroize();
+        // (the slice's bulk wipe, as the thread's: `Vec`'s own goes a
+        // byte at a time)
+        self.pending.as_mut_slice().zeroize();
     }
 }
 

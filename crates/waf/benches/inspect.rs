@@ -1,7 +1,8 @@
 //! Time the engine adds to a request: a typical API call (a listing with a
 //! cursor, the browser's headers and session cookie), a caption change (a
 //! JSON body), an upload's head (file bytes are never read), an attack and
-//! a video being sought (one URL, a Range of its own each time), beside the baseline of only parsing the request into values. The engine
+//! a video being sought (one URL, a Range of its own each time), beside
+//! the baseline of only parsing the request into values. The engine
 //! remembers which rules a header or cookie value matched (`memo.rs`), so a
 //! browser's repeated headers cost a lookup: the listing is also timed with
 //! that memo emptied before every request.
