@@ -13,6 +13,8 @@
 //! [`crate::checksum`].) A hash can stop part-way and go on later
 //! ([`Sha256Offload::pause`], [`Sha256Offload::resume`]): a resumable upload
 //! hashes each piece as it arrives instead of all of them at the end.
+//! A batch wipes itself wherever it is dropped, and its `Debug` shows its
+//! length, never its bytes.
 
 use pixelunion_vault::Sha256Stream;
 use tokio::sync::{mpsc, oneshot};
@@ -25,11 +27,40 @@ const QUEUED: usize = 4;
 /// Batches kept for reuse, wiped (they held plaintext).
 static BATCHES: crate::pool::Pool = crate::pool::Pool::new(8);
 
+/// A batch of plaintext on its way to the hashing thread. It wipes itself
+/// when dropped, wherever that happens: after it was hashed, in a hand-over
+/// that was cancelled or refused (the thread stopped), or still gathering
+/// in a hash dropped part-way (an upload that failed or was cut).
+#[derive(Default)]
+struct Batch(Vec<u8>);
+
+impl Batch {
+    /// Wipes the bytes and gives the buffer back to the pool.
+    fn recycle(mut self) {
+        self.0.as_mut_slice().zeroize();
+        BATCHES.give(std::mem::take(&mut self.0));
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        // (the slice's bulk wipe: `Vec`'s own goes a byte at a time)
+        self.0.as_mut_slice().zeroize();
+    }
+}
+
+/// Its length only, never its bytes.
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Batch({} bytes)", self.0.len())
+    }
+}
+
 /// The feeding end; [`Sha256Offload::finish`] gives the digest.
 #[derive(Debug)]
 pub struct Sha256Offload {
-    tx: mpsc::Sender<Vec<u8>>,
-    pending: Vec<u8>,
+    tx: mpsc::Sender<Batch>,
+    pending: Batch,
     done: oneshot::Receiver<Sha256Stream>,
 }
 
@@ -48,19 +79,18 @@ impl Sha256Offload {
     /// Starts the hashing thread from `h`, a hash [`paused`](Self::pause)
     /// earlier: what is added goes on after the bytes `h` has seen.
     pub fn resume(mut h: Sha256Stream) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUED);
+        let (tx, mut rx) = mpsc::channel::<Batch>(QUEUED);
         let (done_tx, done) = oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            while let Some(mut batch) = rx.blocking_recv() {
-                h.update(&batch);
-                batch.as_mut_slice().zeroize();
-                BATCHES.give(batch);
+            while let Some(batch) = rx.blocking_recv() {
+                h.update(&batch.0);
+                batch.recycle();
             }
             let _ = done_tx.send(h);
         });
         Sha256Offload {
             tx,
-            pending: Vec::new(),
+            pending: Batch::default(),
             done,
         }
     }
@@ -69,13 +99,14 @@ impl Sha256Offload {
     pub async fn update(&mut self, b: &[u8]) -> Result<(), HashStopped> {
         let mut rest = b;
         while !rest.is_empty() {
-            if self.pending.capacity() == 0 {
-                self.pending = BATCHES.take(BATCH);
+            let pending = &mut self.pending.0;
+            if pending.capacity() == 0 {
+                *pending = BATCHES.take(BATCH);
             }
-            let take = (BATCH - self.pending.len()).min(rest.len());
-            self.pending.extend_from_slice(&rest[..take]);
+            let take = (BATCH - pending.len()).min(rest.len());
+            pending.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if self.pending.len() >= BATCH {
+            if pending.len() >= BATCH {
                 self.flush().await?;
             }
         }
@@ -83,7 +114,7 @@ impl Sha256Offload {
     }
 
     async fn flush(&mut self) -> Result<(), HashStopped> {
-        if self.pending.is_empty() {
+        if self.pending.0.is_empty() {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
@@ -99,26 +130,9 @@ impl Sha256Offload {
     /// far, to [`resume`](Self::resume) with more bytes later.
     pub async fn pause(mut self) -> Result<Sha256Stream, HashStopped> {
         self.flush().await?;
-        let done = self.take_done();
-        // (closes the channel: the thread hashes what it was sent and ends)
-        drop(self);
+        let Sha256Offload { tx, done, .. } = self;
+        drop(tx);
         done.await.map_err(|_| HashStopped)
-    }
-
-    /// The digest's receiver, leaving a closed one in its place.
-    fn take_done(&mut self) -> oneshot::Receiver<Sha256Stream> {
-        std::mem::replace(&mut self.done, oneshot::channel().1)
-    }
-}
-
-/// A hash dropped part-way (an upload that failed or was cut) wipes the
-/// plaintext still gathered for the thread, as the thread wipes what it
-/// has hashed.
-impl Drop for Sha256Offload {
-    fn drop(&mut self) {
-        // (the slice's bulk wipe, as the thread's: `Vec`'s own goes a
-        // byte at a time)
-        self.pending.as_mut_slice().zeroize();
     }
 }
 
@@ -148,6 +162,23 @@ mod tests {
         assert_eq!(h.finish().await.unwrap(), pixelunion_vault::sha256(&data));
         let empty = Sha256Offload::start().finish().await.unwrap();
         assert_eq!(empty, pixelunion_vault::sha256(b""));
+    }
+
+    #[tokio::test]
+    async fn its_debug_form_shows_no_plaintext() {
+        let mut h = Sha256Offload::start();
+        h.update(b"GPS 46.2044 6.1432").await.unwrap();
+        let shown = format!("{h:?}");
+        assert!(shown.contains("Batch(18 bytes)"), "{shown}");
+        // neither the text nor its bytes as numbers (`Vec<u8>`'s Debug)
+        assert!(
+            !shown.contains("GPS") && !shown.contains("71, 80, 83"),
+            "{shown}"
+        );
+        assert_eq!(
+            h.finish().await.unwrap(),
+            pixelunion_vault::sha256(b"GPS 46.2044 6.1432")
+        );
     }
 
     #[tokio::test]
