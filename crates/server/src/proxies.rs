@@ -15,8 +15,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 /// The addresses whose `X-Forwarded-For` is believed.
@@ -109,13 +107,9 @@ fn unspecified() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
 
-/// Middleware: replaces the connection's peer address with the client's
-/// when the peer is a trusted proxy.
-pub async fn real_client(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Replaces the connection's peer address with the client's when the peer
+/// is a trusted proxy (the first step of the perimeter).
+pub fn with_real_client(state: &crate::AppState, mut req: Request) -> Request {
     let proxies = state.trusted_proxies();
     if !proxies.is_empty()
         && let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied()
@@ -125,7 +119,7 @@ pub async fn real_client(
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(client, 0)));
     }
-    next.run(req).await
+    req
 }
 
 #[cfg(test)]

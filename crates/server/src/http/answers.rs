@@ -7,9 +7,7 @@
 //!   forbidden, not found, malformed or oversized bodies, internal), from
 //!   the route table, so that the document lists every status a route has.
 
-use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::{OpenApi, RefOr, ResponseBuilder, content::ContentBuilder, path::Operation};
 
@@ -40,9 +38,9 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// Makes every error answer of the API JSON.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+/// Makes every error answer of the API JSON (a plain mapping of the
+/// answer: as a layer it clones nothing per request).
+pub fn json_errors(resp: Response) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) || is_json(resp.headers()) {
         return resp;

@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body::{Frame, SizeHint};
@@ -87,10 +85,9 @@ async fn drain(body: Body) {
     .await;
 }
 
-/// Wraps every request body in a [`DrainOnDrop`].
-pub async fn drain_unread_bodies(req: Request, next: Next) -> Response {
-    let req = req.map(|b| Body::new(DrainOnDrop { inner: Some(b) }));
-    next.run(req).await
+/// Wraps the request's body in a [`DrainOnDrop`].
+pub fn drain_on_drop(req: Request) -> Request {
+    req.map(|b| Body::new(DrainOnDrop { inner: Some(b) }))
 }
 
 #[cfg(test)]

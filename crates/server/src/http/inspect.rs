@@ -12,7 +12,7 @@
 //! adds the path, at most 120 characters).
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -135,12 +135,8 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
     })
 }
 
-/// The firewall layer.
-pub(super) async fn inspect_requests(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// The firewall: the last step of the perimeter, before any handler.
+pub(super) async fn inspect(state: &AppState, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let max = state.config().waf.max_body_bytes;
     let kind = if parts.method == Method::GET
@@ -175,7 +171,7 @@ pub(super) async fn inspect_requests(
         headers: &headers,
         body: inspected,
     });
-    if let Some(refusal) = act(&state, parts.method.as_str(), parts.uri.path(), &verdict) {
+    if let Some(refusal) = act(state, parts.method.as_str(), parts.uri.path(), &verdict) {
         return refusal.into_response();
     }
     next.run(Request::from_parts(parts, body)).await

@@ -164,30 +164,12 @@ pub fn router_for(state: AppState, exposure: Exposure) -> Router {
     let api = Router::new()
         .merge(sys)
         .nest("/api/v1", data)
-        .layer(middleware::from_fn(answers::json_errors));
+        .layer(tower::util::MapResponseLayer::new(answers::json_errors));
     let app = Router::new()
         .merge(api)
         .merge(pages::router())
         .fallback(pages::not_found)
-        // the firewall sees every request before any handler; what it
-        // refuses unread is drained (drain is outside it)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            inspect::inspect_requests,
-        ))
-        .layer(middleware::from_fn(drain::drain_unread_bodies))
-        .layer(middleware::from_fn_with_state(state.clone(), limit_clients))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit_request_heads,
-        ))
-        // every answer is counted, refusals of the layers too
-        .layer(middleware::from_fn(count_requests))
-        // outermost: behind a trusted balancer, the client's own address
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::proxies::real_client,
-        ));
+        .layer(middleware::from_fn_with_state(state.clone(), perimeter));
     let app = match exposure {
         Exposure::All => app,
         Exposure::Public => app.layer(middleware::from_fn(hide_operator_routes)),
@@ -195,16 +177,30 @@ pub fn router_for(state: AppState, exposure: Exposure) -> Router {
     headers::with_security_headers(app, state.config().tls.hsts_preload).with_state(state)
 }
 
-/// Counts each answer by route template (never the path itself: no ids),
-/// method and status, with the time to its head.
-async fn count_requests(req: Request, next: Next) -> Response {
+/// The perimeter every request passes before any handler, in this order:
+/// behind a trusted balancer, the client's own address; the count of every
+/// answer by route template (never the path itself: no ids), method and
+/// status, with the time to its head, refusals of the later steps included;
+/// the URL and header sizes; the global cap and the client address's own
+/// rate limit; an unread body drained rather than reset (what the firewall
+/// refuses unread too); the firewall.
+///
+/// One layer runs them all: each `Router::layer` wraps every route in a
+/// boxed service that a request clones on its way in, so one layer per step
+/// cost every request that many allocations (docs/benchmarks.md, fifteenth
+/// pass).
+async fn perimeter(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let req = crate::proxies::with_real_client(&state, req);
     let started = std::time::Instant::now();
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = req.method().clone();
-    let resp = next.run(req).await;
+    let resp = match refuse_head(&state, &req).or_else(|| refuse_client(&state, &req)) {
+        Some(refusal) => refusal,
+        None => inspect::inspect(&state, drain::drain_on_drop(req), next).await,
+    };
     crate::metrics::get().request(
         method.as_str(),
         &route,
@@ -230,46 +226,36 @@ async fn hide_operator_routes(req: Request, next: Next) -> Response {
 
 /// URL and header sizes (hyper already bounds the header count and the
 /// time to send them): 414 and 431 with JSON errors.
-async fn limit_request_heads(State(state): State<AppState>, req: Request, next: Next) -> Response {
+fn refuse_head(state: &AppState, req: &Request) -> Option<Response> {
     let limits = &state.config().limits;
     let url = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if url > limits.max_url_bytes {
-        return ApiError::new(
-            codes::ErrorCode::UriTooLong,
-            format!("URLs may be at most {} bytes", limits.max_url_bytes),
-        )
-        .into_response();
+        let message = format!("URLs may be at most {} bytes", limits.max_url_bytes);
+        return Some(ApiError::new(codes::ErrorCode::UriTooLong, message).into_response());
     }
     let head: usize = req
         .headers()
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
-    if head > limits.max_header_bytes {
-        return ApiError::new(
-            codes::ErrorCode::HeadersTooLarge,
-            format!(
-                "request headers may be at most {} bytes together",
-                limits.max_header_bytes
-            ),
-        )
-        .into_response();
-    }
-    next.run(req).await
+    (head > limits.max_header_bytes).then(|| {
+        let message = format!(
+            "request headers may be at most {} bytes together",
+            limits.max_header_bytes
+        );
+        ApiError::new(codes::ErrorCode::HeadersTooLarge, message).into_response()
+    })
 }
 
-/// The global cap and the client address's own limit, before anything else.
-async fn limit_clients(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let peer = req
+/// The global cap and the client address's own limit.
+fn refuse_client(state: &AppState, req: &Request) -> Option<Response> {
+    let ip = req
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = peer
-        && let Err(limited) = state.limits().check_client(ip)
-    {
-        return ApiError::rate_limited(&limited).into_response();
-    }
-    next.run(req).await
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    let limited = state.limits().check_client(ip).err()?;
+    Some(ApiError::rate_limited(&limited).into_response())
 }
 
 /// Every data route answers 503 `sealed` while no key is in memory.
