@@ -1,11 +1,12 @@
 //! Time the engine adds to a request: a typical API call (a listing with a
 //! cursor, the browser's headers and session cookie), a caption change (a
-//! JSON body), an upload's head (file bytes are never read), an attack and
-//! a video being sought (one URL, a Range of its own each time), beside
-//! the baseline of only parsing the request into values. The engine
-//! remembers which rules a header or cookie value matched (`memo.rs`), so a
-//! browser's repeated headers cost a lookup: the listing is also timed with
-//! that memo emptied before every request.
+//! JSON body), an upload's head (file bytes are never read), an attack, a
+//! video being sought (one URL, a Range of its own each time) and a
+//! timeline's thumbnails (a new id each time), beside the baseline of only
+//! parsing the request into values. The engine remembers which rules a
+//! value matched (`memo.rs`), so a browser's repeated headers and a sought
+//! video's repeated path cost a lookup: the listing is also timed with that
+//! memo emptied before every request.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -41,6 +42,21 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("inspect: thumbnail GET (an id in the path)", |b| {
         b.iter(|| e.inspect(std::hint::black_box(&thumbnail)))
+    });
+    // A timeline's thumbnails: a new id each time (the memo never saw the
+    // path: what remembering costs when it cannot help).
+    let mut n = 0u64;
+    g.bench_function("inspect: thumbnail GETs of new ids", |b| {
+        b.iter(|| {
+            n += 1;
+            let target = format!("/api/v1/assets/01a24478-919a-7371-9d86-{n:012x}/thumbnail");
+            e.inspect(std::hint::black_box(&pixelunion_waf::Request {
+                method: "GET",
+                target: &target,
+                headers: &h,
+                body: pixelunion_waf::Body::None,
+            }))
+        })
     });
     // A video being sought: the same URL asked again and again, each time
     // with a Range of its own (the one value the memo cannot have seen).

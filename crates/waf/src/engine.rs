@@ -376,22 +376,34 @@ impl Engine {
                 .enumerate()
                 .filter(|(_, r)| r.paranoia <= self.settings.paranoia)
         };
-        // header and cookie values: the rules they match, remembered
+        // every value but a text body — headers and cookies, which repeat
+        // on every request, the path, the arguments, the method and the raw
+        // target, which repeat on every range of a sought video: the rules
+        // it matches, remembered
+        let raw_at = values.len() - 1;
+        let words = self.rules.rules.len().div_ceil(64);
         let memoized: Vec<Option<std::sync::Arc<[u64]>>> = (0..values.len())
             .map(|i| {
+                let is_raw = i == raw_at;
                 let (kind, name) = match &values[i].source {
-                    Source::Header(n) | Source::Cookie(n) => (bits[i], n.as_str()),
-                    Source::CookieName => (bits[i], ""),
-                    _ => return None,
+                    _ if is_raw => (RAW_BIT, ""),
+                    Source::Body => return None,
+                    Source::Header(n) | Source::Cookie(n) | Source::Arg(n) => (bits[i], n.as_str()),
+                    _ => (bits[i], ""),
                 };
                 let key = self.memo.key(kind, name, &values[i].text);
                 if let Some(set) = self.memo.get(key) {
                     return Some(set);
                 }
-                let mut set = vec![0u64; self.rules.rules.len().div_ceil(64)];
+                let mut set = vec![0u64; words];
                 for (ri, rule) in active_rules() {
+                    let reads = if is_raw {
+                        rule.sources & RAW_BIT != 0
+                    } else {
+                        targets(rule, &values[i].source, bits[i])
+                    };
                     if !matches!(rule.op, Op::Protocol(_))
-                        && targets(rule, &values[i].source, bits[i])
+                        && reads
                         && evaluate(rule, i, &values, &twice, chains, &mut cache)
                     {
                         set[ri / 64] |= 1 << (ri % 64);
@@ -402,16 +414,26 @@ impl Engine {
                 Some(set)
             })
             .collect();
+        // when every value's rules are known, a rule that none of them
+        // matched is not looked at again (exclusions only take hits away)
+        let matched: Option<Vec<u64>> =
+            memoized.iter().try_fold(vec![0u64; words], |mut all, m| {
+                for (a, w) in all.iter_mut().zip(m.as_deref()?) {
+                    *a |= w;
+                }
+                Some(all)
+            });
         for (ri, rule) in active_rules() {
             let fired = match &rule.op {
                 Op::Protocol(c) => (!Self::excluded(&whole_request, rule)
                     && self.check(*c, req, &parsed))
                 .then(|| "REQUEST".to_string()),
+                _ if matched.as_deref().is_some_and(|m| !crate::memo::has(m, ri)) => None,
                 _ => {
                     let mut found = None;
                     let wants_raw = rule.sources & RAW_BIT != 0;
                     for (i, v) in values.iter().enumerate() {
-                        let is_raw = i + 1 == values.len();
+                        let is_raw = i == raw_at;
                         if is_raw {
                             if !wants_raw {
                                 continue;
@@ -585,6 +607,70 @@ mod tests {
             "/api/v1/assets/01a24478-919a-7371-9d86-1e2d2597efb5?sort=1%27%20OR%20%271%27%3D%271",
         ));
         assert!(v.block && v.hits.iter().any(|h| h.id == 942100), "{v:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn remembered_values_give_the_verdicts_of_fresh_ones() -> TestResult {
+        let mut settings = Settings::default();
+        settings.exclusions.push(Exclusion {
+            path_prefix: "/api/v1/search".into(),
+            arg: "sort".into(),
+            rules: vec![942100],
+            categories: Vec::new(),
+        });
+        let e = Engine::new(RuleSet::embedded()?, settings);
+        let plain = vec![("Host".to_string(), "x".to_string())];
+        let mut scanner = plain.clone();
+        scanner.push(("User-Agent".into(), "sqlmap/1.7".into()));
+        scanner.push(("Cookie".into(), "s=<script>alert(1)</script>".into()));
+        let sqli = "1%27%20OR%20%271%27%3D%271";
+        let targets = [
+            "/api/v1/assets/01a24478-919a-7371-9d86-1e2d2597efb5/original".to_string(),
+            format!("/api/v1/search?sort={sqli}"),
+            format!("/api/v1/assets?sort={sqli}"),
+            "/api/v1/../../etc/passwd".to_string(),
+            "/api/v1/assets/%252e%252e%252fetc%252fpasswd".to_string(),
+            "/api/v1/assets?<script>=1".to_string(),
+        ];
+        let requests: Vec<Request<'_>> = targets
+            .iter()
+            .flat_map(|t| [&plain, &scanner].map(|h| (t, h)))
+            .map(|(target, headers)| Request {
+                method: "GET",
+                target,
+                headers,
+                body: Body::None,
+            })
+            .collect();
+        let fresh: Vec<Verdict> = requests
+            .iter()
+            .map(|r| {
+                e.forget();
+                e.inspect(r)
+            })
+            .collect();
+        // every value now remembered, in every order
+        for r in requests.iter().chain(requests.iter().rev()) {
+            e.inspect(r);
+        }
+        for (r, f) in requests.iter().zip(&fresh) {
+            assert_eq!(&e.inspect(r), f, "{}", r.target);
+        }
+        // the checks can fail: attacks in every place were seen, and the
+        // exclusion took its rule away on its own path only
+        for (i, v) in fresh.iter().enumerate() {
+            // the scanner's headers block alone, and every target but the
+            // first is an attack
+            assert_eq!(v.block, i != 0, "{}: {v:?}", requests[i].target);
+        }
+        // (each target is asked with the plain headers first)
+        let sort = |v: &Verdict| {
+            v.hits
+                .iter()
+                .any(|h| h.id == 942100 && h.source == "ARGS:sort")
+        };
+        assert!(!sort(&fresh[2]) && sort(&fresh[4]), "{fresh:?}");
         Ok(())
     }
 

@@ -1,14 +1,16 @@
-//! Remembered verdicts of header and cookie values. A browser sends the
-//! same User-Agent, Accept, Sec-Ch-Ua and session cookie on every request;
-//! the rules that match such a value depend only on the value, its source
-//! and the rule file, so they are worked out once and remembered as a set
-//! of rule indices (exclusions, which depend on the request's path, are
-//! applied afterwards, every time).
+//! Remembered verdicts of a request's values. A browser sends the same
+//! User-Agent, Accept, Sec-Ch-Ua and session cookie on every request, and a
+//! player seeking in a video asks for the same path again and again; the
+//! rules that match such a value depend only on the value, its source (and
+//! argument, header or cookie name) and the rule file, so they are worked
+//! out once and remembered as a set of rule indices (exclusions, which
+//! depend on the request's path, are applied afterwards, every time). Text
+//! bodies are never remembered.
 //!
 //! Only a 128-bit keyed hash of each value is kept (two SipHash keys drawn
 //! at start) — never the value, which may be a session token. The memory is
 //! bounded: at [`CAPACITY`] entries it is emptied (an attacker varying
-//! headers only costs the time the memo would have saved).
+//! values only costs the time the memo would have saved).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
