@@ -57,13 +57,15 @@ const SMALL_NOW: u64 = 1 << 20;
 /// (`None` if longer), read with blocking calls.
 fn read_small_now(file: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut f = std::fs::File::open(file)?;
+    let f = std::fs::File::open(file)?;
     let len = f.metadata()?.len();
     if len > SMALL_NOW {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(len as usize);
-    f.read_to_end(&mut out)?;
+    // the length is known: no read past it to find the end (a file that
+    // is shorter reads short, and its last segment fails authentication)
+    f.take(len).read_to_end(&mut out)?;
     Ok(Some(out))
 }
 
@@ -735,6 +737,23 @@ mod tests {
         let short = read_range_now(&file, 250..400).unwrap_err();
         assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
         let gone = read_range_now(&dir.path().join("none"), 0..1).unwrap_err();
+        assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_small_object_is_read_whole_and_a_large_one_left_to_the_usual_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("small");
+        let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(read_small_now(&file).unwrap().as_deref(), Some(&bytes[..]));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(read_small_now(&empty).unwrap(), Some(Vec::new()));
+        let large = dir.path().join("large");
+        std::fs::write(&large, vec![1u8; SMALL_NOW as usize + 1]).unwrap();
+        assert_eq!(read_small_now(&large).unwrap(), None);
+        let gone = read_small_now(&dir.path().join("none")).unwrap_err();
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }
 
