@@ -376,19 +376,23 @@ impl Engine {
                 .enumerate()
                 .filter(|(_, r)| r.paranoia <= self.settings.paranoia)
         };
-        // every value but a text body — headers and cookies, which repeat
-        // on every request, the path, the arguments, the method and the raw
-        // target, which repeat on every range of a sought video: the rules
-        // it matches, remembered
+        // the rules a value matches, remembered: headers and cookies, which
+        // repeat on every request, and the path, the method, the names of
+        // the arguments and a target without a query, which repeat on every
+        // range of a sought video. Never a text body or an argument's value
+        // (nor a target that carries them): those may be a user's own words
+        // — a search, a caption — and a remembered value answers sooner,
+        // which would tell another client that someone sent the same words.
         let raw_at = values.len() - 1;
         let words = self.rules.rules.len().div_ceil(64);
         let memoized: Vec<Option<std::sync::Arc<[u64]>>> = (0..values.len())
             .map(|i| {
                 let is_raw = i == raw_at;
                 let (kind, name) = match &values[i].source {
+                    _ if is_raw && req.target.contains('?') => return None,
                     _ if is_raw => (RAW_BIT, ""),
-                    Source::Body => return None,
-                    Source::Header(n) | Source::Cookie(n) | Source::Arg(n) => (bits[i], n.as_str()),
+                    Source::Body | Source::Arg(_) => return None,
+                    Source::Header(n) | Source::Cookie(n) => (bits[i], n.as_str()),
                     _ => (bits[i], ""),
                 };
                 let key = self.memo.key(kind, name, &values[i].text);
@@ -671,6 +675,38 @@ mod tests {
                 .any(|h| h.id == 942100 && h.source == "ARGS:sort")
         };
         assert!(!sort(&fresh[2]) && sort(&fresh[4]), "{fresh:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_words_of_a_search_or_a_body_are_never_remembered() -> TestResult {
+        let e = Engine::new(RuleSet::embedded()?, Settings::default());
+        let h = vec![("Host".to_string(), "x".to_string())];
+        let ask = |target, body| {
+            e.inspect(&Request {
+                method: "POST",
+                target,
+                headers: &h,
+                body,
+            })
+        };
+        ask("/api/v1/search?q=first", Body::None);
+        let known = e.memo.len();
+        assert!(
+            known > 0,
+            "the header, path, method and names are remembered"
+        );
+        // other words in the query and in the body: nothing new remembered
+        ask("/api/v1/search?q=holiday%20in%20Paris", Body::None);
+        ask("/api/v1/search?q=first", Body::Text(b"our trip to the sea"));
+        ask(
+            "/api/v1/search?q=first",
+            Body::Json(br#"{"q":"a caption"}"#),
+        );
+        assert_eq!(e.memo.len(), known);
+        // a new path is remembered (the checks above can fail)
+        ask("/api/v1/albums", Body::None);
+        assert!(e.memo.len() > known);
         Ok(())
     }
 

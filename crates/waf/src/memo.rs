@@ -2,10 +2,12 @@
 //! User-Agent, Accept, Sec-Ch-Ua and session cookie on every request, and a
 //! player seeking in a video asks for the same path again and again; the
 //! rules that match such a value depend only on the value, its source (and
-//! argument, header or cookie name) and the rule file, so they are worked
-//! out once and remembered as a set of rule indices (exclusions, which
-//! depend on the request's path, are applied afterwards, every time). Text
-//! bodies are never remembered.
+//! header or cookie name) and the rule file, so they are worked out once
+//! and remembered as a set of rule indices (exclusions, which depend on the
+//! request's path, are applied afterwards, every time). Text bodies and
+//! arguments' values, which may be a user's own words, are never
+//! remembered: a remembered value is answered sooner, and the difference
+//! would tell another client that someone sent the same words.
 //!
 //! Only a 128-bit keyed hash of each value is kept (two SipHash keys drawn
 //! at start) — never the value, which may be a session token. The memory is
