@@ -220,6 +220,16 @@ fn targets(rule: &Rule, source: &Source, bit: u16) -> bool {
     }
 }
 
+/// Whether `rule` reads a value from `source` (its kind's bit `bit`), or
+/// the raw request target when `is_raw`.
+fn reads(rule: &Rule, source: &Source, bit: u16, is_raw: bool) -> bool {
+    if is_raw {
+        rule.sources & RAW_BIT != 0
+    } else {
+        targets(rule, source, bit)
+    }
+}
+
 /// The bit of the raw request target (`target_raw`).
 const RAW_BIT: u16 = 1 << 8;
 
@@ -401,13 +411,8 @@ impl Engine {
                 }
                 let mut set = vec![0u64; words];
                 for (ri, rule) in active_rules() {
-                    let reads = if is_raw {
-                        rule.sources & RAW_BIT != 0
-                    } else {
-                        targets(rule, &values[i].source, bits[i])
-                    };
                     if !matches!(rule.op, Op::Protocol(_))
-                        && reads
+                        && reads(rule, &values[i].source, bits[i], is_raw)
                         && evaluate(rule, i, &values, &twice, chains, &mut cache)
                     {
                         set[ri / 64] |= 1 << (ri % 64);
@@ -435,14 +440,9 @@ impl Engine {
                 _ if matched.as_deref().is_some_and(|m| !crate::memo::has(m, ri)) => None,
                 _ => {
                     let mut found = None;
-                    let wants_raw = rule.sources & RAW_BIT != 0;
                     for (i, v) in values.iter().enumerate() {
                         let is_raw = i == raw_at;
-                        if is_raw {
-                            if !wants_raw {
-                                continue;
-                            }
-                        } else if !targets(rule, &v.source, bits[i]) {
+                        if !reads(rule, &v.source, bits[i], is_raw) {
                             continue;
                         }
                         if !applying[i].is_empty() && Self::excluded(&applying[i], rule) {
