@@ -452,23 +452,37 @@ impl BlobStore {
     }
 
     /// [`BlobStore::get_decrypted`] for serving small objects (thumbnails,
-    /// previews). On a local store the file is read on the calling thread:
-    /// a page-cache read of tens of KiB costs microseconds, less than
-    /// handing it to a blocking thread and back (objects over
-    /// [`SMALL_NOW`] take the usual path). Nothing is kept between reads, so
-    /// a damaged or missing copy is found here and the caller can heal it.
+    /// previews). The ciphertext of an object that decrypted is kept (a
+    /// bounded cache of this store, [`crate::kept`]): a grid of thumbnails
+    /// asked again is decrypted from memory, not read again. On a miss, a
+    /// local store's file is read on the calling thread: a page-cache read
+    /// of tens of KiB costs microseconds, less than handing it to a
+    /// blocking thread and back (objects over [`SMALL_NOW`] take the usual
+    /// path). A damaged or missing copy is found on a miss (and by backup
+    /// verification), and the caller can heal it; what is kept decrypted,
+    /// so it is the object as written.
     pub async fn get_decrypted_for_serving(
         &self,
         key: &DataKey,
         object: ObjectId,
         name: &BlobName,
     ) -> Result<Vec<u8>> {
-        let blob = match self.local_file(&name.path()).map(|f| read_small_now(&f)) {
+        let path = name.path();
+        if let Some(blob) = self.kept.small(path.as_ref()) {
+            match pixelunion_vault::blob::decrypt_to_vec(key, object, &blob) {
+                Ok(plain) => return Ok(plain),
+                // (not this object's key: the store's copy answers below)
+                Err(_) => self.kept.forget(path.as_ref()),
+            }
+        }
+        let blob = match self.local_file(&path).map(|f| read_small_now(&f)) {
             Some(Ok(Some(b))) => Bytes::from(b),
             Some(Err(e)) => return Err(self.local_error(e)),
             Some(Ok(None)) | None => self.get(name).await?,
         };
-        Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?)
+        let plain = pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?;
+        self.kept.keep_small(path.to_string(), blob);
+        Ok(plain)
     }
 
     pub(crate) fn local_error(&self, e: std::io::Error) -> StoreError {

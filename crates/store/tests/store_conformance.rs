@@ -78,12 +78,20 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
         Err(StoreError::NotFound(_))
     ));
 
-    // Small objects read for serving: the stored bytes every time (nothing
-    // kept, so a removal or damage is seen), never with the wrong key.
+    // Small objects read for serving: never with the wrong key; the
+    // ciphertext of one that decrypted is kept, so that it is served from
+    // memory even when removed behind this node's back, until forgotten
+    // (found missing or damaged) or deleted through this node.
     let thumb = store
         .put_encrypted(&k, obj, BlobName::random(), b"a thumbnail")
         .await
         .expect("put");
+    assert!(matches!(
+        store
+            .get_decrypted_for_serving(&key(2), obj, &thumb.name)
+            .await,
+        Err(StoreError::Vault(VaultError::DecryptionFailed))
+    ));
     assert_eq!(
         store
             .get_decrypted_for_serving(&k, obj, &thumb.name)
@@ -91,15 +99,73 @@ async fn suite(config: &StoreConfig, store: &BlobStore, backup: &BlobStore) {
             .expect("serve"),
         b"a thumbnail"
     );
-    assert!(matches!(
+    assert!(
+        matches!(
+            store
+                .get_decrypted_for_serving(&key(2), obj, &thumb.name)
+                .await,
+            Err(StoreError::Vault(VaultError::DecryptionFailed))
+        ),
+        "what is kept opens with the object's key only"
+    );
+    assert_eq!(
         store
-            .get_decrypted_for_serving(&key(2), obj, &thumb.name)
-            .await,
-        Err(StoreError::Vault(VaultError::DecryptionFailed))
-    ));
+            .get_decrypted_for_serving(&k, obj, &thumb.name)
+            .await
+            .expect("serve again"),
+        b"a thumbnail"
+    );
     elsewhere.delete(&thumb.name).await.expect("delete");
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &thumb.name)
+            .await
+            .expect("kept"),
+        b"a thumbnail",
+        "served from what was kept"
+    );
+    store.forget_opened(&thumb.name);
     assert!(matches!(
         store.get_decrypted_for_serving(&k, obj, &thumb.name).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let deleted = store
+        .put_encrypted(&k, obj, BlobName::random(), b"a preview")
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &deleted.name)
+            .await
+            .expect("serve"),
+        b"a preview"
+    );
+    store.delete(&deleted.name).await.expect("delete");
+    assert!(
+        matches!(
+            store
+                .get_decrypted_for_serving(&k, obj, &deleted.name)
+                .await,
+            Err(StoreError::NotFound(_))
+        ),
+        "a deleted object is not served from memory"
+    );
+    // An object over a MiB is read from the store each time.
+    let large = plaintext((1 << 20) + 1);
+    let over = store
+        .put_encrypted(&k, obj, BlobName::random(), &large)
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_decrypted_for_serving(&k, obj, &over.name)
+            .await
+            .expect("serve"),
+        large
+    );
+    elsewhere.delete(&over.name).await.expect("delete");
+    assert!(matches!(
+        store.get_decrypted_for_serving(&k, obj, &over.name).await,
         Err(StoreError::NotFound(_))
     ));
 
