@@ -202,6 +202,7 @@ impl Catalog {
 
     /// Ends every session of every account; returns how many.
     pub async fn delete_all_sessions(&self) -> Result<u64> {
+        let _changed = crate::accounts::AccountsWrite::start();
         Ok(
             with_pool!(self, p => sqlx::query("DELETE FROM sessions").execute(p).await?.rows_affected()),
         )
@@ -209,6 +210,7 @@ impl Catalog {
 
     /// Revokes every API token; returns how many.
     pub async fn delete_all_api_tokens(&self) -> Result<u64> {
+        let _changed = crate::accounts::AccountsWrite::start();
         Ok(
             with_pool!(self, p => sqlx::query("DELETE FROM api_tokens").execute(p).await?.rows_affected()),
         )

@@ -130,6 +130,7 @@ impl Catalog {
         user_id: &str,
         now: i64,
     ) -> Result<Option<bool>> {
+        let _changed = crate::accounts::AccountsWrite::start();
         self.settle_access_review_line(review, user_id, "lapsed", None, now)
             .await
     }

@@ -326,6 +326,7 @@ impl Catalog {
 
     /// Sets (or clears) the display name of account `user`.
     pub async fn set_display_name(&self, user: &str, name: Option<&[u8]>) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET display_name = $1 WHERE id = $2";
         Ok(
             with_pool!(self, p => sqlx::query(q).bind(name).bind(user).execute(p).await?.rows_affected())

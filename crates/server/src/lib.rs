@@ -274,6 +274,7 @@ pub async fn seal_now(state: &AppState) {
     state.keys().seal();
     state.search().clear();
     state.upload_hashes().clear();
+    state.accounts().recent().clear();
     library::link_files::forget_all();
 }
 
@@ -477,6 +478,7 @@ pub async fn serve(
     state.keys().seal();
     state.search().clear();
     state.upload_hashes().clear();
+    state.accounts().recent().clear();
     library::link_files::forget_all();
     if let Err(e) = state.catalog().node_gone(state.node_id()).await {
         tracing::warn!(error = %e, "could not remove this node from the catalog's list");

@@ -33,6 +33,7 @@ impl Catalog {
         at: i64,
         purge_after: i64,
     ) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let mark = "UPDATE users SET disabled = TRUE, deletion_requested_at = $2, purge_after = $3, deletion_requested_by = $4 WHERE id = $1 AND purge_after IS NULL";
         let r: std::result::Result<bool, sqlx::Error> = with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
@@ -52,6 +53,7 @@ impl Catalog {
     /// Cancels a pending deletion and enables the account again. False if
     /// there was none (or it was purged already).
     pub async fn cancel_account_deletion(&self, id: &str) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET disabled = FALSE, deletion_requested_at = NULL, purge_after = NULL, deletion_requested_by = NULL WHERE id = $1 AND purge_after IS NOT NULL";
         let n = with_pool!(self, p => sqlx::query(q).bind(id).execute(p).await?.rows_affected());
         Ok(n == 1)
@@ -115,6 +117,7 @@ impl Catalog {
     /// (sessions, recovery codes, API tokens, albums, usage). Its assets
     /// must have been purged first. False if absent.
     pub async fn delete_user(&self, id: &str) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "DELETE FROM users WHERE id = $1";
         let n = with_pool!(self, p => sqlx::query(q).bind(id).execute(p).await?.rows_affected());
         Ok(n == 1)

@@ -128,6 +128,7 @@ impl Catalog {
         now: i64,
         decision: Decision,
     ) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let state = decision.state();
         with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
@@ -183,6 +184,7 @@ impl Catalog {
     /// meanwhile): the account is a `user` again and its sessions end.
     /// False when the role changed since it was read.
     pub async fn end_role(&self, user_id: &str, expires_at: i64) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE users SET role = 'user', role_expires_at = NULL, role_reminded_at = NULL WHERE id = $1 AND role <> 'user' AND role_expires_at = $2")
@@ -200,6 +202,7 @@ impl Catalog {
 
     /// Records that the holder of a role ending at `expires_at` was reminded.
     pub async fn mark_role_reminded(&self, user_id: &str, expires_at: i64, now: i64) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         with_pool!(self, p => sqlx::query("UPDATE users SET role_reminded_at = $1 WHERE id = $2 AND role_expires_at = $3")
             .bind(now).bind(user_id).bind(expires_at).execute(p).await.map(|_| ())?);
         Ok(())
@@ -208,6 +211,7 @@ impl Catalog {
     /// Gives every privileged role held without an end (accounts from
     /// before grants had terms) the end `until`; returns their ids.
     pub async fn bound_open_roles(&self, until: i64) -> Result<Vec<String>> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let ids: Vec<String> = with_pool!(self, p => sqlx::query_scalar("SELECT id FROM users WHERE role <> 'user' AND role_expires_at IS NULL ORDER BY id")
             .fetch_all(p).await?);
         let mut bounded = Vec::with_capacity(ids.len());

@@ -64,6 +64,7 @@ impl Catalog {
     /// Accepts an invitation and creates the user in one transaction: false
     /// (and nothing created) if the code was used meanwhile or has expired.
     pub async fn accept_invite(&self, hash: &[u8], now: i64, user: &UserRow) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let claim = "UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1";
         let insert = "INSERT INTO users (id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let u = user;

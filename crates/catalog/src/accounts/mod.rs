@@ -10,6 +10,7 @@ mod invites;
 mod recoveries;
 mod sessions;
 mod tokens;
+mod version;
 
 use crate::BeginWrite as _;
 use pixelunion_auth::Role;
@@ -21,6 +22,7 @@ pub use invites::InviteRow;
 pub use recoveries::RecoveryRow;
 pub use sessions::SessionRow;
 pub use tokens::ApiTokenRow;
+pub(crate) use version::AccountsWrite;
 
 use crate::{Catalog, CatalogError, Result};
 
@@ -100,6 +102,7 @@ pub(crate) fn qualified_user_cols(t: &str) -> String {
 impl Catalog {
     /// Inserts a user; [`CatalogError::AlreadyExists`] if the e-mail index is taken.
     pub async fn create_user(&self, u: &UserRow) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "INSERT INTO users (id, email_index, email, user_key, password_hash, role, disabled, must_change_password, totp_secret, totp_last_step, created_at, last_login_at, role_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         with_pool!(self, p => sqlx::query(q)
             .bind(&u.id).bind(&u.email_index).bind(&u.email).bind(&u.user_key).bind(&u.password_hash)
@@ -143,6 +146,7 @@ impl Catalog {
 
     /// Stores a new password hash and clears `must_change_password`.
     pub async fn set_password(&self, id: &str, hash: &str, must_change: bool) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3";
         let n = with_pool!(self, p => sqlx::query(q).bind(hash).bind(must_change).bind(id).execute(p).await?.rows_affected());
         if n == 1 {
@@ -154,6 +158,7 @@ impl Catalog {
 
     /// Sets (or clears) the encrypted TOTP secret; resets the replay guard.
     pub async fn set_totp(&self, id: &str, secret: Option<&[u8]>) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2";
         let n = with_pool!(self, p => sqlx::query(q).bind(secret).bind(id).execute(p).await?.rows_affected());
         if n == 1 {
@@ -166,6 +171,7 @@ impl Catalog {
     /// Records a used TOTP step if it is later than the last one; false means
     /// the code was already used (replay), even by another server process.
     pub async fn claim_totp_step(&self, id: &str, step: i64) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)";
         Ok(
             with_pool!(self, p => sqlx::query(q).bind(step).bind(id).execute(p).await?.rows_affected())
@@ -176,6 +182,7 @@ impl Catalog {
     /// Changes the role, held until `expires_at` (unix s; `None` for `user`),
     /// and ends every session of the account in the same transaction.
     pub async fn set_role(&self, id: &str, role: Role, expires_at: Option<i64>) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let n = with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE users SET role = $1, role_expires_at = $2, role_reminded_at = NULL WHERE id = $3")
@@ -193,6 +200,7 @@ impl Catalog {
 
     /// Disables or enables sign-in.
     pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let n = with_pool!(self, p => sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2").bind(disabled).bind(id).execute(p).await?.rows_affected());
         if n == 1 {
             Ok(())
@@ -203,6 +211,7 @@ impl Catalog {
 
     /// Records a successful login time.
     pub async fn touch_login(&self, id: &str, now: i64) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         with_pool!(self, p => sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now).bind(id).execute(p).await.map(|_| ())?);
         Ok(())
     }

@@ -70,6 +70,7 @@ impl Catalog {
     /// account and marks the recovery used, in one transaction. False when
     /// it is no longer pending or outside its window.
     pub async fn complete_recovery(&self, id: &str, password_hash: &str, now: i64) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
             let user: Option<String> = sqlx::query_scalar("UPDATE account_recoveries SET state = 'used', ended_at = $1 WHERE id = $2 AND state = 'pending' AND usable_at <= $1 AND expires_at > $1 RETURNING user_id")

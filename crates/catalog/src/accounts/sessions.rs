@@ -58,6 +58,7 @@ const SESSION_COLS: &str =
 impl Catalog {
     /// Stores a new session.
     pub async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, idle_secs, expires_at, client) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         with_pool!(self, p => sqlx::query(q)
             .bind(&s.token_hash).bind(&s.id).bind(&s.user_id).bind(s.created_at).bind(s.last_seen_at)
@@ -130,6 +131,7 @@ impl Catalog {
 
     /// Deletes one of `user`'s sessions by public id; false if none matched.
     pub async fn delete_session(&self, user: &str, id: &str) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "DELETE FROM sessions WHERE user_id = $1 AND id = $2";
         Ok(
             with_pool!(self, p => sqlx::query(q).bind(user).bind(id).execute(p).await?.rows_affected())
@@ -139,12 +141,14 @@ impl Catalog {
 
     /// Deletes a session by token hash (logout, expiry).
     pub async fn delete_session_by_hash(&self, hash: &[u8]) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         with_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(p).await.map(|_| ())?);
         Ok(())
     }
 
     /// Deletes every session of `user` except the one with hash `keep`.
     pub async fn delete_other_sessions(&self, user: &str, keep: Option<&[u8]>) -> Result<u64> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let keep = keep.unwrap_or(&[]);
         let q = "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
         Ok(

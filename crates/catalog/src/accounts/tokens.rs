@@ -57,6 +57,7 @@ static TOKEN_WITH_USER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
 impl Catalog {
     /// Stores a new API token.
     pub async fn create_api_token(&self, t: &ApiTokenRow) -> Result<()> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "INSERT INTO api_tokens (id, user_id, token_hash, name, scope, created_at, expires_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         with_pool!(self, p => sqlx::query(q)
             .bind(&t.id).bind(&t.user_id).bind(&t.token_hash).bind(&t.name).bind(&t.scope)
@@ -124,6 +125,7 @@ impl Catalog {
 
     /// Revokes (deletes) one of `user`'s tokens; false if none matched.
     pub async fn delete_api_token(&self, user: &str, id: &str) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "DELETE FROM api_tokens WHERE user_id = $1 AND id = $2";
         Ok(
             with_pool!(self, p => sqlx::query(q).bind(user).bind(id).execute(p).await?.rows_affected())

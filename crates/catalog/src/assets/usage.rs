@@ -29,6 +29,7 @@ impl Catalog {
 
     /// Sets (or with None clears) a user's quota; false if no such user.
     pub async fn set_user_quota(&self, user: &str, bytes: Option<i64>) -> Result<bool> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let q = "UPDATE users SET quota_bytes = $1 WHERE id = $2";
         Ok(
             with_pool!(self, p => sqlx::query(q).bind(bytes).bind(user).execute(p).await?.rows_affected())

@@ -52,6 +52,7 @@ impl Catalog {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let _changed = crate::accounts::AccountsWrite::start();
         if !self.is_empty().await? {
             return Err(SnapshotError::NotEmpty);
         }

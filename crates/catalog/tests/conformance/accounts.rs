@@ -30,16 +30,20 @@ pub async fn accounts(c: &Catalog) {
     c.set_password("u1", "$argon2id$new", false)
         .await
         .expect("pw");
+    let v = c.accounts_version();
     c.set_role("u1", Role::Admin, Some(5000))
         .await
         .expect("role");
+    assert!(c.accounts_version() > v, "a role changed");
     let q = "UPDATE users SET role = 'emperor' WHERE id = 'u1'";
     let refused = match c {
         Catalog::Sqlite(p, _) => sqlx::query(q).execute(p).await.is_err(),
         Catalog::Postgres(p) => sqlx::query(q).execute(p).await.is_err(),
     };
     assert!(refused, "roles are checked by the schema too");
+    let v = c.accounts_version();
     c.set_disabled("u2", true).await.expect("disable");
+    assert!(c.accounts_version() > v, "a disabled account");
     c.touch_login("u1", 77).await.expect("touch");
     let u1 = c.user_by_id("u1").await.expect("get").expect("some");
     assert_eq!(
@@ -141,7 +145,11 @@ pub async fn accounts(c: &Catalog) {
         !c.delete_session("u1", "s3").await.expect("delete"),
         "cannot revoke another user's session"
     );
+    // Every write to sessions, tokens or users moves the accounts' version
+    // on (what a cache of credentials read before it must drop).
+    let v = c.accounts_version();
     assert!(c.delete_session("u1", "s2").await.expect("delete"));
+    assert!(c.accounts_version() > v, "a revoked session");
     c.create_session(&session(b"h4", "s4", "u1", 60))
         .await
         .expect("session");
@@ -152,7 +160,9 @@ pub async fn accounts(c: &Catalog) {
         1
     );
     assert_eq!(c.list_sessions("u1").await.expect("list").len(), 1);
+    let v = c.accounts_version();
     c.delete_session_by_hash(b"h1").await.expect("logout");
+    assert!(c.accounts_version() > v, "a logout");
     assert!(c.session_by_token_hash(b"h1").await.expect("get").is_none());
     assert!(c.session_with_user(b"h1").await.expect("joined").is_none());
     assert_eq!(c.list_sessions("u2").await.expect("list").len(), 1);
@@ -222,7 +232,9 @@ pub async fn accounts(c: &Catalog) {
         !c.delete_api_token("u1", "t2").await.expect("delete"),
         "not another user's token"
     );
+    let v = c.accounts_version();
     assert!(c.delete_api_token("u1", "t1").await.expect("delete"));
+    assert!(c.accounts_version() > v, "a revoked token");
     assert!(c.api_token_by_hash(b"th1").await.expect("get").is_none());
     assert!(c.api_token_with_user(b"th1").await.expect("gone").is_none());
 

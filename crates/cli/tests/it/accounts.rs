@@ -448,3 +448,72 @@ fn sessions_cookies_csrf_throttling_and_enumeration() {
     assert_eq!((st, code(&v)), (429, "too-many-attempts"), "{v}");
     let _ = s.stop();
 }
+
+/// Credentials are kept for a moment between requests (the recent lookups):
+/// a change made on this node must still end them at once, however often
+/// they were used just before — a revoked API token, a signed-out session,
+/// a disabled account.
+#[test]
+fn credentials_ended_on_this_node_are_refused_at_once_even_just_after_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let admin = first_admin(&s);
+    let (ann_id, ann) = new_user(&s, &admin, "ann@example.org");
+    let (_, bob) = new_user(&s, &admin, "bob@example.org");
+    let busy = |token: &str| {
+        for _ in 0..20 {
+            assert_eq!(s.api("GET", "/api/v1/assets", Some(token), None).0, 200);
+        }
+    };
+
+    let (st, v) = s.api(
+        "POST",
+        "/api/v1/auth/tokens",
+        Some(&ann),
+        Some(
+            json!({"name": "phone", "scope": "read", "password": "a very long library passphrase"}),
+        ),
+    );
+    assert_eq!(st, 201, "{v}");
+    let api = v["token"].as_str().unwrap().to_string();
+    let id = v["id"].as_str().unwrap().to_string();
+    busy(&api);
+    let (st, v) = s.api(
+        "DELETE",
+        &format!("/api/v1/auth/tokens/{id}"),
+        Some(&ann),
+        None,
+    );
+    assert!(st == 200 || st == 204, "{st} {v}");
+    assert_eq!(
+        s.api("GET", "/api/v1/assets", Some(&api), None).0,
+        401,
+        "a revoked token"
+    );
+
+    busy(&bob);
+    assert_eq!(
+        s.api("POST", "/api/v1/auth/logout", Some(&bob), None).0,
+        200
+    );
+    assert_eq!(
+        s.api("GET", "/api/v1/auth/me", Some(&bob), None).0,
+        401,
+        "a signed-out session"
+    );
+
+    busy(&ann);
+    let (st, v) = s.api(
+        "PATCH",
+        &format!("/api/v1/admin/users/{ann_id}"),
+        Some(&admin),
+        Some(json!({"disabled": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        s.api("GET", "/api/v1/auth/me", Some(&ann), None).0,
+        401,
+        "a disabled account's session"
+    );
+    let _ = s.stop();
+}

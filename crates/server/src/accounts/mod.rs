@@ -21,6 +21,7 @@ pub mod invites;
 pub mod login;
 pub mod policies;
 pub mod principal;
+pub mod recent;
 pub mod recovery;
 pub mod reviews;
 pub mod sessions;
@@ -52,6 +53,8 @@ pub struct Accounts {
     hasher: Arc<Hasher>,
     /// Argon2 uses 64 MiB per hash: at most two at a time.
     hash_permits: Semaphore,
+    /// sessions and API tokens recently looked up (emptied on seal)
+    recent: recent::RecentCredentials,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -80,7 +83,13 @@ impl Accounts {
         Ok(Accounts {
             hasher: Arc::new(Hasher::new(params)?),
             hash_permits: Semaphore::new(2),
+            recent: Default::default(),
         })
+    }
+
+    /// Sessions and API tokens recently looked up.
+    pub fn recent(&self) -> &recent::RecentCredentials {
+        &self.recent
     }
 
     /// Hashes on a blocking thread.

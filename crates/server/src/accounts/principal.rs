@@ -5,6 +5,7 @@
 use pixelunion_auth::{Permission, Role, roles};
 use pixelunion_catalog::UserRow;
 
+use super::recent::Found;
 use super::{Error, Result};
 use crate::AppState;
 use crate::clock::now_secs as now;
@@ -231,10 +232,20 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     }
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
-    let (session, user) = catalog
-        .session_with_user(&hash)
-        .await?
-        .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
+    let recent = state.accounts().recent();
+    // (taken before the lookup: a write that comes between ends the entry)
+    let version = catalog.accounts_version();
+    let (session, user) = match recent.get(&hash, version) {
+        Some(Found::Session(session, user)) => (session, user),
+        _ => {
+            let (session, user) = catalog
+                .session_with_user(&hash)
+                .await?
+                .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
+            recent.keep(hash, version, Found::Session(session.clone(), user.clone()));
+            (session, user)
+        }
+    };
     let now = now();
     if now >= session.expires_at || now - session.last_seen_at > session.idle_secs {
         let _ = catalog.delete_session_by_hash(&hash).await;
@@ -262,6 +273,8 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     }
     if now - session.last_seen_at >= 30 {
         let _ = catalog.touch_session(&hash, now).await;
+        // (the kept row's last-seen time is now behind the stored one)
+        recent.forget(&hash);
     }
     Ok(Principal {
         user,
@@ -285,10 +298,19 @@ fn secs(d: std::time::Duration) -> i64 {
 async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Principal> {
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
-    let (row, user) = catalog
-        .api_token_with_user(&hash)
-        .await?
-        .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
+    let recent = state.accounts().recent();
+    let version = catalog.accounts_version();
+    let (row, user) = match recent.get(&hash, version) {
+        Some(Found::Token(row, user)) => (row, user),
+        _ => {
+            let (row, user) = catalog
+                .api_token_with_user(&hash)
+                .await?
+                .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
+            recent.keep(hash, version, Found::Token(row.clone(), user.clone()));
+            (row, user)
+        }
+    };
     let now = now();
     if now >= row.expires_at {
         return Err(Error::Unauthenticated("this API token has expired"));
@@ -305,6 +327,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
         TokenScope::parse(&row.scope).ok_or(Error::Corrupt("unknown token scope in database"))?;
     if row.last_used_at.is_none_or(|t| now - t >= 60) {
         let _ = catalog.touch_api_token(&hash, now).await;
+        recent.forget(&hash);
     }
     Ok(Principal {
         user,
