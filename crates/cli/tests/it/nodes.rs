@@ -239,6 +239,20 @@ fn two_nodes_behind_a_load_balancer() {
     assert_eq!(st, 200, "{v}");
     let on_b = v["token"].as_str().expect("token").to_string();
     assert_eq!(a.api("GET", "/api/v1/assets", Some(&on_b), None).0, 200);
+    // A sign-out on one node ends the session there at once, and on the
+    // other within the second a node keeps a looked-up session
+    // (access-control.md), however busy it was with it.
+    for _ in 0..10 {
+        assert_eq!(a.api("GET", "/api/v1/assets", Some(&on_b), None).0, 200);
+    }
+    assert_eq!(
+        b.api("POST", "/api/v1/auth/logout", Some(&on_b), None).0,
+        200
+    );
+    assert_eq!(b.api("GET", "/api/v1/assets", Some(&on_b), None).0, 401);
+    wait_secs("the sign-out to reach the other node", 3, || {
+        a.api("GET", "/api/v1/assets", Some(&on_b), None).0 == 401
+    });
 
     // A TOTP step is used once across both nodes.
     let step = now_secs() / 30;
