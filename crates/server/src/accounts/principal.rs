@@ -3,7 +3,7 @@
 //! matrix are enforced. Routes take `Authed<G>` where `G` names what they need.
 
 use pixelunion_auth::{Permission, Role, roles};
-use pixelunion_catalog::UserRow;
+use pixelunion_catalog::{CatalogError, UserRow};
 
 use super::recent::Found;
 use super::{Error, Result};
@@ -233,18 +233,14 @@ async fn identify(state: &AppState, c: &Credentials) -> Result<Principal> {
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
     let recent = state.accounts().recent();
-    // (taken before the lookup: a write that comes between ends the entry)
-    let version = catalog.accounts_version();
-    let (session, user) = match recent.get(&hash, version) {
-        Some(Found::Session(session, user)) => (session, user),
-        _ => {
-            let (session, user) = catalog
-                .session_with_user(&hash)
-                .await?
-                .ok_or(Error::Unauthenticated("session ended; sign in again"))?;
-            recent.keep(hash, version, Found::Session(session.clone(), user.clone()));
-            (session, user)
-        }
+    let found = recent
+        .found_or(catalog, hash, |f| matches!(f, Found::Session(..)), async {
+            let row = catalog.session_with_user(&hash).await?;
+            Ok::<_, CatalogError>(row.map(|(s, u)| Found::Session(s, u)))
+        })
+        .await?;
+    let Some(Found::Session(session, user)) = found else {
+        return Err(Error::Unauthenticated("session ended; sign in again"));
     };
     let now = now();
     if now >= session.expires_at || now - session.last_seen_at > session.idle_secs {
@@ -299,17 +295,14 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> Result<Princip
     let hash = pixelunion_auth::token::hash(token);
     let catalog = state.catalog();
     let recent = state.accounts().recent();
-    let version = catalog.accounts_version();
-    let (row, user) = match recent.get(&hash, version) {
-        Some(Found::Token(row, user)) => (row, user),
-        _ => {
-            let (row, user) = catalog
-                .api_token_with_user(&hash)
-                .await?
-                .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
-            recent.keep(hash, version, Found::Token(row.clone(), user.clone()));
-            (row, user)
-        }
+    let found = recent
+        .found_or(catalog, hash, |f| matches!(f, Found::Token(..)), async {
+            let row = catalog.api_token_with_user(&hash).await?;
+            Ok::<_, CatalogError>(row.map(|(t, u)| Found::Token(t, u)))
+        })
+        .await?;
+    let Some(Found::Token(row, user)) = found else {
+        return Err(Error::Unauthenticated("unknown or revoked API token"));
     };
     let now = now();
     if now >= row.expires_at {

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pixelunion_catalog::{ApiTokenRow, SessionRow, UserRow};
+use pixelunion_catalog::{ApiTokenRow, Catalog, SessionRow, UserRow};
 use quick_cache::sync::Cache;
 
 /// How long a lookup is used for, at most.
@@ -68,9 +68,32 @@ impl RecentCredentials {
         }
     }
 
+    /// What token `hash` is: as a lookup under the accounts version the
+    /// catalog has now found it, if that is kept and of a kind `kind`
+    /// accepts; otherwise as `look_up` finds it now (kept if found). The
+    /// version is taken before the lookup, so that a write coming between
+    /// the two ends the entry.
+    pub async fn found_or<E>(
+        &self,
+        catalog: &Catalog,
+        hash: [u8; 32],
+        kind: fn(&Found) -> bool,
+        look_up: impl Future<Output = Result<Option<Found>, E>>,
+    ) -> Result<Option<Found>, E> {
+        let version = catalog.accounts_version();
+        if let Some(found) = self.get(&hash, version).filter(kind) {
+            return Ok(Some(found));
+        }
+        let found = look_up.await?;
+        if let Some(f) = &found {
+            self.keep(hash, version, f.clone());
+        }
+        Ok(found)
+    }
+
     /// What token `hash` was found to be, if that was looked up under
     /// accounts version `version` (the current one) within the lifetime.
-    pub fn get(&self, hash: &[u8; 32], version: u64) -> Option<Found> {
+    fn get(&self, hash: &[u8; 32], version: u64) -> Option<Found> {
         let e = self.kept.get(hash)?;
         if e.version == version && e.at.elapsed() < self.lifetime {
             Some(e.found.clone())
@@ -83,7 +106,7 @@ impl RecentCredentials {
     /// Keeps what token `hash` was found to be; `version` is the accounts
     /// version taken *before* the lookup (a write that came between moves
     /// the version on, and the entry is never used).
-    pub fn keep(&self, hash: [u8; 32], version: u64, found: Found) {
+    fn keep(&self, hash: [u8; 32], version: u64, found: Found) {
         let entry = Entry {
             found,
             version,
