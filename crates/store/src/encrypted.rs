@@ -105,23 +105,6 @@ fn read_range_of(f: &std::fs::File, range: Range<u64>) -> std::io::Result<Vec<u8
     Ok(out)
 }
 
-/// Where a local store's ranged read reads from.
-enum LocalSource {
-    /// a file kept open for serving
-    Open(std::sync::Arc<std::fs::File>),
-    /// a file opened for this read
-    Path(std::path::PathBuf),
-}
-
-impl LocalSource {
-    fn read(&self, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-        match self {
-            LocalSource::Open(f) => read_range_of(f, range),
-            LocalSource::Path(p) => read_range_now(p, range),
-        }
-    }
-}
-
 /// Reads `span` window by window, one window ahead of the reader (reading
 /// overlaps with what the reader does with the previous window; memory
 /// stays within a few windows): a first window of at most `first` bytes, a
@@ -599,25 +582,29 @@ impl BlobStore {
         // open between requests (a seek through a video asks for one range
         // after another): no `open` and `close` per range.
         let local = match self.local_file(&opened.path) {
-            Some(path) => {
-                let source = if opened.serving {
-                    match self.kept_file(&opened.path, &path) {
-                        Ok(f) => LocalSource::Open(f),
-                        Err(e) => return Err(self.local_error(e)),
-                    }
-                } else {
-                    LocalSource::Path(path)
-                };
-                Some(if wanted <= SMALL_RANGE_NOW {
-                    source.read(range.clone())
-                } else {
+            Some(path) if opened.serving => match self.kept_file(&opened.path, &path) {
+                Ok(f) if wanted <= SMALL_RANGE_NOW => Some(read_range_of(&f, range.clone())),
+                Ok(f) => Some(
+                    tokio::task::spawn_blocking({
+                        let range = range.clone();
+                        move || read_range_of(&f, range)
+                    })
+                    .await
+                    .map_err(std::io::Error::other)
+                    .and_then(|r| r),
+                ),
+                Err(e) => Some(Err(e)),
+            },
+            Some(file) if wanted <= SMALL_RANGE_NOW => Some(read_range_now(&file, range.clone())),
+            Some(file) => Some(
+                tokio::task::spawn_blocking({
                     let range = range.clone();
-                    tokio::task::spawn_blocking(move || source.read(range))
-                        .await
-                        .map_err(std::io::Error::other)
-                        .and_then(|r| r)
+                    move || read_range_now(&file, range)
                 })
-            }
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r),
+            ),
             None => None,
         };
         match local {
