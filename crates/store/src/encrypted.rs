@@ -84,17 +84,13 @@ const SMALL_RANGE_NOW: u64 = 256 << 10;
 /// trace`; and `read_exact_at` needs an initialised buffer, whose
 /// zero-filling was 2–3 % of a ranged read's CPU in `perf`.)
 fn read_range_now(file: &std::path::Path, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-    read_range_of(&std::fs::File::open(file)?, range)
-}
-
-/// [`read_range_now`] from a file already open.
-fn read_range_of(f: &std::fs::File, range: Range<u64>) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(file)?;
     let len = usize::try_from(range.end - range.start).map_err(std::io::Error::other)?;
     let mut out = Vec::with_capacity(len);
     while out.len() < len {
         // (the capacity may exceed `len`: what is read past it is cut below)
         let at = range.start + out.len() as u64;
-        match rustix::io::pread(f, rustix::buffer::spare_capacity(&mut out), at) {
+        match rustix::io::pread(&f, rustix::buffer::spare_capacity(&mut out), at) {
             Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => {}
@@ -230,9 +226,6 @@ pub struct EncryptedObject {
     path: object_store::path::Path,
     header: BlobHeader,
     layout: BlobLayout,
-    /// opened for serving: a local store's file may be read through a
-    /// descriptor kept open between requests ([`crate::kept`])
-    serving: bool,
 }
 
 impl EncryptedObject {
@@ -437,7 +430,6 @@ impl BlobStore {
             path: name.path(),
             header,
             layout,
-            serving: false,
         })
     }
 
@@ -454,8 +446,7 @@ impl BlobStore {
         if let Some(o) = self.kept.header(path.as_ref()) {
             return Ok(o);
         }
-        let mut o = self.open_encrypted(name).await?;
-        o.serving = true;
+        let o = self.open_encrypted(name).await?;
         self.kept.keep_header(path.to_string(), o.clone());
         Ok(o)
     }
@@ -506,21 +497,6 @@ impl BlobStore {
                 },
             }
         }
-    }
-
-    /// The open file of a local store's object being served, kept or
-    /// opened now (and kept).
-    fn kept_file(
-        &self,
-        path: &object_store::path::Path,
-        file: &std::path::Path,
-    ) -> std::io::Result<std::sync::Arc<std::fs::File>> {
-        if let Some(f) = self.kept.file(path.as_ref()) {
-            return Ok(f);
-        }
-        let f = std::sync::Arc::new(std::fs::File::open(file)?);
-        self.kept.keep_file(path.to_string(), f.clone());
-        Ok(f)
     }
 
     /// Forgets what serving kept of an object (it was found missing or
@@ -578,23 +554,7 @@ impl BlobStore {
         // rather than object_store's ranged read, which goes through the
         // blocking pool whatever the size; a larger span on a blocking
         // thread.
-        // An object opened for serving is read through a descriptor kept
-        // open between requests (a seek through a video asks for one range
-        // after another): no `open` and `close` per range.
         let local = match self.local_file(&opened.path) {
-            Some(path) if opened.serving => match self.kept_file(&opened.path, &path) {
-                Ok(f) if wanted <= SMALL_RANGE_NOW => Some(read_range_of(&f, range.clone())),
-                Ok(f) => Some(
-                    tokio::task::spawn_blocking({
-                        let range = range.clone();
-                        move || read_range_of(&f, range)
-                    })
-                    .await
-                    .map_err(std::io::Error::other)
-                    .and_then(|r| r),
-                ),
-                Err(e) => Some(Err(e)),
-            },
             Some(file) if wanted <= SMALL_RANGE_NOW => Some(read_range_now(&file, range.clone())),
             Some(file) => Some(
                 tokio::task::spawn_blocking({
@@ -792,68 +752,6 @@ mod tests {
         assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
         let gone = read_range_now(&dir.path().join("none"), 0..1).unwrap_err();
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
-    }
-
-    #[tokio::test]
-    async fn a_served_objects_file_is_kept_open_and_closed_on_delete_and_verification_opens_afresh()
-    {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(
-            &crate::StoreConfig::Local {
-                root: dir.path().to_path_buf(),
-            },
-            "primary",
-        )
-        .unwrap();
-        let key = DataKey::from_bytes(KeyId::User { generation: 1 }, &[7; 32]).expect("key");
-        let object = ObjectId([3; 16]);
-        let plain: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-        let (a, b) = (BlobName::random(), BlobName::random());
-        for name in [&a, &b] {
-            store
-                .put_encrypted(&key, object, name.clone(), &plain)
-                .await
-                .unwrap();
-        }
-        let kept = |n: &BlobName| store.kept.file(n.path().as_ref()).is_some();
-
-        // Verification reads (opened afresh) keep nothing open.
-        let fresh = store.open_encrypted(&a).await.unwrap();
-        let got = store
-            .read_decrypted(&key, object, &fresh, 5..70_000)
-            .await
-            .unwrap();
-        assert_eq!(got, &plain[5..70_000]);
-        assert!(!kept(&a));
-
-        // Serving reads keep the file open, small ranges and large alike.
-        let served = store.open_encrypted_for_serving(&a).await.unwrap();
-        for r in [0..1u64, 65_535..65_537, 1_000..299_000] {
-            let got = store
-                .read_decrypted(&key, object, &served, r.clone())
-                .await
-                .unwrap();
-            assert_eq!(got, &plain[r.start as usize..r.end as usize]);
-        }
-        assert!(kept(&a));
-
-        // Deleted through the store: closed, and the bytes are gone.
-        store.delete(&a).await.unwrap();
-        assert!(!kept(&a));
-        assert!(matches!(
-            store.read_decrypted(&key, object, &served, 0..1).await,
-            Err(StoreError::NotFound(_))
-        ));
-
-        // Found damaged: forgotten, so the next read opens the file again.
-        let served = store.open_encrypted_for_serving(&b).await.unwrap();
-        store
-            .read_decrypted(&key, object, &served, 0..1)
-            .await
-            .unwrap();
-        assert!(kept(&b));
-        store.forget_opened(&b);
-        assert!(!kept(&b));
     }
 
     #[test]

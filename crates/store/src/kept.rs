@@ -6,13 +6,7 @@
 //! written (names are never reused), so nothing kept can go stale; a
 //! deleted object is forgotten. Only ciphertext is kept — headers and
 //! sealed bytes as the store holds them, never a key, never plaintext — in
-//! bounded caches. On a local store, the files of objects being served by
-//! ranges are also kept open (a few, [`FILES_KEPT`]): a seek through a video
-//! asks for one range after another, and each paid an `open` and a
-//! `close`. A deleted or forgotten object's file is closed once no read is
-//! using it.
-
-use std::sync::Arc;
+//! bounded caches.
 
 use bytes::Bytes;
 use quick_cache::sync::Cache;
@@ -28,10 +22,6 @@ pub(crate) const SMALL_BYTES_KEPT: u64 = 32 << 20;
 
 /// Largest object whose ciphertext is kept whole.
 pub(crate) const SMALL_KEPT_MAX: usize = 1 << 20;
-
-/// Files of a local store kept open for ranged reads (descriptors are a
-/// scarce resource of the process, shared with its connections).
-pub(crate) const FILES_KEPT: usize = 64;
 
 /// Weighs a kept object by its length.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +39,6 @@ impl quick_cache::Weighter<String, Bytes> for ByLength {
 pub(crate) struct Kept {
     headers: Cache<String, EncryptedObject>,
     small: Cache<String, Bytes, ByLength>,
-    files: Cache<String, Arc<std::fs::File>>,
 }
 
 impl Default for Kept {
@@ -62,7 +51,6 @@ impl Default for Kept {
                 SMALL_BYTES_KEPT,
                 ByLength,
             ),
-            files: Cache::new(FILES_KEPT),
         }
     }
 }
@@ -89,20 +77,9 @@ impl Kept {
         }
     }
 
-    /// The open file of a local store's object, if kept.
-    pub(crate) fn file(&self, path: &str) -> Option<Arc<std::fs::File>> {
-        self.files.get(path)
-    }
-
-    /// Keeps a local store's object's file open.
-    pub(crate) fn keep_file(&self, path: String, file: Arc<std::fs::File>) {
-        self.files.insert(path, file);
-    }
-
     pub(crate) fn forget(&self, path: &str) {
         self.headers.remove(path);
         self.small.remove(path);
-        self.files.remove(path);
     }
 }
 
