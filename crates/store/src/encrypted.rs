@@ -54,11 +54,14 @@ fn push_bounded(enc: &mut BlobEncryptor, rest: &mut &[u8], out: &mut Vec<u8>) ->
 const SMALL_NOW: u64 = 1 << 20;
 
 /// The bytes of a local store's object if it is at most [`SMALL_NOW`] long
-/// (`None` if longer), read with blocking calls.
-fn read_small_now(file: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+/// (`None` if longer), read with blocking calls, with the file's stamp.
+fn read_small_now(
+    file: &std::path::Path,
+) -> std::io::Result<Option<(Vec<u8>, crate::kept::FileStamp)>> {
     use std::io::Read;
     let f = std::fs::File::open(file)?;
-    let len = f.metadata()?.len();
+    let meta = f.metadata()?;
+    let len = meta.len();
     if len > SMALL_NOW {
         return Ok(None);
     }
@@ -66,7 +69,7 @@ fn read_small_now(file: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
     // the length is known: no read past it to find the end (a file that
     // is shorter reads short, and its last segment fails authentication)
     f.take(len).read_to_end(&mut out)?;
-    Ok(Some(out))
+    Ok(Some((out, crate::kept::FileStamp::of(&meta))))
 }
 
 /// Largest range of a local store's object [`BlobStore::read_decrypted`]
@@ -452,15 +455,15 @@ impl BlobStore {
     }
 
     /// [`BlobStore::get_decrypted`] for serving small objects (thumbnails,
-    /// previews). The ciphertext of an object that decrypted is kept (a
-    /// bounded cache of this store, [`crate::kept`]): a grid of thumbnails
-    /// asked again is decrypted from memory, not read again. On a miss, a
-    /// local store's file is read on the calling thread: a page-cache read
-    /// of tens of KiB costs microseconds, less than handing it to a
-    /// blocking thread and back (objects over [`SMALL_NOW`] take the usual
-    /// path). A damaged or missing copy is found on a miss (and by backup
-    /// verification), and the caller can heal it; what is kept decrypted,
-    /// so it is the object as written.
+    /// previews). On a local store the file is read on the calling thread
+    /// (a page-cache read of tens of KiB costs microseconds, less than
+    /// handing it to a blocking thread and back; objects over
+    /// [`SMALL_NOW`] take the usual path), and the ciphertext of one that
+    /// decrypted is kept ([`crate::kept`], 32 MiB per store): asked again
+    /// while its file is unchanged (one `statx`), it is decrypted from
+    /// memory. A damaged, replaced or missing copy is read again and found
+    /// here, so the caller can heal it. An S3 store's object is fetched
+    /// each time.
     pub async fn get_decrypted_for_serving(
         &self,
         key: &DataKey,
@@ -468,20 +471,35 @@ impl BlobStore {
         name: &BlobName,
     ) -> Result<Vec<u8>> {
         let path = name.path();
-        if let Some(blob) = self.kept.small(path.as_ref()) {
-            match pixelunion_vault::blob::decrypt_to_vec(key, object, &blob) {
-                Ok(plain) => return Ok(plain),
-                // (not this object's key: the store's copy answers below)
-                Err(_) => self.kept.forget(path.as_ref()),
+        let Some(file) = self.local_file(&path) else {
+            let blob = self.get(name).await?;
+            return Ok(pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?);
+        };
+        if let Some(kept) = self.kept.small(path.as_ref()) {
+            let unchanged = std::fs::metadata(&file)
+                .is_ok_and(|m| crate::kept::FileStamp::of(&m) == kept.stamp);
+            if unchanged
+                && let Ok(plain) =
+                    pixelunion_vault::blob::decrypt_to_vec(key, object, &kept.ciphertext)
+            {
+                return Ok(plain);
             }
+            // (changed on disk, or not this object's key: read it again)
+            self.kept.forget(path.as_ref());
         }
-        let blob = match self.local_file(&path).map(|f| read_small_now(&f)) {
-            Some(Ok(Some(b))) => Bytes::from(b),
-            Some(Err(e)) => return Err(self.local_error(e)),
-            Some(Ok(None)) | None => self.get(name).await?,
+        let (blob, stamp) = match read_small_now(&file) {
+            Ok(Some((b, stamp))) => (Bytes::from(b), Some(stamp)),
+            Err(e) => return Err(self.local_error(e)),
+            Ok(None) => (self.get(name).await?, None),
         };
         let plain = pixelunion_vault::blob::decrypt_to_vec(key, object, &blob)?;
-        self.kept.keep_small(path.to_string(), blob);
+        if let Some(stamp) = stamp {
+            let kept = crate::kept::KeptSmall {
+                ciphertext: blob,
+                stamp,
+            };
+            self.kept.keep_small(path.to_string(), kept);
+        }
         Ok(plain)
     }
 
@@ -754,19 +772,69 @@ mod tests {
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }
 
+    #[tokio::test]
+    async fn a_kept_rendition_is_used_only_while_its_file_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(
+            &crate::StoreConfig::Local {
+                root: dir.path().to_path_buf(),
+            },
+            "primary",
+        )
+        .unwrap();
+        let key = DataKey::from_bytes(KeyId::User { generation: 1 }, &[7; 32]).expect("key");
+        let object = ObjectId([3; 16]);
+        let plain = b"a thumbnail's bytes".repeat(100);
+        let name = BlobName::random();
+        store
+            .put_encrypted(&key, object, name.clone(), &plain)
+            .await
+            .unwrap();
+        let file = store.local_file(&name.path()).unwrap();
+        let kept = || store.kept.small(name.path().as_ref()).is_some();
+        let serve = || store.get_decrypted_for_serving(&key, object, &name);
+
+        assert_eq!(serve().await.unwrap(), plain);
+        assert!(kept(), "kept once it decrypted");
+        assert_eq!(serve().await.unwrap(), plain, "from memory");
+
+        // Damaged in place (same length, same inode): read again, refused.
+        let good = std::fs::read(&file).unwrap();
+        let mut bad = good.clone();
+        let i = bad.len() / 2;
+        bad[i] ^= 0x5a;
+        std::fs::write(&file, &bad).unwrap();
+        assert!(matches!(serve().await, Err(StoreError::Vault(_))));
+        assert!(!kept(), "the damaged copy is not kept");
+
+        // Rewritten (healed): kept again; then removed: not found.
+        std::fs::write(&file, &good).unwrap();
+        assert_eq!(serve().await.unwrap(), plain);
+        assert!(kept());
+        std::fs::remove_file(&file).unwrap();
+        assert!(matches!(serve().await, Err(StoreError::NotFound(_))));
+        assert!(!kept());
+    }
+
     #[test]
     fn a_small_object_is_read_whole_and_a_large_one_left_to_the_usual_path() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("small");
         let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 13 % 251) as u8).collect();
         std::fs::write(&file, &bytes).unwrap();
-        assert_eq!(read_small_now(&file).unwrap().as_deref(), Some(&bytes[..]));
+        assert_eq!(
+            read_small_now(&file).unwrap().map(|(b, _)| b).as_deref(),
+            Some(&bytes[..])
+        );
         let empty = dir.path().join("empty");
         std::fs::write(&empty, b"").unwrap();
-        assert_eq!(read_small_now(&empty).unwrap(), Some(Vec::new()));
+        assert_eq!(
+            read_small_now(&empty).unwrap().map(|(b, _)| b),
+            Some(Vec::new())
+        );
         let large = dir.path().join("large");
         std::fs::write(&large, vec![1u8; SMALL_NOW as usize + 1]).unwrap();
-        assert_eq!(read_small_now(&large).unwrap(), None);
+        assert!(read_small_now(&large).unwrap().is_none());
         let gone = read_small_now(&dir.path().join("none")).unwrap_err();
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }

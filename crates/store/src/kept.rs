@@ -1,12 +1,15 @@
 //! What serving keeps of objects between requests: the header and size of
 //! objects opened for reading by ranges, so that a repeated Range read
-//! skips two store round trips, and the whole ciphertext of small objects
-//! served whole (thumbnails, previews), so that a grid of thumbnails asked
-//! again is not read from the store again. Objects never change once
+//! skips two store round trips, and, on a local store, the whole ciphertext
+//! of small objects served whole (thumbnails, previews), so that a grid of
+//! thumbnails asked again is not read again. Objects never change once
 //! written (names are never reused), so nothing kept can go stale; a
-//! deleted object is forgotten. Only ciphertext is kept — headers and
-//! sealed bytes as the store holds them, never a key, never plaintext — in
-//! bounded caches.
+//! deleted object is forgotten. A kept ciphertext is used only while its
+//! file is the one it was read from, unchanged (its [`FileStamp`], one
+//! `statx`): a file damaged, replaced or removed behind the store's back is
+//! read again, so that the damage is found and healed as without the cache.
+//! Only ciphertext is kept — headers and sealed bytes as the store holds
+//! them, never a key, never plaintext — in bounded caches.
 
 use bytes::Bytes;
 use quick_cache::sync::Cache;
@@ -23,14 +26,45 @@ pub(crate) const SMALL_BYTES_KEPT: u64 = 32 << 20;
 /// Largest object whose ciphertext is kept whole.
 pub(crate) const SMALL_KEPT_MAX: usize = 1 << 20;
 
+/// What says a local file is still the one read: its device and inode,
+/// length, and modification and change times (any write moves them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    pub(crate) fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// A small object's ciphertext and the stamp of the file it was read from.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptSmall {
+    pub(crate) ciphertext: Bytes,
+    pub(crate) stamp: FileStamp,
+}
+
 /// Weighs a kept object by its length.
 #[derive(Debug, Clone, Copy)]
 struct ByLength;
 
-impl quick_cache::Weighter<String, Bytes> for ByLength {
-    fn weight(&self, _: &String, bytes: &Bytes) -> u64 {
+impl quick_cache::Weighter<String, KeptSmall> for ByLength {
+    fn weight(&self, _: &String, kept: &KeptSmall) -> u64 {
         // (at least 1: an item of weight 0 would never be evicted)
-        (bytes.len() as u64).max(1)
+        (kept.ciphertext.len() as u64).max(1)
     }
 }
 
@@ -38,7 +72,7 @@ impl quick_cache::Weighter<String, Bytes> for ByLength {
 #[derive(Debug)]
 pub(crate) struct Kept {
     headers: Cache<String, EncryptedObject>,
-    small: Cache<String, Bytes, ByLength>,
+    small: Cache<String, KeptSmall, ByLength>,
 }
 
 impl Default for Kept {
@@ -65,15 +99,16 @@ impl Kept {
     }
 
     /// The ciphertext of a small object served whole, if kept.
-    pub(crate) fn small(&self, path: &str) -> Option<Bytes> {
+    pub(crate) fn small(&self, path: &str) -> Option<KeptSmall> {
         self.small.get(path)
     }
 
     /// Keeps the ciphertext of a small object served whole (one that
-    /// decrypted: what is kept is authentic). Larger objects are not kept.
-    pub(crate) fn keep_small(&self, path: String, ciphertext: Bytes) {
-        if ciphertext.len() <= SMALL_KEPT_MAX {
-            self.small.insert(path, ciphertext);
+    /// decrypted: what is kept is authentic), with the stamp of its file.
+    /// Larger objects are not kept.
+    pub(crate) fn keep_small(&self, path: String, kept: KeptSmall) {
+        if kept.ciphertext.len() <= SMALL_KEPT_MAX {
+            self.small.insert(path, kept);
         }
     }
 
@@ -90,9 +125,16 @@ mod tests {
     #[test]
     fn small_objects_are_kept_within_their_byte_bound_and_large_ones_not_at_all() {
         let kept = Kept::default();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let stamp = FileStamp::of(&std::fs::metadata(dir.path().join("f")).unwrap());
+        let kept_of = |b: Bytes| KeptSmall {
+            ciphertext: b,
+            stamp,
+        };
         let mib = Bytes::from(vec![7u8; SMALL_KEPT_MAX]);
         for i in 0..48 {
-            kept.keep_small(format!("o{i}"), mib.clone());
+            kept.keep_small(format!("o{i}"), kept_of(mib.clone()));
         }
         assert!(kept.small.weight() <= SMALL_BYTES_KEPT, "over its bound");
         assert!(
@@ -100,11 +142,14 @@ mod tests {
             "kept too little"
         );
         assert_eq!(
-            kept.small("o47").as_deref(),
+            kept.small("o47").map(|k| k.ciphertext).as_deref(),
             Some(&mib[..]),
             "the newest kept"
         );
-        kept.keep_small("over".into(), Bytes::from(vec![1u8; SMALL_KEPT_MAX + 1]));
+        kept.keep_small(
+            "over".into(),
+            kept_of(Bytes::from(vec![1u8; SMALL_KEPT_MAX + 1])),
+        );
         assert!(
             kept.small("over").is_none(),
             "an object over the limit is not kept"

@@ -14,8 +14,13 @@
 //!   it was read at: a sign-out, a revoked session or token, a disabled
 //!   account or a changed role on this node ends it at once
 //!   (`Catalog::accounts_version`);
-//! - and for at most [`KEPT_FOR`]: a change made on another node, or by
-//!   another process, is honoured within that time;
+//! - only on SQLite, where this process is the database's one writer
+//!   (the embedded, single-node deployment): on PostgreSQL other nodes
+//!   write too, and a credential changed there (a sign-out, a new second
+//!   factor, a new password) must be seen on the very next request through
+//!   the load balancer, so nothing is kept;
+//! - and for at most [`KEPT_FOR`]: a change made to the database file by
+//!   another process is honoured within that time;
 //! - bounded in number, and emptied on seal.
 
 use std::sync::Arc;
@@ -70,7 +75,8 @@ impl RecentCredentials {
 
     /// What token `hash` is: as a lookup under the accounts version the
     /// catalog has now found it, if that is kept and of a kind `kind`
-    /// accepts; otherwise as `look_up` finds it now (kept if found). The
+    /// accepts; otherwise as `look_up` finds it now (kept if found; on
+    /// PostgreSQL always looked up, never kept). The
     /// version is taken before the lookup, so that a write coming between
     /// the two ends the entry.
     pub async fn found_or<E>(
@@ -80,6 +86,9 @@ impl RecentCredentials {
         kind: fn(&Found) -> bool,
         look_up: impl Future<Output = Result<Option<Found>, E>>,
     ) -> Result<Option<Found>, E> {
+        if !matches!(catalog, Catalog::Sqlite(..)) {
+            return look_up.await;
+        }
         let version = catalog.accounts_version();
         if let Some(found) = self.get(&hash, version).filter(kind) {
             return Ok(Some(found));
