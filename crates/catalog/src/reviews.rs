@@ -130,7 +130,6 @@ impl Catalog {
         user_id: &str,
         now: i64,
     ) -> Result<Option<bool>> {
-        let _changed = crate::accounts::AccountsWrite::start();
         self.settle_access_review_line(review, user_id, "lapsed", None, now)
             .await
     }
@@ -143,6 +142,7 @@ impl Catalog {
         by: Option<&str>,
         now: i64,
     ) -> Result<Option<bool>> {
+        let _changed = crate::accounts::AccountsWrite::start();
         let revoke = decision == "revoked";
         with_pool!(self, p => async {
             let mut tx = p.begin_write().await?;

@@ -41,3 +41,57 @@ impl Drop for AccountsWrite {
         VERSION.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every catalog function whose SQL writes users, sessions or API
+    /// tokens takes the guard itself (the last-used touches excepted): a
+    /// guard in a caller misses the function's other callers.
+    #[test]
+    fn every_function_writing_accounts_moves_the_version() {
+        let write =
+            regex::Regex::new(r"(INSERT INTO|UPDATE|DELETE FROM)\s+(users|sessions|api_tokens)\b")
+                .expect("regex");
+        let start = regex::Regex::new(r"^    (pub(\(crate\))? )?async fn (\w+)").expect("regex");
+        let exempt = ["touch_session", "touch_api_token"];
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let (mut missing, mut checked) = (Vec::new(), 0);
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("source directory") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("source");
+                // each function: from its first line to the next one's
+                let mut current: Option<(String, String)> = None;
+                let mut done = Vec::new();
+                for line in text.lines() {
+                    if let Some(c) = start.captures(line) {
+                        done.extend(current.take());
+                        current = Some((c[3].to_string(), String::new()));
+                    }
+                    if let Some((_, body)) = current.as_mut() {
+                        body.push_str(line);
+                        body.push('\n');
+                    }
+                }
+                done.extend(current);
+                for (name, body) in done {
+                    if write.is_match(&body) && !exempt.contains(&name.as_str()) {
+                        checked += 1;
+                        if !body.contains("AccountsWrite::start()") {
+                            missing.push(format!("{}: {name}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked >= 25, "only {checked} writing functions found");
+        assert!(missing.is_empty(), "no guard: {missing:#?}");
+    }
+}

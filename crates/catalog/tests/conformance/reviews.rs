@@ -90,11 +90,16 @@ pub async fn reviews(c: &Catalog) {
             .expect("unknown"),
         None
     );
+    let v = c.accounts_version();
     assert_eq!(
         c.decide_access_review_line("rv1", "u2", true, "sec", 120)
             .await
             .expect("revoke"),
         Some(false)
+    );
+    assert!(
+        c.accounts_version() > v,
+        "a revoked review line ends sessions"
     );
     let u2 = c.user_by_id("u2").await.expect("get").expect("some");
     assert_eq!((u2.role, u2.role_expires_at), (Role::User, None));
