@@ -51,7 +51,7 @@ fn push_bounded(enc: &mut BlobEncryptor, rest: &mut &[u8], out: &mut Vec<u8>) ->
 
 /// Largest object [`BlobStore::get_decrypted_for_serving`] reads on the
 /// calling thread.
-const SMALL_NOW: u64 = 1 << 20;
+pub(crate) const SMALL_NOW: u64 = 1 << 20;
 
 /// The bytes of a local store's object if it is at most [`SMALL_NOW`] long
 /// (`None` if longer), read with blocking calls, with the file's stamp.

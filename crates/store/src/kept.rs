@@ -23,8 +23,9 @@ pub(crate) const HEADERS_KEPT: usize = 4096;
 /// first): some thousands of thumbnails, or a few hundred previews.
 pub(crate) const SMALL_BYTES_KEPT: u64 = 32 << 20;
 
-/// Largest object whose ciphertext is kept whole.
-pub(crate) const SMALL_KEPT_MAX: usize = 1 << 20;
+/// Largest object whose ciphertext is kept whole: the largest a local
+/// store reads on the calling thread, the only objects kept.
+pub(crate) const SMALL_KEPT_MAX: usize = crate::encrypted::SMALL_NOW as usize;
 
 /// What says a local file is still the one read: its device and inode,
 /// length, and modification and change times (any write moves them).
@@ -125,9 +126,13 @@ mod tests {
     #[test]
     fn small_objects_are_kept_within_their_byte_bound_and_large_ones_not_at_all() {
         let kept = Kept::default();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("f"), b"x").unwrap();
-        let stamp = FileStamp::of(&std::fs::metadata(dir.path().join("f")).unwrap());
+        let stamp = FileStamp {
+            dev: 1,
+            ino: 2,
+            len: 3,
+            mtime: (4, 5),
+            ctime: (6, 7),
+        };
         let kept_of = |b: Bytes| KeptSmall {
             ciphertext: b,
             stamp,
