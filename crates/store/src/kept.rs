@@ -2,9 +2,9 @@
 //! objects opened for reading by ranges, so that a repeated Range read
 //! skips two store round trips, and, on a local store, the whole ciphertext
 //! of small objects served whole (thumbnails, previews), so that a grid of
-//! thumbnails asked again is not read again. Objects never change once
-//! written (names are never reused), so nothing kept can go stale; a
-//! deleted object is forgotten. A kept ciphertext is used only while its
+//! thumbnails asked again is not read again. Objects never change through
+//! the store once written (names are never reused), and a deleted object
+//! is forgotten. A kept ciphertext is used only while its
 //! file is the one it was read from, unchanged (its [`FileStamp`], one
 //! `statx`): a file damaged, replaced or removed behind the store's back is
 //! read again, so that the damage is found and healed as without the cache.
